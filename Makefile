@@ -1,0 +1,42 @@
+# shoplive - build, test and check. See README.md.
+LUA        ?= 5.4
+LUA_PC     ?= $(if $(filter luajit,$(LUA)),luajit,lua$(LUA))
+LUA_BIN    ?= $(if $(filter luajit,$(LUA)),luajit,lua$(LUA))
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+LUA_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(LUA_PC))
+CURL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcurl)
+CURL_LIBS  ?= $(shell $(PKG_CONFIG) --libs libcurl)
+WARN       = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(CURL_CFLAGS)
+LDFLAGS    ?=
+SRCS       = $(wildcard src/*.c)
+HDRS       = $(wildcard src/*.h)
+BUILD      ?= build
+SO         = $(BUILD)/shoplive/core.so
+
+.PHONY: all test check clean sandbox demo bench asan valgrind lint fuzz install
+
+all: $(SO)
+
+$(SO): $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(SRCS) $(LDFLAGS) $(CURL_LIBS)
+
+# ASan+UBSan build of the same sources, loaded into the stock interpreter
+# through LD_PRELOAD (see tests/run).
+asan:
+	$(MAKE) BUILD=build/asan CC=gcc CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined"
+
+test: all
+	LUA_BIN=$(LUA_BIN) tests/run
+
+check: all asan
+	LUA_BIN=$(LUA_BIN) tests/check
+
+sandbox:
+	sandbox/run
+
+clean:
+	rm -rf build

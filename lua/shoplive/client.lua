@@ -1,0 +1,280 @@
+--- The client: owns a core client (libcurl multi handle), the rate limiter,
+-- the statistics and the requests in progress. Every way of making a request
+-- (blocking, many at once, start/poll) goes through the same pump, so
+-- retries, pacing, budgets and accounting behave identically everywhere.
+local core = require("shoplive.core")
+local errors = require("shoplive.errors")
+local limiter = require("shoplive.limiter")
+local query = require("shoplive.query")
+local request = require("shoplive.request")
+local retry = require("shoplive.retry")
+
+local now, sleep = core.now, core.sleep
+local huge, min, max = math.huge, math.min, math.max
+
+local M = {}
+local Client = {}
+Client.__index = Client
+M.Client = Client
+
+function M.new(opts, version)
+  local c = core.client{
+    api_key = opts.api_key,
+    user_agent = opts.user_agent or ("shoplive/" .. version .. " libcurl/" .. core.curl_version),
+    ca_file = opts.ca_file, proxy = opts.proxy,
+    timeout = opts.timeout, connect_timeout = opts.connect_timeout,
+    low_speed_limit = opts.low_speed_limit, low_speed_time = opts.low_speed_time,
+    max_body = opts.max_body,
+  }
+  local o = {}
+  for k, v in pairs(opts) do
+    if k ~= "api_key" then o[k] = v end -- the key lives only in the C core
+  end
+  return setmetatable({
+    _core = c, _opts = o, _wait = o.wait, base_url = o.base_url,
+    _active = {}, _inflight = 0, _sent_times = {},
+    _limiter = limiter.new(o.qps),
+    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
+  }, Client)
+end
+
+local function check_open(self, level)
+  if getmetatable(self) ~= Client then
+    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", (level or 2) + 1)
+  end
+  if self._closed then error("shoplive: client is closed", (level or 2) + 1) end
+end
+M.check_open = check_open
+
+function Client:__tostring()
+  return "shoplive client (" .. self.base_url .. (self._closed and ", closed)" or ")")
+end
+
+--- Free the connection and every transfer; idempotent. Requests still
+-- running end with a "cancelled" err.
+function Client:close()
+  if self._closed then return end
+  for _, req in ipairs(self._active) do
+    req:_finish(nil, request.cancelled(req.attempts))
+  end
+  self._active = {}
+  self._closed = true
+  self._core:close()
+end
+Client.__close = Client.close
+Client.__gc = Client.close
+
+function Client:stats()
+  local s = self._stats
+  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
+end
+
+-- ---- the pump -------------------------------------------------------
+
+--- Requests per second sent during the last second (feeds the limiter when
+-- the server rate-limits a client that has no qps set).
+function Client:_observed_rate(t)
+  local n = 0
+  for _, s in ipairs(self._sent_times) do
+    if t - s <= 1 then n = n + 1 end
+  end
+  return n
+end
+
+function Client:_send(req, t)
+  local o = self._opts
+  if o.max_credits and self._stats.credits + self._inflight >= o.max_credits then
+    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
+      message = "max_credits (" .. o.max_credits .. ") reached; request not sent" })
+    return
+  end
+  local wait = self._limiter:take(t)
+  if wait > 0 then
+    req.not_before = t + wait
+    return
+  end
+  req.attempts = req.attempts + 1
+  self._stats.requests = self._stats.requests + 1
+  self._inflight = self._inflight + 1
+  local st = self._sent_times
+  st[#st + 1] = t
+  if #st > 64 then table.remove(st, 1) end
+  req.xfer = self._core:start(req.url)
+  req.state = "sending"
+end
+
+function Client:_complete(req, t)
+  local x = req.xfer
+  req.xfer = nil
+  self._inflight = self._inflight - 1
+  local page, err = errors.from_transfer(x, req.params, function(s) return self._core:redact(s) end)
+  local info = x:info()
+  x:release()
+  local s = self._stats
+  s.bytes = s.bytes + info.bytes
+  if info.status == 200 and info.curl_code == 0 then s.credits = s.credits + 1 end
+  if page then
+    page.bytes = nil
+    self._limiter:on_success()
+    req:_finish(page)
+    return
+  end
+  err.attempts = req.attempts
+  if err.kind == "rate_limited" then self._limiter:on_rate_limited(t, self:_observed_rate(t)) end
+  if err.retryable and req.attempts <= self._opts.max_retries then
+    s.retries = s.retries + 1
+    req.state = "waiting"
+    req.not_before = t + retry.delay(err, req.attempts, self._opts)
+    req.last_err = err
+  else
+    req:_finish(nil, err)
+  end
+end
+
+--- Move every request as far as it can go now. Returns the seconds until
+-- the earliest waiting request may be sent (nil when none waits).
+function Client:_pump()
+  local t = now()
+  local active, keep = self._active, {}
+  local next_due = huge
+  for i = 1, #active do
+    local req = active[i]
+    if req.state == "sending" and req.xfer:done() then self:_complete(req, t) end
+    if req.state == "waiting" and t >= req.not_before then self:_send(req, t) end
+    if req.state == "waiting" then next_due = min(next_due, req.not_before - t) end
+    if req.state ~= "done" then keep[#keep + 1] = req end
+  end
+  self._active = keep
+  if next_due == huge then return nil end
+  return max(0, next_due)
+end
+
+function Client:_cancel(req)
+  if req.xfer then
+    req.xfer:cancel()
+    req.xfer = nil
+    self._inflight = self._inflight - 1
+  end
+  req:_finish(nil, request.cancelled(req.attempts))
+  for i, r in ipairs(self._active) do
+    if r == req then table.remove(self._active, i) break end
+  end
+end
+
+--- Queue a request for validated params p and try to send it at once.
+function Client:_enqueue(p)
+  local req = request.new(self, p, query.url(self.base_url, p))
+  self._active[#self._active + 1] = req
+  self:_pump()
+  return req
+end
+
+--- Drive all requests until done() returns true. Blocks in libcurl (or in
+-- the user's wait hook when one was given) between steps.
+function Client:_run_until(done)
+  local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
+  while true do
+    local due = self:_pump()
+    if done() then return end
+    local running = core_client:running() > 0
+    if wait then
+      -- Never block in C: drive what is ready, then hand the time to the host.
+      if running then
+        core_client:perform(0)
+        due = self:_pump()
+        if done() then return end
+        running = core_client:running() > 0
+      end
+      local d = running and min(interval, due or interval) or due
+      if not d then return end
+      wait(d)
+      if self._closed then return end
+    elseif running then
+      core_client:perform(min(due or 1, 1))
+    elseif due then
+      sleep(due)
+    else
+      return -- nothing in flight, nothing scheduled: done() can never change
+    end
+  end
+end
+
+-- ---- public request API ---------------------------------------------
+
+--- One page (1 credit). Returns page or nil, err.
+function Client:livestreams(q)
+  check_open(self)
+  local p = query.check(q, "livestreams", nil, 2)
+  local req = self:_enqueue(p)
+  self:_run_until(function() return req.state == "done" end)
+  return req:result()
+end
+
+--- Send a request and return at once; drive it with client:poll().
+function Client:start(q)
+  check_open(self)
+  local p = query.check(q, "start", nil, 2)
+  local req = self:_enqueue(p)
+  if req.xfer then self._core:perform(0) end
+  return req
+end
+
+--- Drive every request in flight, waiting at most `seconds` (default 0:
+-- never blocks). Returns the number of requests still unfinished.
+function Client:poll(seconds)
+  check_open(self)
+  if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
+    error("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds), 2)
+  end
+  seconds = seconds or 0
+  local due = self:_pump()
+  if self._core:running() > 0 then
+    self._core:perform(min(seconds, due or seconds))
+  elseif due and seconds > 0 then
+    sleep(min(due, seconds))
+  end
+  self:_pump()
+  return #self._active
+end
+
+--- Fetch many pages at once, at most opts.concurrency in flight.
+-- Returns pages, errs in query order (errs is nil when all succeeded).
+function Client:livestreams_many(queries, opts)
+  check_open(self)
+  if type(queries) ~= "table" then
+    error("livestreams_many: argument 'queries' must be an array of query tables, got " .. type(queries), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("livestreams_many: argument 'opts' must be a table ({ concurrency = N }), got " .. type(opts), 2)
+  end
+  local conc = opts and opts.concurrency or 4
+  if type(conc) ~= "number" or conc ~= math.floor(conc) or conc < 1 or conc > 256 then
+    error("livestreams_many: option 'concurrency' must be an integer from 1 to 256", 2)
+  end
+  local params = {}
+  for i = 1, #queries do
+    params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")", nil, 2)
+  end
+  local n, reqs, nxt, pending = #params, {}, 1, 0
+  local pages, errs = {}, nil
+  local function refill()
+    for i = 1, n do
+      local r = reqs[i]
+      if r and r.state == "done" and not r.collected then
+        r.collected = true
+        pending = pending - 1
+        local page, err = r:result()
+        if page then pages[i] = page else errs = errs or {}; errs[i] = err end
+      end
+    end
+    while pending < conc and nxt <= n do
+      reqs[nxt] = self:_enqueue(params[nxt])
+      nxt, pending = nxt + 1, pending + 1
+    end
+    return pending == 0 and nxt > n
+  end
+  self:_run_until(refill)
+  return pages, errs
+end
+
+return M

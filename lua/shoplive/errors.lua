@@ -1,0 +1,130 @@
+--- The err object of API.md and the mapping from a finished transfer to a
+-- page or an err. The C core reports what happened on the wire; the policy
+-- of what it means lives here.
+local M = {}
+
+local Err = {}
+Err.__index = Err
+M.Err = Err
+
+local RETRYABLE = { rate_limited = true, server = true, timeout = true, transport = true }
+M.RETRYABLE = RETRYABLE
+
+local STATUS_KIND = { [400] = "bad_request", [401] = "auth", [402] = "quota", [429] = "rate_limited" }
+
+function Err.__tostring(e)
+  local extra = {}
+  if e.status then extra[#extra + 1] = "HTTP " .. e.status end
+  if e.code ~= nil and e.code ~= e.status then extra[#extra + 1] = "code " .. tostring(e.code) end
+  if e.request_id then extra[#extra + 1] = "request_id " .. tostring(e.request_id) end
+  if e.attempts then extra[#extra + 1] = e.attempts .. (e.attempts == 1 and " attempt" or " attempts") end
+  local s = "shoplive: " .. tostring(e.kind) .. ": " .. tostring(e.message)
+  if #extra > 0 then s = s .. " (" .. table.concat(extra, ", ") .. ")" end
+  return s
+end
+
+--- Make an err from fields (kind and message required).
+function M.new(f)
+  f.retryable = RETRYABLE[f.kind] or false
+  return setmetatable(f, Err)
+end
+
+function M.is_err(v)
+  return getmetatable(v) == Err
+end
+
+--- Keep a server-supplied text to one printable line of bounded length.
+local function clean(s, redact)
+  if type(s) ~= "string" then return nil end
+  s = s:gsub("[%z\1-\31\127]+", " ")
+  if #s > 300 then s = s:sub(1, 300) .. "..." end
+  if redact then s = redact(s) end
+  return s
+end
+
+local function kind_of_status(status)
+  if STATUS_KIND[status] then return STATUS_KIND[status] end
+  if status >= 500 and status <= 599 then return "server" end
+  return "http"
+end
+
+local function curl_kind(code)
+  if code == 28 then return "timeout" end
+  return "transport"
+end
+
+--- Turn a decoded response (core resp table) into a page. q holds page and
+-- page_size when known. Returns page or nil, err.
+function M.page_from_resp(resp, q, status)
+  local rid = type(resp.request_id) == "string" and resp.request_id or nil
+  if resp.code ~= 0 then
+    local code = resp.code
+    if code == nil then
+      return nil, M.new{ kind = "decode", status = status, request_id = rid,
+        message = "response has no numeric 'code' field" }
+    end
+    return nil, M.new{ kind = "api", status = status, code = code, request_id = rid,
+      message = clean(resp.message) or ("API error code " .. tostring(code)) }
+  end
+  local records = resp.records
+  if resp.data_type == "null" then
+    records = {} -- an empty shop; the spec types data as an array, some servers send null
+  elseif resp.data_type ~= "array" then
+    return nil, M.new{ kind = "decode", status = status, request_id = rid,
+      message = "response 'data' is " .. tostring(resp.data_type) .. ", expected an array" }
+  end
+  local page = { records = records, request_id = rid }
+  if q then
+    page.page, page.page_size = q.page, q.page_size
+    page.has_more = #records == q.page_size and q.page < 100000
+  end
+  return page
+end
+
+--- Classify a finished transfer x (core transfer). `redact` scrubs secrets
+-- from texts. Returns page or nil, err (attempts is set by the caller).
+function M.from_transfer(x, q, redact)
+  local info = x:info()
+  if info.state == "cancelled" then
+    return nil, M.new{ kind = "cancelled", message = clean(info.error, redact) or "request cancelled" }
+  end
+  if info.too_large then
+    return nil, M.new{ kind = "too_large", status = info.status,
+      message = "response body larger than max_body; transfer abandoned" }
+  end
+  if info.out_of_memory then
+    return nil, M.new{ kind = "transport", status = info.status, message = "out of memory buffering the response" }
+  end
+  if info.curl_code ~= 0 then
+    return nil, M.new{ kind = curl_kind(info.curl_code), status = info.status, curl_code = info.curl_code,
+      message = clean(info.error, redact) or ("libcurl error " .. info.curl_code) }
+  end
+  local status = info.status
+  if status == 200 then
+    local resp, derr = x:decode()
+    if not resp then
+      return nil, M.new{ kind = "decode", status = status, message = "invalid JSON response: " .. derr }
+    end
+    local page, err = M.page_from_resp(resp, q, status)
+    if page then page.bytes = info.bytes end
+    return page, err
+  end
+  local kind = kind_of_status(status or 0)
+  local e = { kind = kind, status = status }
+  -- Error bodies are small JSON per the spec; anything else (HTML from a
+  -- proxy) still yields an err of the status's kind.
+  local resp = info.bytes > 0 and info.bytes <= 65536 and x:decode() or nil
+  if resp then
+    e.code = resp.code
+    e.message = clean(resp.message, redact)
+    if type(resp.request_id) == "string" then e.request_id = resp.request_id end
+  end
+  if status >= 300 and status < 400 then
+    e.message = "HTTP " .. status .. " redirect not followed (redirects are never followed, so the API key stays with base_url)"
+  end
+  e.message = e.message or ("HTTP " .. status .. " with a non-JSON body")
+  if info.retry_after then e.retry_after = info.retry_after end
+  return nil, M.new(e)
+end
+
+return M

@@ -1,0 +1,42 @@
+--- shoplive: TikTok Shop livestream analytics from keyapi's
+-- GET /v1/tiktok/shop/livestreams/analytics, for Lua.
+-- The public contract is ../shared/API.md; this file only assembles it.
+local core = require("shoplive.core")
+local client = require("shoplive.client")
+local errors = require("shoplive.errors")
+local options = require("shoplive.options")
+local sort = require("shoplive.sort")
+
+local M = {
+  VERSION = "0.1.0",
+  _VERSION = "shoplive 0.1.0",
+}
+
+--- Make a client. Raises on invalid options, naming the option.
+function M.new(opts)
+  local o = options.check(opts)
+  return client.new(o, M.VERSION)
+end
+
+--- Decode a response body (string) into a page, offline. q may give page
+-- and page_size so that page.page / page.page_size / page.has_more are set.
+function M.decode(body, q)
+  if type(body) ~= "string" then
+    error("shoplive.decode: argument 'body' must be a string, got " .. type(body), 2)
+  end
+  local resp, msg = core.decode_response(body)
+  if not resp then
+    return nil, errors.new{ kind = "decode", message = "invalid JSON response: " .. msg, attempts = 0 }
+  end
+  local p
+  if q ~= nil then p = require("shoplive.query").check(q, "shoplive.decode", nil, 2) end
+  local page, err = errors.page_from_resp(resp, p)
+  if err then err.attempts = 0 end
+  return page, err
+end
+
+M.sort = sort.sort
+M.top = sort.top
+M.is_err = errors.is_err
+
+return M

@@ -1,0 +1,108 @@
+--- Validation of query arguments and the request URL built from them.
+-- Only validated values reach the URL, so nothing a caller passes can alter
+-- the request beyond the five documented parameters.
+local util = require("shoplive.util")
+
+local M = {}
+
+M.PATH = "/v1/tiktok/shop/livestreams/analytics"
+M.MAX_PAGE = 100000
+M.MAX_PAGE_SIZE = 10
+
+--- sort_by spellings -> seller_live_sort_field
+M.SORT_FIELDS = {
+  views = 1, sales = 2, gmv = 3,
+  total_views_cnt = 1, total_sale_cnt = 2, total_sale_gmv_amt = 3,
+}
+--- field number -> record field name
+M.SORT_FIELD_NAMES = { "total_views_cnt", "total_sale_cnt", "total_sale_gmv_amt" }
+local ORDERS = { desc = 1, asc = 0 }
+
+local BASE_ARGS = { seller_id = true, sort_by = true, order = true, page = true, page_size = true }
+M.BASE_ARGS = BASE_ARGS
+
+local function fail(fname, msg, level)
+  error(fname .. ": " .. msg, level)
+end
+
+local function check_range(fname, name, v, default, max, level)
+  if v == nil then return default end
+  local i = util.tointeger(v)
+  if not i or i < 1 or i > max then
+    fail(fname, "argument '" .. name .. "' must be an integer from 1 to " .. max .. ", got " .. util.describe(v), level)
+  end
+  return i
+end
+
+--- Check q for function `fname`; `extra` is a set of further accepted keys.
+-- `level` is the error level that points at the user's call.
+-- Returns { seller_id = "digits", sort_field = 1..3|nil, sort_type = 0|1|nil,
+--           page = n, page_size = n }.
+function M.check(q, fname, extra, level)
+  level = (level or 2) + 1
+  if type(q) ~= "table" then
+    fail(fname, "expected a table of arguments (seller_id, sort_by, order, page, page_size), got " .. type(q), level)
+  end
+  for k in pairs(q) do
+    if not BASE_ARGS[k] and not (extra and extra[k]) then
+      local accepted = {}
+      for a in pairs(BASE_ARGS) do accepted[a] = true end
+      for a in pairs(extra or {}) do accepted[a] = true end
+      fail(fname, "unknown argument '" .. tostring(k) .. "' (accepted: " .. util.keys(accepted) .. ")", level)
+    end
+  end
+  local p = {}
+  local s = q.seller_id
+  if type(s) == "string" and s:find("^%d+$") and #s <= 32 then
+    p.seller_id = s
+  elseif util.is_int_subtype(s) and s >= 0 then
+    p.seller_id = string.format("%d", s)
+  elseif s == nil then
+    fail(fname, "argument 'seller_id' is required (a string of digits or an integer)", level)
+  else
+    fail(fname, "argument 'seller_id' must be a string of digits or a non-negative integer, got " .. util.describe(s), level)
+  end
+
+  local sb = q.sort_by
+  if sb ~= nil then
+    local field = M.SORT_FIELDS[sb]
+    if not field and util.is_int_subtype(sb) and sb >= 1 and sb <= 3 then field = util.tointeger(sb) end
+    if not field then
+      fail(fname, "argument 'sort_by' must be one of views, sales, gmv, total_views_cnt, total_sale_cnt, "
+        .. "total_sale_gmv_amt, 1, 2, 3; got " .. util.describe(sb), level)
+    end
+    p.sort_field = field
+  end
+
+  local o = q.order
+  if o ~= nil then
+    local st = ORDERS[o]
+    if st == nil and util.is_int_subtype(o) and (o == 0 or o == 1) then st = util.tointeger(o) end
+    if st == nil then fail(fname, "argument 'order' must be \"desc\" or \"asc\" (or 1 / 0), got " .. util.describe(o), level) end
+    p.sort_type = st
+  end
+
+  p.page = check_range(fname, "page", q.page, 1, M.MAX_PAGE, level)
+  p.page_size = check_range(fname, "page_size", q.page_size, M.MAX_PAGE_SIZE, M.MAX_PAGE_SIZE, level)
+  return p
+end
+
+local function encode(s)
+  return (tostring(s):gsub("[^%w%-._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+--- The query string for validated params p (parameter names of the spec).
+function M.encode(p)
+  local parts = { "seller_id=" .. encode(p.seller_id) }
+  if p.sort_field then parts[#parts + 1] = "seller_live_sort_field=" .. p.sort_field end
+  if p.sort_type then parts[#parts + 1] = "sort_type=" .. p.sort_type end
+  parts[#parts + 1] = string.format("page_num=%d", p.page)
+  parts[#parts + 1] = string.format("page_size=%d", p.page_size)
+  return table.concat(parts, "&")
+end
+
+function M.url(base_url, p)
+  return base_url .. M.PATH .. "?" .. M.encode(p)
+end
+
+return M

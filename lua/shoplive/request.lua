@@ -1,0 +1,53 @@
+--- One logical request (a page) through its attempts: waiting (for the
+-- rate limiter or a backoff), sending (a core transfer in flight), done.
+-- The client's pump moves requests between states; nothing here blocks.
+local errors = require("shoplive.errors")
+
+local M = {}
+local Request = {}
+Request.__index = Request
+M.Request = Request
+
+function M.new(client, params, url)
+  return setmetatable({
+    client = client, params = params, url = url,
+    attempts = 0, state = "waiting", not_before = -math.huge,
+  }, Request)
+end
+
+--- True once the request finished (page, err or cancelled).
+function Request:done()
+  return self.state == "done"
+end
+
+--- page | nil, err. Raises if the request is still running.
+function Request:result()
+  if self.state ~= "done" then
+    error("shoplive: request not finished yet (drive it with client:poll() until req:done())", 2)
+  end
+  if self.page then return self.page end
+  return nil, self.err
+end
+
+--- Cancel: frees the transfer in flight (if any); result() then gives a
+-- "cancelled" err. Returns true if the request was still running.
+function Request:cancel()
+  if self.state == "done" then return false end
+  self.client:_cancel(self)
+  return true
+end
+
+function Request:_finish(page, err)
+  self.state, self.page, self.err = "done", page, err
+  if err and err.attempts == nil then err.attempts = self.attempts end
+end
+
+function Request:__tostring()
+  return "shoplive request (" .. self.state .. ", page " .. tostring(self.params.page) .. ")"
+end
+
+M.cancelled = function(attempts)
+  return errors.new{ kind = "cancelled", message = "request cancelled", attempts = attempts }
+end
+
+return M

@@ -1,0 +1,630 @@
+/* http.c - the transfer engine (see http.h).
+ *
+ * A client userdata owns a CURLM, a CURLSH (DNS and TLS sessions), the
+ * request headers (which hold the API key) and a small pool of idle easy
+ * handles. A transfer userdata owns its response buffer and, while in flight,
+ * an easy handle; its uservalue holds its client so the client outlives it.
+ * Either can be collected first: closing a client detaches its transfers, and
+ * collecting a transfer in flight cancels it.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "http.h"
+#include "json.h"
+
+/* Idle easy handles kept per client: enough for typical concurrency. */
+#define SL_POOL_MAX 16
+
+enum { XF_RUNNING = 0, XF_DONE = 1, XF_CANCELLED = 2 };
+
+typedef struct sl_xfer sl_xfer;
+
+typedef struct sl_client {
+  CURLM *multi;
+  CURLSH *share;
+  struct curl_slist *headers; /* holds the API key: wiped before free */
+  char *user_agent, *ca_file, *proxy;
+  long timeout_ms, connect_timeout_ms;
+  long low_speed_limit, low_speed_time;
+  size_t max_body;
+  sl_xfer *xfers; /* transfers added to multi */
+  CURL *pool[SL_POOL_MAX];
+  int npool;
+  int running;
+  int closed;
+} sl_client;
+
+struct sl_xfer {
+  sl_client *client; /* set only while in flight */
+  CURL *easy;        /* set only while in flight */
+  sl_xfer *prev, *next;
+  sl_buf body;
+  size_t max_body;
+  int state;
+  int too_large, nomem;
+  CURLcode result;
+  long status;
+  long num_connects;
+  double total_time;
+  char errbuf[CURL_ERROR_SIZE];
+  char retry_after[64];
+  char content_type[96];
+};
+
+/* ---- process-wide libcurl initialisation ---------------------------- */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_result = CURLE_FAILED_INIT;
+
+/* curl_global_init is not thread-safe on every build, so it runs exactly once
+ * per process; it is never undone (Lua may dlclose us while another state
+ * still uses libcurl). */
+static void global_init(void) { global_result = curl_global_init(CURL_GLOBAL_ALL); }
+
+/* ---- small helpers -------------------------------------------------- */
+
+static void wipe(void *p, size_t n) {
+  volatile unsigned char *v = p;
+  while (n--) *v++ = 0;
+}
+
+static char *dupstr(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static void copy_trimmed(char *dst, size_t cap, const char *s, size_t n) {
+  while (n && (*s == ' ' || *s == '\t')) s++, n--;
+  while (n && (s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, s, n);
+  dst[n] = '\0';
+}
+
+static void push_udata_with_mt(lua_State *L, const char *mt) {
+  luaL_getmetatable(L, mt);
+  lua_setmetatable(L, -2);
+}
+
+/* ---- libcurl callbacks: no Lua calls in here ------------------------ */
+
+static size_t on_write(char *data, size_t size, size_t n, void *ud) {
+  sl_xfer *x = ud;
+  size_t len = size * n;
+  switch (sl_buf_append(&x->body, data, len, x->max_body)) {
+  case SL_BUF_OK: return len;
+  case SL_BUF_LIMIT: x->too_large = 1; return 0;
+  default: x->nomem = 1; return 0;
+  }
+}
+
+static int header_is(const char *line, size_t n, const char *name, size_t *vstart) {
+  size_t k = strlen(name);
+  if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0) return 0;
+  *vstart = k + 1;
+  return 1;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud) {
+  sl_xfer *x = ud;
+  size_t len = size * n, v;
+  if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+    /* A new response starts (there is only one: redirects are not followed). */
+    x->retry_after[0] = x->content_type[0] = '\0';
+  } else if (header_is(line, len, "retry-after", &v)) {
+    copy_trimmed(x->retry_after, sizeof x->retry_after, line + v, len - v);
+  } else if (header_is(line, len, "content-type", &v)) {
+    copy_trimmed(x->content_type, sizeof x->content_type, line + v, len - v);
+  } else if (header_is(line, len, "content-length", &v)) {
+    /* Abandon an announced oversized body before reading any of it. */
+    char num[32];
+    copy_trimmed(num, sizeof num, line + v, len - v);
+    char *end;
+    errno = 0;
+    unsigned long long cl = strtoull(num, &end, 10);
+    if (end != num && (errno == ERANGE || cl > (unsigned long long)x->max_body)) {
+      x->too_large = 1;
+      return 0;
+    }
+  }
+  return len;
+}
+
+/* ---- client --------------------------------------------------------- */
+
+static sl_client *check_client(lua_State *L, int i) {
+  return luaL_checkudata(L, i, SL_CLIENT_MT);
+}
+
+static sl_client *check_open_client(lua_State *L, int i) {
+  sl_client *c = check_client(L, i);
+  if (c->closed) luaL_error(L, "shoplive: client is closed");
+  return c;
+}
+
+static CURL *new_easy(sl_client *c) {
+  CURL *e = curl_easy_init();
+  if (e == NULL) return NULL;
+  CURLcode r = CURLE_OK;
+#define SET(opt, val) if (r == CURLE_OK) r = curl_easy_setopt(e, opt, val)
+  SET(CURLOPT_NOSIGNAL, 1L);
+  SET(CURLOPT_HTTPGET, 1L);
+  SET(CURLOPT_HTTPHEADER, c->headers);
+  SET(CURLOPT_USERAGENT, c->user_agent);
+  SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+  if (c->low_speed_limit > 0) {
+    SET(CURLOPT_LOW_SPEED_LIMIT, c->low_speed_limit);
+    SET(CURLOPT_LOW_SPEED_TIME, c->low_speed_time);
+  }
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  /* Redirects are never followed: the key must not travel to another host. */
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
+  SET(CURLOPT_SSL_VERIFYPEER, 1L);
+  SET(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (c->ca_file) SET(CURLOPT_CAINFO, c->ca_file);
+  if (c->proxy) SET(CURLOPT_PROXY, c->proxy);
+  /* Decoded bytes reach on_write, so max_body also bounds gzip bombs. */
+  SET(CURLOPT_ACCEPT_ENCODING, "");
+  SET(CURLOPT_WRITEFUNCTION, on_write);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+  SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  if (c->share) SET(CURLOPT_SHARE, c->share);
+#undef SET
+  if (r != CURLE_OK) {
+    curl_easy_cleanup(e);
+    return NULL;
+  }
+  return e;
+}
+
+static void pool_put(sl_client *c, CURL *e) {
+  if (c->npool < SL_POOL_MAX) c->pool[c->npool++] = e;
+  else curl_easy_cleanup(e);
+}
+
+static void unlink_xfer(sl_client *c, sl_xfer *x) {
+  if (x->prev) x->prev->next = x->next;
+  else c->xfers = x->next;
+  if (x->next) x->next->prev = x->prev;
+  x->prev = x->next = NULL;
+}
+
+/* Take a transfer out of the multi handle, keeping what it learned. */
+static void detach_xfer(sl_client *c, sl_xfer *x, int state, int keep_easy) {
+  unlink_xfer(c, x);
+  curl_multi_remove_handle(c->multi, x->easy);
+  if (keep_easy) pool_put(c, x->easy);
+  else curl_easy_cleanup(x->easy);
+  x->easy = NULL;
+  x->client = NULL;
+  x->state = state;
+  c->running--;
+}
+
+static void finish_xfer(sl_client *c, sl_xfer *x, CURLcode res) {
+  long v = 0;
+  double t = 0;
+  x->result = res;
+  if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &v) == CURLE_OK) x->status = v;
+  if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &v) == CURLE_OK) x->num_connects = v;
+  if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &t) == CURLE_OK) x->total_time = t;
+  if (res != CURLE_OK && x->errbuf[0] == '\0')
+    copy_trimmed(x->errbuf, sizeof x->errbuf, curl_easy_strerror(res), strlen(curl_easy_strerror(res)));
+  detach_xfer(c, x, XF_DONE, 1);
+}
+
+static int drain(sl_client *c) {
+  CURLMsg *m;
+  int left, n = 0;
+  while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+    if (m->msg != CURLMSG_DONE) continue;
+    CURL *e = m->easy_handle;
+    CURLcode res = m->data.result;
+    sl_xfer *x = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+    if (x == NULL) continue;
+    finish_xfer(c, x, res);
+    n++;
+  }
+  return n;
+}
+
+static void client_release(sl_client *c) {
+  if (c->closed) return;
+  c->closed = 1;
+  while (c->xfers) {
+    sl_xfer *x = c->xfers;
+    snprintf(x->errbuf, sizeof x->errbuf, "client closed while the request was in flight");
+    detach_xfer(c, x, XF_CANCELLED, 0);
+  }
+  for (int i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
+  c->npool = 0;
+  if (c->multi) curl_multi_cleanup(c->multi);
+  if (c->share) curl_share_cleanup(c->share);
+  c->multi = NULL;
+  c->share = NULL;
+  for (struct curl_slist *h = c->headers; h; h = h->next) wipe(h->data, strlen(h->data));
+  curl_slist_free_all(c->headers);
+  c->headers = NULL;
+  free(c->user_agent);
+  free(c->ca_file);
+  free(c->proxy);
+  c->user_agent = c->ca_file = c->proxy = NULL;
+}
+
+static const char *opt_string(lua_State *L, int t, const char *k) {
+  lua_getfield(L, t, k);
+  const char *s = NULL;
+  if (lua_type(L, -1) == LUA_TSTRING) s = lua_tostring(L, -1);
+  else if (!lua_isnil(L, -1)) luaL_error(L, "shoplive.core.client: option '%s' must be a string", k);
+  lua_pop(L, 1); /* the options table still anchors the string */
+  return s;
+}
+
+static double opt_number(lua_State *L, int t, const char *k, double dflt) {
+  lua_getfield(L, t, k);
+  double d = lua_isnil(L, -1) ? dflt : (double)luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  return d;
+}
+
+static long seconds_to_ms(double s) {
+  if (!(s > 0)) return 0;
+  if (s * 1000.0 >= (double)LONG_MAX) return LONG_MAX;
+  return (long)(s * 1000.0 + 0.5);
+}
+
+/* core.client{ api_key=, user_agent=, ca_file=, proxy=, timeout=, connect_timeout=,
+ *              low_speed_limit=, low_speed_time=, max_body= } -> client
+ * Options are validated by the Lua layer; here we only insist on types. */
+static int l_client_new(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const char *key = opt_string(L, 1, "api_key");
+  const char *ua = opt_string(L, 1, "user_agent");
+  const char *ca = opt_string(L, 1, "ca_file");
+  const char *proxy = opt_string(L, 1, "proxy");
+  double timeout = opt_number(L, 1, "timeout", 30);
+  double ctimeout = opt_number(L, 1, "connect_timeout", 10);
+  double lsl = opt_number(L, 1, "low_speed_limit", 0);
+  double lst = opt_number(L, 1, "low_speed_time", 0);
+  double max_body = opt_number(L, 1, "max_body", 8388608);
+  if (key == NULL) return luaL_argerror(L, 1, "api_key is required");
+  if (!(max_body >= 1)) return luaL_argerror(L, 1, "max_body must be positive");
+
+  /* The userdata exists (with its __gc) before anything is allocated. */
+  sl_client *c = sl_newuserdata(L, sizeof *c);
+  memset(c, 0, sizeof *c);
+  push_udata_with_mt(L, SL_CLIENT_MT);
+  c->timeout_ms = seconds_to_ms(timeout);
+  c->connect_timeout_ms = seconds_to_ms(ctimeout);
+  c->low_speed_limit = lsl > 0 ? (long)lsl : 0;
+  c->low_speed_time = lst > 0 ? (long)(lst + 0.999) : 0;
+  c->max_body = max_body >= (double)SIZE_MAX ? SIZE_MAX : (size_t)max_body;
+
+  c->multi = curl_multi_init();
+  c->share = curl_share_init();
+  if (c->multi == NULL || c->share == NULL) goto nomem;
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+
+  size_t klen = strlen(key);
+  char *auth = malloc(klen + sizeof "Authorization: Bearer ");
+  if (auth == NULL) goto nomem;
+  memcpy(auth, "Authorization: Bearer ", sizeof "Authorization: Bearer " - 1);
+  memcpy(auth + sizeof "Authorization: Bearer " - 1, key, klen + 1);
+  struct curl_slist *h = curl_slist_append(NULL, auth);
+  wipe(auth, klen + sizeof "Authorization: Bearer ");
+  free(auth);
+  if (h == NULL) goto nomem;
+  c->headers = h;
+  if ((h = curl_slist_append(c->headers, "Accept: application/json")) == NULL) goto nomem;
+
+  if (ua && (c->user_agent = dupstr(ua)) == NULL) goto nomem;
+  if (ca && (c->ca_file = dupstr(ca)) == NULL) goto nomem;
+  if (proxy && (c->proxy = dupstr(proxy)) == NULL) goto nomem;
+  return 1;
+nomem:
+  client_release(c);
+  return luaL_error(L, "shoplive: out of memory creating the client");
+}
+
+static int l_client_close(lua_State *L) {
+  client_release(check_client(L, 1));
+  return 0;
+}
+
+static int l_client_closed(lua_State *L) {
+  lua_pushboolean(L, check_client(L, 1)->closed);
+  return 1;
+}
+
+/* client:start(url) -> transfer (the request is in flight when this returns;
+ * it makes progress only inside client:perform). */
+static int l_client_start(lua_State *L) {
+  sl_client *c = check_open_client(L, 1);
+  const char *url = luaL_checkstring(L, 2);
+
+  sl_xfer *x = sl_newuserdata(L, sizeof *x);
+  memset(x, 0, sizeof *x);
+  push_udata_with_mt(L, SL_XFER_MT);
+  lua_createtable(L, 1, 0); /* uservalue {client}: keeps the client alive */
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  sl_setuservalue(L, -2);
+  x->max_body = c->max_body;
+  x->state = XF_DONE;
+
+  CURL *e = c->npool > 0 ? c->pool[--c->npool] : new_easy(c);
+  if (e == NULL) return luaL_error(L, "shoplive: out of memory starting a request");
+  CURLcode r = curl_easy_setopt(e, CURLOPT_URL, url);
+  if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
+  if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+  if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+  if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  if (r != CURLE_OK) {
+    pool_put(c, e);
+    x->result = r;
+    copy_trimmed(x->errbuf, sizeof x->errbuf, curl_easy_strerror(r), strlen(curl_easy_strerror(r)));
+    return 1;
+  }
+  x->easy = e;
+  x->client = c;
+  x->state = XF_RUNNING;
+  x->next = c->xfers;
+  if (c->xfers) c->xfers->prev = x;
+  c->xfers = x;
+  c->running++;
+  CURLMcode mc = curl_multi_add_handle(c->multi, e);
+  if (mc != CURLM_OK) {
+    unlink_xfer(c, x);
+    c->running--;
+    x->easy = NULL;
+    x->client = NULL;
+    x->state = XF_DONE;
+    x->result = CURLE_FAILED_INIT;
+    snprintf(x->errbuf, sizeof x->errbuf, "could not start the request: %s", curl_multi_strerror(mc));
+    pool_put(c, e);
+  }
+  return 1;
+}
+
+/* client:perform([seconds]) -> running, completed
+ * Drives every transfer; waits for network activity at most `seconds`
+ * (default 0: never blocks). */
+static int l_client_perform(lua_State *L) {
+  sl_client *c = check_open_client(L, 1);
+  double timeout = luaL_optnumber(L, 2, 0);
+  int still, completed;
+  CURLMcode mc = curl_multi_perform(c->multi, &still);
+  completed = drain(c);
+  if (mc == CURLM_OK && completed == 0 && timeout > 0 && c->running > 0) {
+    double ms = timeout * 1000.0;
+    int wait_ms = ms >= (double)INT_MAX ? INT_MAX : (int)ms;
+    if (wait_ms == 0) wait_ms = 1;
+    mc = curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+    if (mc == CURLM_OK) mc = curl_multi_perform(c->multi, &still);
+    completed += drain(c);
+  }
+  if (mc != CURLM_OK) return luaL_error(L, "shoplive: libcurl multi error: %s", curl_multi_strerror(mc));
+  lua_pushinteger(L, c->running);
+  lua_pushinteger(L, completed);
+  return 2;
+}
+
+/* client:running() -> number of transfers in flight */
+static int l_client_running(lua_State *L) {
+  lua_pushinteger(L, check_client(L, 1)->running);
+  return 1;
+}
+
+/* client:timeout() -> seconds until libcurl wants to be called, or nil */
+static int l_client_timeout(lua_State *L) {
+  sl_client *c = check_open_client(L, 1);
+  long ms = -1;
+  curl_multi_timeout(c->multi, &ms);
+  if (ms < 0) lua_pushnil(L);
+  else lua_pushnumber(L, ms / 1000.0);
+  return 1;
+}
+
+/* client:redact(text) -> text with every occurrence of the API key replaced
+ * by "[REDACTED]", so server-echoed texts never carry the key into an err.
+ * The key itself never leaves C. */
+static int l_client_redact(lua_State *L) {
+  sl_client *c = check_client(L, 1);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  static const char prefix[] = "Authorization: Bearer ";
+  const char *key = c->headers ? c->headers->data + sizeof prefix - 1 : NULL;
+  size_t klen = key ? strlen(key) : 0;
+  if (klen == 0) {
+    lua_settop(L, 2);
+    return 1;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t i = 0;
+  while (i < n) {
+    if (n - i >= klen && memcmp(s + i, key, klen) == 0) {
+      luaL_addstring(&b, "[REDACTED]");
+      i += klen;
+    } else {
+      luaL_addchar(&b, s[i]);
+      i++;
+    }
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int l_client_tostring(lua_State *L) {
+  sl_client *c = check_client(L, 1);
+  lua_pushfstring(L, "shoplive.core.client (%s): %p", c->closed ? "closed" : "open", (void *)c);
+  return 1;
+}
+
+/* ---- transfer ------------------------------------------------------- */
+
+static sl_xfer *check_xfer(lua_State *L, int i) { return luaL_checkudata(L, i, SL_XFER_MT); }
+
+static void xfer_cancel(sl_xfer *x) {
+  if (x->state == XF_RUNNING && x->client) {
+    snprintf(x->errbuf, sizeof x->errbuf, "request cancelled");
+    detach_xfer(x->client, x, XF_CANCELLED, 1);
+  }
+}
+
+static int l_xfer_gc(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  xfer_cancel(x);
+  sl_buf_free(&x->body);
+  return 0;
+}
+
+static int l_xfer_cancel(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  int was_running = x->state == XF_RUNNING;
+  xfer_cancel(x);
+  sl_buf_free(&x->body);
+  lua_pushboolean(L, was_running);
+  return 1;
+}
+
+static int l_xfer_done(lua_State *L) {
+  lua_pushboolean(L, check_xfer(L, 1)->state != XF_RUNNING);
+  return 1;
+}
+
+#define SET_FIELD(push, k) (push, lua_setfield(L, -2, k))
+
+/* transfer:info() -> { state=, status=, curl_code=, error=, too_large=,
+ *   out_of_memory=, retry_after=, content_type=, bytes=, connects=, time= } */
+static int l_xfer_info(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  static const char *const states[] = {"running", "done", "cancelled"};
+  lua_createtable(L, 0, 12);
+  SET_FIELD(lua_pushstring(L, states[x->state]), "state");
+  if (x->status > 0) SET_FIELD(lua_pushinteger(L, x->status), "status");
+  SET_FIELD(lua_pushinteger(L, (lua_Integer)x->result), "curl_code");
+  if (x->state != XF_RUNNING && (x->result != CURLE_OK || x->state == XF_CANCELLED))
+    SET_FIELD(lua_pushstring(L, x->errbuf), "error");
+  SET_FIELD(lua_pushboolean(L, x->too_large || x->result == CURLE_FILESIZE_EXCEEDED), "too_large");
+  SET_FIELD(lua_pushboolean(L, x->nomem), "out_of_memory");
+  if (x->retry_after[0]) SET_FIELD(lua_pushstring(L, x->retry_after), "retry_after");
+  if (x->content_type[0]) SET_FIELD(lua_pushstring(L, x->content_type), "content_type");
+  SET_FIELD(lua_pushinteger(L, (lua_Integer)x->body.len), "bytes");
+  SET_FIELD(lua_pushinteger(L, x->num_connects), "connects");
+  SET_FIELD(lua_pushnumber(L, x->total_time), "time");
+  return 1;
+}
+
+static int l_xfer_body(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
+  return 1;
+}
+
+/* transfer:decode() -> resp | nil, msg (see json.h) */
+static int l_xfer_decode(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  char err[160];
+  if (sl_json_push_response(L, x->body.p ? x->body.p : "", x->body.len, err, sizeof err)) return 1;
+  lua_pushnil(L);
+  lua_pushstring(L, err);
+  return 2;
+}
+
+/* transfer:release() frees the response buffer early (the userdata stays). */
+static int l_xfer_release(lua_State *L) {
+  sl_buf_free(&check_xfer(L, 1)->body);
+  return 0;
+}
+
+/* ---- process helpers ------------------------------------------------ */
+
+static int l_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec / 1e9);
+  return 1;
+}
+
+static int l_sleep(lua_State *L) {
+  double s = luaL_checknumber(L, 1);
+  if (s > 0) {
+    struct timespec ts, rem;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &rem) == -1 && errno == EINTR) ts = rem;
+  }
+  return 0;
+}
+
+/* core.getdate(http_date) -> epoch seconds | nil */
+static int l_getdate(lua_State *L) {
+  time_t t = curl_getdate(luaL_checkstring(L, 1), NULL);
+  if (t == (time_t)-1) lua_pushnil(L);
+  else lua_pushnumber(L, (lua_Number)t);
+  return 1;
+}
+
+static const luaL_Reg client_methods[] = {
+  {"start", l_client_start},     {"perform", l_client_perform}, {"running", l_client_running},
+  {"timeout", l_client_timeout}, {"close", l_client_close},     {"closed", l_client_closed},
+  {"redact", l_client_redact},
+  {NULL, NULL}};
+
+static const luaL_Reg xfer_methods[] = {
+  {"done", l_xfer_done},     {"info", l_xfer_info},       {"body", l_xfer_body},
+  {"decode", l_xfer_decode}, {"cancel", l_xfer_cancel},   {"release", l_xfer_release},
+  {NULL, NULL}};
+
+static void new_metatable(lua_State *L, const char *name, const luaL_Reg *methods,
+                          lua_CFunction gc, lua_CFunction tostr) {
+  luaL_newmetatable(L, name);
+  sl_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+#if LUA_VERSION_NUM >= 504
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__close");
+#endif
+  if (tostr) {
+    lua_pushcfunction(L, tostr);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+}
+
+void sl_http_register(lua_State *L) {
+  pthread_once(&global_once, global_init);
+  if (global_result != CURLE_OK)
+    luaL_error(L, "shoplive: curl_global_init failed: %s", curl_easy_strerror(global_result));
+  new_metatable(L, SL_CLIENT_MT, client_methods, l_client_close, l_client_tostring);
+  new_metatable(L, SL_XFER_MT, xfer_methods, l_xfer_gc, NULL);
+  static const luaL_Reg funcs[] = {
+    {"client", l_client_new}, {"now", l_now}, {"sleep", l_sleep}, {"getdate", l_getdate}, {NULL, NULL}};
+  sl_setfuncs(L, funcs);
+  lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
+  lua_setfield(L, -2, "curl_version");
+}
