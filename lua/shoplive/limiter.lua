@@ -42,7 +42,13 @@ end
 --- The server said 429: halve the rate (and start pacing if none was set,
 -- from the rate observed so far).
 function L:on_rate_limited(now, observed_rate)
-  local r = self.rate or observed_rate or 1
+  local r = self.rate
+  if not r then
+    -- Unpaced so far: a lone 429 at a low rate is left to Retry-After and
+    -- backoff; pacing starts once the client was sending in earnest.
+    if not observed_rate or observed_rate < 2 then return end
+    r = observed_rate
+  end
   self.rate = math.max(FLOOR, r / 2)
   self.next_time = math.max(self.next_time, now + 1 / self.rate)
 end

@@ -29,7 +29,7 @@ local function check_range(fname, name, v, default, max, level)
   if v == nil then return default end
   local i = util.tointeger(v)
   if not i or i < 1 or i > max then
-    fail(fname, "argument '" .. name .. "' must be an integer from 1 to " .. max .. ", got " .. util.describe(v), level)
+    fail(fname, "argument '" .. name .. "' must be an integer from 1 to " .. max .. ", got " .. util.describe(v), level + 1)
   end
   return i
 end
@@ -39,7 +39,8 @@ end
 -- Returns { seller_id = "digits", sort_field = 1..3|nil, sort_type = 0|1|nil,
 --           page = n, page_size = n }.
 function M.check(q, fname, extra, level)
-  level = (level or 2) + 1
+  -- +2: this frame and fail()'s own frame sit between error() and the caller.
+  level = (level or 2) + 2
   if type(q) ~= "table" then
     fail(fname, "expected a table of arguments (seller_id, sort_by, order, page, page_size), got " .. type(q), level)
   end

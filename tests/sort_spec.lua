@@ -1,0 +1,75 @@
+local shoplive = require("shoplive")
+
+local function recs()
+  return {
+    { room_id = "a", total_sale_gmv_amt = 5, total_views_cnt = 10, create_time = 3 },
+    { room_id = "b", total_sale_gmv_amt = 9, total_views_cnt = 10, create_time = 1 },
+    { room_id = "c", total_sale_gmv_amt = nil, total_views_cnt = 30, create_time = 2 },
+    { room_id = "d", total_sale_gmv_amt = 5, total_views_cnt = 20, create_time = 4 },
+    { room_id = "e", total_sale_gmv_amt = 9, total_views_cnt = 5, create_time = 0 },
+  }
+end
+
+local function ids(list)
+  local out = {}
+  for i, r in ipairs(list) do out[i] = r.room_id end
+  return table.concat(out)
+end
+
+describe("shoplive.sort", function()
+  it("sorts descending with '-', stable, nil last", function()
+    local r = recs()
+    assert.equals(r, shoplive.sort(r, "-gmv"))
+    assert.equals("beadc", ids(r))
+  end)
+  it("sorts ascending, nil still last", function()
+    local r = recs()
+    shoplive.sort(r, "gmv")
+    assert.equals("adbec", ids(r))
+  end)
+  it("uses several keys in order", function()
+    local r = recs()
+    shoplive.sort(r, { "-gmv", "create_time" })
+    assert.equals("ebadc", ids(r))
+    shoplive.sort(r, { "views", "-create_time" })
+    assert.equals("eabdc", ids(r))
+  end)
+  it("accepts full field names and any record field", function()
+    local r = recs()
+    shoplive.sort(r, "-total_views_cnt")
+    assert.equals("cdabe", ids(r))
+    shoplive.sort(r, "-room_id")
+    assert.equals("edcba", ids(r))
+  end)
+  it("rejects bad arguments naming them", function()
+    assert.has_error(function() shoplive.sort(nil, "gmv") end, nil)
+    local ok, msg = pcall(shoplive.sort, recs(), "")
+    assert.is_false(ok)
+    assert.matches("sort key 1", msg)
+    ok, msg = pcall(shoplive.sort, recs(), {})
+    assert.is_false(ok)
+    assert.matches("'keys'", msg)
+    ok, msg = pcall(shoplive.sort, recs(), { "-gmv", 5 })
+    assert.is_false(ok)
+    assert.matches("sort key 2", msg)
+    ok, msg = pcall(shoplive.sort, { 1, 2 }, "gmv")
+    assert.is_false(ok)
+    assert.matches("records%[1%]", msg)
+  end)
+end)
+
+describe("shoplive.top", function()
+  it("returns a new array of at most n, leaving the input alone", function()
+    local r = recs()
+    local best = shoplive.top(r, 2, "-views")
+    assert.equals("cd", ids(best))
+    assert.equals("abcde", ids(r))
+    assert.equals(5, #shoplive.top(r, 10, "gmv"))
+    assert.equals(0, #shoplive.top(r, 0, "gmv"))
+  end)
+  it("rejects a bad n", function()
+    local ok, msg = pcall(shoplive.top, recs(), -1, "gmv")
+    assert.is_false(ok)
+    assert.matches("'n'", msg)
+  end)
+end)
