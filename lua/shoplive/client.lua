@@ -277,4 +277,15 @@ function Client:livestreams_many(queries, opts)
   return pages, errs
 end
 
+-- ---- many pages ------------------------------------------------------
+
+local paging = require("shoplive.paging")
+for _, name in ipairs{ "pages", "each_livestream", "all_livestreams" } do
+  local f = paging[name]
+  Client[name] = function(self, q)
+    check_open(self)
+    return f(self, q)
+  end
+end
+
 return M

@@ -1,0 +1,242 @@
+--- Whole shops: client:pages, client:each_livestream, client:all_livestreams.
+--
+-- One page source serves all three. It keeps up to `concurrency` pages in
+-- flight (1 = strictly lazy: a page is requested only when the loop asks for
+-- it, so breaking early spends nothing more) and hands pages out in page
+-- order. Stop rules, exact in credits: after a page shorter than page_size
+-- (an empty page included), after page 100000, after max_pages pages, and
+-- once `limit` records were produced. With concurrency N the pages already in
+-- flight when a stop rule fires are cancelled; at most N-1 of them may have
+-- reached the server, which is the prefetch's whole extra cost.
+local errors = require("shoplive.errors")
+local query = require("shoplive.query")
+local util = require("shoplive.util")
+
+local M = {}
+
+local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = true }
+M.ITER_ARGS = ITER_ARGS
+
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+
+--- Validate iterator arguments; raises at the caller of `fname`.
+local function check_args(q, fname)
+  local p = query.check(q, fname, ITER_ARGS, 3)
+  local function count(name, max)
+    local v = q[name]
+    if v == nil then return nil end
+    local i = util.tointeger(v)
+    if not i or i < 1 or (max and i > max) then
+      error(fname .. ": argument '" .. name .. "' must be an integer >= 1" .. (max and (" and <= " .. max) or "")
+        .. ", got " .. util.describe(v), 4)
+    end
+    return i
+  end
+  local it = {
+    max_pages = count("max_pages"),
+    limit = count("limit"),
+    concurrency = count("concurrency", 64) or 1,
+    dedup = q.dedup,
+  }
+  if it.dedup ~= nil and type(it.dedup) ~= "boolean" then
+    error(fname .. ": argument 'dedup' must be a boolean, got " .. util.describe(it.dedup), 3)
+  end
+  it.dedup = it.dedup ~= false
+  return p, it
+end
+
+--- A room_id as a compact set key: 19-digit ids become integers on 5.3+
+-- (a hash entry without a string object: ~half the memory per id).
+local to_key
+if math.type then
+  to_key = function(id)
+    -- No leading zeros: "007" and "7" must stay different keys.
+    if type(id) == "string" and #id <= 18 and id:find("^[1-9]%d*$") then return math.tointeger(tonumber(id)) end
+    if type(id) == "string" and #id == 19 and id:find("^[1-9]%d*$") and id <= "9223372036854775807" then
+      return math.tointeger(tonumber(id))
+    end
+    return id
+  end
+else
+  to_key = function(id) return id end
+end
+
+--- The page source. Returns next_page() (page | nil at the end; raises the
+-- err object on failure) and close() (cancels pages in flight).
+local function source(client, p, it)
+  local page_size = p.page_size
+  local first = p.page
+  local next_start, next_yield = first, first
+  local inflight = {}      -- page number -> request
+  local ninflight = 0
+  local stopped = false
+  local seen = it.dedup and {} or nil
+  local produced = 0       -- records handed out (after dedup)
+  local state = { pages = 0, duplicates = 0 }
+
+  local function close()
+    stopped = true
+    for n, req in pairs(inflight) do
+      req:cancel()
+      inflight[n] = nil
+    end
+    ninflight = 0
+  end
+
+  local function may_start(n)
+    if n > query.MAX_PAGE then return false end
+    if it.max_pages and n >= first + it.max_pages then return false end
+    if it.limit then
+      -- Pages already in flight cover this many more records at most.
+      local covered = (n - next_yield) * page_size
+      if produced + covered >= it.limit then return false end
+    end
+    return true
+  end
+
+  local function next_page()
+    if stopped then return nil end
+    while ninflight < it.concurrency and may_start(next_start) do
+      local q = {}
+      for k, v in pairs(p) do q[k] = v end
+      q.page = next_start
+      inflight[next_start] = client:_enqueue(q)
+      ninflight = ninflight + 1
+      next_start = next_start + 1
+    end
+    local req = inflight[next_yield]
+    if not req then
+      close()
+      return nil
+    end
+    client:_run_until(function() return req.state == "done" end)
+    inflight[next_yield] = nil
+    ninflight = ninflight - 1
+    local page, err = req:result()
+    if not page then
+      close()
+      error(err, 0)
+    end
+    next_yield = next_yield + 1
+    state.pages = state.pages + 1
+    -- The stop rule looks at what the server sent, before dedup.
+    local full = #page.records == page_size
+    if seen then
+      local kept, recs = {}, page.records
+      for i = 1, #recs do
+        local r = recs[i]
+        local id = r.room_id
+        if id == nil then
+          kept[#kept + 1] = r
+        else
+          local k = to_key(id)
+          if not seen[k] then
+            seen[k] = true
+            kept[#kept + 1] = r
+          end
+        end
+      end
+      page.duplicates = #recs - #kept
+      state.duplicates = state.duplicates + page.duplicates
+      page.records = kept
+    end
+    if it.limit and produced + #page.records >= it.limit then
+      for i = #page.records, it.limit - produced + 1, -1 do page.records[i] = nil end
+      close()
+    end
+    produced = produced + #page.records
+    if not full or page.page >= query.MAX_PAGE then close() end
+    return page
+  end
+
+  return next_page, close, state
+end
+
+--- Iterator plumbing: the producer runs in a coroutine, and yields that are
+-- not ours (a `wait = coroutine.yield` hook inside the client) are passed up
+-- to the enclosing coroutine and resumed with its answer, so a user's
+-- scheduler keeps working inside our loops.
+local TAG = {}
+
+local function iterator(producer, close)
+  local co = coroutine.create(function()
+    producer(function(v) coroutine.yield(TAG, v) end)
+  end)
+  local finished = false
+  local function step()
+    if finished then return nil end
+    local args = pack()
+    while true do
+      local res = pack(coroutine.resume(co, unpack(args, 1, args.n)))
+      if not res[1] then
+        finished = true
+        close()
+        error(res[2], 0)
+      end
+      if coroutine.status(co) == "dead" then
+        finished = true
+        close()
+        return nil
+      end
+      if res[2] == TAG then return res[3] end
+      args = pack(coroutine.yield(unpack(res, 2, res.n)))
+    end
+  end
+  -- The 4th value is closed by Lua 5.4's generic for on break or error, so
+  -- an abandoned loop cancels its prefetched pages at once.
+  local closer = setmetatable({}, { __close = function() finished = true; close() end })
+  return step, nil, nil, closer
+end
+
+--- for page in client:pages(q) do ... end
+function M.pages(self, q)
+  local p, it = check_args(q, "pages")
+  local next_page, close = source(self, p, it)
+  return iterator(function(emit)
+    while true do
+      local page = next_page()
+      if not page then return end
+      emit(page)
+    end
+  end, close)
+end
+
+--- for rec in client:each_livestream(q) do ... end
+function M.each_livestream(self, q)
+  local p, it = check_args(q, "each_livestream")
+  local next_page, close = source(self, p, it)
+  return iterator(function(emit)
+    while true do
+      local page = next_page()
+      if not page then return end
+      local recs = page.records
+      for i = 1, #recs do emit(recs[i]) end
+    end
+  end, close)
+end
+
+--- local recs, err = client:all_livestreams(q): every record, or nil, err
+-- (err.records holds what was fetched before the failure).
+function M.all_livestreams(self, q)
+  local p, it = check_args(q, "all_livestreams")
+  local next_page, close = source(self, p, it)
+  local out = {}
+  local ok, err = pcall(function()
+    while true do
+      local page = next_page()
+      if not page then return end
+      local recs = page.records
+      for i = 1, #recs do out[#out + 1] = recs[i] end
+    end
+  end)
+  close()
+  if not ok then
+    if not errors.is_err(err) then error(err, 0) end -- a bug, not a failure: re-raise
+    err.records = out
+    return nil, err
+  end
+  return out
+end
+
+return M
