@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "http.h"
@@ -579,6 +580,12 @@ static int l_sleep(lua_State *L) {
   return 0;
 }
 
+/* core.isatty(fd) -> boolean (the CLI shows progress only on a terminal) */
+static int l_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)) == 1);
+  return 1;
+}
+
 /* core.getdate(http_date) -> epoch seconds | nil */
 static int l_getdate(lua_State *L) {
   time_t t = curl_getdate(luaL_checkstring(L, 1), NULL);
@@ -623,7 +630,7 @@ void sl_http_register(lua_State *L) {
   new_metatable(L, SL_CLIENT_MT, client_methods, l_client_close, l_client_tostring);
   new_metatable(L, SL_XFER_MT, xfer_methods, l_xfer_gc, NULL);
   static const luaL_Reg funcs[] = {
-    {"client", l_client_new}, {"now", l_now}, {"sleep", l_sleep}, {"getdate", l_getdate}, {NULL, NULL}};
+    {"client", l_client_new}, {"now", l_now}, {"sleep", l_sleep}, {"getdate", l_getdate}, {"isatty", l_isatty}, {NULL, NULL}};
   sl_setfuncs(L, funcs);
   lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
   lua_setfield(L, -2, "curl_version");

@@ -1,0 +1,177 @@
+local env = require("support.env")
+local core = require("shoplive.core")
+
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- Run bin/shoplive with args; returns status, stdout, stderr.
+local function run(args, vars)
+  local errfile = os.tmpname()
+  local assigns = { "KEYAPI_BASE_URL=" .. sh_quote(env.sandbox().url), "KEYAPI_API_KEY=" .. sh_quote(env.KEY) }
+  for k, v in pairs(vars or {}) do assigns[#assigns + 1] = k .. "=" .. sh_quote(v) end
+  local cmd = "env " .. table.concat(assigns, " ") .. " lua5.4 bin/shoplive " .. args .. " 2>" .. errfile
+  local p = io.popen(cmd, "r")
+  local out = p:read("a")
+  local _, _, status = p:close()
+  local f = io.open(errfile, "rb")
+  local err = f:read("a")
+  f:close()
+  os.remove(errfile)
+  return status, out, err
+end
+
+local function lines(s)
+  local t = {}
+  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+describe("the shoplive command", function()
+  local sb
+  before_each(function()
+    sb = env.sandbox()
+    sb:reset()
+  end)
+
+  it("prints an aligned table that fits the terminal", function()
+    local status, out, err = run("livestreams 25 --sort gmv", { COLUMNS = "100" })
+    assert.equals(0, status, err)
+    assert.equals("", err) -- stderr is not a terminal: no progress line
+    local ls = lines(out)
+    assert.equals(27, #ls) -- header, rule, 25 rows
+    assert.matches("^room_id%s+started %(UTC%)%s+hours%s+views%s+sales%s+gmv%s+region%s+title$", ls[1])
+    for i = 1, #ls do assert.is_true(require("shoplive.textable").width(ls[i]) <= 100, ls[i]) end
+    local gmv_col = ls[2]:find("%-+%s+%-+%s+%-+$") -- rule under gmv, region, title
+    assert.truthy(gmv_col)
+    assert.equals(3, env.requests())
+  end)
+
+  it("writes RFC 4180 CSV with ids as text", function()
+    local status, out = run("livestreams 12 --format csv")
+    assert.equals(0, status)
+    local ls = {}
+    for l in out:gmatch("(.-)\r\n") do ls[#ls + 1] = l end
+    assert.matches("^room_id,seller_id,user_id,", ls[1])
+    assert.matches("^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d,12,", ls[2])
+    assert.truthy(out:find('"', 1, true)) -- some titles need quoting
+  end)
+
+  it("writes JSON and NDJSON with exact integers", function()
+    local status, out = run("livestreams 9990001 --format json --pages 1")
+    assert.equals(0, status)
+    local recs = assert(core.json_decode(out))
+    assert.equals(3, #recs)
+    local big = false
+    for _, r in ipairs(recs) do
+      if r.total_sale_gmv_amt == 9007199254740993 then big = true end
+    end
+    assert.is_true(big)
+    assert.matches("9007199254740993", out)
+    local s2, nd = run("livestreams 23 --format ndjson")
+    assert.equals(0, s2)
+    local ls = lines(nd)
+    assert.equals(23, #ls)
+    for _, l in ipairs(ls) do assert.is_table(core.json_decode(l)) end
+  end)
+
+  it("honours --page, --pages and --limit", function()
+    local status, out = run("livestreams 237 --format ndjson --page 2 --pages 2")
+    assert.equals(0, status)
+    assert.equals(20, #lines(out))
+    assert.equals(2, env.requests())
+    assert.matches("page_num=2", sb:stats().log[1].args)
+    sb:reset()
+    status, out = run("livestreams 237 --format ndjson --limit 13")
+    assert.equals(0, status)
+    assert.equals(13, #lines(out))
+    assert.equals(2, env.requests())
+  end)
+
+  it("--output writes the file", function()
+    local path = os.tmpname()
+    local status, out = run("livestreams 5 --format csv --output " .. path)
+    assert.equals(0, status)
+    assert.equals("", out)
+    local f = io.open(path, "rb")
+    local text = f:read("a")
+    f:close()
+    os.remove(path)
+    local n = select(2, text:gsub("\r\n", ""))
+    assert.equals(6, n)
+  end)
+
+  it("--dry-run prints the requests and credits and sends nothing", function()
+    local status, out = run("livestreams 237 --pages 3 --sort views --order asc --dry-run")
+    assert.equals(0, status)
+    local ls = lines(out)
+    assert.equals(4, #ls)
+    assert.matches("^GET http://.*seller_id=237&seller_live_sort_field=1&sort_type=0&page_num=1&page_size=10$", ls[1])
+    assert.matches("page_num=3", ls[3])
+    assert.matches("3 credits", ls[4])
+    assert.equals(0, env.requests())
+    status, out = run("livestreams 237 --dry-run", { KEYAPI_API_KEY = "" })
+    assert.equals(0, status)
+    assert.matches("100000 credits", out)
+    assert.equals(0, env.requests())
+  end)
+
+  it("summary prints the summarize() figures", function()
+    local status, out = run("summary 25")
+    assert.equals(0, status)
+    assert.matches("livestreams%s+25\n", out)
+    for _, label in ipairs{ "total views", "total GMV", "GMV per hour live", "sales per 1000 views", "best by GMV",
+        "first start", "last start" } do
+      assert.truthy(out:find(label, 1, true), label)
+    end
+    local s2, js = run("summary 25 --format json")
+    assert.equals(0, s2)
+    local t = assert(core.json_decode(js))
+    assert.equals(25, t.count)
+  end)
+
+  it("exits 1 with one line from tostring(err) when the API fails", function()
+    local status, out, err = run("livestreams 1", { KEYAPI_API_KEY = "sk_test_invalid" })
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.equals("shoplive: auth: apiKey is invalid (HTTP 401, 1 attempt)\n", err)
+  end)
+
+  it("exits 1 and names KEYAPI_API_KEY when there is no key", function()
+    local status, _, err = run("livestreams 1", { KEYAPI_API_KEY = "" })
+    assert.equals(1, status)
+    assert.matches("KEYAPI_API_KEY", err)
+    assert.equals(0, env.requests())
+  end)
+
+  it("exits 2 with the usage text on bad usage", function()
+    for _, args in ipairs{ "", "livestreams", "livestreams abc", "livestreams 1 --format xml", "livestreams 1 --page 0",
+        "livestreams 1 --pages x", "bogus 1", "livestreams 1 --sort likes" } do
+      local status, out, err = run(args)
+      assert.equals(2, status, args)
+      assert.equals("", out)
+      assert.matches("^Usage: shoplive", err)
+      assert.matches("Error: ", err)
+    end
+    assert.equals(0, env.requests())
+  end)
+
+  it("shows a progress line on a terminal", function()
+    local cli = require("shoplive.cli")
+    local out, err = {}, {}
+    local function sink(t) return { write = function(_, ...) for _, s in ipairs{ ... } do t[#t + 1] = tostring(s) end end,
+      flush = function() end } end
+    local status = cli.main({ "livestreams", "25", "--format", "ndjson" }, {
+      stdout = sink(out), stderr = sink(err), isatty = function() return true end,
+      getenv = function(k)
+        if k == "KEYAPI_API_KEY" then return env.KEY end
+        if k == "KEYAPI_BASE_URL" then return sb.url end
+        return os.getenv(k)
+      end,
+    })
+    assert.equals(0, status)
+    local e = table.concat(err)
+    assert.matches("\r\27%[Kpages 3, records 25, credits 3, %d+%.%ds", e)
+    assert.equals(25, #lines(table.concat(out)))
+  end)
+end)
