@@ -1,0 +1,187 @@
+-- Fault injection for the API endpoint.  A fault is a table of the (string)
+-- query args given to /_sandbox/fault.
+local data = require "shoplive_sandbox.data"
+local api = require "shoplive_sandbox.api"
+
+local M = {}
+
+local fmt = string.format
+local rep = string.rep
+
+M.REASONS = {
+  [200] = "OK", [201] = "Created", [204] = "No Content",
+  [301] = "Moved Permanently", [302] = "Found", [303] = "See Other",
+  [307] = "Temporary Redirect", [308] = "Permanent Redirect",
+  [400] = "Bad Request", [401] = "Unauthorized", [402] = "Payment Required",
+  [403] = "Forbidden", [404] = "Not Found", [405] = "Method Not Allowed",
+  [408] = "Request Timeout", [413] = "Payload Too Large",
+  [429] = "Too Many Requests", [500] = "Internal Server Error",
+  [501] = "Not Implemented", [502] = "Bad Gateway", [503] = "Service Unavailable",
+  [504] = "Gateway Timeout",
+}
+
+M.TYPES = { status = true, latency = true, truncate = true, close = true, stall = true,
+  drip = true, oversize = true, body = true, redirect = true }
+
+M.BODIES = { truncated_json = true, trailing_garbage = true, html = true, empty = true,
+  not_object = true, deep_nesting = true, invalid_utf8 = true, code_nonzero = true,
+  data_not_array = true, missing_data = true, float_page = true }
+
+function M.html_page(status)
+  local title = fmt("%d %s", status, M.REASONS[status] or "Error")
+  return "<html>\r\n<head><title>" .. title .. "</title></head>\r\n<body>\r\n<center><h1>"
+    .. title .. "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+end
+
+local function num(v, default)
+  local n = tonumber(v)
+  if n == nil then return default end
+  return n
+end
+
+local function sleep(s)
+  if s and s > 0 then ngx.sleep(s) end
+end
+
+local function send_headers(status, ctype, length)
+  ngx.status = status
+  ngx.header["Content-Type"] = ctype or "application/json"
+  if length then ngx.header["Content-Length"] = length end
+  ngx.send_headers()
+end
+
+-- canned 200 bodies for type=body
+local function canned(name)
+  local rid = "fault-" .. name
+  if name == "truncated_json" then
+    local body = api.page_for_args()
+    return body:sub(1, math.floor(#body / 2))
+  elseif name == "trailing_garbage" then
+    return api.page_for_args() .. "xyz"
+  elseif name == "html" then
+    return M.html_page(200):gsub("200 OK", "Welcome"), "text/html"
+  elseif name == "empty" then
+    return ""
+  elseif name == "not_object" then
+    return "[1,2]"
+  elseif name == "deep_nesting" then
+    local body = api.page_for_args()
+    return (body:gsub('^{"code":0,', '{"code":0,"deep":' .. rep("[", 100000) .. rep("]", 100000) .. ",", 1))
+  elseif name == "invalid_utf8" then
+    local _, p = api.page_for_args()
+    local r = data.record(p.seller_id, 1)
+    r.title = "bad \255\254 utf8"
+    return data.encode_page({ data.encode_record(r) }, rid)
+  elseif name == "code_nonzero" then
+    return '{"code":1001,"message":"seller not found","data":null,"requestId":"req-nonzero"}'
+  elseif name == "data_not_array" then
+    return '{"code":0,"message":"success","data":{"a":1},"requestId":"x"}'
+  elseif name == "missing_data" then
+    return '{"code":0,"message":"success","requestId":"x"}'
+  elseif name == "float_page" then
+    local _, p = api.page_for_args()
+    local r = data.encode_record(data.record(p.seller_id, 1))
+    r = r:gsub('"total_sale_cnt":%d+', '"total_sale_cnt":12.5', 1)
+    r = r:gsub('"create_time":%d+', '"create_time":1693876970.0', 1)
+    return data.encode_page({ r }, rid)
+  end
+  return nil
+end
+M.canned = canned
+
+function M.apply(f, latency)
+  local t = f.type
+  if t == "latency" then
+    sleep(num(f.seconds, 1))
+    return api.normal(latency)
+  end
+  sleep(latency)
+
+  if t == "status" then
+    local status = math.floor(num(f.status, 500))
+    local kind = f.body or "json"
+    local headers = {}
+    if f.retry_after then headers["Retry-After"] = f.retry_after end
+    if kind == "html" then
+      return api.send(status, M.html_page(status), "text/html", headers)
+    elseif kind == "empty" then
+      return api.send(status, "", "application/json", headers)
+    else
+      local msg = f.message or api.MESSAGES[status] or M.REASONS[status] or ("HTTP " .. status)
+      return api.send(status, api.error_body(status, msg), "application/json", headers)
+    end
+
+  elseif t == "close" then
+    return ngx.exit(444)
+
+  elseif t == "truncate" then
+    local body = api.page_for_args()
+    send_headers(200, "application/json", #body)
+    ngx.print(body:sub(1, math.floor(#body / 2)))
+    ngx.flush(true)
+    return ngx.exit(444)
+
+  elseif t == "stall" then
+    local body = api.page_for_args()
+    send_headers(200, "application/json", f.length == "1" and #body or nil)
+    ngx.flush(true)
+    sleep(num(f.seconds, 30))
+    ngx.print(body)
+    return ngx.exit(ngx.OK)
+
+  elseif t == "drip" then
+    local body
+    if f.body == "empty" then
+      body = '{"code":0,"message":"success","data":[],"requestId":"drip"}'
+    else
+      body = api.page_for_args()
+    end
+    local interval = num(f.interval, 1)
+    send_headers(200, "application/json", #body)
+    ngx.flush(true)
+    for k = 1, #body do
+      ngx.print(body:sub(k, k))
+      local ok = ngx.flush(true)
+      if not ok then return ngx.exit(499) end
+      if k < #body then sleep(interval) end
+    end
+    return ngx.exit(ngx.OK)
+
+  elseif t == "oversize" then
+    local total = math.floor(num(f.bytes, 2 * 1024 * 1024))
+    local base = api.page_for_args()
+    local head, tail = base:match('^(.*%])(,"requestId":.*)$')
+    local pad = total - #base - #',"padding":""'
+    local with_length = f.length ~= "0"
+    if pad <= 0 then
+      send_headers(200, "application/json", with_length and #base or nil)
+      ngx.print(base)
+      return ngx.exit(ngx.OK)
+    end
+    send_headers(200, "application/json", with_length and total or nil)
+    ngx.print(head .. ',"padding":"')
+    local chunk = rep("x", 65536)
+    local left = pad
+    while left > 0 do
+      if left >= 65536 then ngx.print(chunk) else ngx.print(chunk:sub(1, left)) end
+      left = left - 65536
+      local ok = ngx.flush(true)
+      if not ok then return ngx.exit(499) end
+    end
+    ngx.print('"' .. tail)
+    return ngx.exit(ngx.OK)
+
+  elseif t == "body" then
+    local body, ctype = canned(f.name or "")
+    return api.send(200, body or "", ctype or "application/json")
+
+  elseif t == "redirect" then
+    local status = math.floor(num(f.status, 302))
+    local location = f.location or ngx.var.request_uri
+    return api.send(status, M.html_page(status), "text/html", { Location = location })
+  end
+
+  return api.send(500, api.error_body(500, "unknown fault type " .. tostring(t)))
+end
+
+return M
