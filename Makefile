@@ -16,7 +16,10 @@ HDRS       = $(wildcard src/*.h)
 BUILD      ?= build
 SO         = $(BUILD)/shoplive/core.so
 
-.PHONY: all test check clean sandbox demo bench asan valgrind lint fuzz install
+# Run Lua from the source tree: modules from lua/, the core from $(BUILD).
+SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;"
+
+.PHONY: all test check clean sandbox demo deps bench asan lint install
 
 all: $(SO)
 
@@ -40,3 +43,19 @@ sandbox:
 
 clean:
 	rm -rf build
+
+deps:
+	tools/install-deps
+
+# A newcomer's first run: dependencies, build, then the first example against
+# the sandbox server.
+demo: deps
+	$(MAKE) all
+	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) examples/first.lua
+
+bench: all
+	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
+
+lint:
+	luacheck lua tests bin examples sandbox/lua bench
+	luarocks lint shoplive-scm-1.rockspec

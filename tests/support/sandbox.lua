@@ -176,7 +176,8 @@ function M.start(opts)
   end
   local out_file = os.tmpname()
   local err_file = out_file .. ".err"
-  local cmd = string.format("%s --watch-pid %d %s </dev/null >%s 2>%s & echo $!",
+  -- env -u: the suite may run with a sanitizer runtime preloaded; nginx must not.
+  local cmd = string.format("env -u LD_PRELOAD %s --watch-pid %d %s </dev/null >%s 2>%s & echo $!",
     sh_quote(M.root .. "/sandbox/run"), my_pid(), table.concat(args, " "),
     sh_quote(out_file), sh_quote(err_file))
   local p = io.popen(cmd)
