@@ -255,20 +255,21 @@ function Client:livestreams_many(queries, opts)
   for i = 1, #queries do
     params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")", nil, 2)
   end
-  local n, reqs, nxt, pending = #params, {}, 1, 0
+  local n, nxt = #params, 1
   local pages, errs = {}, nil
+  local running = {} -- query index -> request, at most conc of them
+  local pending = 0
   local function refill()
-    for i = 1, n do
-      local r = reqs[i]
-      if r and r.state == "done" and not r.collected then
-        r.collected = true
+    for i, r in pairs(running) do
+      if r.state == "done" then
+        running[i] = nil
         pending = pending - 1
         local page, err = r:result()
         if page then pages[i] = page else errs = errs or {}; errs[i] = err end
       end
     end
     while pending < conc and nxt <= n do
-      reqs[nxt] = self:_enqueue(params[nxt])
+      running[nxt] = self:_enqueue(params[nxt])
       nxt, pending = nxt + 1, pending + 1
     end
     return pending == 0 and nxt > n
