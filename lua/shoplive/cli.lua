@@ -235,7 +235,8 @@ local function run(args, env)
     return 1
   end
   local shoplive = require("shoplive")
-  local ok, client = pcall(shoplive.new, { api_key = key })
+  local base = env.getenv("KEYAPI_BASE_URL")
+  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil })
   if not ok then
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1

@@ -2,7 +2,9 @@
 -- GET /v1/tiktok/shop/livestreams/analytics, for Lua.
 -- The public contract is ../shared/API.md; this file only assembles it.
 local core = require("shoplive.core")
+local analysis = require("shoplive.analysis")
 local client = require("shoplive.client")
+local export = require("shoplive.export")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local sort = require("shoplive.sort")
@@ -38,5 +40,12 @@ end
 M.sort = sort.sort
 M.top = sort.top
 M.is_err = errors.is_err
+M.summarize = analysis.summarize
+M.group_by = analysis.group_by
+M.to_csv = export.to_csv
+M.csv_writer = export.csv_writer
+M.to_json = export.to_json
+M.to_ndjson = export.to_ndjson
+M.encode_record = export.encode_record
 
 return M

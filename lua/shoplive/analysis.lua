@@ -1,0 +1,172 @@
+--- shoplive.summarize / shoplive.group_by: figures over a list of records.
+-- Version-neutral (Lua 5.1-5.4, LuaJIT). On 5.3+ the sums of integer fields
+-- are computed with integer arithmetic, so they stay exact over the whole
+-- int64 range (a total_sale_gmv_amt beyond 2^53 included); on 5.1/LuaJIT
+-- numbers are doubles and sums beyond 2^53 round like any double.
+-- A field that is nil (JSON null), not a number, or NaN is skipped: it adds
+-- nothing to a sum and does not count towards that figure's mean.
+local sort = require("shoplive.sort")
+local util = require("shoplive.util")
+
+local M = {}
+
+local math_type = math.type
+local floor = math.floor
+
+local function check_records(records, fname, level)
+  if type(records) ~= "table" then
+    error(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records), level + 1)
+  end
+  for i = 1, #records do
+    if type(records[i]) ~= "table" then
+      error(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table", level + 1)
+    end
+  end
+end
+
+-- A usable number, or nil (nil, non-numbers and NaN are skipped).
+local function num(v)
+  if type(v) == "number" and v == v then return v end
+  return nil
+end
+
+-- a + b. Two integers stay an integer (exact); should their sum leave the
+-- int64 range (it would wrap around), the float sum is returned instead.
+local function add(a, b)
+  local s = a + b
+  if math_type and math_type(s) == "integer" and ((b > 0 and s < a) or (b < 0 and s > a)) then
+    return (a + 0.0) + b
+  end
+  return s
+end
+
+-- The summary of an already validated array of records.
+local function summary(list)
+  local n = #list
+  local views, sales, gmv, dur = 0, 0, 0, 0
+  local n_views, n_sales, n_gmv = 0, 0, 0
+  local best, best_gmv, first, last
+  for i = 1, n do
+    local r = list[i]
+    local v = num(r.total_views_cnt)
+    if v then views = add(views, v); n_views = n_views + 1 end
+    v = num(r.total_sale_cnt)
+    if v then sales = add(sales, v); n_sales = n_sales + 1 end
+    v = num(r.total_sale_gmv_amt)
+    if v then
+      gmv = add(gmv, v); n_gmv = n_gmv + 1
+      if best_gmv == nil or v > best_gmv then best, best_gmv = r, v end -- strict '>': ties keep the first
+    end
+    v = num(r.duration)
+    if v then dur = add(dur, v) end
+    v = num(r.create_time)
+    if v then
+      if first == nil or v < first then first = v end
+      if last == nil or v > last then last = v end
+    end
+  end
+  local hours = dur / 3600
+  return {
+    -- number of records summarized (all of them, whatever fields they lack)
+    count = n,
+    -- sums of total_views_cnt / total_sale_cnt / total_sale_gmv_amt over the
+    -- records that have the field; integers (exact) when every term is one
+    total_views = views,
+    total_sales = sales,
+    total_gmv = gmv,
+    -- sum of duration in seconds (integer when every term is one)
+    total_duration = dur,
+    -- float means of the same three fields, over the records that have the
+    -- field (a null is "unknown", not 0); nil when no record has it, hence
+    -- always nil for an empty list
+    mean_views = n_views > 0 and views / n_views or nil,
+    mean_sales = n_sales > 0 and sales / n_sales or nil,
+    mean_gmv = n_gmv > 0 and gmv / n_gmv or nil,
+    -- hours live: total_duration / 3600, a float (0.0 for no durations)
+    hours_live = hours,
+    -- total_gmv / hours_live; nil when hours_live is 0
+    gmv_per_hour = hours ~= 0 and gmv / hours or nil,
+    -- total_sales * 1000 / total_views (float); nil when total_views is 0
+    sales_per_1000_views = views ~= 0 and sales * 1000.0 / views or nil,
+    -- the record (itself, not a copy) with the highest total_sale_gmv_amt;
+    -- the first such record on ties; nil when no record has the field
+    best = best,
+    -- smallest / largest create_time (unix seconds); nil when no record has one
+    first_start = first,
+    last_start = last,
+  }
+end
+
+--- Figures over an array of records (see the comments in the returned table).
+function M.summarize(records)
+  check_records(records, "shoplive.summarize", 2)
+  return summary(records)
+end
+
+-- Key function for "day": the UTC date of create_time, "YYYY-MM-DD"; nil
+-- (record skipped) when create_time is missing or not a representable time.
+local function day_key(r)
+  local t = num(r.create_time)
+  if t == nil then return nil end
+  local ok, s = pcall(os.date, "!%Y-%m-%d", floor(t))
+  if ok and type(s) == "string" then return s end
+  return nil
+end
+
+-- Order for group keys: numbers (numerically), then strings (byte order),
+-- then booleans (false first), then anything else (by tostring).
+local RANK = { number = 1, string = 2, boolean = 3 }
+
+local function key_less(a, b)
+  local ta, tb = type(a), type(b)
+  local ra, rb = RANK[ta] or 4, RANK[tb] or 4
+  if ra ~= rb then return ra < rb end
+  if ra == 1 or ra == 2 then return a < b end
+  if ra == 3 then return (not a) and b end
+  return tostring(a) < tostring(b)
+end
+
+--- Group records and summarize each group.
+-- key: a field name (views/sales/gmv alias the three sort fields), the string
+-- "day" (the UTC date "YYYY-MM-DD" of create_time), or a function(record)
+-- returning the group key. Records whose key is nil (the field is missing or
+-- null, no create_time for "day", the function returned nil) or NaN are
+-- skipped: they belong to no group.
+-- Returns groups (key -> summary, as shoplive.summarize) and an array of the
+-- keys in ascending order (numbers, then strings, then booleans, then others).
+function M.group_by(records, key)
+  check_records(records, "shoplive.group_by", 2)
+  local keyfn
+  if type(key) == "function" then
+    keyfn = key
+  elseif type(key) == "string" and key ~= "" then
+    if key == "day" then
+      keyfn = day_key
+    else
+      local field = sort.ALIASES[key] or key
+      keyfn = function(r) return r[field] end
+    end
+  else
+    error("shoplive.group_by: argument 'key' must be a field name, \"day\" or a function(record) -> key, got "
+      .. util.describe(key), 2)
+  end
+  local lists, keys = {}, {}
+  for i = 1, #records do
+    local k = keyfn(records[i])
+    if k ~= nil and k == k then
+      local l = lists[k]
+      if l == nil then
+        l = {}
+        lists[k] = l
+        keys[#keys + 1] = k
+      end
+      l[#l + 1] = records[i]
+    end
+  end
+  local groups = {}
+  for i = 1, #keys do groups[keys[i]] = summary(lists[keys[i]]) end
+  table.sort(keys, key_less)
+  return groups, keys
+end
+
+return M

@@ -1,0 +1,414 @@
+--- shoplive.to_csv / csv_writer / to_json / to_ndjson / encode_record:
+-- exports of record lists. Version-neutral (Lua 5.1-5.4, LuaJIT).
+--
+-- Numbers: a Lua integer (5.3+) is printed with %d, exact over int64; so is an
+-- integral number within +-2^53 on 5.1/LuaJIT (no integer subtype there). Any
+-- other finite number gets the shortest of %.14g..%.17g that reads back equal.
+-- NaN and +-inf have no JSON form: they become null (JSON) or an empty cell (CSV).
+--
+-- JSON is written by the small encoder below, not by lua-cjson: cjson 2.1
+-- prints every number with "%.14g", so an integer past 2^53 (or even past
+-- 10^14, e.g. 123456789012345678 -> 1.2345678901235e+17) loses digits, and
+-- floats with more than 14 significant digits do not round-trip. Strings are
+-- escaped here too (cjson would also turn "/" into "\/"), so cjson is only
+-- used, when installed, to recognise its cjson.null sentinel as null.
+local sort = require("shoplive.sort")
+local util = require("shoplive.util")
+
+local M = {}
+
+local format, concat, floor, huge = string.format, table.concat, math.floor, math.huge
+local math_type = math.type
+
+local has_cjson, cjson = pcall(require, "cjson")
+local JSON_NULL = has_cjson and type(cjson) == "table" and cjson.null or nil
+
+--- The 16 fields the spec names, in the default CSV column order.
+M.FIELDS = {
+  "room_id", "seller_id", "user_id", "nick_name", "title", "region",
+  "create_time", "finish_time", "duration", "total_views_cnt", "total_joins_cnt",
+  "max_views_cnt", "total_sale_cnt", "total_sale_gmv_amt", "avatar", "cover_url",
+}
+
+-- Errors raised below the public functions carry this marker; the public
+-- function catches them and re-raises the message at its caller's level.
+local FAIL = {}
+
+local function fail(msg) error({ [FAIL] = msg }, 0) end
+
+local function rethrow(e, level)
+  if type(e) == "table" and e[FAIL] then error(e[FAIL], level + 1) end
+  error(e, 0)
+end
+
+---------------------------------------------------------------- numbers --
+
+local FLOAT_FORMATS = { "%.14g", "%.15g", "%.16g", "%.17g" }
+
+-- Shortest round-tripping text of a finite number.
+local function shortest(v)
+  local s
+  for i = 1, #FLOAT_FORMATS do
+    s = format(FLOAT_FORMATS[i], v)
+    if tonumber(s) == v then break end
+  end
+  -- a locale with a decimal comma (os.setlocale) would give "1,5"
+  if s:find(",", 1, true) then s = (s:gsub(",", ".")) end
+  return s
+end
+
+--- Text of a number: exact for integers, shortest round-trip for floats, nil
+-- for NaN and +-inf. json=true keeps a 5.3+ float a float in JSON ("3.0",
+-- not "3", so that a decoder gives back a float).
+local function format_number(v, json)
+  if v ~= v or v == huge or v == -huge then return nil end
+  if math_type then
+    if math_type(v) == "integer" then return format("%d", v) end
+    local s = shortest(v)
+    if json and not s:find("[%.eEn]") then s = s .. ".0" end
+    return s
+  end
+  if v == floor(v) and v >= -2 ^ 53 and v <= 2 ^ 53 then return format("%d", v) end
+  return shortest(v)
+end
+M.format_number = function(v) return format_number(v, false) end
+
+-- LuaJIT boxed 64-bit integers (cdata int64_t / uint64_t) print as "123LL".
+local function cdata_int(v)
+  return (tostring(v):match("^(%-?%d+)U?LL$"))
+end
+
+------------------------------------------------------------------- JSON --
+
+local ESC = {
+  ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t",
+}
+for c = 0, 31 do
+  local ch = string.char(c)
+  if not ESC[ch] then ESC[ch] = format("\\u%04x", c) end
+end
+-- '"', '\' and the control characters 0x00-0x1f (RFC 8259 section 7); every
+-- other byte, UTF-8 sequences included, is copied as it is. (%z is NUL for
+-- Lua 5.1, where a pattern cannot hold a literal "\0"; 5.2+ still accept it.)
+local ESC_PATTERN = '[%z\1-\31"\\]'
+
+local function quote(s)
+  return '"' .. s:gsub(ESC_PATTERN, ESC) .. '"'
+end
+
+local MAX_DEPTH = 1000
+
+-- Path of the value being encoded, for error messages: records[3].extra[2].
+local function path_text(ctx, key)
+  local parts = { ctx.root }
+  local stack = ctx.stack
+  for i = 1, #stack + 1 do
+    local k = stack[i]
+    if i == #stack + 1 then k = key end
+    if k ~= nil then
+      if type(k) == "string" and k:find("^[%a_][%w_]*$") then
+        parts[#parts + 1] = "." .. k
+      elseif type(k) == "string" then
+        parts[#parts + 1] = format("[%q]", k)
+      else
+        parts[#parts + 1] = "[" .. tostring(k) .. "]"
+      end
+    end
+  end
+  return concat(parts)
+end
+
+local encode -- forward
+
+local KEY_RANK = { number = 1, string = 2, boolean = 3 }
+
+local function key_before(a, b)
+  if a[1] ~= b[1] then return a[1] < b[1] end
+  return (KEY_RANK[type(a[2])] or 4) < (KEY_RANK[type(b[2])] or 4)
+end
+
+-- Append the object form of table t: keys as strings, sorted.
+local function encode_object(t, buf, ctx)
+  local items = {}
+  for k in pairs(t) do
+    local tk, s = type(k), nil
+    if tk == "string" then
+      s = k
+    elseif tk == "number" then
+      s = format_number(k, false) or tostring(k)
+    elseif tk == "boolean" then
+      s = tostring(k)
+    else
+      fail(ctx.fname .. ": " .. path_text(ctx) .. " has a " .. tk .. " key, which JSON cannot represent")
+    end
+    items[#items + 1] = { s, k }
+  end
+  table.sort(items, key_before)
+  buf[#buf + 1] = "{"
+  for i = 1, #items do
+    if i > 1 then buf[#buf + 1] = "," end
+    buf[#buf + 1] = quote(items[i][1])
+    buf[#buf + 1] = ":"
+    encode(t[items[i][2]], buf, ctx, items[i][2])
+  end
+  buf[#buf + 1] = "}"
+end
+
+-- Append the JSON text of v; key is v's key in its parent (for errors).
+encode = function(v, buf, ctx, key)
+  local t = type(v)
+  if t == "string" then
+    buf[#buf + 1] = quote(v)
+  elseif t == "number" then
+    buf[#buf + 1] = format_number(v, true) or "null"
+  elseif t == "boolean" then
+    buf[#buf + 1] = v and "true" or "false"
+  elseif t == "table" then
+    local stack = ctx.stack
+    if ctx.seen[v] then
+      fail(ctx.fname .. ": " .. path_text(ctx, key) .. " contains itself (a cycle), which JSON cannot represent")
+    end
+    if #stack >= MAX_DEPTH then
+      fail(ctx.fname .. ": " .. path_text(ctx, key) .. " is nested more than " .. MAX_DEPTH .. " levels deep")
+    end
+    ctx.seen[v] = true
+    stack[#stack + 1] = key
+    -- a sequence 1..n (n > 0) is an array; anything else, {} included, an object
+    local n, max, seq = 0, 0, true
+    for k in pairs(v) do
+      n = n + 1
+      if type(k) == "number" and k >= 1 and k == floor(k) then
+        if k > max then max = k end
+      else
+        seq = false
+      end
+    end
+    if seq and n > 0 and max == n then
+      buf[#buf + 1] = "["
+      for i = 1, n do
+        if i > 1 then buf[#buf + 1] = "," end
+        encode(v[i], buf, ctx, i)
+      end
+      buf[#buf + 1] = "]"
+    else
+      encode_object(v, buf, ctx)
+    end
+    stack[#stack] = nil
+    ctx.seen[v] = nil
+  elseif v == nil or (JSON_NULL ~= nil and v == JSON_NULL) then
+    buf[#buf + 1] = "null"
+  elseif t == "cdata" and cdata_int(v) then
+    buf[#buf + 1] = cdata_int(v)
+  else
+    fail(ctx.fname .. ": " .. path_text(ctx, key) .. " is a " .. t .. ", which JSON cannot represent")
+  end
+end
+
+local function new_ctx(fname, root)
+  return { fname = fname, root = root, stack = {}, seen = {} }
+end
+
+-- Append one record as a JSON object (always an object, keys sorted).
+local function encode_record_into(r, buf, ctx)
+  ctx.seen[r] = true
+  encode_object(r, buf, ctx)
+  ctx.seen[r] = nil
+end
+
+local function check_records(records, fname)
+  if type(records) ~= "table" then
+    error(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records), 3)
+  end
+  for i = 1, #records do
+    if type(records[i]) ~= "table" then
+      error(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table", 3)
+    end
+  end
+end
+
+local function json_lines(records, fname, open, sep, close)
+  local buf = { open }
+  for i = 1, #records do
+    if i > 1 then buf[#buf + 1] = sep end
+    encode_record_into(records[i], buf, new_ctx(fname, "records[" .. i .. "]"))
+  end
+  buf[#buf + 1] = close
+  return concat(buf)
+end
+
+--- JSON text of one record: an object with its keys sorted, nil fields
+-- absent, integers exact, nested tables as arrays (sequences) or objects.
+function M.encode_record(record)
+  if type(record) ~= "table" then
+    error("shoplive.encode_record: argument 'record' must be a record table, got " .. util.describe(record), 2)
+  end
+  local buf = {}
+  local ok, e = pcall(encode_record_into, record, buf, new_ctx("shoplive.encode_record", "record"))
+  if not ok then rethrow(e, 2) end
+  return concat(buf)
+end
+
+--- A JSON array of the records (compact, no trailing newline).
+function M.to_json(records)
+  check_records(records, "shoplive.to_json")
+  local ok, s = pcall(json_lines, records, "shoplive.to_json", "[", ",", "]")
+  if not ok then rethrow(s, 2) end
+  return s
+end
+
+--- NDJSON: one record object per line, each line ending in "\n" ("" for none).
+function M.to_ndjson(records)
+  check_records(records, "shoplive.to_ndjson")
+  if #records == 0 then return "" end
+  local ok, s = pcall(json_lines, records, "shoplive.to_ndjson", "", "\n", "\n")
+  if not ok then rethrow(s, 2) end
+  return s
+end
+
+-------------------------------------------------------------------- CSV --
+
+-- Quote a cell when it holds , " CR or LF, or starts or ends with a space
+-- (RFC 4180; the spaces so that readers that trim keep them).
+local function csv_quote(s)
+  if s:find('[,"\r\n]') or s:sub(1, 1) == " " or s:sub(-1) == " " then
+    return '"' .. s:gsub('"', '""') .. '"'
+  end
+  return s
+end
+
+-- Text of one CSV cell (before quoting).
+local function csv_text(v, ctx, field)
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" then return format_number(v, false) or "" end
+  if t == "nil" then return "" end
+  if t == "boolean" then return v and "true" or "false" end
+  if t == "table" then
+    local buf = {}
+    encode(v, buf, ctx, field)
+    return concat(buf)
+  end
+  if JSON_NULL ~= nil and v == JSON_NULL then return "" end
+  if t == "cdata" and cdata_int(v) then return cdata_int(v) end
+  fail(ctx.fname .. ": " .. path_text(ctx, field) .. " is a " .. t .. ", which cannot be exported")
+end
+
+-- One CSV line, CRLF-terminated.
+local function csv_row(record, fields, ctx)
+  local cells = {}
+  for i = 1, #fields do
+    cells[i] = csv_quote(csv_text(record[fields[i]], ctx, fields[i]))
+  end
+  return concat(cells, ",") .. "\r\n"
+end
+
+local function csv_header(fields)
+  local cells = {}
+  for i = 1, #fields do cells[i] = csv_quote(fields[i]) end
+  return concat(cells, ",") .. "\r\n"
+end
+
+-- fields (nil or an array of field names, aliases allowed) -> real names.
+local function check_fields(fields, fname)
+  if fields == nil then return M.FIELDS end
+  if type(fields) ~= "table" or #fields == 0 then
+    error(fname .. ": argument 'fields' must be a non-empty array of field names, got " .. util.describe(fields), 3)
+  end
+  local out = {}
+  for i = 1, #fields do
+    local f = fields[i]
+    if type(f) ~= "string" or f == "" then
+      error(fname .. ": argument 'fields' must hold field names (strings); fields[" .. i .. "] is "
+        .. util.describe(f), 3)
+    end
+    out[i] = sort.ALIASES[f] or f
+  end
+  return out
+end
+
+local function csv_rows(records, fields, fname)
+  local buf = { csv_header(fields) }
+  for i = 1, #records do
+    buf[i + 1] = csv_row(records[i], fields, new_ctx(fname, "records[" .. i .. "]"))
+  end
+  return concat(buf)
+end
+
+--- CSV text (RFC 4180, CRLF line ends, a header row) of the records.
+-- fields: array of field names (aliases views/sales/gmv allowed; the header
+-- shows the real name); default M.FIELDS. Nested tables become JSON text.
+function M.to_csv(records, fields)
+  check_records(records, "shoplive.to_csv")
+  fields = check_fields(fields, "shoplive.to_csv")
+  local ok, s = pcall(csv_rows, records, fields, "shoplive.to_csv")
+  if not ok then rethrow(s, 2) end
+  return s
+end
+
+local Writer = {}
+Writer.__index = Writer
+
+local function put(self, s)
+  local ok, err = self.file:write(s)
+  if ok == nil and err ~= nil then return nil, err end
+  return true
+end
+
+local function put_header(self)
+  if self.header_done then return true end
+  local ok, err = put(self, csv_header(self.fields))
+  if not ok then return nil, err end
+  self.header_done = true
+  return true
+end
+
+--- Write one record as a CSV line (the header goes first). Returns the
+-- writer, or nil, message when the file's write fails.
+function Writer:write(record)
+  if self.closed then error("shoplive.csv_writer: write() after close()", 2) end
+  if type(record) ~= "table" then
+    error("shoplive.csv_writer: argument 'record' must be a record table, got " .. util.describe(record), 2)
+  end
+  self.rows = self.rows + 1
+  local ok, line = pcall(csv_row, record, self.fields, new_ctx("shoplive.csv_writer", "record " .. self.rows))
+  if not ok then self.rows = self.rows - 1; rethrow(line, 2) end
+  local done, err = put_header(self)
+  if done then done, err = put(self, line) end
+  if not done then self.rows = self.rows - 1; return nil, err end
+  return self
+end
+
+--- Finish: writes the header if no record was written, flushes the file.
+-- The file itself stays open (the caller opened it, and may be io.stdout).
+-- Returns true, or nil, message. Closing twice is harmless.
+function Writer:close()
+  if self.closed then return true end
+  local ok, err = put_header(self)
+  if not ok then return nil, err end
+  self.closed = true
+  local f = self.file
+  local has_flush = pcall(function() return f.flush end) and type(f.flush) == "function"
+  if has_flush then
+    local fok, ferr = f:flush()
+    if fok == nil and ferr ~= nil then return nil, ferr end
+  end
+  return true
+end
+
+Writer.__close = function(self) self:close() end -- Lua 5.4 to-be-closed variables
+
+--- A streaming CSV writer on file (anything with a :write(s) method, e.g.
+-- an io file). w:write(record) appends a line, w:close() finishes;
+-- w.rows counts the records written. Same text as to_csv.
+function M.csv_writer(file, fields)
+  local ok, w = pcall(function() return file.write end)
+  if not ok or type(w) ~= "function" then
+    error("shoplive.csv_writer: argument 'file' must be a file handle (a value with a :write method), got "
+      .. util.describe(file), 2)
+  end
+  fields = check_fields(fields, "shoplive.csv_writer")
+  return setmetatable({ file = file, fields = fields, rows = 0, header_done = false, closed = false }, Writer)
+end
+
+return M
