@@ -71,7 +71,7 @@ describe("whole shops", function()
   end)
 
   it("a loop that breaks early spends no further credit", function()
-    for _ in client:each_livestream{ seller_id = "237" } do break end
+    for _ in client:each_livestream{ seller_id = "237" } do break end -- luacheck: ignore 512
     assert.equals(1, env.requests())
     local n = 0
     for _ in client:each_livestream{ seller_id = "237" } do
@@ -199,7 +199,7 @@ describe("prefetching pages concurrently", function()
 
   it("breaking out cancels the pages in flight", function()
     sb:config{ latency = 0.3 }
-    for _ in client:each_livestream{ seller_id = "237", concurrency = 4 } do break end
+    for _ in client:each_livestream{ seller_id = "237", concurrency = 4 } do break end -- luacheck: ignore 512
     assert.equals(0, #client._active)
     assert.equals(0, client._core:running())
   end)

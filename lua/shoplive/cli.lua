@@ -45,7 +45,8 @@ local function int_arg(args, key, name, min, max)
   if v == nil then return nil end
   local n = tonumber(v)
   if not n or n ~= math.floor(n) or n < min or (max and n > max) then
-    usage_error("option '" .. name .. "' must be an integer from " .. min .. (max and (" to " .. max) or " up") .. ", got '" .. v .. "'")
+    usage_error("option '" .. name .. "' must be an integer from " .. min .. (max and (" to " .. max) or " up")
+      .. ", got '" .. v .. "'")
   end
   return math.tointeger and math.tointeger(n) or n
 end

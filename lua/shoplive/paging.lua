@@ -17,7 +17,7 @@ local M = {}
 local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = true }
 M.ITER_ARGS = ITER_ARGS
 
-local unpack = table.unpack or unpack -- luacheck: ignore 143
+local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
 --- Validate iterator arguments; raises at the caller of `fname`.
