@@ -86,6 +86,10 @@ function handlers.fault()
   if t == "body" and not faults.BODIES[a.name or ""] then
     return bad("unknown body name: " .. tostring(a.name))
   end
+  if t == "raw" and not faults.RAWS[a.name or ""] then
+    return bad("unknown raw name: " .. tostring(a.name))
+  end
+  if t == "gzip" and not a.path then return bad("gzip fault needs path=") end
   if t == "status" then
     local s = tonumber(a.status or "500")
     if not s or s < 100 or s > 999 then return bad("invalid status") end

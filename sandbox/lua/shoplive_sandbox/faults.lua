@@ -21,7 +21,11 @@ M.REASONS = {
 }
 
 M.TYPES = { status = true, latency = true, truncate = true, close = true, stall = true,
-  drip = true, oversize = true, body = true, redirect = true }
+  drip = true, oversize = true, body = true, redirect = true, raw = true, gzip = true }
+
+-- type=raw: byte-exact responses written to the raw socket, for the framing
+-- errors nginx itself would never produce.
+M.RAWS = { bad_chunk = true, missing_last_chunk = true, long_length = true, short_length = true }
 
 M.BODIES = { truncated_json = true, trailing_garbage = true, html = true, empty = true,
   not_object = true, deep_nesting = true, invalid_utf8 = true, code_nonzero = true,
@@ -174,6 +178,38 @@ function M.apply(f, latency)
   elseif t == "body" then
     local body, ctype = canned(f.name or "")
     return api.send(200, body or "", ctype or "application/json")
+
+  elseif t == "raw" then
+    local body = api.page_for_args()
+    local head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    local out
+    if f.name == "bad_chunk" then
+      out = head .. "Transfer-Encoding: chunked\r\n\r\n" .. fmt("%x", 20) .. "\r\n" .. body:sub(1, 20)
+        .. "\r\nZZZZ\r\n" .. body:sub(21) .. "\r\n0\r\n\r\n"
+    elseif f.name == "missing_last_chunk" then
+      out = head .. "Transfer-Encoding: chunked\r\n\r\n" .. fmt("%x", #body) .. "\r\n" .. body .. "\r\n"
+    elseif f.name == "long_length" then -- announces more bytes than it sends, then closes
+      out = head .. "Content-Length: " .. (#body + 500) .. "\r\n\r\n" .. body
+    else -- short_length: announces fewer bytes than the body has
+      out = head .. "Content-Length: " .. math.floor(#body / 2) .. "\r\n\r\n" .. body
+    end
+    local sock = assert(ngx.req.socket(true))
+    sock:send(out)
+    return ngx.exit(444)
+
+  elseif t == "gzip" then
+    -- The file's bytes (already gzip-compressed, e.g. a decompression bomb
+    -- made by a test) with Content-Encoding: gzip.
+    local fh = io.open(f.path or "", "rb")
+    if not fh then return api.send(500, api.error_body(500, "gzip fault: cannot read path")) end
+    local data = fh:read("*a")
+    fh:close()
+    ngx.status = 200
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["Content-Encoding"] = "gzip"
+    if f.length ~= "0" then ngx.header["Content-Length"] = #data end
+    ngx.print(data)
+    return ngx.exit(ngx.OK)
 
   elseif t == "redirect" then
     local status = math.floor(num(f.status, 302))

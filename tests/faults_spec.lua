@@ -1,0 +1,114 @@
+-- Faults on the wire: each ends in a clean err of the right kind, within the
+-- timeout, with no second request except where retrying is right.
+local env = require("support.env")
+
+describe("fault injection", function()
+  local sb
+  before_each(function()
+    sb = env.sandbox()
+    sb:reset()
+  end)
+
+  local function fetch(opts, q)
+    local c = env.client(opts)
+    local t0 = env.now()
+    local page, err = c:livestreams(q or { seller_id = "237" })
+    local dt = env.now() - t0
+    c:close()
+    return page, err, dt
+  end
+
+  for _, case in ipairs{
+    { "bad_chunk", "transport" }, { "missing_last_chunk", "transport" }, { "long_length", "transport" },
+  } do
+    it("raw " .. case[1] .. " -> " .. case[2] .. ", retried once per max_retries", function()
+      sb:fault{ type = "raw", name = case[1], count = 5 }
+      local page, err = fetch{ max_retries = 1 }
+      assert.is_nil(page)
+      assert.equals(case[2], err.kind)
+      assert.is_true(err.retryable)
+      assert.equals(2, err.attempts)
+      assert.equals(2, env.requests())
+    end)
+  end
+
+  it("a Content-Length shorter than the body -> decode, not retried", function()
+    sb:fault{ type = "raw", name = "short_length" }
+    local page, err = fetch{ max_retries = 3 }
+    assert.is_nil(page)
+    assert.equals("decode", err.kind)
+    assert.equals(1, env.requests())
+  end)
+
+  it("a drip below the low-speed limit is aborted", function()
+    sb:fault{ type = "drip", interval = 0.5 }
+    local page, err, dt = fetch{ max_retries = 0, timeout = 10, low_speed_limit = 100, low_speed_time = 1 }
+    assert.is_nil(page)
+    assert.equals("timeout", err.kind)
+    assert.is_true(dt < 4, "took " .. dt)
+  end)
+
+  it("a 429 storm is retried exactly max_retries times, honouring Retry-After", function()
+    sb:fault{ type = "status", status = 429, retry_after = "0", count = 50 }
+    local page, err = fetch{ max_retries = 3 }
+    assert.is_nil(page)
+    assert.equals("rate_limited", err.kind)
+    assert.equals(4, err.attempts)
+    assert.equals(4, env.requests())
+  end)
+
+  it("garbage Retry-After falls back to backoff", function()
+    sb:fault{ type = "status", status = 503, retry_after = "soon-ish", count = 1 }
+    local page, _, dt = fetch{ max_retries = 1, backoff_base = 0.01, backoff_max = 0.05 }
+    assert.is_table(page)
+    assert.is_true(dt < 1)
+    assert.equals(2, env.requests())
+  end)
+
+  describe("gzip", function()
+    local dir
+    setup(function()
+      dir = os.tmpname()
+      os.remove(dir)
+      assert(os.execute("mkdir -p " .. dir))
+    end)
+    teardown(function() os.execute("rm -rf " .. dir) end)
+
+    local function gzip_file(name, producer_cmd)
+      local path = dir .. "/" .. name
+      assert(os.execute(producer_cmd .. " | gzip -c > " .. path))
+      return path
+    end
+
+    it("a compressed page is decoded", function()
+      local status, _, raw = sb:api{ seller_id = "12", page_num = "1", page_size = "10" }
+      assert.equals(200, status)
+      local src = dir .. "/page.json"
+      local f = assert(io.open(src, "wb"))
+      f:write(raw)
+      f:close()
+      local path = gzip_file("page.json.gz", "cat " .. src)
+      sb:reset()
+      sb:fault{ type = "gzip", path = path }
+      local page, err = fetch()
+      assert.is_nil(err)
+      assert.equals(10, #page.records)
+    end)
+
+    for _, length in ipairs{ "1", "0" } do
+      it("a decompression bomb stops at max_body (Content-Length " .. (length == "1" and "sent" or "absent") .. ")",
+        function()
+          -- 64 MiB of spaces compress to ~64 KB: small on the wire, huge decoded
+          local path = gzip_file("bomb" .. length .. ".gz", "head -c 67108864 /dev/zero | tr '\\0' ' '")
+          sb:fault{ type = "gzip", path = path, length = length }
+          local before = collectgarbage("count")
+          local page, err, dt = fetch{ max_body = 1048576, max_retries = 3 }
+          assert.is_nil(page)
+          assert.equals("too_large", err.kind)
+          assert.equals(1, env.requests())
+          assert.is_true(dt < 5)
+          assert.is_true(collectgarbage("count") - before < 4096)
+        end)
+    end
+  end)
+end)
