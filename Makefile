@@ -19,7 +19,7 @@ SO         = $(BUILD)/shoplive/core.so
 # Run Lua from the source tree: modules from lua/, the core from $(BUILD).
 SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;"
 
-.PHONY: all test check clean sandbox demo deps bench asan lint install
+.PHONY: luajit-core all test check clean sandbox demo deps bench asan lint install
 
 all: $(SO)
 
@@ -32,10 +32,14 @@ $(SO): $(SRCS) $(HDRS) Makefile
 asan:
 	$(MAKE) BUILD=build/asan CC=gcc CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined"
 
-test: all
+# The OpenResty example (tests/openresty_spec.lua) loads the LuaJIT build.
+luajit-core:
+	$(MAKE) LUA=luajit BUILD=build/luajit
+
+test: all luajit-core
 	LUA_BIN=$(LUA_BIN) tests/run
 
-check: all asan
+check: all asan luajit-core
 	LUA_BIN=$(LUA_BIN) tests/check
 
 sandbox:

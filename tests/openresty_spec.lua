@@ -1,0 +1,103 @@
+-- shoplive inside nginx (examples/openresty): 20 concurrent /top requests on
+-- one worker while /health keeps answering; then the same without the wait
+-- hook, to show what it prevents.
+local env = require("support.env")
+local sandbox = require("support.sandbox")
+local socket = require("socket")
+
+local ROOT = sandbox.root
+
+local function start_openresty(upstream)
+  local out = os.tmpname()
+  local cmd = string.format("cd %s && env -u LD_PRELOAD KEYAPI_BASE_URL=%s KEYAPI_API_KEY=%s examples/openresty/run"
+    .. " >%s 2>&1 </dev/null & echo $!", ROOT, upstream, env.KEY, out)
+  local p = io.popen(cmd)
+  local pid = assert(tonumber(p:read("*l")))
+  p:close()
+  for _ = 1, 200 do
+    local f = io.open(out)
+    local text = f and f:read("*a") or ""
+    if f then f:close() end
+    local url = text:match("shoplive openresty: (http://%S+)")
+    if url then return url, pid, out end
+    socket.sleep(0.05)
+  end
+  error("openresty example did not start: " .. (io.open(out) and io.open(out):read("*a") or ""))
+end
+
+--- Fire 20 concurrent GETs of path with curl in the background while timing
+-- /health on the same worker. Returns max /health seconds, statuses, wall time.
+local function load_and_probe(url, path)
+  local marker = os.tmpname()
+  os.remove(marker)
+  local urls = {}
+  for i = 1, 20 do urls[#urls + 1] = string.format("-o /dev/null '%s%s?seller_id=%d&n=5'", url, path, 200 + i) end
+  local codes = os.tmpname()
+  os.execute(string.format("(curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max 20 -w '%%{http_code}\\n' %s > %s;"
+    .. " touch %s) &", table.concat(urls, " "), codes, marker))
+  local t0, worst, probes = socket.gettime(), 0, 0
+  while true do
+    local f = io.open(marker)
+    if f then f:close() break end
+    local t = socket.gettime()
+    local c = assert(socket.connect("127.0.0.1", tonumber(url:match(":(%d+)$"))))
+    c:settimeout(10)
+    c:send("GET /health HTTP/1.0\r\nHost: x\r\n\r\n")
+    local status = c:receive("*l")
+    c:close()
+    assert(status and status:find(" 200 "), status)
+    worst = math.max(worst, socket.gettime() - t)
+    probes = probes + 1
+    socket.sleep(0.01)
+    assert(socket.gettime() - t0 < 30, "load did not finish")
+  end
+  local wall = socket.gettime() - t0
+  local f = io.open(codes)
+  local statuses = {}
+  for l in f:lines() do statuses[#statuses + 1] = l end
+  f:close()
+  os.remove(codes)
+  os.remove(marker)
+  return worst, statuses, wall, probes
+end
+
+describe("OpenResty example #novalgrind", function()
+  local sb, url, pid
+  setup(function()
+    sb = sandbox.start{ latency = 0.2 }
+    url, pid = start_openresty(sb.url)
+  end)
+  teardown(function()
+    if pid then os.execute("kill -TERM " .. pid) end
+    if sb then sb:stop() end
+  end)
+
+  it("answers /top with the shop's top livestreams by GMV as JSON", function()
+    local http = require("socket.http")
+    local body, code = http.request(url .. "/top?seller_id=237&n=5")
+    assert.equals(200, code)
+    local recs = require("shoplive.core").json_decode(body)
+    assert.equals(5, #recs)
+    for i = 2, 5 do assert.is_true(recs[i - 1].total_sale_gmv_amt >= recs[i].total_sale_gmv_amt) end
+    local _, bad = http.request(url .. "/top?seller_id=x")
+    assert.equals(400, bad)
+  end)
+
+  it("keeps /health under 20 ms on the same worker during 20 concurrent /top", function()
+    local worst, statuses, wall, probes = load_and_probe(url, "/top")
+    assert.equals(20, #statuses)
+    for _, s in ipairs(statuses) do assert.equals("200", s) end
+    print(string.format("\n# with wait = ngx.sleep: 20 /top in %.2f s, worst /health %.1f ms over %d probes",
+      wall, worst * 1000, probes))
+    assert.is_true(worst < 0.020, "worst /health " .. worst)
+    assert.is_true(wall < 2, "20 concurrent /top took " .. wall) -- not 20 x 200 ms one after another
+  end)
+
+  it("without the wait hook the worker blocks and /health waits", function()
+    local worst, statuses, wall = load_and_probe(url, "/top-blocking")
+    for _, s in ipairs(statuses) do assert.equals("200", s) end
+    print(string.format("\n# without the wait hook: 20 /top in %.2f s, worst /health %.1f ms", wall, worst * 1000))
+    assert.is_true(worst > 0.1, "worst /health " .. worst)
+    assert.is_true(wall > 3, "blocking requests ran one after another: " .. wall)
+  end)
+end)
