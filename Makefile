@@ -32,14 +32,20 @@ $(SO): $(SRCS) $(HDRS) Makefile
 asan:
 	$(MAKE) BUILD=build/asan CC=gcc CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined"
 
+# The C host example (examples/host): Lua 5.4 embedded in a 60 Hz loop.
+HOST_BIN = $(BUILD)/host
+$(HOST_BIN): examples/host/host.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -O2 $(WARN) $(LUA_CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs $(LUA_PC)) -lm
+
 # The OpenResty example (tests/openresty_spec.lua) loads the LuaJIT build.
 luajit-core:
 	$(MAKE) LUA=luajit BUILD=build/luajit
 
-test: all luajit-core
+test: all luajit-core $(HOST_BIN)
 	LUA_BIN=$(LUA_BIN) tests/run
 
-check: all asan luajit-core
+check: all asan luajit-core $(HOST_BIN)
 	LUA_BIN=$(LUA_BIN) tests/check
 
 sandbox:
