@@ -19,7 +19,7 @@ SO         = $(BUILD)/shoplive/core.so
 # Run Lua from the source tree: modules from lua/, the core from $(BUILD).
 SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;"
 
-.PHONY: luajit-core all test check clean sandbox demo deps bench asan lint install
+.PHONY: install luajit-core all test check clean sandbox demo deps bench asan lint install
 
 all: $(SO)
 
@@ -69,3 +69,25 @@ bench: all
 lint:
 	luacheck lua tests bin examples sandbox/lua bench
 	luarocks lint shoplive-scm-1.rockspec
+
+# make install [PREFIX=/usr/local] [LUA=5.4|5.3|5.2|5.1|luajit] [DESTDIR=]
+# Debian's layout: the core under lib/<multiarch>/lua/<V>/, the Lua files under
+# share/lua/<V>/, the command as bin/shoplive (LUA=5.4) or bin/shoplive-<V>.
+PREFIX    ?= /usr/local
+LUA_V      = $(if $(filter luajit,$(LUA)),5.1,$(LUA))
+MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+INST_LIBDIR ?= $(PREFIX)/lib/$(if $(MULTIARCH),$(MULTIARCH)/)lua/$(LUA_V)
+INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_V)
+INST_BINDIR ?= $(PREFIX)/bin
+INST_CMD   = $(if $(filter 5.4,$(LUA)),shoplive,shoplive-$(LUA))
+
+install: $(SO)
+	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive $(DESTDIR)$(INST_BINDIR)
+	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
+	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
+	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
+	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
+	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \
+	  echo 'package.cpath = "$(INST_LIBDIR)/?.so;" .. package.cpath'; \
+	  echo 'os.exit(require("shoplive.cli").main({ ... }))'; } > $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
+	chmod 0755 $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)

@@ -20,8 +20,10 @@ dependencies = {
   "lua-cjson",
   "argparse",
 }
+-- Only the library is checked: Debian keeps curl/curl.h under the multiarch
+-- include directory, which the compiler searches but LuaRocks 3.8 does not.
 external_dependencies = {
-  CURL = { header = "curl/curl.h", library = "curl" },
+  CURL = { library = "curl" },
 }
 build = {
   type = "builtin",

@@ -1,0 +1,60 @@
+rockspec_format = "3.0"
+package = "shoplive"
+version = "0.1.0-1"
+source = {
+  url = "git+https://github.com/shoplive/shoplive.git",
+  tag = "v0.1.0",
+}
+description = {
+  summary = "TikTok Shop livestream analytics (keyapi) for Lua: a libcurl C core with exact int64 records",
+  detailed = [[
+shoplive fetches TikTok Shop livestream records from keyapi's
+GET /v1/tiktok/shop/livestreams/analytics as typed Lua tables (exact int64
+integers), with retries, rate limiting, pagination iterators, concurrent and
+non-blocking requests, analysis helpers, CSV/JSON exports and a command line
+tool.]],
+  license = "MIT",
+  labels = { "http", "api", "tiktok", "curl" },
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+  "argparse",
+}
+-- Only the library is checked: Debian keeps curl/curl.h under the multiarch
+-- include directory, which the compiler searches but LuaRocks 3.8 does not.
+external_dependencies = {
+  CURL = { library = "curl" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["shoplive.core"] = {
+      sources = { "src/buf.c", "src/core.c", "src/decode_lua.c", "src/http.c", "src/json.c" },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+      libraries = { "curl" },
+      incdirs = { "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+    },
+    ["shoplive"] = "lua/shoplive/init.lua",
+    ["shoplive.analysis"] = "lua/shoplive/analysis.lua",
+    ["shoplive.cli"] = "lua/shoplive/cli.lua",
+    ["shoplive.client"] = "lua/shoplive/client.lua",
+    ["shoplive.errors"] = "lua/shoplive/errors.lua",
+    ["shoplive.export"] = "lua/shoplive/export.lua",
+    ["shoplive.limiter"] = "lua/shoplive/limiter.lua",
+    ["shoplive.options"] = "lua/shoplive/options.lua",
+    ["shoplive.paging"] = "lua/shoplive/paging.lua",
+    ["shoplive.query"] = "lua/shoplive/query.lua",
+    ["shoplive.request"] = "lua/shoplive/request.lua",
+    ["shoplive.retry"] = "lua/shoplive/retry.lua",
+    ["shoplive.sort"] = "lua/shoplive/sort.lua",
+    ["shoplive.textable"] = "lua/shoplive/textable.lua",
+    ["shoplive.util"] = "lua/shoplive/util.lua",
+  },
+  install = {
+    bin = { shoplive = "bin/shoplive" },
+  },
+}
+test_dependencies = { "busted" }
+test = { type = "command", command = "make test" }

@@ -1,0 +1,75 @@
+-- Packaging: the rockspecs name every module and source, luarocks builds and
+-- installs the scm rockspec offline, and make install lays out Debian's tree.
+local sandbox = require("support.sandbox")
+local ROOT = sandbox.root
+
+local function sh(cmd)
+  local p = io.popen("cd " .. ROOT .. " && unset LD_PRELOAD && " .. cmd .. " 2>&1; echo \"__status=$?\"")
+  local out = p:read("*a")
+  p:close()
+  local status = tonumber(out:match("__status=(%d+)%s*$"))
+  return status, out:gsub("__status=%d+%s*$", "")
+end
+
+local function read(path)
+  local f = assert(io.open(ROOT .. "/" .. path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+describe("packaging", function()
+  local tmp
+  setup(function()
+    tmp = os.tmpname()
+    os.remove(tmp)
+  end)
+  teardown(function() os.execute("rm -rf " .. tmp) end)
+
+  for _, spec in ipairs{ "shoplive-scm-1.rockspec", "shoplive-0.1.0-1.rockspec" } do
+    it(spec .. " is lint-clean and lists every module and C source", function()
+      local status, out = sh("luarocks lint " .. spec)
+      assert.equals(0, status, out)
+      local text = read(spec)
+      local _, ls = sh("ls lua/shoplive/*.lua src/*.c")
+      for file in ls:gmatch("%S+") do
+        if file:find("^lua/") then
+          local mod = file:match("^lua/(.-)%.lua$"):gsub("/init$", ""):gsub("/", ".")
+          assert.truthy(text:find('["' .. mod .. '"] = "' .. file .. '"', 1, true), mod)
+        else
+          assert.truthy(text:find('"' .. file .. '"', 1, true), file)
+        end
+      end
+    end)
+  end
+
+  it("luarocks make installs a working module and command offline", function()
+    local status, out = sh("luarocks --lua-version 5.4 --tree " .. tmp .. "/rocks make --deps-mode=none shoplive-scm-1.rockspec")
+    assert.equals(0, status, out)
+    status, out = sh("lua5.4 -e 'package.path=\"" .. tmp .. "/rocks/share/lua/5.4/?.lua;" .. tmp
+      .. "/rocks/share/lua/5.4/?/init.lua;\"..package.path package.cpath=\"" .. tmp
+      .. "/rocks/lib/lua/5.4/?.so;\"..package.cpath local s=require(\"shoplive\") print(s.VERSION, "
+      .. "math.type(require(\"shoplive.core\").decode_response(\"{\\\"code\\\":0,\\\"data\\\":[{\\\"duration\\\":9007199254740993}]}\").records[1].duration))'")
+    assert.equals(0, status, out)
+    assert.matches("^0%.1%.0\tinteger", out)
+    -- a tree of one's own is found through `luarocks path`, as LuaRocks documents
+    status, out = sh("eval \"$(luarocks --lua-version 5.4 --tree " .. tmp .. "/rocks path)\" && " .. tmp
+      .. "/rocks/bin/shoplive livestreams 5 --dry-run --pages 1")
+    assert.equals(0, status, out)
+    assert.matches("seller_id=5&page_num=1&page_size=10", out)
+  end)
+
+  it("make install PREFIX=... installs the core, the Lua files and the command", function()
+    local status, out = sh("make -s install PREFIX=" .. tmp .. "/usr")
+    assert.equals(0, status, out)
+    local _, arch = sh("cc -print-multiarch")
+    arch = arch:gsub("%s+", "")
+    for _, f in ipairs{ "/usr/lib/" .. arch .. "/lua/5.4/shoplive/core.so", "/usr/share/lua/5.4/shoplive.lua",
+        "/usr/share/lua/5.4/shoplive/client.lua", "/usr/bin/shoplive" } do
+      assert.truthy(io.open(tmp .. f), f)
+    end
+    status, out = sh(tmp .. "/usr/bin/shoplive livestreams 7 --dry-run --pages 2")
+    assert.equals(0, status, out)
+    assert.matches("at most 2 credits", out)
+  end)
+end)
