@@ -19,6 +19,9 @@ SO         = $(BUILD)/shoplive/core.so
 # Run Lua from the source tree: modules from lua/, the core from $(BUILD).
 SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;"
 
+# fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
+include mk/robustness.mk
+
 .PHONY: install luajit-core all test check clean sandbox demo deps bench asan lint install
 
 all: $(SO)

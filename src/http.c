@@ -69,7 +69,15 @@ static CURLcode global_result = CURLE_FAILED_INIT;
 /* curl_global_init is not thread-safe on every build, so it runs exactly once
  * per process; it is never undone (Lua may dlclose us while another state
  * still uses libcurl). */
-static void global_init(void) { global_result = curl_global_init(CURL_GLOBAL_ALL); }
+static const char *curl_version_str = "unknown";
+
+/* curl_version_info rewrites static buffers on every call (libcurl 7.88), so
+ * it is called once here, under the same once-guard. */
+static void global_init(void) {
+  global_result = curl_global_init(CURL_GLOBAL_ALL);
+  curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);
+  if (d != NULL && d->version != NULL) curl_version_str = d->version;
+}
 
 /* ---- small helpers -------------------------------------------------- */
 
@@ -275,8 +283,17 @@ static void client_release(sl_client *c) {
 static const char *opt_string(lua_State *L, int t, const char *k) {
   lua_getfield(L, t, k);
   const char *s = NULL;
-  if (lua_type(L, -1) == LUA_TSTRING) s = lua_tostring(L, -1);
-  else if (!lua_isnil(L, -1)) luaL_error(L, "shoplive.core.client: option '%s' must be a string", k);
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    /* Control characters would inject headers (CR/LF) or cut a key short
+     * (NUL); the Lua layer rejects them too, the core does not rely on it. */
+    size_t n;
+    s = lua_tolstring(L, -1, &n);
+    for (size_t i = 0; i < n; i++)
+      if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+        luaL_error(L, "shoplive.core.client: option '%s' must not contain control characters", k);
+  } else if (!lua_isnil(L, -1)) {
+    luaL_error(L, "shoplive.core.client: option '%s' must be a string", k);
+  }
   lua_pop(L, 1); /* the options table still anchors the string */
   return s;
 }
@@ -632,6 +649,6 @@ void sl_http_register(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"client", l_client_new}, {"now", l_now}, {"sleep", l_sleep}, {"getdate", l_getdate}, {"isatty", l_isatty}, {NULL, NULL}};
   sl_setfuncs(L, funcs);
-  lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
+  lua_pushstring(L, curl_version_str);
   lua_setfield(L, -2, "curl_version");
 }

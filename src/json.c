@@ -357,8 +357,10 @@ static int exact_integral(const uchar *s, const uchar *e, lua_Integer *out) {
   if (q < e && (*q == 'e' || *q == 'E')) {
     q++;
     if (q < e && (*q == '+' || *q == '-')) { exneg = (*q == '-'); q++; }
+    /* Saturate (never truncate) the exponent: beyond the literal's length
+     * plus 19 digits its exact size no longer changes the answer. */
     for (; q < e && IS_DIGIT(*q); q++)
-      if (ex < 100000) ex = ex * 10 + (*q - '0');
+      if (ex <= (long)(e - s) + 19) ex = ex * 10 + (*q - '0');
   }
   E = (exneg ? -ex : ex) - fracd;
   /* value = digits(m0..m1 without '.') * 10^E; drop trailing zeros */
