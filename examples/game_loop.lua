@@ -17,7 +17,10 @@ local client = shoplive.new{
 
 local records = 0
 local fetch = coroutine.create(function()
-  for _ in client:each_livestream{ seller_id = seller_id, concurrency = 4 } do
+  -- The iterator is called directly rather than by a generic for: PUC Lua 5.1
+  -- cannot yield across a for loop's iterator call (5.2+ and LuaJIT can).
+  local next_record = client:each_livestream{ seller_id = seller_id, concurrency = 4 }
+  while next_record() do
     records = records + 1
   end
 end)

@@ -5,7 +5,7 @@
 local shoplive = require("shoplive")
 
 local n = tonumber(arg[1]) or 10
-local shops = { table.unpack(arg, 2) }
+local shops = { (table.unpack or unpack)(arg, 2) } -- luacheck: ignore 113 (unpack: Lua 5.1)
 if #shops == 0 then shops = { "237", "7494818275540568755", "25" } end
 
 local client = shoplive.new{}

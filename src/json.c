@@ -457,7 +457,8 @@ static int parse_number(Parser *p, int hint) {
 #else
     /* doubles only: exact up to 2^53, else keep the digits as a string */
     if (!ovf && u <= ((uint64_t)1 << 53)) {
-      lua_pushnumber(L, neg ? -(lua_Number)u : (lua_Number)u);
+      /* -0 is the integer 0, as on 5.3+ (a -0.0 would print "-0") */
+      lua_pushnumber(L, (neg && u) ? -(lua_Number)u : (lua_Number)u);
       return R_VALUE;
     }
     lua_pushlstring(L, (const char *)s, (size_t)(q - s));

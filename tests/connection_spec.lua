@@ -30,7 +30,7 @@ describe("connections and lifetime", function()
     assert.matches("closed", tostring(c))
   end)
 
-  it("works as a to-be-closed variable", function()
+  it("works as a to-be-closed variable #lua54", function()
     local chunk = assert(load([[
       local env = ...
       local keep
@@ -64,7 +64,7 @@ describe("connections and lifetime", function()
     assert.is_nil(err)
     assert.equals("dbab4133", page.request_id)
     assert.equals("7275145563308362538", page.records[1].room_id)
-    assert.equals("integer", math.type(page.records[1].total_views_cnt))
+    assert.equals("integer", env.itype(page.records[1].total_views_cnt))
     assert.is_nil(page.records[1].title)
     assert.is_false(page.has_more)
     local p2, e2 = shoplive.decode("{\"code\":0")

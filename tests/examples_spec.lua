@@ -1,21 +1,19 @@
 -- Every example runs against the sandbox, as a user would run it.
 local env = require("support.env")
 
+--- Run examples/script under the interpreter and build being tested; returns
+-- status, stdout, stderr.
 local function run(script, args, vars)
   local root = require("support.sandbox").root
   local assigns = {
-    "KEYAPI_BASE_URL=" .. env.sandbox().url, "KEYAPI_API_KEY=" .. env.KEY,
-    "LUA_PATH='" .. root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;;'",
-    "LUA_CPATH='" .. root .. "/" .. (os.getenv("SHOPLIVE_TEST_BUILD") or "build") .. "/?.so;;'",
+    "KEYAPI_BASE_URL=" .. env.sandbox().url, "KEYAPI_API_KEY=" .. env.KEY, env.lua_env(root),
   }
   for k, v in pairs(vars or {}) do assigns[#assigns + 1] = k .. "=" .. v end
   local errfile = os.tmpname()
-  local p = io.popen("cd " .. root .. " && env -u LD_PRELOAD " .. table.concat(assigns, " ") .. " lua5.4 examples/"
-    .. script .. " " .. (args or "") .. " 2>" .. errfile)
-  local out = p:read("a")
-  local _, _, status = p:close()
+  local status, out = env.sh("cd " .. root .. " && env -u LD_PRELOAD " .. table.concat(assigns, " ") .. " "
+    .. env.LUA .. " examples/" .. script .. " " .. (args or "") .. " 2>" .. errfile)
   local f = io.open(errfile)
-  local err = f:read("a")
+  local err = f:read("*a")
   f:close()
   os.remove(errfile)
   return status, out, err
@@ -33,7 +31,7 @@ describe("examples", function()
     assert.equals(0, status, err)
     assert.matches("^shop 237: 30 livestreams fetched, 3 credits spent\n", out)
     local gmvs = {}
-    for g in out:gmatch("GMV (%d+)") do gmvs[#gmvs + 1] = math.tointeger(tonumber(g)) end
+    for g in out:gmatch("GMV (%d+)") do gmvs[#gmvs + 1] = tonumber(g) end
     assert.equals(5, #gmvs)
     for i = 2, 5 do assert.is_true(gmvs[i - 1] >= gmvs[i]) end
   end)
@@ -71,7 +69,7 @@ describe("examples", function()
     assert.equals(0, status, err)
     assert.matches("237 rows, 24 requests, 24 credits", out)
     local f = io.open(path, "rb")
-    local text = f:read("a")
+    local text = f:read("*a")
     f:close()
     os.remove(path)
     local _, lines = text:gsub("\r\n%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d,237,", "")

@@ -70,13 +70,13 @@ describe("fault injection", function()
     setup(function()
       dir = os.tmpname()
       os.remove(dir)
-      assert(os.execute("mkdir -p " .. dir))
+      assert(env.sh_ok("mkdir -p " .. dir))
     end)
     teardown(function() os.execute("rm -rf " .. dir) end)
 
     local function gzip_file(name, producer_cmd)
       local path = dir .. "/" .. name
-      assert(os.execute(producer_cmd .. " | gzip -c > " .. path))
+      assert(env.sh_ok(producer_cmd .. " | gzip -c > " .. path))
       return path
     end
 

@@ -3,6 +3,16 @@
 local sandbox = require("support.sandbox")
 local ROOT = sandbox.root
 
+-- `make install` is checked for the interpreter under test (tests/run exports
+-- it): LUA=5.1|5.2|5.3|5.4|luajit, Debian's directory for that version, the
+-- command shoplive (5.4) or shoplive-<LUA>.
+local LUA_BIN = os.getenv("SHOPLIVE_TEST_LUA") or "lua5.4"
+local LUA = LUA_BIN == "luajit" and "luajit" or LUA_BIN:match("^lua(5%.%d)$") or "5.4"
+local LUA_V = LUA == "luajit" and "5.1" or LUA
+local CMD = LUA == "5.4" and "shoplive" or "shoplive-" .. LUA
+-- the plain build of that version (not an ASan one: the command runs without LD_PRELOAD)
+local BUILD = LUA == "5.4" and "build" or "build/" .. LUA
+
 local function sh(cmd)
   local p = io.popen("cd " .. ROOT .. " && unset LD_PRELOAD && " .. cmd .. " 2>&1; echo \"__status=$?\"")
   local out = p:read("*a")
@@ -60,15 +70,16 @@ describe("packaging", function()
   end)
 
   it("make install PREFIX=... installs the core, the Lua files and the command", function()
-    local status, out = sh("make -s install PREFIX=" .. tmp .. "/usr")
+    local status, out = sh(string.format("make -s install LUA=%s LUA_BIN=%s BUILD=%s PREFIX=%s/usr", LUA, LUA_BIN, BUILD, tmp))
     assert.equals(0, status, out)
     local _, arch = sh("cc -print-multiarch")
     arch = arch:gsub("%s+", "")
-    for _, f in ipairs{ "/usr/lib/" .. arch .. "/lua/5.4/shoplive/core.so", "/usr/share/lua/5.4/shoplive.lua",
-        "/usr/share/lua/5.4/shoplive/client.lua", "/usr/bin/shoplive" } do
+    for _, f in ipairs{ "/usr/lib/" .. arch .. "/lua/" .. LUA_V .. "/shoplive/core.so",
+        "/usr/share/lua/" .. LUA_V .. "/shoplive.lua", "/usr/share/lua/" .. LUA_V .. "/shoplive/client.lua",
+        "/usr/bin/" .. CMD } do
       assert.truthy(io.open(tmp .. f), f)
     end
-    status, out = sh(tmp .. "/usr/bin/shoplive livestreams 7 --dry-run --pages 2")
+    status, out = sh(tmp .. "/usr/bin/" .. CMD .. " livestreams 7 --dry-run --pages 2")
     assert.equals(0, status, out)
     assert.matches("at most 2 credits", out)
   end)

@@ -197,7 +197,8 @@ describe("prefetching pages concurrently", function()
     assert.equals(3, env.requests())
   end)
 
-  it("breaking out cancels the pages in flight", function()
+  -- #lua54: the generic for closes its 4th value on break only since Lua 5.4
+  it("breaking out cancels the pages in flight #lua54", function()
     sb:config{ latency = 0.3 }
     for _ in client:each_livestream{ seller_id = "237", concurrency = 4 } do break end -- luacheck: ignore 512
     assert.equals(0, #client._active)
@@ -218,7 +219,15 @@ describe("the wait hook", function()
     local recs
     local co = coroutine.create(function()
       local n = 0
-      for _ in c:each_livestream{ seller_id = "25", concurrency = 2 } do n = n + 1 end
+      if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+        -- PUC Lua 5.1 cannot yield across the generic for's call of its
+        -- iterator (a C boundary there; 5.2+ and LuaJIT can): a 5.1 program
+        -- calls the iterator itself, and the yields pass through it the same
+        local it = c:each_livestream{ seller_id = "25", concurrency = 2 }
+        while it() do n = n + 1 end
+      else
+        for _ in c:each_livestream{ seller_id = "25", concurrency = 2 } do n = n + 1 end
+      end
       recs = n
     end)
     local resumes = 0

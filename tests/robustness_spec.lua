@@ -20,7 +20,7 @@ end
 local function rss_kb()
   local f = io.open("/proc/self/status", "r")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return tonumber(s:match("VmRSS:%s*(%d+)"))
 end
@@ -227,7 +227,6 @@ describe("lifetimes", function()
       assert.truthy(msg:find(name, 1, true), msg)
     end
     -- the C core refuses them too, without relying on the Lua layer
-    local core = require("shoplive.core")
     for _, name in ipairs{ "api_key", "user_agent", "proxy", "ca_file" } do
       local ok, msg = pcall(core.client, { api_key = "k", [name] = "k\r\nX-Injected: 1" })
       assert.is_false(ok, name)

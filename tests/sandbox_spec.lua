@@ -304,7 +304,7 @@ describe("shoplive sandbox", function()
   describe("fixtures", function()
     local function read(path)
       local f = assert(io.open(sandbox.root .. "/" .. path, "rb"))
-      local s = f:read("a")
+      local s = f:read("*a")
       f:close()
       return s
     end

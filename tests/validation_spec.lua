@@ -14,7 +14,8 @@ describe("invalid input raises before anything is sent", function()
     { nil, "expected a table" },
     { {}, "'seller_id' is required" },
     { { seller_id = 1.5 }, "'seller_id' must be" },
-    { { seller_id = 237.0 }, "'seller_id' must be" },
+    -- a float exists only where there is an integer subtype (5.3+); below, 237.0 is 237
+    { { seller_id = 237.0 }, "'seller_id' must be", "#int64" },
     { { seller_id = "12a" }, "'seller_id' must be" },
     { { seller_id = "" }, "'seller_id' must be" },
     { { seller_id = -5 }, "'seller_id' must be" },
@@ -31,7 +32,7 @@ describe("invalid input raises before anything is sent", function()
     { { seller_id = "1", sortby = "gmv" }, "unknown argument 'sortby'" },
   }
   for i, case in ipairs(bad_queries) do
-    it("rejects query #" .. i .. " (" .. case[2] .. ")", function()
+    it("rejects query #" .. i .. " (" .. case[2] .. ")" .. (case[3] and " " .. case[3] or ""), function()
       local ok, msg = pcall(client.livestreams, client, case[1])
       assert.is_false(ok)
       assert.matches("livestreams: ", msg, 1, true)
@@ -40,6 +41,15 @@ describe("invalid input raises before anything is sent", function()
       assert.equals(0, client:stats().requests)
     end)
   end
+
+  it("takes 237.0 as the integer 237 where numbers have no subtype #noint64", function()
+    -- 5.1/5.2/LuaJIT: 237.0 and 237 are the same value; fractions still raise
+    assert(client:livestreams{ seller_id = 237.0, page_size = 2.0 })
+    local log = sb:stats().log
+    assert.equals("seller_id=237&page_num=1&page_size=2", log[#log].args)
+    assert.is_false(pcall(client.livestreams, client, { seller_id = 237.5 }))
+    assert.is_false(pcall(client.livestreams, client, { seller_id = 2 ^ 53 + 2 })) -- past 2^53: not exact
+  end)
 
   it("points the error at the caller's line", function() -- (no tail calls: they drop the caller's frame)
     local ok, msg = pcall(function() local r = client:livestreams{ seller_id = "x" }; return r end)

@@ -4,7 +4,9 @@
 -- int64 range (a total_sale_gmv_amt beyond 2^53 included); on 5.1/LuaJIT
 -- numbers are doubles and sums beyond 2^53 round like any double.
 -- A field that is nil (JSON null), not a number, or NaN is skipped: it adds
--- nothing to a sum and does not count towards that figure's mean.
+-- nothing to a sum and does not count towards that figure's mean. (On 5.1/
+-- 5.2/LuaJIT the C core gives an integer past 2^53 as the string of its
+-- digits; there such a string counts as the double it rounds to.)
 local sort = require("shoplive.sort")
 local util = require("shoplive.util")
 
@@ -27,6 +29,8 @@ end
 -- A usable number, or nil (nil, non-numbers and NaN are skipped).
 local function num(v)
   if type(v) == "number" and v == v then return v end
+  -- no integer subtype: the decoder's digits for an integer past 2^53
+  if not math_type and type(v) == "string" and v:find("^%-?%d+$") then return tonumber(v) end
   return nil
 end
 

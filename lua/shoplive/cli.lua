@@ -6,6 +6,7 @@
 -- tostring(err)), 2 bad usage (with the usage text).
 local argparse = require("argparse")
 local core = require("shoplive.core")
+local util = require("shoplive.util")
 
 local M = {}
 
@@ -123,7 +124,9 @@ end
 
 local function fmt_num(v)
   if v == nil then return "" end
-  if math.type and math.type(v) == "integer" then return string.format("%d", v) end
+  -- an integer (5.3+), or an integral number within 2^53 on 5.1/5.2/LuaJIT,
+  -- whose tostring() would give 15+ digit counters in exponent form
+  if util.is_int_subtype(v) then return string.format("%d", v) end
   return tostring(v)
 end
 
@@ -175,16 +178,19 @@ local function writer_for(format, out, env)
   return table_writer(out, env)
 end
 
+-- The third value marks counts and sums (integers when every term is one).
 local SUMMARY_LINES = {
-  { "count", "livestreams" }, { "total_views", "total views" }, { "total_sales", "total sales" },
-  { "total_gmv", "total GMV" }, { "mean_views", "mean views" }, { "mean_sales", "mean sales" },
+  { "count", "livestreams", true }, { "total_views", "total views", true }, { "total_sales", "total sales", true },
+  { "total_gmv", "total GMV", true }, { "mean_views", "mean views" }, { "mean_sales", "mean sales" },
   { "mean_gmv", "mean GMV" }, { "hours_live", "hours live" }, { "gmv_per_hour", "GMV per hour live" },
   { "sales_per_1000_views", "sales per 1000 views" },
 }
 
-local function fmt_figure(v)
+local function fmt_figure(v, counted)
   if v == nil then return "-" end
-  if math.type and math.type(v) == "integer" then return string.format("%d", v) end
+  -- 5.3+: integers by subtype. 5.1/5.2/LuaJIT have none: an integral count or
+  -- sum is printed as the integer it is there (a mean stays "%.2f")
+  if util.is_int_subtype(v) and (math.type or counted) then return string.format("%d", v) end
   if type(v) == "number" then return string.format("%.2f", v) end
   return tostring(v)
 end
@@ -199,12 +205,12 @@ local function write_summary(s, format, out)
     return
   end
   local lines = {}
-  for _, l in ipairs(SUMMARY_LINES) do lines[#lines + 1] = { l[2], fmt_figure(s[l[1]]) } end
+  for _, l in ipairs(SUMMARY_LINES) do lines[#lines + 1] = { l[2], fmt_figure(s[l[1]], l[3]) } end
   lines[#lines + 1] = { "first start (UTC)", s.first_start and fmt_time(s.first_start) or "-" }
   lines[#lines + 1] = { "last start (UTC)", s.last_start and fmt_time(s.last_start) or "-" }
   if s.best then
     lines[#lines + 1] = { "best by GMV", string.format("%s (GMV %s) %s", s.best.room_id,
-      fmt_figure(s.best.total_sale_gmv_amt), tostring(s.best.title or ""):gsub("%c+", " ")) }
+      fmt_figure(s.best.total_sale_gmv_amt, true), tostring(s.best.title or ""):gsub("%c+", " ")) }
   end
   local w = 0
   for _, l in ipairs(lines) do w = math.max(w, #l[1]) end

@@ -1,10 +1,63 @@
 --- Shared setup for specs: the module under test, the run's sandbox server,
--- and a client factory pointed at it with fast retry timings.
+-- a client factory pointed at it with fast retry timings, and what differs
+-- between the Lua versions the suite runs on (5.1-5.4, LuaJIT).
 local sandbox = require("support.sandbox")
 
 local M = {}
 M.shoplive = require("shoplive")
 M.KEY = "sk_test_0123456789abcdef"
+
+--- The interpreter and the build under test (tests/run exports both), for
+-- specs that start a Lua subprocess (the CLI, the examples).
+M.LUA = os.getenv("SHOPLIVE_TEST_LUA") or "lua5.4"
+M.BUILD = os.getenv("SHOPLIVE_TEST_BUILD") or "build"
+
+--- True on Lua 5.3+ (an integer subtype: the decoder's integers are exact
+-- over int64). False on 5.1, 5.2 and LuaJIT, where integers are exact up to
+-- 2^53 and larger integer literals come back as strings of their digits.
+M.INT64 = math.type ~= nil
+
+--- math.type(v) or type(v), on every version: without an integer subtype an
+-- integral number within +-2^53 (what the decoder gives for an integer there)
+-- counts as "integer", any other number as "float".
+function M.itype(v)
+  if math.type then return math.type(v) or type(v) end
+  if type(v) ~= "number" then return type(v) end
+  if v == math.floor(v) and v >= -2 ^ 53 and v <= 2 ^ 53 then return "integer" end
+  return "float"
+end
+
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+M.sh_quote = sh_quote
+
+--- Run a shell command; returns its exit status (a number: 128+N for a
+-- signal) and its standard output. io.popen():close() gives no status on
+-- Lua 5.1/LuaJIT, so the shell appends it to the output.
+function M.sh(cmd)
+  local p = assert(io.popen("{ " .. cmd .. "\n}; echo \"__status=$?\"", "r"))
+  local out = p:read("*a")
+  p:close()
+  local body, status = out:match("^(.*)__status=(%d+)\n$")
+  assert(status, "no exit status in the output of: " .. cmd)
+  return tonumber(status), body
+end
+
+--- os.execute(cmd) succeeded (exit status 0), on every version.
+function M.sh_ok(cmd)
+  local r = os.execute(cmd)
+  return r == true or r == 0
+end
+
+--- Environment assignments (for `env`) that make a Lua subprocess of the
+-- interpreter under test load this tree's modules and core.
+function M.lua_env(root)
+  root = root or sandbox.root
+  return "LUA_PATH=" .. sh_quote(root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;;")
+    .. " LUA_CPATH=" .. sh_quote(root .. "/" .. M.BUILD .. "/?.so;;")
+    .. " SHOPLIVE_BUILD=" .. sh_quote(root .. "/" .. M.BUILD)
+end
 
 function M.sandbox()
   if not M.sb then M.sb = sandbox.shared() end

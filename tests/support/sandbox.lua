@@ -1,4 +1,5 @@
--- Test helper: start/stop/control the shoplive sandbox (sandbox/run) from Lua 5.4.
+-- Test helper: start/stop/control the shoplive sandbox (sandbox/run) from Lua
+-- (5.1-5.4, LuaJIT).
 --
 --   local sandbox = require "support.sandbox"
 --   local sb = sandbox.start{ latency = 0.2, qps = 10 }
@@ -32,7 +33,7 @@ local function repo_root()
     if path:match("^tests/support/") then dir = "." else dir = path:match("^(.*)/[^/]+/[^/]+/[^/]+$") or "." end
   end
   local p = io.popen("cd '" .. dir:gsub("'", "'\\''") .. "' && pwd")
-  local abs = p:read("l")
+  local abs = p:read("*l")
   p:close()
   return abs or dir
 end
@@ -45,7 +46,7 @@ end
 local function read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -53,21 +54,23 @@ end
 -- true while process pid exists and is not a zombie (an orphaned launcher
 -- may stay a zombie until init reaps it)
 local function alive(pid)
-  pid = math.tointeger(pid)
+  pid = string.format("%d", pid)
   local f = io.open("/proc/" .. pid .. "/stat", "r")
   if f then
-    local stat = f:read("a") or ""
+    local stat = f:read("*a") or ""
     f:close()
     local state = stat:match("^%d+ %b() (%a)")
     return state ~= nil and state ~= "Z" and state ~= "X"
   end
-  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+  -- os.execute: true on 5.2+, 0 on 5.1/LuaJIT when the command succeeded
+  local r = os.execute("kill -0 " .. pid .. " 2>/dev/null")
+  return r == true or r == 0
 end
 M.alive = alive
 
 local function my_pid()
   local p = io.popen("echo $PPID")
-  local pid = p:read("l")
+  local pid = p:read("*l")
   p:close()
   return tonumber(pid)
 end
@@ -155,10 +158,10 @@ end
 function Sandbox:stop()
   if self.stopped or not self.pid then self.stopped = true; return end
   self.stopped = true
-  os.execute("kill -TERM " .. math.tointeger(self.pid) .. " 2>/dev/null")
+  os.execute(string.format("kill -TERM %d 2>/dev/null", self.pid))
   local deadline = socket.gettime() + 10
   while alive(self.pid) and socket.gettime() < deadline do socket.sleep(0.05) end
-  if alive(self.pid) then os.execute("kill -KILL " .. math.tointeger(self.pid) .. " 2>/dev/null") end
+  if alive(self.pid) then os.execute(string.format("kill -KILL %d 2>/dev/null", self.pid)) end
   if self.out_file then os.remove(self.out_file) end
   if self.err_file then os.remove(self.err_file) end
 end
@@ -181,7 +184,7 @@ function M.start(opts)
     sh_quote(M.root .. "/sandbox/run"), my_pid(), table.concat(args, " "),
     sh_quote(out_file), sh_quote(err_file))
   local p = io.popen(cmd)
-  local pid = tonumber(p:read("l"))
+  local pid = tonumber(p:read("*l"))
   p:close()
   assert(pid, "could not start sandbox/run")
   local self = setmetatable({ pid = pid, out_file = out_file, err_file = err_file }, Sandbox)
@@ -219,7 +222,14 @@ function M.shared()
     -- stop at process exit (lua_close runs finalizers; the launcher also
     -- watches our pid as a fallback)
     local inst = shared_instance
-    shared_sentinel = setmetatable({}, { __gc = function() inst:stop() end })
+    local function stop() inst:stop() end
+    local newproxy = rawget(_G, "newproxy")
+    if newproxy then -- Lua 5.1/LuaJIT: only userdata have finalizers
+      shared_sentinel = newproxy(true)
+      getmetatable(shared_sentinel).__gc = stop
+    else
+      shared_sentinel = setmetatable({}, { __gc = stop })
+    end
     M._shared_sentinel = shared_sentinel
   end
   return shared_instance

@@ -202,13 +202,13 @@ function M.apply(f, latency)
     -- made by a test) with Content-Encoding: gzip.
     local fh = io.open(f.path or "", "rb")
     if not fh then return api.send(500, api.error_body(500, "gzip fault: cannot read path")) end
-    local data = fh:read("*a")
+    local gz = fh:read("*a")
     fh:close()
     ngx.status = 200
     ngx.header["Content-Type"] = "application/json"
     ngx.header["Content-Encoding"] = "gzip"
-    if f.length ~= "0" then ngx.header["Content-Length"] = #data end
-    ngx.print(data)
+    if f.length ~= "0" then ngx.header["Content-Length"] = #gz end
+    ngx.print(gz)
     return ngx.exit(ngx.OK)
 
   elseif t == "redirect" then
