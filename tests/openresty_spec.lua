@@ -33,8 +33,11 @@ local function load_and_probe(url, path)
   local urls = {}
   for i = 1, 20 do urls[#urls + 1] = string.format("-o /dev/null '%s%s?seller_id=%d&n=5'", url, path, 200 + i) end
   local codes = os.tmpname()
-  os.execute(string.format("(curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max 20 -w '%%{http_code}\\n' %s > %s;"
-    .. " touch %s) &", table.concat(urls, " "), codes, marker))
+  -- bounded (--max-time) and detached from our stdout/stderr, so a stuck
+  -- request can never hold the test runner's pipe open
+  os.execute(string.format("(curl -s --no-progress-meter --max-time 20 --parallel --parallel-immediate --parallel-max 20"
+    .. " -w '%%{http_code}\\n' %s > %s 2>/dev/null </dev/null; touch %s) >/dev/null 2>&1 &",
+    table.concat(urls, " "), codes, marker))
   local t0, worst, probes = socket.gettime(), 0, 0
   while true do
     local f = io.open(marker)
