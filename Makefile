@@ -66,7 +66,11 @@ demo: deps
 	$(MAKE) all
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) examples/first.lua
 
+# Benchmarks (see BENCHMARKS.md): installs the comparators' packages if
+# missing, then runs every benchmark against a fresh sandbox (~5 minutes) and
+# rewrites the results block of BENCHMARKS.md.
 bench: all
+	tools/install-deps --bench
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
 
 lint:

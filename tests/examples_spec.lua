@@ -10,7 +10,7 @@ local function run(script, args, vars)
   }
   for k, v in pairs(vars or {}) do assigns[#assigns + 1] = k .. "=" .. v end
   local errfile = os.tmpname()
-  local status, out = env.sh("cd " .. root .. " && env -u LD_PRELOAD " .. table.concat(assigns, " ") .. " "
+  local status, out = env.sh("cd " .. root .. " && " .. table.concat(assigns, " ") .. " "
     .. env.LUA .. " examples/" .. script .. " " .. (args or "") .. " 2>" .. errfile)
   local f = io.open(errfile)
   local err = f:read("*a")
