@@ -32,6 +32,7 @@ function M.new(opts, version)
   end
   return setmetatable({
     _core = c, _opts = o, _wait = o.wait, base_url = o.base_url,
+    _redact = function(s) return c:redact(s) end,
     _active = {}, _inflight = 0, _sent_times = {},
     _limiter = limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
@@ -107,14 +108,13 @@ function Client:_complete(req, t)
   local x = req.xfer
   req.xfer = nil
   self._inflight = self._inflight - 1
-  local page, err = errors.from_transfer(x, req.params, function(s) return self._core:redact(s) end)
   local info = x:info()
+  local page, err = errors.from_transfer(x, info, req.params, self._redact)
   x:release()
   local s = self._stats
   s.bytes = s.bytes + info.bytes
   if info.status == 200 and info.curl_code == 0 then s.credits = s.credits + 1 end
   if page then
-    page.bytes = nil
     self._limiter:on_success()
     req:_finish(page)
     return

@@ -81,10 +81,10 @@ function M.page_from_resp(resp, q, status)
   return page
 end
 
---- Classify a finished transfer x (core transfer). `redact` scrubs secrets
--- from texts. Returns page or nil, err (attempts is set by the caller).
-function M.from_transfer(x, q, redact)
-  local info = x:info()
+--- Classify a finished transfer x (core transfer) whose x:info() is `info`.
+-- `redact` scrubs secrets from texts. Returns page or nil, err (attempts is
+-- set by the caller).
+function M.from_transfer(x, info, q, redact)
   if info.state == "cancelled" then
     return nil, M.new{ kind = "cancelled", message = clean(info.error, redact) or "request cancelled" }
   end
@@ -105,9 +105,7 @@ function M.from_transfer(x, q, redact)
     if not resp then
       return nil, M.new{ kind = "decode", status = status, message = "invalid JSON response: " .. derr }
     end
-    local page, err = M.page_from_resp(resp, q, status)
-    if page then page.bytes = info.bytes end
-    return page, err
+    return M.page_from_resp(resp, q, status)
   end
   local kind = kind_of_status(status or 0)
   local e = { kind = kind, status = status }
