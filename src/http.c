@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -603,6 +604,17 @@ static int l_isatty(lua_State *L) {
   return 1;
 }
 
+/* core.term_columns(fd) -> columns of the terminal on fd, or nil (the CLI
+ * fits its table to it; COLUMNS is not exported to child processes). */
+static int l_term_columns(lua_State *L) {
+  struct winsize ws;
+  if (ioctl((int)luaL_checkinteger(L, 1), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    lua_pushinteger(L, ws.ws_col);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
 /* core.getdate(http_date) -> epoch seconds | nil */
 static int l_getdate(lua_State *L) {
   time_t t = curl_getdate(luaL_checkstring(L, 1), NULL);
@@ -647,7 +659,8 @@ void sl_http_register(lua_State *L) {
   new_metatable(L, SL_CLIENT_MT, client_methods, l_client_close, l_client_tostring);
   new_metatable(L, SL_XFER_MT, xfer_methods, l_xfer_gc, NULL);
   static const luaL_Reg funcs[] = {
-    {"client", l_client_new}, {"now", l_now}, {"sleep", l_sleep}, {"getdate", l_getdate}, {"isatty", l_isatty}, {NULL, NULL}};
+    {"client", l_client_new}, {"now", l_now}, {"sleep", l_sleep}, {"getdate", l_getdate}, {"isatty", l_isatty},
+    {"term_columns", l_term_columns}, {NULL, NULL}};
   sl_setfuncs(L, funcs);
   lua_pushstring(L, curl_version_str);
   lua_setfield(L, -2, "curl_version");

@@ -45,6 +45,22 @@ describe("the shoplive command", function()
     assert.equals(3, env.requests())
   end)
 
+  it("drops region, hours and start time, in that order, on narrow terminals", function()
+    for _, case in ipairs{
+      { 85, "^room_id%s+started %(UTC%)%s+hours%s+views%s+sales%s+gmv%s+title$" },
+      { 80, "^room_id%s+started %(UTC%)%s+views%s+sales%s+gmv%s+title$" },
+      { 62, "^room_id%s+views%s+sales%s+gmv%s+title$" },
+    } do
+      local status, out = run("livestreams 25 --sort gmv --limit 5", { COLUMNS = tostring(case[1]) })
+      assert.equals(0, status)
+      local ls = lines(out)
+      assert.matches(case[2], ls[1])
+      for i = 1, #ls do
+        assert.is_true(require("shoplive.textable").width(ls[i]) <= case[1], case[1] .. ": " .. ls[i])
+      end
+    end
+  end)
+
   it("writes RFC 4180 CSV with ids as text", function()
     local status, out = run("livestreams 12 --format csv")
     assert.equals(0, status)

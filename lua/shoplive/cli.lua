@@ -134,9 +134,10 @@ local function table_writer(out, env)
   local textable = require("shoplive.textable")
   local rows = {}
   local cols = {
-    { header = "room_id" }, { header = "started (UTC)" }, { header = "hours", right = true },
+    -- narrow terminals lose region, then hours, then the start time
+    { header = "room_id" }, { header = "started (UTC)", drop = 1 }, { header = "hours", right = true, drop = 2 },
     { header = "views", right = true }, { header = "sales", right = true }, { header = "gmv", right = true },
-    { header = "region" }, { header = "title", flex = true },
+    { header = "region", drop = 3 }, { header = "title", flex = true },
   }
   return {
     write = function(_, r)
@@ -147,7 +148,7 @@ local function table_writer(out, env)
       }
     end,
     close = function()
-      local width = tonumber(env.getenv("COLUMNS") or "") or 120
+      local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
       out:write(textable.render(cols, rows, width))
     end,
   }
@@ -287,6 +288,7 @@ function M.main(argv, env)
   env.stderr = env.stderr or io.stderr
   env.getenv = env.getenv or os.getenv
   env.isatty = env.isatty or core.isatty
+  env.columns = env.columns or core.term_columns
   local parser, commands = build_parser()
   local ok, args = parser:pparse(argv)
   -- The usage text of the command the user typed, when there is one.

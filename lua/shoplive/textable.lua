@@ -29,18 +29,48 @@ local function pad(s, w, right)
   return right and (gap .. s) or (s .. gap)
 end
 
+local function total_width(widths, n)
+  local total = (n - 1) * 2
+  for _, w in ipairs(widths) do total = total + w end
+  return total
+end
+
 --- Render rows (arrays of strings) under headers. cols: array of
--- { header = "...", right = bool, flex = bool }; the flex column shrinks so
--- the table fits `max_width`.
+-- { header = "...", right = bool, flex = bool, drop = n }; to fit
+-- `max_width` the flex column shrinks (to 8 at least), then columns with a
+-- `drop` rank are left out, highest rank first.
 function M.render(cols, rows, max_width)
+  if max_width then
+    local widths = {}
+    for i, c in ipairs(cols) do
+      local w = c.flex and 8 or M.width(c.header)
+      if not c.flex then for _, r in ipairs(rows) do w = math.max(w, M.width(r[i])) end end
+      widths[i] = w
+    end
+    if total_width(widths, #cols) > max_width then
+      local worst, at = nil, nil
+      for i, c in ipairs(cols) do
+        if c.drop and (not worst or c.drop > worst) then worst, at = c.drop, i end
+      end
+      if at then
+        local keep_cols, keep_rows = {}, {}
+        for i, c in ipairs(cols) do if i ~= at then keep_cols[#keep_cols + 1] = c end end
+        for j, r in ipairs(rows) do
+          local nr = {}
+          for i = 1, #cols do if i ~= at then nr[#nr + 1] = r[i] end end
+          keep_rows[j] = nr
+        end
+        return M.render(keep_cols, keep_rows, max_width)
+      end
+    end
+  end
   local widths = {}
   for i, c in ipairs(cols) do
     local w = M.width(c.header)
     for _, r in ipairs(rows) do w = math.max(w, M.width(r[i])) end
     widths[i] = w
   end
-  local total = (#cols - 1) * 2
-  for _, w in ipairs(widths) do total = total + w end
+  local total = total_width(widths, #cols)
   if max_width and total > max_width then
     for i, c in ipairs(cols) do
       if c.flex then
