@@ -22,7 +22,7 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
 
-.PHONY: install luajit-core all test check clean sandbox demo deps bench asan lint install
+.PHONY: doc install luajit-core all test check clean sandbox demo deps bench asan lint install
 
 all: $(SO)
 
@@ -72,6 +72,10 @@ demo: deps
 bench: all
 	tools/install-deps --bench
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
+
+# The API reference (LDoc) in build/doc.
+doc:
+	ldoc .
 
 lint:
 	luacheck lua tests bin examples sandbox/lua bench

@@ -46,7 +46,7 @@ local function check_args(q, fname)
   return p, it
 end
 
---- A room_id as a compact set key: 19-digit ids become integers on 5.3+
+-- A room_id as a compact set key: 19-digit ids become integers on 5.3+
 -- (a hash entry without a string object: ~half the memory per id).
 local to_key
 if math.type then
