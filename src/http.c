@@ -376,11 +376,13 @@ static int l_client_closed(lua_State *L) {
   return 1;
 }
 
-/* client:start(url) -> transfer (the request is in flight when this returns;
- * it makes progress only inside client:perform). */
+/* client:start(url [, fresh]) -> transfer (the request is in flight when this
+ * returns; it makes progress only inside client:perform). fresh = true opens
+ * a new connection instead of reusing a pooled one. */
 static int l_client_start(lua_State *L) {
   sl_client *c = check_open_client(L, 1);
   const char *url = luaL_checkstring(L, 2);
+  long fresh = lua_toboolean(L, 3) ? 1L : 0L;
 
   sl_xfer *x = sl_newuserdata(L, sizeof *x);
   memset(x, 0, sizeof *x);
@@ -395,6 +397,8 @@ static int l_client_start(lua_State *L) {
   CURL *e = c->npool > 0 ? c->pool[--c->npool] : new_easy(c);
   if (e == NULL) return luaL_error(L, "shoplive: out of memory starting a request");
   CURLcode r = curl_easy_setopt(e, CURLOPT_URL, url);
+  /* set every time: pooled handles keep their options */
+  if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_HEADERDATA, x);

@@ -202,6 +202,7 @@ describe("failures come back as nil, err", function()
     local _, err = c:livestreams{ seller_id = "1" }
     expect(err, "transport", true)
     assert.equals(2, err.attempts)
+    assert.equals(2, c:stats().requests) -- a refused connect is retried as such, nothing more
   end)
 
   for _, length in ipairs{ 1, 0 } do

@@ -100,8 +100,20 @@ function Client:_send(req, t)
   local st = self._sent_times
   st[#st + 1] = t
   if #st > 64 then table.remove(st, 1) end
-  req.xfer = self._core:start(req.url)
+  req.xfer = self._core:start(req.url, req.fresh)
+  req.fresh = nil
   req.state = "sending"
+end
+
+--- A pooled keep-alive connection that the server closed just before we
+-- reused it fails with a reset or an empty answer before a single response
+-- byte: the request never reached the API. Like Go's net/http and urllib3,
+-- send it again at once on a new connection, once, outside max_retries.
+-- libcurl's codes for that: 52 got nothing, 55 send error, 56 receive error
+-- (a refused or timed-out connect is not one: no connection was reused).
+local DEAD_CONNECTION = { [52] = true, [55] = true, [56] = true }
+local function dead_pooled_connection(info)
+  return DEAD_CONNECTION[info.curl_code] and info.connects == 0 and not info.status and info.bytes == 0
 end
 
 function Client:_complete(req, t)
@@ -120,6 +132,11 @@ function Client:_complete(req, t)
     return
   end
   err.attempts = req.attempts
+  if dead_pooled_connection(info) and not req.reconnected then
+    req.reconnected, req.fresh = true, true
+    req.state, req.not_before = "waiting", t
+    return
+  end
   if err.kind == "rate_limited" then self._limiter:on_rate_limited(t, self:_observed_rate(t)) end
   if err.retryable and req.attempts <= self._opts.max_retries then
     s.retries = s.retries + 1

@@ -25,7 +25,8 @@ M.TYPES = { status = true, latency = true, truncate = true, close = true, stall 
 
 -- type=raw: byte-exact responses written to the raw socket, for the framing
 -- errors nginx itself would never produce.
-M.RAWS = { bad_chunk = true, missing_last_chunk = true, long_length = true, short_length = true }
+M.RAWS = { bad_chunk = true, missing_last_chunk = true, long_length = true, short_length = true,
+  close_after = true }
 
 M.BODIES = { truncated_json = true, trailing_garbage = true, html = true, empty = true,
   not_object = true, deep_nesting = true, invalid_utf8 = true, code_nonzero = true,
@@ -190,6 +191,8 @@ function M.apply(f, latency)
       out = head .. "Transfer-Encoding: chunked\r\n\r\n" .. fmt("%x", #body) .. "\r\n" .. body .. "\r\n"
     elseif f.name == "long_length" then -- announces more bytes than it sends, then closes
       out = head .. "Content-Length: " .. (#body + 500) .. "\r\n\r\n" .. body
+    elseif f.name == "close_after" then -- a complete keep-alive answer, then the socket closes
+      out = head .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
     else -- short_length: announces fewer bytes than the body has
       out = head .. "Content-Length: " .. math.floor(#body / 2) .. "\r\n\r\n" .. body
     end
