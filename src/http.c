@@ -43,6 +43,8 @@ typedef struct sl_client {
   int npool;
   int running;
   int closed;
+  int debug;    /* collect libcurl's verbose lines in dbg (redacted) */
+  sl_buf dbg;
 } sl_client;
 
 struct sl_xfer {
@@ -151,6 +153,46 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   return len;
 }
 
+/* Verbose lines kept for the Lua debug hook at most; past it they are
+ * dropped (the hook is for looking, not for bulk logging). */
+#define SL_DEBUG_MAX (256 * 1024)
+
+static void debug_line(sl_client *c, const char *prefix, const char *line, size_t n) {
+  static const char auth[] = "authorization:";
+  if (n >= sizeof auth - 1 && strncasecmp(line, auth, sizeof auth - 1) == 0) {
+    line = "Authorization: [REDACTED]";
+    n = strlen(line);
+  }
+  if (sl_buf_append(&c->dbg, prefix, 2, SL_DEBUG_MAX) != SL_BUF_OK) return;
+  if (sl_buf_append(&c->dbg, line, n, SL_DEBUG_MAX) != SL_BUF_OK) return;
+  sl_buf_append(&c->dbg, "\n", 1, SL_DEBUG_MAX);
+}
+
+/* libcurl's debug callback: no Lua here either. Text and headers only (no
+ * bodies), one line at a time, the Authorization header redacted; the key
+ * itself is scrubbed again when the lines are taken (debug_take). */
+static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *ud) {
+  (void)e;
+  const char *prefix;
+  switch (type) {
+  case CURLINFO_TEXT: prefix = "* "; break;
+  case CURLINFO_HEADER_IN: prefix = "< "; break;
+  case CURLINFO_HEADER_OUT: prefix = "> "; break;
+  default: return 0;
+  }
+  while (size > 0) {
+    size_t n = 0;
+    while (n < size && data[n] != '\n') n++;
+    size_t len = n;
+    while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == '\n')) len--;
+    if (len > 0) debug_line(ud, prefix, data, len);
+    if (n < size) n++;
+    data += n;
+    size -= n;
+  }
+  return 0;
+}
+
 /* ---- client --------------------------------------------------------- */
 
 static sl_client *check_client(lua_State *L, int i) {
@@ -197,6 +239,11 @@ static CURL *new_easy(sl_client *c) {
   SET(CURLOPT_HEADERFUNCTION, on_header);
   SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  if (c->debug) {
+    SET(CURLOPT_DEBUGFUNCTION, on_debug);
+    SET(CURLOPT_DEBUGDATA, c);
+    SET(CURLOPT_VERBOSE, 1L);
+  }
   if (c->share) SET(CURLOPT_SHARE, c->share);
 #undef SET
   if (r != CURLE_OK) {
@@ -278,6 +325,7 @@ static void client_release(sl_client *c) {
   free(c->user_agent);
   free(c->ca_file);
   free(c->proxy);
+  sl_buf_free(&c->dbg);
   c->user_agent = c->ca_file = c->proxy = NULL;
 }
 
@@ -325,6 +373,9 @@ static int l_client_new(lua_State *L) {
   double ctimeout = opt_number(L, 1, "connect_timeout", 10);
   double lsl = opt_number(L, 1, "low_speed_limit", 0);
   double lst = opt_number(L, 1, "low_speed_time", 0);
+  lua_getfield(L, 1, "debug");
+  int debug = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   double max_body = opt_number(L, 1, "max_body", 8388608);
   if (key == NULL) return luaL_argerror(L, 1, "api_key is required");
   if (!(max_body >= 1)) return luaL_argerror(L, 1, "max_body must be positive");
@@ -338,6 +389,7 @@ static int l_client_new(lua_State *L) {
   c->low_speed_limit = lsl > 0 ? (long)lsl : 0;
   c->low_speed_time = lst > 0 ? (long)(lst + 0.999) : 0;
   c->max_body = max_body >= (double)SIZE_MAX ? SIZE_MAX : (size_t)max_body;
+  c->debug = debug;
 
   c->multi = curl_multi_init();
   c->share = curl_share_init();
@@ -472,16 +524,36 @@ static int l_client_timeout(lua_State *L) {
 /* client:redact(text) -> text with every occurrence of the API key replaced
  * by "[REDACTED]", so server-echoed texts never carry the key into an err.
  * The key itself never leaves C. */
+static void push_redacted(lua_State *L, sl_client *c, const char *s, size_t n);
+
 static int l_client_redact(lua_State *L) {
   sl_client *c = check_client(L, 1);
   size_t n;
   const char *s = luaL_checklstring(L, 2, &n);
+  push_redacted(L, c, s, n);
+  return 1;
+}
+
+/* client:debug_take() -> the verbose lines collected since the last call
+ * (key scrubbed), or nil when there are none. */
+static int l_client_debug_take(lua_State *L) {
+  sl_client *c = check_client(L, 1);
+  if (c->dbg.len == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_redacted(L, c, c->dbg.p, c->dbg.len);
+  c->dbg.len = 0;
+  return 1;
+}
+
+static void push_redacted(lua_State *L, sl_client *c, const char *s, size_t n) {
   static const char prefix[] = "Authorization: Bearer ";
   const char *key = c->headers ? c->headers->data + sizeof prefix - 1 : NULL;
   size_t klen = key ? strlen(key) : 0;
   if (klen == 0) {
-    lua_settop(L, 2);
-    return 1;
+    lua_pushlstring(L, s, n);
+    return;
   }
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -496,7 +568,6 @@ static int l_client_redact(lua_State *L) {
     }
   }
   luaL_pushresult(&b);
-  return 1;
 }
 
 static int l_client_tostring(lua_State *L) {
@@ -630,7 +701,7 @@ static int l_getdate(lua_State *L) {
 static const luaL_Reg client_methods[] = {
   {"start", l_client_start},     {"perform", l_client_perform}, {"running", l_client_running},
   {"timeout", l_client_timeout}, {"close", l_client_close},     {"closed", l_client_closed},
-  {"redact", l_client_redact},
+  {"redact", l_client_redact},   {"debug_take", l_client_debug_take},
   {NULL, NULL}};
 
 static const luaL_Reg xfer_methods[] = {

@@ -160,3 +160,32 @@ describe("the API key stays secret", function()
     c:close()
   end)
 end)
+
+describe("the debug option", function()
+  it("receives libcurl's verbose lines with the key redacted", function()
+    local sb = env.sandbox()
+    sb:reset()
+    local lines = {}
+    local c = env.client{ debug = function(line) lines[#lines + 1] = line end }
+    assert.is_table((c:livestreams{ seller_id = "237" }))
+    local _, err = env.client{ api_key = "sk_test_invalid", max_retries = 0,
+      debug = function(line) lines[#lines + 1] = line end }:livestreams{ seller_id = "1" }
+    assert.equals("auth", err.kind)
+    c:close()
+    local text = table.concat(lines, "\n")
+    assert.matches("> GET /v1/tiktok/shop/livestreams/analytics%?seller_id=237&page_num=1&page_size=10 HTTP/1.1", text)
+    assert.matches("> Authorization: %[REDACTED%]", text)
+    assert.matches("< HTTP/1.1 200 OK", text)
+    assert.matches("< HTTP/1.1 401", text)
+    assert.matches("%* ", text) -- libcurl's own text lines
+    assert.is_nil(text:find(env.KEY, 1, true))
+    assert.is_nil(text:find("sk_test_invalid", 1, true))
+    assert.is_nil(text:find("Bearer", 1, true))
+  end)
+
+  it("must be a function", function()
+    local ok, msg = pcall(shoplive.new, { api_key = env.KEY, debug = true })
+    assert.is_false(ok)
+    assert.matches("'debug'", msg)
+  end)
+end)

@@ -25,13 +25,14 @@ function M.new(opts, version)
     timeout = opts.timeout, connect_timeout = opts.connect_timeout,
     low_speed_limit = opts.low_speed_limit, low_speed_time = opts.low_speed_time,
     max_body = opts.max_body,
+    debug = opts.debug ~= nil,
   }
   local o = {}
   for k, v in pairs(opts) do
     if k ~= "api_key" then o[k] = v end -- the key lives only in the C core
   end
   return setmetatable({
-    _core = c, _opts = o, _wait = o.wait, base_url = o.base_url,
+    _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
     _redact = function(s) return c:redact(s) end,
     _active = {}, _inflight = 0, _sent_times = {},
     _limiter = limiter.new(o.qps),
@@ -151,6 +152,14 @@ end
 --- Move every request as far as it can go now. Returns the seconds until
 -- the earliest waiting request may be sent (nil when none waits).
 function Client:_pump()
+  if self._debug then
+    -- libcurl's verbose lines, collected in C (Authorization redacted, the
+    -- key scrubbed), delivered here where calling Lua is safe
+    local text = self._core:debug_take()
+    if text then
+      for line in text:gmatch("[^\n]+") do self._debug(line) end
+    end
+  end
   local t = now()
   local active, keep = self._active, {}
   local next_due = huge

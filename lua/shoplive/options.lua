@@ -105,6 +105,13 @@ local CHECKS = {
   max_credits = int_at_least(0),
   low_speed_limit = int_at_least(1),
   low_speed_time = positive,
+  debug = function(name, v)
+    local mt = getmetatable(v)
+    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
+      fail(name, "must be a function(line)", v)
+    end
+    return v
+  end,
   wait = function(name, v)
     local mt = getmetatable(v)
     if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
