@@ -64,7 +64,11 @@ function Client:close()
   self._core:close()
 end
 Client.__close = Client.close
-Client.__gc = Client.close
+-- A finalizer must not allocate (it may run because memory ran out): the
+-- core's close frees every transfer and handle without creating Lua values.
+function Client:__gc()
+  self._core:close()
+end
 
 function Client:stats()
   local s = self._stats

@@ -106,7 +106,13 @@ static int on_panic(lua_State *L) {
 static int warnings;
 static void on_warn(void *ud, const char *msg, int tocont) {
   (void)ud;
-  (void)msg;
+  /* ALLOC_WARNINGS_TO=FILE appends them there, to see which finalizer failed */
+  const char *to = getenv("ALLOC_WARNINGS_TO");
+  FILE *f = to ? fopen(to, "a") : NULL;
+  if (f) {
+    fprintf(f, "%s%s", msg, tocont ? "" : "\n");
+    fclose(f);
+  }
   if (!tocont) warnings++; /* "error in __gc" and the like: counted, not fatal */
 }
 
