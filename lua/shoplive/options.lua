@@ -54,6 +54,17 @@ local function text(name, v)
   return v
 end
 
+--- A function, or a table with __call.
+local function callable(signature)
+  return function(name, v)
+    local mt = getmetatable(v)
+    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
+      fail(name, "must be a " .. signature, v)
+    end
+    return v
+  end
+end
+
 local CHECKS = {
   api_key = function(name, v)
     -- The key is never echoed: describe its type only.
@@ -105,20 +116,8 @@ local CHECKS = {
   max_credits = int_at_least(0),
   low_speed_limit = int_at_least(1),
   low_speed_time = positive,
-  debug = function(name, v)
-    local mt = getmetatable(v)
-    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
-      fail(name, "must be a function(line)", v)
-    end
-    return v
-  end,
-  wait = function(name, v)
-    local mt = getmetatable(v)
-    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
-      fail(name, "must be a function(seconds)", v)
-    end
-    return v
-  end,
+  debug = callable("function(line)"),
+  wait = callable("function(seconds)"),
 }
 M.NAMES = CHECKS
 
