@@ -1,6 +1,8 @@
 --- The err object of API.md and the mapping from a finished transfer to a
 -- page or an err. The C core reports what happened on the wire; the policy
 -- of what it means lives here.
+local MAX_PAGE = require("shoplive.query").MAX_PAGE
+
 local M = {}
 
 local Err = {}
@@ -76,7 +78,8 @@ function M.page_from_resp(resp, q, status)
   local page = { records = records, request_id = rid }
   if q then
     page.page, page.page_size = q.page, q.page_size
-    page.has_more = #records == q.page_size and q.page < 100000
+    -- the iterators' stop rule: a full page below the last page number
+    page.has_more = #records == q.page_size and q.page < MAX_PAGE
   end
   return page
 end

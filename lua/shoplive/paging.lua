@@ -120,8 +120,8 @@ local function source(client, p, it)
     end
     next_yield = next_yield + 1
     state.pages = state.pages + 1
-    -- The stop rule looks at what the server sent, before dedup.
-    local full = #page.records == page_size
+    -- The stop rule (page.has_more) looks at what the server sent, before dedup.
+    local more = page.has_more
     if seen then
       local kept, recs = {}, page.records
       for i = 1, #recs do
@@ -146,7 +146,7 @@ local function source(client, p, it)
       close()
     end
     produced = produced + #page.records
-    if not full or page.page >= query.MAX_PAGE then close() end
+    if not more then close() end
     return page
   end
 
