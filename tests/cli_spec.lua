@@ -131,6 +131,11 @@ describe("the shoplive command", function()
     assert.equals(0, status)
     assert.matches("100000 credits", out)
     assert.equals(0, env.requests())
+    -- the base URL is checked as shoplive.new checks it
+    local s3, o3, e3 = run("livestreams 237 --dry-run", { KEYAPI_BASE_URL = "ftp://example.com" })
+    assert.equals(1, s3)
+    assert.equals("", o3)
+    assert.matches("^shoplive.new: option 'base_url' must be an http:// or https:// URL", e3)
   end)
 
   it("summary prints the summarize() figures", function()

@@ -71,9 +71,14 @@ end
 
 local function dry_run(q, env, out)
   local query = require("shoplive.query")
-  local base = env.getenv("KEYAPI_BASE_URL")
-  if not base or base == "" then base = require("shoplive.options").DEFAULTS.base_url end
-  base = base:gsub("/+$", "")
+  -- the base URL shoplive.new would use (env, default, validation); no key is
+  -- needed to print requests
+  local ok, o = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
+  if not ok then
+    env.stderr:write((tostring(o):gsub("^[^:]*:%d+: ", "")), "\n")
+    return 1
+  end
+  local base = o.base_url
   local last = query.MAX_PAGE
   if q.max_pages then last = math.min(last, q.page + q.max_pages - 1) end
   if q.limit then last = math.min(last, q.page + math.ceil(q.limit / q.page_size) - 1) end
@@ -92,6 +97,7 @@ local function dry_run(q, env, out)
   out:write(string.format("%s %d request%s, %s %d credit%s (paging stops early at the first page shorter than %d)\n",
     bounded and "at most" or "up to", n, n == 1 and "" or "s", bounded and "at most" or "up to", n, n == 1 and "" or "s",
     q.page_size))
+  return 0
 end
 
 -- ---- progress line -----------------------------------------------------
@@ -233,9 +239,9 @@ local function run(args, env)
     out, file = f, f
   end
   if args.dry_run then
-    dry_run(q, env, out)
+    local status = dry_run(q, env, out)
     if file then file:close() end
-    return 0
+    return status
   end
   local key = env.getenv("KEYAPI_API_KEY")
   if not key or key == "" then
