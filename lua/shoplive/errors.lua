@@ -10,7 +10,6 @@ Err.__index = Err
 M.Err = Err
 
 local RETRYABLE = { rate_limited = true, server = true, timeout = true, transport = true }
-M.RETRYABLE = RETRYABLE
 
 local STATUS_KIND = { [400] = "bad_request", [401] = "auth", [402] = "quota", [429] = "rate_limited" }
 

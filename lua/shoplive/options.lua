@@ -14,7 +14,6 @@ local DEFAULTS = {
   max_body = 8388608,
   poll_interval = 0.005,
 }
-M.DEFAULTS = DEFAULTS
 
 local function fail(name, what, v)
   -- level 5: fail <- check function <- M.check <- shoplive.new <- caller
@@ -119,7 +118,6 @@ local CHECKS = {
   debug = callable("function(line)"),
   wait = callable("function(seconds)"),
 }
-M.NAMES = CHECKS
 
 --- Validate opts (may be nil) and return a new table with defaults filled in.
 function M.check(opts, getenv)

@@ -15,7 +15,6 @@ local util = require("shoplive.util")
 local M = {}
 
 local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = true }
-M.ITER_ARGS = ITER_ARGS
 
 local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end

@@ -14,12 +14,9 @@ M.SORT_FIELDS = {
   views = 1, sales = 2, gmv = 3,
   total_views_cnt = 1, total_sale_cnt = 2, total_sale_gmv_amt = 3,
 }
---- field number -> record field name
-M.SORT_FIELD_NAMES = { "total_views_cnt", "total_sale_cnt", "total_sale_gmv_amt" }
 local ORDERS = { desc = 1, asc = 0 }
 
 local BASE_ARGS = { seller_id = true, sort_by = true, order = true, page = true, page_size = true }
-M.BASE_ARGS = BASE_ARGS
 
 local function fail(fname, msg, level)
   error(fname .. ": " .. msg, level)
