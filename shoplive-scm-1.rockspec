@@ -2,7 +2,9 @@ rockspec_format = "3.0"
 package = "shoplive"
 version = "scm-1"
 source = {
-  url = "git+https://github.com/shoplive/shoplive.git",
+  -- The project's own repository; no release is tagged yet, so there is no
+  -- released rockspec (one is added with its tag).
+  url = "git+https://github.com/shoplive-lua/shoplive.git",
 }
 description = {
   summary = "TikTok Shop livestream analytics (keyapi) for Lua: a libcurl C core with exact int64 records",
@@ -17,7 +19,8 @@ tool.]],
 }
 dependencies = {
   "lua >= 5.1",
-  "lua-cjson",
+  -- the command line; lua-cjson is optional (cjson.null is recognised when it
+  -- is installed, through pcall(require, "cjson"))
   "argparse",
 }
 -- Only the library is checked: Debian keeps curl/curl.h under the multiarch
@@ -25,35 +28,26 @@ dependencies = {
 external_dependencies = {
   CURL = { library = "curl" },
 }
+-- The Makefile builds the core (src/*.c) in a temporary directory and
+-- installs it with lua/shoplive/*.lua (target rock-install), so the checkout
+-- keeps no object file.
 build = {
-  type = "builtin",
-  modules = {
-    ["shoplive.core"] = {
-      sources = { "src/buf.c", "src/core.c", "src/decode_lua.c", "src/http.c", "src/json.c" },
-      defines = { "_POSIX_C_SOURCE=200809L" },
-      libraries = { "curl" },
-      incdirs = { "$(CURL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)" },
-    },
-    ["shoplive"] = "lua/shoplive/init.lua",
-    ["shoplive.analysis"] = "lua/shoplive/analysis.lua",
-    ["shoplive.cli"] = "lua/shoplive/cli.lua",
-    ["shoplive.client"] = "lua/shoplive/client.lua",
-    ["shoplive.errors"] = "lua/shoplive/errors.lua",
-    ["shoplive.export"] = "lua/shoplive/export.lua",
-    ["shoplive.limiter"] = "lua/shoplive/limiter.lua",
-    ["shoplive.options"] = "lua/shoplive/options.lua",
-    ["shoplive.paging"] = "lua/shoplive/paging.lua",
-    ["shoplive.query"] = "lua/shoplive/query.lua",
-    ["shoplive.request"] = "lua/shoplive/request.lua",
-    ["shoplive.retry"] = "lua/shoplive/retry.lua",
-    ["shoplive.sort"] = "lua/shoplive/sort.lua",
-    ["shoplive.textable"] = "lua/shoplive/textable.lua",
-    ["shoplive.util"] = "lua/shoplive/util.lua",
+  type = "make",
+  build_pass = false,
+  install_target = "rock-install",
+  install_variables = {
+    INST_LIBDIR = "$(LIBDIR)",
+    INST_LUADIR = "$(LUADIR)",
+    LUA_CFLAGS = "-I$(LUA_INCDIR)",
+    CURL_LIBS = "-L$(CURL_LIBDIR) -lcurl",
+    CFLAGS = "$(CFLAGS)",
   },
   install = {
     bin = { shoplive = "bin/shoplive" },
   },
 }
 test_dependencies = { "busted" }
-test = { type = "command", command = "make test" }
+-- busted runs under the Lua that --lua-version picks; .busted finds the core
+-- that version's build (build/<V>) or this tree installed, and starts a
+-- sandbox server of its own.
+test = { type = "busted" }

@@ -7,7 +7,7 @@
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
 --     SECTION: memory decode rate speed poll (default: all of them)
---     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;"
+--     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
 --
 -- The machine is shared and noisy: every figure that matters is a ratio to
 -- a baseline measured in the same run, and cheap runs are repeated (median).

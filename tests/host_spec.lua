@@ -10,8 +10,8 @@ describe("C host example #novalgrind #lua54", function()
     sb:config{ latency = 0.2 }
     local root = sandbox.root
     -- The host embeds Lua 5.4 (uninstrumented): it loads the plain 5.4 build.
-    local build = root .. "/build"
-    local host = root .. "/build/host"
+    local build = root .. "/build/5.4"
+    local host = root .. "/build/5.4/host"
     local cmd = string.format("cd %s && env -u LD_PRELOAD KEYAPI_BASE_URL=%s KEYAPI_API_KEY=%s"
       .. " LUA_PATH='%s/lua/?.lua;%s/lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s examples/host/fetch.lua 237 30",
       root, sb.url, env.KEY, root, root, build, host)

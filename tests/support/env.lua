@@ -9,8 +9,12 @@ M.KEY = "sk_test_0123456789abcdef"
 
 --- The interpreter and the build under test (tests/run exports both), for
 -- specs that start a Lua subprocess (the CLI, the examples).
-M.LUA = os.getenv("SHOPLIVE_TEST_LUA") or "lua5.4"
-M.BUILD = os.getenv("SHOPLIVE_TEST_BUILD") or "build"
+-- Without tests/run (`luarocks test`, plain busted): the interpreter running
+-- this spec and its build directory.
+-- luacheck: globals jit
+local version = jit and "luajit" or _VERSION:match("%d+%.%d+")
+M.LUA = os.getenv("SHOPLIVE_TEST_LUA") or (jit and "luajit" or "lua" .. version)
+M.BUILD = os.getenv("SHOPLIVE_TEST_BUILD") or "build/" .. version
 
 --- True on Lua 5.3+ (an integer subtype: the decoder's integers are exact
 -- over int64). False on 5.1, 5.2 and LuaJIT, where integers are exact up to
