@@ -9,7 +9,10 @@ local query = require("shoplive.query")
 local request = require("shoplive.request")
 local retry = require("shoplive.retry")
 
-local now, sleep = core.now, core.sleep
+-- Looked up at each call, not captured: a test can swap in a clock of its
+-- own (core.now, core.sleep) after the client was made.
+local function now() return core.now() end
+local function sleep(s) return core.sleep(s) end
 local huge, min, max = math.huge, math.min, math.max
 
 local M = {}

@@ -24,6 +24,12 @@ function Err.__tostring(e)
   return s
 end
 
+-- `"failed: " .. err` and `err .. "\n"` join its one-line text (Lua
+-- concatenates only strings and numbers without this).
+function Err.__concat(a, b)
+  return tostring(a) .. tostring(b)
+end
+
 --- Make an err from fields (kind and message required).
 function M.new(f)
   f.retryable = RETRYABLE[f.kind] or false

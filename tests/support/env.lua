@@ -83,4 +83,26 @@ end
 --- Monotonic seconds.
 M.now = require("shoplive.core").now
 
+--- An injected clock for the client (which reads core.now and core.sleep at
+-- each call): time starts at 0 and moves only when the client sleeps, by
+-- exactly what it asked for, without sleeping for real. Waits inside
+-- libcurl (a transfer in flight) take no virtual time. Returns the clock
+-- ({ slept = total seconds, sleeps = { each }, now = fn }) and a function
+-- that restores the real clock; call it in a finally.
+function M.fake_clock()
+  local core = require("shoplive.core")
+  local real_now, real_sleep = core.now, core.sleep
+  local clock = { t = 0, slept = 0, sleeps = {} }
+  function clock.now() return clock.t end
+  core.now = clock.now
+  core.sleep = function(s)
+    clock.sleeps[#clock.sleeps + 1] = s
+    clock.slept = clock.slept + s
+    clock.t = clock.t + s
+  end
+  return clock, function()
+    core.now, core.sleep = real_now, real_sleep
+  end
+end
+
 return M
