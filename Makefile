@@ -75,8 +75,10 @@ bench: all
 	tools/install-deps --bench
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
 
-# The API reference (LDoc) in build/doc.
+# The API reference (LDoc, config.ld) in build/doc: the public modules and the
+# pages of docs/.
 doc:
+	rm -rf build/doc
 	ldoc .
 
 lint:

@@ -73,6 +73,8 @@ function Client:__gc()
   self._core:close()
 end
 
+--- Counters since the client was made: `{ requests, credits, retries, bytes }`
+-- (credits: requests the server answered with HTTP 200, what keyapi bills).
 function Client:stats()
   local s = self._stats
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
@@ -82,6 +84,7 @@ end
 
 --- Requests per second sent during the last second (feeds the limiter when
 -- the server rate-limits a client that has no qps set).
+-- @local
 function Client:_observed_rate(t)
   local n = 0
   for _, s in ipairs(self._sent_times) do
@@ -158,6 +161,7 @@ end
 
 --- Move every request as far as it can go now. Returns the seconds until
 -- the earliest waiting request may be sent (nil when none waits).
+-- @local
 function Client:_pump()
   if self._debug then
     -- libcurl's verbose lines, collected in C (Authorization redacted, the
@@ -195,6 +199,7 @@ function Client:_cancel(req)
 end
 
 --- Queue a request for validated params p and try to send it at once.
+-- @local
 function Client:_enqueue(p)
   local req = request.new(self, p, query.url(self.base_url, p))
   self._active[#self._active + 1] = req
@@ -204,6 +209,7 @@ end
 
 --- Drive all requests until done() returns true. Blocks in libcurl (or in
 -- the user's wait hook when one was given) between steps.
+-- @local
 function Client:_run_until(done)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
   while true do

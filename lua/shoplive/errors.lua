@@ -31,11 +31,13 @@ function Err.__concat(a, b)
 end
 
 --- Make an err from fields (kind and message required).
+-- @local
 function M.new(f)
   f.retryable = RETRYABLE[f.kind] or false
   return setmetatable(f, Err)
 end
 
+--- True when v is a shoplive err (also `shoplive.is_err`).
 function M.is_err(v)
   return getmetatable(v) == Err
 end
@@ -62,6 +64,7 @@ end
 
 --- Turn a decoded response (core resp table) into a page. q holds page and
 -- page_size when known. Returns page or nil, err.
+-- @local
 function M.page_from_resp(resp, q, status)
   local rid = type(resp.request_id) == "string" and resp.request_id or nil
   if resp.code ~= 0 then
@@ -92,6 +95,7 @@ end
 --- Classify a finished transfer x (core transfer) whose x:info() is `info`.
 -- `redact` scrubs secrets from texts. Returns page or nil, err (attempts is
 -- set by the caller).
+-- @local
 function M.from_transfer(x, info, q, redact)
   if info.state == "cancelled" then
     return nil, M.new{ kind = "cancelled", message = clean(info.error, redact) or "request cancelled" }

@@ -1,6 +1,6 @@
 --- shoplive: TikTok Shop livestream analytics from keyapi's
 -- GET /v1/tiktok/shop/livestreams/analytics, for Lua.
--- The public contract is ../shared/API.md; this file only assembles it.
+-- The reference is docs/ and `make doc`; this file only assembles the API.
 local core = require("shoplive.core")
 local analysis = require("shoplive.analysis")
 local client = require("shoplive.client")

@@ -25,6 +25,7 @@ local function compare(a, b)
 end
 
 --- Parse keys (a string or an array of strings) into { {field, desc}, ... }.
+-- @local
 function M.parse_keys(keys, fname, level)
   level = (level or 2) + 1
   if type(keys) == "string" then keys = { keys } end
