@@ -2,7 +2,11 @@ local env = require("support.env")
 local core = require("shoplive.core")
 local real_sleep = core.sleep
 
---- Largest number of log entries (API arrivals with status st, or any) within any 1-second window.
+--- Largest number of log entries (API arrivals with status st, or any) within
+-- any 0.9-second window of the server's clock. A client paced at qps sends
+-- request qps+1 a full second after the first; the window is 0.1 s short of
+-- that so the network's jitter between client and server cannot make a
+-- correct client look like a burst.
 local function max_per_second(log, st)
   local ts = {}
   for _, e in ipairs(log) do
@@ -11,7 +15,7 @@ local function max_per_second(log, st)
   table.sort(ts)
   local best, j = 0, 1
   for i = 1, #ts do
-    while ts[i] - ts[j] >= 1 do j = j + 1 end
+    while ts[i] - ts[j] >= 0.9 do j = j + 1 end
     best = math.max(best, i - j + 1)
   end
   return best

@@ -15,10 +15,12 @@ local LUA_V = LUA == "luajit" and "5.1" or LUA
 local CMD = LUA == "5.4" and "shoplive" or "shoplive-" .. LUA
 local q = env.sh_quote
 
--- Runs in the checkout without the test run's LD_PRELOAD (an ASan run) nor
--- its LUA_PATH/LUA_CPATH, so the interpreter's own paths apply.
+-- Runs in the checkout without the test run's LD_PRELOAD (an ASan run), its
+-- BUILD (tests/versions exports the directory of the core under test, where
+-- make would put a LUA=<other> build) and its LUA_PATH/LUA_CPATH, so the
+-- interpreter's own paths apply.
 local function sh(cmd)
-  return env.sh("cd " .. q(ROOT) .. " && unset LD_PRELOAD LUA_PATH LUA_CPATH LUA_PATH_5_1 LUA_CPATH_5_1"
+  return env.sh("cd " .. q(ROOT) .. " && unset BUILD LD_PRELOAD LUA_PATH LUA_CPATH LUA_PATH_5_1 LUA_CPATH_5_1"
     .. " LUA_PATH_5_2 LUA_CPATH_5_2 LUA_PATH_5_3 LUA_CPATH_5_3 LUA_PATH_5_4 LUA_CPATH_5_4 && { " .. cmd .. "\n} 2>&1")
 end
 
