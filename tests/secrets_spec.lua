@@ -273,8 +273,7 @@ describe("proxies come only from the proxy option", function()
 
   local FETCH = [[
     local shoplive = require("shoplive")
-    local c = shoplive.new{ api_key = %q, base_url = %q, timeout = 3, max_retries = 0, proxy = %s,
-      allow_http = true }
+    local c = shoplive.new{ api_key = %q, base_url = %q, timeout = 3, max_retries = 0, proxy = %s }
     local page, err = c:livestreams{ seller_id = "237" }
     print(page and ("records " .. #page.records) or ("err " .. err.kind .. " " .. tostring(err.status)))
   ]]
@@ -291,8 +290,9 @@ describe("proxies come only from the proxy option", function()
   end)
 
   it("the proxy option is used even when NO_PROXY says otherwise", function()
+    local target = env.sandbox().url:gsub("^http:", "https:")
     local p = child({ NO_PROXY = "*", no_proxy = "*" },
-      FETCH:format(KEY, env.sandbox().url, ("%q"):format("http://127.0.0.1:" .. port)))
+      FETCH:format(KEY, target, ("%q"):format("http://127.0.0.1:" .. port)))
     local conn
     for _ = 1, 500 do
       conn = server:accept()
@@ -306,8 +306,8 @@ describe("proxies come only from the proxy option", function()
     conn:close()
     local out = p:read("*a")
     p:close()
-    assert.matches("^GET " .. env.sandbox().url:gsub("%p", "%%%0") .. "/v1/", line)
-    assert.equals("err server 502\n", out)
+    assert.equals("CONNECT " .. target:match("//(.*)$") .. " HTTP/1.1", line)
+    assert.equals("err transport nil\n", out)
     assert.equals(0, env.requests())
   end)
 
@@ -328,19 +328,19 @@ describe("proxies come only from the proxy option", function()
 
   it("the debug hook redacts Proxy-Authorization like Authorization", function()
     local lines = {}
-    local c = shoplive.new{ api_key = KEY, base_url = env.sandbox().url, allow_http = true, max_retries = 0,
+    local c = shoplive.new{ api_key = KEY, base_url = "https://127.0.0.1:9", max_retries = 0,
       proxy = "http://user:hunter2@127.0.0.1:" .. port, timeout = 5,
       debug = function(line) lines[#lines + 1] = line end }
     local req = c:start{ seller_id = "237" }
-    local head = serve_one(c, req, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+    local head = serve_one(c, req, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
     c:poll(0)
     c:close()
     assert.truthy(head, "the proxy got no connection")
     local basic = head:match("\r\n[Pp]roxy%-[Aa]uthorization: Basic (%S+)\r\n")
     assert.truthy(basic, head) -- libcurl did send credentials to the proxy
     local text = table.concat(lines, "\n")
+    assert.matches("> CONNECT 127%.0%.0%.1:9", text)
     assert.matches("> Proxy%-Authorization: %[REDACTED%]", text)
-    assert.matches("> Authorization: %[REDACTED%]", text)
     assert.is_nil(text:find(basic, 1, true))
     assert.same({}, key_pieces(text, 8))
   end)
