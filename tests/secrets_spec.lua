@@ -55,6 +55,16 @@ describe("server texts in an err", function()
     assert.same({}, key_pieces(err_text(err), 5))
   end)
 
+  it("a Retry-After header that echoes the key: redacted in err.retry_after", function()
+    sb:fault{ type = "status", status = 429, retry_after = "1 " .. KEY }
+    local c = env.client{ max_retries = 0 }
+    local _, err = c:livestreams{ seller_id = "237" }
+    c:close()
+    assert.equals("rate_limited", err.kind)
+    assert.equals("1 [REDACTED]", err.retry_after)
+    assert.same({}, key_pieces(err_text(err), 5))
+  end)
+
   it("a key straddling the 300-byte cut leaks no prefix: redacted first, then cut", function()
     local c = env.client{ max_retries = 0 }
     for at = 280, 305 do

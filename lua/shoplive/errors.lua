@@ -197,7 +197,7 @@ function M.from_transfer(x, info, q, redact)
     e.message = "HTTP " .. status .. " redirect not followed (redirects are never followed, so the API key stays with base_url)"
   end
   e.message = e.message or ("HTTP " .. status .. " with a non-JSON body")
-  if info.retry_after then e.retry_after = info.retry_after end
+  if info.retry_after then e.retry_after = clean(info.retry_after, redact) end
   return nil, M.new(e)
 end
 
