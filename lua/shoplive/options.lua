@@ -22,6 +22,7 @@ local known_secrets
 local function fail(name, what, v, hidden)
   local got = util.describe(v, known_secrets)
   if hidden and type(v) == "string" then got = "a string of " .. #v .. " bytes (not shown)" end
+  known_secrets = nil
   -- level 5: fail <- check function <- M.check <- shoplive.new <- caller
   error("shoplive.new: option '" .. name .. "' " .. what .. ", got " .. got, 5)
 end
@@ -167,12 +168,15 @@ end
 local function check_cleartext(out)
   if out.allow_http or not out.base_url:find("^[Hh][Tt][Tt][Pp]://") then return end
   if out.proxy and out.proxy ~= "" then
+    known_secrets = nil
     error("shoplive.new: option 'base_url' is http:// and option 'proxy' is set: the API key would reach the proxy"
       .. " in cleartext; use https:// (the proxy then only tunnels TLS), or set allow_http = true", 4)
   end
   if not M.is_loopback(url_host(out.base_url)) then
+    local got = util.describe(out.base_url, known_secrets)
+    known_secrets = nil
     error("shoplive.new: option 'base_url' is http:// to a host that is not loopback: the API key would cross the"
-      .. " network in cleartext; use https://, or set allow_http = true, got " .. util.describe(out.base_url, known_secrets), 4)
+      .. " network in cleartext; use https://, or set allow_http = true, got " .. got, 4)
   end
 end
 
