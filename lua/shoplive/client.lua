@@ -46,7 +46,6 @@ local function check_open(self, level)
   end
   if self._closed then error("shoplive: client is closed", (level or 2) + 1) end
 end
-M.check_open = check_open
 
 function Client:__tostring()
   return "shoplive client (" .. self.base_url .. (self._closed and ", closed)" or ")")

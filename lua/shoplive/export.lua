@@ -71,7 +71,6 @@ local function format_number(v, json)
   if v == floor(v) and v >= -2 ^ 53 and v <= 2 ^ 53 then return format("%d", v) end
   return shortest(v)
 end
-M.format_number = function(v) return format_number(v, false) end
 
 -- LuaJIT boxed 64-bit integers (cdata int64_t / uint64_t) print as "123LL".
 local function cdata_int(v)
