@@ -309,13 +309,31 @@ end
 
 -- ---- many pages ------------------------------------------------------
 
+-- Written out, and without tail calls: Lua 5.1 replaces a tail-called frame
+-- by a "(tail call)" marker, so an error level counted through it would name
+-- no file:line. paging.lua counts its levels with these frames in the stack.
 local paging = require("shoplive.paging")
-for _, name in ipairs{ "pages", "each_livestream", "all_livestreams" } do
-  local f = paging[name]
-  Client[name] = function(self, q)
-    check_open(self)
-    return f(self, q)
-  end
+
+--- for page in client:pages(q) do ... end: every page of a shop, in order.
+function Client:pages(q)
+  check_open(self)
+  local f, s, v, closer = paging.pages(self, q)
+  return f, s, v, closer
+end
+
+--- for rec in client:each_livestream(q) do ... end: every record of a shop.
+function Client:each_livestream(q)
+  check_open(self)
+  local f, s, v, closer = paging.each_livestream(self, q)
+  return f, s, v, closer
+end
+
+--- Every record of a shop as one array, or nil, err (err.records holds what
+-- was fetched before the failure).
+function Client:all_livestreams(q)
+  check_open(self)
+  local recs, err = paging.all_livestreams(self, q)
+  return recs, err
 end
 
 return M
