@@ -12,6 +12,27 @@ local retry = require("shoplive.retry")
 local now, sleep = core.now, core.sleep
 local huge, min, max = math.huge, math.min, math.max
 
+-- Inside OpenResty the phases where nginx may suspend the request's Lua
+-- thread (lua-nginx-module's "yieldable" contexts, and the stream module's
+-- preread): there ngx.sleep waits without blocking the worker. Everywhere
+-- else (init, init_worker, set, header/body filters, log, balancer) it
+-- raises, so the client blocks there as it does outside nginx.
+local NGX_YIELDABLE = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+
+--- The wait hook used when the client has none: ngx.sleep where nginx
+-- allows it, else nil (block in libcurl). Decided per call, not at
+-- creation: a client made in init_worker serves requests and timers later.
+local function host_wait()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.get_phase) == "function" and NGX_YIELDABLE[ngx.get_phase()] then
+    return ngx.sleep
+  end
+  return nil
+end
+
 local M = {}
 local Client = {}
 Client.__index = Client
@@ -202,6 +223,7 @@ end
 -- the user's wait hook when one was given) between steps.
 function Client:_run_until(done)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
+  if wait == nil then wait = host_wait() end -- false: the caller asked to block
   while true do
     local due = self:_pump()
     if done() then return end
