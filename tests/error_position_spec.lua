@@ -60,6 +60,8 @@ describe("argument errors point at the caller's file:line", function()
     { "all_livestreams: bad max_pages", function() client:all_livestreams{ seller_id = "1", max_pages = -1 } end },
     { "all_livestreams: bad dedup", function() client:all_livestreams{ seller_id = "1", dedup = {} } end },
     { "all_livestreams: closed client", function() closed:all_livestreams{ seller_id = "1" } end },
+    { "stats: called with a dot", function() client.stats() end },
+    { "close: called with a dot", function() client.close() end },
     { "shoplive.new: not a table", function() shoplive.new("key") end },
     { "shoplive.new: bad option", function() shoplive.new{ api_key = env.KEY, timeout = -1 } end },
     { "shoplive.new: unknown option", function() shoplive.new{ api_key = env.KEY, retries = 3 } end },

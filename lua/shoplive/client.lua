@@ -61,10 +61,15 @@ function M.new(opts, version)
   }, Client)
 end
 
-local function check_open(self, level)
+-- level: as for error(), counted from the method that calls this.
+local function check_self(self, level)
   if getmetatable(self) ~= Client then
-    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", (level or 2) + 1)
+    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", level + 1)
   end
+end
+
+local function check_open(self, level)
+  check_self(self, (level or 2) + 1)
   if self._closed then error("shoplive: client is closed", (level or 2) + 1) end
 end
 
@@ -75,6 +80,7 @@ end
 --- Free the connection and every transfer; idempotent. Requests still
 -- running end with a "cancelled" err.
 function Client:close()
+  check_self(self, 2)
   if self._closed then return end
   for _, req in ipairs(self._active) do
     req:_finish(nil, request.cancelled(req.attempts))
@@ -91,6 +97,7 @@ function Client:__gc()
 end
 
 function Client:stats()
+  check_self(self, 2)
   local s = self._stats
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
 end
