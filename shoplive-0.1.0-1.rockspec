@@ -30,7 +30,7 @@ build = {
   type = "builtin",
   modules = {
     ["shoplive.core"] = {
-      sources = { "src/buf.c", "src/core.c", "src/decode_lua.c", "src/http.c", "src/json.c" },
+      sources = { "src/buf.c", "src/core.c", "src/decode_lua.c", "src/http.c", "src/json.c", "src/sys.c" },
       defines = { "_POSIX_C_SOURCE=200809L" },
       libraries = { "curl" },
       incdirs = { "$(CURL_INCDIR)" },
