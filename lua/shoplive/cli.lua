@@ -208,7 +208,7 @@ local function run_fetch(args, env)
     env.stderr:write(util.clean((tostring(client):gsub("^[^:]*:%d+: ", ""))), "\n")
     return 1
   end
-  -- Ctrl-C: a flag the client's wait loop checks (cli/../src/sigint.c)
+  -- Ctrl-C: a flag the client's wait loop checks (src/clisys.c)
   client._interrupted = interrupted
   client._sleep = core.sigint_sleep
   local sink, serr = sink_mod.open(args.output, env.stdout)
@@ -259,8 +259,8 @@ local function run_fetch(args, env)
   rep.finish()
   if stop == "write" then
     sink:discard()
-    say(env, util.clean(sink.failed or "write failed"), " (stopped after ", rep.records, " records, ", credits,
-      " credits)")
+    say(env, util.clean(sink.failed or "write failed"), string.format(" (stopped after %d record%s, %d credit%s)",
+      rep.records, rep.records == 1 and "" or "s", credits, credits == 1 and "" or "s"))
     return 1
   end
   if #failures == 0 and stop == nil then

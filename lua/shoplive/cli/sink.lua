@@ -4,6 +4,8 @@
 -- during the fetch never truncates or half-writes an existing FILE; what a
 -- failed run fetched is renamed to FILE.partial instead. The first failed
 -- write raises WRITE_FAILED: the caller stops fetching at once.
+local core = require("shoplive.core")
+
 local M = {}
 
 M.WRITE_FAILED = setmetatable({}, { __tostring = function() return "shoplive: write failed" end })
@@ -21,6 +23,15 @@ end
 --- Output to stdout (path nil) or to path. Returns the sink, or nil, message.
 function M.open(path, stdout)
   if not path then return setmetatable({ file = stdout, name = "standard output" }, Sink) end
+  local kind = core.file_kind(path)
+  if kind == "directory" then return nil, "cannot write " .. path .. ": is a directory" end
+  if kind == "other" then
+    -- a device, FIFO or socket (/dev/stdout, a named pipe): written in
+    -- place; a rename would replace the node itself
+    local f, err = io.open(path, "wb")
+    if not f then return nil, "cannot write " .. path .. ": " .. reason(err, path) end
+    return setmetatable({ file = f, name = path, direct = true }, Sink)
+  end
   local dir, base = path:match("^(.*/)([^/]*)$")
   if not dir then dir, base = "", path end
   if base == "" or base == "." or base == ".." then return nil, "cannot write " .. path .. ": is a directory" end
@@ -55,7 +66,7 @@ end
 local function close(self)
   local f = self.file
   self.file = nil
-  if not self.tmp then return true end
+  if not self.tmp and not self.direct then return true end
   local ok, err = f:close()
   if not ok then return nil, err end
   return true

@@ -1,4 +1,5 @@
-/* sigint.c - SIGINT as a counter the command line polls.
+/* clisys.c - what the command line needs from the OS beyond stdio:
+ * SIGINT as a counter it polls, and the kind of file a path names.
  *
  * The handler only increments a sig_atomic_t: it is async-signal-safe and
  * never touches Lua (the stock interpreter's own handler raises a Lua error
@@ -9,9 +10,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
-#include "sigint.h"
+#include "clisys.h"
 
 static volatile sig_atomic_t sigint_count;
 static struct sigaction sigint_previous;
@@ -71,10 +73,25 @@ static int l_sigint_sleep(lua_State *L) {
   return 0;
 }
 
-void sl_sigint_register(lua_State *L) {
+/* core.file_kind(path): "file", "directory" or "other" (a device, FIFO or
+ * socket: -o /dev/stdout must be written in place, never replaced by a
+ * rename), or nil when the path names nothing. Follows symlinks. */
+static int l_file_kind(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : "other");
+  return 1;
+}
+
+void sl_clisys_register(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"sigint_catch", l_sigint_catch}, {"sigint_count", l_sigint_count},
     {"sigint_release", l_sigint_release}, {"sigint_sleep", l_sigint_sleep},
+    {"file_kind", l_file_kind},
     {NULL, NULL}};
   sl_setfuncs(L, funcs);
 }
