@@ -49,7 +49,8 @@ describe("terminal safety", function()
     assert.is_nil(out:find("table: 0x", 1, true))
     local _, sum = run("summary 9990140")
     assert.matches("livestreams%s+4\n", sum)
-    assert.matches("last start %(UTC%)%s+9223372036854775807", sum)
+    -- 5.1/LuaJIT: int64 max is a double there, shown as one
+    assert.matches("last start %(UTC%)%s+9%.?22337203685477", sum)
   end)
 
   it("err lines (message, request_id) are cleaned too", function()
