@@ -22,6 +22,8 @@ local function wait_for(pred)
   return false
 end
 
+local started = {} -- pids to stop should a test fail before they exit
+
 --- Start the CLI in the background; returns a handle with pid, rc().
 local function start(args, dir)
   local cmd = cli.command(args)
@@ -31,6 +33,7 @@ local function start(args, dir)
     .. sh_quote(dir .. "/rc.tmp") .. " " .. sh_quote(dir .. "/rc") .. ") >/dev/null 2>&1 &")
   assert(wait_for(function() return read(dir .. "/pid") ~= nil end))
   local h = { pid = tonumber(read(dir .. "/pid")) }
+  started[#started + 1] = h.pid
   function h.rc()
     assert(wait_for(function() return read(dir .. "/rc") ~= nil end), "the CLI did not exit")
     return tonumber(read(dir .. "/rc"))
@@ -46,6 +49,10 @@ describe("shoplive CLI output", function()
     dir = cli.tmpdir()
   end)
   after_each(function()
+    for _, pid in ipairs(started) do
+      if require("support.sandbox").alive(pid) then os.execute("kill -TERM " .. pid) end
+    end
+    started = {}
     os.execute("rm -rf " .. sh_quote(dir))
     sb:reset()
   end)
