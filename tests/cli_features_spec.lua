@@ -148,6 +148,14 @@ describe("shoplive CLI features", function()
     os.remove(path)
     assert.equals(0, status)
     assert.equals("", warnings)
+    -- the Makefile target writes the same text (the core is taken as built)
+    local so = env.BUILD .. "/shoplive/core.so"
+    local target = env.BUILD .. "/shoplive.1"
+    os.remove(target)
+    status = env.sh("make -s BUILD=" .. sh_quote(env.BUILD) .. " LUA_BIN=" .. sh_quote(env.LUA) .. " -o " .. sh_quote(so)
+      .. " " .. sh_quote(target) .. " >/dev/null 2>&1")
+    assert.equals(0, status)
+    assert.equals(page, cli.read(target))
   end)
 
   it("--dry-run: the bound without a limit, the prefetch of --concurrency, several shops", function()
