@@ -232,6 +232,12 @@ function Client:_run_until(done)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
   if wait == nil then wait = host_wait() end -- false: the caller asked to block
   while true do
+    -- The command line's Ctrl-C hook: end every request now (cancelled errs).
+    local stop = self._interrupted
+    if stop and stop() then
+      for i = #self._active, 1, -1 do self:_cancel(self._active[i]) end
+      return
+    end
     local due = self:_pump()
     if done() then return end
     local running = core_client:running() > 0
@@ -250,7 +256,7 @@ function Client:_run_until(done)
     elseif running then
       core_client:perform(min(due or 1, 1))
     elseif due then
-      sleep(due)
+      (self._sleep or sleep)(due)
     else
       return -- nothing in flight, nothing scheduled: done() can never change
     end
