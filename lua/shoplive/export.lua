@@ -72,6 +72,9 @@ local function format_number(v, json)
   return shortest(v)
 end
 
+--- The CLI's table and summary format numbers the same way.
+M.format_number = function(v) return format_number(v, false) end
+
 -- LuaJIT boxed 64-bit integers (cdata int64_t / uint64_t) print as "123LL".
 local function cdata_int(v)
   return (tostring(v):match("^(%-?%d+)U?LL$"))
