@@ -24,7 +24,7 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
 
-.PHONY: doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench asan lint install
+.PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench asan lint install
 
 all: $(SO)
 
@@ -75,6 +75,12 @@ bench: all
 	tools/install-deps --bench
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
 
+# The man page of the command line, built from the same definitions as its
+# --help (lua/shoplive/cli/parser.lua).
+man: $(BUILD)/shoplive.1
+$(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO)
+	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
+
 # The API reference (LDoc, config.ld) in build/doc: the public modules and the
 # pages of docs/.
 doc:
@@ -116,6 +122,8 @@ install-modules: $(SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 
 # LuaRocks' install pass (shoplive-scm-1.rockspec, build.type = "make"): the

@@ -29,7 +29,7 @@ external_dependencies = {
   CURL = { library = "curl" },
 }
 -- The Makefile builds the core (src/*.c) in a temporary directory and
--- installs it with lua/shoplive/*.lua (target rock-install), so the checkout
+-- installs it with lua/shoplive/**.lua (target rock-install), so the checkout
 -- keeps no object file.
 build = {
   type = "make",
