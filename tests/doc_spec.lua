@@ -120,7 +120,7 @@ describe("the reference", function()
       assert.truthy(line:match("^reading configuration") or line:match("^output written"), "ldoc said: " .. line)
     end
     local _, ls = sh("ls " .. q(dir .. "/modules") .. " " .. q(dir .. "/topics"))
-    for _, page in ipairs{ "shoplive.html", "shoplive.client.html", "shoplive.paging.html", "shoplive.request.html",
+    for _, page in ipairs{ "shoplive.html", "shoplive.client.html", "shoplive.request.html",
         "shoplive.errors.html", "shoplive.sort.html", "shoplive.analysis.html", "shoplive.export.html",
         "README.md.html", "options.md.html", "errors.md.html", "cli.md.html" } do
       assert.truthy(ls:find(page, 1, true), page .. " missing from:\n" .. ls)
@@ -131,7 +131,7 @@ describe("the reference", function()
       assert.truthy(html:find(public, 1, true), public)
     end
     for _, private in ipairs{ "_pump", "_enqueue", "_run_until", "_observed_rate", "_send", "_complete",
-        "from_transfer", "page_from_resp", "parse_keys", "shoplive.options", "shoplive.query", "shoplive.retry",
+        "from_transfer", "page_from_resp", "parse_keys", "format_number", "encode_value", "shoplive.paging", "shoplive.options", "shoplive.query", "shoplive.retry",
         "shoplive.limiter", "shoplive.util" } do
       assert.is_nil(html:find(private, 1, true), private)
     end
