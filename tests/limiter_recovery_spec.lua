@@ -68,3 +68,18 @@ describe("the adaptive limiter after a 429 storm", function()
     c:close()
   end)
 end)
+
+describe("a paced client", function()
+  it("livestreams_many right after another request waits for its token instead of returning nothing", function()
+    local sb = env.sandbox()
+    sb:reset()
+    local c = env.client{ qps = 2 }
+    assert.is_table((c:livestreams{ seller_id = "999" }))
+    -- the bucket is empty now: the first page of the batch must wait 0.5 s
+    local pages, errs = c:livestreams_many({ { seller_id = "999", page = 2 }, { seller_id = "999", page = 3 } })
+    assert.is_nil(errs)
+    assert.equals(2, #pages)
+    assert.equals(3, sb:stats().requests)
+    c:close()
+  end)
+end)

@@ -31,13 +31,17 @@ function M.new(opts, version)
   for k, v in pairs(opts) do
     if k ~= "api_key" then o[k] = v end -- the key lives only in the C core
   end
-  return setmetatable({
+  local cl = setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
     _redact = function(s) return c:redact(s) end,
     _active = {}, _inflight = 0, _sent_times = {},
-    _limiter = limiter.new(o.qps),
+    _limiter = o.limiter or limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
   }, Client)
+  -- a shared limiter reports its fallback through the debug hook and stops
+  -- waiting on its backend after the client's timeout
+  if o.limiter and o.limiter.attach then o.limiter:attach(o.debug, o.timeout) end
+  return cl
 end
 
 local function check_open(self, level)
@@ -72,7 +76,9 @@ end
 
 function Client:stats()
   local s = self._stats
-  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
+  local l = self._limiter
+  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
+    limiter = l.stats and l:stats() or nil }
 end
 
 -- ---- the pump -------------------------------------------------------
@@ -89,15 +95,27 @@ end
 
 function Client:_send(req, t)
   local o = self._opts
-  if o.max_credits and self._stats.credits + self._inflight >= o.max_credits then
+  local lim = self._limiter
+  local shared_budget = o.max_credits and lim.reserve
+  if o.max_credits and not shared_budget and self._stats.credits + self._inflight >= o.max_credits then
     req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
       message = "max_credits (" .. o.max_credits .. ") reached; request not sent" })
     return
   end
-  local wait = self._limiter:take(t)
+  local wait = lim:take(t)
   if wait > 0 then
     req.not_before = t + wait
     return
+  end
+  -- a shared limiter counts the credits of every worker and host in its
+  -- backend: reserve one before sending, give it back if not billed
+  if shared_budget then
+    if not lim:reserve(o.max_credits) then
+      req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
+        message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
+      return
+    end
+    req.reserved = true
   end
   req.attempts = req.attempts + 1
   self._stats.requests = self._stats.requests + 1
@@ -130,7 +148,12 @@ function Client:_complete(req, t)
   x:release()
   local s = self._stats
   s.bytes = s.bytes + info.bytes
-  if info.status == 200 and info.curl_code == 0 then s.credits = s.credits + 1 end
+  if info.status == 200 and info.curl_code == 0 then
+    s.credits = s.credits + 1
+  elseif req.reserved and info.status ~= 200 then
+    self._limiter:release() -- not billed (a 200 always is, whatever its body)
+  end
+  req.reserved = nil
   if page then
     self._limiter:on_success()
     req:_finish(page)
@@ -206,6 +229,9 @@ function Client:_run_until(done)
   while true do
     local due = self:_pump()
     if done() then return end
+    -- done() may have queued requests that the limiter made wait: without
+    -- this their due time is unknown and the loop would return early
+    if not due then due = self:_pump() end
     local running = core_client:running() > 0
     if wait then
       -- Never block in C: drive what is ready, then hand the time to the host.

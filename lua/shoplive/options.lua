@@ -116,6 +116,15 @@ local CHECKS = {
   low_speed_limit = int_at_least(1),
   low_speed_time = positive,
   debug = callable("function(line)"),
+  limiter = function(name, v)
+    -- shoplive.limiter.new{}, .shared_dict{} or .redis{} (or any table with
+    -- their methods)
+    if type(v) ~= "table" or type(v.take) ~= "function" or type(v.on_success) ~= "function"
+      or type(v.on_rate_limited) ~= "function" then
+      fail(name, "must be a limiter from shoplive.limiter.new{}, .shared_dict{} or .redis{}", v)
+    end
+    return v
+  end,
   wait = callable("function(seconds)"),
 }
 
@@ -142,6 +151,9 @@ function M.check(opts, getenv)
     error("shoplive.new: no API key: pass api_key or set KEYAPI_API_KEY", 3)
   end
   for k, v in pairs(out) do out[k] = CHECKS[k](k, v) end
+  if out.limiter and out.qps then
+    error("shoplive.new: give either option 'qps' or option 'limiter' (with its own qps), not both", 3)
+  end
   if out.low_speed_limit and not out.low_speed_time then out.low_speed_time = out.timeout end
   return out
 end
