@@ -187,17 +187,27 @@ function Client:_pump()
       for line in text:gmatch("[^\n]+") do self._debug(line) end
     end
   end
+  -- A shared limiter inside OpenResty talks to Redis over a cosocket, which
+  -- yields: another request of the worker may call in meanwhile. One pump
+  -- at a time; the other comes back after poll_interval.
+  if self._pumping then return self._opts.poll_interval end
+  self._pumping = true
   local t = now()
   local active, keep = self._active, {}
   local next_due = huge
-  for i = 1, #active do
+  local n = #active
+  for i = 1, n do
     local req = active[i]
     if req.state == "sending" and req.xfer:done() then self:_complete(req, t) end
     if req.state == "waiting" and t >= req.not_before then self:_send(req, t) end
     if req.state == "waiting" then next_due = min(next_due, req.not_before - t) end
     if req.state ~= "done" then keep[#keep + 1] = req end
   end
+  for i = n + 1, #active do -- queued by another coroutine while this one yielded
+    keep[#keep + 1] = active[i]
+  end
   self._active = keep
+  self._pumping = nil
   if next_due == huge then return nil end
   return max(0, next_due)
 end
