@@ -96,6 +96,8 @@ install: $(SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive $(DESTDIR)$(INST_BINDIR)
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/limiter
+	install -m 0644 lua/shoplive/limiter/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/limiter/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
 	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \
