@@ -102,3 +102,91 @@ describe("limiters shared by nginx workers #novalgrind", function()
     assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within one second")
   end)
 end)
+
+describe("the shared_dict limiter's budget and cut, across 4 workers #novalgrind", function()
+  local openresty = require("support.openresty")
+  local sb, srv
+  setup(function()
+    sb = sandbox.start()
+    srv = openresty.start{
+      workers = 4,
+      env = { "KEYAPI_API_KEY", "KEYAPI_BASE_URL" },
+      env_assign = "KEYAPI_API_KEY=" .. env.KEY .. " KEYAPI_BASE_URL=" .. sb.url,
+      http = [[
+  lua_shared_dict shoplive 1m;
+  init_worker_by_lua_block {
+    local shoplive = require("shoplive")
+    CLIENT = shoplive.new{ wait = ngx.sleep, max_retries = 0, max_credits = 20,
+      limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = 50, key = "acct" } }
+    CLIENTS = { budget = CLIENT, cut = shoplive.new{ wait = ngx.sleep, max_retries = 0,
+      limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = 50, key = "other" } } }
+  }
+]],
+      locations = [[
+    location = /page { content_by_lua_block {
+      local c = CLIENTS[ngx.var.arg_client or "budget"]
+      local page, err = c:livestreams{ seller_id = "999", page = tonumber(ngx.var.arg_page) }
+      ngx.say(page and "ok" or err.kind)
+    } }
+    location = /state { content_by_lua_block {
+      local st = CLIENTS.cut:stats().limiter
+      ngx.say(st.rate, " ", st.credits, " ", ngx.worker.pid())
+    } }
+    location = /bad { content_by_lua_block {
+      local shoplive = require("shoplive")
+      local ok, e = pcall(shoplive.limiter.shared_dict, { dict = "nope", qps = 1 })
+      ngx.say(ok and "no error" or e)
+    } }
+]],
+    }
+  end)
+  teardown(function()
+    if srv then srv.stop() end
+    if sb then sb:stop() end
+  end)
+
+  it("raises at new for a dict nginx.conf does not declare", function()
+    local _, body = sandbox.get(srv.url .. "/bad")
+    assert.matches("shoplive.limiter.shared_dict: unknown lua_shared_dict 'nope'", body)
+  end)
+
+  it("max_credits = 20 for 4 workers together: 40 asked, 20 sent, 20 budget errors", function()
+    sb:reset()
+    local urls = {}
+    for i = 1, 40 do urls[#urls + 1] = string.format("'%s/page?page=%d'", srv.url, i) end
+    local out = os.tmpname()
+    assert(env.sh_ok(string.format("env -u LD_PRELOAD curl -s --parallel --parallel-max 40 %s > %s 2>/dev/null",
+      table.concat(urls, " "), out)))
+    local kinds = {}
+    for l in io.lines(out) do kinds[l] = (kinds[l] or 0) + 1 end
+    os.remove(out)
+    assert.equals(20, kinds.ok)
+    assert.equals(20, kinds.budget)
+    assert.equals(20, sb:stats().requests)
+  end)
+
+  it("a 429 seen by one worker lowers the rate every worker reads", function()
+    sb:reset()
+    sb:fault{ type = "status", status = 429, count = 3 }
+    -- three 429s within a second on whichever workers: one cut
+    local urls = {}
+    for i = 1, 3 do urls[#urls + 1] = string.format("-o /dev/null '%s/page?client=cut&page=%d'", srv.url, i) end
+    assert(env.sh_ok("env -u LD_PRELOAD curl -s --parallel " .. table.concat(urls, " ") .. " 2>/dev/null"))
+    local rates, pids = {}, {}
+    for _ = 1, 40 do
+      local _, body = sandbox.get(srv.url .. "/state")
+      local rate, _, pid = body:match("^(%S+) (%S+) (%S+)")
+      rates[rate] = true
+      pids[pid] = true
+    end
+    local n = 0
+    for _ in pairs(pids) do n = n + 1 end
+    assert.is_true(n >= 2, "asked " .. n .. " workers")
+    -- about 3 sent by all workers in the last second, halved: every worker
+    -- reads the same cut rate (one worker alone sent too few to cut)
+    local seen = {}
+    for r in pairs(rates) do seen[#seen + 1] = tonumber(r) end
+    assert.equals(1, #seen)
+    assert.is_true(seen[1] < 3, "rate " .. seen[1])
+  end)
+end)

@@ -47,18 +47,30 @@ if op == "take" then
   local tat = tonumber(redis.call("GET", tat_key)) or t
   if tat > t then return tostring(tat - t) end
   redis.call("SET", tat_key, tostring(t + 1 / rate), "PX", math.ceil(2000 / rate) + 1000)
+  local sent_key = prefix .. ":sent:" .. math.floor(t)
+  redis.call("INCR", sent_key)
+  redis.call("EXPIRE", sent_key, 3)
   return "0"
 elseif op == "ok" then
   local s = load()
   if adapt.success(s, max_rate) then save(s) end
   return 1
 elseif op == "cut" then
-  if not redis.call("SET", prefix .. ":burst", "1", "PX", math.floor(adapt.BURST * 1000), "NX") then return 0 end
-  local s = load()
-  if not adapt.cut(s, tonumber(ARGV[3]), max_rate) then return 0 end
-  save(s)
-  -- the next send waits a whole interval of the new rate
+  if redis.call("EXISTS", prefix .. ":burst") == 1 then return 0 end
+  -- the key's rate is what every process sent in the last second (the
+  -- previous second weighted by how much of it that covers), not one
+  -- process's share
   local t = now()
+  local sec = math.floor(t)
+  local all = (tonumber(redis.call("GET", prefix .. ":sent:" .. sec)) or 0)
+    + (tonumber(redis.call("GET", prefix .. ":sent:" .. (sec - 1))) or 0) * (1 - (t - sec))
+  local observed = tonumber(ARGV[3])
+  if all > (observed or 0) then observed = all end
+  local s = load()
+  if not adapt.cut(s, observed, max_rate) then return 0 end
+  save(s)
+  redis.call("SET", prefix .. ":burst", "1", "PX", math.floor(adapt.BURST * 1000))
+  -- the next send waits a whole interval of the new rate
   local tat = tonumber(redis.call("GET", tat_key)) or t
   redis.call("SET", tat_key, tostring(math.max(tat, t + 1 / s.rate)), "PX", math.ceil(2000 / s.rate) + 1000)
   return 1

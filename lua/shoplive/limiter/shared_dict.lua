@@ -67,7 +67,10 @@ function D:take()
   local rate = self.dict:get(self.k .. "rate") or self.max_rate
   local slot = math.floor(t * rate)
   local n = self.dict:incr(self.k .. "slot:" .. rate .. ":" .. slot, 1, 0, math.max(1, 2 / rate))
-  if n == 1 then return 0 end
+  if n == 1 then
+    self.dict:incr(self.k .. "sent:" .. math.floor(t), 1, 0, 3)
+    return 0
+  end
   return math.max(0.001, (slot + 1) / rate - t)
 end
 
@@ -76,11 +79,28 @@ function D:on_success()
   if adapt.success(s, self.max_rate) then self:_save(s) end
 end
 
+--- What every worker together sent in the last second (the previous
+-- second's count weighted by how much of it the last second covers).
+function D:_sent_last_second()
+  local ngx = self.ngx
+  ngx.update_time()
+  local t = ngx.now()
+  local sec = math.floor(t)
+  local cur = self.dict:get(self.k .. "sent:" .. sec) or 0
+  local prev = self.dict:get(self.k .. "sent:" .. (sec - 1)) or 0
+  return cur + prev * (1 - (t - sec))
+end
+
 function D:on_rate_limited(_, observed)
-  -- add() is atomic: one worker per burst makes the cut
-  if not self.dict:add(self.k .. "burst", true, adapt.BURST) then return end
+  if self.dict:get(self.k .. "burst") then return end
+  -- the key's rate is what all workers sent, not this worker's share
+  local all = self:_sent_last_second()
+  if all > (observed or 0) then observed = all end
   local s = self:_state()
-  if adapt.cut(s, observed, self.max_rate) then self:_save(s) end
+  -- add() is atomic: of the workers deciding to cut in one burst, one does
+  if adapt.cut(s, observed, self.max_rate) and self.dict:add(self.k .. "burst", true, adapt.BURST) then
+    self:_save(s)
+  end
 end
 
 --- Reserve one credit of max (atomically, for every worker); false when
