@@ -22,8 +22,9 @@ L.__index = L
 M.Local = L
 
 local function check_qps(where, qps, level)
-  if qps ~= nil and (type(qps) ~= "number" or not (qps > 0) or qps == math.huge or qps < 1e-3) then
-    error(where .. ": option 'qps' must be a number of requests per second >= 0.001, got "
+  -- the bounds of shoplive.new's qps: the pause between two requests must fit a sleep
+  if qps ~= nil and (type(qps) ~= "number" or not (qps >= 0.001 and qps <= 1e6)) then
+    error(where .. ": option 'qps' must be a number of requests per second from 0.001 to 1000000, got "
       .. (type(qps) == "number" and tostring(qps) or type(qps)), level + 1)
   end
   return qps
