@@ -87,6 +87,13 @@ describe("limiters shared by nginx workers #novalgrind", function()
     local m = max_per_second(st.log)
     assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within one second")
     assert.is_true(workers_seen(st.log) >= 2, "several workers sent requests")
+    local hist = sb:per_second()
+    local total = 0
+    for _, n in ipairs(hist.counts) do
+      total = total + n
+      assert.is_true(n <= 11, "a second with " .. n .. " requests")
+    end
+    assert.equals(40, total)
   end)
 
   it("the same through Redis over cosockets", function()
