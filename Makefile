@@ -22,7 +22,7 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
 
-.PHONY: doc install luajit-core all test check clean sandbox demo deps bench asan lint install
+.PHONY: man doc install luajit-core all test check clean sandbox demo deps bench asan lint install
 
 all: $(SO)
 
@@ -73,6 +73,12 @@ bench: all
 	tools/install-deps --bench
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
 
+# The man page of the command line, built from the same definitions as its
+# --help (lua/shoplive/cli/parser.lua).
+man: $(BUILD)/shoplive.1
+$(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO)
+	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
+
 # The API reference (LDoc) in build/doc.
 doc:
 	ldoc .
@@ -98,6 +104,8 @@ install: $(SO)
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/limiter
 	install -m 0644 lua/shoplive/limiter/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/limiter/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
 	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \

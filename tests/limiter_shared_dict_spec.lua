@@ -4,28 +4,7 @@
 local env = require("support.env")
 local redis_server = require("support.redis_server")
 local sandbox = require("support.sandbox")
-local socket = require("socket")
-
-local ROOT = sandbox.root
-
-local function start_openresty(upstream, extra_env)
-  local out = os.tmpname()
-  local cmd = string.format("cd %s && env -u LD_PRELOAD KEYAPI_BASE_URL=%s KEYAPI_API_KEY=%s %s examples/openresty/run"
-    .. " --workers 4 >%s 2>&1 </dev/null & echo $!", ROOT, upstream, env.KEY, extra_env, out)
-  local p = io.popen(cmd)
-  local pid = assert(tonumber(p:read("*l")))
-  p:close()
-  for _ = 1, 200 do
-    local f = io.open(out)
-    local text = f and f:read("*a") or ""
-    if f then f:close() end
-    local url = text:match("shoplive openresty: (http://%S+)")
-    if url then return url, pid end
-    socket.sleep(0.05)
-  end
-  os.execute("kill -TERM " .. pid)
-  error("openresty example did not start: " .. (io.open(out) and io.open(out):read("*a") or ""))
-end
+local openresty = require("support.openresty")
 
 --- n concurrent GETs of path (seller i for the i-th), each asking for the
 -- top 10 (one page); returns the HTTP statuses.
@@ -63,14 +42,14 @@ local function workers_seen(log)
 end
 
 describe("limiters shared by nginx workers #novalgrind", function()
-  local sb, url, pid, rs
+  local sb, url, stop, rs
   setup(function()
     rs = redis_server.start()
     sb = sandbox.start{ qps = 12 } -- would refuse 4 workers x 10
-    url, pid = start_openresty(sb.url, "SHOPLIVE_QPS=10 SHOPLIVE_REDIS_URL=" .. rs.url)
+    url, stop = openresty.start(sb.url, { env = "SHOPLIVE_QPS=10 SHOPLIVE_REDIS_URL=" .. rs.url, args = "--workers 4" })
   end)
   teardown(function()
-    if pid then os.execute("kill -TERM " .. pid) end
+    if stop then stop() end
     if sb then sb:stop() end
     if rs then rs.stop() end
   end)
@@ -111,11 +90,11 @@ describe("limiters shared by nginx workers #novalgrind", function()
 end)
 
 describe("the shared_dict limiter's budget and cut, across 4 workers #novalgrind", function()
-  local openresty = require("support.openresty")
+  local nginx_lua = require("support.nginx_lua")
   local sb, srv
   setup(function()
     sb = sandbox.start()
-    srv = openresty.start{
+    srv = nginx_lua.start{
       workers = 4,
       env = { "KEYAPI_API_KEY", "KEYAPI_BASE_URL" },
       env_assign = "KEYAPI_API_KEY=" .. env.KEY .. " KEYAPI_BASE_URL=" .. sb.url,

@@ -107,14 +107,45 @@ function M.summarize(records)
   return summary(records)
 end
 
--- Key function for "day": the UTC date of create_time, "YYYY-MM-DD"; nil
--- (record skipped) when create_time is missing or not a representable time.
-local function day_key(r)
-  local t = num(r.create_time)
-  if t == nil then return nil end
-  local ok, s = pcall(os.date, "!%Y-%m-%d", floor(t))
-  if ok and type(s) == "string" then return s end
-  return nil
+-- Key function for "day" at a UTC offset (seconds): the date of
+-- create_time there, "YYYY-MM-DD"; nil (record skipped) when create_time is
+-- missing or not a representable time.
+local function day_key_at(offset)
+  return function(r)
+    local t = num(r.create_time)
+    if t == nil or t ~= t or t == math.huge or t == -math.huge then return nil end
+    local ok, s = pcall(os.date, "!%Y-%m-%d", floor(t) + offset)
+    if ok and type(s) == "string" then return s end
+    return nil
+  end
+end
+
+-- "+07:00", "-05:30", "+0700", "Z" -> seconds east of UTC, or nil.
+local function parse_tz(tz)
+  if tz == "Z" or tz == "UTC" then return 0 end
+  local sign, h, m = tz:match("^([+-])(%d%d):?(%d%d)$")
+  if not sign then return nil end
+  h, m = tonumber(h), tonumber(m)
+  if h > 14 or m > 59 then return nil end
+  local off = h * 3600 + m * 60
+  return sign == "-" and -off or off
+end
+
+-- Every "YYYY-MM-DD" from the first key to the last (keys sorted).
+local function all_days(first, last)
+  local y, mo, d = first:match("^(%d+)-(%d+)-(%d+)$")
+  local out = {}
+  -- noon UTC of the first day, stepped by 86400: no DST in "!" dates
+  local t = os.time{ year = tonumber(y), month = tonumber(mo), day = tonumber(d), hour = 12 }
+  local t0 = os.time(os.date("!*t", t))
+  t = t + (t - t0) -- os.time read the fields as local time: shift back to UTC
+  for _ = 1, 100000 do
+    local s = os.date("!%Y-%m-%d", t)
+    out[#out + 1] = s
+    if s >= last then break end
+    t = t + 86400
+  end
+  return out
 end
 
 -- Order for group keys: numbers (numerically), then strings (byte order),
@@ -132,20 +163,43 @@ end
 
 --- Group records and summarize each group.
 -- key: a field name (views/sales/gmv alias the three sort fields), the string
--- "day" (the UTC date "YYYY-MM-DD" of create_time), or a function(record)
+-- "day" (the date "YYYY-MM-DD" of create_time, in UTC or at opts.tz, a UTC
+-- offset such as "+07:00"; opts.fill = true adds the days between the first
+-- and the last that had no livestream, each with count 0), or a function(record)
 -- returning the group key. Records whose key is nil (the field is missing or
 -- null, no create_time for "day", the function returned nil) or NaN are
 -- skipped: they belong to no group.
 -- Returns groups (key -> summary, as shoplive.summarize) and an array of the
 -- keys in ascending order (numbers, then strings, then booleans, then others).
-function M.group_by(records, key)
+function M.group_by(records, key, opts)
   check_records(records, "shoplive.group_by", 2)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("shoplive.group_by: argument 'opts' must be a table ({ tz = \"+07:00\", fill = true }), got "
+      .. util.describe(opts), 2)
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "tz" and k ~= "fill" then
+      error("shoplive.group_by: unknown option '" .. tostring(k) .. "' (accepted: fill, tz)", 2)
+    end
+  end
+  local offset = 0
+  if opts.tz ~= nil then
+    offset = type(opts.tz) == "string" and parse_tz(opts.tz) or nil
+    if not offset or key ~= "day" then
+      error("shoplive.group_by: option 'tz' must be a UTC offset such as \"+07:00\" (or \"Z\"), for key \"day\"; got "
+        .. util.describe(opts.tz), 2)
+    end
+  end
+  if opts.fill ~= nil and (type(opts.fill) ~= "boolean" or key ~= "day") then
+    error("shoplive.group_by: option 'fill' must be a boolean, for key \"day\"; got " .. util.describe(opts.fill), 2)
+  end
   local keyfn
   if type(key) == "function" then
     keyfn = key
   elseif type(key) == "string" and key ~= "" then
     if key == "day" then
-      keyfn = day_key
+      keyfn = day_key_at(offset)
     else
       local field = sort.ALIASES[key] or key
       keyfn = function(r) return r[field] end
@@ -170,6 +224,14 @@ function M.group_by(records, key)
   local groups = {}
   for i = 1, #keys do groups[keys[i]] = summary(lists[keys[i]]) end
   table.sort(keys, key_less)
+  if opts.fill and #keys > 1 then
+    -- a daily series without gaps: the days with no livestream get the
+    -- summary of no records (count 0)
+    keys = all_days(keys[1], keys[#keys])
+    for i = 1, #keys do
+      if not groups[keys[i]] then groups[keys[i]] = summary({}) end
+    end
+  end
   return groups, keys
 end
 

@@ -12,6 +12,27 @@ local retry = require("shoplive.retry")
 local now, sleep = core.now, core.sleep
 local huge, min, max = math.huge, math.min, math.max
 
+-- Inside OpenResty the phases where nginx may suspend the request's Lua
+-- thread (lua-nginx-module's "yieldable" contexts, and the stream module's
+-- preread): there ngx.sleep waits without blocking the worker. Everywhere
+-- else (init, init_worker, set, header/body filters, log, balancer) it
+-- raises, so the client blocks there as it does outside nginx.
+local NGX_YIELDABLE = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+
+--- The wait hook used when the client has none: ngx.sleep where nginx
+-- allows it, else nil (block in libcurl). Decided per call, not at
+-- creation: a client made in init_worker serves requests and timers later.
+local function host_wait()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.get_phase) == "function" and NGX_YIELDABLE[ngx.get_phase()] then
+    return ngx.sleep
+  end
+  return nil
+end
+
 local M = {}
 local Client = {}
 Client.__index = Client
@@ -44,13 +65,17 @@ function M.new(opts, version)
   return cl
 end
 
-local function check_open(self, level)
+-- level: as for error(), counted from the method that calls this.
+local function check_self(self, level)
   if getmetatable(self) ~= Client then
-    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", (level or 2) + 1)
+    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", level + 1)
   end
+end
+
+local function check_open(self, level)
+  check_self(self, (level or 2) + 1)
   if self._closed then error("shoplive: client is closed", (level or 2) + 1) end
 end
-M.check_open = check_open
 
 function Client:__tostring()
   return "shoplive client (" .. self.base_url .. (self._closed and ", closed)" or ")")
@@ -59,6 +84,7 @@ end
 --- Free the connection and every transfer; idempotent. Requests still
 -- running end with a "cancelled" err.
 function Client:close()
+  check_self(self, 2)
   if self._closed then return end
   for _, req in ipairs(self._active) do
     req:_finish(nil, request.cancelled(req.attempts))
@@ -75,6 +101,7 @@ function Client:__gc()
 end
 
 function Client:stats()
+  check_self(self, 2)
   local s = self._stats
   local l = self._limiter
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
@@ -236,7 +263,14 @@ end
 -- the user's wait hook when one was given) between steps.
 function Client:_run_until(done)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
+  if wait == nil then wait = host_wait() end -- false: the caller asked to block
   while true do
+    -- The command line's Ctrl-C hook: end every request now (cancelled errs).
+    local stop = self._interrupted
+    if stop and stop() then
+      for i = #self._active, 1, -1 do self:_cancel(self._active[i]) end
+      return
+    end
     local due = self:_pump()
     if done() then return end
     -- done() may have queued requests that the limiter made wait: without
@@ -258,7 +292,7 @@ function Client:_run_until(done)
     elseif running then
       core_client:perform(min(due or 1, 1))
     elseif due then
-      sleep(due)
+      (self._sleep or sleep)(due)
     else
       return -- nothing in flight, nothing scheduled: done() can never change
     end
@@ -346,13 +380,31 @@ end
 
 -- ---- many pages ------------------------------------------------------
 
+-- Written out, and without tail calls: Lua 5.1 replaces a tail-called frame
+-- by a "(tail call)" marker, so an error level counted through it would name
+-- no file:line. paging.lua counts its levels with these frames in the stack.
 local paging = require("shoplive.paging")
-for _, name in ipairs{ "pages", "each_livestream", "all_livestreams" } do
-  local f = paging[name]
-  Client[name] = function(self, q)
-    check_open(self)
-    return f(self, q)
-  end
+
+--- for page in client:pages(q) do ... end: every page of a shop, in order.
+function Client:pages(q)
+  check_open(self)
+  local f, s, v, closer = paging.pages(self, q)
+  return f, s, v, closer
+end
+
+--- for rec in client:each_livestream(q) do ... end: every record of a shop.
+function Client:each_livestream(q)
+  check_open(self)
+  local f, s, v, closer = paging.each_livestream(self, q)
+  return f, s, v, closer
+end
+
+--- Every record of a shop as one array, or nil, err (err.records holds what
+-- was fetched before the failure).
+function Client:all_livestreams(q)
+  check_open(self)
+  local recs, err = paging.all_livestreams(self, q)
+  return recs, err
 end
 
 return M

@@ -67,11 +67,11 @@ local function text(name, v)
   return v
 end
 
---- A function, or a table with __call.
-local function callable(signature)
+--- A function, or a table with __call (or false when allow_false).
+local function callable(signature, allow_false)
   return function(name, v)
     local mt = getmetatable(v)
-    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
+    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) and not (allow_false and v == false) then
       fail(name, "must be a " .. signature, v)
     end
     return v
@@ -150,7 +150,8 @@ local CHECKS = {
     end
     return v
   end,
-  wait = callable("function(seconds)"),
+  -- false: block in libcurl even where the default would be ngx.sleep
+  wait = callable("function(seconds), or false", true),
 }
 
 --- The host of an http(s) URL's authority ("h", "h:port", "[v6]:port").

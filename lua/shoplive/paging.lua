@@ -19,16 +19,17 @@ local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = 
 local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
---- Validate iterator arguments; raises at the caller of `fname`.
+--- Validate iterator arguments; raises at the caller of client:`fname`
+-- (check_args <- M.fname <- Client:fname <- caller, no tail call between).
 local function check_args(q, fname)
-  local p = query.check(q, fname, ITER_ARGS, 3)
+  local p = query.check(q, fname, ITER_ARGS, 4)
   local function count(name, max)
     local v = q[name]
     if v == nil then return nil end
     local i = util.tointeger(v)
     if not i or i < 1 or (max and i > max) then
       error(fname .. ": argument '" .. name .. "' must be an integer >= 1" .. (max and (" and <= " .. max) or "")
-        .. ", got " .. util.describe(v), 4)
+        .. ", got " .. util.describe(v), 5)
     end
     return i
   end
@@ -39,7 +40,7 @@ local function check_args(q, fname)
     dedup = q.dedup,
   }
   if it.dedup ~= nil and type(it.dedup) ~= "boolean" then
-    error(fname .. ": argument 'dedup' must be a boolean, got " .. util.describe(it.dedup), 3)
+    error(fname .. ": argument 'dedup' must be a boolean, got " .. util.describe(it.dedup), 4)
   end
   it.dedup = it.dedup ~= false
   return p, it

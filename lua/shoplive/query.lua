@@ -5,12 +5,12 @@ local util = require("shoplive.util")
 
 local M = {}
 
-M.PATH = "/v1/tiktok/shop/livestreams/analytics"
+local PATH = "/v1/tiktok/shop/livestreams/analytics"
 M.MAX_PAGE = 100000
 M.MAX_PAGE_SIZE = 10
 
 --- sort_by spellings -> seller_live_sort_field
-M.SORT_FIELDS = {
+local SORT_FIELDS = {
   views = 1, sales = 2, gmv = 3,
   total_views_cnt = 1, total_sale_cnt = 2, total_sale_gmv_amt = 3,
 }
@@ -63,7 +63,7 @@ function M.check(q, fname, extra, level)
 
   local sb = q.sort_by
   if sb ~= nil then
-    local field = M.SORT_FIELDS[sb]
+    local field = SORT_FIELDS[sb]
     if not field and util.is_int_subtype(sb) and sb >= 1 and sb <= 3 then field = util.tointeger(sb) end
     if not field then
       fail(fname, "argument 'sort_by' must be one of views, sales, gmv, total_views_cnt, total_sale_cnt, "
@@ -89,8 +89,8 @@ local function encode(s)
   return (tostring(s):gsub("[^%w%-._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
---- The query string for validated params p (parameter names of the spec).
-function M.encode(p)
+-- The query string for validated params p (parameter names of the spec).
+local function query_string(p)
   local parts = { "seller_id=" .. encode(p.seller_id) }
   if p.sort_field then parts[#parts + 1] = "seller_live_sort_field=" .. p.sort_field end
   if p.sort_type then parts[#parts + 1] = "sort_type=" .. p.sort_type end
@@ -100,7 +100,7 @@ function M.encode(p)
 end
 
 function M.url(base_url, p)
-  return base_url .. M.PATH .. "?" .. M.encode(p)
+  return base_url .. PATH .. "?" .. query_string(p)
 end
 
 return M
