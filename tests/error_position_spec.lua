@@ -91,6 +91,7 @@ describe("argument errors point at the caller's file:line", function()
     { "top: bad keys", function() shoplive.top({}, 1, {}) end },
     { "decode: not a string", function() shoplive.decode(5) end },
     { "decode: bad q", function() shoplive.decode("{}", { seller_id = "1", page = 0 }) end },
+    { "sort inside a group_by key function", function() shoplive.group_by({ {} }, function() shoplive.sort({}, 5) end) end },
   }
   for _, case in ipairs(cases) do
     it(case[1], function()
@@ -125,6 +126,15 @@ describe("argument errors point at the caller's file:line", function()
         assert.equals("waiting", waiting.state)
       end)
     end
+  end)
+
+  it("called through pcall, the error has no position, as from any C function", function()
+    local ok, msg = pcall(shoplive.new, "key")
+    assert.is_false(ok)
+    assert.equals("shoplive.new: expected a table of options, got string", msg)
+    ok, msg = pcall(shoplive.to_csv, true)
+    assert.is_false(ok)
+    assert.equals("shoplive.to_csv: argument 'records' must be an array of records, got boolean", msg)
   end)
 
   it("the paging methods are written out in client.lua (grep and LDoc see them)", function()
