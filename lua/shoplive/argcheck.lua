@@ -24,8 +24,8 @@ local function is_library(info)
   return DIR ~= nil and (src:sub(1, #DIR) == DIR or src == INIT)
 end
 
--- Level (as error() counts it from raise's caller's view) of the first
--- frame outside the library; 0 (no position) when there is none.
+-- The first frame outside the library, as a level for error() called in
+-- raise (1 = raise itself); 0 (no position) when the stack has none.
 local function outside_level()
   local level = 3 -- 1 = outside_level, 2 = raise, 3 = raise's caller
   while true do
@@ -54,11 +54,7 @@ end
 
 --- Raise msg (a string) at the first frame outside the library.
 function M.raise(msg)
-  local level = outside_level()
-  -- error() counts from its own caller (this function) as 1; outside_level
-  -- counted from itself, one frame deeper.
-  if level == 0 then error(msg, 0) end
-  error(msg, level)
+  error(msg, outside_level())
 end
 
 return M
