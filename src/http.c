@@ -391,10 +391,7 @@ static long to_long_ceil(double d, double max) {
 
 /* core.client{ api_key=, user_agent=, ca_file=, proxy=, timeout=, connect_timeout=,
  *              low_speed_limit=, low_speed_time=, max_body= } -> client
- * Options are validated by the Lua layer; here we only insist on types.
- * shoplive.new passes every value (defaults from lua/shoplive/schema.lua's
- * DEFAULTS); the numbers below are only a fallback for code that calls the
- * core directly (tests), and equal those defaults; low_speed_* 0 = off. */
+ * Options are validated by the Lua layer; here we only insist on types. */
 static int l_client_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   const char *key = opt_string(L, 1, "api_key");
