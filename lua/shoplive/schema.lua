@@ -59,7 +59,9 @@ M.DEFAULT_CONCURRENCY_MANY = 4
 M.DEFAULT_CONCURRENCY_PAGING = 1
 
 --- Defaults of shoplive.new{} options (options.lua fills them in, and the
--- client passes every one of them to the C core).
+-- client passes every one of them to the C core). core.client's own numbers
+-- (src/http.c: the same timeout, connect_timeout and max_body; low_speed_*
+-- 0 = off) are only a fallback for code that calls the core directly.
 M.DEFAULTS = {
   base_url = "https://api.keyapi.ai",
   timeout = 30,
