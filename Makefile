@@ -30,6 +30,15 @@ $(SO): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(SRCS) $(LDFLAGS) $(CURL_LIBS)
 
+# The decoder's field hints, generated from the schema (committed too, so
+# builds without make compile the same hints; tests/schema_spec.lua checks
+# the two agree). Without an interpreter the committed header is kept.
+$(SO): src/schema_fields.h
+src/schema_fields.h: lua/shoplive/schema.lua tools/gen-schema-header.lua
+	@if command -v $(LUA_BIN) >/dev/null 2>&1; then \
+	  $(LUA_BIN) tools/gen-schema-header.lua lua/shoplive/schema.lua > $@.tmp && mv $@.tmp $@; \
+	else touch $@; fi
+
 # ASan+UBSan build of the same sources, loaded into the stock interpreter
 # through LD_PRELOAD (see tests/run).
 asan:

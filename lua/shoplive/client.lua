@@ -2,12 +2,14 @@
 -- the statistics and the requests in progress. Every way of making a request
 -- (blocking, many at once, start/poll) goes through the same pump, so
 -- retries, pacing, budgets and accounting behave identically everywhere.
+local argcheck = require("shoplive.argcheck")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local limiter = require("shoplive.limiter")
 local query = require("shoplive.query")
 local request = require("shoplive.request")
 local retry = require("shoplive.retry")
+local schema = require("shoplive.schema")
 
 local now, sleep = core.now, core.sleep
 local huge, min, max = math.huge, math.min, math.max
@@ -65,16 +67,17 @@ function M.new(opts, version)
   return cl
 end
 
--- level: as for error(), counted from the method that calls this.
-local function check_self(self, level)
+local raise = argcheck.raise
+
+local function check_self(self)
   if getmetatable(self) ~= Client then
-    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", level + 1)
+    raise("shoplive: method called on a " .. type(self) .. "; use client:method(...)")
   end
 end
 
-local function check_open(self, level)
-  check_self(self, (level or 2) + 1)
-  if self._closed then error("shoplive: client is closed", (level or 2) + 1) end
+local function check_open(self)
+  check_self(self)
+  if self._closed then raise("shoplive: client is closed") end
 end
 
 function Client:__tostring()
@@ -84,7 +87,7 @@ end
 --- Free the connection and every transfer; idempotent. Requests still
 -- running end with a "cancelled" err.
 function Client:close()
-  check_self(self, 2)
+  check_self(self)
   if self._closed then return end
   for _, req in ipairs(self._active) do
     req:_finish(nil, request.cancelled(req.attempts))
@@ -101,7 +104,7 @@ function Client:__gc()
 end
 
 function Client:stats()
-  check_self(self, 2)
+  check_self(self)
   local s = self._stats
   local l = self._limiter
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
@@ -304,7 +307,7 @@ end
 --- One page (1 credit). Returns page or nil, err.
 function Client:livestreams(q)
   check_open(self)
-  local p = query.check(q, "livestreams", nil, 2)
+  local p = query.check(q, "livestreams")
   local req = self:_enqueue(p)
   self:_run_until(function() return req.state == "done" end)
   return req:result()
@@ -313,7 +316,7 @@ end
 --- Send a request and return at once; drive it with client:poll().
 function Client:start(q)
   check_open(self)
-  local p = query.check(q, "start", nil, 2)
+  local p = query.check(q, "start")
   local req = self:_enqueue(p)
   if req.xfer then self._core:perform(0) end
   return req
@@ -324,7 +327,7 @@ end
 function Client:poll(seconds)
   check_open(self)
   if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
-    error("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds), 2)
+    raise("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds))
   end
   seconds = seconds or 0
   local due = self:_pump()
@@ -342,18 +345,18 @@ end
 function Client:livestreams_many(queries, opts)
   check_open(self)
   if type(queries) ~= "table" then
-    error("livestreams_many: argument 'queries' must be an array of query tables, got " .. type(queries), 2)
+    raise("livestreams_many: argument 'queries' must be an array of query tables, got " .. type(queries))
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("livestreams_many: argument 'opts' must be a table ({ concurrency = N }), got " .. type(opts), 2)
+    raise("livestreams_many: argument 'opts' must be a table ({ concurrency = N }), got " .. type(opts))
   end
-  local conc = opts and opts.concurrency or 4
-  if type(conc) ~= "number" or conc ~= math.floor(conc) or conc < 1 or conc > 256 then
-    error("livestreams_many: option 'concurrency' must be an integer from 1 to 256", 2)
+  local conc = opts and opts.concurrency or schema.DEFAULT_CONCURRENCY_MANY
+  if type(conc) ~= "number" or conc ~= math.floor(conc) or conc < 1 or conc > schema.MAX_CONCURRENCY then
+    raise("livestreams_many: option 'concurrency' must be an integer from 1 to " .. schema.MAX_CONCURRENCY)
   end
   local params = {}
   for i = 1, #queries do
-    params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")", nil, 2)
+    params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")")
   end
   local n, nxt = #params, 1
   local pages, errs = {}, nil
@@ -380,9 +383,8 @@ end
 
 -- ---- many pages ------------------------------------------------------
 
--- Written out, and without tail calls: Lua 5.1 replaces a tail-called frame
--- by a "(tail call)" marker, so an error level counted through it would name
--- no file:line. paging.lua counts its levels with these frames in the stack.
+-- Written out (grep and LDoc see them); argument errors name the caller's
+-- file:line on every Lua version (argcheck), tail calls or not.
 local paging = require("shoplive.paging")
 
 --- for page in client:pages(q) do ... end: every page of a shop, in order.
