@@ -32,6 +32,15 @@ $(SO): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(SRCS) $(LDFLAGS) $(CURL_LIBS)
 
+# The decoder's field hints, generated from the schema (committed too, so
+# builds without make compile the same hints; tests/schema_spec.lua checks
+# the two agree). Without an interpreter the committed header is kept.
+$(SO): src/schema_fields.h
+src/schema_fields.h: lua/shoplive/schema.lua tools/gen-schema-header.lua
+	@if command -v $(LUA_BIN) >/dev/null 2>&1; then \
+	  $(LUA_BIN) tools/gen-schema-header.lua lua/shoplive/schema.lua > $@.tmp && mv $@.tmp $@; \
+	else touch $@; fi
+
 # ASan+UBSan build of the same sources, loaded into the stock interpreter
 # through LD_PRELOAD (see tests/run).
 asan:
@@ -122,6 +131,8 @@ install-modules: $(SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/limiter
+	install -m 0644 lua/shoplive/limiter/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/limiter/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli
 	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua

@@ -67,6 +67,31 @@ describe("argument errors point at the caller's file:line", function()
     { "shoplive.new: unknown option", function() shoplive.new{ api_key = env.KEY, retries = 3 } end },
     { "shoplive.new: bad api_key", function() shoplive.new{ api_key = 5 } end },
     { "shoplive.new: bad base_url", function() shoplive.new{ api_key = env.KEY, base_url = "ftp://x" } end },
+    { "to_csv: not a table", function() shoplive.to_csv("x") end },
+    { "to_csv: bad field", function() shoplive.to_csv({}, { "nope" }) end },
+    { "to_csv: bad option", function() shoplive.to_csv({}, nil, { raw = 1 }) end },
+    { "to_csv: unknown key (raised deep)", function() shoplive.to_csv{ { title = "t", bogus = 1 } } end },
+    { "to_csv: a function cell (raised deep)", function() shoplive.to_csv{ { title = { f = print } } } end },
+    { "csv_writer: not a file", function() shoplive.csv_writer(7) end },
+    { "csv_writer: bad fields", function() shoplive.csv_writer(io.stdout, {}) end },
+    { "csv_writer:write not a record", function() shoplive.csv_writer(io.stdout):write(5) end },
+    { "csv_writer:write unknown key (under pcall)", function() shoplive.csv_writer(io.stdout):write{ zz = 1 } end },
+    { "to_json: a cycle (raised deep)", function() local t = {}; t.t = t; shoplive.to_json{ { x = t } } end },
+    { "to_ndjson: not a table", function() shoplive.to_ndjson(1) end },
+    { "encode_record: not a table", function() shoplive.encode_record(1) end },
+    { "summarize: not a table", function() shoplive.summarize("x") end },
+    { "summarize: a bad record", function() shoplive.summarize{ 1 } end },
+    { "group_by: bad key", function() shoplive.group_by({}, 5) end },
+    { "group_by: bad tz", function() shoplive.group_by({}, "day", { tz = "x" }) end },
+    { "group_by: unknown option", function() shoplive.group_by({}, "day", { zz = 1 }) end },
+    { "sort: bad keys", function() shoplive.sort({}, 5) end },
+    { "sort: bad key name", function() shoplive.sort({}, { "a b" }) end },
+    { "sort: a bad record", function() shoplive.sort({ 1, 2 }, "gmv") end },
+    { "top: bad n", function() shoplive.top({}, -1, "gmv") end },
+    { "top: bad keys", function() shoplive.top({}, 1, {}) end },
+    { "decode: not a string", function() shoplive.decode(5) end },
+    { "decode: bad q", function() shoplive.decode("{}", { seller_id = "1", page = 0 }) end },
+    { "sort inside a group_by key function", function() shoplive.group_by({ {} }, function() shoplive.sort({}, 5) end) end },
   }
   for _, case in ipairs(cases) do
     it(case[1], function()
@@ -75,6 +100,42 @@ describe("argument errors point at the caller's file:line", function()
       assert.equals(before, env.requests()) -- raised before anything was sent
     end)
   end
+
+  describe("request methods", function()
+    -- qps 0.001: the first request goes out, the second waits ~1000 s for
+    -- the limiter, so it is unfinished and never sent during these cases
+    local slow, waiting
+    setup(function()
+      slow = env.client{ qps = 0.001 }
+      slow:start{ seller_id = "1" }
+      waiting = slow:start{ seller_id = "1" }
+    end)
+    teardown(function() slow:close() end)
+    local req_cases = {
+      { "req:result() before it finished", function() waiting:result() end },
+      { "req.result with a dot", function() waiting.result() end },
+      { "req.done with a dot", function() waiting.done() end },
+      { "req.cancel with a dot", function() waiting.cancel() end },
+    }
+    for _, case in ipairs(req_cases) do
+      it(case[1], function()
+        assert.equals("waiting", waiting.state)
+        local before = env.requests()
+        assert_raised_here(case[2])
+        assert.equals(before, env.requests())
+        assert.equals("waiting", waiting.state)
+      end)
+    end
+  end)
+
+  it("called through pcall, the error has no position, as from any C function", function()
+    local ok, msg = pcall(shoplive.new, "key")
+    assert.is_false(ok)
+    assert.equals("shoplive.new: expected a table of options, got string", msg)
+    ok, msg = pcall(shoplive.to_csv, true)
+    assert.is_false(ok)
+    assert.equals("shoplive.to_csv: argument 'records' must be an array of records, got boolean", msg)
+  end)
 
   it("the paging methods are written out in client.lua (grep and LDoc see them)", function()
     local path = debug.getinfo(getmetatable(client).livestreams, "S").source:sub(2) -- (5.1 has no searchpath)

@@ -24,6 +24,17 @@ end
 describe("terminal safety", function()
   before_each(function() env.sandbox():reset() end)
 
+  it("one cleaner: errors.clean is util.clean in its spaces mode, after redaction, before the cut", function()
+    local errors = require("shoplive.errors")
+    local s = "a\27[2Jb\r\n\194\155c\216\156d\226\128\142e\226\128\143f\255g"
+    assert.equals(util.clean(s, true), errors.clean(s))
+    -- spaces mode: each control one space, nothing merged
+    assert.equals("a [2Jb   c d e f\239\191\189g", errors.clean(s))
+    -- default mode: runs of C0 one space, other controls U+FFFD (U+061C and
+    -- U+200E/F, the bidi marks, included)
+    assert.equals("a [2Jb \239\191\189c\239\191\189d\239\191\189e\239\191\189f\239\191\189g", util.clean(s))
+  end)
+
   it("util.clean removes ESC, CR/LF, C0, C1 and bidi controls, keeps UTF-8 text", function()
     assert.equals("a ]0;x b c", util.clean("a\27]0;x\7b\r\nc"))
     assert.equals("x\239\191\189y", util.clean("x\194\155y"))           -- U+009B, the 8-bit CSI

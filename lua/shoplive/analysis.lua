@@ -7,7 +7,8 @@
 -- nothing to a sum and does not count towards that figure's mean. (On 5.1/
 -- 5.2/LuaJIT the C core gives an integer past 2^53 as the string of its
 -- digits; there such a string counts as the double it rounds to.)
-local sort = require("shoplive.sort")
+local argcheck = require("shoplive.argcheck")
+local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
 local M = {}
@@ -15,13 +16,15 @@ local M = {}
 local math_type = math.type
 local floor = math.floor
 
-local function check_records(records, fname, level)
+local raise = argcheck.raise
+
+local function check_records(records, fname)
   if type(records) ~= "table" then
-    error(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records), level + 1)
+    raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
   end
   for i = 1, #records do
     if type(records[i]) ~= "table" then
-      error(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table", level + 1)
+      raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
     end
   end
 end
@@ -103,7 +106,7 @@ end
 
 --- Figures over an array of records (see the comments in the returned table).
 function M.summarize(records)
-  check_records(records, "shoplive.summarize", 2)
+  check_records(records, "shoplive.summarize")
   return summary(records)
 end
 
@@ -172,27 +175,27 @@ end
 -- Returns groups (key -> summary, as shoplive.summarize) and an array of the
 -- keys in ascending order (numbers, then strings, then booleans, then others).
 function M.group_by(records, key, opts)
-  check_records(records, "shoplive.group_by", 2)
+  check_records(records, "shoplive.group_by")
   if opts ~= nil and type(opts) ~= "table" then
-    error("shoplive.group_by: argument 'opts' must be a table ({ tz = \"+07:00\", fill = true }), got "
-      .. util.describe(opts), 2)
+    raise("shoplive.group_by: argument 'opts' must be a table ({ tz = \"+07:00\", fill = true }), got "
+      .. util.describe(opts))
   end
   opts = opts or {}
   for k in pairs(opts) do
     if k ~= "tz" and k ~= "fill" then
-      error("shoplive.group_by: unknown option '" .. tostring(k) .. "' (accepted: fill, tz)", 2)
+      raise("shoplive.group_by: unknown option '" .. tostring(k) .. "' (accepted: fill, tz)")
     end
   end
   local offset = 0
   if opts.tz ~= nil then
     offset = type(opts.tz) == "string" and parse_tz(opts.tz) or nil
     if not offset or key ~= "day" then
-      error("shoplive.group_by: option 'tz' must be a UTC offset such as \"+07:00\" (or \"Z\"), for key \"day\"; got "
-        .. util.describe(opts.tz), 2)
+      raise("shoplive.group_by: option 'tz' must be a UTC offset such as \"+07:00\" (or \"Z\"), for key \"day\"; got "
+        .. util.describe(opts.tz))
     end
   end
   if opts.fill ~= nil and (type(opts.fill) ~= "boolean" or key ~= "day") then
-    error("shoplive.group_by: option 'fill' must be a boolean, for key \"day\"; got " .. util.describe(opts.fill), 2)
+    raise("shoplive.group_by: option 'fill' must be a boolean, for key \"day\"; got " .. util.describe(opts.fill))
   end
   local keyfn
   if type(key) == "function" then
@@ -201,12 +204,12 @@ function M.group_by(records, key, opts)
     if key == "day" then
       keyfn = day_key_at(offset)
     else
-      local field = sort.ALIASES[key] or key
+      local field = schema.ALIASES[key] or key
       keyfn = function(r) return r[field] end
     end
   else
-    error("shoplive.group_by: argument 'key' must be a field name, \"day\" or a function(record) -> key, got "
-      .. util.describe(key), 2)
+    raise("shoplive.group_by: argument 'key' must be a field name, \"day\" or a function(record) -> key, got "
+      .. util.describe(key))
   end
   local lists, keys = {}, {}
   for i = 1, #records do

@@ -12,6 +12,7 @@ local errors = require("shoplive.errors")
 local formats = require("shoplive.cli.formats")
 local parser = require("shoplive.cli.parser")
 local query = require("shoplive.query")
+local schema = require("shoplive.schema")
 local sink_mod = require("shoplive.cli.sink")
 local util = require("shoplive.util")
 
@@ -73,11 +74,11 @@ local function query_of(args)
   local q = {
     sort_by = args.sort,
     order = args.order,
-    page = int_arg(args, "page", "--page", 1, query.MAX_PAGE),
-    page_size = int_arg(args, "page_size", "--page-size", 1, query.MAX_PAGE_SIZE),
-    max_pages = int_arg(args, "pages", "--pages", 1, query.MAX_PAGE),
+    page = int_arg(args, "page", "--page", 1, schema.MAX_PAGE),
+    page_size = int_arg(args, "page_size", "--page-size", 1, schema.MAX_PAGE_SIZE),
+    max_pages = int_arg(args, "pages", "--pages", 1, schema.MAX_PAGE),
     limit = int_arg(args, "limit", "--limit", 1, parser.MAX_LIMIT),
-    concurrency = int_arg(args, "concurrency", "--concurrency", 1, 64),
+    concurrency = int_arg(args, "concurrency", "--concurrency", 1, schema.MAX_CONCURRENCY),
   }
   if args.fields then
     local fields, ferr = formats.parse_fields(args.fields)

@@ -12,7 +12,8 @@
 -- floats with more than 14 significant digits do not round-trip. Strings are
 -- escaped here too (cjson would also turn "/" into "\/"), so cjson is only
 -- used, when installed, to recognise its cjson.null sentinel as null.
-local sort = require("shoplive.sort")
+local argcheck = require("shoplive.argcheck")
+local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
 local M = {}
@@ -23,23 +24,14 @@ local math_type = math.type
 local has_cjson, cjson = pcall(require, "cjson")
 local JSON_NULL = has_cjson and type(cjson) == "table" and cjson.null or nil
 
---- The 16 fields the spec names, in the default CSV column order.
-M.FIELDS = {
-  "room_id", "seller_id", "user_id", "nick_name", "title", "region",
-  "create_time", "finish_time", "duration", "total_views_cnt", "total_joins_cnt",
-  "max_views_cnt", "total_sale_cnt", "total_sale_gmv_amt", "avatar", "cover_url",
-}
+--- The 16 fields the spec names, in the default CSV column order (a copy
+-- of schema.FIELDS: changing it changes nothing else).
+M.FIELDS = {}
+for i, f in ipairs(schema.FIELDS) do M.FIELDS[i] = f end
 
--- Errors raised below the public functions carry this marker; the public
--- function catches them and re-raises the message at its caller's level.
-local FAIL = {}
-
-local function fail(msg) error({ [FAIL] = msg }, 0) end
-
-local function rethrow(e, level)
-  if type(e) == "table" and e[FAIL] then error(e[FAIL], level + 1) end
-  error(e, 0)
-end
+-- Every error below names the caller's file:line, however deep it is raised.
+local raise = argcheck.raise
+local fail = raise
 
 ---------------------------------------------------------------- numbers --
 
@@ -221,11 +213,11 @@ end
 
 local function check_records(records, fname)
   if type(records) ~= "table" then
-    error(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records), 3)
+    raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
   end
   for i = 1, #records do
     if type(records[i]) ~= "table" then
-      error(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table", 3)
+      raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
     end
   end
 end
@@ -244,11 +236,10 @@ end
 -- absent, integers exact, nested tables as arrays (sequences) or objects.
 function M.encode_record(record)
   if type(record) ~= "table" then
-    error("shoplive.encode_record: argument 'record' must be a record table, got " .. util.describe(record), 2)
+    raise("shoplive.encode_record: argument 'record' must be a record table, got " .. util.describe(record))
   end
   local buf = {}
-  local ok, e = pcall(encode_record_into, record, buf, new_ctx("shoplive.encode_record", "record"))
-  if not ok then rethrow(e, 2) end
+  encode_record_into(record, buf, new_ctx("shoplive.encode_record", "record"))
   return concat(buf)
 end
 
@@ -257,16 +248,14 @@ end
 -- @local
 function M.encode_value(v)
   local buf = {}
-  local ok, e = pcall(encode, v, buf, new_ctx("shoplive.encode_value", "value"))
-  if not ok then rethrow(e, 2) end
+  encode(v, buf, new_ctx("shoplive.encode_value", "value"))
   return concat(buf)
 end
 
 --- A JSON array of the records (compact, no trailing newline).
 function M.to_json(records)
   check_records(records, "shoplive.to_json")
-  local ok, s = pcall(json_lines, records, "shoplive.to_json", "[", ",", "]")
-  if not ok then rethrow(s, 2) end
+  local s = json_lines(records, "shoplive.to_json", "[", ",", "]")
   return s
 end
 
@@ -274,8 +263,7 @@ end
 function M.to_ndjson(records)
   check_records(records, "shoplive.to_ndjson")
   if #records == 0 then return "" end
-  local ok, s = pcall(json_lines, records, "shoplive.to_ndjson", "", "\n", "\n")
-  if not ok then rethrow(s, 2) end
+  local s = json_lines(records, "shoplive.to_ndjson", "", "\n", "\n")
   return s
 end
 
@@ -327,10 +315,17 @@ local function csv_text(v, ctx, field)
   fail(ctx.fname .. ": " .. path_text(ctx, field) .. " is a " .. t .. ", which cannot be exported")
 end
 
-local SPEC_FIELD = {}
-for _, f in ipairs(M.FIELDS) do SPEC_FIELD[f] = true end
+local SPEC_FIELD = schema.KINDS
+local ALIASES = schema.ALIASES
 local ALIAS_OF = {} -- total_sale_gmv_amt -> gmv
-for alias, f in pairs(sort.ALIASES) do ALIAS_OF[f] = alias end
+for alias, f in pairs(ALIASES) do ALIAS_OF[f] = alias end
+-- "views, sales, gmv": the aliases in spec field order
+local ALIAS_TEXT
+do
+  local names = {}
+  for _, f in ipairs(M.FIELDS) do names[#names + 1] = ALIAS_OF[f] end
+  ALIAS_TEXT = concat(names, ", ")
+end
 
 -- One CSV line, CRLF-terminated. cfg: { fields = real names, column = set of
 -- them, raw = bool, unknown = "error"|"ignore" }. A record may carry a
@@ -339,9 +334,9 @@ for alias, f in pairs(sort.ALIASES) do ALIAS_OF[f] = alias end
 local function csv_row(record, cfg, ctx)
   if cfg.unknown ~= "ignore" then
     for k in pairs(record) do
-      if not (SPEC_FIELD[k] or sort.ALIASES[k] or cfg.column[k]) then
+      if not (SPEC_FIELD[k] or ALIASES[k] or cfg.column[k]) then
         fail(ctx.fname .. ": " .. ctx.root .. " has the key " .. util.describe(k)
-          .. ", which matches no column (fields are the spec's names or the aliases views, sales, gmv;"
+          .. ", which matches no column (fields are the spec's names or the aliases " .. ALIAS_TEXT .. ";"
           .. " pass { unknown = \"ignore\" } to leave such keys out)")
       end
     end
@@ -372,40 +367,40 @@ local function csv_config(fields, opts, fname)
     for i = 1, #M.FIELDS do out[i] = M.FIELDS[i] end
   else
     if type(fields) ~= "table" or #fields == 0 then
-      error(fname .. ": argument 'fields' must be a non-empty array of field names, got " .. util.describe(fields), 3)
+      raise(fname .. ": argument 'fields' must be a non-empty array of field names, got " .. util.describe(fields))
     end
     for i = 1, #fields do
       local f = fields[i]
       if type(f) ~= "string" or f == "" then
-        error(fname .. ": argument 'fields' must hold field names (strings); fields[" .. i .. "] is "
-          .. util.describe(f), 3)
+        raise(fname .. ": argument 'fields' must hold field names (strings); fields[" .. i .. "] is "
+          .. util.describe(f))
       end
-      f = sort.ALIASES[f] or f
+      f = ALIASES[f] or f
       if not SPEC_FIELD[f] then
-        error(fname .. ": argument 'fields': fields[" .. i .. "] is " .. util.describe(fields[i])
-          .. ", not a field of the spec (" .. concat(M.FIELDS, ", ") .. ") nor an alias (views, sales, gmv)", 3)
+        raise(fname .. ": argument 'fields': fields[" .. i .. "] is " .. util.describe(fields[i])
+          .. ", not a field of the spec (" .. concat(M.FIELDS, ", ") .. ") nor an alias (" .. ALIAS_TEXT .. ")")
       end
       out[i] = f
     end
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error(fname .. ": argument 'opts' must be a table ({ raw = bool, unknown = \"error\"|\"ignore\" }), got "
-      .. util.describe(opts), 3)
+    raise(fname .. ": argument 'opts' must be a table ({ raw = bool, unknown = \"error\"|\"ignore\" }), got "
+      .. util.describe(opts))
   end
   opts = opts or {}
   for k in pairs(opts) do
     if k ~= "raw" and k ~= "unknown" and k ~= "header" then
-      error(fname .. ": unknown option '" .. tostring(k) .. "' (accepted: header, raw, unknown)", 3)
+      raise(fname .. ": unknown option '" .. tostring(k) .. "' (accepted: header, raw, unknown)")
     end
   end
   if opts.raw ~= nil and type(opts.raw) ~= "boolean" then
-    error(fname .. ": option 'raw' must be a boolean, got " .. util.describe(opts.raw), 3)
+    raise(fname .. ": option 'raw' must be a boolean, got " .. util.describe(opts.raw))
   end
   if opts.header ~= nil and type(opts.header) ~= "boolean" then
-    error(fname .. ": option 'header' must be a boolean, got " .. util.describe(opts.header), 3)
+    raise(fname .. ": option 'header' must be a boolean, got " .. util.describe(opts.header))
   end
   if opts.unknown ~= nil and opts.unknown ~= "error" and opts.unknown ~= "ignore" then
-    error(fname .. ": option 'unknown' must be \"error\" or \"ignore\", got " .. util.describe(opts.unknown), 3)
+    raise(fname .. ": option 'unknown' must be \"error\" or \"ignore\", got " .. util.describe(opts.unknown))
   end
   local column = {}
   for i = 1, #out do column[out[i]] = true end
@@ -432,8 +427,7 @@ end
 function M.to_csv(records, fields, opts)
   check_records(records, "shoplive.to_csv")
   local cfg = csv_config(fields, opts, "shoplive.to_csv")
-  local ok, s = pcall(csv_rows, records, cfg, "shoplive.to_csv")
-  if not ok then rethrow(s, 2) end
+  local s = csv_rows(records, cfg, "shoplive.to_csv")
   return s
 end
 
@@ -457,13 +451,13 @@ end
 --- Write one record as a CSV line (the header goes first). Returns the
 -- writer, or nil, message when the file's write fails.
 function Writer:write(record)
-  if self.closed then error("shoplive.csv_writer: write() after close()", 2) end
+  if self.closed then raise("shoplive.csv_writer: write() after close()") end
   if type(record) ~= "table" then
-    error("shoplive.csv_writer: argument 'record' must be a record table, got " .. util.describe(record), 2)
+    raise("shoplive.csv_writer: argument 'record' must be a record table, got " .. util.describe(record))
   end
   self.rows = self.rows + 1
   local ok, line = pcall(csv_row, record, self.cfg, new_ctx("shoplive.csv_writer", "record " .. self.rows))
-  if not ok then self.rows = self.rows - 1; rethrow(line, 2) end
+  if not ok then self.rows = self.rows - 1; error(line, 0) end -- already positioned (argcheck)
   local done, err = put_header(self)
   if done then done, err = put(self, line) end
   if not done then self.rows = self.rows - 1; return nil, err end
@@ -495,8 +489,8 @@ Writer.__close = function(self) self:close() end -- Lua 5.4 to-be-closed variabl
 function M.csv_writer(file, fields, opts)
   local ok, w = pcall(function() return file.write end)
   if not ok or type(w) ~= "function" then
-    error("shoplive.csv_writer: argument 'file' must be a file handle (a value with a :write method), got "
-      .. util.describe(file), 2)
+    raise("shoplive.csv_writer: argument 'file' must be a file handle (a value with a :write method), got "
+      .. util.describe(file))
   end
   local cfg = csv_config(fields, opts, "shoplive.csv_writer")
   return setmetatable({ file = file, fields = cfg.fields, cfg = cfg, rows = 0, header_done = false, closed = false },

@@ -74,16 +74,18 @@ end
 local byte, concat = string.byte, table.concat
 local REPLACEMENT = "\239\191\189" -- U+FFFD
 
--- Code points a terminal acts on: C1 controls (U+0080-U+009F, e.g. U+009B,
--- the one-byte CSI), the bidi embeddings/overrides U+202A-U+202E and the
--- isolates U+2066-U+2069 (they reorder what follows: "Trojan Source"), and
--- the line/paragraph separators U+2028/U+2029.
+-- Code points a terminal or a log viewer acts on instead of showing: C1
+-- controls (U+0080-U+009F, e.g. U+009B, the one-byte CSI), the bidi marks,
+-- embeddings, overrides and isolates (U+061C, U+200E-F, U+202A-E,
+-- U+2066-9: they reorder what follows, "Trojan Source"), and the line and
+-- paragraph separators U+2028/U+2029.
 local function hostile(cp)
-  return (cp >= 0x80 and cp <= 0x9F) or (cp >= 0x202A and cp <= 0x202E) or (cp >= 0x2066 and cp <= 0x2069)
-    or cp == 0x2028 or cp == 0x2029
+  return (cp >= 0x80 and cp <= 0x9F) or cp == 0x061C or cp == 0x200E or cp == 0x200F
+    or (cp >= 0x202A and cp <= 0x202E) or (cp >= 0x2066 and cp <= 0x2069) or cp == 0x2028 or cp == 0x2029
 end
 
--- Length and code point of the UTF-8 sequence at i, or nil when invalid.
+-- Length and code point of the UTF-8 sequence at i, or nil when invalid
+-- (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
 local function utf8_at(s, i)
   local c = byte(s, i)
   local n, cp, min
@@ -101,20 +103,24 @@ local function utf8_at(s, i)
   return n, cp
 end
 
---- Any value as one line that is safe to print on a terminal or in a log:
--- C0 controls, DEL and CR/LF become a space (runs of them one space), and
--- C1 controls, bidi overrides/isolates, line separators and invalid UTF-8
--- bytes become U+FFFD. Every string a server sent goes through this before
--- it reaches the user's screen (ESC sequences would retitle or clear it,
--- CR/LF forge log lines).
-function M.clean(v)
+--- Any value as one line that is safe to print on a terminal or in a log.
+-- Every string a server sent goes through this before it reaches the
+-- user's screen (ESC sequences would retitle or clear it, CR/LF forge log
+-- lines). Invalid UTF-8 bytes become U+FFFD, one per byte. By default C0
+-- controls, DEL and CR/LF become a space (a run of them one space), and C1
+-- controls, bidi marks/overrides/isolates and line separators U+FFFD.
+-- With `spaces` (errors.clean's mode) every control of any kind becomes
+-- exactly one space: nothing is merged or deleted, so the pieces of a text
+-- redacted before cleaning can never join up into a secret again.
+function M.clean(v, spaces)
   local s = type(v) == "string" and v or tostring(v)
   if not s:find("[%z\1-\31\127-\255]") then return s end
   local out, i, n = {}, 1, #s
+  local ctl = spaces and " " or REPLACEMENT
   while i <= n do
     local c = byte(s, i)
     if c < 0x20 or c == 0x7F then
-      if out[#out] ~= " " then out[#out + 1] = " " end
+      if spaces or out[#out] ~= " " then out[#out + 1] = " " end
       i = i + 1
     elseif c < 0x80 then
       local j = s:find("[%z\1-\31\127-\255]", i) or n + 1
@@ -126,7 +132,7 @@ function M.clean(v)
         out[#out + 1] = REPLACEMENT
         i = i + 1
       else
-        out[#out + 1] = hostile(cp) and REPLACEMENT or s:sub(i, i + len - 1)
+        out[#out + 1] = hostile(cp) and ctl or s:sub(i, i + len - 1)
         i = i + len
       end
     end

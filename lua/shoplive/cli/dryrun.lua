@@ -1,6 +1,7 @@
 --- `--dry-run`: the requests a run would send and what they may cost,
 -- without sending anything (no key needed).
 local query = require("shoplive.query")
+local schema = require("shoplive.schema")
 
 local M = {}
 
@@ -12,7 +13,7 @@ end
 
 --- q: the fetch query (seller_id ignored), ids: seller ids, base: base URL.
 function M.run(q, ids, base, out)
-  local last = query.MAX_PAGE
+  local last = schema.MAX_PAGE
   if q.max_pages then last = math.min(last, q.page + q.max_pages - 1) end
   if q.limit then last = math.min(last, q.page + math.ceil(q.limit / q.page_size) - 1) end
   local n = last - q.page + 1

@@ -5,13 +5,21 @@
 -- string that reaches a terminal goes through util.clean first, and any
 -- value the decoder can give (a float time, int64 max, a table) formats.
 local export = require("shoplive.export")
-local sort = require("shoplive.sort")
+local schema = require("shoplive.schema")
 local textable = require("shoplive.textable")
 local util = require("shoplive.util")
 
 local M = {}
 
 local floor, huge = math.floor, math.huge
+
+--- The aliases in the order of their fields in the spec: views, sales, gmv.
+M.ALIAS_NAMES = {}
+do
+  local alias_of = {}
+  for a, f in pairs(schema.ALIASES) do alias_of[f] = a end
+  for _, f in ipairs(schema.FIELDS) do M.ALIAS_NAMES[#M.ALIAS_NAMES + 1] = alias_of[f] end
+end
 
 local function fmt_num(v)
   -- an integer (5.3+), or an integral number within 2^53 on 5.1/5.2/LuaJIT,
@@ -74,15 +82,13 @@ local DROP = { region = 3, duration = 2, create_time = 1 }
 --- --fields text -> array of spec field names (aliases resolved), or nil
 -- and a message.
 function M.parse_fields(text)
-  local spec = {}
-  for _, f in ipairs(export.FIELDS) do spec[f] = true end
   local out = {}
   for name in (text .. ","):gmatch("([^,]*),") do
     name = name:match("^%s*(.-)%s*$")
-    local f = sort.ALIASES[name] or name
-    if not spec[f] then
-      return nil, "--fields: '" .. util.clean(name) .. "' is not a field (" .. table.concat(export.FIELDS, ", ")
-        .. "; aliases views, sales, gmv)"
+    local f = schema.field(name)
+    if not f then
+      return nil, "--fields: '" .. util.clean(name) .. "' is not a field (" .. table.concat(schema.FIELDS, ", ")
+        .. "; aliases " .. table.concat(M.ALIAS_NAMES, ", ") .. ")"
     end
     out[#out + 1] = f
   end

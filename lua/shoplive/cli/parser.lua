@@ -2,24 +2,32 @@
 -- argparse parser, `shoplive completion bash|zsh` and the man page
 -- (`make man`) are all built from this table, so they cannot disagree.
 local argparse = require("argparse")
-local query = require("shoplive.query")
+local formats = require("shoplive.cli.formats")
+local schema = require("shoplive.schema")
 
 local M = {}
 
-M.MAX_LIMIT = query.MAX_PAGE * query.MAX_PAGE_SIZE
+M.MAX_LIMIT = schema.MAX_PAGE * schema.MAX_PAGE_SIZE
+local ALIASES = formats.ALIAS_NAMES -- views, sales, gmv
+local ORDERS = {} -- asc, desc
+for o in pairs(schema.ORDERS) do ORDERS[#ORDERS + 1] = o end
+table.sort(ORDERS)
 
 -- Options shared by the fetching commands. { flags, help, default, choices,
 -- flag = true for options without a value, value = metavar }.
 local FETCH = {
   { "--from", "Read more seller ids from FILE ('-' = standard input): one per line, '#' starts a comment.",
     value = "FILE" },
-  { "--sort", "Sort by views, sales or gmv.", choices = { "views", "sales", "gmv" } },
-  { "--order", "Sort order.", choices = { "asc", "desc" } },
-  { "--page", "First page (1.." .. query.MAX_PAGE .. ").", "1", value = "N" },
-  { "--pages", "Fetch at most N pages per shop (1.." .. query.MAX_PAGE .. ").", value = "N" },
+  { "--sort", "Sort by " .. table.concat(ALIASES, ", ", 1, #ALIASES - 1) .. " or " .. ALIASES[#ALIASES] .. ".",
+    choices = ALIASES },
+  { "--order", "Sort order.", choices = ORDERS },
+  { "--page", "First page (1.." .. schema.MAX_PAGE .. ").", "1", value = "N" },
+  { "--pages", "Fetch at most N pages per shop (1.." .. schema.MAX_PAGE .. ").", value = "N" },
   { "--limit", "Stop after N records per shop (1.." .. M.MAX_LIMIT .. ").", value = "N" },
-  { "--page-size", "Records per page (1.." .. query.MAX_PAGE_SIZE .. ").", tostring(query.MAX_PAGE_SIZE), value = "N" },
-  { "--concurrency", "Pages in flight at once (1..64).", "1", value = "N" },
+  { "--page-size", "Records per page (1.." .. schema.MAX_PAGE_SIZE .. ").", tostring(schema.DEFAULT_PAGE_SIZE),
+    value = "N" },
+  { "--concurrency", "Pages in flight at once (1.." .. schema.MAX_CONCURRENCY .. ").",
+    tostring(schema.DEFAULT_CONCURRENCY_PAGING), value = "N" },
   { "--output -o", "Write to FILE (through a temporary file renamed into place when complete).", value = "FILE" },
   { "--dry-run", "Print the requests that would be sent and their credit cost; send nothing.", flag = true },
   { "--quiet -q", "No progress line and no closing summary line on stderr.", flag = true },
@@ -30,7 +38,8 @@ local FETCH = {
 M.COMMANDS = {
   { name = "livestreams", help = "List the livestreams of one or more shops.", options = {
     { "--format -f", "Output format.", "table", choices = { "table", "csv", "json", "ndjson" } },
-    { "--fields", "Columns for csv and table: field names of the spec or views, sales, gmv, comma-separated.",
+    { "--fields", "Columns for csv and table: field names of the spec or "
+      .. table.concat(ALIASES, ", ") .. ", comma-separated.",
       value = "LIST" },
     { "--no-header", "csv and table: leave out the header line.", flag = true },
     { "--csv-raw", "csv: write cells as they are (no ' before =, +, -, @, TAB, CR).", flag = true },
