@@ -89,7 +89,7 @@ describe("the reference", function()
     local kinds = {}
     local status, out = sh("cat lua/shoplive/*.lua")
     assert.equals(0, status, out)
-    for k in out:gmatch('kind = "([%w_]+)"') do kinds[k] = true end
+    for k in out:gmatch('new{%s*kind = "([%w_]+)"') do kinds[k] = true end -- errors.new{ kind = ... }
     for k in out:gmatch('%[%d+%] = "([%w_]+)"') do kinds[k] = true end -- the status -> kind table
     -- the status and libcurl-code classifiers of errors.lua return kinds
     for k in read("lua/shoplive/errors.lua"):gmatch('return "([%w_]+)"') do kinds[k] = true end
@@ -131,9 +131,13 @@ describe("the reference", function()
       assert.truthy(html:find(public, 1, true), public)
     end
     for _, private in ipairs{ "_pump", "_enqueue", "_run_until", "_observed_rate", "_send", "_complete",
-        "from_transfer", "page_from_resp", "parse_keys", "format_number", "encode_value", "shoplive.paging", "shoplive.options", "shoplive.query", "shoplive.retry",
-        "shoplive.limiter", "shoplive.util" } do
+        "from_transfer", "page_from_resp", "parse_keys", "format_number", "encode_value" } do
       assert.is_nil(html:find(private, 1, true), private)
+    end
+    -- the internal modules have no page
+    for _, internal in ipairs{ "paging", "options", "query", "retry", "limiter", "util", "schema", "argcheck",
+        "textable", "cli" } do
+      assert.is_nil(ls:find("shoplive." .. internal .. ".html", 1, true), internal)
     end
   end)
 end)
