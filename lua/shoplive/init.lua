@@ -8,6 +8,7 @@ local export = require("shoplive.export")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local sort = require("shoplive.sort")
+local store = require("shoplive.store")
 
 local M = {
   VERSION = "0.1.0",
@@ -47,5 +48,6 @@ M.csv_writer = export.csv_writer
 M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
+M.store = store
 
 return M
