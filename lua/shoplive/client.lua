@@ -36,7 +36,8 @@ function M.new(opts, version)
     _redact = function(s) return c:redact(s) end,
     _active = {}, _inflight = 0, _sent_times = {},
     _limiter = limiter.new(o.qps),
-    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
+    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0 },
+    _store = o.store, _cache_ttl = o.cache_ttl or 86400, _saved = { new = 0, changed = 0 },
   }, Client)
 end
 
@@ -72,7 +73,8 @@ end
 
 function Client:stats()
   local s = self._stats
-  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
+  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
+    cache_hits = s.cache_hits }
 end
 
 -- ---- the pump -------------------------------------------------------
@@ -133,6 +135,7 @@ function Client:_complete(req, t)
   if info.status == 200 and info.curl_code == 0 then s.credits = s.credits + 1 end
   if page then
     self._limiter:on_success()
+    if self._store then self:_save(req, page) end
     req:_finish(page)
     return
   end
@@ -191,9 +194,33 @@ function Client:_cancel(req)
   end
 end
 
+--- The page cache (shoplive.store): a query fetched within cache_ttl is
+-- answered from the store, finished at once, costing nothing.
+function Client:_from_cache(req)
+  if self._cache_ttl <= 0 then return false end
+  local page = self._store:cached_page(req.params, self._cache_ttl)
+  if not page then return false end -- a failed lookup fetches: it costs a credit, loses nothing
+  self._stats.cache_hits = self._stats.cache_hits + 1
+  req:_finish(page)
+  return true
+end
+
+--- Every page paid for is saved (one transaction) before the caller sees
+-- it; if saving fails the page is still handed out, with page.store_err.
+function Client:_save(req, page)
+  local res, err = self._store:save_page(req.params, page, 1)
+  if res then
+    local sv = self._saved
+    sv.new, sv.changed = sv.new + res.new, sv.changed + res.changed
+  else
+    page.store_err = err
+  end
+end
+
 --- Queue a request for validated params p and try to send it at once.
 function Client:_enqueue(p)
   local req = request.new(self, p, query.url(self.base_url, p))
+  if self._store and self:_from_cache(req) then return req end
   self._active[#self._active + 1] = req
   self:_pump()
   return req
@@ -306,6 +333,15 @@ function Client:livestreams_many(queries, opts)
   end
   self:_run_until(refill)
   return pages, errs
+end
+
+--- Page every shop of a.sellers to its end into the store; see shoplive.sync.
+-- Returns report, or nil, err (err.report) when auth, quota, the budget or
+-- the store stopped every shop.
+function Client:sync(a)
+  check_open(self)
+  local report, err = require("shoplive.sync").sync(self, a)
+  return report, err
 end
 
 -- ---- many pages ------------------------------------------------------

@@ -117,6 +117,11 @@ local CHECKS = {
   low_speed_time = positive,
   debug = callable("function(line)"),
   wait = callable("function(seconds)"),
+  store = function(name, v)
+    if not require("shoplive.store").is_store(v) then fail(name, "must be a store from shoplive.store.open()", v) end
+    return v
+  end,
+  cache_ttl = non_negative,
 }
 
 --- Validate opts (may be nil) and return a new table with defaults filled in.

@@ -16,8 +16,11 @@
 #include "../compat.h"
 #include "dbval.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #define DB_MT "shoplive.sqlite3.db"
 #define STMT_MT "shoplive.sqlite3.stmt"
@@ -121,6 +124,13 @@ static int db_busy_timeout(lua_State *L) {
   Db *d = check_db(L, 1);
   sqlite3_busy_timeout(d->db, (int)luaL_checkinteger(L, 2));
   return 0;
+}
+
+/* db:readonly() -> true when the file could only be opened read-only */
+static int db_readonly(lua_State *L) {
+  Db *d = check_db(L, 1);
+  lua_pushboolean(L, sqlite3_db_readonly(d->db, "main") == 1);
+  return 1;
 }
 
 /* db:changes() -> rows changed by the last statement */
@@ -290,7 +300,8 @@ static int stmt_columns(lua_State *L) {
 
 static const luaL_Reg db_methods[] = {
   {"close", db_close}, {"exec", db_exec}, {"prepare", db_prepare},
-  {"busy_timeout", db_busy_timeout}, {"changes", db_changes}, {NULL, NULL}
+  {"busy_timeout", db_busy_timeout}, {"changes", db_changes}, {"readonly", db_readonly},
+  {NULL, NULL}
 };
 
 static const luaL_Reg stmt_methods[] = {
@@ -309,7 +320,22 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
   lua_pop(L, 1);
 }
 
-static const luaL_Reg funcs[] = {{"open", l_open}, {NULL, NULL}};
+/* sqlite3.mkdir(path) -> true | nil, msg: one directory (0700 below the
+ * umask), true when it already exists. The store creates its default
+ * directory with it; the library has no portable way to do that itself. */
+static int l_mkdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat sb;
+  if (mkdir(path, 0700) == 0 || (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushnil(L);
+  lua_pushstring(L, strerror(errno == EEXIST ? ENOTDIR : errno));
+  return 2;
+}
+
+static const luaL_Reg funcs[] = {{"open", l_open}, {"mkdir", l_mkdir}, {NULL, NULL}};
 
 #ifndef SHOPLIVE_VISIBLE
 #define SHOPLIVE_VISIBLE __attribute__((visibility("default")))
