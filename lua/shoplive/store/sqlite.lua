@@ -26,8 +26,22 @@ local function mkdirs(dir)
   return true
 end
 
+--- A database file that exists but cannot be written: the reason, or nil.
+local function unwritable(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  f:close()
+  local w, msg = io.open(path, "r+b")
+  if w then w:close() return nil end
+  return msg
+end
+
+local READONLY = "the database is read-only (the store writes every page it fetches)"
+
 --- Open (creating) the database file at path. Returns db or nil, message, code.
 function M.connect(path)
+  local why = unwritable(path)
+  if why then return nil, READONLY .. ": " .. why, "readonly" end
   local dir = path:match("^(.*)/[^/]*$")
   if dir and dir ~= "" then
     local ok, msg = mkdirs(dir)
@@ -42,7 +56,7 @@ function M.connect(path)
   if not ok then db:close() return nil, msg, code end
   if db:readonly() then
     db:close()
-    return nil, "the database is read-only (the store writes every page it fetches)", "readonly"
+    return nil, READONLY, "readonly"
   end
   ok, msg, code = db:exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
   if not ok then db:close() return nil, msg, code end
