@@ -201,8 +201,17 @@ function Client:_from_cache(req)
   local page = self._store:cached_page(req.params, self._cache_ttl)
   if not page then return false end -- a failed lookup fetches: it costs a credit, loses nothing
   self._stats.cache_hits = self._stats.cache_hits + 1
+  self._cache_progress = true
   req:_finish(page)
   return true
+end
+
+--- True once after a request was answered from the cache: done() may have
+-- queued it and must be asked again although nothing is in flight.
+function Client:_took_cached()
+  local p = self._cache_progress
+  self._cache_progress = nil
+  return p
 end
 
 --- Every page paid for is saved (one transaction) before the caller sees
@@ -243,14 +252,14 @@ function Client:_run_until(done)
         running = core_client:running() > 0
       end
       local d = running and min(interval, due or interval) or due
-      if not d then return end
-      wait(d)
+      if not d and not self:_took_cached() then return end
+      if d then wait(d) end
       if self._closed then return end
     elseif running then
       core_client:perform(min(due or 1, 1))
     elseif due then
       sleep(due)
-    else
+    elseif not self:_took_cached() then
       return -- nothing in flight, nothing scheduled: done() can never change
     end
   end
