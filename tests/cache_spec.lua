@@ -52,10 +52,12 @@ describe("the page cache", function()
   it("answers livestreams_many and start/poll from the store", function()
     local qs = {}
     for i = 1, 6 do qs[i] = { seller_id = "237", page = i } end
-    local pages, errs = client:livestreams_many(qs, { concurrency = 3 })
+    local first, errs = client:livestreams_many(qs, { concurrency = 3 })
     assert.is_nil(errs)
+    assert.equals(6, #first)
     assert.equals(6, credits())
     qs[7] = { seller_id = "237", page = 7 }
+    local pages
     pages, errs = client:livestreams_many(qs, { concurrency = 3 })
     assert.is_nil(errs)
     assert.equals(7, credits())
