@@ -7,6 +7,7 @@
 local argparse = require("argparse")
 local core = require("shoplive.core")
 local util = require("shoplive.util")
+local store_cli = require("shoplive.cli.sync")
 
 local M = {}
 
@@ -25,6 +26,7 @@ local function build_parser()
     cmd:option("--concurrency", "Pages in flight at once (1..64).", "1")
     cmd:option("--output -o", "Write to FILE instead of standard output.")
     cmd:flag("--dry-run", "Print the requests that would be sent and their credit cost; send nothing.")
+    store_cli.db_options(cmd)
   end
   local ls = p:command("livestreams", "List a shop's livestreams.")
   fetch_options(ls)
@@ -32,7 +34,7 @@ local function build_parser()
   local sm = p:command("summary", "Summary figures for a shop's livestreams.")
   fetch_options(sm)
   sm:option("--format -f", "Output format.", "text"):choices{ "text", "json" }
-  return p, { livestreams = ls, summary = sm }
+  return p, { livestreams = ls, summary = sm, sync = store_cli.register(p) }
 end
 
 local Usage = {}
@@ -227,6 +229,7 @@ end
 -- ---- main ----------------------------------------------------------------
 
 local function run(args, env)
+  if args.command == "sync" then return store_cli.run(args, env) end
   local q = query_of(args)
   local out = env.stdout
   local file
@@ -244,13 +247,15 @@ local function run(args, env)
     return status
   end
   local key = env.getenv("KEYAPI_API_KEY")
-  if not key or key == "" then
+  if not args.offline and (not key or key == "") then
     env.stderr:write("shoplive: no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)\n")
     return 1
   end
   local shoplive = require("shoplive")
   local base = env.getenv("KEYAPI_BASE_URL")
-  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil })
+  local ok, client = true, store_cli.client(args, env, key, base)
+  if client == false then return 1 end
+  if not client then ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil }) end
   if not ok then
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1
@@ -305,7 +310,7 @@ function M.main(argv, env)
   end
   local rok, status = pcall(run, args, env)
   if rok then return status end
-  if getmetatable(status) == Usage then
+  if getmetatable(status) == Usage or getmetatable(status) == store_cli.Usage then
     env.stderr:write(usage_of:get_usage(), "\n\nError: ", status.msg, "\n")
     return 2
   end
