@@ -118,6 +118,8 @@ install: $(SO) $(DB_SOS)
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/store
 	install -m 0644 lua/shoplive/store/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/store/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
 	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \

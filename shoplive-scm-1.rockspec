@@ -48,6 +48,7 @@ build = {
     ["shoplive"] = "lua/shoplive/init.lua",
     ["shoplive.analysis"] = "lua/shoplive/analysis.lua",
     ["shoplive.cli"] = "lua/shoplive/cli.lua",
+    ["shoplive.cli.sync"] = "lua/shoplive/cli/sync.lua",
     ["shoplive.client"] = "lua/shoplive/client.lua",
     ["shoplive.errors"] = "lua/shoplive/errors.lua",
     ["shoplive.export"] = "lua/shoplive/export.lua",
