@@ -129,13 +129,14 @@ function Client:_complete(req, t)
   self._inflight = self._inflight - 1
   local info = x:info()
   local page, err = errors.from_transfer(x, info, req.params, self._redact)
+  local body = page and self._store and x:body() -- kept by the cache
   x:release()
   local s = self._stats
   s.bytes = s.bytes + info.bytes
   if info.status == 200 and info.curl_code == 0 then s.credits = s.credits + 1 end
   if page then
     self._limiter:on_success()
-    if self._store then self:_save(req, page) end
+    if self._store then self:_save(req, page, body) end
     req:_finish(page)
     return
   end
@@ -216,8 +217,8 @@ end
 
 --- Every page paid for is saved (one transaction) before the caller sees
 -- it; if saving fails the page is still handed out, with page.store_err.
-function Client:_save(req, page)
-  local res, err = self._store:save_page(req.params, page, 1)
+function Client:_save(req, page, body)
+  local res, err = self._store:save_page(req.params, page, 1, body)
   if res then
     local sv = self._saved
     sv.new, sv.changed = sv.new + res.new, sv.changed + res.changed

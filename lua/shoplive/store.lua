@@ -72,11 +72,10 @@ end
 
 local SQL = {
   version = "SELECT value FROM meta WHERE key = 'schema_version'",
-  cached = "SELECT fetched_at, request_id, records, room_ids FROM pages WHERE seller_id = ? AND sort_field = ?i "
-    .. "AND sort_type = ?i AND page_size = ?i AND page = ?i AND fetched_at >= ?i AND room_ids IS NOT NULL "
+  cached = "SELECT fetched_at, body FROM pages WHERE seller_id = ? AND sort_field = ?i "
+    .. "AND sort_type = ?i AND page_size = ?i AND page = ?i AND fetched_at >= ?i AND body IS NOT NULL "
     .. "ORDER BY fetched_at DESC, id DESC LIMIT 1",
-  record = "SELECT " .. COL_LIST .. " FROM livestreams WHERE room_id = ?",
-  figures = "SELECT " .. FIG_LIST .. " FROM livestreams WHERE room_id = ?",
+  first_revision = "SELECT 1 FROM revisions WHERE room_id = ? LIMIT 1",
   upsert = (function()
     local sets = {}
     for i = 2, NCOL do sets[#sets + 1] = COLUMNS[i] .. " = excluded." .. COLUMNS[i] end
@@ -89,7 +88,7 @@ local SQL = {
   revision = "INSERT INTO revisions (room_id, seen_at, request_id, " .. FIG_LIST .. ") VALUES (?, ?i, ?, "
     .. placeholders(#FIGURES, 1) .. ")",
   page = "INSERT INTO pages (seller_id, sort_field, sort_type, page, page_size, fetched_at, request_id, records, "
-    .. "credits, room_ids) VALUES (?, ?i, ?i, ?i, ?i, ?i, ?, ?i, ?i, ?)",
+    .. "credits, body) VALUES (?, ?i, ?i, ?i, ?i, ?i, ?, ?i, ?i, ?)",
 }
 
 -- ---- values --------------------------------------------------------------
@@ -113,23 +112,21 @@ local function typed(field, v)
   return is_int(v)
 end
 
---- The livestreams parameters of record r (16 columns + extra JSON or nil).
-local function record_values(r)
-  local vals, extra = {}, nil
+--- The JSON of r's fields that have no typed column (unknown fields, and
+-- known ones holding a value of another kind), or nil.
+local function extra_json(r)
+  local extra
   for k, v in pairs(r) do
     if not (KNOWN[k] and typed(k, v)) then
       extra = extra or {}
       extra[k] = v
     end
   end
-  for i = 1, NCOL do
-    local f = COLUMNS[i]
-    local v = r[f]
-    if v ~= nil and typed(f, v) then vals[i] = v end
-  end
-  vals[NCOL + 1] = extra and export.encode_record(extra) or nil
-  return vals
+  return extra and export.encode_record(extra) or nil
 end
+
+local function text(v) if type(v) == "string" then return v end end
+local function int(v) if is_int(v) then return v end end
 
 --- A stored row back to the record table the API gives.
 local function row_record(row)
@@ -148,6 +145,12 @@ local function row_record(row)
   return r
 end
 
+--- The statement reading the figures of n livestreams at once (one
+-- statement per page instead of one per record).
+local function figures_sql(n)
+  return "SELECT " .. FIG_LIST .. ", first_seen, room_id FROM livestreams WHERE room_id IN (" .. placeholders(n) .. ")"
+end
+
 local function same_figures(row, r)
   for i = 1, #FIGURES do
     local v = r[FIGURES[i]]
@@ -157,9 +160,6 @@ local function same_figures(row, r)
   return true
 end
 
-local function encode_ids(ids)
-  return (export.encode_record{ r = ids }:match("^{\"r\":(.*)}$"))
-end
 
 -- ---- opening -------------------------------------------------------------
 
@@ -332,19 +332,16 @@ function Store:cached_page(p, ttl)
   check_open(self, "cached_page")
   local ok, page = pcall(function()
     local seller, sf, st, size, n = query_key(p)
-    local rows = must(self, self:_st("cached"):rows(seller, sf, st, size, n, self.clock() - ttl))
-    local row = rows[1]
+    local row = must(self, self:_st("cached"):rows(seller, sf, st, size, n, self.clock() - ttl))[1]
     if not row then return nil end
-    local ids = core.json_decode(row[4])
-    if type(ids) ~= "table" or #ids ~= row[3] then return nil end
-    local recs, rst = {}, self:_st("record")
-    for i = 1, #ids do
-      local r = must(self, rst:rows(ids[i]))[1]
-      if not r then return nil end -- a livestream row went missing: fetch again
-      recs[i] = row_record(r)
-    end
-    return { records = recs, page = p.page, page_size = p.page_size, request_id = row[2],
-      has_more = #recs == p.page_size and p.page < query.MAX_PAGE, cached = true, fetched_at = row[1] }
+    -- the body as it was received, decoded again: the page is exactly the
+    -- one fetched (records, order, request_id, the stop rule)
+    local resp = core.decode_response(row[2])
+    if not resp then return nil end
+    local page = errors.page_from_resp(resp, p)
+    if not page then return nil end
+    page.cached, page.fetched_at = true, row[1]
+    return page
   end)
   if not ok then return nil, errors.is_err(page) and page or store_err(self, page) end
   return page
@@ -352,42 +349,56 @@ end
 
 --- Save a page fetched for validated params p, in one transaction: the page
 -- row (credits spent), every record's latest figures, and a revision for
--- each new livestream or changed figures. Returns { new =, changed = } or
--- nil, err (kind "store"); sets page.fetched_at.
-function Store:save_page(p, page, credits)
+-- each change of a livestream's figures. Returns { new =, changed = } or
+-- nil, err (kind "store"); sets page.fetched_at. body: the response body,
+-- kept for the cache (without it the page is recorded but never served).
+function Store:save_page(p, page, credits, body)
   check_open(self, "save_page")
   local t = self.clock()
   local res, err = self:_tx(function()
     local recs = page.records
-    local ids, keyed = {}, true
-    local fst, ust, rst = self:_st("figures"), self:_st("upsert"), self:_st("revision")
+    local ust, rst = self:_st("upsert"), self:_st("revision")
     local new, changed = 0, 0
+    local ids = {}
+    for i = 1, #recs do
+      local id = recs[i].room_id
+      if type(id) == "string" then ids[#ids + 1] = id end -- a record without one has no livestreams row
+    end
+    local olds = {}
+    if #ids > 0 then
+      for _, row in ipairs(must(self, self:_st(figures_sql(#ids)):rows(unpack(ids)))) do olds[row[#FIGURES + 2]] = row end
+    end
+    local function revision(id, seen, rid, figs)
+      must(self, rst:run(id, seen, rid, int(figs[FIGURES[1]]), int(figs[FIGURES[2]]), int(figs[FIGURES[3]]),
+        int(figs[FIGURES[4]]), int(figs[FIGURES[5]]), int(figs[FIGURES[6]]), int(figs[FIGURES[7]])))
+    end
     for i = 1, #recs do
       local r = recs[i]
       local id = r.room_id
-      if type(id) ~= "string" then
-        keyed = false -- a record without a room_id cannot be cached; the page still counts
-      else
-        ids[#ids + 1] = id
-        local old = must(self, fst:rows(id))[1]
-        if not old or not same_figures(old, r) then
-          if old then changed = changed + 1 else new = new + 1 end
-          local figs = {}
-          for j = 1, #FIGURES do
-            local v = r[FIGURES[j]]
-            if is_int(v) then figs[j] = v end
+      if type(id) == "string" then
+        local old = olds[id]
+        if not old then
+          new = new + 1
+          olds[id] = true -- the same room twice in one page is one livestream
+        elseif old ~= true and not same_figures(old, r) then
+          changed = changed + 1
+          -- the first change also keeps the state it replaces
+          if not must(self, self:_st("first_revision"):rows(id))[1] then
+            local prev = {}
+            for j = 1, #FIGURES do prev[FIGURES[j]] = old[j] end
+            revision(id, old[#FIGURES + 1], nil, prev)
           end
-          must(self, rst:run(id, t, page.request_id, figs[1], figs[2], figs[3], figs[4], figs[5], figs[6], figs[7]))
+          revision(id, t, page.request_id, r)
         end
-        local v = record_values(r)
-        v[NCOL + 2], v[NCOL + 3] = t, t
-        must(self, ust:run(v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13],
-          v[14], v[15], v[16], v[17], v[18], v[19]))
+        -- the order of schema.TEXT_FIELDS, schema.INT_FIELDS, then extra
+        must(self, ust:run(id, text(r.seller_id), text(r.user_id), text(r.nick_name), text(r.region),
+          text(r.title), text(r.avatar), text(r.cover_url), int(r.create_time), int(r.finish_time),
+          int(r.duration), int(r.max_views_cnt), int(r.total_joins_cnt), int(r.total_sale_cnt),
+          int(r.total_sale_gmv_amt), int(r.total_views_cnt), extra_json(r), t, t))
       end
     end
     local seller, sf, st, size, n = query_key(p)
-    must(self, self:_st("page"):run(seller, sf, st, n, size, t, page.request_id, #recs, credits or 1,
-      keyed and encode_ids(ids) or nil))
+    must(self, self:_st("page"):run(seller, sf, st, n, size, t, page.request_id, #recs, credits or 1, body))
     return { new = new, changed = changed }
   end)
   if not res then
@@ -462,7 +473,8 @@ function Store:shops()
 end
 
 --- Every recorded state of a livestream's figures, oldest first:
--- { seen_at =, request_id =, duration =, ..., total_views_cnt = }.
+-- { seen_at =, request_id =, duration =, ..., total_views_cnt = }. A
+-- livestream that never changed has one state: its figures, first seen.
 function Store:history(room_id)
   check_open(self, "history")
   if type(room_id) ~= "string" or room_id == "" then
@@ -471,6 +483,10 @@ function Store:history(room_id)
   local rows, err = self:_rows("SELECT seen_at, request_id, " .. FIG_LIST
     .. " FROM revisions WHERE room_id = ? ORDER BY seen_at, id", room_id)
   if not rows then return nil, err end
+  if #rows == 0 then
+    rows, err = self:_rows("SELECT first_seen, NULL, " .. FIG_LIST .. " FROM livestreams WHERE room_id = ?", room_id)
+    if not rows then return nil, err end
+  end
   local out = {}
   for i, r in ipairs(rows) do
     local h = { seen_at = r[1], request_id = r[2] }

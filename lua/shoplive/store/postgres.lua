@@ -4,7 +4,8 @@
 -- binary format, so every byte arrives unchanged.
 local M = {
   name = "postgresql",
-  ID = "TEXT", BYTES = "BYTEA", INT = "BIGINT", SERIAL = "BIGSERIAL PRIMARY KEY",
+  ID = "TEXT", BYTES = "BYTEA", INT = "BIGINT", KEYED_TABLE = "",
+  SERIAL = "BIGSERIAL PRIMARY KEY",
   BEGIN = "BEGIN",
   CONNECT_TIMEOUT = 10,
 }

@@ -25,7 +25,9 @@ for _, f in ipairs(M.INT_FIELDS) do M.KNOWN[f] = "int" end
 --- migrations[v](d) -> the statements that take a version v-1 database to v.
 -- d.ID: ids and short texts (TEXT); d.BYTES: free text that may hold any byte
 -- (TEXT in SQLite, BYTEA in PostgreSQL, whose text type refuses NUL);
--- d.INT: 64-bit integers; d.SERIAL: an auto-numbered 64-bit primary key.
+-- d.INT: 64-bit integers; d.SERIAL: an auto-numbered 64-bit primary key;
+-- d.KEYED_TABLE: appended to a table keyed by a text primary key (SQLite
+-- stores it WITHOUT ROWID: no second b-tree to write per row).
 M.migrations = {
   [1] = function(d)
     local cols = {}
@@ -38,20 +40,22 @@ M.migrations = {
     local figs = {}
     for _, f in ipairs(M.FIGURES) do figs[#figs + 1] = f .. " " .. d.INT end
     return {
-      -- the credits' audit trail and the page cache: one row per page fetched
+      -- the credits' audit trail and the page cache: one row per page fetched,
+      -- with the response body as received (a cache hit decodes it again)
       "CREATE TABLE pages (id " .. d.SERIAL .. ", seller_id " .. d.ID .. " NOT NULL, "
         .. "sort_field " .. d.INT .. " NOT NULL, sort_type " .. d.INT .. " NOT NULL, "
         .. "page " .. d.INT .. " NOT NULL, page_size " .. d.INT .. " NOT NULL, "
         .. "fetched_at " .. d.INT .. " NOT NULL, request_id " .. d.ID .. ", "
         .. "records " .. d.INT .. " NOT NULL, credits " .. d.INT .. " NOT NULL, "
-        .. "room_ids " .. d.BYTES .. ")",
+        .. "body " .. d.BYTES .. ")",
       "CREATE INDEX pages_query ON pages (seller_id, sort_field, sort_type, page_size, page, fetched_at)",
-      "CREATE INDEX pages_fetched ON pages (fetched_at)",
       -- one row per livestream: the latest figures
       "CREATE TABLE livestreams (room_id " .. d.ID .. " PRIMARY KEY, " .. table.concat(cols, ", ")
-        .. ", extra " .. d.BYTES .. ", first_seen " .. d.INT .. " NOT NULL, last_seen " .. d.INT .. " NOT NULL)",
+        .. ", extra " .. d.BYTES .. ", first_seen " .. d.INT .. " NOT NULL, last_seen " .. d.INT .. " NOT NULL)"
+        .. d.KEYED_TABLE,
       "CREATE INDEX livestreams_seller ON livestreams (seller_id, create_time)",
-      -- every change of a livestream's figures, and its first sighting
+      -- every change of a livestream's figures (the first change also keeps
+      -- the state it replaced, seen_at = first_seen)
       "CREATE TABLE revisions (id " .. d.SERIAL .. ", room_id " .. d.ID .. " NOT NULL, "
         .. "seen_at " .. d.INT .. " NOT NULL, request_id " .. d.ID .. ", " .. table.concat(figs, ", ") .. ")",
       "CREATE INDEX revisions_room ON revisions (room_id, seen_at)",

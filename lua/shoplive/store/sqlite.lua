@@ -4,7 +4,8 @@
 -- processes writing one file wait for each other instead of failing.
 local M = {
   name = "sqlite",
-  ID = "TEXT", BYTES = "TEXT", INT = "INTEGER", SERIAL = "INTEGER PRIMARY KEY",
+  ID = "TEXT", BYTES = "TEXT", INT = "INTEGER", KEYED_TABLE = " WITHOUT ROWID",
+  SERIAL = "INTEGER PRIMARY KEY",
   -- takes the write lock at once: a deferred transaction that later needs
   -- it can fail with SQLITE_BUSY without waiting (a read-to-write upgrade)
   BEGIN = "BEGIN IMMEDIATE",
