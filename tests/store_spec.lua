@@ -158,6 +158,14 @@ for _, backend in ipairs(backends) do
       assert.equals(3, shops[1].credits)
     end)
 
+    it("keeps one row for a room that appears twice in one page (its last record)", function()
+      local recs = { { room_id = "9", seller_id = "3", total_views_cnt = 1 }, { room_id = "9", seller_id = "3", total_views_cnt = 2 } }
+      assert.same({ new = 1, changed = 0 }, s:save_page({ seller_id = "3", page = 1, page_size = 10 }, { records = recs }, 1))
+      local back = assert(s:livestreams{ seller_id = "3" })
+      assert.equals(1, #back)
+      assert.equals(2, back[1].total_views_cnt)
+    end)
+
     it("filters stored livestreams by seller and create_time", function()
       assert(client:all_livestreams{ seller_id = "237" })
       assert(client:all_livestreams{ seller_id = "10" })

@@ -76,15 +76,6 @@ local SQL = {
     .. "AND sort_type = ?i AND page_size = ?i AND page = ?i AND fetched_at >= ?i AND body IS NOT NULL "
     .. "ORDER BY fetched_at DESC, id DESC LIMIT 1",
   first_revision = "SELECT 1 FROM revisions WHERE room_id = ? LIMIT 1",
-  upsert = (function()
-    local sets = {}
-    for i = 2, NCOL do sets[#sets + 1] = COLUMNS[i] .. " = excluded." .. COLUMNS[i] end
-    sets[#sets + 1] = "extra = excluded.extra"
-    sets[#sets + 1] = "last_seen = excluded.last_seen"
-    return "INSERT INTO livestreams (" .. COL_LIST .. ", first_seen, last_seen) VALUES ("
-      .. placeholders(#TEXT_FIELDS) .. ", " .. placeholders(#INT_FIELDS, 1) .. ", ?, ?i, ?i) "
-      .. "ON CONFLICT (room_id) DO UPDATE SET " .. concat(sets, ", ")
-  end)(),
   revision = "INSERT INTO revisions (room_id, seen_at, request_id, " .. FIG_LIST .. ") VALUES (?, ?i, ?, "
     .. placeholders(#FIGURES, 1) .. ")",
   page = "INSERT INTO pages (seller_id, sort_field, sort_type, page, page_size, fetched_at, request_id, records, "
@@ -125,8 +116,32 @@ local function extra_json(r)
   return extra and export.encode_record(extra) or nil
 end
 
-local function text(v) if type(v) == "string" then return v end end
 local function int(v) if is_int(v) then return v end end
+
+--- Append the livestreams row of record r (id = r.room_id) to args from
+-- index at: the columns in the order of COLUMNS, extra, first/last seen.
+local function row_args(args, at, r, t)
+  local typed_n = 0
+  for i = 1, NCOL do
+    local f = COLUMNS[i]
+    local v = r[f]
+    if v ~= nil then
+      if KNOWN[f] == "text" then
+        if type(v) ~= "string" then v = nil end
+      elseif not is_int(v) then
+        v = nil
+      end
+      if v ~= nil then typed_n = typed_n + 1 end
+    end
+    args[at + i] = v
+  end
+  -- extra only when r holds more keys than typed values (the usual record
+  -- holds exactly the 16 typed fields)
+  local keys = 0
+  for _ in pairs(r) do keys = keys + 1 end
+  args[at + NCOL + 1] = keys ~= typed_n and extra_json(r) or nil
+  args[at + NCOL + 2], args[at + NCOL + 3] = t, t
+end
 
 --- A stored row back to the record table the API gives.
 local function row_record(row)
@@ -143,6 +158,23 @@ local function row_record(row)
     end
   end
   return r
+end
+
+--- The statement writing n livestreams rows at once (new or updated).
+local UPSERT_ROW = "(" .. placeholders(#TEXT_FIELDS) .. ", " .. placeholders(#INT_FIELDS, 1) .. ", ?, ?i, ?i)"
+local UPSERT_SET = (function()
+  local sets = {}
+  for i = 2, NCOL do sets[#sets + 1] = COLUMNS[i] .. " = excluded." .. COLUMNS[i] end
+  sets[#sets + 1] = "extra = excluded.extra"
+  sets[#sets + 1] = "last_seen = excluded.last_seen"
+  return concat(sets, ", ")
+end)()
+local UPSERT_WIDTH = NCOL + 3
+local function upsert_sql(n)
+  local rows = {}
+  for i = 1, n do rows[i] = UPSERT_ROW end
+  return "INSERT INTO livestreams (" .. COL_LIST .. ", first_seen, last_seen) VALUES " .. concat(rows, ", ")
+    .. " ON CONFLICT (room_id) DO UPDATE SET " .. UPSERT_SET
 end
 
 --- The statement reading the figures of n livestreams at once (one
@@ -357,7 +389,8 @@ function Store:save_page(p, page, credits, body)
   local t = self.clock()
   local res, err = self:_tx(function()
     local recs = page.records
-    local ust, rst = self:_st("upsert"), self:_st("revision")
+    local rst = self:_st("revision")
+    local args, nrows, last = {}, 0, {}
     local new, changed = 0, 0
     local ids = {}
     for i = 1, #recs do
@@ -390,12 +423,19 @@ function Store:save_page(p, page, credits, body)
           end
           revision(id, t, page.request_id, r)
         end
-        -- the order of schema.TEXT_FIELDS, schema.INT_FIELDS, then extra
-        must(self, ust:run(id, text(r.seller_id), text(r.user_id), text(r.nick_name), text(r.region),
-          text(r.title), text(r.avatar), text(r.cover_url), int(r.create_time), int(r.finish_time),
-          int(r.duration), int(r.max_views_cnt), int(r.total_joins_cnt), int(r.total_sale_cnt),
-          int(r.total_sale_gmv_amt), int(r.total_views_cnt), extra_json(r), t, t))
+        -- a room twice in one page: its last record wins (one row per room
+        -- in the statement: PostgreSQL refuses to update a row twice)
+        local at = last[id]
+        if not at then
+          at = nrows * UPSERT_WIDTH
+          nrows = nrows + 1
+          last[id] = at
+        end
+        row_args(args, at, r, t)
       end
+    end
+    if nrows > 0 then
+      must(self, self:_st(upsert_sql(nrows)):run(unpack(args, 1, nrows * UPSERT_WIDTH)))
     end
     local seller, sf, st, size, n = query_key(p)
     must(self, self:_st("page"):run(seller, sf, st, n, size, t, page.request_id, #recs, credits or 1, body))
