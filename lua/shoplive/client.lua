@@ -229,8 +229,9 @@ end
 
 --- Queue a request for validated params p and try to send it at once.
 function Client:_enqueue(p)
-  local req = request.new(self, p, query.url(self.base_url, p))
+  local req = request.new(self, p, nil)
   if self._store and self:_from_cache(req) then return req end
+  req.url = query.url(self.base_url, p) -- only a request that is sent needs it
   self._active[#self._active + 1] = req
   self:_pump()
   return req

@@ -362,20 +362,20 @@ end
 -- the client hands it out (cached = true, fetched_at), or nil.
 function Store:cached_page(p, ttl)
   check_open(self, "cached_page")
-  local ok, page = pcall(function()
-    local seller, sf, st, size, n = query_key(p)
-    local row = must(self, self:_st("cached"):rows(seller, sf, st, size, n, self.clock() - ttl))[1]
-    if not row then return nil end
-    -- the body as it was received, decoded again: the page is exactly the
-    -- one fetched (records, order, request_id, the stop rule)
-    local resp = core.decode_response(row[2])
-    if not resp then return nil end
-    local page = errors.page_from_resp(resp, p)
-    if not page then return nil end
-    page.cached, page.fetched_at = true, row[1]
-    return page
-  end)
-  if not ok then return nil, errors.is_err(page) and page or store_err(self, page) end
+  local ok, st = pcall(self._st, self, "cached")
+  if not ok then return nil, st end
+  local seller, sf, so, size, n = query_key(p)
+  local rows, msg, code = st:rows(seller, sf, so, size, n, self.clock() - ttl)
+  if not rows then return nil, store_err(self, msg, code) end
+  local row = rows[1]
+  if not row then return nil end
+  -- the body as it was received, decoded again: the page is exactly the
+  -- one fetched (records, order, request_id, the stop rule)
+  local resp = core.decode_response(row[2])
+  if not resp then return nil end
+  local page = errors.page_from_resp(resp, p)
+  if not page then return nil end
+  page.cached, page.fetched_at = true, row[1]
   return page
 end
 
