@@ -15,7 +15,7 @@ local BIN = os.getenv("SHOPLIVE_PG_BIN") or "/usr/lib/postgresql/15/bin"
 M.USER, M.PASSWORD, M.DB = "shoplive", "s3cr3t-pw", "shoplive"
 
 local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"__status=$?\"")
+  local p = io.popen("unset LD_PRELOAD; " .. cmd .. " 2>&1; echo \"__status=$?\"")
   local out = p:read("*a")
   p:close()
   return tonumber(out:match("__status=(%d+)%s*$")), out:gsub("__status=%d+%s*$", "")
