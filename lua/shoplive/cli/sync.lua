@@ -198,14 +198,17 @@ end
 
 --- The client for livestreams/summary: with --offline an Offline reader,
 -- with --db a client reading through that store's cache, else nil (the
--- caller makes its usual client). Returns client or nil, or false after
--- writing an error line (exit 1).
-function M.client(args, env, key, base)
+-- caller makes its usual client from opts). Returns client or nil, or
+-- false after writing an error line (exit 1).
+function M.client(args, env, opts)
   if not args.offline and not args.db then return nil end
   local s = open_store(args.db, env)
   if not s then return false end
   if args.offline then return setmetatable({ store = s }, Offline) end
-  local ok, client = pcall(require("shoplive").new, { api_key = key, base_url = base ~= "" and base or nil, store = s })
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.store = s
+  local ok, client = pcall(require("shoplive").new, o)
   if not ok then
     s:close()
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
