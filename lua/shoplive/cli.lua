@@ -311,8 +311,6 @@ function M.main(argv, env)
   env.isatty = env.isatty or core.isatty
   env.columns = env.columns or core.term_columns
   local p, commands = parser.build()
-  store_cli.db_options(commands.livestreams)
-  store_cli.db_options(commands.summary)
   commands.sync = store_cli.register(p)
   local ok, args = p:pparse(argv)
   -- The usage text of the command the user typed, when there is one.

@@ -1,7 +1,7 @@
 --- The store's part of the `shoplive` command (cli.lua registers it):
 --   shoplive sync [SELLER_ID...] [--from FILE|-] [--db PATH|URL] [--ttl SECONDS]
 --       [--max-credits N] [--concurrency N] [--dry-run]
--- and --db / --offline for the commands that read livestreams.
+-- and --db / --offline (declared in cli/parser.lua) for livestreams and summary.
 -- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
 -- stopped, 2 bad usage.
 local core = require("shoplive.core")
@@ -23,12 +23,6 @@ local function int_opt(v, name, min, max)
       .. ", got '" .. tostring(v) .. "'")
   end
   return math.tointeger and math.tointeger(n) or n
-end
-
---- Add --db and --offline to an argparse command that reads livestreams.
-function M.db_options(cmd)
-  cmd:option("--db", "Read through the page cache in this store (a SQLite file or a postgresql:// URL).")
-  cmd:flag("--offline", "Answer from the store alone: no key needed, no request sent.")
 end
 
 --- Add the sync command to an argparse parser; returns the command.
