@@ -308,10 +308,11 @@ static void finish_xfer(sl_client *c, sl_xfer *x, CURLcode res) {
   /* libcurl reports the last status line, a 1xx too when the final answer
    * never came (a timeout after 102 Processing): keep only a final one. */
   if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &v) == CURLE_OK && v >= 200) x->status = v;
-  /* One header line over libcurl's own cap (100 KiB) ends the transfer with
-   * CURLE_OUT_OF_MEMORY and "Rejected N bytes header": too large, not a
-   * lack of memory. */
-  if (res == CURLE_OUT_OF_MEMORY && strstr(x->errbuf, "header") != NULL) x->headers_too_large = 1;
+  /* One header line over libcurl's own cap (CURL_MAX_HTTP_HEADER, 100 KiB)
+   * ends the transfer with CURLE_OUT_OF_MEMORY and no message; memory did not
+   * run out, a header was too long. Before any body byte, that is what
+   * CURLE_OUT_OF_MEMORY means in practice (our own allocations set nomem). */
+  if (res == CURLE_OUT_OF_MEMORY && !x->nomem && x->body.len == 0) x->headers_too_large = 1;
   if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &v) == CURLE_OK) x->num_connects = v;
   if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &t) == CURLE_OK) x->total_time = t;
   if (res != CURLE_OK && x->errbuf[0] == '\0')

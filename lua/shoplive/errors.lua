@@ -98,7 +98,7 @@ function M.from_transfer(x, info, q, redact)
   end
   if info.headers_too_large then
     return nil, M.new{ kind = "too_large", status = info.status,
-      message = "response headers larger than 64 KiB; transfer abandoned" }
+      message = "response headers too large (over 64 KiB in all, or one line over 100 KiB); transfer abandoned" }
   end
   if info.out_of_memory then
     return nil, M.new{ kind = "transport", status = info.status, message = "out of memory buffering the response" }
