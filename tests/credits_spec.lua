@@ -73,6 +73,17 @@ describe("credits", function()
       assert.is_true(env.requests() <= 5, env.requests())
     end)
 
+    it("a page of records all seen before ends it too, in whatever order they come", function()
+      sb:fault{ type = "clamp", rotate = "1", count = REPEATS }
+      local c = env.client()
+      local got, e = drain(c:each_livestream{ seller_id = "237" })
+      c:close()
+      assert.equals("repeated_page", e.kind)
+      assert.matches("only records already seen %(10 of them%)", e.message)
+      assert.equals(10, #got)
+      assert.equals(2, env.requests())
+    end)
+
     it("a clamp to a later page also ends when nothing new comes", function()
       -- the shop's real pages 1-2, then page 3 forever (a shop of exactly 30)
       local c = env.client()

@@ -236,11 +236,19 @@ function M.apply(f, latency)
 
   elseif t == "clamp" then
     -- an API that clamps page_num: every page_num gets page `page` (default
-    -- 1) of the shop, full as requested
+    -- 1) of the shop, full as requested; rotate=1 turns its records by
+    -- page_num places, so the pages differ but hold the same records
     local p = api.parse_params(ngx.req.get_uri_args(100))
     if not p then return api.send(400, api.error_body(400, "clamp fault needs valid params")) end
+    local asked = p.page_num
     p.page_num = math.floor(num(f.page, 1))
-    return api.send(200, api.page_body(p, 0))
+    if f.rotate ~= "1" then return api.send(200, api.page_body(p, 0)) end
+    local idx = data.page_indices(p.seller_id, p.page_num, p.page_size)
+    local texts = {}
+    for k = 1, #idx do
+      texts[k] = data.encode_record(data.record(p.seller_id, idx[(k - 1 + asked) % #idx + 1]))
+    end
+    return api.send(200, data.encode_page(texts, "clamp-" .. asked))
 
   elseif t == "long_page" then
     -- a page with more records than page_size: `records` (default 20) real
