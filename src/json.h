@@ -33,9 +33,10 @@ int sl_json_push_value(lua_State *L, const char *s, size_t len,
  *   { code = <as decoded>, message = <as decoded>, request_id = <requestId>,
  *     data_type = "array" | "null" | "missing" | "object" | "string" | ...,
  *     records = { <record>, ... },  -- records only when data is an array
- *     repaired = { count = n, { record = i, field = "title",
- *                  reason = "invalid UTF-8" | "number out of range" | ... }, ... } }
+ *     repaired = { count = n, fields = { { record = i, field = "title",
+ *                  reason = "invalid UTF-8" | "number out of range" | ... }, ... } } }
  *                                   -- repaired only when a value was repaired
+ *                                   -- (count: every repaired value; at most 64 notes)
  * Top level must be a JSON object (else error). Each element of data must be an
  * object (else error naming its index). Records are typed (see json.c).
  * max_records > 0: a data array with more elements than that is refused as

@@ -420,6 +420,17 @@ describe("strings", function()
     -- a clean page has no note
     assert.is_nil(assert(resp('{"code":0,"data":[{"nick_name":"caf\195\169"}]}')).repaired)
   end)
+
+  it("counts every repair but keeps at most 64 notes", function()
+    local recs = {}
+    for i = 1, 40 do recs[i] = '{"title":"\255","n":1e999}' end
+    local r = assert(resp('{"code":0,"message":"\255","data":[' .. table.concat(recs, ",") .. ']}'))
+    assert.equal(81, r.repaired.count)
+    assert.equal(64, #r.repaired.fields)
+    assert.same({ field = "message", reason = "invalid UTF-8" }, r.repaired.fields[1])
+    assert.same({ record = 1, field = "title", reason = "invalid UTF-8" }, r.repaired.fields[2])
+    assert.equal(40, #r.records)
+  end)
 end)
 
 describe("structure", function()
