@@ -272,6 +272,9 @@ static CURL *new_easy(sl_client *c, CURLcode *res) {
   SET(CURLOPT_ACCEPT_ENCODING, "");
   SET(CURLOPT_WRITEFUNCTION, on_write);
   SET(CURLOPT_HEADERFUNCTION, on_header);
+  /* on_header sees the server's answer only, never a proxy's CONNECT reply
+   * (its "200 Connection established" is no billed answer) */
+  SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
   if (c->debug) {
@@ -319,7 +322,7 @@ static void finish_xfer(sl_client *c, sl_xfer *x, CURLcode res) {
   x->result = res;
   /* libcurl reports the last status line, a 1xx too when the final answer
    * never came (a timeout after 102 Processing): keep only a final one. */
-  if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &v) == CURLE_OK && v >= 200) x->status = v;
+  if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &v) == CURLE_OK) x->status = v >= 200 ? v : 0;
   /* One header line over libcurl's own cap (CURL_MAX_HTTP_HEADER, 100 KiB)
    * ends the transfer with CURLE_OUT_OF_MEMORY and no message; memory did not
    * run out, a header was too long. Before any body byte, that is what
