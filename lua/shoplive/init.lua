@@ -5,6 +5,7 @@ local core = require("shoplive.core")
 local analysis = require("shoplive.analysis")
 local client = require("shoplive.client")
 local export = require("shoplive.export")
+local limiter = require("shoplive.limiter")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local sort = require("shoplive.sort")
@@ -55,5 +56,8 @@ M.csv_writer = export.csv_writer
 M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
+--- shoplive.limiter.new{ qps = }, .shared_dict{ dict =, qps =, key = },
+-- .redis{ url =, qps =, key =, peers = }: for shoplive.new{ limiter = }.
+M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
 
 return M
