@@ -124,13 +124,23 @@ function Client:_observed_rate(t)
   return n
 end
 
+--- True when max_credits leaves no room for one more request (the requests
+-- in flight may each still be billed). A shared limiter keeps the budget in
+-- its backend instead (reserve() in _send).
+function Client:_over_budget()
+  local mc = self._opts.max_credits
+  return mc and not self._limiter.reserve and self._stats.credits + self._inflight >= mc
+end
+
 function Client:_send(req, t)
   local o = self._opts
   local lim = self._limiter
   local shared_budget = o.max_credits and lim.reserve
-  if o.max_credits and not shared_budget and self._stats.credits + self._inflight >= o.max_credits then
-    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
-      message = "max_credits (" .. o.max_credits .. ") reached; request not sent" })
+  if self:_over_budget() then
+    local last = req.last_err
+    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
+      message = "max_credits (" .. o.max_credits .. ") reached; request not sent"
+        .. (last and ("; the last attempt failed: " .. tostring(last.message)) or "") })
     return
   end
   local wait = lim:take(t)
@@ -180,9 +190,11 @@ function Client:_complete(req, t)
   x:release()
   local s = self._stats
   s.bytes = s.bytes + info.bytes
-  if info.status == 200 and info.curl_code == 0 then
+  -- A credit is every answer with status 200 (headers received), whatever
+  -- became of its body: cut off, over max_body, a bad chunk or encoding.
+  if info.status == 200 then
     s.credits = s.credits + 1
-  elseif req.reserved and info.status ~= 200 then
+  elseif req.reserved then
     self._limiter:release() -- not billed (a 200 always is, whatever its body)
   end
   req.reserved = nil
@@ -199,7 +211,12 @@ function Client:_complete(req, t)
     return
   end
   if err.kind == "rate_limited" then self._limiter:on_rate_limited(t, self:_observed_rate(t)) end
-  if err.retryable and req.attempts <= self._opts.max_retries then
+  if err.retryable and req.attempts <= self._opts.max_retries and self:_over_budget() then
+    -- a retry past max_credits: end now with the budget err (it names the
+    -- failure), rather than after a backoff that could only end the same way
+    req.last_err = err
+    self:_send(req, t)
+  elseif err.retryable and req.attempts <= self._opts.max_retries then
     s.retries = s.retries + 1
     req.state = "waiting"
     req.not_before = t + retry.delay(err, req.attempts, self._opts)
@@ -247,6 +264,8 @@ end
 
 function Client:_cancel(req)
   if req.xfer then
+    -- a page cancelled after its 200 status line arrived is billed all the same
+    if req.xfer:info().status == 200 then self._stats.credits = self._stats.credits + 1 end
     req.xfer:cancel()
     req.xfer = nil
     self._inflight = self._inflight - 1
