@@ -27,10 +27,12 @@ dependencies = {
 -- include directory, which the compiler searches but LuaRocks 3.8 does not.
 external_dependencies = {
   CURL = { library = "curl" },
+  SQLITE3 = { header = "sqlite3.h", library = "sqlite3" },
 }
--- The Makefile builds the core (src/*.c) in a temporary directory and
--- installs it with lua/shoplive/**.lua (target rock-install), so the checkout
--- keeps no object file.
+-- The Makefile builds the core (src/*.c) and the store's database bindings
+-- (src/db/: SQLite always, PostgreSQL when pkg-config finds libpq) in a
+-- temporary directory and installs them with lua/shoplive/**.lua (target
+-- rock-install), so the checkout keeps no object file.
 build = {
   type = "make",
   build_pass = false,
@@ -40,6 +42,8 @@ build = {
     INST_LUADIR = "$(LUADIR)",
     LUA_CFLAGS = "-I$(LUA_INCDIR)",
     CURL_LIBS = "-L$(CURL_LIBDIR) -lcurl",
+    SQLITE_CFLAGS = "-I$(SQLITE3_INCDIR)",
+    SQLITE_LIBS = "-L$(SQLITE3_LIBDIR) -lsqlite3",
     CFLAGS = "$(CFLAGS)",
   },
   install = {
