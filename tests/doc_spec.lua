@@ -134,6 +134,10 @@ describe("the reference", function()
         "from_transfer", "page_from_resp", "parse_keys", "format_number", "encode_value" } do
       assert.is_nil(html:find(private, 1, true), private)
     end
+    -- no underscore-named (internal) function anywhere: "Client:_x", "M._x"
+    for name in html:gmatch('<td class="name" nowrap><a href="#([^"]+)"') do
+      assert.is_nil(name:match("[:.]_%a"), name .. " is internal (add -- @local to its comment)")
+    end
     -- the internal modules have no page
     for _, internal in ipairs{ "paging", "options", "query", "retry", "limiter", "util", "schema", "argcheck",
         "textable", "cli" } do

@@ -133,6 +133,7 @@ end
 --- True when max_credits leaves no room for one more request (the requests
 -- in flight may each still be billed). A shared limiter keeps the budget in
 -- its backend instead (reserve() in _send).
+-- @local
 function Client:_over_budget()
   local mc = self._opts.max_credits
   return mc and not self._limiter.reserve and self._stats.credits + self._inflight >= mc
@@ -285,6 +286,7 @@ end
 
 --- The page cache (shoplive.store): a query fetched within cache_ttl is
 -- answered from the store, finished at once, costing nothing.
+-- @local
 function Client:_from_cache(req)
   if self._cache_ttl <= 0 then return false end
   local page = self._store:cached_page(req.params, self._cache_ttl)
@@ -297,6 +299,7 @@ end
 
 --- True once after a request was answered from the cache: done() may have
 -- queued it and must be asked again although nothing is in flight.
+-- @local
 function Client:_took_cached()
   local p = self._cache_progress
   self._cache_progress = nil
@@ -305,6 +308,7 @@ end
 
 --- Every page paid for is saved (one transaction) before the caller sees
 -- it; if saving fails the page is still handed out, with page.store_err.
+-- @local
 function Client:_save(req, page, body)
   local res, err = self._store:save_page(req.params, page, 1, body)
   if res then
