@@ -21,13 +21,21 @@ local function concurrent(url, path, n, first_seller)
   return statuses
 end
 
+--- Largest number of requests within any 0.9-second window of the
+-- sandbox's clock. The slot limiter sends at most one request per 1/rate
+-- slot, so its (rate + 2)-th request leaves more than a second after the
+-- first; the window is 0.1 s short of that so the jitter between a worker's
+-- send and the sandbox's arrival stamp (two processes on a loaded machine)
+-- cannot make a correct limiter look like a burst, while rate + 2 within
+-- 0.9 s still fails (as in concurrency_spec). The Redis limiter spaces
+-- requests 1/rate apart: the same bound holds for it with room to spare.
 local function max_per_second(log)
   local ts = {}
   for _, e in ipairs(log) do ts[#ts + 1] = e.t end
   table.sort(ts)
   local best, j = 0, 1
   for i = 1, #ts do
-    while ts[i] - ts[j] >= 1 do j = j + 1 end
+    while ts[i] - ts[j] >= 0.9 do j = j + 1 end
     best = math.max(best, i - j + 1)
   end
   return best
@@ -64,15 +72,27 @@ describe("limiters shared by nginx workers #novalgrind", function()
     assert.equals(40, st.by_status["200"])
     assert.is_nil(st.by_status["429"])
     local m = max_per_second(st.log)
-    assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within one second")
+    assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within 0.9 s")
     assert.is_true(workers_seen(st.log) >= 2, "several workers sent requests")
+    -- the histogram counts every request (the log keeps only the last
+    -- LOG_MAX) in the seconds the log's stamps fall in; its whole-second
+    -- buckets are fixed windows, which the jitter above can push to rate + 2,
+    -- so the pace itself is checked on the sliding window
     local hist = sb:per_second()
-    local total = 0
-    for _, n in ipairs(hist.counts) do
+    local from_log = {}
+    for _, e in ipairs(st.log) do
+      local i = math.floor(e.t) - hist.first + 1
+      from_log[i] = (from_log[i] or 0) + 1
+    end
+    local total, busy = 0, 0
+    for i, n in ipairs(hist.counts) do
       total = total + n
-      assert.is_true(n <= 11, "a second with " .. n .. " requests")
+      if n > 0 then busy = busy + 1 end
+      assert.equals(from_log[i] or 0, n)
     end
     assert.equals(40, total)
+    -- 40 slots of 0.1 s span more than 3.8 s: at least 4 seconds hold some
+    assert.is_true(busy >= 4, "40 requests at 10 a second within " .. busy .. " seconds")
   end)
 
   it("the same through Redis over cosockets", function()
@@ -85,7 +105,7 @@ describe("limiters shared by nginx workers #novalgrind", function()
     assert.equals(30, st.requests)
     assert.is_nil(st.by_status["429"])
     local m = max_per_second(st.log)
-    assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within one second")
+    assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within 0.9 s")
   end)
 end)
 

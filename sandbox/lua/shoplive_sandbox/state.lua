@@ -67,6 +67,10 @@ function M.count_request()
   local h = ngx.req.get_headers(100)
   local function first(v) if type(v) == "table" then return v[1] end return v end
   local auth = first(h["authorization"])
+  -- the arrival time, not the time nginx cached when its event loop last
+  -- woke (stale by however long the worker was busy or descheduled): the
+  -- limiter specs measure requests per second on this clock
+  ngx.update_time()
   local entry = {
     seq = seq,
     method = ngx.req.get_method(),
