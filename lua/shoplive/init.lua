@@ -48,4 +48,13 @@ M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
 
+--- The HTML report (shoplive.report loads on first use). See report.lua.
+function M.report(records, opts)
+  return require("shoplive.report").report(records, opts, M.VERSION)
+end
+
+function M.report_file(path, records, opts)
+  return require("shoplive.report").report_file(path, records, opts, M.VERSION)
+end
+
 return M
