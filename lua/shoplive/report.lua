@@ -34,7 +34,8 @@ dl.facts dt{color:#5a6470}dl.facts dd{margin:0;overflow-wrap:anywhere}
 .formula{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 font-size:.82em;background:#eef1f4;padding:.4em .6em;border-radius:4px}
 .cards{display:grid;grid-template-columns:1fr;gap:12px}
-.card-body{display:flex;flex-wrap:wrap;gap:4px 24px;align-items:flex-start}.card-body dl{flex:0 1 300px}
+.card dl.facts{grid-template-columns:max-content minmax(0,1fr) max-content minmax(0,2fr)}
+.card table{width:100%}.card,figure,section{min-width:0;max-width:100%}
 .card{background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:10px 12px;break-inside:avoid}
 .card h3{margin-top:0}
 figure{margin:12px 0;background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:10px;break-inside:avoid}
@@ -56,7 +57,8 @@ td.t{max-width:28em;min-width:10em;overflow-wrap:anywhere}td.d{white-space:nowra
 details{margin-top:6px}summary{cursor:pointer;color:#2a5d9f}
 .empty{color:#6b7580;font-style:italic}
 footer{color:#5a6470;font-size:.85em;padding:20px 16px 40px}
-@media (max-width:600px){body{font-size:14px}dl.facts{grid-template-columns:1fr}dl.facts dt{font-weight:600}}
+@media (max-width:600px){body{font-size:14px}main,header.top,footer{padding:0 10px}
+.card dl.facts{grid-template-columns:max-content minmax(0,1fr)}}
 @page{size:A4;margin:12mm}
 @media print{body{background:#fff;font-size:10pt}main,header.top,footer{max-width:none;padding:0}
 figure,.card{border-color:#bbb;break-inside:avoid}svg.chart{min-width:0;max-height:120mm}.scroll{overflow:visible}
@@ -181,7 +183,7 @@ local function header(F, opts, version)
 end
 
 local CARD_HEADERS = { { "Region" }, { "Livestreams", true }, { "GMV", true }, { "GMV / hour live", true },
-  { "GPM", true }, { "Units / 1,000 views", true }, { "Avg unit price", true } }
+  { "GPM", true }, { "Units / 1k views", true }, { "Avg unit price", true } }
 
 local function cards(F)
   local b = html.buffer()
@@ -193,7 +195,7 @@ local function cards(F)
       b(empty("No livestreams in the data for this shop."), "</article>")
     else
       local sm = s.summary
-      b('<div class="card-body"><dl class="facts"><dt>Livestreams</dt><dd class="v-count">', number(sm.count), "</dd>",
+      b('<dl class="facts"><dt>Livestreams</dt><dd class="v-count">', number(sm.count), "</dd>",
         '<dt>Hours live</dt><dd class="v-hours">', fmt_hours(sm.hours_live), "</dd>",
         '<dt>Views</dt><dd class="v-views">', number(sm.total_views), "</dd>",
         '<dt>Units sold</dt><dd class="v-sales">', number(sm.total_sales), "</dd>")
@@ -210,7 +212,7 @@ local function cards(F)
           money(g.gmv_per_hour), money(g.gpm), number(g.units_per_1000_views, 2),
           money(g.unit_price) }
       end
-      b(data_table(CARD_HEADERS, rows), "</div></article>")
+      b(data_table(CARD_HEADERS, rows), "</article>")
     end
   end
   b("</div>", formula("GMV = Σ total_sale_gmv_amt · hours live = Σ duration / 3600 · GMV / hour live = GMV / hours "

@@ -160,6 +160,7 @@ async function main() {
     const p = await probe(sessionId);
     result.widths[width] = p;
     await shot(sessionId, `report-${width}.png`);
+    await shot(sessionId, `report-${width}-top.png`, { x: 0, y: 0, width, height: Math.min(p.scrollHeight, 2000), scale: 1 });
     await shot(sessionId, `report-${width}-full.png`, { x: 0, y: 0, width, height: Math.min(p.scrollHeight, 16000), scale: 1 });
   }
 
