@@ -32,7 +32,8 @@ local function build_parser()
   local sm = p:command("summary", "Summary figures for a shop's livestreams.")
   fetch_options(sm)
   sm:option("--format -f", "Output format.", "text"):choices{ "text", "json" }
-  return p, { livestreams = ls, summary = sm }
+  local rp = require("shoplive.cli.report").add(p)
+  return p, { livestreams = ls, summary = sm, report = rp }
 end
 
 local Usage = {}
@@ -227,6 +228,11 @@ end
 -- ---- main ----------------------------------------------------------------
 
 local function run(args, env)
+  if args.command == "report" then
+    local status, msg = require("shoplive.cli.report").run(args, env)
+    if status == nil then usage_error(msg) end
+    return status
+  end
   local q = query_of(args)
   local out = env.stdout
   local file

@@ -9,7 +9,9 @@ local concat = table.concat
 local REPLACEMENT = "\239\191\189" -- U+FFFD
 
 -- The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629:
--- no overlong forms, no surrogates, nothing past U+10FFFF), or nil.
+-- no overlong forms, no surrogates, nothing past U+10FFFF); or nil and the
+-- length of its longest valid beginning (at least 1), which, as in browsers'
+-- decoders, becomes one U+FFFD.
 local function seq_len(s, i)
   local c = byte(s, i)
   if c < 0x80 then return 1 end
@@ -21,12 +23,12 @@ local function seq_len(s, i)
   elseif c == 0xF0 then n, lo, hi = 4, 0x90, 0xBF
   elseif c >= 0xF1 and c <= 0xF3 then n, lo, hi = 4, 0x80, 0xBF
   elseif c == 0xF4 then n, lo, hi = 4, 0x80, 0x8F
-  else return nil end
+  else return nil, 1 end
   local c2 = byte(s, i + 1)
-  if not c2 or c2 < lo or c2 > hi then return nil end
+  if not c2 or c2 < lo or c2 > hi then return nil, 1 end
   for k = i + 2, i + n - 1 do
     local ck = byte(s, k)
-    if not ck or ck < 0x80 or ck > 0xBF then return nil end
+    if not ck or ck < 0x80 or ck > 0xBF then return nil, k - i end
   end
   return n
 end
@@ -40,18 +42,18 @@ function M.clean(s)
   local start = 1
   while i <= len do
     local c = byte(s, i)
-    local l
+    local l, bad
     if c < 0x80 then
-      l = (c >= 32 and c ~= 127 or c == 9 or c == 10 or c == 13) and 1 or nil
+      if c >= 32 and c ~= 127 or c == 9 or c == 10 or c == 13 then l = 1 else bad = 1 end
     else
-      l = seq_len(s, i)
+      l, bad = seq_len(s, i)
     end
     if l then
       i = i + l
     else
       n = n + 1; out[n] = sub(s, start, i - 1)
       n = n + 1; out[n] = REPLACEMENT
-      i = i + 1
+      i = i + bad
       start = i
     end
   end
