@@ -65,6 +65,8 @@ deps:
 demo: deps
 	$(MAKE) all
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) examples/first.lua
+	@echo 'Next, an HTML report with charts (README, "The HTML report"): examples/report.lua, e.g.'
+	@echo '  LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;" tools/with-sandbox $(LUA_BIN) examples/report.lua 237 999 0'
 
 # Benchmarks (see BENCHMARKS.md): installs the comparators' packages if
 # missing, then runs every benchmark against a fresh sandbox (~5 minutes) and
@@ -96,6 +98,9 @@ install: $(SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive $(DESTDIR)$(INST_BINDIR)
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/report $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -m 0644 lua/shoplive/report/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/report/
+	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
 	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \
