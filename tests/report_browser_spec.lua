@@ -212,4 +212,38 @@ describe("report in Chromium #browser", function()
       assert.equals(html.clean(title), p.title)
     end
   end)
+
+  it("blocks a load by its Content-Security-Policy even if markup got through", function()
+    -- as if escaping had failed: raw tags that would load from a listener
+    local listener = assert(socket.bind("127.0.0.1", 0))
+    local _, port = listener:getsockname()
+    listener:settimeout(0)
+    local base = "http://127.0.0.1:" .. port
+    local doc = plain_doc:gsub("<main>", "<main><img src=\"" .. base .. "/img\" alt=\"\"><link rel=\"stylesheet\" href=\""
+      .. base .. "/css\"><div style=\"background:url(" .. base .. "/bg)\">x</div>", 1)
+    local ok, res = pcall(render, doc, "csp")
+    local hits = 0
+    while true do
+      local c = listener:accept()
+      if not c then break end
+      hits = hits + 1
+      c:close()
+    end
+    listener:close()
+    assert(ok, res)
+    assert.equals(0, hits)
+    -- Chromium reports each refused load; the page loaded nothing
+    local refused = 0
+    for _, e in ipairs(res.log) do
+      if tostring(e.text):find("Content Security Policy", 1, true) then refused = refused + 1 end
+    end
+    for _, m in ipairs(res.console) do
+      if tostring(m.text):find("Content Security Policy", 1, true) then refused = refused + 1 end
+    end
+    assert.is_true(refused > 0, "no CSP report in " .. cjson.encode(res.log))
+    -- what Chromium tried to fetch, it blocked for the CSP before sending
+    local blocked = {}
+    for _, b in ipairs(res.blocked) do if b.reason == "csp" then blocked[b.url] = true end end
+    for _, u in ipairs(res.requests) do assert.is_true(blocked[u] == true, u .. " was not blocked by the CSP") end
+  end)
 end)

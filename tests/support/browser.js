@@ -16,7 +16,8 @@
 // first screen and of the whole page under OUTDIR. With print media
 // emulated at the width of A4's printable area it records the charts' sizes
 // again and saves a PDF. Throughout it counts console messages, exceptions
-// and every network request other than the page's own file.
+// and every network request other than the page's own file (and which of
+// them Chromium blocked, and why).
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -83,7 +84,8 @@ function waitFor(pred, ms, what) {
   });
 }
 
-const result = { console: [], exceptions: [], log: [], requests: [], widths: {}, print: null };
+const result = { console: [], exceptions: [], log: [], requests: [], blocked: [], widths: {}, print: null };
+const urls = new Map();
 
 // Runs in the page (DevTools evaluation is not subject to the page's CSP).
 const PROBE = `(() => {
@@ -148,7 +150,9 @@ async function main() {
       result.log.push({ level: p.entry.level, source: p.entry.source, text: p.entry.text });
     } else if (m.method === 'Network.requestWillBeSent') {
       const u = p.request.url;
-      if (u !== pageUrl && !u.startsWith('data:')) result.requests.push(u);
+      if (u !== pageUrl && !u.startsWith('data:')) { result.requests.push(u); urls.set(p.requestId, u); }
+    } else if (m.method === 'Network.loadingFailed' && urls.has(p.requestId)) {
+      result.blocked.push({ url: urls.get(p.requestId), reason: p.blockedReason || p.errorText });
     }
   });
   const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
