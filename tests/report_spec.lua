@@ -477,6 +477,11 @@ describe("shoplive.report", function()
     end
     assert.is_true(charts >= 4)
     assert.equals(charts, tables)
+    -- every mark carries its tooltip
+    local marks = select(2, doc:gsub('class="mark">', ""))
+    assert.is_true(marks > 237)
+    assert.equals(marks, select(2, doc:gsub('class="mark"><title>[^<]+</title></rect>', "")))
+    assert.is_nil(doc:find('class="mark"/>', 1, true))
     assert.equals(select(2, doc:gsub("<svg", "")), charts)
     assert_no_bad_numbers(doc)
   end)
