@@ -67,9 +67,11 @@ describe("shoplive report", function()
       .. " --limit 5 --sort gmv")
     assert.equals(0, status, err)
     assert.equals(path .. "\n", out)
-    assert.equals(2, env.requests()) -- one page of 10 per shop covers --limit 5
+    -- one page of 10 per shop covers --limit 5; 25 is listed (and fetched) twice
+    assert.equals(3, env.requests())
     local doc = assert(slurp(path))
-    assert.truthy(doc:find('<dd id="h-livestreams">10</dd>', 1, true))
+    assert.truthy(doc:find('<dd id="h-livestreams">10</dd>', 1, true)) -- each livestream once
+    assert.truthy(doc:find('<dd id="h-credits">3 (3 pages of 1 credit)</dd>', 1, true))
     sb:reset()
     status, out, err = run("report 237 --from - -o " .. sh_quote(path) .. " --limit 3", nil, "10\n")
     assert.equals(path .. "\n", out)
@@ -80,11 +82,13 @@ describe("shoplive report", function()
 
   it("refuses bad usage before sending anything", function()
     for _, case in ipairs({
-      { "report", "no SELLER_ID given" },
-      { "report 12a", "SELLER_ID must be digits, got '12a'" },
+      { "report", "give at least one SELLER_ID" },
+      { "report 12a", "SELLER_ID must be 1 to 32 digits, got '12a'" },
       { "report 1 --tz Mars", "option '--tz' must be \"UTC\" or an offset" },
-      { "report 1 --limit 0", "option '--limit' must be an integer from 1 up" },
+      { "report 1 --top 0", "option '--top' must be an integer from 1 to 1000" },
+      { "report 1 --limit 0", "option '--limit' must be an integer from 1 to" },
       { "report 1 --sort price", "argument for option '--sort' must be one of" },
+      { "report --from " .. sh_quote(dir .. "/none.txt"), "--from: cannot read" },
     }) do
       local status, out, err = run(case[1] .. " -o " .. sh_quote(dir .. "/x.html"))
       assert.equals(2, status, case[1])
@@ -92,9 +96,6 @@ describe("shoplive report", function()
       assert.truthy(err:find(case[2], 1, true), err)
       assert.truthy(err:find("Usage: shoplive report", 1, true))
     end
-    local status, _, err = run("report --from " .. sh_quote(dir .. "/none.txt"))
-    assert.equals(1, status)
-    assert.truthy(err:find("cannot read --from", 1, true))
     assert.equals(0, env.requests())
     assert.is_nil(slurp(dir .. "/x.html"))
   end)
@@ -113,10 +114,31 @@ describe("shoplive report", function()
     assert.equals(1, env.requests()) -- the invalid key's one request; none without a key
   end)
 
-  it("exits 1 when the report cannot be written, after fetching", function()
+  it("exits 1 when the report cannot be written, before fetching", function()
     local status, out, err = run("report 10 -o " .. sh_quote(dir .. "/no/such/dir/r.html"))
     assert.equals(1, status)
     assert.equals("", out)
     assert.truthy(err:find("cannot write", 1, true))
+    assert.equals(0, env.requests())
+  end)
+
+  it("keeps the report of the shops it got as FILE.partial when a shop fails", function()
+    local path = dir .. "/r.html"
+    sb:fault{ type = "status", status = 400, count = 1 } -- the first request: shop 10's only page
+    local status, out, err = run("report 10 25 -o " .. sh_quote(path))
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.truthy(err:find("incomplete (1 of 2 shops failed)", 1, true), err)
+    assert.is_nil(slurp(path))
+    local doc = assert(slurp(path .. ".partial"))
+    assert.truthy(doc:find('<dd id="h-livestreams">25</dd>', 1, true))
+    assert.truthy(doc:find("No livestreams in the data for this shop.", 1, true)) -- shop 10's card
+  end)
+
+  it("prints the requests with --dry-run and sends none", function()
+    local status, out, err = run("report 237 --pages 2 --dry-run")
+    assert.equals(0, status, err)
+    assert.truthy(out:find("seller_id=237&page_num=2", 1, true))
+    assert.equals(0, env.requests())
   end)
 end)

@@ -2,15 +2,38 @@
 -- the statistics and the requests in progress. Every way of making a request
 -- (blocking, many at once, start/poll) goes through the same pump, so
 -- retries, pacing, budgets and accounting behave identically everywhere.
+local argcheck = require("shoplive.argcheck")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local limiter = require("shoplive.limiter")
 local query = require("shoplive.query")
 local request = require("shoplive.request")
 local retry = require("shoplive.retry")
+local schema = require("shoplive.schema")
 
 local now, sleep = core.now, core.sleep
 local huge, min, max = math.huge, math.min, math.max
+
+-- Inside OpenResty the phases where nginx may suspend the request's Lua
+-- thread (lua-nginx-module's "yieldable" contexts, and the stream module's
+-- preread): there ngx.sleep waits without blocking the worker. Everywhere
+-- else (init, init_worker, set, header/body filters, log, balancer) it
+-- raises, so the client blocks there as it does outside nginx.
+local NGX_YIELDABLE = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+
+--- The wait hook used when the client has none: ngx.sleep where nginx
+-- allows it, else nil (block in libcurl). Decided per call, not at
+-- creation: a client made in init_worker serves requests and timers later.
+local function host_wait()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.get_phase) == "function" and NGX_YIELDABLE[ngx.get_phase()] then
+    return ngx.sleep
+  end
+  return nil
+end
 
 local M = {}
 local Client = {}
@@ -33,20 +56,25 @@ function M.new(opts, version)
   end
   return setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
-    _redact = function(s) return c:redact(s) end,
+    _redact = function(s, cut) return c:redact(s, cut) end,
     _active = {}, _inflight = 0, _sent_times = {},
     _limiter = limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
   }, Client)
 end
 
-local function check_open(self, level)
+local raise = argcheck.raise
+
+local function check_self(self)
   if getmetatable(self) ~= Client then
-    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", (level or 2) + 1)
+    raise("shoplive: method called on a " .. type(self) .. "; use client:method(...)")
   end
-  if self._closed then error("shoplive: client is closed", (level or 2) + 1) end
 end
-M.check_open = check_open
+
+local function check_open(self)
+  check_self(self)
+  if self._closed then raise("shoplive: client is closed") end
+end
 
 function Client:__tostring()
   return "shoplive client (" .. self.base_url .. (self._closed and ", closed)" or ")")
@@ -55,6 +83,7 @@ end
 --- Free the connection and every transfer; idempotent. Requests still
 -- running end with a "cancelled" err.
 function Client:close()
+  check_self(self)
   if self._closed then return end
   for _, req in ipairs(self._active) do
     req:_finish(nil, request.cancelled(req.attempts))
@@ -71,6 +100,7 @@ function Client:__gc()
 end
 
 function Client:stats()
+  check_self(self)
   local s = self._stats
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
 end
@@ -203,7 +233,14 @@ end
 -- the user's wait hook when one was given) between steps.
 function Client:_run_until(done)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
+  if wait == nil then wait = host_wait() end -- false: the caller asked to block
   while true do
+    -- The command line's Ctrl-C hook: end every request now (cancelled errs).
+    local stop = self._interrupted
+    if stop and stop() then
+      for i = #self._active, 1, -1 do self:_cancel(self._active[i]) end
+      return
+    end
     local due = self:_pump()
     if done() then return end
     local running = core_client:running() > 0
@@ -222,7 +259,7 @@ function Client:_run_until(done)
     elseif running then
       core_client:perform(min(due or 1, 1))
     elseif due then
-      sleep(due)
+      (self._sleep or sleep)(due)
     else
       return -- nothing in flight, nothing scheduled: done() can never change
     end
@@ -234,7 +271,7 @@ end
 --- One page (1 credit). Returns page or nil, err.
 function Client:livestreams(q)
   check_open(self)
-  local p = query.check(q, "livestreams", nil, 2)
+  local p = query.check(q, "livestreams")
   local req = self:_enqueue(p)
   self:_run_until(function() return req.state == "done" end)
   return req:result()
@@ -243,7 +280,7 @@ end
 --- Send a request and return at once; drive it with client:poll().
 function Client:start(q)
   check_open(self)
-  local p = query.check(q, "start", nil, 2)
+  local p = query.check(q, "start")
   local req = self:_enqueue(p)
   if req.xfer then self._core:perform(0) end
   return req
@@ -254,7 +291,7 @@ end
 function Client:poll(seconds)
   check_open(self)
   if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
-    error("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds), 2)
+    raise("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds))
   end
   seconds = seconds or 0
   local due = self:_pump()
@@ -272,18 +309,18 @@ end
 function Client:livestreams_many(queries, opts)
   check_open(self)
   if type(queries) ~= "table" then
-    error("livestreams_many: argument 'queries' must be an array of query tables, got " .. type(queries), 2)
+    raise("livestreams_many: argument 'queries' must be an array of query tables, got " .. type(queries))
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("livestreams_many: argument 'opts' must be a table ({ concurrency = N }), got " .. type(opts), 2)
+    raise("livestreams_many: argument 'opts' must be a table ({ concurrency = N }), got " .. type(opts))
   end
-  local conc = opts and opts.concurrency or 4
-  if type(conc) ~= "number" or conc ~= math.floor(conc) or conc < 1 or conc > 256 then
-    error("livestreams_many: option 'concurrency' must be an integer from 1 to 256", 2)
+  local conc = opts and opts.concurrency or schema.DEFAULT_CONCURRENCY_MANY
+  if type(conc) ~= "number" or conc ~= math.floor(conc) or conc < 1 or conc > schema.MAX_CONCURRENCY then
+    raise("livestreams_many: option 'concurrency' must be an integer from 1 to " .. schema.MAX_CONCURRENCY)
   end
   local params = {}
   for i = 1, #queries do
-    params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")", nil, 2)
+    params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")")
   end
   local n, nxt = #params, 1
   local pages, errs = {}, nil
@@ -310,13 +347,30 @@ end
 
 -- ---- many pages ------------------------------------------------------
 
+-- Written out (grep and LDoc see them); argument errors name the caller's
+-- file:line on every Lua version (argcheck), tail calls or not.
 local paging = require("shoplive.paging")
-for _, name in ipairs{ "pages", "each_livestream", "all_livestreams" } do
-  local f = paging[name]
-  Client[name] = function(self, q)
-    check_open(self)
-    return f(self, q)
-  end
+
+--- for page in client:pages(q) do ... end: every page of a shop, in order.
+function Client:pages(q)
+  check_open(self)
+  local f, s, v, closer = paging.pages(self, q)
+  return f, s, v, closer
+end
+
+--- for rec in client:each_livestream(q) do ... end: every record of a shop.
+function Client:each_livestream(q)
+  check_open(self)
+  local f, s, v, closer = paging.each_livestream(self, q)
+  return f, s, v, closer
+end
+
+--- Every record of a shop as one array, or nil, err (err.records holds what
+-- was fetched before the failure).
+function Client:all_livestreams(q)
+  check_open(self)
+  local recs, err = paging.all_livestreams(self, q)
+  return recs, err
 end
 
 return M

@@ -1,7 +1,8 @@
 --- The err object of API.md and the mapping from a finished transfer to a
 -- page or an err. The C core reports what happened on the wire; the policy
 -- of what it means lives here.
-local MAX_PAGE = require("shoplive.query").MAX_PAGE
+local MAX_PAGE = require("shoplive.schema").MAX_PAGE
+local util = require("shoplive.util")
 
 local M = {}
 
@@ -34,14 +35,29 @@ function M.is_err(v)
   return getmetatable(v) == Err
 end
 
---- Keep a server-supplied text to one printable line of bounded length.
+-- Server texts in an err: at most MAX_TEXT bytes are shown; at most
+-- MAX_INPUT are looked at (a hostile server may send megabytes).
+local MAX_TEXT, MAX_INPUT = 300, 4096
+--- A server-supplied text as one printable line of bounded length, with the
+-- API key redacted first and cut afterwards, so no cut can split the key
+-- and leave a piece of it (redact(s, cut) also removes a key prefix at the
+-- end of a text cut from a longer one). Then util.clean in its `spaces`
+-- mode: every control becomes one space and nothing is deleted, so no two
+-- pieces of a redacted key can join up again. Returns nil for a non-string.
 local function clean(s, redact)
   if type(s) ~= "string" then return nil end
-  s = s:gsub("[%z\1-\31\127]+", " ")
-  if #s > 300 then s = s:sub(1, 300) .. "..." end
-  if redact then s = redact(s) end
+  local cut = #s > MAX_INPUT
+  if cut then s = s:sub(1, MAX_INPUT) end
+  if redact then s = redact(s, cut) end
+  s = util.clean(s, true)
+  if #s > MAX_TEXT then
+    local n = MAX_TEXT
+    while n > 0 and s:byte(n + 1) >= 0x80 and s:byte(n + 1) <= 0xBF do n = n - 1 end -- whole characters
+    s = s:sub(1, n) .. "..."
+  end
   return s
 end
+M.clean = clean
 
 local function kind_of_status(status)
   if STATUS_KIND[status] then return STATUS_KIND[status] end
@@ -55,18 +71,26 @@ local function curl_kind(code)
 end
 
 --- Turn a decoded response (core resp table) into a page. q holds page and
--- page_size when known. Returns page or nil, err.
-function M.page_from_resp(resp, q, status)
-  local rid = type(resp.request_id) == "string" and resp.request_id or nil
-  if resp.code ~= 0 then
-    local code = resp.code
-    if code == nil then
-      return nil, M.new{ kind = "decode", status = status, request_id = rid,
-        message = "response has no numeric 'code' field" }
-    end
-    return nil, M.new{ kind = "api", status = status, code = code, request_id = rid,
-      message = clean(resp.message) or ("API error code " .. tostring(code)) }
+-- page_size when known; `redact` (optional) scrubs the API key from server
+-- texts. Returns page or nil, err.
+function M.page_from_resp(resp, q, status, redact)
+  local code = resp.code
+  local rid = (type(code) ~= "number" or code ~= 0) and clean(resp.request_id, redact) or nil
+  -- The spec types code as an integer: "0" (a string) or 0.5 is not success,
+  -- and not an API error code either.
+  if type(code) ~= "number" or code ~= math.floor(code) then
+    return nil, M.new{ kind = "decode", status = status, request_id = rid,
+      message = code == nil and "response has no numeric 'code' field"
+        or ("response 'code' is a " .. (type(code) == "number" and "non-integral number" or type(code))
+          .. ", expected an integer") }
   end
+  if code ~= 0 then
+    return nil, M.new{ kind = "api", status = status, code = code, request_id = rid,
+      message = clean(resp.message, redact) or ("API error code " .. tostring(code)) }
+  end
+  -- kept whole (it is data), but never with the key in it
+  rid = type(resp.request_id) == "string" and resp.request_id or nil
+  if rid and redact then rid = redact(rid) end
   local records = resp.records
   if resp.data_type == "null" then
     records = {} -- an empty shop; the spec types data as an array, some servers send null
@@ -107,7 +131,7 @@ function M.from_transfer(x, info, q, redact)
     if not resp then
       return nil, M.new{ kind = "decode", status = status, message = "invalid JSON response: " .. derr }
     end
-    return M.page_from_resp(resp, q, status)
+    return M.page_from_resp(resp, q, status, redact)
   end
   local kind = kind_of_status(status or 0)
   local e = { kind = kind, status = status }
@@ -115,15 +139,16 @@ function M.from_transfer(x, info, q, redact)
   -- proxy) still yields an err of the status's kind.
   local resp = info.bytes > 0 and info.bytes <= 65536 and x:decode() or nil
   if resp then
-    e.code = resp.code
+    -- only a number: tostring(err) prints it
+    if type(resp.code) == "number" then e.code = resp.code end
     e.message = clean(resp.message, redact)
-    if type(resp.request_id) == "string" then e.request_id = resp.request_id end
+    e.request_id = clean(resp.request_id, redact)
   end
   if status >= 300 and status < 400 then
     e.message = "HTTP " .. status .. " redirect not followed (redirects are never followed, so the API key stays with base_url)"
   end
   e.message = e.message or ("HTTP " .. status .. " with a non-JSON body")
-  if info.retry_after then e.retry_after = info.retry_after end
+  if info.retry_after then e.retry_after = clean(info.retry_after, redact) end
   return nil, M.new(e)
 end
 

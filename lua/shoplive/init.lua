@@ -15,6 +15,12 @@ local M = {
 }
 
 --- Make a client. Raises on invalid options, naming the option.
+-- Besides the options of API.md: `allow_http` (boolean, default false):
+-- without it an `http://` base_url is refused unless its host is loopback
+-- and no proxy is set, since the key would travel in cleartext. `proxy` is
+-- the only source of proxies: http_proxy, https_proxy, ALL_PROXY and
+-- NO_PROXY in the environment are ignored. Numeric options are bounded
+-- (README: "Keys, cleartext and proxies").
 function M.new(opts)
   local o = options.check(opts)
   return client.new(o, M.VERSION)
@@ -24,14 +30,14 @@ end
 -- and page_size so that page.page / page.page_size / page.has_more are set.
 function M.decode(body, q)
   if type(body) ~= "string" then
-    error("shoplive.decode: argument 'body' must be a string, got " .. type(body), 2)
+    require("shoplive.argcheck").raise("shoplive.decode: argument 'body' must be a string, got " .. type(body))
   end
   local resp, msg = core.decode_response(body)
   if not resp then
     return nil, errors.new{ kind = "decode", message = "invalid JSON response: " .. msg, attempts = 0 }
   end
   local p
-  if q ~= nil then p = require("shoplive.query").check(q, "shoplive.decode", nil, 2) end
+  if q ~= nil then p = require("shoplive.query").check(q, "shoplive.decode") end
   local page, err = errors.page_from_resp(resp, p)
   if err then err.attempts = 0 end
   return page, err

@@ -1,0 +1,234 @@
+--- The command line's commands and options, written once as data: the
+-- argparse parser, `shoplive completion bash|zsh` and the man page
+-- (`make man`) are all built from this table, so they cannot disagree.
+local argparse = require("argparse")
+local formats = require("shoplive.cli.formats")
+local schema = require("shoplive.schema")
+
+local M = {}
+
+M.MAX_LIMIT = schema.MAX_PAGE * schema.MAX_PAGE_SIZE
+local ALIASES = formats.ALIAS_NAMES -- views, sales, gmv
+local ORDERS = {} -- asc, desc
+for o in pairs(schema.ORDERS) do ORDERS[#ORDERS + 1] = o end
+table.sort(ORDERS)
+
+-- Options shared by the fetching commands. { flags, help, default, choices,
+-- flag = true for options without a value, value = metavar }.
+local FETCH = {
+  { "--from", "Read more seller ids from FILE ('-' = standard input): one per line, '#' starts a comment.",
+    value = "FILE" },
+  { "--sort", "Sort by " .. table.concat(ALIASES, ", ", 1, #ALIASES - 1) .. " or " .. ALIASES[#ALIASES] .. ".",
+    choices = ALIASES },
+  { "--order", "Sort order.", choices = ORDERS },
+  { "--page", "First page (1.." .. schema.MAX_PAGE .. ").", "1", value = "N" },
+  { "--pages", "Fetch at most N pages per shop (1.." .. schema.MAX_PAGE .. ").", value = "N" },
+  { "--limit", "Stop after N records per shop (1.." .. M.MAX_LIMIT .. ").", value = "N" },
+  { "--page-size", "Records per page (1.." .. schema.MAX_PAGE_SIZE .. ").", tostring(schema.DEFAULT_PAGE_SIZE),
+    value = "N" },
+  { "--concurrency", "Pages in flight at once (1.." .. schema.MAX_CONCURRENCY .. ").",
+    tostring(schema.DEFAULT_CONCURRENCY_PAGING), value = "N" },
+  { "--output -o", "Write to FILE (through a temporary file renamed into place when complete).", value = "FILE" },
+  { "--dry-run", "Print the requests that would be sent and their credit cost; send nothing.", flag = true },
+  { "--quiet -q", "No progress line and no closing summary line on stderr.", flag = true },
+  { "--verbose -v", "One line per shop on stderr (pages, records, credits).", flag = true },
+  { "--debug", "libcurl's protocol trace on stderr (the API key redacted).", flag = true },
+}
+
+M.COMMANDS = {
+  { name = "livestreams", help = "List the livestreams of one or more shops.", options = {
+    { "--format -f", "Output format.", "table", choices = { "table", "csv", "json", "ndjson" } },
+    { "--fields", "Columns for csv and table: field names of the spec or "
+      .. table.concat(ALIASES, ", ") .. ", comma-separated.",
+      value = "LIST" },
+    { "--no-header", "csv and table: leave out the header line.", flag = true },
+    { "--csv-raw", "csv: write cells as they are (no ' before =, +, -, @, TAB, CR).", flag = true },
+  } },
+  { name = "summary", help = "Summary figures for each shop's livestreams.", options = {
+    { "--format -f", "Output format (json: one object per shop and line).", "text", choices = { "text", "json" } },
+  } },
+  { name = "report", help = "An HTML report (charts, figures per shop) of the shops' livestreams, written to "
+    .. "--output (default report.html).", options = require("shoplive.cli.report").OPTIONS },
+}
+
+M.DESCRIPTION = "TikTok Shop livestream analytics from keyapi (1 credit per page)."
+M.EPILOG = "Reads KEYAPI_API_KEY and KEYAPI_BASE_URL from the environment. Exit status: 0 done, "
+  .. "1 the API, the network or the output failed (partial output is kept, see README), 2 bad usage, "
+  .. "130 interrupted (Ctrl-C)."
+
+local function add_option(cmd, o)
+  local opt
+  if o.flag then
+    opt = cmd:flag(o[1], o[2])
+  else
+    opt = cmd:option(o[1], o[2], o[3])
+    if o.choices then opt:choices(o.choices) end
+    if o.value then opt:argname("<" .. o.value .. ">") end
+  end
+  return opt
+end
+
+--- The argparse parser and its commands by name.
+function M.build()
+  local p = argparse("shoplive", M.DESCRIPTION):epilog(M.EPILOG)
+  p:command_target("command")
+  p:require_command(false)
+  p:flag("--version", "Print the version and exit.")
+  local commands = {}
+  for _, c in ipairs(M.COMMANDS) do
+    local cmd = p:command(c.name, c.help)
+    cmd:argument("seller_id", "Shop ids (digits); more with --from."):args("*")
+    for _, o in ipairs(FETCH) do add_option(cmd, o) end
+    for _, o in ipairs(c.options) do add_option(cmd, o) end
+    commands[c.name] = cmd
+  end
+  local comp = p:command("completion", "Print a shell completion script (bash or zsh).")
+  comp:argument("shell", "bash or zsh."):choices{ "bash", "zsh" }
+  commands.completion = comp
+  return p, commands
+end
+
+-- Every option of a command, shared ones first.
+local function options_of(c)
+  local out = {}
+  for _, o in ipairs(FETCH) do out[#out + 1] = o end
+  for _, o in ipairs(c.options) do out[#out + 1] = o end
+  return out
+end
+
+local function names_of(o)
+  local t = {}
+  for n in o[1]:gmatch("%S+") do t[#t + 1] = n end
+  return t
+end
+
+--- A bash completion script (`source <(shoplive completion bash)`).
+function M.bash()
+  local out = {
+    "# bash completion for shoplive (generated by `shoplive completion bash`)",
+    "_shoplive() {",
+    "  local cur prev cmd",
+    "  cur=${COMP_WORDS[COMP_CWORD]}",
+    "  prev=${COMP_WORDS[COMP_CWORD-1]}",
+    "  cmd=${COMP_WORDS[1]}",
+    "  if [ \"$COMP_CWORD\" -eq 1 ]; then",
+    "    COMPREPLY=($(compgen -W 'livestreams summary report completion --version --help' -- \"$cur\"))",
+    "    return",
+    "  fi",
+    "  case \"$cmd\" in",
+  }
+  for _, c in ipairs(M.COMMANDS) do
+    local all, cases = {}, {}
+    for _, o in ipairs(options_of(c)) do
+      for _, n in ipairs(names_of(o)) do all[#all + 1] = n end
+      local pat = table.concat(names_of(o), "|")
+      if o.choices then
+        cases[#cases + 1] = "        " .. pat .. ") COMPREPLY=($(compgen -W '" .. table.concat(o.choices, " ")
+          .. "' -- \"$cur\")); return ;;"
+      elseif o.value == "FILE" then
+        cases[#cases + 1] = "        " .. pat .. ") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;"
+      elseif o.value then
+        cases[#cases + 1] = "        " .. pat .. ") return ;;"
+      end
+    end
+    out[#out + 1] = "    " .. c.name .. ")"
+    out[#out + 1] = "      case \"$prev\" in"
+    for _, l in ipairs(cases) do out[#out + 1] = l end
+    out[#out + 1] = "      esac"
+    out[#out + 1] = "      COMPREPLY=($(compgen -W '" .. table.concat(all, " ") .. " --help' -- \"$cur\")) ;;"
+  end
+  out[#out + 1] = "    completion) COMPREPLY=($(compgen -W 'bash zsh' -- \"$cur\")) ;;"
+  out[#out + 1] = "  esac"
+  out[#out + 1] = "}"
+  out[#out + 1] = "complete -F _shoplive shoplive"
+  return table.concat(out, "\n") .. "\n"
+end
+
+local function zsh_quote(s)
+  return (s:gsub("[%[%]:'\\]", { ["["] = "\\[", ["]"] = "\\]", [":"] = "\\:", ["'"] = "'\\''", ["\\"] = "\\\\" }))
+end
+
+--- A zsh completion script (`source <(shoplive completion zsh)`).
+function M.zsh()
+  local out = {
+    "#compdef shoplive",
+    "# zsh completion for shoplive (generated by `shoplive completion zsh`)",
+    "_shoplive() {",
+    "  local -a commands",
+    "  commands=(",
+  }
+  for _, c in ipairs(M.COMMANDS) do out[#out + 1] = "    '" .. c.name .. ":" .. zsh_quote(c.help) .. "'" end
+  out[#out + 1] = "    'completion:Print a shell completion script'"
+  out[#out + 1] = "  )"
+  out[#out + 1] = "  if (( CURRENT == 2 )); then _describe 'command' commands; return; fi"
+  out[#out + 1] = "  case $words[2] in"
+  for _, c in ipairs(M.COMMANDS) do
+    out[#out + 1] = "    " .. c.name .. ")"
+    out[#out + 1] = "      _arguments \\"
+    for _, o in ipairs(options_of(c)) do
+      local action = ""
+      if o.choices then action = ":value:(" .. table.concat(o.choices, " ") .. ")"
+      elseif o.value == "FILE" then action = ":file:_files"
+      elseif o.value then action = ":" .. o.value:lower() .. ":" end
+      for _, n in ipairs(names_of(o)) do
+        out[#out + 1] = "        '" .. n .. "[" .. zsh_quote(o[2]) .. "]" .. action .. "' \\"
+      end
+    end
+    out[#out + 1] = "        '*:seller id:' ;;"
+  end
+  out[#out + 1] = "    completion) _arguments '2:shell:(bash zsh)' ;;"
+  out[#out + 1] = "  esac"
+  out[#out + 1] = "}"
+  out[#out + 1] = "compdef _shoplive shoplive"
+  return table.concat(out, "\n") .. "\n"
+end
+
+local function roff(s)
+  s = s:gsub("\\", "\\e"):gsub("%-", "\\-")
+  if s:find("^[.']") then s = "\\&" .. s end
+  return s
+end
+
+--- The man page (troff, man macros) from the same definitions.
+function M.man(version)
+  local out = {
+    '.TH SHOPLIVE 1 "" "shoplive ' .. version .. '" "User Commands"',
+    ".SH NAME", "shoplive \\- " .. roff(M.DESCRIPTION),
+    ".SH SYNOPSIS",
+  }
+  for _, c in ipairs(M.COMMANDS) do
+    out[#out + 1] = ".B shoplive " .. c.name
+    out[#out + 1] = ".RI [ SELLER_ID ...] [ options ]"
+    out[#out + 1] = ".br"
+  end
+  out[#out + 1] = ".B shoplive completion"
+  out[#out + 1] = ".I bash|zsh"
+  out[#out + 1] = ".br"
+  out[#out + 1] = ".B shoplive \\-\\-version"
+  out[#out + 1] = ".SH DESCRIPTION"
+  out[#out + 1] = roff(M.EPILOG)
+  for _, c in ipairs(M.COMMANDS) do
+    out[#out + 1] = ".SH " .. c.name:upper()
+    out[#out + 1] = roff(c.help)
+    for _, o in ipairs(options_of(c)) do
+      out[#out + 1] = ".TP"
+      local ns = names_of(o)
+      for i, n in ipairs(ns) do ns[i] = "\\fB" .. roff(n) .. "\\fR" end
+      out[#out + 1] = table.concat(ns, ", ") .. (o.value and (" \\fI" .. o.value .. "\\fR") or "")
+        .. (o.choices and (" \\fI" .. table.concat(o.choices, "|") .. "\\fR") or "")
+      out[#out + 1] = roff(o[2]) .. (o[3] and (" Default: " .. roff(o[3]) .. ".") or "")
+    end
+  end
+  out[#out + 1] = ".SH COMPLETION"
+  out[#out + 1] = "source <(shoplive completion bash)"
+  out[#out + 1] = ".SH ENVIRONMENT"
+  out[#out + 1] = ".TP"
+  out[#out + 1] = ".B KEYAPI_API_KEY"
+  out[#out + 1] = "The API key (required unless \\-\\-dry\\-run)."
+  out[#out + 1] = ".TP"
+  out[#out + 1] = ".B KEYAPI_BASE_URL"
+  out[#out + 1] = "The API's base URL."
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M
