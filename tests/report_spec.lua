@@ -286,6 +286,29 @@ describe("report.figures", function()
     assert.equals(2, zero.bins[1].n)
   end)
 
+  it("bins by powers of ten when a few livestreams dwarf the rest", function()
+    local recs = { rec{ total_sale_gmv_amt = 0 } }
+    for i = 1, 50 do recs[#recs + 1] = rec{ total_sale_gmv_amt = 100 + i } end -- 101..150 per hour
+    recs[#recs + 1] = rec{ total_sale_gmv_amt = 5e6 }
+    local h = figures.histogram(recs)
+    assert.is_true(h.log)
+    assert.equals(52, h.n)
+    assert.is_true(h.bins[1].zero)
+    assert.equals(1, h.bins[1].n)
+    assert.equals(100, h.bins[2].from)
+    assert.equals(1000, h.bins[2].to)
+    assert.equals(50, h.bins[2].n)
+    assert.equals(1e6, h.bins[#h.bins].from)
+    assert.equals(1, h.bins[#h.bins].n)
+    local total = 0
+    for _, b in ipairs(h.bins) do total = total + b.n end
+    assert.equals(52, total)
+    -- positions: the zero bin is [0, 1), then a unit per decade
+    assert.equals(1, h.pos(100))
+    assert.is_true(math.abs(h.pos(1e6) - 5) < 1e-9)
+    assert.is_nil(figures.histogram({ rec{}, rec{ total_sale_gmv_amt = 200 } }).log)
+  end)
+
   it("ranks the top livestreams by GMV per hour", function()
     local recs = {
       rec{ room_id = "a", duration = 7200, total_sale_gmv_amt = 1000 }, -- 500/h

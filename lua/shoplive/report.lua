@@ -457,25 +457,30 @@ local function histogram_chart(g)
   for _, bin in ipairs(h.bins) do if bin.n > cmax then cmax = bin.n end end
   local yt, y0, y1 = chart.ticks(0, cmax, 5)
   local y = chart.linear(y0, y1, T + ph, T)
-  local x = chart.linear(h.from, h.to, L, W - R)
+  local x = chart.linear(0, #h.bins, L, W - R) -- in bins: h.pos places a value
   local s = html.buffer()
   s(chart.svg_open(W, H, "Distribution of GMV per hour live, region " .. g.region))
   s(chart.axis_left(y, yt, L, W - R, chart.number, "Livestreams"))
   local xt = {}
-  local edges = { h.bins[1].from }
-  for _, bin in ipairs(h.bins) do edges[#edges + 1] = bin.to end
-  local every = math.max(1, math.ceil(#edges / 8))
-  for i, e in ipairs(edges) do
-    if (i - 1) % every == 0 or i == #edges then xt[#xt + 1] = { x = x(e), label = abbrev(e) } end
+  local every = math.max(1, math.ceil(#h.bins / 8))
+  for i, bin in ipairs(h.bins) do
+    if bin.zero then
+      xt[#xt + 1] = { x = x(i - 0.5), label = "0" }
+    elseif (i - 1) % every == 0 or i == #h.bins then
+      xt[#xt + 1] = { x = x(i - 1), label = abbrev(bin.from) }
+      if i == #h.bins then xt[#xt + 1] = { x = x(i), label = abbrev(bin.to) } end
+    end
   end
-  s(chart.axis_bottom(xt, T + ph, L, W - R, "GMV per hour live (" .. g.region .. ")"))
-  for _, bin in ipairs(h.bins) do
-    local x0, x1 = x(bin.from), x(bin.to)
+  s(chart.axis_bottom(xt, T + ph, L, W - R, "GMV per hour live (" .. g.region .. ")"
+    .. (h.log and ", log scale: one bar per power of ten" or "")))
+  for i, bin in ipairs(h.bins) do
+    local x0, x1 = x(i - 1), x(i)
+    local range = bin.zero and "0" or (abbrev(bin.from) .. " to " .. abbrev(bin.to))
     s(chart.rect(x0 + 1, y(bin.n), math.max(x1 - x0 - 2, 1), y(0) - y(bin.n), "#59A14F",
-      format("%s to %s GMV / hour: %d livestreams", abbrev(bin.from), abbrev(bin.to), bin.n), "mark"))
+      format("%s GMV / hour: %d livestreams", range, bin.n), "mark"))
   end
   if h.median then
-    local mx = x(h.median)
+    local mx = x(h.pos(h.median))
     s(chart.line(mx, T, mx, T + ph, "median"),
       chart.text(math.min(mx + 4, W - R - 120), T + 12, "median " .. abbrev(h.median), "start", "legend"))
   end
@@ -493,10 +498,10 @@ local function histogram(F)
       any = true
       local rows = {}
       for _, bin in ipairs(h.bins) do
-        rows[#rows + 1] = { number(bin.from, 2) .. " – " .. number(bin.to, 2), number(bin.n) }
+        rows[#rows + 1] = { bin.zero and "0" or (money(bin.from) .. " – " .. money(bin.to)), number(bin.n) }
       end
       local note = format("%s livestreams; median %s, mean %s, lowest %s, highest %s GMV / hour live.",
-        number(h.n), number(h.median, 2), number(h.mean, 2), number(h.min, 2), number(h.max, 2))
+        number(h.n), money(h.median), money(h.mean), money(h.min), money(h.max))
       if h.skipped > 0 then note = note .. " " .. number(h.skipped) .. " without a duration or GMV are left out." end
       if h.max == 0 and h.min == 0 then note = note .. " Every livestream here has a GMV of 0." end
       b(figure("fig-histogram-" .. gi, "Region " .. g.region .. ": livestreams by GMV per hour live",
@@ -509,8 +514,9 @@ local function histogram(F)
     end
   end
   if not any then b(empty("No livestreams: nothing to distribute.")) end
-  b(formula("Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0; the red "
-    .. "line is the median (half the livestreams below it)"), "</section>")
+  b(formula("Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
+    .. "per power of ten when the highest value is 1,000 times the median or more; the red line is the median "
+    .. "(half the livestreams below it)"), "</section>")
   return b()
 end
 

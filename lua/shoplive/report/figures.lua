@@ -268,9 +268,44 @@ local function median(sorted)
 end
 M.median = median
 
---- The distribution of GMV per hour live over one region's livestreams:
--- bins of a round width from 0 (counts per bin), the median and mean, and
--- how many livestreams had no positive duration or no GMV (left out).
+-- Decade bins (1-10, 10-100, ...) from the decade of the smallest positive
+-- value to the largest's, after a bin for 0 (and below) when some values are.
+local function log_bins(values, h)
+  local LN10 = math.log(10)
+  local first_pos
+  for i = 1, #values do if values[i] > 0 then first_pos = values[i]; break end end
+  local lo = floor(math.log(first_pos) / LN10 + 1e-9)
+  local hi = floor(math.log(values[#values]) / LN10 + 1e-9) + 1
+  local zero = values[1] <= 0
+  if zero then h.bins[1] = { from = values[1] < 0 and values[1] or 0, to = 0, n = 0, zero = true } end
+  local off = #h.bins
+  for e = lo, hi - 1 do h.bins[#h.bins + 1] = { from = 10 ^ e, to = 10 ^ (e + 1), n = 0 } end
+  for i = 1, #values do
+    local v = values[i]
+    local b = 1
+    if v > 0 then
+      b = off + floor(math.log(v) / LN10 + 1e-9) - lo + 1
+      if b > #h.bins then b = #h.bins end
+      if b < off + 1 then b = off + 1 end
+    end
+    h.bins[b].n = h.bins[b].n + 1
+  end
+  -- a position on the chart's axis, in bins: the zero bin is [0, 1), then
+  -- one unit per decade
+  h.pos = function(v)
+    if v <= 0 then return zero and 0.5 or 0 end
+    return off + math.max(0, math.log(v) / LN10 - lo)
+  end
+  h.log = true
+end
+
+--- The distribution of GMV per hour live over one region's livestreams
+-- (bins[i] = { from, to, n }), the median and mean, and how many livestreams
+-- had no positive duration or no GMV (left out). Bins are of a round width
+-- from 0; when the values span three or more orders of magnitude above
+-- the median (a few great livestreams would squeeze all the others into the
+-- first bin) they are decades instead (h.log). h.pos(v) places a value on
+-- an axis where each bin is one unit wide.
 function M.histogram(records, bins_wanted)
   local values, skipped = {}, 0
   for i = 1, #records do
@@ -284,6 +319,10 @@ function M.histogram(records, bins_wanted)
   local sum = 0
   for i = 1, n do sum = sum + values[i] end
   h.median, h.mean, h.min, h.max = median(values), sum / n, values[1], values[n]
+  if h.max > 0 and h.max >= 1000 * math.max(h.median, 1) then
+    log_bins(values, h)
+    return h
+  end
   local lo = values[1] < 0 and values[1] or 0
   local chart = require("shoplive.report.chart")
   local ticks, first, last = chart.ticks(lo, values[n], bins_wanted or 12)
@@ -297,6 +336,7 @@ function M.histogram(records, bins_wanted)
     if b < 1 then b = 1 end
     h.bins[b].n = h.bins[b].n + 1
   end
+  h.pos = function(v) return (v - first) / width end
   return h
 end
 
