@@ -32,11 +32,13 @@ if (!file || !outDir) {
 const pageUrl = 'file://' + path.resolve(file);
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'shoplive-chromium-'));
 
-// --no-sandbox: the suite runs as root in CI containers, and Chromium refuses
-// to start its setuid/namespace sandbox as root. The page under test is our
-// own generated file, loaded from disk with every network load forbidden.
+// --no-sandbox only as root: the suite runs as root in CI containers, where
+// Chromium refuses to start its setuid/namespace sandbox. The page under test
+// is our own generated file, loaded from disk with every network load
+// forbidden by its CSP.
+const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const args = [
-  '--headless', '--no-sandbox', '--remote-debugging-pipe', '--user-data-dir=' + profile,
+  '--headless', ...(asRoot ? ['--no-sandbox'] : []), '--remote-debugging-pipe', '--user-data-dir=' + profile,
   '--disable-gpu', '--no-first-run', '--no-default-browser-check', '--disable-extensions',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-features=Translate,MediaRouter,OptimizationHints', '--hide-scrollbars', '--mute-audio',
