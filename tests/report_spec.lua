@@ -487,6 +487,17 @@ describe("shoplive.report", function()
     assert.truthy(doc:find("never summed across regions", 1, true))
   end)
 
+  it("charts at most 12 regions, and says so", function()
+    local recs = {}
+    for i = 1, 40 do recs[i] = rec{ region = "R" .. i, room_id = tostring(i) } end
+    local doc = report(recs)
+    assert.truthy(doc:find('id="fig-weekly-12"', 1, true))
+    assert.is_nil(doc:find('id="fig-weekly-13"', 1, true))
+    assert.truthy(doc:find("28 more regions (28 livestreams) are not charted here", 1, true))
+    assert.truthy(doc:find(">R40<", 1, true)) -- still in the shop's card
+    assert_no_bad_numbers(doc)
+  end)
+
   it("states each figure's formula and gives each chart its data table", function()
     local doc = report(shop_records("237", 237), { shops = { "237" } })
     for _, f in ipairs({ "GPM = GMV × 1000 / Σ total_views_cnt", "Σ duration / 3600", "avg unit price = GMV / Σ total_sale_cnt",

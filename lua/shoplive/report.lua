@@ -293,6 +293,29 @@ local function timeline(F)
   return b()
 end
 
+-- ---- per-region sections ---------------------------------------------------
+
+-- Regions with charts of their own, most livestreams first: a few in real
+-- data; a cap keeps a report of data with hundreds of region values bounded.
+local REGIONS_CHARTED = 12
+
+local function charted(F)
+  if #F.regions <= REGIONS_CHARTED then return F.regions end
+  local out = {}
+  for i = 1, REGIONS_CHARTED do out[i] = F.regions[i] end
+  return out
+end
+
+-- What charted() left out, said where it happens.
+local function regions_left_out(F)
+  if #F.regions <= REGIONS_CHARTED then return "" end
+  local n = 0
+  for i = REGIONS_CHARTED + 1, #F.regions do n = n + #F.regions[i].records end
+  return empty(format("%d more regions (%s livestreams) are not charted here: only the %d regions with most "
+    .. "livestreams are; the shop cards list every region.", #F.regions - REGIONS_CHARTED, number(n),
+    REGIONS_CHARTED))
+end
+
 -- ---- weekly ----------------------------------------------------------------
 
 local function change_text(c)
@@ -353,7 +376,7 @@ local function weekly(F)
   local b = html.buffer()
   b('<section id="weekly"><h2>Weekly totals</h2>')
   local any = false
-  for gi, g in ipairs(F.regions) do
+  for gi, g in ipairs(charted(F)) do
     if #g.weekly > 0 then
       any = true
       local rows = {}
@@ -368,6 +391,7 @@ local function weekly(F)
     end
   end
   if not any then b(empty("No livestream has a start time: no weeks to show.")) end
+  b(regions_left_out(F))
   b(formula("Week = Monday 00:00 to Sunday 24:00 in " .. F.tz .. ", by create_time · GMV = Σ total_sale_gmv_amt · "
     .. "GMV / hour live = GMV / (Σ duration / 3600) · change = (this week − week before) / week before; – after a "
     .. "week of 0"), "</section>")
@@ -420,7 +444,7 @@ local function heatmap(F)
   local b = html.buffer()
   b('<section id="heatmap"><h2>When livestreams sell: weekday × start hour</h2>')
   local any = false
-  for gi, g in ipairs(F.regions) do
+  for gi, g in ipairs(charted(F)) do
     local rows = {}
     for wd = 1, 7 do
       for h = 0, 23 do
@@ -440,6 +464,7 @@ local function heatmap(F)
     end
   end
   if not any then b(empty("No livestream has a start time: no weekday or hour to show.")) end
+  b(regions_left_out(F))
   b(formula("Cell = livestreams whose create_time falls on that weekday and hour in " .. F.tz
     .. " · value = Σ total_sale_gmv_amt / (Σ duration / 3600) · colour = √(value / the region's best cell)"),
     "</section>")
@@ -492,7 +517,7 @@ local function histogram(F)
   local b = html.buffer()
   b('<section id="histogram"><h2>Distribution of GMV per hour live</h2>')
   local any = false
-  for gi, g in ipairs(F.regions) do
+  for gi, g in ipairs(charted(F)) do
     local h = g.histogram
     if h.n > 0 then
       any = true
@@ -514,6 +539,7 @@ local function histogram(F)
     end
   end
   if not any then b(empty("No livestreams: nothing to distribute.")) end
+  b(regions_left_out(F))
   b(formula("Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
     .. "per power of ten when the highest value is 1,000 times the median or more; the red line is the median "
     .. "(half the livestreams below it)"), "</section>")
@@ -530,7 +556,7 @@ local function top(F)
   local b = html.buffer()
   b('<section id="top"><h2>Top livestreams by GMV per hour live</h2>')
   local any = false
-  for gi, g in ipairs(F.regions) do
+  for gi, g in ipairs(charted(F)) do
     if #g.top > 0 then
       any = true
       local rows = {}
@@ -546,6 +572,7 @@ local function top(F)
     end
   end
   if not any then b(empty("No livestream has both a positive duration and a GMV: nothing to rank.")) end
+  b(regions_left_out(F))
   b(formula("GMV / hour live = total_sale_gmv_amt / (duration / 3600), ranked within each region (GMV of "
     .. "different regions is in different currencies)"), "</section>")
   return b()
