@@ -6,7 +6,7 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll report (default: all of them)
+--     SECTION: memory decode rate speed poll recovery shared report (default: all of them)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;"
 --
 -- The machine is shared and noisy: every figure that matters is a ratio to
@@ -44,7 +44,7 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "report" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "report" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -566,6 +566,14 @@ if want.decode then bench_decode() end
 if want.rate then bench_rate() end
 if want.speed then bench_speed() end
 if want.poll then bench_poll() end
+if want.recovery then
+  dofile("bench/limiter_recovery_bench.lua"){ base = BASE, control = control, section = section,
+    emit_table = emit_table, note = note, goal = goal, log = log }
+end
+if want.shared then
+  dofile("bench/limiter_shared_bench.lua"){ base = BASE, control = control, section = section,
+    emit_table = emit_table, note = note, goal = goal, log = log }
+end
 if want.report then bench_report() end
 control("reset")
 

@@ -12,6 +12,16 @@ function M.init()
   clients.async = shoplive.new{ wait = ngx.sleep, timeout = 10 }
   clients.default = shoplive.new{ timeout = 10 }
   clients.blocking = shoplive.new{ wait = false, timeout = 10 }
+  -- every worker makes its own client; the limiter's state lives in the
+  -- lua_shared_dict (or in Redis), so together they keep to one qps
+  local qps = tonumber(os.getenv("SHOPLIVE_QPS") or "10")
+  clients.shared = shoplive.new{ wait = ngx.sleep, timeout = 10,
+    limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = qps, key = "acct" } }
+  local redis_url = os.getenv("SHOPLIVE_REDIS_URL")
+  if redis_url and redis_url ~= "" then
+    clients.redis = shoplive.new{ wait = ngx.sleep, timeout = 10,
+      limiter = shoplive.limiter.redis{ url = redis_url, qps = qps, key = "acct" } }
+  end
 end
 
 local function reply(status, body)
@@ -22,7 +32,8 @@ end
 
 local STATUS = { auth = 502, quota = 502, rate_limited = 503, timeout = 504, budget = 503 }
 
---- Content handler of /top (which = "async"), /top-default and /top-blocking.
+--- Content handler of /top (which = "async"), /top-default, /top-blocking,
+-- /top-shared and /top-redis.
 function M.handle(which)
   local args = ngx.req.get_uri_args()
   local seller_id = args.seller_id
@@ -31,6 +42,7 @@ function M.handle(which)
     return reply(400, '{"error":"seller_id (digits) and n (1..100) required"}\n')
   end
   local client = clients[which]
+  if not client then return reply(404, '{"error":"no such client here"}\n') end
   -- The server sorts by GMV, so the first ceil(n/10) pages hold the top n.
   local recs, err = client:all_livestreams{ seller_id = seller_id, sort_by = "gmv", order = "desc", limit = n }
   if not recs then

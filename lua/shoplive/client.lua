@@ -54,13 +54,17 @@ function M.new(opts, version)
   for k, v in pairs(opts) do
     if k ~= "api_key" then o[k] = v end -- the key lives only in the C core
   end
-  return setmetatable({
+  local cl = setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
     _redact = function(s, cut) return c:redact(s, cut) end,
     _active = {}, _inflight = 0, _sent_times = {},
-    _limiter = limiter.new(o.qps),
+    _limiter = o.limiter or limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
   }, Client)
+  -- a shared limiter reports its fallback through the debug hook and stops
+  -- waiting on its backend after the client's timeout
+  if o.limiter and o.limiter.attach then o.limiter:attach(o.debug, o.timeout) end
+  return cl
 end
 
 local raise = argcheck.raise
@@ -102,7 +106,9 @@ end
 function Client:stats()
   check_self(self)
   local s = self._stats
-  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
+  local l = self._limiter
+  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
+    limiter = l.stats and l:stats() or nil }
 end
 
 -- ---- the pump -------------------------------------------------------
@@ -117,17 +123,39 @@ function Client:_observed_rate(t)
   return n
 end
 
+--- True when max_credits leaves no room for one more request (the requests
+-- in flight may each still be billed). A shared limiter keeps the budget in
+-- its backend instead (reserve() in _send).
+function Client:_over_budget()
+  local mc = self._opts.max_credits
+  return mc and not self._limiter.reserve and self._stats.credits + self._inflight >= mc
+end
+
 function Client:_send(req, t)
   local o = self._opts
-  if o.max_credits and self._stats.credits + self._inflight >= o.max_credits then
-    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
-      message = "max_credits (" .. o.max_credits .. ") reached; request not sent" })
+  local lim = self._limiter
+  local shared_budget = o.max_credits and lim.reserve
+  if self:_over_budget() then
+    local last = req.last_err
+    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
+      message = "max_credits (" .. o.max_credits .. ") reached; request not sent"
+        .. (last and ("; the last attempt failed: " .. tostring(last.message)) or "") })
     return
   end
-  local wait = self._limiter:take(t)
+  local wait = lim:take(t)
   if wait > 0 then
     req.not_before = t + wait
     return
+  end
+  -- a shared limiter counts the credits of every worker and host in its
+  -- backend: reserve one before sending, give it back if not billed
+  if shared_budget then
+    if not lim:reserve(o.max_credits) then
+      req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
+        message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
+      return
+    end
+    req.reserved = true
   end
   req.attempts = req.attempts + 1
   self._stats.requests = self._stats.requests + 1
@@ -160,7 +188,14 @@ function Client:_complete(req, t)
   x:release()
   local s = self._stats
   s.bytes = s.bytes + info.bytes
-  if info.status == 200 and info.curl_code == 0 then s.credits = s.credits + 1 end
+  -- A credit is every answer with status 200 (headers received), whatever
+  -- became of its body: cut off, over max_body, a bad chunk or encoding.
+  if info.status == 200 then
+    s.credits = s.credits + 1
+  elseif req.reserved then
+    self._limiter:release() -- not billed (a 200 always is, whatever its body)
+  end
+  req.reserved = nil
   if page then
     self._limiter:on_success()
     req:_finish(page)
@@ -173,7 +208,12 @@ function Client:_complete(req, t)
     return
   end
   if err.kind == "rate_limited" then self._limiter:on_rate_limited(t, self:_observed_rate(t)) end
-  if err.retryable and req.attempts <= self._opts.max_retries then
+  if err.retryable and req.attempts <= self._opts.max_retries and self:_over_budget() then
+    -- a retry past max_credits: end now with the budget err (it names the
+    -- failure), rather than after a backoff that could only end the same way
+    req.last_err = err
+    self:_send(req, t)
+  elseif err.retryable and req.attempts <= self._opts.max_retries then
     s.retries = s.retries + 1
     req.state = "waiting"
     req.not_before = t + retry.delay(err, req.attempts, self._opts)
@@ -194,23 +234,35 @@ function Client:_pump()
       for line in text:gmatch("[^\n]+") do self._debug(line) end
     end
   end
+  -- A shared limiter inside OpenResty talks to Redis over a cosocket, which
+  -- yields: another request of the worker may call in meanwhile. One pump
+  -- at a time; the other comes back after poll_interval.
+  if self._pumping then return self._opts.poll_interval end
+  self._pumping = true
   local t = now()
   local active, keep = self._active, {}
   local next_due = huge
-  for i = 1, #active do
+  local n = #active
+  for i = 1, n do
     local req = active[i]
     if req.state == "sending" and req.xfer:done() then self:_complete(req, t) end
     if req.state == "waiting" and t >= req.not_before then self:_send(req, t) end
     if req.state == "waiting" then next_due = min(next_due, req.not_before - t) end
     if req.state ~= "done" then keep[#keep + 1] = req end
   end
+  for i = n + 1, #active do -- queued by another coroutine while this one yielded
+    keep[#keep + 1] = active[i]
+  end
   self._active = keep
+  self._pumping = nil
   if next_due == huge then return nil end
   return max(0, next_due)
 end
 
 function Client:_cancel(req)
   if req.xfer then
+    -- a page cancelled after its 200 status line arrived is billed all the same
+    if req.xfer:info().status == 200 then self._stats.credits = self._stats.credits + 1 end
     req.xfer:cancel()
     req.xfer = nil
     self._inflight = self._inflight - 1
@@ -243,6 +295,9 @@ function Client:_run_until(done)
     end
     local due = self:_pump()
     if done() then return end
+    -- done() may have queued requests that the limiter made wait: without
+    -- this their due time is unknown and the loop would return early
+    if not due then due = self:_pump() end
     local running = core_client:running() > 0
     if wait then
       -- Never block in C: drive what is ready, then hand the time to the host.

@@ -136,6 +136,15 @@ local CHECKS = {
   -- whole seconds for libcurl: rounded up
   low_speed_time = seconds(MIN_SECONDS, MAX_SECONDS),
   debug = callable("function(line)"),
+  limiter = function(name, v)
+    -- shoplive.limiter.new{}, .shared_dict{} or .redis{} (or any table with
+    -- their methods)
+    if type(v) ~= "table" or type(v.take) ~= "function" or type(v.on_success) ~= "function"
+      or type(v.on_rate_limited) ~= "function" then
+      fail(name, "must be a limiter from shoplive.limiter.new{}, .shared_dict{} or .redis{}", v)
+    end
+    return v
+  end,
   -- false: block in libcurl even where the default would be ngx.sleep
   wait = callable("function(seconds), or false", true),
 }
@@ -203,6 +212,10 @@ function M.check(opts, getenv)
     if type(k) == "string" and k ~= "" then known_secrets[#known_secrets + 1] = k end
   end
   for k, v in pairs(out) do out[k] = CHECKS[k](k, v) end
+  if out.limiter and out.qps then
+    known_secrets = nil
+    error("shoplive.new: give either option 'qps' or option 'limiter' (with its own qps), not both", 3)
+  end
   check_cleartext(out)
   known_secrets = nil
   if out.low_speed_limit and not out.low_speed_time then out.low_speed_time = out.timeout end

@@ -7,12 +7,14 @@ local M = {}
 
 --- Start the example against `upstream`; returns its URL and a stop()
 -- that ends nginx and removes the log file (call it from teardown).
-function M.start(upstream)
+-- extra (optional): env = "NAME=value ..." for nginx, args = "--workers 4".
+function M.start(upstream, extra)
+  extra = extra or {}
   local out = os.tmpname()
   -- env -u: nginx must not inherit a sanitizer runtime the suite preloads
-  local cmd = string.format("cd %s && env -u LD_PRELOAD KEYAPI_BASE_URL=%s KEYAPI_API_KEY=%s examples/openresty/run"
+  local cmd = string.format("cd %s && env -u LD_PRELOAD KEYAPI_BASE_URL=%s KEYAPI_API_KEY=%s %s examples/openresty/run %s"
     .. " >%s 2>&1 </dev/null & echo $!", env.sh_quote(sandbox.root), env.sh_quote(upstream), env.sh_quote(env.KEY),
-    env.sh_quote(out))
+    extra.env or "", extra.args or "", env.sh_quote(out))
   local p = io.popen(cmd)
   local pid = assert(tonumber(p:read("*l")))
   p:close()
