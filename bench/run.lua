@@ -6,7 +6,7 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll recovery shared report (default: all of them)
+--     SECTION: memory decode rate speed poll recovery shared store report (default: all of them)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;"
 --
 -- The machine is shared and noisy: every figure that matters is a ratio to
@@ -44,7 +44,7 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "report" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -540,7 +540,7 @@ local function bench_poll()
   emit_table(rows)
 end
 
--- ---- 5. the HTML report -----------------------------------------------------
+-- ---- 6. the HTML report -----------------------------------------------------
 
 local function bench_report()
   log("report: bench/report_bench.lua...")
@@ -549,7 +549,7 @@ local function bench_report()
   local n, shops, bytes, rep, json, ratio = out:match(
     "report: (%d+) livestreams, (%d+) shops, (%d+) bytes; cpu report ([%d.]+) s, to_json ([%d.]+) s, ratio ([%d.]+)")
   assert(n, "report_bench.lua said: " .. out)
-  section(string.format("5. shoplive.report: %s livestreams over %s shops (bench/report_bench.lua, median of 5)", n, shops))
+  section(string.format("6. shoplive.report: %s livestreams over %s shops (bench/report_bench.lua, median of 5)", n, shops))
   emit_table({ { "document", "CPU to build", "shoplive.to_json of the same records", "report / to_json" },
     { string.format("%.2f MB", bytes / 1048576), rep .. " s", json .. " s", ratio } })
   goal("report: 10,000 livestreams give a document under 3 MB", tonumber(bytes) < 3 * 1048576,
@@ -558,6 +558,35 @@ local function bench_report()
 end
 
 -- ---- run -------------------------------------------------------------------
+
+-- ---- the store (bench/store_bench.lua) ------------------------------------
+
+local function bench_store()
+  log("store: bench/store_bench.lua (sync with/without a store, cached pages, 100,000 records read back)...")
+  control("reset")
+  local out, ok = sh(sh_quote(LUA) .. " bench/store_bench.lua 2>&1")
+  section("5. Store: the page cache and sync into SQLite (bench/store_bench.lua, sandbox without latency)")
+  if not ok then
+    note("store_bench.lua failed:\n" .. out)
+    goal("store: bench ran", false, "failed")
+    return
+  end
+  local f = {}
+  for k, v in out:gmatch("(%w[%w_]*)=(%S+)") do f[k] = tonumber(v) end
+  emit_table{
+    { "figure", "without / fetched", "with / from the store", "ratio" },
+    { "sync of 4 shops, 404 pages (median of 5)", string.format("%.3f s", f.sync_without_s),
+      string.format("%.3f s", f.sync_with_s), string.format("%.2fx the time", f.sync_ratio) },
+    { "one page (median of 5 rounds of 200)", string.format("%.3f ms", f.fetch_page_ms),
+      string.format("%.3f ms", f.cached_page_ms), string.format("%.1fx faster", f.cached_ratio) },
+    { "100,000 records as Lua tables", string.format("%.2f s", f.fetch_100k_s),
+      string.format("%.2f s", f.read_100k_s), string.format("%.1fx faster", f.read_ratio) },
+  }
+  goal("store: sync with a store <= 1.25x without", f.sync_ratio <= 1.25, string.format("%.2fx", f.sync_ratio))
+  goal("store: cached page >= 10x faster than fetching", f.cached_ratio >= 10, string.format("%.1fx", f.cached_ratio))
+  goal("store: 100,000 stored records read >= 5x faster than fetched", f.read_ratio >= 5,
+    string.format("%.1fx", f.read_ratio))
+end
 
 local started = os.date("!%Y-%m-%d %H:%M UTC")
 local t_start = now()
@@ -574,6 +603,7 @@ if want.shared then
   dofile("bench/limiter_shared_bench.lua"){ base = BASE, control = control, section = section,
     emit_table = emit_table, note = note, goal = goal, log = log }
 end
+if want.store then bench_store() end
 if want.report then bench_report() end
 control("reset")
 

@@ -728,6 +728,14 @@ static int l_xfer_info(lua_State *L) {
   return 1;
 }
 
+/* transfer:body() -> the response body as received (the store's page cache
+ * keeps it) */
+static int l_xfer_body(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
+  return 1;
+}
+
 /* transfer:decode([max_records]) -> resp | nil, msg [, "records"] (see json.h;
  * the third value says the page had more than max_records records) */
 static int l_xfer_decode(lua_State *L) {
@@ -760,6 +768,7 @@ static const luaL_Reg client_methods[] = {
 static const luaL_Reg xfer_methods[] = {
   {"done", l_xfer_done},     {"info", l_xfer_info},
   {"decode", l_xfer_decode}, {"cancel", l_xfer_cancel},   {"release", l_xfer_release},
+  {"body", l_xfer_body},
   {NULL, NULL}};
 
 static void new_metatable(lua_State *L, const char *name, const luaL_Reg *methods,

@@ -121,7 +121,7 @@ describe("report in Chromium #browser", function()
       local p = plain.widths[w]
       assert.equals(int_text(all.count), digits(p.livestreams))
       assert.equals(string.format("%.1f", all.hours_live), digits(p.hours))
-      assert.equals(string.format("%d (%d pages of 1 credit)", credits, pages), digits(p.credits))
+      assert.equals(string.format("%d credits for %d pages", credits, pages), digits(p.credits))
       assert.equals(3, #p.cards)
       local seen = {}
       for _, card in ipairs(p.cards) do

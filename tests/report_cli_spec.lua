@@ -51,7 +51,7 @@ describe("shoplive report", function()
     local doc = assert(slurp(path))
     assert.truthy(doc:find('<h1 id="title">Three shops</h1>', 1, true))
     assert.truthy(doc:find('<dd id="h-livestreams">1,236</dd>', 1, true))
-    assert.truthy(doc:find('<dd id="h-credits">125 (125 pages of 1 credit)</dd>', 1, true))
+    assert.truthy(doc:find('<dd id="h-credits">125 credits for 125 pages</dd>', 1, true))
     assert.truthy(doc:find('id="shop-0"', 1, true))
     assert.truthy(doc:find("Start hour (UTC+07:00)", 1, true))
     assert.is_nil(slurp(path .. ".tmp"))
@@ -71,7 +71,7 @@ describe("shoplive report", function()
     assert.equals(3, env.requests())
     local doc = assert(slurp(path))
     assert.truthy(doc:find('<dd id="h-livestreams">10</dd>', 1, true)) -- each livestream once
-    assert.truthy(doc:find('<dd id="h-credits">3 (3 pages of 1 credit)</dd>', 1, true))
+    assert.truthy(doc:find('<dd id="h-credits">3 credits for 3 pages</dd>', 1, true))
     sb:reset()
     status, out, err = run("report 237 --from - -o " .. sh_quote(path) .. " --limit 3", nil, "10\n")
     assert.equals(path .. "\n", out)
@@ -133,6 +133,25 @@ describe("shoplive report", function()
     local doc = assert(slurp(path .. ".partial"))
     assert.truthy(doc:find('<dd id="h-livestreams">25</dd>', 1, true))
     assert.truthy(doc:find("No livestreams in the data for this shop.", 1, true)) -- shop 10's card
+  end)
+
+  it("reports from the store with --db --offline, sending nothing", function()
+    local db = dir .. "/shops.db"
+    local status, _, err = run("livestreams 25 --db " .. sh_quote(db) .. " -o " .. sh_quote(dir .. "/l.csv")
+      .. " -f csv")
+    assert.equals(0, status, err)
+    assert.equals(3, env.requests())
+    sb:reset()
+    local path = dir .. "/r.html"
+    local out
+    status, out, err = run("report 25 --db " .. sh_quote(db) .. " --offline -o " .. sh_quote(path),
+      { KEYAPI_API_KEY = "" })
+    assert.equals(0, status, err)
+    assert.equals(path .. "\n", out)
+    assert.equals(0, env.requests())
+    local doc = assert(slurp(path))
+    assert.truthy(doc:find('<dd id="h-livestreams">25</dd>', 1, true))
+    assert.matches('<dd id="h%-credits">0 credits for %d+ pages?; pages answered from the store cost nothing</dd>', doc)
   end)
 
   it("prints the requests with --dry-run and sends none", function()

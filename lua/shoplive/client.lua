@@ -59,7 +59,8 @@ function M.new(opts, version)
     _redact = function(s, cut) return c:redact(s, cut) end,
     _active = {}, _inflight = 0, _sent_times = {},
     _limiter = o.limiter or limiter.new(o.qps),
-    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
+    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0 },
+    _store = o.store, _cache_ttl = o.cache_ttl or 86400, _saved = { new = 0, changed = 0 },
   }, Client)
   -- a shared limiter reports its fallback through the debug hook and stops
   -- waiting on its backend after the client's timeout
@@ -108,7 +109,7 @@ function Client:stats()
   local s = self._stats
   local l = self._limiter
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
-    limiter = l.stats and l:stats() or nil }
+    cache_hits = s.cache_hits, limiter = l.stats and l:stats() or nil }
 end
 
 -- ---- the pump -------------------------------------------------------
@@ -185,6 +186,7 @@ function Client:_complete(req, t)
   self._inflight = self._inflight - 1
   local info = x:info()
   local page, err = errors.from_transfer(x, info, req.params, self._redact)
+  local body = page and self._store and x:body() -- kept by the cache
   x:release()
   local s = self._stats
   s.bytes = s.bytes + info.bytes
@@ -198,6 +200,7 @@ function Client:_complete(req, t)
   req.reserved = nil
   if page then
     self._limiter:on_success()
+    if self._store then self:_save(req, page, body) end
     req:_finish(page)
     return
   end
@@ -273,9 +276,43 @@ function Client:_cancel(req)
   end
 end
 
+--- The page cache (shoplive.store): a query fetched within cache_ttl is
+-- answered from the store, finished at once, costing nothing.
+function Client:_from_cache(req)
+  if self._cache_ttl <= 0 then return false end
+  local page = self._store:cached_page(req.params, self._cache_ttl)
+  if not page then return false end -- a failed lookup fetches: it costs a credit, loses nothing
+  self._stats.cache_hits = self._stats.cache_hits + 1
+  self._cache_progress = true
+  req:_finish(page)
+  return true
+end
+
+--- True once after a request was answered from the cache: done() may have
+-- queued it and must be asked again although nothing is in flight.
+function Client:_took_cached()
+  local p = self._cache_progress
+  self._cache_progress = nil
+  return p
+end
+
+--- Every page paid for is saved (one transaction) before the caller sees
+-- it; if saving fails the page is still handed out, with page.store_err.
+function Client:_save(req, page, body)
+  local res, err = self._store:save_page(req.params, page, 1, body)
+  if res then
+    local sv = self._saved
+    sv.new, sv.changed = sv.new + res.new, sv.changed + res.changed
+  else
+    page.store_err = err
+  end
+end
+
 --- Queue a request for validated params p and try to send it at once.
 function Client:_enqueue(p)
-  local req = request.new(self, p, query.url(self.base_url, p))
+  local req = request.new(self, p, nil)
+  if self._store and self:_from_cache(req) then return req end
+  req.url = query.url(self.base_url, p) -- only a request that is sent needs it
   self._active[#self._active + 1] = req
   self:_pump()
   return req
@@ -308,14 +345,14 @@ function Client:_run_until(done)
         running = core_client:running() > 0
       end
       local d = running and min(interval, due or interval) or due
-      if not d then return end
-      wait(d)
+      if not d and not self:_took_cached() then return end
+      if d then wait(d) end
       if self._closed then return end
     elseif running then
       core_client:perform(min(due or 1, 1))
     elseif due then
       (self._sleep or sleep)(due)
-    else
+    elseif not self:_took_cached() then
       return -- nothing in flight, nothing scheduled: done() can never change
     end
   end
@@ -398,6 +435,15 @@ function Client:livestreams_many(queries, opts)
   end
   self:_run_until(refill)
   return pages, errs
+end
+
+--- Page every shop of a.sellers to its end into the store; see shoplive.sync.
+-- Returns report, or nil, err (err.report) when auth, quota, the budget or
+-- the store stopped every shop.
+function Client:sync(a)
+  check_open(self)
+  local report, err = require("shoplive.sync").sync(self, a)
+  return report, err
 end
 
 -- ---- many pages ------------------------------------------------------

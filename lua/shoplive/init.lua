@@ -9,6 +9,7 @@ local limiter = require("shoplive.limiter")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local sort = require("shoplive.sort")
+local store = require("shoplive.store")
 
 local M = {
   VERSION = "0.1.0",
@@ -56,6 +57,7 @@ M.csv_writer = export.csv_writer
 M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
+M.store = store
 --- shoplive.limiter.new{ qps = }, .shared_dict{ dict =, qps =, key = },
 -- .redis{ url =, qps =, key =, peers = }: for shoplive.new{ limiter = }.
 M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }

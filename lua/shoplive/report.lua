@@ -167,8 +167,14 @@ local function header(F, opts, version)
   b("<dt>Livestreams</dt><dd id=\"h-livestreams\">", number(F.all.count), "</dd>")
   b("<dt>Hours live</dt><dd id=\"h-hours\">", fmt_hours(F.all.hours_live), "</dd>")
   if opts.credits ~= nil then
-    b("<dt>Credits</dt><dd id=\"h-credits\">", number(num(opts.credits)),
-      opts.pages and (" (" .. number(num(opts.pages)) .. " pages of 1 credit)") or "", "</dd>")
+    local c, p = num(opts.credits), num(opts.pages)
+    local text = number(c) .. (c == 1 and " credit" or " credits")
+    if p then
+      text = text .. " for " .. number(p) .. (p == 1 and " page" or " pages")
+      -- pages answered from a store (shoplive report --db) cost nothing
+      if c and c < p then text = text .. "; pages answered from the store cost nothing" end
+    end
+    b("<dt>Credits</dt><dd id=\"h-credits\">", esc(text), "</dd>")
   end
   local gen = num(opts.generated_at) or os.time()
   b("<dt>Generated</dt><dd id=\"h-generated\">", fmt_time(gen, F), " ", esc(F.tz), " by shoplive ", esc(version),
