@@ -62,4 +62,13 @@ M.store = store
 -- .redis{ url =, qps =, key =, peers = }: for shoplive.new{ limiter = }.
 M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
 
+--- The HTML report (shoplive.report loads on first use). See report.lua.
+function M.report(records, opts)
+  return require("shoplive.report").report(records, opts, M.VERSION)
+end
+
+function M.report_file(path, records, opts)
+  return require("shoplive.report").report_file(path, records, opts, M.VERSION)
+end
+
 return M
