@@ -95,4 +95,13 @@ M.store = store
 -- @usage local client = shoplive.new{ limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10 } }
 M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
 
+--- The HTML report (shoplive.report loads on first use). See report.lua.
+function M.report(records, opts)
+  return require("shoplive.report").report(records, opts, M.VERSION)
+end
+
+function M.report_file(path, records, opts)
+  return require("shoplive.report").report_file(path, records, opts, M.VERSION)
+end
+
 return M
