@@ -95,11 +95,33 @@ M.store = store
 -- @usage local client = shoplive.new{ limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10 } }
 M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
 
---- The HTML report (shoplive.report loads on first use). See report.lua.
+--- The HTML report of livestream records of one or many shops: one
+-- self-contained document (inline CSS and SVG charts, no script, a CSP
+-- that forbids every external load), figures per shop and region. The
+-- report module loads on first use. Bad arguments raise, naming them.
+-- @tparam {table,...} records the records (e.g. from `client:all_livestreams` or `store:livestreams`)
+-- @tparam[opt] table opts `title` (default `"TikTok Shop livestreams: shop "`
+-- and the shops' ids),
+-- `tz` (`"UTC"`, the default, or an offset `"+07:00"`, `"+0700"`, `"+07"`,
+-- -14:00..+14:00) for dates and hours, `top` (livestreams in the top
+-- table, default 10), `shops` (seller ids to show even without records),
+-- `credits` and `pages` (what fetching the data cost, shown in the header),
+-- `generated_at` (epoch seconds, default now)
+-- @treturn string the HTML document
+-- @usage local recs = assert(client:all_livestreams{ seller_id = s })
+-- local html = shoplive.report(recs, { title = "Last week", tz = "+07:00", top = 10 })
 function M.report(records, opts)
   return require("shoplive.report").report(records, opts, M.VERSION)
 end
 
+--- Write `shoplive.report(records, opts)` to a file.
+-- @tparam string path the file to write
+-- @tparam {table,...} records as for `report`
+-- @tparam[opt] table opts as for `report`
+-- @treturn[1] boolean true
+-- @treturn[2] nil when the file cannot be opened or written
+-- @treturn[2] string the message
+-- @usage assert(shoplive.report_file("report.html", recs, { tz = "+07:00" }))
 function M.report_file(path, records, opts)
   return require("shoplive.report").report_file(path, records, opts, M.VERSION)
 end
