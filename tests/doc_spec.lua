@@ -256,11 +256,11 @@ describe("the reference", function()
       assert.truthy(section, "docs/cli.md has no section for " .. name)
       local rows = {}
       for line in section:gmatch("[^\n]+") do
-        local names, rest = line:match("^| (`%-[^|]-) |(.*)$")
-        if names then
+        local opt_names, rest = line:match("^| (`%-[^|]-) |(.*)$")
+        if opt_names then
           local cells = {}
           for cell in rest:gmatch("%s*([^|]-)%s*|") do cells[#cells + 1] = cell end
-          for opt in names:gmatch("`(%-[%w-]+)`") do rows[opt] = cells end
+          for opt in opt_names:gmatch("`(%-[%w-]+)`") do rows[opt] = cells end
         end
       end
       local help = commands[name]:get_help()
