@@ -94,6 +94,8 @@ deps:
 demo: deps
 	$(MAKE) all
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) examples/first.lua
+	@echo 'Next, an HTML report with charts (README, "The HTML report"): examples/report.lua, e.g.'
+	@echo '  LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;" tools/with-sandbox $(LUA_BIN) examples/report.lua 237 999 0'
 
 # Benchmarks (see BENCHMARKS.md): installs the comparators' packages if
 # missing, then runs every benchmark against a fresh sandbox (~5 minutes) and
@@ -154,7 +156,8 @@ install-modules: $(SO) $(DB_SOS)
 	install -m 0644 lua/shoplive/store/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/store/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/limiter
 	install -m 0644 lua/shoplive/limiter/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/limiter/
-	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/report $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -m 0644 lua/shoplive/report/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/report/
 	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 
