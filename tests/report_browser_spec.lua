@@ -78,7 +78,9 @@ local function assert_charts_drawn(res, n_svg)
   end
 end
 
-describe("report in Chromium #browser", function()
+-- #novalgrind: what runs here is Chromium (not traced by valgrind) and the
+-- report's pure Lua; the core's fetches are memchecked by every other spec
+describe("report in Chromium #browser #novalgrind", function()
   local records, by_shop, credits, pages
   local plain, plain_doc
 
