@@ -569,4 +569,7 @@ function Store:held(p, ttl)
   end
 end
 
+-- the work queue of a crawl split across hosts (PostgreSQL): store/queue.lua
+require("shoplive.store.queue").install(Store, { store_err = store_err, check_open = check_open })
+
 return M
