@@ -189,6 +189,50 @@ describe("client:sync{ queue = }", function()
     c:close()
   end)
 
+  it("shoplive sync --queue [--enqueue] and shoplive queue status|add, as the real command", function()
+    local cli = require("support.cli_run")
+    local q = " --db " .. env.sh_quote(db) .. " --queue daily"
+    local status, out, err = cli.run("sync" .. q .. " --enqueue 5 3 15")
+    assert.equals(0, status, err)
+    assert.equals("sync: queue daily: this worker did 3 shops, 4 pages, 4 credits, 0 cache hits, 23 new, 0 changed, "
+      .. "0 failed\n", out)
+    status, out = cli.run("queue status" .. q)
+    assert.equals(0, status)
+    assert.equals("queue daily: 3 shops: 0 pending, 0 claimed, 3 done, 0 failed; 4 pages, 4 credits (done and failed "
+      .. "shops)\n", out)
+    -- a failing shop, and one claimed by a worker elsewhere
+    status, out = cli.run("queue add 8 5" .. q)
+    assert.equals(0, status)
+    assert.equals("queue daily: 2 of 2 shops queued (the others were already pending or claimed)\n", out)
+    env.sandbox():fault{ type = "status", status = 400, count = 1 }
+    status, out, err = cli.run("sync" .. q .. " --lease 30")
+    assert.equals(1, status)
+    assert.matches("shop 8: shoplive: bad_request", err, 1, true)
+    assert.matches("this worker did 1 shops, 1 pages, 0 credits, 1 cache hits", out, 1, true)
+    -- a worker elsewhere holds shop 7 (a worker would wait for its claim)
+    status, out = cli.run("queue add 7" .. q)
+    assert.equals("queue daily: 1 of 1 shops queued (the others were already pending or claimed)\n", out)
+    assert.equals("7", (s:_claim("daily", "otherhost:4242", 600)))
+    status, out = cli.run("queue status" .. q)
+    assert.equals(0, status)
+    local lines = cli.lines(out)
+    assert.equals("queue daily: 5 shops: 0 pending, 1 claimed, 3 done, 1 failed; 4 pages, 3 credits (done and failed "
+      .. "shops)", lines[1])
+    assert.matches("^claimed 7 by otherhost:4242 since %d+%-%d+%-%d+ %d+:%d+:%d+ UTC %(%d+s%), lease until .* "
+      .. "%(attempt 1%)$", lines[2])
+    assert.matches("^failed 8 at .* UTC by .*:%d+ %(attempt 1%): shoplive: bad_request: ", lines[3])
+    assert.is_nil(out:find(env.KEY, 1, true))
+    -- bad usage: exit 2, nothing sent
+    env.sandbox():reset()
+    assert.equals(2, (cli.run("queue status --db " .. env.sh_quote(db))))
+    assert.equals(2, (cli.run("sync" .. q .. " 5")))
+    assert.equals(2, (cli.run("sync" .. q .. " --dry-run")))
+    assert.equals(2, (cli.run("sync --enqueue 5 --db " .. env.sh_quote(db))))
+    assert.equals(2, (cli.run("sync --queue daily --db " .. env.sh_quote(tmp .. "/lite2.db"))))
+    assert.equals(2, (cli.run("queue status --queue daily --db " .. env.sh_quote(tmp .. "/lite2.db"))))
+    assert.equals(0, env.requests())
+  end)
+
   it("refuses bad arguments before anything is sent, and SQLite stores with a message naming PostgreSQL", function()
     local c = env.client{ store = s }
     local function msg(a)
