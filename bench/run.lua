@@ -6,7 +6,7 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll recovery shared (default: all of them)
+--     SECTION: memory decode rate speed poll recovery shared store queue (default: all of them)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;"
 --
 -- The machine is shared and noisy: every figure that matters is a ratio to
@@ -44,7 +44,7 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "queue" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -587,6 +587,10 @@ if want.shared then
     emit_table = emit_table, note = note, goal = goal, log = log }
 end
 if want.store then bench_store() end
+if want.queue then
+  dofile("bench/queue_bench.lua"){ base = BASE, control = control, section = section, lua = LUA,
+    emit_table = emit_table, note = note, goal = goal, log = log }
+end
 control("reset")
 
 if complete.runs > 0 then

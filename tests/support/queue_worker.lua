@@ -1,17 +1,17 @@
 -- One worker of tests/queue_spec.lua (and bench/queue_bench.lua): a separate
 -- Lua process, as on another host, syncing the shops of a PostgreSQL queue.
---   lua queue_worker.lua BASE_URL DB_URL QUEUE LEASE CONCURRENCY [STUCK_AFTER [REDIS_URL QPS]]
+--   lua queue_worker.lua BASE_URL DB_URL QUEUE LEASE CONCURRENCY [STUCK_AFTER [REDIS_URL QPS [KEY]]]
 -- STUCK_AFTER = N (0: never): after its Nth page the worker prints
 -- "stuck SELLER PAGE" and hangs without renewing its lease, for the spec to
--- kill -9 it mid-shop. REDIS_URL, QPS: a shared Redis limiter.
+-- kill -9 it mid-shop. REDIS_URL, QPS, KEY: a shared Redis limiter.
 -- Prints "shops=N pages=N credits=N cache_hits=N failed=N lost=N".
 local shoplive = require("shoplive")
 local core = require("shoplive.core")
 local base, db, queue, lease, conc = arg[1], arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5])
-local stuck, redis, qps = tonumber(arg[6] or "0"), arg[7], tonumber(arg[8] or "")
+local stuck, redis, qps, key = tonumber(arg[6] or "0"), arg[7], tonumber(arg[8] or ""), arg[9] or "queue"
 local store = shoplive.store.open(db)
 local client = shoplive.new{ api_key = "sk_test_queue_worker", base_url = base, store = store, timeout = 10,
-  limiter = redis and shoplive.limiter.redis{ url = redis, qps = qps, key = "queue", peers = 4 } or nil }
+  limiter = redis and shoplive.limiter.redis{ url = redis, qps = qps, key = key, peers = 4 } or nil }
 local n = 0
 local report, err = client:sync{ queue = queue, lease = lease, concurrency = conc, on_page = function(page, seller)
   n = n + 1
