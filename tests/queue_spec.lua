@@ -162,6 +162,23 @@ describe("client:sync{ queue = }", function()
     assert.same({ "2", "6", "4" }, { attempts, shop_pages, shop_credits })
   end)
 
+  it("a worker renews its lease while paging: a shop longer than the lease is never taken over", function()
+    local big = "7999999095" -- 95 records: 10 pages, 4 s at 0.4 s each, twice the 2 s lease
+    local sellers = { big, "7000001003", "7000002004", "7000003005" }
+    assert.equals(4, s:enqueue("daily", sellers))
+    env.sandbox():config{ latency = 0.4 }
+    local out = run_workers(2, db, "daily", 2, 1)
+    local by, total = served()
+    assert.equals(13, total)
+    for k, n in pairs(by) do assert.equals(1, n, k) end
+    for i = 1, 2 do assert.truthy(out[i]:find("failed=0 lost=0", 1, true), out[i]) end
+    local _, row = pg:psql("SELECT attempts || ' ' || pages || ' ' || credits FROM queue WHERE seller_id = '" .. big
+      .. "'", "queue" .. dbs)
+    assert.equals("1 10 10", row:match("[%d ]+%d"))
+    local q = assert(s:queue_status("daily"))
+    assert.same({ 4, 0, 0 }, { q.done, q.pending, #q.claimed })
+  end)
+
   it("records a failed shop with its err text, never the key; enqueue again re-queues done and failed shops", function()
     local key = "sk_test_queue_key_0123456789"
     local c = shoplive.new{ api_key = key, base_url = env.sandbox().url, store = s, max_retries = 0 }

@@ -231,7 +231,7 @@ function M.sync(client, a)
             -- a lease to renew, or a free slot that may claim again
             local t, due = now(), src:renew_due(running)
             if due and t >= due then return true end
-            if not src.exhausted and t >= src.next_claim then
+            if not src.exhausted and not stop_err and t >= src.next_claim then
               local n = 0
               for _ in pairs(running) do n = n + 1 end
               if n < opts.concurrency then return true end

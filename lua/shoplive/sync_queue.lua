@@ -61,9 +61,12 @@ function Source:renew(running)
   local t = core.now()
   for seller, job in pairs(running) do
     if not job.lost and t >= job.renew_at then
+      -- the next try is scheduled whatever this one gives: a renewal that
+      -- stays due would end every wait for transfers at once
+      job.renew_at = t + self.lease / 3
       local ok, err = self.store:_renew(self.name, seller, self.worker, job.token, self.lease)
       if ok == nil then return nil, err end
-      if ok then job.renew_at = t + self.lease / 3 else job.lost = true end
+      if not ok then job.lost = true end
     end
   end
   return true
