@@ -1,6 +1,9 @@
---- The err object of API.md and the mapping from a finished transfer to a
--- page or an err. The C core reports what happened on the wire; the policy
--- of what it means lives here.
+--- The err object: how a failure of the server, the network, the budget
+-- or the store is reported (bad arguments raise a string instead). The
+-- kinds, which are retried, and which calls return `nil, err` or raise it
+-- are in errors.md. (Internally: the mapping from a finished transfer to a
+-- page or an err; the C core reports what happened on the wire, the policy
+-- of what it means lives here.)
 local MAX_PAGE = require("shoplive.schema").MAX_PAGE
 local util = require("shoplive.util")
 
@@ -25,12 +28,51 @@ function Err.__tostring(e)
   return s
 end
 
+-- `"failed: " .. err` and `err .. "\n"` join its one-line text (Lua
+-- concatenates only strings and numbers without this).
+
+--- A failure, as a value. `tostring(err)` gives one line without the API
+-- key (`shoplive: auth: apiKey is invalid (HTTP 401, 1 attempt)`), and an
+-- err concatenates as that line.
+-- @table err
+-- @tfield string kind `auth` (401), `quota` (402), `rate_limited` (429),
+-- `bad_request` (400), `server` (5xx), `http` (any other status),
+-- `api` (HTTP 200 whose JSON `code` is not 0), `decode`, `timeout`,
+-- `transport`, `too_large`, `budget`, `repeated_page`, `store`, `cancelled`
+-- @tfield string message the server's message (one line, at most 300 bytes,
+-- the key scrubbed) or a description
+-- @tfield boolean retryable true for `rate_limited`, `server`, `timeout`, `transport`
+-- @tfield int attempts requests sent for the call (0 for `shoplive.decode`,
+-- and for a `budget` err with nothing sent)
+-- @tfield ?int status the HTTP status, when a response arrived
+-- @tfield ?number code the JSON body's `code`, when it had one
+-- @tfield ?string request_id the body's `requestId`, when it had one
+-- @tfield ?string retry_after the `Retry-After` header of the last attempt
+-- @tfield ?int curl_code libcurl's error code, for `timeout` and `transport`
+-- @tfield ?{table,...} records `all_livestreams` only: the records fetched before the failure
+-- @tfield ?int page `repeated_page` only: the page number that repeated
+-- @tfield ?table report `client:sync` only: the report so far
+-- @usage local page, err = client:livestreams{ seller_id = s }
+-- if not page then
+--   if err.retryable then print("try later: " .. err) else error(tostring(err)) end
+-- end
+function Err.__concat(a, b)
+  return tostring(a) .. tostring(b)
+end
+
 --- Make an err from fields (kind and message required).
+-- @local
 function M.new(f)
   f.retryable = RETRYABLE[f.kind] or false
   return setmetatable(f, Err)
 end
 
+--- True when v is a shoplive err (also `shoplive.is_err`): tells an err
+-- raised by an iterator from any other error.
+-- @param v any value
+-- @treturn boolean
+-- @usage local ok, e = pcall(function() for r in client:each_livestream(q) do use(r) end end)
+-- if not ok and not shoplive.is_err(e) then error(e, 0) end
 function M.is_err(v)
   return getmetatable(v) == Err
 end
@@ -73,6 +115,7 @@ end
 --- Turn a decoded response (core resp table) into a page. q holds page and
 -- page_size when known; `redact` (optional) scrubs the API key from server
 -- texts. Returns page or nil, err.
+-- @local
 function M.page_from_resp(resp, q, status, redact)
   local code = resp.code
   local rid = (type(code) ~= "number" or code ~= 0) and clean(resp.request_id, redact) or nil
@@ -112,6 +155,7 @@ end
 --- Classify a finished transfer x (core transfer) whose x:info() is `info`.
 -- `redact` scrubs secrets from texts. Returns page or nil, err (attempts is
 -- set by the caller).
+-- @local
 function M.from_transfer(x, info, q, redact)
   if info.state == "cancelled" then
     return nil, M.new{ kind = "cancelled", message = clean(info.error, redact) or "request cancelled" }

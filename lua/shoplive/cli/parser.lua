@@ -51,6 +51,8 @@ M.COMMANDS = {
   { name = "summary", help = "Summary figures for each shop's livestreams.", options = {
     { "--format -f", "Output format (json: one object per shop and line).", "text", choices = { "text", "json" } },
   } },
+  { name = "report", help = "An HTML report (charts, figures per shop) of the shops' livestreams, written to "
+    .. "--output (default report.html).", options = require("shoplive.cli.report").OPTIONS },
   -- the store's commands (cli/sync.lua, cli/queue.lua): their own arguments
   -- and options only (own = true), none of the fetch options
   { name = "sync", own = true, help = "Fetch whole shops into the store; a re-run pays only for pages it lacks.",
