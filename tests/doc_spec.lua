@@ -233,14 +233,13 @@ describe("the reference", function()
     end
   end)
 
-  -- docs/cli.md against the parser the command runs (cli/parser.lua and the
-  -- sync command's registration): every command has a section, every option
+  -- docs/cli.md against the parser the command runs (cli/parser.lua, sync
+  -- and queue included): every command has a section, every option
   -- of the command a row with the parser's default, and no row names an
   -- option the command lacks.
   it("docs/cli.md names every command and option of the parser, with its default", function()
     local parser = require("shoplive.cli.parser")
     local p, commands = parser.build()
-    commands.sync = require("shoplive.cli.sync").register(p)
     local doc = read("docs/cli.md")
     local top = p:get_help()
     local n = 0
