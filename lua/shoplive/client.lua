@@ -540,15 +540,22 @@ end
 -- @tparam table a `sellers` (array of seller ids, required), `sort_by`,
 -- `order`, `page_size`, `max_credits` (credits this sync may spend),
 -- `concurrency` (shops at once, 1-64, default 4), `on_page`
--- (`function(page, seller_id)`, called for every page)
+-- (`function(page, seller_id)`, called for every page); with a PostgreSQL
+-- store, `queue` (a queue name: the shops come from that queue, shared by
+-- every worker on every host, instead of `sellers`), `enqueue` (true: add
+-- `sellers` to the queue first), `lease` (seconds a claim outlives its last
+-- renewal, default 120) and `worker` (the claims' owner, default host:pid)
 -- @treturn[1] table report: `shops` (shops done), `pages`, `credits`,
 -- `cache_hits`, `new` and `changed` (livestreams), `failed`
--- (`{ [seller_id] = err }`)
+-- (`{ [seller_id] = err }`); with `queue`, this worker's share, and `lost`
+-- (shops another worker took over after this one's lease ran out)
 -- @treturn[2] nil when auth, quota, the budget or the store stopped every shop
 -- @treturn[2] table the err; `err.report` holds the report so far
 -- @usage local client = shoplive.new{ store = shoplive.store.open("shops.db") }
 -- local report, err = client:sync{ sellers = { "1", "2" }, max_credits = 100 }
 -- print((report or err.report).credits .. " credits")
+-- -- on every host: the shops of a shared PostgreSQL queue
+-- local report = client:sync{ queue = "daily", concurrency = 2 }
 function Client:sync(a)
   check_open(self)
   local report, err = require("shoplive.sync").sync(self, a)

@@ -610,6 +610,32 @@ function Store:held(p, ttl)
   end
 end
 
+--- Put shops on a queue of a PostgreSQL store, for `client:sync{ queue = }`
+-- workers on any host (defined in store/queue.lua). A shop already done or
+-- failed there is queued again; one pending or claimed is left as it is. A
+-- SQLite store, a bad name or a bad seller id raises.
+-- @function Store:enqueue
+-- @tparam string name the queue (1 to 64 letters, digits, `_`, `.`, `:`, `-`)
+-- @tparam {string,...} sellers seller ids
+-- @treturn[1] integer how many shops were queued (new or again)
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage assert(store:enqueue("daily", { "7494818275540568755", "237" }))
+
+--- The state of a queue of a PostgreSQL store (defined in store/queue.lua).
+-- @function Store:queue_status
+-- @tparam string name the queue
+-- @treturn[1] table `total`, `pending`, `done` (counts), `claimed` (one
+-- table per claimed shop: `seller_id`, `claimed_by` (host:pid),
+-- `claimed_at`, `lease_until`, `attempts`), `failed` (one table per failed
+-- shop: `seller_id`, `err_kind`, `err` (its text), `claimed_by`,
+-- `attempts`, `finished_at`), `pages` and `credits` (of done and failed
+-- shops), `now` (the database's clock, epoch seconds)
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage local q = assert(store:queue_status("daily"))
+-- print(q.pending, #q.claimed, q.done, #q.failed)
+
 -- the work queue of a crawl split across hosts (PostgreSQL): store/queue.lua
 require("shoplive.store.queue").install(Store, { store_err = store_err, check_open = check_open })
 
