@@ -106,6 +106,10 @@ function M.run(args, env)
   end
   local s = M.open_store(args.db, env)
   if not s then return 1 end
+  if args.queue and s.dialect.name ~= "postgresql" then
+    s:close()
+    usage_error("--queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work between hosts")
+  end
   if args.dry_run then
     local status = dry_run(args, ids, s, ttl, env)
     s:close()
@@ -125,11 +129,6 @@ function M.run(args, env)
     s:close()
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1
-  end
-  if args.queue and s.dialect.name ~= "postgresql" then
-    client:close()
-    s:close()
-    usage_error("--queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work between hosts")
   end
   if args.queue then
     -- Ctrl-C (a flag, src/clisys.c) ends the worker's requests and its wait
