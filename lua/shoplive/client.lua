@@ -26,6 +26,7 @@ function M.new(opts, version)
     low_speed_limit = opts.low_speed_limit, low_speed_time = opts.low_speed_time,
     max_body = opts.max_body,
     debug = opts.debug ~= nil,
+    http2 = opts.http2,
   }
   local o = {}
   for k, v in pairs(opts) do

@@ -116,6 +116,10 @@ local CHECKS = {
   low_speed_limit = int_at_least(1),
   low_speed_time = positive,
   debug = callable("function(line)"),
+  http2 = function(name, v)
+    if type(v) ~= "boolean" then fail(name, "must be a boolean", v) end
+    return v
+  end,
   wait = callable("function(seconds)"),
 }
 
