@@ -160,10 +160,18 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
  * dropped (the hook is for looking, not for bulk logging). */
 #define SL_DEBUG_MAX (256 * 1024)
 
+static int starts_with_ci(const char *line, size_t n, const char *name) {
+  size_t k = strlen(name);
+  return n >= k && strncasecmp(line, name, k) == 0;
+}
+
 static void debug_line(sl_client *c, const char *prefix, const char *line, size_t n) {
-  static const char auth[] = "authorization:";
-  if (n >= sizeof auth - 1 && strncasecmp(line, auth, sizeof auth - 1) == 0) {
+  /* Both carry credentials: the key, and the proxy's user:password. */
+  if (starts_with_ci(line, n, "authorization:")) {
     line = "Authorization: [REDACTED]";
+    n = strlen(line);
+  } else if (starts_with_ci(line, n, "proxy-authorization:")) {
+    line = "Proxy-Authorization: [REDACTED]";
     n = strlen(line);
   }
   if (sl_buf_append(&c->dbg, prefix, 2, SL_DEBUG_MAX) != SL_BUF_OK) return;
@@ -208,8 +216,9 @@ static sl_client *check_open_client(lua_State *L, int i) {
   return c;
 }
 
-static CURL *new_easy(sl_client *c) {
+static CURL *new_easy(sl_client *c, CURLcode *res) {
   CURL *e = curl_easy_init();
+  *res = CURLE_OUT_OF_MEMORY;
   if (e == NULL) return NULL;
   CURLcode r = CURLE_OK;
 #define SET(opt, val) if (r == CURLE_OK) r = curl_easy_setopt(e, opt, val)
@@ -235,7 +244,12 @@ static CURL *new_easy(sl_client *c) {
   SET(CURLOPT_SSL_VERIFYPEER, 1L);
   SET(CURLOPT_SSL_VERIFYHOST, 2L);
   if (c->ca_file) SET(CURLOPT_CAINFO, c->ca_file);
-  if (c->proxy) SET(CURLOPT_PROXY, c->proxy);
+  /* Proxies come only from the proxy option: "" makes libcurl ignore
+   * http_proxy, https_proxy and ALL_PROXY, and NOPROXY "" makes it ignore
+   * NO_PROXY, so the environment can neither send the key through a proxy
+   * nor route it around the one the caller chose. */
+  SET(CURLOPT_PROXY, c->proxy ? c->proxy : "");
+  SET(CURLOPT_NOPROXY, "");
   /* Decoded bytes reach on_write, so max_body also bounds gzip bombs. */
   SET(CURLOPT_ACCEPT_ENCODING, "");
   SET(CURLOPT_WRITEFUNCTION, on_write);
@@ -252,6 +266,7 @@ static CURL *new_easy(sl_client *c) {
   }
   if (c->share) SET(CURLOPT_SHARE, c->share);
 #undef SET
+  *res = r;
   if (r != CURLE_OK) {
     curl_easy_cleanup(e);
     return NULL;
@@ -360,10 +375,27 @@ static double opt_number(lua_State *L, int t, const char *k, double dflt) {
   return d;
 }
 
+/* Largest value given to libcurl for a time or a rate: a 32-bit long holds
+ * it, and libcurl's own arithmetic (low_speed_time * 1000 among others)
+ * does not overflow with it. The Lua layer refuses larger values. */
+#define SL_CURL_MAX 2147483647.0
+
+/* libcurl reads a timeout of 0 ms as "none": a positive time is at least
+ * 1 ms. */
 static long seconds_to_ms(double s) {
   if (!(s > 0)) return 0;
-  if (s * 1000.0 >= (double)LONG_MAX) return LONG_MAX;
-  return (long)(s * 1000.0 + 0.5);
+  if (s * 1000.0 >= SL_CURL_MAX) return (long)SL_CURL_MAX;
+  long ms = (long)(s * 1000.0 + 0.5);
+  return ms > 0 ? ms : 1;
+}
+
+/* A double option as a long in [0, max] (rounded up), without the undefined
+ * conversion of an out-of-range value. */
+static long to_long_ceil(double d, double max) {
+  if (!(d > 0)) return 0;
+  if (d >= max) return (long)max;
+  long v = (long)d;
+  return (double)v < d ? v + 1 : v;
 }
 
 /* core.client{ api_key=, user_agent=, ca_file=, proxy=, timeout=, connect_timeout=,
@@ -396,9 +428,14 @@ static int l_client_new(lua_State *L) {
   push_udata_with_mt(L, SL_CLIENT_MT);
   c->timeout_ms = seconds_to_ms(timeout);
   c->connect_timeout_ms = seconds_to_ms(ctimeout);
-  c->low_speed_limit = lsl > 0 ? (long)lsl : 0;
-  c->low_speed_time = lst > 0 ? (long)(lst + 0.999) : 0;
-  c->max_body = max_body >= (double)SIZE_MAX ? SIZE_MAX : (size_t)max_body;
+  c->low_speed_limit = to_long_ceil(lsl, SL_CURL_MAX);
+  c->low_speed_time = to_long_ceil(lst, SL_CURL_MAX / 1000);
+  /* CURLOPT_MAXFILESIZE_LARGE takes a curl_off_t: a larger value would wrap
+   * negative and make every request fail. */
+  {
+    const double cap = SIZE_MAX > 0xFFFFFFFFu ? 4611686018427387904.0 /* 2^62 */ : (double)SIZE_MAX;
+    c->max_body = max_body >= cap ? (size_t)cap : (size_t)max_body;
+  }
   c->debug = debug;
   c->http2 = http2;
 
@@ -458,8 +495,10 @@ static int l_client_start(lua_State *L) {
   x->max_body = c->max_body;
   x->state = XF_DONE;
 
-  CURL *e = c->npool > 0 ? c->pool[--c->npool] : new_easy(c);
-  if (e == NULL) return luaL_error(L, "shoplive: out of memory starting a request");
+  CURLcode nr = CURLE_OK;
+  CURL *e = c->npool > 0 ? c->pool[--c->npool] : new_easy(c, &nr);
+  /* not "out of memory" when libcurl refused an option value */
+  if (e == NULL) return luaL_error(L, "shoplive: cannot start a request: %s", curl_easy_strerror(nr));
   CURLcode r = curl_easy_setopt(e, CURLOPT_URL, url);
   /* set every time: pooled handles keep their options */
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh);
@@ -537,16 +576,17 @@ static int l_client_timeout(lua_State *L) {
   return 1;
 }
 
-/* client:redact(text) -> text with every occurrence of the API key replaced
- * by "[REDACTED]", so server-echoed texts never carry the key into an err.
- * The key itself never leaves C. */
-static void push_redacted(lua_State *L, sl_client *c, const char *s, size_t n);
+/* client:redact(text [, cut]) -> text with the API key (and every piece of
+ * it, see push_redacted) replaced by "[REDACTED]", so server-echoed texts
+ * never carry the key into an err. cut = true: text was cut from a longer
+ * one. The key itself never leaves C. */
+static void push_redacted(lua_State *L, sl_client *c, const char *s, size_t n, int cut);
 
 static int l_client_redact(lua_State *L) {
   sl_client *c = check_client(L, 1);
   size_t n;
   const char *s = luaL_checklstring(L, 2, &n);
-  push_redacted(L, c, s, n);
+  push_redacted(L, c, s, n, lua_toboolean(L, 3));
   return 1;
 }
 
@@ -558,26 +598,51 @@ static int l_client_debug_take(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  push_redacted(L, c, c->dbg.p, c->dbg.len);
+  push_redacted(L, c, c->dbg.p, c->dbg.len, 0);
   c->dbg.len = 0;
   return 1;
 }
 
-static void push_redacted(lua_State *L, sl_client *c, const char *s, size_t n) {
+/* Redaction: every run of SL_REDACT_MIN or more bytes that also occurs in
+ * the key (the whole key when it is shorter) becomes "[REDACTED]", so a
+ * server that echoes part of the key (cut, or from the middle) leaks none of
+ * it. When the text was cut from a longer one (cut != 0), a key prefix of any
+ * length at its very end is redacted too: the rest of the key was cut off. */
+#define SL_REDACT_MIN 8
+
+/* Length of the longest prefix of s[0..n) that occurs somewhere in key. */
+static size_t key_run(const unsigned char *s, size_t n, const unsigned char *key, size_t klen) {
+  size_t best = 0;
+  for (size_t j = 0; j + best < klen; j++) {
+    size_t m = 0;
+    while (m < n && j + m < klen && s[m] == key[j + m]) m++;
+    if (m > best) best = m;
+  }
+  return best;
+}
+
+static void push_redacted(lua_State *L, sl_client *c, const char *s, size_t n, int cut) {
   static const char prefix[] = "Authorization: Bearer ";
-  const char *key = c->headers ? c->headers->data + sizeof prefix - 1 : NULL;
-  size_t klen = key ? strlen(key) : 0;
+  const unsigned char *key = c->headers ? (const unsigned char *)c->headers->data + sizeof prefix - 1 : NULL;
+  size_t klen = key ? strlen((const char *)key) : 0;
   if (klen == 0) {
     lua_pushlstring(L, s, n);
     return;
   }
+  size_t min = klen < SL_REDACT_MIN ? klen : SL_REDACT_MIN;
+  unsigned char in_key[256] = {0}; /* skips most bytes without a scan */
+  for (size_t j = 0; j < klen; j++) in_key[key[j]] = 1;
+  const unsigned char *u = (const unsigned char *)s;
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   size_t i = 0;
   while (i < n) {
-    if (n - i >= klen && memcmp(s + i, key, klen) == 0) {
+    size_t m = in_key[u[i]] ? key_run(u + i, n - i, key, klen) : 0;
+    if (m < min && cut && n - i < klen && memcmp(u + i, key, n - i) == 0) m = n - i;
+    else if (m < min) m = 0;
+    if (m > 0) {
       luaL_addstring(&b, "[REDACTED]");
-      i += klen;
+      i += m;
     } else {
       luaL_addchar(&b, s[i]);
       i++;
@@ -678,8 +743,14 @@ static int l_now(lua_State *L) {
   return 1;
 }
 
+/* Longest single sleep: time_t holds it on every platform (a larger double
+ * would convert with undefined behaviour, and in practice made nanosleep
+ * fail at once, so a caller looping on it spun). */
+#define SL_SLEEP_MAX 2147483647.0
+
 static int l_sleep(lua_State *L) {
   double s = luaL_checknumber(L, 1);
+  if (s > SL_SLEEP_MAX) s = SL_SLEEP_MAX;
   if (s > 0) {
     struct timespec ts, rem;
     ts.tv_sec = (time_t)s;

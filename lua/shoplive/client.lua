@@ -34,7 +34,7 @@ function M.new(opts, version)
   end
   return setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
-    _redact = function(s) return c:redact(s) end,
+    _redact = function(s, cut) return c:redact(s, cut) end,
     _active = {}, _inflight = 0, _sent_times = {},
     _limiter = limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },

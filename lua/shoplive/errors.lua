@@ -34,14 +34,79 @@ function M.is_err(v)
   return getmetatable(v) == Err
 end
 
---- Keep a server-supplied text to one printable line of bounded length.
+-- Server texts in an err: at most MAX_TEXT bytes are shown; at most
+-- MAX_INPUT are looked at (a hostile server may send megabytes).
+local MAX_TEXT, MAX_INPUT = 300, 4096
+local REPLACEMENT = "\239\191\189" -- U+FFFD
+
+-- The second byte's range for each UTF-8 lead byte that narrows it
+-- (no overlongs, no surrogates, nothing above U+10FFFF).
+local SECOND = { [0xE0] = { 0xA0, 0xBF }, [0xED] = { 0x80, 0x9F }, [0xF0] = { 0x90, 0xBF }, [0xF4] = { 0x80, 0x8F } }
+
+-- Valid UTF-8 that a terminal or a log viewer acts on instead of showing:
+-- C1 controls (U+0080-U+009F, U+009B is CSI), bidi marks, embeddings,
+-- overrides and isolates (U+061C, U+200E-F, U+202A-E, U+2066-9), and the
+-- line and paragraph separators (U+2028-9).
+local function is_control_char(ch)
+  local b1, b2, b3 = ch:byte(1, 3)
+  if b1 == 0xC2 then return b2 <= 0x9F end
+  if b1 == 0xD8 then return b2 == 0x9C end
+  if b1 == 0xE2 and b2 == 0x80 then return b3 == 0x8E or b3 == 0x8F or (b3 >= 0xA8 and b3 <= 0xAE) end
+  if b1 == 0xE2 and b2 == 0x81 then return b3 >= 0xA6 and b3 <= 0xA9 end
+  return false
+end
+
+--- One printable line: every control (C0, DEL, C1, bidi, line separators)
+-- becomes a space and every invalid UTF-8 byte U+FFFD. Nothing is deleted,
+-- so no two pieces of a redacted key can join up again.
+local function printable(s)
+  if not s:find("[%z\1-\31\127-\255]") then return s end
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    local len = c < 0x80 and 1 or (c >= 0xC2 and c <= 0xDF) and 2 or (c >= 0xE0 and c <= 0xEF) and 3
+      or (c >= 0xF0 and c <= 0xF4) and 4 or 0
+    local ok = len > 0 and i + len - 1 <= n
+    if ok and len > 1 then
+      local range = SECOND[c] or { 0x80, 0xBF }
+      local b = s:byte(i + 1)
+      ok = b >= range[1] and b <= range[2]
+      for k = i + 2, i + len - 1 do
+        b = s:byte(k)
+        ok = ok and b >= 0x80 and b <= 0xBF
+      end
+    end
+    if not ok then
+      out[#out + 1] = REPLACEMENT
+      i = i + 1
+    else
+      local ch = s:sub(i, i + len - 1)
+      if (len == 1 and (c < 32 or c == 127)) or (len > 1 and is_control_char(ch)) then ch = " " end
+      out[#out + 1] = ch
+      i = i + len
+    end
+  end
+  return table.concat(out)
+end
+
+--- A server-supplied text as one printable line of bounded length, with the
+-- API key redacted first and cut afterwards, so no cut can split the key
+-- and leave a piece of it (redact(s, cut) also removes a key prefix at the
+-- end of a text cut from a longer one). Returns nil for a non-string.
 local function clean(s, redact)
   if type(s) ~= "string" then return nil end
-  s = s:gsub("[%z\1-\31\127]+", " ")
-  if #s > 300 then s = s:sub(1, 300) .. "..." end
-  if redact then s = redact(s) end
+  local cut = #s > MAX_INPUT
+  if cut then s = s:sub(1, MAX_INPUT) end
+  if redact then s = redact(s, cut) end
+  s = printable(s)
+  if #s > MAX_TEXT then
+    local n = MAX_TEXT
+    while n > 0 and s:byte(n + 1) >= 0x80 and s:byte(n + 1) <= 0xBF do n = n - 1 end -- whole characters
+    s = s:sub(1, n) .. "..."
+  end
   return s
 end
+M.clean = clean
 
 local function kind_of_status(status)
   if STATUS_KIND[status] then return STATUS_KIND[status] end
@@ -55,18 +120,26 @@ local function curl_kind(code)
 end
 
 --- Turn a decoded response (core resp table) into a page. q holds page and
--- page_size when known. Returns page or nil, err.
-function M.page_from_resp(resp, q, status)
-  local rid = type(resp.request_id) == "string" and resp.request_id or nil
-  if resp.code ~= 0 then
-    local code = resp.code
-    if code == nil then
-      return nil, M.new{ kind = "decode", status = status, request_id = rid,
-        message = "response has no numeric 'code' field" }
-    end
-    return nil, M.new{ kind = "api", status = status, code = code, request_id = rid,
-      message = clean(resp.message) or ("API error code " .. tostring(code)) }
+-- page_size when known; `redact` (optional) scrubs the API key from server
+-- texts. Returns page or nil, err.
+function M.page_from_resp(resp, q, status, redact)
+  local code = resp.code
+  local rid = (type(code) ~= "number" or code ~= 0) and clean(resp.request_id, redact) or nil
+  -- The spec types code as an integer: "0" (a string) or 0.5 is not success,
+  -- and not an API error code either.
+  if type(code) ~= "number" or code ~= math.floor(code) then
+    return nil, M.new{ kind = "decode", status = status, request_id = rid,
+      message = code == nil and "response has no numeric 'code' field"
+        or ("response 'code' is a " .. (type(code) == "number" and "non-integral number" or type(code))
+          .. ", expected an integer") }
   end
+  if code ~= 0 then
+    return nil, M.new{ kind = "api", status = status, code = code, request_id = rid,
+      message = clean(resp.message, redact) or ("API error code " .. tostring(code)) }
+  end
+  -- kept whole (it is data), but never with the key in it
+  rid = type(resp.request_id) == "string" and resp.request_id or nil
+  if rid and redact then rid = redact(rid) end
   local records = resp.records
   if resp.data_type == "null" then
     records = {} -- an empty shop; the spec types data as an array, some servers send null
@@ -107,7 +180,7 @@ function M.from_transfer(x, info, q, redact)
     if not resp then
       return nil, M.new{ kind = "decode", status = status, message = "invalid JSON response: " .. derr }
     end
-    return M.page_from_resp(resp, q, status)
+    return M.page_from_resp(resp, q, status, redact)
   end
   local kind = kind_of_status(status or 0)
   local e = { kind = kind, status = status }
@@ -115,15 +188,16 @@ function M.from_transfer(x, info, q, redact)
   -- proxy) still yields an err of the status's kind.
   local resp = info.bytes > 0 and info.bytes <= 65536 and x:decode() or nil
   if resp then
-    e.code = resp.code
+    -- only a number: tostring(err) prints it
+    if type(resp.code) == "number" then e.code = resp.code end
     e.message = clean(resp.message, redact)
-    if type(resp.request_id) == "string" then e.request_id = resp.request_id end
+    e.request_id = clean(resp.request_id, redact)
   end
   if status >= 300 and status < 400 then
     e.message = "HTTP " .. status .. " redirect not followed (redirects are never followed, so the API key stays with base_url)"
   end
   e.message = e.message or ("HTTP " .. status .. " with a non-JSON body")
-  if info.retry_after then e.retry_after = info.retry_after end
+  if info.retry_after then e.retry_after = clean(info.retry_after, redact) end
   return nil, M.new(e)
 end
 

@@ -15,6 +15,12 @@ local M = {
 }
 
 --- Make a client. Raises on invalid options, naming the option.
+-- Besides the options of API.md: `allow_http` (boolean, default false):
+-- without it an `http://` base_url is refused unless its host is loopback
+-- and no proxy is set, since the key would travel in cleartext. `proxy` is
+-- the only source of proxies: http_proxy, https_proxy, ALL_PROXY and
+-- NO_PROXY in the environment are ignored. Numeric options are bounded
+-- (README: "Keys, cleartext and proxies").
 function M.new(opts)
   local o = options.check(opts)
   return client.new(o, M.VERSION)

@@ -15,33 +15,47 @@ local DEFAULTS = {
   poll_interval = 0.005,
 }
 
-local function fail(name, what, v)
+-- The API keys of the check in progress: a value that contains one (a key
+-- in the wrong variable) is described by its length only.
+local known_secrets
+
+local function fail(name, what, v, hidden)
+  local got = util.describe(v, known_secrets)
+  if hidden and type(v) == "string" then got = "a string of " .. #v .. " bytes (not shown)" end
+  known_secrets = nil
   -- level 5: fail <- check function <- M.check <- shoplive.new <- caller
-  error("shoplive.new: option '" .. name .. "' " .. what .. ", got " .. util.describe(v), 5)
+  error("shoplive.new: option '" .. name .. "' " .. what .. ", got " .. got, 5)
 end
 
 local function no_controls(s)
   return not s:find("[%z\1-\31\127]")
 end
 
-local function positive(name, v)
-  if type(v) ~= "number" or not (v > 0) or v == math.huge then
-    fail(name, "must be a positive number of seconds", v)
+-- Bounds: what libcurl and the OS represent, and what still makes sense.
+-- libcurl counts timeouts in milliseconds in a long (0 means "none", and a
+-- 32-bit long ends at 2^31 ms, about 24.8 days); waits and the limiter's
+-- pauses end in nanosleep, whose time_t must not overflow.
+local MIN_SECONDS = 0.001
+local MAX_SECONDS = 2147483 -- 2^31 ms, rounded down to whole seconds
+local MAX_BACKOFF = 86400   -- a day between two attempts
+local MAX_BODY = 2 ^ 30     -- 1 GiB; a page of 10 records is a few KiB
+local MAX_INT32 = 2 ^ 31 - 1
+
+local function seconds(min, max)
+  return function(name, v)
+    if type(v) ~= "number" or not (v >= min and v <= max) then
+      fail(name, "must be a number of seconds from " .. min .. " to " .. max, v)
+    end
+    return v
   end
-  return v
 end
 
-local function non_negative(name, v)
-  if type(v) ~= "number" or not (v >= 0) or v == math.huge then
-    fail(name, "must be a number of seconds >= 0", v)
-  end
-  return v
-end
-
-local function int_at_least(min)
+local function int_in(min, max)
   return function(name, v)
     local i = util.tointeger(v)
-    if not i or i < min then fail(name, "must be an integer >= " .. min, v) end
+    if not i or i < min or i > max then
+      fail(name, "must be an integer from " .. min .. " to " .. string.format("%.0f", max), v)
+    end
     return i
   end
 end
@@ -87,34 +101,45 @@ local CHECKS = {
     if v:find("[?#]") then fail(name, "must not contain a query or fragment", v) end
     return (v:gsub("/+$", ""))
   end,
-  timeout = positive,
-  connect_timeout = positive,
-  poll_interval = positive,
-  max_retries = int_at_least(0),
-  backoff_base = non_negative,
-  backoff_max = non_negative,
-  max_body = int_at_least(1),
+  allow_http = function(name, v)
+    if type(v) ~= "boolean" then fail(name, "must be a boolean", v) end
+    return v
+  end,
+  timeout = seconds(MIN_SECONDS, MAX_SECONDS),
+  connect_timeout = seconds(MIN_SECONDS, MAX_SECONDS),
+  -- below a millisecond the wait hook is called in a busy loop
+  poll_interval = seconds(MIN_SECONDS, 60),
+  max_retries = int_in(0, 1000),
+  backoff_base = seconds(0, MAX_BACKOFF),
+  backoff_max = seconds(0, MAX_BACKOFF),
+  max_body = int_in(1, MAX_BODY),
   qps = function(name, v)
-    if type(v) ~= "number" or not (v > 0) or v == math.huge then
-      fail(name, "must be a positive number of requests per second", v)
+    -- at least one request per 1000 s, so the pause between two fits a sleep
+    if type(v) ~= "number" or not (v >= 0.001 and v <= 1e6) then
+      fail(name, "must be a number of requests per second from 0.001 to 1000000", v)
     end
     return v
   end,
   user_agent = text,
   proxy = function(name, v)
-    if type(v) ~= "string" or not no_controls(v) then fail(name, "must be a string without control characters", v) end
+    -- never echoed: a proxy URL may carry user:password
+    if type(v) ~= "string" or not no_controls(v) then fail(name, "must be a string without control characters", v, true) end
     return v
   end,
   ca_file = function(name, v)
     text(name, v)
     local f = io.open(v, "rb")
     if not f then fail(name, "must be a readable PEM file", v) end
+    -- a directory opens on Linux; only reading tells
+    local _, rerr = f:read(1)
     f:close()
+    if rerr then fail(name, "must be a readable PEM file (a regular file, not a directory)", v) end
     return v
   end,
-  max_credits = int_at_least(0),
-  low_speed_limit = int_at_least(1),
-  low_speed_time = positive,
+  max_credits = int_in(0, 2 ^ 53),
+  low_speed_limit = int_in(1, MAX_INT32),
+  -- whole seconds for libcurl: rounded up
+  low_speed_time = seconds(MIN_SECONDS, MAX_SECONDS),
   debug = callable("function(line)"),
   http2 = function(name, v)
     if type(v) ~= "boolean" then fail(name, "must be a boolean", v) end
@@ -122,6 +147,42 @@ local CHECKS = {
   end,
   wait = callable("function(seconds)"),
 }
+
+--- The host of an http(s) URL's authority ("h", "h:port", "[v6]:port").
+local function url_host(url)
+  local authority = url:match("^%a[%w+.-]*://([^/?#]*)") or ""
+  return (authority:match("^%[(.-)%]") or authority:match("^[^:]*")):lower()
+end
+
+--- True for a host that never leaves the machine: localhost, [::1] and
+-- 127.0.0.0/8 written as a plain dotted quad (other spellings, such as
+-- 127.1 or octal, go through the resolver and are not trusted).
+function M.is_loopback(host)
+  if host == "localhost" or host == "::1" then return true end
+  local parts = { host:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$") }
+  if parts[1] ~= "127" then return false end
+  for i = 2, 4 do
+    if not (parts[i] == "0" or parts[i]:find("^[1-9]%d?%d?$")) or tonumber(parts[i]) > 255 then return false end
+  end
+  return true
+end
+
+--- The key goes in the Authorization header: over http:// anyone on the
+-- path (or the proxy) reads it. Only loopback without a proxy is exempt.
+local function check_cleartext(out)
+  if out.allow_http or not out.base_url:find("^[Hh][Tt][Tt][Pp]://") then return end
+  if out.proxy and out.proxy ~= "" then
+    known_secrets = nil
+    error("shoplive.new: option 'base_url' is http:// and option 'proxy' is set: the API key would reach the proxy"
+      .. " in cleartext; use https:// (the proxy then only tunnels TLS), or set allow_http = true", 4)
+  end
+  if not M.is_loopback(url_host(out.base_url)) then
+    local got = util.describe(out.base_url, known_secrets)
+    known_secrets = nil
+    error("shoplive.new: option 'base_url' is http:// to a host that is not loopback: the API key would cross the"
+      .. " network in cleartext; use https://, or set allow_http = true, got " .. got, 4)
+  end
+end
 
 --- Validate opts (may be nil) and return a new table with defaults filled in.
 function M.check(opts, getenv)
@@ -145,7 +206,13 @@ function M.check(opts, getenv)
   if out.api_key == nil then
     error("shoplive.new: no API key: pass api_key or set KEYAPI_API_KEY", 3)
   end
+  known_secrets = {}
+  for _, k in ipairs{ env_key, out.api_key } do
+    if type(k) == "string" and k ~= "" then known_secrets[#known_secrets + 1] = k end
+  end
   for k, v in pairs(out) do out[k] = CHECKS[k](k, v) end
+  check_cleartext(out)
+  known_secrets = nil
   if out.low_speed_limit and not out.low_speed_time then out.low_speed_time = out.timeout end
   return out
 end

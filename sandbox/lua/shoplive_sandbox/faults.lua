@@ -55,6 +55,22 @@ local function send_headers(status, ctype, length)
   ngx.send_headers()
 end
 
+-- Hostile texts for the secrecy and protocol tests: echo_key answers with
+-- the request's own API key in message and requestId (at byte at+1 of the
+-- message, code 1001 unless code= is given, HTTP status= or 200);
+-- code_string sends the code as the string "0".
+M.BODIES.echo_key = true
+M.BODIES.code_string = true
+
+local function echo_key(f)
+  local auth = ngx.req.get_headers(100)["authorization"]
+  if type(auth) == "table" then auth = auth[1] end
+  local key = type(auth) == "string" and auth:match("^Bearer (.*)$") or ""
+  local message = rep("x", math.floor(num(f.at, 0))) .. key .. " is not a valid key"
+  return fmt('{"code":%d,"message":%s,"data":null,"requestId":%s}', math.floor(num(f.code, 1001)),
+    data.json_string(message), data.json_string("req-" .. key))
+end
+
 -- canned 200 bodies for type=body
 local function canned(name)
   local rid = "fault-" .. name
@@ -178,7 +194,9 @@ function M.apply(f, latency)
 
   elseif t == "body" then
     local body, ctype = canned(f.name or "")
-    return api.send(200, body or "", ctype or "application/json")
+    if f.name == "echo_key" then body = echo_key(f) end
+    if f.name == "code_string" then body = '{"code":"0","message":"success","data":[],"requestId":"code-string"}' end
+    return api.send(math.floor(num(f.status, 200)), body or "", ctype or "application/json")
 
   elseif t == "raw" then
     local body = api.page_for_args()
