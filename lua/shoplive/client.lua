@@ -192,9 +192,10 @@ function Client:_cancel(req)
   end
 end
 
---- Queue a request for validated params p and try to send it at once.
-function Client:_enqueue(p)
-  local req = request.new(self, p, query.url(self.base_url, p))
+--- Queue a request for validated params p (its URL built from p unless
+-- the caller built it) and try to send it at once.
+function Client:_enqueue(p, url)
+  local req = request.new(self, p, url or query.url(self.base_url, p))
   self._active[#self._active + 1] = req
   self:_pump()
   return req

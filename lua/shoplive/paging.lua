@@ -73,6 +73,9 @@ local function source(client, p, it)
   local seen = it.dedup and {} or nil
   local produced = 0       -- records handed out (after dedup)
   local state = { pages = 0, duplicates = 0 }
+  -- Validated once; each page only splices its number into the URL.
+  local url_prefix, url_suffix = query.url_parts(client.base_url, p)
+  local seller_id, sort_field, sort_type = p.seller_id, p.sort_field, p.sort_type
 
   local function close()
     stopped = true
@@ -97,10 +100,9 @@ local function source(client, p, it)
   local function next_page()
     if stopped then return nil end
     while ninflight < it.concurrency and may_start(next_start) do
-      local q = {}
-      for k, v in pairs(p) do q[k] = v end
-      q.page = next_start
-      inflight[next_start] = client:_enqueue(q)
+      local q = { seller_id = seller_id, sort_field = sort_field, sort_type = sort_type, page = next_start,
+        page_size = page_size }
+      inflight[next_start] = client:_enqueue(q, url_prefix .. next_start .. url_suffix)
       ninflight = ninflight + 1
       next_start = next_start + 1
     end
