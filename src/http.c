@@ -689,6 +689,16 @@ static int l_xfer_done(lua_State *L) {
   return 1;
 }
 
+/* transfer:outcome() -> ok, bytes: ok is true for a finished transfer with
+ * no libcurl error and HTTP 200 (the success path needs nothing more, so it
+ * builds no info table). */
+static int l_xfer_outcome(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  lua_pushboolean(L, x->state == XF_DONE && x->result == CURLE_OK && x->status == 200);
+  lua_pushinteger(L, (lua_Integer)x->body.len);
+  return 2;
+}
+
 #define SET_FIELD(push, k) (push, lua_setfield(L, -2, k))
 
 /* transfer:info() -> { state=, status=, curl_code=, error=, too_large=,
@@ -793,6 +803,7 @@ static const luaL_Reg client_methods[] = {
 
 static const luaL_Reg xfer_methods[] = {
   {"done", l_xfer_done},     {"info", l_xfer_info},       {"body", l_xfer_body},
+  {"outcome", l_xfer_outcome},
   {"decode", l_xfer_decode}, {"cancel", l_xfer_cancel},   {"release", l_xfer_release},
   {NULL, NULL}};
 

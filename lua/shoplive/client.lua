@@ -126,19 +126,27 @@ function Client:_complete(req, t)
   local x = req.xfer
   req.xfer = nil
   self._inflight = self._inflight - 1
-  local info = x:info()
-  local page, err = errors.from_transfer(x, info, req.params, self._redact)
+  -- A 200 needs only the body: the info table and the error mapping are
+  -- built for the other outcomes alone.
+  local ok, bytes = x:outcome()
+  local info, page, err
+  if ok then
+    page, err = errors.from_body(x, req.params, self._redact)
+  else
+    info = x:info()
+    page, err = errors.from_transfer(x, info, req.params, self._redact)
+  end
   x:release()
   local s = self._stats
-  s.bytes = s.bytes + info.bytes
-  if info.status == 200 and info.curl_code == 0 then s.credits = s.credits + 1 end
+  s.bytes = s.bytes + bytes
+  if ok then s.credits = s.credits + 1 end
   if page then
     self._limiter:on_success()
     req:_finish(page)
     return
   end
   err.attempts = req.attempts
-  if dead_pooled_connection(info) and not req.reconnected then
+  if info and dead_pooled_connection(info) and not req.reconnected then
     req.reconnected, req.fresh = true, true
     req.state, req.not_before = "waiting", t
     return

@@ -156,6 +156,17 @@ function M.page_from_resp(resp, q, status, redact)
   return page
 end
 
+--- The page (or API/decode err) of a transfer that ended with HTTP 200 and
+-- no libcurl error: the whole of from_transfer's success path, which the
+-- client calls directly when x:outcome() says so.
+function M.from_body(x, q, redact)
+  local resp, derr = x:decode()
+  if not resp then
+    return nil, M.new{ kind = "decode", status = 200, message = "invalid JSON response: " .. derr }
+  end
+  return M.page_from_resp(resp, q, 200, redact)
+end
+
 --- Classify a finished transfer x (core transfer) whose x:info() is `info`.
 -- `redact` scrubs secrets from texts. Returns page or nil, err (attempts is
 -- set by the caller).
@@ -175,13 +186,7 @@ function M.from_transfer(x, info, q, redact)
       message = clean(info.error, redact) or ("libcurl error " .. info.curl_code) }
   end
   local status = info.status
-  if status == 200 then
-    local resp, derr = x:decode()
-    if not resp then
-      return nil, M.new{ kind = "decode", status = status, message = "invalid JSON response: " .. derr }
-    end
-    return M.page_from_resp(resp, q, status, redact)
-  end
+  if status == 200 then return M.from_body(x, q, redact) end
   local kind = kind_of_status(status or 0)
   local e = { kind = kind, status = status }
   -- Error bodies are small JSON per the spec; anything else (HTML from a
