@@ -35,7 +35,7 @@ function M.new(opts, version)
   return setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
     _redact = function(s, cut) return c:redact(s, cut) end,
-    _active = {}, _inflight = 0, _sent_times = {},
+    _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0,
     _limiter = limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
   }, Client)
@@ -103,9 +103,9 @@ function Client:_send(req, t)
   req.attempts = req.attempts + 1
   self._stats.requests = self._stats.requests + 1
   self._inflight = self._inflight + 1
-  local st = self._sent_times
-  st[#st + 1] = t
-  if #st > 64 then table.remove(st, 1) end
+  -- the last 64 send times, in a ring (no shifting per request)
+  local i = self._sent_i % 64 + 1
+  self._sent_times[i], self._sent_i = t, i
   req.xfer = self._core:start(req.url, req.fresh)
   req.fresh = nil
   req.state = "sending"
@@ -174,16 +174,21 @@ function Client:_pump()
     end
   end
   local t = now()
-  local active, keep = self._active, {}
+  local active = self._active
   local next_due = huge
-  for i = 1, #active do
+  local n, kept = #active, 0
+  for i = 1, n do
     local req = active[i]
     if req.state == "sending" and req.xfer:done() then self:_complete(req, t) end
     if req.state == "waiting" and t >= req.not_before then self:_send(req, t) end
     if req.state == "waiting" then next_due = min(next_due, req.not_before - t) end
-    if req.state ~= "done" then keep[#keep + 1] = req end
+    -- compacted in place: the pump runs several times a page
+    if req.state ~= "done" then
+      kept = kept + 1
+      active[kept] = req
+    end
   end
-  self._active = keep
+  for i = n, kept + 1, -1 do active[i] = nil end
   if next_due == huge then return nil end
   return max(0, next_due)
 end
@@ -209,20 +214,20 @@ function Client:_enqueue(p, url)
   return req
 end
 
---- Drive all requests until done() returns true. Blocks in libcurl (or in
--- the user's wait hook when one was given) between steps.
-function Client:_run_until(done)
+--- Drive all requests until done(arg) returns true. Blocks in libcurl (or
+-- in the user's wait hook when one was given) between steps.
+function Client:_run_until(done, arg)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
   while true do
     local due = self:_pump()
-    if done() then return end
+    if done(arg) then return end
     local running = core_client:running() > 0
     if wait then
       -- Never block in C: drive what is ready, then hand the time to the host.
       if running then
         core_client:perform(0)
         due = self:_pump()
-        if done() then return end
+        if done(arg) then return end
         running = core_client:running() > 0
       end
       local d = running and min(interval, due or interval) or due
@@ -241,12 +246,15 @@ end
 
 -- ---- public request API ---------------------------------------------
 
+--- A done() for _run_until that needs no closure per request.
+local function finished(req) return req.state == "done" end
+
 --- One page (1 credit). Returns page or nil, err.
 function Client:livestreams(q)
   check_open(self)
   local p = query.check(q, "livestreams", nil, 2)
   local req = self:_enqueue(p)
-  self:_run_until(function() return req.state == "done" end)
+  self:_run_until(finished, req)
   return req:result()
 end
 

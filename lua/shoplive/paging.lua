@@ -61,6 +61,9 @@ else
   to_key = function(id) return id end
 end
 
+--- _run_until's test for one request (no closure per page).
+local function is_done(req) return req.state == "done" end
+
 --- The page source. Returns next_page() (page | nil at the end; raises the
 -- err object on failure) and close() (cancels pages in flight).
 local function source(client, p, it)
@@ -111,7 +114,7 @@ local function source(client, p, it)
       close()
       return nil
     end
-    client:_run_until(function() return req.state == "done" end)
+    client:_run_until(is_done, req)
     inflight[next_yield] = nil
     ninflight = ninflight - 1
     local page, err = req:result()
