@@ -16,8 +16,6 @@ local M = {}
 
 local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = true }
 
-local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
-local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
 --- Validate iterator arguments; raises at the caller of `fname`.
 local function check_args(q, fname)
@@ -168,24 +166,27 @@ local function iterator(producer, close)
     producer(function(v) coroutine.yield(TAG, v) end)
   end)
   local finished = false
+  -- What the producer's coroutine gave back, passed on as varargs (no
+  -- table per value): our TAG is a value for the loop, anything else a
+  -- foreign yield to pass up, whose answer resumes the producer.
+  local resumed
+  resumed = function(ok, first, ...)
+    if not ok then
+      finished = true
+      close()
+      error(first, 0)
+    end
+    if coroutine.status(co) == "dead" then
+      finished = true
+      close()
+      return nil
+    end
+    if first == TAG then return (...) end
+    return resumed(coroutine.resume(co, coroutine.yield(first, ...)))
+  end
   local function step()
     if finished then return nil end
-    local args = pack()
-    while true do
-      local res = pack(coroutine.resume(co, unpack(args, 1, args.n)))
-      if not res[1] then
-        finished = true
-        close()
-        error(res[2], 0)
-      end
-      if coroutine.status(co) == "dead" then
-        finished = true
-        close()
-        return nil
-      end
-      if res[2] == TAG then return res[3] end
-      args = pack(coroutine.yield(unpack(res, 2, res.n)))
-    end
+    return resumed(coroutine.resume(co))
   end
   -- The 4th value is closed by Lua 5.4's generic for on break or error, so
   -- an abandoned loop cancels its prefetched pages at once.
