@@ -22,13 +22,22 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
 
-.PHONY: doc install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
+.PHONY: man doc install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
 
 all: $(SO)
 
 $(SO): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(SRCS) $(LDFLAGS) $(CURL_LIBS)
+
+# The decoder's field hints, generated from the schema (committed too, so
+# builds without make compile the same hints; tests/schema_spec.lua checks
+# the two agree). Without an interpreter the committed header is kept.
+$(SO): src/schema_fields.h
+src/schema_fields.h: lua/shoplive/schema.lua tools/gen-schema-header.lua
+	@if command -v $(LUA_BIN) >/dev/null 2>&1; then \
+	  $(LUA_BIN) tools/gen-schema-header.lua lua/shoplive/schema.lua > $@.tmp && mv $@.tmp $@; \
+	else touch $@; fi
 
 # ASan+UBSan build of the same sources, loaded into the stock interpreter
 # through LD_PRELOAD (see tests/run).
@@ -80,6 +89,12 @@ $(FLOOR_BIN): bench/floor/floor.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
 
+# The man page of the command line, built from the same definitions as its
+# --help (lua/shoplive/cli/parser.lua).
+man: $(BUILD)/shoplive.1
+$(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO)
+	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
+
 # The API reference (LDoc) in build/doc.
 doc:
 	ldoc .
@@ -103,6 +118,10 @@ install: $(SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive $(DESTDIR)$(INST_BINDIR)
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/limiter
+	install -m 0644 lua/shoplive/limiter/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/limiter/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
 	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \

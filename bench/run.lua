@@ -6,8 +6,8 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll floor (default: all of them;
---     floor is bench/floor_bench.lua, which needs `make bench-floor`)
+--     SECTION: memory decode rate speed poll recovery shared floor (default: all
+--     of them; floor is bench/floor_bench.lua, which needs `make bench-floor`)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;"
 --
 -- The machine is shared and noisy: every figure that matters is a ratio to
@@ -45,7 +45,7 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "floor" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "floor" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -550,6 +550,14 @@ if want.decode then bench_decode() end
 if want.rate then bench_rate() end
 if want.speed then bench_speed() end
 if want.poll then bench_poll() end
+if want.recovery then
+  dofile("bench/limiter_recovery_bench.lua"){ base = BASE, control = control, section = section,
+    emit_table = emit_table, note = note, goal = goal, log = log }
+end
+if want.shared then
+  dofile("bench/limiter_shared_bench.lua"){ base = BASE, control = control, section = section,
+    emit_table = emit_table, note = note, goal = goal, log = log }
+end
 if want.floor then
   dofile("bench/floor_bench.lua"){ sh = sh, sh_quote = sh_quote, log = log, median = median, lua = LUA, python = PYTHON,
     section = section, emit_table = emit_table, note = note, goal = goal }

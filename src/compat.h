@@ -18,12 +18,9 @@
 #endif
 
 #if LUA_VERSION_NUM < 502
-#define sl_rawlen(L, i) lua_objlen((L), (i))
 #define sl_setfuncs(L, l) luaL_register((L), NULL, (l))
-#define sl_getuservalue(L, i) lua_getfenv((L), (i))
 #define sl_setuservalue(L, i) lua_setfenv((L), (i))
 #else
-#define sl_rawlen(L, i) lua_rawlen((L), (i))
 #define sl_setfuncs(L, l) luaL_setfuncs((L), (l), 0)
 #endif
 
@@ -32,43 +29,12 @@
 
 #if LUA_VERSION_NUM >= 504
 #define sl_newuserdata(L, sz) lua_newuserdatauv((L), (sz), 1)
-#define sl_getuservalue(L, i) ((void)lua_getiuservalue((L), (i), 1))
 #define sl_setuservalue(L, i) ((void)lua_setiuservalue((L), (i), 1))
 #elif LUA_VERSION_NUM >= 502
 #define sl_newuserdata(L, sz) lua_newuserdata((L), (sz))
-#define sl_getuservalue(L, i) ((void)lua_getuservalue((L), (i)))
 #define sl_setuservalue(L, i) lua_setuservalue((L), (i))
 #else
 #define sl_newuserdata(L, sz) lua_newuserdata((L), (sz))
-#endif
-
-/* Push an integer that the caller knows fits the platform's lua_Integer. */
-#if SL_HAS_INT64
-#define sl_pushint64(L, v) lua_pushinteger((L), (lua_Integer)(v))
-#else
-#define sl_pushint64(L, v) lua_pushnumber((L), (lua_Number)(v))
-#endif
-
-#if LUA_VERSION_NUM >= 503
-#define sl_isinteger(L, i) lua_isinteger((L), (i))
-#else
-#define sl_isinteger(L, i) 0
-#endif
-
-/* luaL_testudata appeared in 5.2. */
-#if LUA_VERSION_NUM < 502
-static inline void *sl_testudata(lua_State *L, int i, const char *tname) {
-  void *p = lua_touserdata(L, i);
-  if (p != NULL && lua_getmetatable(L, i)) {
-    luaL_getmetatable(L, tname);
-    if (!lua_rawequal(L, -1, -2)) p = NULL;
-    lua_pop(L, 2);
-    return p;
-  }
-  return NULL;
-}
-#else
-#define sl_testudata(L, i, t) luaL_testudata((L), (i), (t))
 #endif
 
 /* Convert a string that is a valid number (JSON grammar already checked) to a

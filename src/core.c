@@ -2,6 +2,8 @@
 #include "compat.h"
 #include "decode_lua.h"
 #include "http.h"
+#include "sys.h"
+#include "clisys.h"
 
 #ifndef SHOPLIVE_VISIBLE
 #define SHOPLIVE_VISIBLE __attribute__((visibility("default")))
@@ -12,5 +14,7 @@ SHOPLIVE_VISIBLE int luaopen_shoplive_core(lua_State *L) {
   lua_newtable(L);
   sl_decode_register(L);
   sl_http_register(L);
+  sl_sys_register(L);
+  sl_clisys_register(L);
   return 1;
 }

@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "http.h"
@@ -722,12 +719,6 @@ static int l_xfer_info(lua_State *L) {
   return 1;
 }
 
-static int l_xfer_body(lua_State *L) {
-  sl_xfer *x = check_xfer(L, 1);
-  lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
-  return 1;
-}
-
 /* transfer:decode() -> resp | nil, msg (see json.h) */
 static int l_xfer_decode(lua_State *L) {
   sl_xfer *x = check_xfer(L, 1);
@@ -744,57 +735,6 @@ static int l_xfer_release(lua_State *L) {
   return 0;
 }
 
-/* ---- process helpers ------------------------------------------------ */
-
-static int l_now(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec / 1e9);
-  return 1;
-}
-
-/* Longest single sleep: time_t holds it on every platform (a larger double
- * would convert with undefined behaviour, and in practice made nanosleep
- * fail at once, so a caller looping on it spun). */
-#define SL_SLEEP_MAX 2147483647.0
-
-static int l_sleep(lua_State *L) {
-  double s = luaL_checknumber(L, 1);
-  if (s > SL_SLEEP_MAX) s = SL_SLEEP_MAX;
-  if (s > 0) {
-    struct timespec ts, rem;
-    ts.tv_sec = (time_t)s;
-    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &rem) == -1 && errno == EINTR) ts = rem;
-  }
-  return 0;
-}
-
-/* core.isatty(fd) -> boolean (the CLI shows progress only on a terminal) */
-static int l_isatty(lua_State *L) {
-  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)) == 1);
-  return 1;
-}
-
-/* core.term_columns(fd) -> columns of the terminal on fd, or nil (the CLI
- * fits its table to it; COLUMNS is not exported to child processes). */
-static int l_term_columns(lua_State *L) {
-  struct winsize ws;
-  if (ioctl((int)luaL_checkinteger(L, 1), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-    lua_pushinteger(L, ws.ws_col);
-  else
-    lua_pushnil(L);
-  return 1;
-}
-
-/* core.getdate(http_date) -> epoch seconds | nil */
-static int l_getdate(lua_State *L) {
-  time_t t = curl_getdate(luaL_checkstring(L, 1), NULL);
-  if (t == (time_t)-1) lua_pushnil(L);
-  else lua_pushnumber(L, (lua_Number)t);
-  return 1;
-}
-
 static const luaL_Reg client_methods[] = {
   {"start", l_client_start},     {"perform", l_client_perform}, {"running", l_client_running},
   {"timeout", l_client_timeout}, {"close", l_client_close},     {"closed", l_client_closed},
@@ -802,8 +742,7 @@ static const luaL_Reg client_methods[] = {
   {NULL, NULL}};
 
 static const luaL_Reg xfer_methods[] = {
-  {"done", l_xfer_done},     {"info", l_xfer_info},       {"body", l_xfer_body},
-  {"outcome", l_xfer_outcome},
+  {"done", l_xfer_done},     {"info", l_xfer_info},       {"outcome", l_xfer_outcome},
   {"decode", l_xfer_decode}, {"cancel", l_xfer_cancel},   {"release", l_xfer_release},
   {NULL, NULL}};
 
@@ -832,8 +771,7 @@ void sl_http_register(lua_State *L) {
   new_metatable(L, SL_CLIENT_MT, client_methods, l_client_close, l_client_tostring);
   new_metatable(L, SL_XFER_MT, xfer_methods, l_xfer_gc, NULL);
   static const luaL_Reg funcs[] = {
-    {"client", l_client_new}, {"now", l_now}, {"sleep", l_sleep}, {"getdate", l_getdate}, {"isatty", l_isatty},
-    {"term_columns", l_term_columns}, {NULL, NULL}};
+    {"client", l_client_new}, {NULL, NULL}};
   sl_setfuncs(L, funcs);
   lua_pushstring(L, curl_version_str);
   lua_setfield(L, -2, "curl_version");

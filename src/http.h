@@ -15,8 +15,8 @@
 #define SL_CLIENT_MT "shoplive.core.client"
 #define SL_XFER_MT "shoplive.core.transfer"
 
-/* Add core.client, core.now, core.sleep, core.getdate, core.curl_version to
- * the table on top of the stack and create the metatables. */
+/* Add core.client and core.curl_version to the table on top of the stack and
+ * create the metatables. */
 void sl_http_register(lua_State *L);
 
 #endif

@@ -503,42 +503,9 @@ static int enter(Parser *p) {
   return R_VALUE;
 }
 
-/* Which record fields get typed numbers: length switch + memcmp. */
-static int field_hint(const char *k, size_t n) {
-  switch (n) {
-  case 7:
-    if (memcmp(k, "room_id", 7) == 0 || memcmp(k, "user_id", 7) == 0)
-      return H_ID;
-    break;
-  case 8:
-    if (memcmp(k, "duration", 8) == 0) return H_INT;
-    break;
-  case 9:
-    if (memcmp(k, "seller_id", 9) == 0) return H_ID;
-    break;
-  case 11:
-    if (memcmp(k, "create_time", 11) == 0 || memcmp(k, "finish_time", 11) == 0)
-      return H_INT;
-    break;
-  case 13:
-    if (memcmp(k, "max_views_cnt", 13) == 0) return H_INT;
-    break;
-  case 14:
-    if (memcmp(k, "total_sale_cnt", 14) == 0) return H_INT;
-    break;
-  case 15:
-    if (memcmp(k, "total_joins_cnt", 15) == 0 ||
-        memcmp(k, "total_views_cnt", 15) == 0)
-      return H_INT;
-    break;
-  case 18:
-    if (memcmp(k, "total_sale_gmv_amt", 18) == 0) return H_INT;
-    break;
-  default:
-    break;
-  }
-  return H_GENERIC;
-}
+/* Which record fields get typed numbers: field_hint(), generated from the
+ * kinds in lua/shoplive/schema.lua (tools/gen-schema-header.lua). */
+#include "schema_fields.h"
 
 /* p->p at '['. Pushes a table. */
 static int parse_array(Parser *p) {
@@ -753,6 +720,8 @@ static const char *data_type_of(uchar c) {
  *       int64 (100.0, 1e3) -> that exact integer; else the float (12.5).
  *     room_id seller_id user_id: integer literal -> string of its digits.
  *     anything else (and any non-number in the fields above): generic.
+ *   (The field lists above are schema.KINDS' "integer"/"time" and "id"
+ *   fields; src/schema_fields.h is generated from them.)
  *   other top-level keys are validated and ignored. Duplicate keys: the last
  *   one wins (a later non-array data removes earlier records).
  */

@@ -1,4 +1,5 @@
 local limiter = require("shoplive.limiter")
+local adapt = require("shoplive.limiter.adapt")
 
 describe("the rate limiter", function()
   it("spaces requests 1/qps apart and never banks a burst", function()
@@ -8,6 +9,17 @@ describe("the rate limiter", function()
     assert.equals(0, l:take(10.25))
     assert.equals(0, l:take(100)) -- a long pause earns no extra tokens
     assert.is_true(l:take(100) > 0.24)
+  end)
+
+  it("takes { qps = } as shoplive.limiter.new does, and rejects bad arguments", function()
+    local l = limiter.new{ qps = 2 }
+    assert.equals(0, l:take(1))
+    assert.equals(0.5, l:take(1))
+    assert.has_error(function() limiter.new{ qps = 0 } end,
+      "shoplive.limiter.new: option 'qps' must be a number of requests per second from 0.001 to 1000000, got 0")
+    assert.has_error(function() limiter.new{ qps = 1e-300 } end)
+    assert.has_error(function() limiter.new{ rate = 1 } end,
+      "shoplive.limiter.new: unknown option 'rate' (accepted: qps)")
   end)
 
   it("does nothing without qps until the client is rate-limited in earnest", function()
@@ -28,15 +40,113 @@ describe("the rate limiter", function()
     assert.equals(2.5, l.rate)
   end)
 
-  it("recovers to just under the rate the server refused, at most the configured qps", function()
+  it("cuts from what the client really sent, not from a pace it was not using", function()
+    local l = limiter.new(10)
+    l:on_rate_limited(1, 4) -- paced at 10/s but sending 4/s (waiting on answers)
+    assert.equals(2, l.rate)
+    assert.equals(4, l.ceiling)
+    l:on_rate_limited(3, 1) -- a trickle: Retry-After's business, not the pacing's
+    assert.equals(2, l.rate)
+  end)
+
+  it("stays under the rate the server refused while the 429s are recent", function()
     local l = limiter.new(20)
     l:on_rate_limited(1, nil) -- refused at 20/s
     assert.equals(10, l.rate)
-    for _ = 1, 100 do l:on_success() end
+    for _ = 1, adapt.CALM - 1 do l:on_success() end
     assert.equals(19, l.rate) -- 95% of 20
-    local free = limiter.new(nil)
-    free:on_rate_limited(1, 16)
-    for _ = 1, 100 do free:on_success() end
-    assert.equals(15.2, free.rate)
+  end)
+
+  -- Issue: after a 429 storm the limiter used to settle at 0.1 request/s
+  -- for good. A clock injected through take(now) counts the seconds.
+  it("returns to the configured qps within a bounded number of successes after a 429 storm", function()
+    local l = limiter.new(10)
+    local t, sent_times = 0, {}
+    local function send()
+      local w = l:take(t)
+      while w > 0 do t = t + w; w = l:take(t) end
+      sent_times[#sent_times + 1] = t
+      local n = 0
+      for _, s in ipairs(sent_times) do if t - s <= 1 then n = n + 1 end end
+      return n
+    end
+    while t < 60 do -- a minute of nothing but 429s
+      local observed = send()
+      t = t + 0.01
+      l:on_rate_limited(t, observed)
+    end
+    assert.is_true(l.rate < 2, "cut during the storm: " .. l.rate)
+    -- the server is healthy again: send as fast as the limiter lets us
+    local t0, sent = t, 0
+    while l.rate ~= 10 do
+      send()
+      t = t + 0.01
+      sent = sent + 1
+      l:on_success()
+      assert.is_true(sent <= 40, "not back at 10/s after 40 successes (rate " .. tostring(l.rate) .. ")")
+    end
+    assert.is_true(sent <= adapt.CALM + 3, sent .. " successes") -- then doubling: 1.9, 3.8, 7.6, 10
+    assert.is_true(t - t0 < 15, (t - t0) .. " s to recover")
+    assert.is_nil(l.ceiling)
+    -- and it really paces at 10/s again
+    t = t + 10
+    assert.equals(0, l:take(t))
+    assert.is_true(math.abs(l:take(t) - 0.1) < 1e-9)
+  end)
+
+  it("returns to no pacing at all when no qps was configured", function()
+    local l = limiter.new(nil)
+    for i = 1, 30 do l:on_rate_limited(i, 16) end
+    assert.equals(adapt.FLOOR, l.rate) -- every burst halved it
+    local n = 0
+    while l.rate do
+      n = n + 1
+      l:on_success()
+      assert.is_true(n <= adapt.CALM, "still pacing after " .. n .. " successes")
+    end
+    assert.equals(0, l:take(100))
+    assert.equals(0, l:take(100))
+  end)
+
+  it("a 429 during recovery starts the count again", function()
+    local l = limiter.new(10)
+    l:on_rate_limited(1, 10)
+    for _ = 1, adapt.CALM - 1 do l:on_success() end
+    l:on_rate_limited(3, 9)
+    assert.equals(4.5, l.rate)
+    for _ = 1, adapt.CALM - 1 do l:on_success() end
+    assert.equals(9 * adapt.MARGIN, l.rate)
+    l:on_success()
+    assert.is_nil(l.ceiling)
+  end)
+
+  -- The scenario of the issue: every page answered by two 429s (Retry-After:
+  -- 1) and then a 200, 24 pages, one at a time. Pacing must add no more than
+  -- a bounded share to the 48 s the server asked for.
+  it("two 429s per page with Retry-After: 1 cost the Retry-After seconds, not minutes of pacing", function()
+    local l = limiter.new(10)
+    local t, sent_times, pacing = 0, {}, 0
+    local function observed()
+      local n = 0
+      for _, s in ipairs(sent_times) do if t - s <= 1 then n = n + 1 end end
+      return n
+    end
+    local function send()
+      local w = l:take(t)
+      while w > 0 do t, pacing = t + w, pacing + w; w = l:take(t) end
+      sent_times[#sent_times + 1] = t
+      t = t + 0.01 -- the answer's latency
+    end
+    for _ = 1, 24 do
+      for _ = 1, 2 do
+        send()
+        l:on_rate_limited(t, observed())
+        t = t + 1 -- Retry-After: 1
+      end
+      send()
+      l:on_success()
+    end
+    assert.is_true(pacing < 24, string.format("%.1f s of pacing on top of 48 s of Retry-After", pacing))
+    assert.is_true(l.rate >= 1, "rate " .. l.rate)
   end)
 end)

@@ -82,7 +82,7 @@ describe("invalid input raises before anything is sent", function()
     { { backoff_base = -0.1 }, "'backoff_base'" }, { { backoff_max = "x" }, "'backoff_max'" },
     { { max_body = 0 }, "'max_body'" }, { { qps = 0 }, "'qps'" }, { { user_agent = "a\r\nX-Evil: 1" }, "'user_agent'" },
     { { ca_file = "/nonexistent/ca.pem" }, "'ca_file'" }, { { proxy = 5 }, "'proxy'" },
-    { { max_credits = -1 }, "'max_credits'" }, { { wait = 5 }, "'wait'" },
+    { { max_credits = -1 }, "'max_credits'" }, { { wait = 5 }, "'wait'" }, { { wait = true }, "'wait'" },
     { { base_url = "ftp://example.com" }, "'base_url'" }, { { base_url = "file:///etc/passwd" }, "'base_url'" },
     { { base_url = "http://h/x?y=1" }, "'base_url'" }, { { base_url = "http://u:p@h" }, "'base_url'" },
     { { retries = 3 }, "unknown option 'retries'" },
@@ -97,6 +97,13 @@ describe("invalid input raises before anything is sent", function()
       assert.truthy(msg:find(case[2], 1, true), msg)
     end)
   end
+
+  it("new() takes wait = false (block in libcurl, even inside OpenResty)", function()
+    local c = env.client{ wait = false }
+    assert.is_table((c:livestreams{ seller_id = "237", page_size = 2 }))
+    c:close()
+    assert.equals(1, env.requests())
+  end)
 
   it("new() without a key names KEYAPI_API_KEY", function()
     local getenv = os.getenv

@@ -6,9 +6,22 @@ local clients = {}
 
 function M.init()
   -- wait = ngx.sleep hands every wait (transfers, backoff, pacing) back to
-  -- nginx's event loop; the blocking client is for the comparison only.
+  -- nginx's event loop. Without `wait`, the client does the same by itself
+  -- wherever nginx allows sleeping (requests, timers); wait = false blocks
+  -- the worker, for the comparison only.
   clients.async = shoplive.new{ wait = ngx.sleep, timeout = 10 }
-  clients.blocking = shoplive.new{ timeout = 10 }
+  clients.default = shoplive.new{ timeout = 10 }
+  clients.blocking = shoplive.new{ wait = false, timeout = 10 }
+  -- every worker makes its own client; the limiter's state lives in the
+  -- lua_shared_dict (or in Redis), so together they keep to one qps
+  local qps = tonumber(os.getenv("SHOPLIVE_QPS") or "10")
+  clients.shared = shoplive.new{ wait = ngx.sleep, timeout = 10,
+    limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = qps, key = "acct" } }
+  local redis_url = os.getenv("SHOPLIVE_REDIS_URL")
+  if redis_url and redis_url ~= "" then
+    clients.redis = shoplive.new{ wait = ngx.sleep, timeout = 10,
+      limiter = shoplive.limiter.redis{ url = redis_url, qps = qps, key = "acct" } }
+  end
 end
 
 local function reply(status, body)
@@ -19,20 +32,55 @@ end
 
 local STATUS = { auth = 502, quota = 502, rate_limited = 503, timeout = 504, budget = 503 }
 
-function M.handle(blocking)
+--- Content handler of /top (which = "async"), /top-default, /top-blocking,
+-- /top-shared and /top-redis.
+function M.handle(which)
   local args = ngx.req.get_uri_args()
   local seller_id = args.seller_id
   local n = tonumber(args.n or 5)
   if type(seller_id) ~= "string" or not seller_id:find("^%d+$") or not n or n < 1 or n > 100 or n % 1 ~= 0 then
     return reply(400, '{"error":"seller_id (digits) and n (1..100) required"}\n')
   end
-  local client = blocking and clients.blocking or clients.async
+  local client = clients[which]
+  if not client then return reply(404, '{"error":"no such client here"}\n') end
   -- The server sorts by GMV, so the first ceil(n/10) pages hold the top n.
   local recs, err = client:all_livestreams{ seller_id = seller_id, sort_by = "gmv", order = "desc", limit = n }
   if not recs then
     return reply(STATUS[err.kind] or 502, shoplive.encode_record{ error = tostring(err), kind = err.kind } .. "\n")
   end
   reply(200, shoplive.to_json(shoplive.top(recs, n, "-gmv")))
+end
+
+--- set_by_lua handler of /count: the number of records on a shop's first
+-- page. nginx cannot sleep in set_by_lua, so the default client blocks here.
+function M.count(seller_id)
+  if type(seller_id) ~= "string" or not seller_id:find("^%d+$") then return "bad seller_id" end
+  local page, err = clients.default:livestreams{ seller_id = seller_id, page_size = 3 }
+  return page and tostring(#page.records) or tostring(err)
+end
+
+--- /top-timer starts the /top work in a timer (ngx.timer.at: nginx can
+-- sleep there) with the default client; /top-timer-result shows its answer
+-- ("pending" until then).
+local timer_result = "none"
+
+function M.start_timer()
+  local seller_id = ngx.var.arg_seller_id
+  if type(seller_id) ~= "string" or not seller_id:find("^%d+$") then
+    return reply(400, '{"error":"seller_id (digits) required"}\n')
+  end
+  timer_result = "pending"
+  local ok, err = ngx.timer.at(0, function(premature)
+    if premature then return end
+    local recs, ferr = clients.default:all_livestreams{ seller_id = seller_id, sort_by = "gmv", order = "desc", limit = 5 }
+    timer_result = recs and tostring(#recs) or tostring(ferr)
+  end)
+  if not ok then return reply(500, shoplive.encode_record{ error = tostring(err) } .. "\n") end
+  reply(202, '{"started":true}\n')
+end
+
+function M.timer_result()
+  reply(200, shoplive.encode_record{ result = timer_result } .. "\n")
 end
 
 return M

@@ -7,7 +7,8 @@
 -- nothing to a sum and does not count towards that figure's mean. (On 5.1/
 -- 5.2/LuaJIT the C core gives an integer past 2^53 as the string of its
 -- digits; there such a string counts as the double it rounds to.)
-local sort = require("shoplive.sort")
+local argcheck = require("shoplive.argcheck")
+local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
 local M = {}
@@ -15,13 +16,15 @@ local M = {}
 local math_type = math.type
 local floor = math.floor
 
-local function check_records(records, fname, level)
+local raise = argcheck.raise
+
+local function check_records(records, fname)
   if type(records) ~= "table" then
-    error(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records), level + 1)
+    raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
   end
   for i = 1, #records do
     if type(records[i]) ~= "table" then
-      error(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table", level + 1)
+      raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
     end
   end
 end
@@ -103,18 +106,49 @@ end
 
 --- Figures over an array of records (see the comments in the returned table).
 function M.summarize(records)
-  check_records(records, "shoplive.summarize", 2)
+  check_records(records, "shoplive.summarize")
   return summary(records)
 end
 
--- Key function for "day": the UTC date of create_time, "YYYY-MM-DD"; nil
--- (record skipped) when create_time is missing or not a representable time.
-local function day_key(r)
-  local t = num(r.create_time)
-  if t == nil then return nil end
-  local ok, s = pcall(os.date, "!%Y-%m-%d", floor(t))
-  if ok and type(s) == "string" then return s end
-  return nil
+-- Key function for "day" at a UTC offset (seconds): the date of
+-- create_time there, "YYYY-MM-DD"; nil (record skipped) when create_time is
+-- missing or not a representable time.
+local function day_key_at(offset)
+  return function(r)
+    local t = num(r.create_time)
+    if t == nil or t ~= t or t == math.huge or t == -math.huge then return nil end
+    local ok, s = pcall(os.date, "!%Y-%m-%d", floor(t) + offset)
+    if ok and type(s) == "string" then return s end
+    return nil
+  end
+end
+
+-- "+07:00", "-05:30", "+0700", "Z" -> seconds east of UTC, or nil.
+local function parse_tz(tz)
+  if tz == "Z" or tz == "UTC" then return 0 end
+  local sign, h, m = tz:match("^([+-])(%d%d):?(%d%d)$")
+  if not sign then return nil end
+  h, m = tonumber(h), tonumber(m)
+  if h > 14 or m > 59 then return nil end
+  local off = h * 3600 + m * 60
+  return sign == "-" and -off or off
+end
+
+-- Every "YYYY-MM-DD" from the first key to the last (keys sorted).
+local function all_days(first, last)
+  local y, mo, d = first:match("^(%d+)-(%d+)-(%d+)$")
+  local out = {}
+  -- noon UTC of the first day, stepped by 86400: no DST in "!" dates
+  local t = os.time{ year = tonumber(y), month = tonumber(mo), day = tonumber(d), hour = 12 }
+  local t0 = os.time(os.date("!*t", t))
+  t = t + (t - t0) -- os.time read the fields as local time: shift back to UTC
+  for _ = 1, 100000 do
+    local s = os.date("!%Y-%m-%d", t)
+    out[#out + 1] = s
+    if s >= last then break end
+    t = t + 86400
+  end
+  return out
 end
 
 -- Order for group keys: numbers (numerically), then strings (byte order),
@@ -132,27 +166,50 @@ end
 
 --- Group records and summarize each group.
 -- key: a field name (views/sales/gmv alias the three sort fields), the string
--- "day" (the UTC date "YYYY-MM-DD" of create_time), or a function(record)
+-- "day" (the date "YYYY-MM-DD" of create_time, in UTC or at opts.tz, a UTC
+-- offset such as "+07:00"; opts.fill = true adds the days between the first
+-- and the last that had no livestream, each with count 0), or a function(record)
 -- returning the group key. Records whose key is nil (the field is missing or
 -- null, no create_time for "day", the function returned nil) or NaN are
 -- skipped: they belong to no group.
 -- Returns groups (key -> summary, as shoplive.summarize) and an array of the
 -- keys in ascending order (numbers, then strings, then booleans, then others).
-function M.group_by(records, key)
-  check_records(records, "shoplive.group_by", 2)
+function M.group_by(records, key, opts)
+  check_records(records, "shoplive.group_by")
+  if opts ~= nil and type(opts) ~= "table" then
+    raise("shoplive.group_by: argument 'opts' must be a table ({ tz = \"+07:00\", fill = true }), got "
+      .. util.describe(opts))
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "tz" and k ~= "fill" then
+      raise("shoplive.group_by: unknown option '" .. tostring(k) .. "' (accepted: fill, tz)")
+    end
+  end
+  local offset = 0
+  if opts.tz ~= nil then
+    offset = type(opts.tz) == "string" and parse_tz(opts.tz) or nil
+    if not offset or key ~= "day" then
+      raise("shoplive.group_by: option 'tz' must be a UTC offset such as \"+07:00\" (or \"Z\"), for key \"day\"; got "
+        .. util.describe(opts.tz))
+    end
+  end
+  if opts.fill ~= nil and (type(opts.fill) ~= "boolean" or key ~= "day") then
+    raise("shoplive.group_by: option 'fill' must be a boolean, for key \"day\"; got " .. util.describe(opts.fill))
+  end
   local keyfn
   if type(key) == "function" then
     keyfn = key
   elseif type(key) == "string" and key ~= "" then
     if key == "day" then
-      keyfn = day_key
+      keyfn = day_key_at(offset)
     else
-      local field = sort.ALIASES[key] or key
+      local field = schema.ALIASES[key] or key
       keyfn = function(r) return r[field] end
     end
   else
-    error("shoplive.group_by: argument 'key' must be a field name, \"day\" or a function(record) -> key, got "
-      .. util.describe(key), 2)
+    raise("shoplive.group_by: argument 'key' must be a field name, \"day\" or a function(record) -> key, got "
+      .. util.describe(key))
   end
   local lists, keys = {}, {}
   for i = 1, #records do
@@ -170,6 +227,14 @@ function M.group_by(records, key)
   local groups = {}
   for i = 1, #keys do groups[keys[i]] = summary(lists[keys[i]]) end
   table.sort(keys, key_less)
+  if opts.fill and #keys > 1 then
+    -- a daily series without gaps: the days with no livestream get the
+    -- summary of no records (count 0)
+    keys = all_days(keys[1], keys[#keys])
+    for i = 1, #keys do
+      if not groups[keys[i]] then groups[keys[i]] = summary({}) end
+    end
+  end
   return groups, keys
 end
 

@@ -1,39 +1,22 @@
 --- The `shoplive` command (bin/shoplive is a thin wrapper around main()).
---   shoplive livestreams SELLER_ID [--sort ..] [--order ..] [--page N] [--pages N]
---       [--limit N] [--page-size N] [--format table|csv|json|ndjson] [--output FILE] [--dry-run]
---   shoplive summary SELLER_ID [same fetch options] [--format text|json]
--- Exit status: 0 done, 1 the API or the network failed (one line from
--- tostring(err)), 2 bad usage (with the usage text).
-local argparse = require("argparse")
+--   shoplive livestreams SELLER_ID... [--from FILE|-] [fetch options] [--format table|csv|json|ndjson]
+--   shoplive summary SELLER_ID... [same fetch options] [--format text|json]
+--   shoplive completion bash|zsh ; shoplive --version
+-- Exit status: 0 done; 1 the API, the network or the output failed (what
+-- was fetched is kept: FILE.partial, or on standard output); 2 bad usage
+-- (with the usage text); 130 interrupted by Ctrl-C (output kept as for 1).
+-- Parts: cli/parser.lua (options as data), cli/sink.lua (checked output,
+-- temp file + rename), cli/formats.lua (writers), cli/dryrun.lua.
 local core = require("shoplive.core")
+local errors = require("shoplive.errors")
+local formats = require("shoplive.cli.formats")
+local parser = require("shoplive.cli.parser")
+local query = require("shoplive.query")
+local schema = require("shoplive.schema")
+local sink_mod = require("shoplive.cli.sink")
 local util = require("shoplive.util")
 
 local M = {}
-
-local function build_parser()
-  local p = argparse("shoplive", "TikTok Shop livestream analytics from keyapi (1 credit per page).")
-    :epilog("Reads KEYAPI_API_KEY and KEYAPI_BASE_URL from the environment.")
-  p:command_target("command")
-  local function fetch_options(cmd)
-    cmd:argument("seller_id", "Shop id (digits).")
-    cmd:option("--sort", "Sort by views, sales or gmv."):choices{ "views", "sales", "gmv" }
-    cmd:option("--order", "Sort order."):choices{ "asc", "desc" }
-    cmd:option("--page", "First page (1..100000).", "1")
-    cmd:option("--pages", "Fetch at most N pages.")
-    cmd:option("--limit", "Stop after N records.")
-    cmd:option("--page-size", "Records per page (1..10).", "10")
-    cmd:option("--concurrency", "Pages in flight at once (1..64).", "1")
-    cmd:option("--output -o", "Write to FILE instead of standard output.")
-    cmd:flag("--dry-run", "Print the requests that would be sent and their credit cost; send nothing.")
-  end
-  local ls = p:command("livestreams", "List a shop's livestreams.")
-  fetch_options(ls)
-  ls:option("--format -f", "Output format.", "table"):choices{ "table", "csv", "json", "ndjson" }
-  local sm = p:command("summary", "Summary figures for a shop's livestreams.")
-  fetch_options(sm)
-  sm:option("--format -f", "Output format.", "text"):choices{ "text", "json" }
-  return p, { livestreams = ls, summary = sm }
-end
 
 local Usage = {}
 
@@ -41,275 +24,323 @@ local function usage_error(msg)
   error(setmetatable({ msg = msg }, Usage), 0)
 end
 
+-- An integer option: digits only (no 1e400, no 0x10, no 2.0), from min to
+-- max; checked on the text so that no float rounding can let a huge value
+-- through.
 local function int_arg(args, key, name, min, max)
   local v = args[key]
   if v == nil then return nil end
-  local n = tonumber(v)
-  if not n or n ~= math.floor(n) or n < min or (max and n > max) then
-    usage_error("option '" .. name .. "' must be an integer from " .. min .. (max and (" to " .. max) or " up")
-      .. ", got '" .. v .. "'")
+  local digits = v:match("^%s*0*(%d-)%s*$")
+  local n = digits and #digits <= 15 and tonumber(digits ~= "" and digits or "0")
+  if not n or n < min or n > max then
+    usage_error("option '" .. name .. "' must be an integer from " .. min .. " to " .. max .. ", got '"
+      .. util.clean(v) .. "'")
   end
   return math.tointeger and math.tointeger(n) or n
 end
 
---- The fetch query built from parsed arguments.
+local function check_id(id, where)
+  local ok = pcall(query.check, { seller_id = id }, "shoplive")
+  if type(id) ~= "string" or not id:find("^%d+$") or not ok then
+    local shown = #id > 40 and (id:sub(1, 40) .. "... (" .. #id .. " characters)") or id
+    usage_error("SELLER_ID must be 1 to 32 digits, got '" .. util.clean(shown) .. "'" .. (where or ""))
+  end
+  return id
+end
+
+-- Seller ids from the arguments, then from --from (one per line, '#'
+-- comments, blank lines skipped).
+local function seller_ids(args, env)
+  local ids = {}
+  for _, id in ipairs(args.seller_id or {}) do ids[#ids + 1] = check_id(id) end
+  if args.from then
+    local f, ferr
+    if args.from == "-" then f = env.stdin else f, ferr = io.open(args.from, "rb") end
+    if not f then usage_error("--from: cannot read " .. util.clean(tostring(ferr))) end
+    local n = 0
+    for line in f:lines() do
+      n = n + 1
+      line = line:gsub("#.*$", ""):match("^%s*(.-)%s*$")
+      if line ~= "" then ids[#ids + 1] = check_id(line, " (" .. args.from .. " line " .. n .. ")") end
+    end
+    if f ~= env.stdin then f:close() end
+  end
+  if #ids == 0 then usage_error("give at least one SELLER_ID (or --from FILE)") end
+  return ids
+end
+
+--- The fetch query built from parsed arguments (seller_id set per shop).
 local function query_of(args)
-  if not args.seller_id:find("^%d+$") then usage_error("SELLER_ID must be digits, got '" .. args.seller_id .. "'") end
-  return {
-    seller_id = args.seller_id,
+  local q = {
     sort_by = args.sort,
     order = args.order,
-    page = int_arg(args, "page", "--page", 1, 100000),
-    page_size = int_arg(args, "page_size", "--page-size", 1, 10),
-    max_pages = int_arg(args, "pages", "--pages", 1),
-    limit = int_arg(args, "limit", "--limit", 1),
-    concurrency = int_arg(args, "concurrency", "--concurrency", 1, 64),
+    page = int_arg(args, "page", "--page", 1, schema.MAX_PAGE),
+    page_size = int_arg(args, "page_size", "--page-size", 1, schema.MAX_PAGE_SIZE),
+    max_pages = int_arg(args, "pages", "--pages", 1, schema.MAX_PAGE),
+    limit = int_arg(args, "limit", "--limit", 1, parser.MAX_LIMIT),
+    concurrency = int_arg(args, "concurrency", "--concurrency", 1, schema.MAX_CONCURRENCY),
   }
+  if args.fields then
+    local fields, ferr = formats.parse_fields(args.fields)
+    if not fields then usage_error(ferr) end
+    q.fields = fields
+  end
+  return q
 end
 
--- ---- dry run -----------------------------------------------------------
+-- ---- progress and the closing line ----------------------------------------
 
-local function dry_run(q, env, out)
-  local query = require("shoplive.query")
-  -- the base URL shoplive.new would use (env, default, validation); no key is
-  -- needed to print requests
-  local ok, o = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
-  if not ok then
-    env.stderr:write((tostring(o):gsub("^[^:]*:%d+: ", "")), "\n")
-    return 1
-  end
-  local base = o.base_url
-  local last = query.MAX_PAGE
-  if q.max_pages then last = math.min(last, q.page + q.max_pages - 1) end
-  if q.limit then last = math.min(last, q.page + math.ceil(q.limit / q.page_size) - 1) end
-  local n = last - q.page + 1
-  local p = query.check({ seller_id = q.seller_id, sort_by = q.sort_by, order = q.order, page = q.page,
-    page_size = q.page_size }, "dry-run")
-  local shown = math.min(n, 20)
-  for i = 0, shown - 1 do
-    p.page = q.page + i
-    out:write("GET ", query.url(base, p), "\n")
-  end
-  if n > shown then
-    out:write("... ", n - shown, " more, through page ", last, "\n")
-  end
-  local bounded = q.max_pages or q.limit
-  out:write(string.format("%s %d request%s, %s %d credit%s (paging stops early at the first page shorter than %d)\n",
-    bounded and "at most" or "up to", n, n == 1 and "" or "s", bounded and "at most" or "up to", n, n == 1 and "" or "s",
-    q.page_size))
-  return 0
-end
-
--- ---- progress line -----------------------------------------------------
-
-local function progress(env, client)
-  if not env.isatty(2) then return function() end end
+local function reporter(env, client, quiet)
+  local tty = not quiet and env.isatty(2)
   local t0, last = core.now(), 0
-  return function(pages, records, final)
+  local r = { pages = 0, records = 0 }
+  local function line()
+    return string.format("pages %d, records %d, credits %d, %.1fs", r.pages, r.records, client:stats().credits,
+      core.now() - t0)
+  end
+  function r.show()
+    if not tty then return end
     local t = core.now()
-    if not final and t - last < 0.1 then return end
+    if t - last < 0.1 then return end
     last = t
-    local s = client:stats()
-    env.stderr:write(string.format("\r\27[Kpages %d, records %d, credits %d, %.1fs", pages, records, s.credits, t - t0))
-    if final then env.stderr:write("\r\27[K") end
+    env.stderr:write("\r\27[K", line())
     env.stderr:flush()
   end
+  -- A finished run on a terminal ends with one line saying what it spent.
+  function r.finish()
+    if not tty then return end
+    env.stderr:write("\r\27[K", line(), "\n")
+    env.stderr:flush()
+  end
+  return r
 end
 
--- ---- output formats ----------------------------------------------------
+-- Failures that end the whole run, not just one shop.
+local GLOBAL = { auth = true, quota = true, budget = true, cancelled = true }
 
-local function fmt_time(t)
-  if type(t) ~= "number" then return "" end
-  return os.date("!%Y-%m-%d %H:%M", t)
+local function say(env, ...)
+  env.stderr:write("shoplive: ", ...)
+  env.stderr:write("\n")
 end
 
-local function fmt_duration(d)
-  if type(d) ~= "number" then return "" end
-  return string.format("%d:%02d", math.floor(d / 3600), math.floor(d % 3600 / 60))
+local function interrupted()
+  return core.sigint_count() > 0
 end
 
-local function fmt_num(v)
-  if v == nil then return "" end
-  -- an integer (5.3+), or an integral number within 2^53 on 5.1/5.2/LuaJIT,
-  -- whose tostring() would give 15+ digit counters in exponent form
-  if util.is_int_subtype(v) then return string.format("%d", v) end
-  return tostring(v)
-end
-
-local function table_writer(out, env)
-  local textable = require("shoplive.textable")
-  local rows = {}
-  local cols = {
-    -- narrow terminals lose region, then hours, then the start time
-    { header = "room_id" }, { header = "started (UTC)", drop = 1 }, { header = "hours", right = true, drop = 2 },
-    { header = "views", right = true }, { header = "sales", right = true }, { header = "gmv", right = true },
-    { header = "region", drop = 3 }, { header = "title", flex = true },
-  }
-  return {
-    write = function(_, r)
-      rows[#rows + 1] = {
-        tostring(r.room_id or ""), fmt_time(r.create_time), fmt_duration(r.duration),
-        fmt_num(r.total_views_cnt), fmt_num(r.total_sale_cnt), fmt_num(r.total_sale_gmv_amt),
-        tostring(r.region or ""), (tostring(r.title or ""):gsub("[%c]+", " ")),
-      }
-    end,
-    close = function()
-      local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
-      out:write(textable.render(cols, rows, width))
-    end,
-  }
-end
-
-local function json_writer(out, ndjson)
-  local export = require("shoplive.export")
-  local n = 0
-  return {
-    write = function(_, r)
-      if ndjson then
-        out:write(export.encode_record(r), "\n")
-      else
-        out:write(n == 0 and "[\n" or ",\n", export.encode_record(r))
+--- Fetch every shop; records go to on_record(seller_id, record). Returns
+-- the list of { seller_id, error } failures, and the failure that ended the
+-- run (a write failure, an interrupt, a global err) or nil.
+local function fetch_all(client, ids, q, rep, sink, on_record, on_shop_done, env, verbose)
+  local failures = {}
+  for _, id in ipairs(ids) do
+    if interrupted() then return failures, "interrupted" end
+    local shop_pages, shop_records = 0, 0
+    local ok, e = pcall(function()
+      for page in client:pages{ seller_id = id, sort_by = q.sort_by, order = q.order, page = q.page,
+          page_size = q.page_size, max_pages = q.max_pages, limit = q.limit, concurrency = q.concurrency } do
+        rep.pages, shop_pages = rep.pages + 1, shop_pages + 1
+        for _, r in ipairs(page.records) do
+          on_record(id, r)
+          rep.records, shop_records = rep.records + 1, shop_records + 1
+        end
+        if sink then sink:flush() end
+        rep.show()
+        if interrupted() then return end
       end
-      n = n + 1
-    end,
-    close = function()
-      if not ndjson then out:write(n == 0 and "[]\n" or "\n]\n") end
-    end,
-  }
-end
-
-local function writer_for(format, out, env)
-  if format == "csv" then return require("shoplive.export").csv_writer(out) end
-  if format == "json" then return json_writer(out, false) end
-  if format == "ndjson" then return json_writer(out, true) end
-  return table_writer(out, env)
-end
-
--- The third value marks counts and sums (integers when every term is one).
-local SUMMARY_LINES = {
-  { "count", "livestreams", true }, { "total_views", "total views", true }, { "total_sales", "total sales", true },
-  { "total_gmv", "total GMV", true }, { "mean_views", "mean views" }, { "mean_sales", "mean sales" },
-  { "mean_gmv", "mean GMV" }, { "hours_live", "hours live" }, { "gmv_per_hour", "GMV per hour live" },
-  { "sales_per_1000_views", "sales per 1000 views" },
-}
-
-local function fmt_figure(v, counted)
-  if v == nil then return "-" end
-  -- 5.3+: integers by subtype. 5.1/5.2/LuaJIT have none: an integral count or
-  -- sum is printed as the integer it is there (a mean stays "%.2f")
-  if util.is_int_subtype(v) and (math.type or counted) then return string.format("%d", v) end
-  if type(v) == "number" then return string.format("%.2f", v) end
-  return tostring(v)
-end
-
-local function write_summary(s, format, out)
-  if format == "json" then
-    local export = require("shoplive.export")
-    local copy = {}
-    for k, v in pairs(s) do copy[k] = v end
-    copy.best = s.best and s.best.room_id or nil
-    out:write(export.encode_record(copy), "\n")
-    return
+    end)
+    if verbose then
+      say(env, "shop ", id, ": ", shop_pages, " pages, ", shop_records, " records")
+    end
+    if not ok then
+      if e == sink_mod.WRITE_FAILED then return failures, "write" end
+      if interrupted() then
+        failures[#failures + 1] = { seller_id = id, error = e }
+        if on_shop_done then on_shop_done(id, e) end
+        return failures, "interrupted"
+      end
+      if not errors.is_err(e) then error(e, 0) end -- a bug: let it show
+      failures[#failures + 1] = { seller_id = id, error = e }
+      say(env, #ids > 1 and ("shop " .. id .. ": ") or "", util.clean(tostring(e):gsub("^shoplive: ", "")))
+      if on_shop_done then on_shop_done(id, e) end
+      if GLOBAL[e.kind] then return failures, "global" end
+    else
+      if interrupted() then
+        if on_shop_done then on_shop_done(id, "interrupted") end
+        return failures, "interrupted"
+      end
+      if on_shop_done then on_shop_done(id) end
+    end
   end
-  local lines = {}
-  for _, l in ipairs(SUMMARY_LINES) do lines[#lines + 1] = { l[2], fmt_figure(s[l[1]], l[3]) } end
-  lines[#lines + 1] = { "first start (UTC)", s.first_start and fmt_time(s.first_start) or "-" }
-  lines[#lines + 1] = { "last start (UTC)", s.last_start and fmt_time(s.last_start) or "-" }
-  if s.best then
-    lines[#lines + 1] = { "best by GMV", string.format("%s (GMV %s) %s", s.best.room_id,
-      fmt_figure(s.best.total_sale_gmv_amt, true), tostring(s.best.title or ""):gsub("%c+", " ")) }
-  end
-  local w = 0
-  for _, l in ipairs(lines) do w = math.max(w, #l[1]) end
-  for _, l in ipairs(lines) do out:write(l[1], string.rep(" ", w - #l[1]), "  ", l[2], "\n") end
+  return failures, nil
 end
 
--- ---- main ----------------------------------------------------------------
-
-local function run(args, env)
+local function run_fetch(args, env)
+  local ids = seller_ids(args, env)
   local q = query_of(args)
-  local out = env.stdout
-  local file
-  if args.output then
-    local f, ferr = io.open(args.output, "wb")
-    if not f then
-      env.stderr:write("shoplive: cannot write ", tostring(ferr), "\n")
+  if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
+  if args.dry_run then
+    -- the base URL shoplive.new would use (env, default, validation); no key
+    -- is needed to print requests
+    local ok, o = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
+    if not ok then
+      env.stderr:write(util.clean((tostring(o):gsub("^[^:]*:%d+: ", ""))), "\n")
       return 1
     end
-    out, file = f, f
-  end
-  if args.dry_run then
-    local status = dry_run(q, env, out)
-    if file then file:close() end
-    return status
+    local s, serr = sink_mod.open(args.output, env.stdout)
+    if not s then say(env, util.clean(serr)) return 1 end
+    local wok = pcall(require("shoplive.cli.dryrun").run, q, ids, o.base_url, s)
+    local cok, cerr = s:commit()
+    if not wok or not cok then say(env, util.clean(cerr or s.failed)) return 1 end
+    return 0
   end
   local key = env.getenv("KEYAPI_API_KEY")
   if not key or key == "" then
-    env.stderr:write("shoplive: no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)\n")
+    say(env, "no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)")
     return 1
   end
   local shoplive = require("shoplive")
   local base = env.getenv("KEYAPI_BASE_URL")
-  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil })
+  local opts = { api_key = key, base_url = base ~= "" and base or nil }
+  if args.debug then
+    opts.debug = function(line) env.stderr:write("debug: ", util.clean(line), "\n") end
+  end
+  local ok, client = pcall(shoplive.new, opts)
   if not ok then
-    env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
+    env.stderr:write(util.clean((tostring(client):gsub("^[^:]*:%d+: ", ""))), "\n")
     return 1
   end
-  local show = progress(env, client)
-  local w, records, pages = nil, {}, 0
-  if args.command == "livestreams" then w = writer_for(args.format, out, env) end
-  local n = 0
-  local fetched, err = pcall(function()
-    for page in client:pages(q) do
-      pages = pages + 1
-      for _, r in ipairs(page.records) do
-        n = n + 1
-        if w then w:write(r) else records[#records + 1] = r end
-        show(pages, n)
-      end
-      show(pages, n)
-    end
-  end)
-  show(pages, n, true)
-  if fetched then
-    if w then w:close() else write_summary(shoplive.summarize(records), args.format, out) end
+  -- Ctrl-C: a flag the client's wait loop checks (src/clisys.c)
+  client._interrupted = interrupted
+  client._sleep = core.sigint_sleep
+  local sink, serr = sink_mod.open(args.output, env.stdout)
+  if not sink then
+    client:close()
+    say(env, util.clean(serr))
+    return 1
   end
-  if file then file:close() end
+  local rep = reporter(env, client, args.quiet)
+  local w, on_record, on_shop_done
+  if args.command == "livestreams" then
+    local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
+    w = formats.writer(args.format, sink, { fields = q.fields, no_header = args.no_header, raw = args.csv_raw,
+      width = width })
+    on_record = function(_, r) w:write(r) end
+  else
+    local records, blocks = {}, 0
+    on_record = function(_, r) records[#records + 1] = r end
+    on_shop_done = function(id, e)
+      local recs = records
+      records = {}
+      -- a shop that failed before its first record: the error is on
+      -- stderr, and in JSON a line of its own
+      if e and #recs == 0 and args.format == "text" then return end
+      if args.format == "text" and blocks > 0 then sink:write("\n") end
+      blocks = blocks + 1
+      formats.write_summary(sink, args.format, shoplive.summarize(recs),
+        { seller_id = id, error = errors.is_err(e) and e or nil })
+    end
+  end
+  local fok, failures, stop = pcall(fetch_all, client, ids, q, rep, sink, on_record, on_shop_done, env, args.verbose)
+  if not fok then
+    if failures ~= sink_mod.WRITE_FAILED then
+      client:close()
+      sink:discard()
+      error(failures, 0)
+    end
+    failures, stop = {}, "write"
+  end
+  local failed = #failures > 0 or stop ~= nil
+  -- A failed run that fetched nothing writes nothing (an empty table or
+  -- "[]" would look like an empty shop).
+  if stop ~= "write" and w and (rep.records > 0 or not failed) then
+    if not pcall(w.close) then stop = "write" end
+  end
+  local credits = client:stats().credits
   client:close()
-  if not fetched then
-    if type(err) == "table" then
-      env.stderr:write(tostring(err), "\n")
-      return 1
-    end
-    error(err, 0)
+  rep.finish()
+  if stop == "write" then
+    sink:discard()
+    say(env, util.clean(sink.failed or "write failed"), string.format(" (stopped after %d record%s, %d credit%s)",
+      rep.records, rep.records == 1 and "" or "s", credits, credits == 1 and "" or "s"))
+    return 1
   end
-  return 0
+  if #failures == 0 and stop == nil then
+    local cok, cerr = sink:commit()
+    if not cok then say(env, util.clean(cerr)) return 1 end
+    return 0
+  end
+  local kept
+  if not sink.wrote then
+    sink:discard()
+    kept = "no records kept"
+  else
+    local where, perr = sink:keep_partial()
+    if not where then say(env, util.clean(perr)) return 1 end
+    kept = string.format("kept %d record%s in %s", rep.records, rep.records == 1 and "" or "s", where)
+  end
+  if stop == "interrupted" then
+    say(env, "interrupted: ", kept, "; credits spent: ", credits)
+    return 130
+  end
+  if #ids == 1 and not sink.wrote then return 1 end -- the err line said it all
+  say(env, "incomplete (", #failures, " of ", #ids, " shop", #ids == 1 and "" or "s", " failed): ", kept,
+    "; credits spent: ", credits)
+  return 1
+end
+
+local function version_text()
+  local shoplive = require("shoplive")
+  return string.format("shoplive %s (libcurl %s, %s)", shoplive.VERSION, core.curl_version,
+    rawget(_G, "jit") and rawget(_G, "jit").version or _VERSION)
 end
 
 --- Run the command with argv (array of strings); env may replace stdout,
--- stderr, getenv and isatty for tests. Returns the exit status.
+-- stderr, stdin, getenv, isatty and columns for tests. Returns the exit
+-- status.
 function M.main(argv, env)
   env = env or {}
   env.stdout = env.stdout or io.stdout
   env.stderr = env.stderr or io.stderr
+  env.stdin = env.stdin or io.stdin
   env.getenv = env.getenv or os.getenv
   env.isatty = env.isatty or core.isatty
   env.columns = env.columns or core.term_columns
-  local parser, commands = build_parser()
-  local ok, args = parser:pparse(argv)
+  local p, commands = parser.build()
+  local ok, args = p:pparse(argv)
   -- The usage text of the command the user typed, when there is one.
-  local usage_of = commands[argv[1]] or parser
+  local usage_of = commands[argv[1]] or p
   if not ok then
-    env.stderr:write(usage_of:get_usage(), "\n\nError: ", args, "\n")
+    env.stderr:write(usage_of:get_usage(), "\n\nError: ", util.clean(args), "\n")
     return 2
   end
-  local rok, status = pcall(run, args, env)
+  if args.version then
+    env.stdout:write(version_text(), "\n")
+    return 0
+  end
+  if not args.command then
+    env.stderr:write(p:get_usage(), "\n\nError: a command is required\n")
+    return 2
+  end
+  if args.command == "completion" then
+    env.stdout:write(args.shell == "zsh" and parser.zsh() or parser.bash())
+    return 0
+  end
+  -- Ctrl-C only sets a flag while we run (the interpreter's own handler
+  -- would raise inside the paging coroutine and lose the output).
+  core.sigint_catch()
+  local rok, status = pcall(run_fetch, args, env)
+  core.sigint_release()
   if rok then return status end
   if getmetatable(status) == Usage then
     env.stderr:write(usage_of:get_usage(), "\n\nError: ", status.msg, "\n")
     return 2
   end
   error(status, 0)
+end
+
+--- The man page text (make man).
+function M.man()
+  return parser.man(require("shoplive").VERSION)
 end
 
 return M

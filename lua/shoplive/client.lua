@@ -2,15 +2,38 @@
 -- the statistics and the requests in progress. Every way of making a request
 -- (blocking, many at once, start/poll) goes through the same pump, so
 -- retries, pacing, budgets and accounting behave identically everywhere.
+local argcheck = require("shoplive.argcheck")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local limiter = require("shoplive.limiter")
 local query = require("shoplive.query")
 local request = require("shoplive.request")
 local retry = require("shoplive.retry")
+local schema = require("shoplive.schema")
 
 local now, sleep = core.now, core.sleep
 local huge, min, max = math.huge, math.min, math.max
+
+-- Inside OpenResty the phases where nginx may suspend the request's Lua
+-- thread (lua-nginx-module's "yieldable" contexts, and the stream module's
+-- preread): there ngx.sleep waits without blocking the worker. Everywhere
+-- else (init, init_worker, set, header/body filters, log, balancer) it
+-- raises, so the client blocks there as it does outside nginx.
+local NGX_YIELDABLE = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+
+--- The wait hook used when the client has none: ngx.sleep where nginx
+-- allows it, else nil (block in libcurl). Decided per call, not at
+-- creation: a client made in init_worker serves requests and timers later.
+local function host_wait()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.get_phase) == "function" and NGX_YIELDABLE[ngx.get_phase()] then
+    return ngx.sleep
+  end
+  return nil
+end
 
 local M = {}
 local Client = {}
@@ -32,22 +55,31 @@ function M.new(opts, version)
   for k, v in pairs(opts) do
     if k ~= "api_key" then o[k] = v end -- the key lives only in the C core
   end
-  return setmetatable({
+  local cl = setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
     _redact = function(s, cut) return c:redact(s, cut) end,
     _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0,
-    _limiter = limiter.new(o.qps),
+    _limiter = o.limiter or limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
   }, Client)
+  -- a shared limiter reports its fallback through the debug hook and stops
+  -- waiting on its backend after the client's timeout
+  if o.limiter and o.limiter.attach then o.limiter:attach(o.debug, o.timeout) end
+  return cl
 end
 
-local function check_open(self, level)
+local raise = argcheck.raise
+
+local function check_self(self)
   if getmetatable(self) ~= Client then
-    error("shoplive: method called on a " .. type(self) .. "; use client:method(...)", (level or 2) + 1)
+    raise("shoplive: method called on a " .. type(self) .. "; use client:method(...)")
   end
-  if self._closed then error("shoplive: client is closed", (level or 2) + 1) end
 end
-M.check_open = check_open
+
+local function check_open(self)
+  check_self(self)
+  if self._closed then raise("shoplive: client is closed") end
+end
 
 function Client:__tostring()
   return "shoplive client (" .. self.base_url .. (self._closed and ", closed)" or ")")
@@ -56,6 +88,7 @@ end
 --- Free the connection and every transfer; idempotent. Requests still
 -- running end with a "cancelled" err.
 function Client:close()
+  check_self(self)
   if self._closed then return end
   for _, req in ipairs(self._active) do
     req:_finish(nil, request.cancelled(req.attempts))
@@ -72,8 +105,11 @@ function Client:__gc()
 end
 
 function Client:stats()
+  check_self(self)
   local s = self._stats
-  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes }
+  local l = self._limiter
+  return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
+    limiter = l.stats and l:stats() or nil }
 end
 
 -- ---- the pump -------------------------------------------------------
@@ -90,15 +126,27 @@ end
 
 function Client:_send(req, t)
   local o = self._opts
-  if o.max_credits and self._stats.credits + self._inflight >= o.max_credits then
+  local lim = self._limiter
+  local shared_budget = o.max_credits and lim.reserve
+  if o.max_credits and not shared_budget and self._stats.credits + self._inflight >= o.max_credits then
     req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
       message = "max_credits (" .. o.max_credits .. ") reached; request not sent" })
     return
   end
-  local wait = self._limiter:take(t)
+  local wait = lim:take(t)
   if wait > 0 then
     req.not_before = t + wait
     return
+  end
+  -- a shared limiter counts the credits of every worker and host in its
+  -- backend: reserve one before sending, give it back if not billed
+  if shared_budget then
+    if not lim:reserve(o.max_credits) then
+      req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
+        message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
+      return
+    end
+    req.reserved = true
   end
   req.attempts = req.attempts + 1
   self._stats.requests = self._stats.requests + 1
@@ -139,7 +187,12 @@ function Client:_complete(req, t)
   x:release()
   local s = self._stats
   s.bytes = s.bytes + bytes
-  if ok then s.credits = s.credits + 1 end
+  if ok then
+    s.credits = s.credits + 1
+  elseif req.reserved and info.status ~= 200 then
+    self._limiter:release() -- not billed (a 200 always is, whatever its body)
+  end
+  req.reserved = nil
   if page then
     self._limiter:on_success()
     req:_finish(page)
@@ -173,22 +226,32 @@ function Client:_pump()
       for line in text:gmatch("[^\n]+") do self._debug(line) end
     end
   end
+  -- A shared limiter inside OpenResty talks to Redis over a cosocket, which
+  -- yields: another request of the worker may call in meanwhile. One pump
+  -- at a time; the other comes back after poll_interval.
+  if self._pumping then return self._opts.poll_interval end
+  self._pumping = true
   local t = now()
-  local active = self._active
+  -- The requests still going move to a spare list (the previous pump's,
+  -- emptied), not a new table: the pump runs several times a page.
+  local active, keep = self._active, self._spare or {}
+  self._spare = nil
   local next_due = huge
-  local n, kept = #active, 0
+  local n = #active
   for i = 1, n do
     local req = active[i]
     if req.state == "sending" and req.xfer:done() then self:_complete(req, t) end
     if req.state == "waiting" and t >= req.not_before then self:_send(req, t) end
     if req.state == "waiting" then next_due = min(next_due, req.not_before - t) end
-    -- compacted in place: the pump runs several times a page
-    if req.state ~= "done" then
-      kept = kept + 1
-      active[kept] = req
-    end
+    if req.state ~= "done" then keep[#keep + 1] = req end
   end
-  for i = n, kept + 1, -1 do active[i] = nil end
+  for i = n + 1, #active do -- queued by another coroutine while this one yielded
+    keep[#keep + 1] = active[i]
+  end
+  self._active = keep
+  for i = #active, 1, -1 do active[i] = nil end
+  self._spare = active
+  self._pumping = nil
   if next_due == huge then return nil end
   return max(0, next_due)
 end
@@ -218,9 +281,19 @@ end
 -- in the user's wait hook when one was given) between steps.
 function Client:_run_until(done, arg)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
+  if wait == nil then wait = host_wait() end -- false: the caller asked to block
   while true do
+    -- The command line's Ctrl-C hook: end every request now (cancelled errs).
+    local stop = self._interrupted
+    if stop and stop() then
+      for i = #self._active, 1, -1 do self:_cancel(self._active[i]) end
+      return
+    end
     local due = self:_pump()
     if done(arg) then return end
+    -- done() may have queued requests that the limiter made wait: without
+    -- this their due time is unknown and the loop would return early
+    if not due then due = self:_pump() end
     local running = core_client:running() > 0
     if wait then
       -- Never block in C: drive what is ready, then hand the time to the host.
@@ -237,7 +310,7 @@ function Client:_run_until(done, arg)
     elseif running then
       core_client:perform(min(due or 1, 1))
     elseif due then
-      sleep(due)
+      (self._sleep or sleep)(due)
     else
       return -- nothing in flight, nothing scheduled: done() can never change
     end
@@ -252,7 +325,7 @@ local function finished(req) return req.state == "done" end
 --- One page (1 credit). Returns page or nil, err.
 function Client:livestreams(q)
   check_open(self)
-  local p = query.check(q, "livestreams", nil, 2)
+  local p = query.check(q, "livestreams")
   local req = self:_enqueue(p)
   self:_run_until(finished, req)
   return req:result()
@@ -261,7 +334,7 @@ end
 --- Send a request and return at once; drive it with client:poll().
 function Client:start(q)
   check_open(self)
-  local p = query.check(q, "start", nil, 2)
+  local p = query.check(q, "start")
   local req = self:_enqueue(p)
   if req.xfer then self._core:perform(0) end
   return req
@@ -272,7 +345,7 @@ end
 function Client:poll(seconds)
   check_open(self)
   if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
-    error("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds), 2)
+    raise("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds))
   end
   seconds = seconds or 0
   local due = self:_pump()
@@ -290,18 +363,18 @@ end
 function Client:livestreams_many(queries, opts)
   check_open(self)
   if type(queries) ~= "table" then
-    error("livestreams_many: argument 'queries' must be an array of query tables, got " .. type(queries), 2)
+    raise("livestreams_many: argument 'queries' must be an array of query tables, got " .. type(queries))
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("livestreams_many: argument 'opts' must be a table ({ concurrency = N }), got " .. type(opts), 2)
+    raise("livestreams_many: argument 'opts' must be a table ({ concurrency = N }), got " .. type(opts))
   end
-  local conc = opts and opts.concurrency or 4
-  if type(conc) ~= "number" or conc ~= math.floor(conc) or conc < 1 or conc > 256 then
-    error("livestreams_many: option 'concurrency' must be an integer from 1 to 256", 2)
+  local conc = opts and opts.concurrency or schema.DEFAULT_CONCURRENCY_MANY
+  if type(conc) ~= "number" or conc ~= math.floor(conc) or conc < 1 or conc > schema.MAX_CONCURRENCY then
+    raise("livestreams_many: option 'concurrency' must be an integer from 1 to " .. schema.MAX_CONCURRENCY)
   end
   local params = {}
   for i = 1, #queries do
-    params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")", nil, 2)
+    params[i] = query.check(queries[i], "livestreams_many (query " .. i .. ")")
   end
   local n, nxt = #params, 1
   local pages, errs = {}, nil
@@ -328,13 +401,30 @@ end
 
 -- ---- many pages ------------------------------------------------------
 
+-- Written out (grep and LDoc see them); argument errors name the caller's
+-- file:line on every Lua version (argcheck), tail calls or not.
 local paging = require("shoplive.paging")
-for _, name in ipairs{ "pages", "each_livestream", "all_livestreams" } do
-  local f = paging[name]
-  Client[name] = function(self, q)
-    check_open(self)
-    return f(self, q)
-  end
+
+--- for page in client:pages(q) do ... end: every page of a shop, in order.
+function Client:pages(q)
+  check_open(self)
+  local f, s, v, closer = paging.pages(self, q)
+  return f, s, v, closer
+end
+
+--- for rec in client:each_livestream(q) do ... end: every record of a shop.
+function Client:each_livestream(q)
+  check_open(self)
+  local f, s, v, closer = paging.each_livestream(self, q)
+  return f, s, v, closer
+end
+
+--- Every record of a shop as one array, or nil, err (err.records holds what
+-- was fetched before the failure).
+function Client:all_livestreams(q)
+  check_open(self)
+  local recs, err = paging.all_livestreams(self, q)
+  return recs, err
 end
 
 return M

@@ -1,7 +1,8 @@
 --- The err object of API.md and the mapping from a finished transfer to a
 -- page or an err. The C core reports what happened on the wire; the policy
 -- of what it means lives here.
-local MAX_PAGE = require("shoplive.query").MAX_PAGE
+local MAX_PAGE = require("shoplive.schema").MAX_PAGE
+local util = require("shoplive.util")
 
 local M = {}
 
@@ -37,68 +38,18 @@ end
 -- Server texts in an err: at most MAX_TEXT bytes are shown; at most
 -- MAX_INPUT are looked at (a hostile server may send megabytes).
 local MAX_TEXT, MAX_INPUT = 300, 4096
-local REPLACEMENT = "\239\191\189" -- U+FFFD
-
--- The second byte's range for each UTF-8 lead byte that narrows it
--- (no overlongs, no surrogates, nothing above U+10FFFF).
-local SECOND = { [0xE0] = { 0xA0, 0xBF }, [0xED] = { 0x80, 0x9F }, [0xF0] = { 0x90, 0xBF }, [0xF4] = { 0x80, 0x8F } }
-
--- Valid UTF-8 that a terminal or a log viewer acts on instead of showing:
--- C1 controls (U+0080-U+009F, U+009B is CSI), bidi marks, embeddings,
--- overrides and isolates (U+061C, U+200E-F, U+202A-E, U+2066-9), and the
--- line and paragraph separators (U+2028-9).
-local function is_control_char(ch)
-  local b1, b2, b3 = ch:byte(1, 3)
-  if b1 == 0xC2 then return b2 <= 0x9F end
-  if b1 == 0xD8 then return b2 == 0x9C end
-  if b1 == 0xE2 and b2 == 0x80 then return b3 == 0x8E or b3 == 0x8F or (b3 >= 0xA8 and b3 <= 0xAE) end
-  if b1 == 0xE2 and b2 == 0x81 then return b3 >= 0xA6 and b3 <= 0xA9 end
-  return false
-end
-
---- One printable line: every control (C0, DEL, C1, bidi, line separators)
--- becomes a space and every invalid UTF-8 byte U+FFFD. Nothing is deleted,
--- so no two pieces of a redacted key can join up again.
-local function printable(s)
-  if not s:find("[%z\1-\31\127-\255]") then return s end
-  local out, i, n = {}, 1, #s
-  while i <= n do
-    local c = s:byte(i)
-    local len = c < 0x80 and 1 or (c >= 0xC2 and c <= 0xDF) and 2 or (c >= 0xE0 and c <= 0xEF) and 3
-      or (c >= 0xF0 and c <= 0xF4) and 4 or 0
-    local ok = len > 0 and i + len - 1 <= n
-    if ok and len > 1 then
-      local range = SECOND[c] or { 0x80, 0xBF }
-      local b = s:byte(i + 1)
-      ok = b >= range[1] and b <= range[2]
-      for k = i + 2, i + len - 1 do
-        b = s:byte(k)
-        ok = ok and b >= 0x80 and b <= 0xBF
-      end
-    end
-    if not ok then
-      out[#out + 1] = REPLACEMENT
-      i = i + 1
-    else
-      local ch = s:sub(i, i + len - 1)
-      if (len == 1 and (c < 32 or c == 127)) or (len > 1 and is_control_char(ch)) then ch = " " end
-      out[#out + 1] = ch
-      i = i + len
-    end
-  end
-  return table.concat(out)
-end
-
 --- A server-supplied text as one printable line of bounded length, with the
 -- API key redacted first and cut afterwards, so no cut can split the key
 -- and leave a piece of it (redact(s, cut) also removes a key prefix at the
--- end of a text cut from a longer one). Returns nil for a non-string.
+-- end of a text cut from a longer one). Then util.clean in its `spaces`
+-- mode: every control becomes one space and nothing is deleted, so no two
+-- pieces of a redacted key can join up again. Returns nil for a non-string.
 local function clean(s, redact)
   if type(s) ~= "string" then return nil end
   local cut = #s > MAX_INPUT
   if cut then s = s:sub(1, MAX_INPUT) end
   if redact then s = redact(s, cut) end
-  s = printable(s)
+  s = util.clean(s, true)
   if #s > MAX_TEXT then
     local n = MAX_TEXT
     while n > 0 and s:byte(n + 1) >= 0x80 and s:byte(n + 1) <= 0xBF do n = n - 1 end -- whole characters

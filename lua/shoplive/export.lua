@@ -12,7 +12,8 @@
 -- floats with more than 14 significant digits do not round-trip. Strings are
 -- escaped here too (cjson would also turn "/" into "\/"), so cjson is only
 -- used, when installed, to recognise its cjson.null sentinel as null.
-local sort = require("shoplive.sort")
+local argcheck = require("shoplive.argcheck")
+local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
 local M = {}
@@ -23,23 +24,14 @@ local math_type = math.type
 local has_cjson, cjson = pcall(require, "cjson")
 local JSON_NULL = has_cjson and type(cjson) == "table" and cjson.null or nil
 
---- The 16 fields the spec names, in the default CSV column order.
-M.FIELDS = {
-  "room_id", "seller_id", "user_id", "nick_name", "title", "region",
-  "create_time", "finish_time", "duration", "total_views_cnt", "total_joins_cnt",
-  "max_views_cnt", "total_sale_cnt", "total_sale_gmv_amt", "avatar", "cover_url",
-}
+--- The 16 fields the spec names, in the default CSV column order (a copy
+-- of schema.FIELDS: changing it changes nothing else).
+M.FIELDS = {}
+for i, f in ipairs(schema.FIELDS) do M.FIELDS[i] = f end
 
--- Errors raised below the public functions carry this marker; the public
--- function catches them and re-raises the message at its caller's level.
-local FAIL = {}
-
-local function fail(msg) error({ [FAIL] = msg }, 0) end
-
-local function rethrow(e, level)
-  if type(e) == "table" and e[FAIL] then error(e[FAIL], level + 1) end
-  error(e, 0)
-end
+-- Every error below names the caller's file:line, however deep it is raised.
+local raise = argcheck.raise
+local fail = raise
 
 ---------------------------------------------------------------- numbers --
 
@@ -71,6 +63,8 @@ local function format_number(v, json)
   if v == floor(v) and v >= -2 ^ 53 and v <= 2 ^ 53 then return format("%d", v) end
   return shortest(v)
 end
+
+--- The CLI's table and summary format numbers the same way.
 M.format_number = function(v) return format_number(v, false) end
 
 -- LuaJIT boxed 64-bit integers (cdata int64_t / uint64_t) print as "123LL".
@@ -218,11 +212,11 @@ end
 
 local function check_records(records, fname)
   if type(records) ~= "table" then
-    error(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records), 3)
+    raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
   end
   for i = 1, #records do
     if type(records[i]) ~= "table" then
-      error(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table", 3)
+      raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
     end
   end
 end
@@ -241,19 +235,25 @@ end
 -- absent, integers exact, nested tables as arrays (sequences) or objects.
 function M.encode_record(record)
   if type(record) ~= "table" then
-    error("shoplive.encode_record: argument 'record' must be a record table, got " .. util.describe(record), 2)
+    raise("shoplive.encode_record: argument 'record' must be a record table, got " .. util.describe(record))
   end
   local buf = {}
-  local ok, e = pcall(encode_record_into, record, buf, new_ctx("shoplive.encode_record", "record"))
-  if not ok then rethrow(e, 2) end
+  encode_record_into(record, buf, new_ctx("shoplive.encode_record", "record"))
+  return concat(buf)
+end
+
+--- JSON text of any value the decoder can return (a table, string, number,
+-- boolean, nil); for showing a nested or unexpected value as text.
+function M.encode_value(v)
+  local buf = {}
+  encode(v, buf, new_ctx("shoplive.encode_value", "value"))
   return concat(buf)
 end
 
 --- A JSON array of the records (compact, no trailing newline).
 function M.to_json(records)
   check_records(records, "shoplive.to_json")
-  local ok, s = pcall(json_lines, records, "shoplive.to_json", "[", ",", "]")
-  if not ok then rethrow(s, 2) end
+  local s = json_lines(records, "shoplive.to_json", "[", ",", "]")
   return s
 end
 
@@ -261,12 +261,25 @@ end
 function M.to_ndjson(records)
   check_records(records, "shoplive.to_ndjson")
   if #records == 0 then return "" end
-  local ok, s = pcall(json_lines, records, "shoplive.to_ndjson", "", "\n", "\n")
-  if not ok then rethrow(s, 2) end
+  local s = json_lines(records, "shoplive.to_ndjson", "", "\n", "\n")
   return s
 end
 
 -------------------------------------------------------------------- CSV --
+
+-- A text cell a spreadsheet would run as a formula starts with = + - @ TAB
+-- or CR (OWASP "CSV injection"); a leading ' makes it text. A cell that is a
+-- plain decimal number ("-5", "+1.5e3") is left alone: it is read as that
+-- number, never as a formula.
+local function neutralise(s)
+  local c = s:sub(1, 1)
+  if c == "=" or c == "+" or c == "-" or c == "@" or c == "\t" or c == "\r" then
+    if c ~= "=" and c ~= "@" and s:find("^[-+]%d+%.?%d*$") then return s end
+    if c ~= "=" and c ~= "@" and s:find("^[-+]%d*%.?%d+[eE][-+]?%d+$") then return s end
+    return "'" .. s
+  end
+  return s
+end
 
 -- Quote a cell when it holds , " CR or LF, or starts or ends with a space
 -- (RFC 4180; the spaces so that readers that trim keep them).
@@ -277,10 +290,16 @@ local function csv_quote(s)
   return s
 end
 
--- Text of one CSV cell (before quoting).
+-- Text of one CSV cell (before quoting). NUL bytes are dropped: many CSV
+-- readers (and every C string API) end the cell there. Strings are
+-- neutralised against formulas unless ctx.raw.
 local function csv_text(v, ctx, field)
   local t = type(v)
-  if t == "string" then return v end
+  if t == "string" then
+    if v:find("%z") then v = v:gsub("%z", "") end
+    if ctx.raw then return v end
+    return neutralise(v)
+  end
   if t == "number" then return format_number(v, false) or "" end
   if t == "nil" then return "" end
   if t == "boolean" then return v and "true" or "false" end
@@ -294,11 +313,40 @@ local function csv_text(v, ctx, field)
   fail(ctx.fname .. ": " .. path_text(ctx, field) .. " is a " .. t .. ", which cannot be exported")
 end
 
--- One CSV line, CRLF-terminated.
-local function csv_row(record, fields, ctx)
+local SPEC_FIELD = schema.KINDS
+local ALIASES = schema.ALIASES
+local ALIAS_OF = {} -- total_sale_gmv_amt -> gmv
+for alias, f in pairs(ALIASES) do ALIAS_OF[f] = alias end
+-- "views, sales, gmv": the aliases in spec field order
+local ALIAS_TEXT
+do
+  local names = {}
+  for _, f in ipairs(M.FIELDS) do names[#names + 1] = ALIAS_OF[f] end
+  ALIAS_TEXT = concat(names, ", ")
+end
+
+-- One CSV line, CRLF-terminated. cfg: { fields = real names, column = set of
+-- them, raw = bool, unknown = "error"|"ignore" }. A record may carry a
+-- field under its alias (gmv); a key that is neither a spec field, an alias
+-- nor a column would be silently lost, so it is an error unless ignored.
+local function csv_row(record, cfg, ctx)
+  if cfg.unknown ~= "ignore" then
+    for k in pairs(record) do
+      if not (SPEC_FIELD[k] or ALIASES[k] or cfg.column[k]) then
+        fail(ctx.fname .. ": " .. ctx.root .. " has the key " .. util.describe(k)
+          .. ", which matches no column (fields are the spec's names or the aliases " .. ALIAS_TEXT .. ";"
+          .. " pass { unknown = \"ignore\" } to leave such keys out)")
+      end
+    end
+  end
+  ctx.raw = cfg.raw
+  local fields = cfg.fields
   local cells = {}
   for i = 1, #fields do
-    cells[i] = csv_quote(csv_text(record[fields[i]], ctx, fields[i]))
+    local f = fields[i]
+    local v = record[f]
+    if v == nil and ALIAS_OF[f] then v = record[ALIAS_OF[f]] end
+    cells[i] = csv_quote(csv_text(v, ctx, f))
   end
   return concat(cells, ",") .. "\r\n"
 end
@@ -309,40 +357,75 @@ local function csv_header(fields)
   return concat(cells, ",") .. "\r\n"
 end
 
--- fields (nil or an array of field names, aliases allowed) -> real names.
-local function check_fields(fields, fname)
-  if fields == nil then return M.FIELDS end
-  if type(fields) ~= "table" or #fields == 0 then
-    error(fname .. ": argument 'fields' must be a non-empty array of field names, got " .. util.describe(fields), 3)
-  end
+-- fields (nil or an array of field names, aliases allowed) and opts ->
+-- the writer's configuration (see csv_row).
+local function csv_config(fields, opts, fname)
   local out = {}
-  for i = 1, #fields do
-    local f = fields[i]
-    if type(f) ~= "string" or f == "" then
-      error(fname .. ": argument 'fields' must hold field names (strings); fields[" .. i .. "] is "
-        .. util.describe(f), 3)
+  if fields == nil then
+    for i = 1, #M.FIELDS do out[i] = M.FIELDS[i] end
+  else
+    if type(fields) ~= "table" or #fields == 0 then
+      raise(fname .. ": argument 'fields' must be a non-empty array of field names, got " .. util.describe(fields))
     end
-    out[i] = sort.ALIASES[f] or f
+    for i = 1, #fields do
+      local f = fields[i]
+      if type(f) ~= "string" or f == "" then
+        raise(fname .. ": argument 'fields' must hold field names (strings); fields[" .. i .. "] is "
+          .. util.describe(f))
+      end
+      f = ALIASES[f] or f
+      if not SPEC_FIELD[f] then
+        raise(fname .. ": argument 'fields': fields[" .. i .. "] is " .. util.describe(fields[i])
+          .. ", not a field of the spec (" .. concat(M.FIELDS, ", ") .. ") nor an alias (" .. ALIAS_TEXT .. ")")
+      end
+      out[i] = f
+    end
   end
-  return out
+  if opts ~= nil and type(opts) ~= "table" then
+    raise(fname .. ": argument 'opts' must be a table ({ raw = bool, unknown = \"error\"|\"ignore\" }), got "
+      .. util.describe(opts))
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "raw" and k ~= "unknown" and k ~= "header" then
+      raise(fname .. ": unknown option '" .. tostring(k) .. "' (accepted: header, raw, unknown)")
+    end
+  end
+  if opts.raw ~= nil and type(opts.raw) ~= "boolean" then
+    raise(fname .. ": option 'raw' must be a boolean, got " .. util.describe(opts.raw))
+  end
+  if opts.header ~= nil and type(opts.header) ~= "boolean" then
+    raise(fname .. ": option 'header' must be a boolean, got " .. util.describe(opts.header))
+  end
+  if opts.unknown ~= nil and opts.unknown ~= "error" and opts.unknown ~= "ignore" then
+    raise(fname .. ": option 'unknown' must be \"error\" or \"ignore\", got " .. util.describe(opts.unknown))
+  end
+  local column = {}
+  for i = 1, #out do column[out[i]] = true end
+  return { fields = out, column = column, raw = opts.raw == true, unknown = opts.unknown or "error",
+    header = opts.header ~= false }
 end
 
-local function csv_rows(records, fields, fname)
-  local buf = { csv_header(fields) }
+local function csv_rows(records, cfg, fname)
+  local buf = { cfg.header and csv_header(cfg.fields) or nil }
   for i = 1, #records do
-    buf[i + 1] = csv_row(records[i], fields, new_ctx(fname, "records[" .. i .. "]"))
+    buf[#buf + 1] = csv_row(records[i], cfg, new_ctx(fname, "records[" .. i .. "]"))
   end
   return concat(buf)
 end
 
 --- CSV text (RFC 4180, CRLF line ends, a header row) of the records.
--- fields: array of field names (aliases views/sales/gmv allowed; the header
--- shows the real name); default M.FIELDS. Nested tables become JSON text.
-function M.to_csv(records, fields)
+-- fields: array of field names: the spec's names or the aliases
+-- views/sales/gmv (the header shows the real name); default M.FIELDS.
+-- opts.header = false leaves out the header row. opts.raw = true writes text cells as they are; by default a cell that
+-- starts with = + - @ TAB or CR (and is not a plain number) gets a leading '
+-- so that spreadsheets do not run it as a formula. A record key that is no
+-- spec field, alias or column raises, unless opts.unknown = "ignore".
+-- NUL bytes are dropped from cells. Nested tables become JSON text.
+function M.to_csv(records, fields, opts)
   check_records(records, "shoplive.to_csv")
-  fields = check_fields(fields, "shoplive.to_csv")
-  local ok, s = pcall(csv_rows, records, fields, "shoplive.to_csv")
-  if not ok then rethrow(s, 2) end
+  local cfg = csv_config(fields, opts, "shoplive.to_csv")
+  local s = csv_rows(records, cfg, "shoplive.to_csv")
   return s
 end
 
@@ -356,8 +439,8 @@ local function put(self, s)
 end
 
 local function put_header(self)
-  if self.header_done then return true end
-  local ok, err = put(self, csv_header(self.fields))
+  if self.header_done or not self.cfg.header then return true end
+  local ok, err = put(self, csv_header(self.cfg.fields))
   if not ok then return nil, err end
   self.header_done = true
   return true
@@ -366,13 +449,13 @@ end
 --- Write one record as a CSV line (the header goes first). Returns the
 -- writer, or nil, message when the file's write fails.
 function Writer:write(record)
-  if self.closed then error("shoplive.csv_writer: write() after close()", 2) end
+  if self.closed then raise("shoplive.csv_writer: write() after close()") end
   if type(record) ~= "table" then
-    error("shoplive.csv_writer: argument 'record' must be a record table, got " .. util.describe(record), 2)
+    raise("shoplive.csv_writer: argument 'record' must be a record table, got " .. util.describe(record))
   end
   self.rows = self.rows + 1
-  local ok, line = pcall(csv_row, record, self.fields, new_ctx("shoplive.csv_writer", "record " .. self.rows))
-  if not ok then self.rows = self.rows - 1; rethrow(line, 2) end
+  local ok, line = pcall(csv_row, record, self.cfg, new_ctx("shoplive.csv_writer", "record " .. self.rows))
+  if not ok then self.rows = self.rows - 1; error(line, 0) end -- already positioned (argcheck)
   local done, err = put_header(self)
   if done then done, err = put(self, line) end
   if not done then self.rows = self.rows - 1; return nil, err end
@@ -400,15 +483,16 @@ Writer.__close = function(self) self:close() end -- Lua 5.4 to-be-closed variabl
 
 --- A streaming CSV writer on file (anything with a :write(s) method, e.g.
 -- an io file). w:write(record) appends a line, w:close() finishes;
--- w.rows counts the records written. Same text as to_csv.
-function M.csv_writer(file, fields)
+-- w.rows counts the records written. Same text, fields and opts as to_csv.
+function M.csv_writer(file, fields, opts)
   local ok, w = pcall(function() return file.write end)
   if not ok or type(w) ~= "function" then
-    error("shoplive.csv_writer: argument 'file' must be a file handle (a value with a :write method), got "
-      .. util.describe(file), 2)
+    raise("shoplive.csv_writer: argument 'file' must be a file handle (a value with a :write method), got "
+      .. util.describe(file))
   end
-  fields = check_fields(fields, "shoplive.csv_writer")
-  return setmetatable({ file = file, fields = fields, rows = 0, header_done = false, closed = false }, Writer)
+  local cfg = csv_config(fields, opts, "shoplive.csv_writer")
+  return setmetatable({ file = file, fields = cfg.fields, cfg = cfg, rows = 0, header_done = false, closed = false },
+    Writer)
 end
 
 return M

@@ -5,6 +5,7 @@ local core = require("shoplive.core")
 local analysis = require("shoplive.analysis")
 local client = require("shoplive.client")
 local export = require("shoplive.export")
+local limiter = require("shoplive.limiter")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local sort = require("shoplive.sort")
@@ -30,14 +31,14 @@ end
 -- and page_size so that page.page / page.page_size / page.has_more are set.
 function M.decode(body, q)
   if type(body) ~= "string" then
-    error("shoplive.decode: argument 'body' must be a string, got " .. type(body), 2)
+    require("shoplive.argcheck").raise("shoplive.decode: argument 'body' must be a string, got " .. type(body))
   end
   local resp, msg = core.decode_response(body)
   if not resp then
     return nil, errors.new{ kind = "decode", message = "invalid JSON response: " .. msg, attempts = 0 }
   end
   local p
-  if q ~= nil then p = require("shoplive.query").check(q, "shoplive.decode", nil, 2) end
+  if q ~= nil then p = require("shoplive.query").check(q, "shoplive.decode") end
   local page, err = errors.page_from_resp(resp, p)
   if err then err.attempts = 0 end
   return page, err
@@ -53,5 +54,8 @@ M.csv_writer = export.csv_writer
 M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
+--- shoplive.limiter.new{ qps = }, .shared_dict{ dict =, qps =, key = },
+-- .redis{ url =, qps =, key =, peers = }: for shoplive.new{ limiter = }.
+M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
 
 return M

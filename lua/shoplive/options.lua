@@ -1,19 +1,13 @@
 --- Validation of shoplive.new{} options. Every problem raises at once with a
 -- message naming the option and what it accepts; secrets are never echoed.
+local argcheck = require("shoplive.argcheck")
+local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
 local M = {}
 
-local DEFAULTS = {
-  base_url = "https://api.keyapi.ai",
-  timeout = 30,
-  connect_timeout = 10,
-  max_retries = 3,
-  backoff_base = 0.5,
-  backoff_max = 30,
-  max_body = 8388608,
-  poll_interval = 0.005,
-}
+local DEFAULTS = schema.DEFAULTS
+local raise = argcheck.raise
 
 -- The API keys of the check in progress: a value that contains one (a key
 -- in the wrong variable) is described by its length only.
@@ -23,8 +17,7 @@ local function fail(name, what, v, hidden)
   local got = util.describe(v, known_secrets)
   if hidden and type(v) == "string" then got = "a string of " .. #v .. " bytes (not shown)" end
   known_secrets = nil
-  -- level 5: fail <- check function <- M.check <- shoplive.new <- caller
-  error("shoplive.new: option '" .. name .. "' " .. what .. ", got " .. got, 5)
+  raise("shoplive.new: option '" .. name .. "' " .. what .. ", got " .. got)
 end
 
 local function no_controls(s)
@@ -67,11 +60,11 @@ local function text(name, v)
   return v
 end
 
---- A function, or a table with __call.
-local function callable(signature)
+--- A function, or a table with __call (or false when allow_false).
+local function callable(signature, allow_false)
   return function(name, v)
     local mt = getmetatable(v)
-    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) then
+    if type(v) ~= "function" and not (type(mt) == "table" and mt.__call) and not (allow_false and v == false) then
       fail(name, "must be a " .. signature, v)
     end
     return v
@@ -82,10 +75,12 @@ local CHECKS = {
   api_key = function(name, v)
     -- The key is never echoed: describe its type only.
     if type(v) ~= "string" or v == "" then
-      error("shoplive.new: option '" .. name .. "' must be a non-empty string, got " .. type(v), 4)
+      known_secrets = nil
+      raise("shoplive.new: option '" .. name .. "' must be a non-empty string, got " .. type(v))
     end
     if not v:find("^[\33-\126]+$") then
-      error("shoplive.new: option '" .. name .. "' must be printable ASCII without spaces or control characters", 4)
+      known_secrets = nil
+      raise("shoplive.new: option '" .. name .. "' must be printable ASCII without spaces or control characters")
     end
     return v
   end,
@@ -145,7 +140,17 @@ local CHECKS = {
     if type(v) ~= "boolean" then fail(name, "must be a boolean", v) end
     return v
   end,
-  wait = callable("function(seconds)"),
+  limiter = function(name, v)
+    -- shoplive.limiter.new{}, .shared_dict{} or .redis{} (or any table with
+    -- their methods)
+    if type(v) ~= "table" or type(v.take) ~= "function" or type(v.on_success) ~= "function"
+      or type(v.on_rate_limited) ~= "function" then
+      fail(name, "must be a limiter from shoplive.limiter.new{}, .shared_dict{} or .redis{}", v)
+    end
+    return v
+  end,
+  -- false: block in libcurl even where the default would be ngx.sleep
+  wait = callable("function(seconds), or false", true),
 }
 
 --- The host of an http(s) URL's authority ("h", "h:port", "[v6]:port").
@@ -173,14 +178,14 @@ local function check_cleartext(out)
   if out.allow_http or not out.base_url:find("^[Hh][Tt][Tt][Pp]://") then return end
   if out.proxy and out.proxy ~= "" then
     known_secrets = nil
-    error("shoplive.new: option 'base_url' is http:// and option 'proxy' is set: the API key would reach the proxy"
-      .. " in cleartext; use https:// (the proxy then only tunnels TLS), or set allow_http = true", 4)
+    raise("shoplive.new: option 'base_url' is http:// and option 'proxy' is set: the API key would reach the proxy"
+      .. " in cleartext; use https:// (the proxy then only tunnels TLS), or set allow_http = true")
   end
   if not M.is_loopback(url_host(out.base_url)) then
     local got = util.describe(out.base_url, known_secrets)
     known_secrets = nil
-    error("shoplive.new: option 'base_url' is http:// to a host that is not loopback: the API key would cross the"
-      .. " network in cleartext; use https://, or set allow_http = true, got " .. got, 4)
+    raise("shoplive.new: option 'base_url' is http:// to a host that is not loopback: the API key would cross the"
+      .. " network in cleartext; use https://, or set allow_http = true, got " .. got)
   end
 end
 
@@ -188,12 +193,12 @@ end
 function M.check(opts, getenv)
   getenv = getenv or os.getenv
   if opts ~= nil and type(opts) ~= "table" then
-    error("shoplive.new: expected a table of options, got " .. type(opts), 3)
+    raise("shoplive.new: expected a table of options, got " .. type(opts))
   end
   opts = opts or {}
   for k in pairs(opts) do
     if not CHECKS[k] then
-      error("shoplive.new: unknown option '" .. tostring(k) .. "' (accepted: " .. util.keys(CHECKS) .. ")", 3)
+      raise("shoplive.new: unknown option '" .. tostring(k) .. "' (accepted: " .. util.keys(CHECKS) .. ")")
     end
   end
   local out = {}
@@ -204,13 +209,17 @@ function M.check(opts, getenv)
   if env_key and env_key ~= "" then out.api_key = env_key end
   for k, v in pairs(opts) do out[k] = v end
   if out.api_key == nil then
-    error("shoplive.new: no API key: pass api_key or set KEYAPI_API_KEY", 3)
+    raise("shoplive.new: no API key: pass api_key or set KEYAPI_API_KEY")
   end
   known_secrets = {}
   for _, k in ipairs{ env_key, out.api_key } do
     if type(k) == "string" and k ~= "" then known_secrets[#known_secrets + 1] = k end
   end
   for k, v in pairs(out) do out[k] = CHECKS[k](k, v) end
+  if out.limiter and out.qps then
+    known_secrets = nil
+    error("shoplive.new: give either option 'qps' or option 'limiter' (with its own qps), not both", 3)
+  end
   check_cleartext(out)
   known_secrets = nil
   if out.low_speed_limit and not out.low_speed_time then out.low_speed_time = out.timeout end

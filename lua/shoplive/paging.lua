@@ -8,8 +8,10 @@
 -- once `limit` records were produced. With concurrency N the pages already in
 -- flight when a stop rule fires are cancelled; at most N-1 of them may have
 -- reached the server, which is the prefetch's whole extra cost.
+local argcheck = require("shoplive.argcheck")
 local errors = require("shoplive.errors")
 local query = require("shoplive.query")
+local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
 local M = {}
@@ -17,27 +19,28 @@ local M = {}
 local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = true }
 
 
---- Validate iterator arguments; raises at the caller of `fname`.
+--- Validate iterator arguments; raises at the caller of client:`fname`
+-- (argcheck finds that frame).
 local function check_args(q, fname)
-  local p = query.check(q, fname, ITER_ARGS, 3)
+  local p = query.check(q, fname, ITER_ARGS)
   local function count(name, max)
     local v = q[name]
     if v == nil then return nil end
     local i = util.tointeger(v)
     if not i or i < 1 or (max and i > max) then
-      error(fname .. ": argument '" .. name .. "' must be an integer >= 1" .. (max and (" and <= " .. max) or "")
-        .. ", got " .. util.describe(v), 4)
+      argcheck.raise(fname .. ": argument '" .. name .. "' must be an integer >= 1"
+        .. (max and (" and <= " .. max) or "") .. ", got " .. util.describe(v))
     end
     return i
   end
   local it = {
     max_pages = count("max_pages"),
     limit = count("limit"),
-    concurrency = count("concurrency", 64) or 1,
+    concurrency = count("concurrency", schema.MAX_CONCURRENCY) or schema.DEFAULT_CONCURRENCY_PAGING,
     dedup = q.dedup,
   }
   if it.dedup ~= nil and type(it.dedup) ~= "boolean" then
-    error(fname .. ": argument 'dedup' must be a boolean, got " .. util.describe(it.dedup), 3)
+    argcheck.raise(fname .. ": argument 'dedup' must be a boolean, got " .. util.describe(it.dedup))
   end
   it.dedup = it.dedup ~= false
   return p, it
@@ -88,7 +91,7 @@ local function source(client, p, it)
   end
 
   local function may_start(n)
-    if n > query.MAX_PAGE then return false end
+    if n > schema.MAX_PAGE then return false end
     if it.max_pages and n >= first + it.max_pages then return false end
     if it.limit then
       -- Pages already in flight cover this many more records at most.

@@ -1,52 +1,64 @@
 --- Validation of query arguments and the request URL built from them.
 -- Only validated values reach the URL, so nothing a caller passes can alter
 -- the request beyond the five documented parameters.
+local argcheck = require("shoplive.argcheck")
+local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
 local M = {}
 
-M.PATH = "/v1/tiktok/shop/livestreams/analytics"
-M.MAX_PAGE = 100000
-M.MAX_PAGE_SIZE = 10
+local PATH = schema.PATH
+M.MAX_PAGE = schema.MAX_PAGE
+M.MAX_PAGE_SIZE = schema.MAX_PAGE_SIZE
 
---- sort_by spellings -> seller_live_sort_field
-M.SORT_FIELDS = {
-  views = 1, sales = 2, gmv = 3,
-  total_views_cnt = 1, total_sale_cnt = 2, total_sale_gmv_amt = 3,
-}
-local ORDERS = { desc = 1, asc = 0 }
+--- sort_by spellings (spec names and aliases) -> seller_live_sort_field
+local SORT_FIELDS = {}
+for f, n in pairs(schema.SORT_FIELDS) do SORT_FIELDS[f] = n end
+for a, f in pairs(schema.ALIASES) do SORT_FIELDS[a] = schema.SORT_FIELDS[f] end
+local ORDERS = schema.ORDERS
+
+-- "views, sales, gmv, total_views_cnt, total_sale_cnt, total_sale_gmv_amt, 1, 2, 3"
+local SORT_BY_TEXT, NSORT
+do
+  local by_number, aliases = {}, {}
+  for f, n in pairs(schema.SORT_FIELDS) do by_number[n] = f end
+  for a, f in pairs(schema.ALIASES) do aliases[schema.SORT_FIELDS[f]] = a end
+  local words = {}
+  for n = 1, #by_number do words[#words + 1] = aliases[n] end
+  for n = 1, #by_number do words[#words + 1] = by_number[n] end
+  for n = 1, #by_number do words[#words + 1] = tostring(n) end
+  SORT_BY_TEXT, NSORT = table.concat(words, ", "), #by_number
+end
 
 local BASE_ARGS = { seller_id = true, sort_by = true, order = true, page = true, page_size = true }
 
-local function fail(fname, msg, level)
-  error(fname .. ": " .. msg, level)
+local function fail(fname, msg)
+  argcheck.raise(fname .. ": " .. msg)
 end
 
-local function check_range(fname, name, v, default, max, level)
+local function check_range(fname, name, v, default, max)
   if v == nil then return default end
   local i = util.tointeger(v)
   if not i or i < 1 or i > max then
-    fail(fname, "argument '" .. name .. "' must be an integer from 1 to " .. max .. ", got " .. util.describe(v), level + 1)
+    fail(fname, "argument '" .. name .. "' must be an integer from 1 to " .. max .. ", got " .. util.describe(v))
   end
   return i
 end
 
 --- Check q for function `fname`; `extra` is a set of further accepted keys.
--- `level` is the error level that points at the user's call.
+-- Errors are raised at the caller of the library (argcheck).
 -- Returns { seller_id = "digits", sort_field = 1..3|nil, sort_type = 0|1|nil,
 --           page = n, page_size = n }.
-function M.check(q, fname, extra, level)
-  -- +2: this frame and fail()'s own frame sit between error() and the caller.
-  level = (level or 2) + 2
+function M.check(q, fname, extra)
   if type(q) ~= "table" then
-    fail(fname, "expected a table of arguments (seller_id, sort_by, order, page, page_size), got " .. type(q), level)
+    fail(fname, "expected a table of arguments (seller_id, sort_by, order, page, page_size), got " .. type(q))
   end
   for k in pairs(q) do
     if not BASE_ARGS[k] and not (extra and extra[k]) then
       local accepted = {}
       for a in pairs(BASE_ARGS) do accepted[a] = true end
       for a in pairs(extra or {}) do accepted[a] = true end
-      fail(fname, "unknown argument '" .. tostring(k) .. "' (accepted: " .. util.keys(accepted) .. ")", level)
+      fail(fname, "unknown argument '" .. tostring(k) .. "' (accepted: " .. util.keys(accepted) .. ")")
     end
   end
   local p = {}
@@ -56,18 +68,17 @@ function M.check(q, fname, extra, level)
   elseif util.is_int_subtype(s) and s >= 0 then
     p.seller_id = string.format("%d", s)
   elseif s == nil then
-    fail(fname, "argument 'seller_id' is required (a string of digits or an integer)", level)
+    fail(fname, "argument 'seller_id' is required (a string of digits or an integer)")
   else
-    fail(fname, "argument 'seller_id' must be a string of digits or a non-negative integer, got " .. util.describe(s), level)
+    fail(fname, "argument 'seller_id' must be a string of digits or a non-negative integer, got " .. util.describe(s))
   end
 
   local sb = q.sort_by
   if sb ~= nil then
-    local field = M.SORT_FIELDS[sb]
-    if not field and util.is_int_subtype(sb) and sb >= 1 and sb <= 3 then field = util.tointeger(sb) end
+    local field = SORT_FIELDS[sb]
+    if not field and util.is_int_subtype(sb) and sb >= 1 and sb <= NSORT then field = util.tointeger(sb) end
     if not field then
-      fail(fname, "argument 'sort_by' must be one of views, sales, gmv, total_views_cnt, total_sale_cnt, "
-        .. "total_sale_gmv_amt, 1, 2, 3; got " .. util.describe(sb), level)
+      fail(fname, "argument 'sort_by' must be one of " .. SORT_BY_TEXT .. "; got " .. util.describe(sb))
     end
     p.sort_field = field
   end
@@ -76,12 +87,12 @@ function M.check(q, fname, extra, level)
   if o ~= nil then
     local st = ORDERS[o]
     if st == nil and util.is_int_subtype(o) and (o == 0 or o == 1) then st = util.tointeger(o) end
-    if st == nil then fail(fname, "argument 'order' must be \"desc\" or \"asc\" (or 1 / 0), got " .. util.describe(o), level) end
+    if st == nil then fail(fname, "argument 'order' must be \"desc\" or \"asc\" (or 1 / 0), got " .. util.describe(o)) end
     p.sort_type = st
   end
 
-  p.page = check_range(fname, "page", q.page, 1, M.MAX_PAGE, level)
-  p.page_size = check_range(fname, "page_size", q.page_size, M.MAX_PAGE_SIZE, M.MAX_PAGE_SIZE, level)
+  p.page = check_range(fname, "page", q.page, 1, M.MAX_PAGE)
+  p.page_size = check_range(fname, "page_size", q.page_size, schema.DEFAULT_PAGE_SIZE, M.MAX_PAGE_SIZE)
   return p
 end
 
@@ -93,16 +104,10 @@ end
 -- number: url_parts(base_url, p) .. page .. suffix. An iterator builds them
 -- once and only splices the page number in for each page.
 function M.url_parts(base_url, p)
-  local prefix = base_url .. M.PATH .. "?seller_id=" .. encode(p.seller_id)
+  local prefix = base_url .. PATH .. "?seller_id=" .. encode(p.seller_id)
   if p.sort_field then prefix = prefix .. "&seller_live_sort_field=" .. p.sort_field end
   if p.sort_type then prefix = prefix .. "&sort_type=" .. p.sort_type end
   return prefix .. "&page_num=", string.format("&page_size=%d", p.page_size)
-end
-
---- The query string for validated params p (parameter names of the spec).
-function M.encode(p)
-  local prefix, suffix = M.url_parts("", p)
-  return prefix:sub(#M.PATH + 2) .. string.format("%d", p.page) .. suffix
 end
 
 function M.url(base_url, p)

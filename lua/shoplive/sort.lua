@@ -1,9 +1,15 @@
 --- shoplive.sort / shoplive.top: stable, multi-key record sorting.
 -- "-key" sorts descending; views/sales/gmv alias the three sort fields; a
 -- missing (nil) value sorts last whatever the direction.
+local argcheck = require("shoplive.argcheck")
+local schema = require("shoplive.schema")
+
 local M = {}
 
-M.ALIASES = { views = "total_views_cnt", sales = "total_sale_cnt", gmv = "total_sale_gmv_amt" }
+local raise = argcheck.raise
+
+-- kept for callers that read it here; the source is schema.ALIASES
+M.ALIASES = schema.ALIASES
 
 -- Values of different types still need a total order: numbers, then
 -- strings, then booleans, then anything else.
@@ -25,17 +31,16 @@ local function compare(a, b)
 end
 
 --- Parse keys (a string or an array of strings) into { {field, desc}, ... }.
-function M.parse_keys(keys, fname, level)
-  level = (level or 2) + 1
+function M.parse_keys(keys, fname)
   if type(keys) == "string" then keys = { keys } end
   if type(keys) ~= "table" or #keys == 0 then
-    error(fname .. ": argument 'keys' must be a field name such as \"-gmv\" or an array of them", level)
+    raise(fname .. ": argument 'keys' must be a field name such as \"-gmv\" or an array of them")
   end
   local out = {}
   for i, k in ipairs(keys) do
     if type(k) ~= "string" or not k:find("^%-?[%w_]+$") then
-      error(fname .. ": sort key " .. i .. " must be a field name with an optional leading '-', got "
-        .. (type(k) == "string" and string.format("%q", k) or type(k)), level)
+      raise(fname .. ": sort key " .. i .. " must be a field name with an optional leading '-', got "
+        .. (type(k) == "string" and string.format("%q", k) or type(k)))
     end
     local desc = k:sub(1, 1) == "-"
     local field = desc and k:sub(2) or k
@@ -64,22 +69,22 @@ local function less_fn(parsed)
   end
 end
 
-local function check_records(records, fname, level)
+local function check_records(records, fname)
   if type(records) ~= "table" then
-    error(fname .. ": argument 'records' must be an array of records, got " .. type(records), level + 1)
+    raise(fname .. ": argument 'records' must be an array of records, got " .. type(records))
   end
 end
 
 --- Sort records in place (stable). Returns records.
 function M.sort(records, keys)
-  check_records(records, "shoplive.sort", 2)
-  local parsed = M.parse_keys(keys, "shoplive.sort", 2)
+  check_records(records, "shoplive.sort")
+  local parsed = M.parse_keys(keys, "shoplive.sort")
   local n = #records
   local boxed = {}
   for i = 1, n do
     local r = records[i]
     if type(r) ~= "table" then
-      error("shoplive.sort: records[" .. i .. "] is a " .. type(r) .. ", expected a record table", 2)
+      raise("shoplive.sort: records[" .. i .. "] is a " .. type(r) .. ", expected a record table")
     end
     boxed[i] = { r, i }
   end
@@ -90,16 +95,16 @@ end
 
 --- A new array of at most n records, the first n by keys (records untouched).
 function M.top(records, n, keys)
-  check_records(records, "shoplive.top", 2)
+  check_records(records, "shoplive.top")
   if type(n) ~= "number" or n ~= math.floor(n) or n < 0 then
-    error("shoplive.top: argument 'n' must be an integer >= 0, got " .. tostring(n), 2)
+    raise("shoplive.top: argument 'n' must be an integer >= 0, got " .. tostring(n))
   end
-  local parsed = M.parse_keys(keys, "shoplive.top", 2)
+  local parsed = M.parse_keys(keys, "shoplive.top")
   local boxed = {}
   for i = 1, #records do
     local r = records[i]
     if type(r) ~= "table" then
-      error("shoplive.top: records[" .. i .. "] is a " .. type(r) .. ", expected a record table", 2)
+      raise("shoplive.top: records[" .. i .. "] is a " .. type(r) .. ", expected a record table")
     end
     boxed[i] = { r, i }
   end

@@ -71,4 +71,73 @@ function M.keys(set)
   return table.concat(out, ", ")
 end
 
+local byte, concat = string.byte, table.concat
+local REPLACEMENT = "\239\191\189" -- U+FFFD
+
+-- Code points a terminal or a log viewer acts on instead of showing: C1
+-- controls (U+0080-U+009F, e.g. U+009B, the one-byte CSI), the bidi marks,
+-- embeddings, overrides and isolates (U+061C, U+200E-F, U+202A-E,
+-- U+2066-9: they reorder what follows, "Trojan Source"), and the line and
+-- paragraph separators U+2028/U+2029.
+local function hostile(cp)
+  return (cp >= 0x80 and cp <= 0x9F) or cp == 0x061C or cp == 0x200E or cp == 0x200F
+    or (cp >= 0x202A and cp <= 0x202E) or (cp >= 0x2066 and cp <= 0x2069) or cp == 0x2028 or cp == 0x2029
+end
+
+-- Length and code point of the UTF-8 sequence at i, or nil when invalid
+-- (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+local function utf8_at(s, i)
+  local c = byte(s, i)
+  local n, cp, min
+  if c < 0xC2 then return nil
+  elseif c < 0xE0 then n, cp, min = 2, c - 0xC0, 0x80
+  elseif c < 0xF0 then n, cp, min = 3, c - 0xE0, 0x800
+  elseif c < 0xF5 then n, cp, min = 4, c - 0xF0, 0x10000
+  else return nil end
+  for k = 1, n - 1 do
+    local d = byte(s, i + k)
+    if not d or d < 0x80 or d > 0xBF then return nil end
+    cp = cp * 64 + (d - 0x80)
+  end
+  if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return nil end
+  return n, cp
+end
+
+--- Any value as one line that is safe to print on a terminal or in a log.
+-- Every string a server sent goes through this before it reaches the
+-- user's screen (ESC sequences would retitle or clear it, CR/LF forge log
+-- lines). Invalid UTF-8 bytes become U+FFFD, one per byte. By default C0
+-- controls, DEL and CR/LF become a space (a run of them one space), and C1
+-- controls, bidi marks/overrides/isolates and line separators U+FFFD.
+-- With `spaces` (errors.clean's mode) every control of any kind becomes
+-- exactly one space: nothing is merged or deleted, so the pieces of a text
+-- redacted before cleaning can never join up into a secret again.
+function M.clean(v, spaces)
+  local s = type(v) == "string" and v or tostring(v)
+  if not s:find("[%z\1-\31\127-\255]") then return s end
+  local out, i, n = {}, 1, #s
+  local ctl = spaces and " " or REPLACEMENT
+  while i <= n do
+    local c = byte(s, i)
+    if c < 0x20 or c == 0x7F then
+      if spaces or out[#out] ~= " " then out[#out + 1] = " " end
+      i = i + 1
+    elseif c < 0x80 then
+      local j = s:find("[%z\1-\31\127-\255]", i) or n + 1
+      out[#out + 1] = s:sub(i, j - 1)
+      i = j
+    else
+      local len, cp = utf8_at(s, i)
+      if not len then
+        out[#out + 1] = REPLACEMENT
+        i = i + 1
+      else
+        out[#out + 1] = hostile(cp) and ctl or s:sub(i, i + len - 1)
+        i = i + len
+      end
+    end
+  end
+  return concat(out)
+end
+
 return M

@@ -139,6 +139,7 @@ function Sandbox:reset() return control(self, "reset") end
 function Sandbox:config(t) return control(self, "config", t) end
 function Sandbox:fault(t) return control(self, "fault", t) end
 function Sandbox:stats() return control(self, "stats") end
+function Sandbox:per_second() return control(self, "per_second") end
 
 --- One API request.  params: table or query string; opts.key (default
 --- "sk_test_ok"; false = no Authorization header), opts.headers (extra).

@@ -108,6 +108,10 @@ function handlers.stats()
   return reply(200, state.stats())
 end
 
+function handlers.per_second()
+  return reply(200, state.per_second())
+end
+
 function handlers.settings()
   return reply(200, state.settings())
 end

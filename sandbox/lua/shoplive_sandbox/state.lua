@@ -84,6 +84,11 @@ function M.count_request()
     accept_encoding = first(h["accept-encoding"]) or cjson.null,
     t = ngx.now(),
   }
+  -- per-second histogram of every request since the reset (the log keeps
+  -- only the last LOG_MAX)
+  local sec = math.floor(entry.t)
+  S:add("sec:first", sec)
+  S:incr("sec:" .. sec, 1, 0)
   ngx.ctx.sandbox_seq = seq
   ngx.ctx.sandbox_entry = entry
   L:set("log:" .. (seq % M.LOG_MAX), cjson.encode(entry))
@@ -138,6 +143,17 @@ function M.stats()
     settings = M.settings(),
     log = log,
   }
+end
+
+--- API requests received in each whole second (epoch) since the reset:
+-- { first = SECOND, counts = { n, n, ... } } (seconds from first to now).
+function M.per_second()
+  local first = S:get("sec:first")
+  local counts = setmetatable({}, cjson.array_mt)
+  if first then
+    for sec = first, math.floor(ngx.now()) do counts[#counts + 1] = S:get("sec:" .. sec) or 0 end
+  end
+  return { first = first or cjson.null, counts = counts }
 end
 
 -- fault queue (FIFO) ---------------------------------------------------------

@@ -1,0 +1,71 @@
+--- The adaptive part of every limiter: how a 429 cuts the rate and how
+-- successes win it back. Pure functions over a state table
+-- { rate =, ceiling =, calm = } so that the in-process bucket, the nginx
+-- shared dict and the Redis script (which embeds this file's source: keep it
+-- plain Lua 5.1 using nothing but `math`) apply the same rules.
+--
+-- A 429 halves the rate the client was really sending at (what it sent in
+-- the last second, when known, else its pacing rate); the rate the server
+-- refused becomes a ceiling. Each success doubles the rate (so one success
+-- undoes one cut: a server answering two 429s per page cannot ratchet the
+-- client down to the floor) up to 95% of the ceiling. After CALM successes in a row
+-- without a 429 the ceiling is forgotten and the rate returns to the
+-- configured qps, or to no pacing at all when none was configured: a storm
+-- of 429s never leaves the client slow for good, and a server that still
+-- limits says so again with its next 429.
+local M = {}
+
+M.RECOVERY = 0.05 -- share of the target won back per success
+M.GROW = 2        -- factor won back per success (undoes one cut)
+M.MARGIN = 0.95   -- stay this far under a rate the server refused
+M.FLOOR = 0.1     -- lowest rate, requests/second
+M.BURST = 1       -- seconds during which further 429s belong to one burst
+M.CALM = 20       -- successes in a row after which the ceiling is forgotten
+M.LONE = 3        -- sent fewer than this in the last second: a trickle
+
+--- The rate successes lead back to (nil: no pacing).
+function M.target(s, max_rate)
+  local t = max_rate
+  if s.ceiling then
+    local c = s.ceiling * M.MARGIN
+    if not t or c < t then t = c end
+  end
+  return t
+end
+
+--- A new burst of 429s (the caller keeps to one call per BURST seconds).
+-- observed: requests sent in the last second, or nil when unknown. Returns
+-- true when the state changed.
+function M.cut(s, observed, max_rate)
+  if observed and observed < M.LONE then
+    -- A 429 at a trickle is not cured by pacing: Retry-After and backoff
+    -- handle it, and the rate is left alone.
+    return false
+  end
+  -- the server objected to what was sent; the pace is halved from what it
+  -- was really doing (a client waiting on answers sends under its pace)
+  local refused = observed or s.rate or max_rate
+  if not refused then return false end
+  local r = s.rate or max_rate
+  if not r or refused < r then r = refused end
+  if not s.ceiling or refused < s.ceiling then s.ceiling = refused end
+  s.rate = math.max(M.FLOOR, r / 2)
+  s.calm = 0
+  return true
+end
+
+--- One success. Returns true when the state changed.
+function M.success(s, max_rate)
+  if not s.rate or (s.rate == max_rate and not s.ceiling) then return false end
+  s.calm = (s.calm or 0) + 1
+  if s.ceiling and s.calm >= M.CALM then s.ceiling = nil end
+  local t = M.target(s, max_rate)
+  if not t then
+    s.rate = nil
+    return true
+  end
+  s.rate = math.min(t, math.max(s.rate * M.GROW, s.rate + t * M.RECOVERY))
+  return true
+end
+
+return M

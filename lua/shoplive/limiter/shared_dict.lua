@@ -1,0 +1,132 @@
+--- A limiter shared by every worker of one nginx: shoplive.limiter.shared_dict{
+-- dict = "shoplive", qps = 10, key = "acct" } with `lua_shared_dict shoplive 1m;`
+-- in nginx.conf. Only atomic shared-dict operations (incr with an initial
+-- value and a ttl, add), no locks: a worker never blocks on another.
+--
+-- Pacing: time is cut into slots of 1/rate seconds; the first request to
+-- increment a slot's counter owns it and is sent, the others wait for the
+-- next slot. So any second holds at most rate + 1 requests, whichever
+-- worker sends them. The adaptive state (rate, ceiling, calm) and the
+-- credit count live in the dict too: one worker's 429 slows every worker,
+-- and max_credits counts the credits of all of them.
+local adapt = require("shoplive.limiter.adapt")
+
+local M = {}
+local D = {}
+D.__index = D
+D.kind = "shared_dict"
+
+local function fail(what, level)
+  error("shoplive.limiter.shared_dict: " .. what, level + 1)
+end
+
+function M.new(opts, level)
+  level = (level or 1) + 1
+  if type(opts) ~= "table" then fail("expected a table { dict =, qps =, key = }, got " .. type(opts), level) end
+  for k in pairs(opts) do
+    if k ~= "dict" and k ~= "qps" and k ~= "key" then
+      fail("unknown option '" .. tostring(k) .. "' (accepted: dict, key, qps)", level)
+    end
+  end
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) ~= "table" or type(ngx.shared) ~= "table" then
+    fail("needs OpenResty or nginx with the lua module (ngx.shared); outside nginx use shoplive.limiter.redis", level)
+  end
+  if type(opts.dict) ~= "string" or opts.dict == "" then
+    fail("option 'dict' must name a lua_shared_dict, got " .. type(opts.dict), level)
+  end
+  local dict = ngx.shared[opts.dict]
+  if not dict then fail("unknown lua_shared_dict '" .. opts.dict .. "' (declare it in nginx.conf)", level) end
+  local key = opts.key == nil and "shoplive" or opts.key
+  if type(key) ~= "string" or key == "" or key:find("[%c%s]") then
+    fail("option 'key' must be a non-empty string without spaces, got " .. type(key), level)
+  end
+  if opts.qps == nil then fail("option 'qps' is required (requests per second for every worker together)", level) end
+  require("shoplive.limiter").check_qps("shoplive.limiter.shared_dict", opts.qps, level)
+  return setmetatable({ dict = dict, ngx = ngx, max_rate = opts.qps, k = "shoplive:" .. key .. ":" }, D)
+end
+
+function D:_state()
+  local d, k = self.dict, self.k
+  return { rate = d:get(k .. "rate") or self.max_rate, ceiling = d:get(k .. "ceiling"), calm = d:get(k .. "calm") or 0 }
+end
+
+function D:_save(s)
+  local d, k = self.dict, self.k
+  -- a lost update between two workers only delays a cut or a step of
+  -- recovery by one answer; the bucket itself never races
+  d:set(k .. "rate", s.rate)
+  d:set(k .. "ceiling", s.ceiling)
+  d:set(k .. "calm", s.calm)
+end
+
+function D:take()
+  local ngx = self.ngx
+  ngx.update_time()
+  local t = ngx.now()
+  local rate = self.dict:get(self.k .. "rate") or self.max_rate
+  local slot = math.floor(t * rate)
+  local n = self.dict:incr(self.k .. "slot:" .. rate .. ":" .. slot, 1, 0, math.max(1, 2 / rate))
+  if n == 1 then
+    self.dict:incr(self.k .. "sent:" .. math.floor(t), 1, 0, 3)
+    return 0
+  end
+  return math.max(0.001, (slot + 1) / rate - t)
+end
+
+function D:on_success()
+  local s = self:_state()
+  if adapt.success(s, self.max_rate) then self:_save(s) end
+end
+
+--- What every worker together sent in the last second (the previous
+-- second's count weighted by how much of it the last second covers).
+function D:_sent_last_second()
+  local ngx = self.ngx
+  ngx.update_time()
+  local t = ngx.now()
+  local sec = math.floor(t)
+  local cur = self.dict:get(self.k .. "sent:" .. sec) or 0
+  local prev = self.dict:get(self.k .. "sent:" .. (sec - 1)) or 0
+  return cur + prev * (1 - (t - sec))
+end
+
+function D:on_rate_limited(_, observed)
+  if self.dict:get(self.k .. "burst") then return end
+  -- the key's rate is what all workers sent, not this worker's share
+  local all = self:_sent_last_second()
+  if all > (observed or 0) then observed = all end
+  local s = self:_state()
+  -- add() is atomic: of the workers deciding to cut in one burst, one does
+  if adapt.cut(s, observed, self.max_rate) and self.dict:add(self.k .. "burst", true, adapt.BURST) then
+    self:_save(s)
+  end
+end
+
+--- Reserve one credit of max (atomically, for every worker); false when
+-- the budget is spent.
+function D:reserve(max)
+  local n = self.dict:incr(self.k .. "credits", 1, 0)
+  if n and n > max then
+    self.dict:incr(self.k .. "credits", -1, 0)
+    return false
+  end
+  return true
+end
+
+--- The reserved request was not billed.
+function D:release()
+  self.dict:incr(self.k .. "credits", -1, 0)
+end
+
+--- Credits spent by every worker so far.
+function D:credits()
+  return self.dict:get(self.k .. "credits") or 0
+end
+
+function D:stats()
+  local s = self:_state()
+  return { kind = "shared_dict", rate = s.rate, qps = self.max_rate, ceiling = s.ceiling, credits = self:credits() }
+end
+
+return M

@@ -1,0 +1,178 @@
+-- shoplive.limiter.shared_dict (and .redis over cosockets) inside nginx:
+-- examples/openresty with 4 workers, each with its own client, the limiter's
+-- state in one lua_shared_dict. Counted on the sandbox, never timed.
+local env = require("support.env")
+local redis_server = require("support.redis_server")
+local sandbox = require("support.sandbox")
+local openresty = require("support.openresty")
+
+--- n concurrent GETs of path (seller i for the i-th), each asking for the
+-- top 10 (one page); returns the HTTP statuses.
+local function concurrent(url, path, n, first_seller)
+  local urls = {}
+  for i = 1, n do urls[#urls + 1] = string.format("-o /dev/null '%s%s?seller_id=%d&n=10'", url, path, first_seller + i) end
+  local codes = os.tmpname()
+  assert(env.sh_ok(string.format("env -u LD_PRELOAD curl -s --no-progress-meter --max-time 60 --parallel "
+    .. "--parallel-immediate --parallel-max %d -w '%%{http_code}\\n' %s > %s 2>/dev/null </dev/null", n,
+    table.concat(urls, " "), codes)))
+  local statuses = {}
+  for l in io.lines(codes) do statuses[#statuses + 1] = l end
+  os.remove(codes)
+  return statuses
+end
+
+local function max_per_second(log)
+  local ts = {}
+  for _, e in ipairs(log) do ts[#ts + 1] = e.t end
+  table.sort(ts)
+  local best, j = 0, 1
+  for i = 1, #ts do
+    while ts[i] - ts[j] >= 1 do j = j + 1 end
+    best = math.max(best, i - j + 1)
+  end
+  return best
+end
+
+local function workers_seen(log)
+  local conns = {}
+  for _, e in ipairs(log) do conns[e.connection] = true end
+  local n = 0
+  for _ in pairs(conns) do n = n + 1 end
+  return n
+end
+
+describe("limiters shared by nginx workers #novalgrind", function()
+  local sb, url, stop, rs
+  setup(function()
+    rs = redis_server.start()
+    sb = sandbox.start{ qps = 12 } -- would refuse 4 workers x 10
+    url, stop = openresty.start(sb.url, { env = "SHOPLIVE_QPS=10 SHOPLIVE_REDIS_URL=" .. rs.url, args = "--workers 4" })
+  end)
+  teardown(function()
+    if stop then stop() end
+    if sb then sb:stop() end
+    if rs then rs.stop() end
+  end)
+
+  it("4 workers, 40 concurrent /top at 10 QPS through a lua_shared_dict: <= 10 (+1) a second, no 429", function()
+    sb:reset()
+    local statuses = concurrent(url, "/top-shared", 40, 1000)
+    assert.equals(40, #statuses)
+    for _, s in ipairs(statuses) do assert.equals("200", s) end
+    local st = sb:stats()
+    assert.equals(40, st.requests)
+    assert.equals(40, st.by_status["200"])
+    assert.is_nil(st.by_status["429"])
+    local m = max_per_second(st.log)
+    assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within one second")
+    assert.is_true(workers_seen(st.log) >= 2, "several workers sent requests")
+    local hist = sb:per_second()
+    local total = 0
+    for _, n in ipairs(hist.counts) do
+      total = total + n
+      assert.is_true(n <= 11, "a second with " .. n .. " requests")
+    end
+    assert.equals(40, total)
+  end)
+
+  it("the same through Redis over cosockets", function()
+    sb:reset()
+    redis_server.command(rs.port, "FLUSHALL")
+    local statuses = concurrent(url, "/top-redis", 30, 2000)
+    assert.equals(30, #statuses)
+    for _, s in ipairs(statuses) do assert.equals("200", s) end
+    local st = sb:stats()
+    assert.equals(30, st.requests)
+    assert.is_nil(st.by_status["429"])
+    local m = max_per_second(st.log)
+    assert.is_true(m <= 11, "the sandbox saw " .. m .. " requests within one second")
+  end)
+end)
+
+describe("the shared_dict limiter's budget and cut, across 4 workers #novalgrind", function()
+  local nginx_lua = require("support.nginx_lua")
+  local sb, srv
+  setup(function()
+    sb = sandbox.start()
+    srv = nginx_lua.start{
+      workers = 4,
+      env = { "KEYAPI_API_KEY", "KEYAPI_BASE_URL" },
+      env_assign = "KEYAPI_API_KEY=" .. env.KEY .. " KEYAPI_BASE_URL=" .. sb.url,
+      http = [[
+  lua_shared_dict shoplive 1m;
+  init_worker_by_lua_block {
+    local shoplive = require("shoplive")
+    CLIENT = shoplive.new{ wait = ngx.sleep, max_retries = 0, max_credits = 20,
+      limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = 50, key = "acct" } }
+    CLIENTS = { budget = CLIENT, cut = shoplive.new{ wait = ngx.sleep, max_retries = 0,
+      limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = 50, key = "other" } } }
+  }
+]],
+      locations = [[
+    location = /page { content_by_lua_block {
+      local c = CLIENTS[ngx.var.arg_client or "budget"]
+      local page, err = c:livestreams{ seller_id = "999", page = tonumber(ngx.var.arg_page) }
+      ngx.say(page and "ok" or err.kind)
+    } }
+    location = /state { content_by_lua_block {
+      local st = CLIENTS.cut:stats().limiter
+      ngx.say(st.rate, " ", st.credits, " ", ngx.worker.pid())
+    } }
+    location = /bad { content_by_lua_block {
+      local shoplive = require("shoplive")
+      local ok, e = pcall(shoplive.limiter.shared_dict, { dict = "nope", qps = 1 })
+      ngx.say(ok and "no error" or e)
+    } }
+]],
+    }
+  end)
+  teardown(function()
+    if srv then srv.stop() end
+    if sb then sb:stop() end
+  end)
+
+  it("raises at new for a dict nginx.conf does not declare", function()
+    local _, body = sandbox.get(srv.url .. "/bad")
+    assert.matches("shoplive.limiter.shared_dict: unknown lua_shared_dict 'nope'", body)
+  end)
+
+  it("max_credits = 20 for 4 workers together: 40 asked, 20 sent, 20 budget errors", function()
+    sb:reset()
+    local urls = {}
+    for i = 1, 40 do urls[#urls + 1] = string.format("'%s/page?page=%d'", srv.url, i) end
+    local out = os.tmpname()
+    assert(env.sh_ok(string.format("env -u LD_PRELOAD curl -s --parallel --parallel-max 40 %s > %s 2>/dev/null",
+      table.concat(urls, " "), out)))
+    local kinds = {}
+    for l in io.lines(out) do kinds[l] = (kinds[l] or 0) + 1 end
+    os.remove(out)
+    assert.equals(20, kinds.ok)
+    assert.equals(20, kinds.budget)
+    assert.equals(20, sb:stats().requests)
+  end)
+
+  it("a 429 seen by one worker lowers the rate every worker reads", function()
+    sb:reset()
+    sb:fault{ type = "status", status = 429, count = 3 }
+    -- three 429s within a second on whichever workers: one cut
+    local urls = {}
+    for i = 1, 3 do urls[#urls + 1] = string.format("-o /dev/null '%s/page?client=cut&page=%d'", srv.url, i) end
+    assert(env.sh_ok("env -u LD_PRELOAD curl -s --parallel " .. table.concat(urls, " ") .. " 2>/dev/null"))
+    local rates, pids = {}, {}
+    for _ = 1, 40 do
+      local _, body = sandbox.get(srv.url .. "/state")
+      local rate, _, pid = body:match("^(%S+) (%S+) (%S+)")
+      rates[rate] = true
+      pids[pid] = true
+    end
+    local n = 0
+    for _ in pairs(pids) do n = n + 1 end
+    assert.is_true(n >= 2, "asked " .. n .. " workers")
+    -- about 3 sent by all workers in the last second, halved: every worker
+    -- reads the same cut rate (one worker alone sent too few to cut)
+    local seen = {}
+    for r in pairs(rates) do seen[#seen + 1] = tonumber(r) end
+    assert.equals(1, #seen)
+    assert.is_true(seen[1] < 3, "rate " .. seen[1])
+  end)
+end)

@@ -1,0 +1,64 @@
+--- Test helper: a redis-server of the test's own, on a free loopback port
+-- with a temporary directory, stopped by :stop() (idempotent).
+local socket = require("socket")
+
+local M = {}
+
+local function free_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return tonumber(port)
+end
+M.free_port = free_port
+
+function M.start()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p '" .. dir .. "'"))
+  local port = free_port()
+  local p = io.popen(string.format("env -u LD_PRELOAD redis-server --port %d --bind 127.0.0.1 --dir '%s' --save '' "
+    .. "--appendonly no --logfile '%s/redis.log' >/dev/null 2>&1 </dev/null & echo $!", port, dir, dir))
+  local pid = tonumber(p:read("*l"))
+  p:close()
+  local self = { pid = pid, port = port, dir = dir, url = "redis://127.0.0.1:" .. port .. "/0" }
+  function self.stop()
+    if self.stopped then return end
+    self.stopped = true
+    os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+    for _ = 1, 100 do
+      local f = io.open("/proc/" .. pid .. "/stat")
+      local st = f and f:read("*a") or ""
+      if f then f:close() end
+      if not f or st:match("^%d+ %b() (%a)") == "Z" then break end
+      socket.sleep(0.05)
+    end
+    os.execute("rm -rf '" .. dir .. "'")
+  end
+  for _ = 1, 100 do
+    local c = socket.connect("127.0.0.1", port)
+    if c then
+      c:send("PING\r\n")
+      c:settimeout(1)
+      local line = c:receive("*l")
+      c:close()
+      if line == "+PONG" then return self end
+    end
+    socket.sleep(0.05)
+  end
+  self.stop()
+  error("redis-server did not start on port " .. port)
+end
+
+--- A raw command (RESP inline) for checks; returns the first reply line.
+function M.command(port, cmd)
+  local c = assert(socket.connect("127.0.0.1", port))
+  c:settimeout(2)
+  c:send(cmd .. "\r\n")
+  local line = c:receive("*l")
+  if line and line:sub(1, 1) == "$" and line ~= "$-1" then line = c:receive("*l") end
+  c:close()
+  return line
+end
+
+return M
