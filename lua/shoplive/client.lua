@@ -58,7 +58,7 @@ function M.new(opts, version)
   local cl = setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
     _redact = function(s, cut) return c:redact(s, cut) end,
-    _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0,
+    _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0, _queued = 0,
     _limiter = o.limiter or limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
   }, Client)
@@ -273,6 +273,7 @@ end
 function Client:_enqueue(p, url)
   local req = request.new(self, p, url or query.url(self.base_url, p))
   self._active[#self._active + 1] = req
+  self._queued = self._queued + 1
   self:_pump()
   return req
 end
@@ -290,10 +291,12 @@ function Client:_run_until(done, arg)
       return
     end
     local due = self:_pump()
+    local queued = self._queued
     if done(arg) then return end
     -- done() may have queued requests that the limiter made wait: without
-    -- this their due time is unknown and the loop would return early
-    if not due then due = self:_pump() end
+    -- this their due time is unknown and the loop would return early (only
+    -- then: a pump more on every step would cost each page a fourth one)
+    if not due and self._queued ~= queued then due = self:_pump() end
     local running = core_client:running() > 0
     if wait then
       -- Never block in C: drive what is ready, then hand the time to the host.
