@@ -20,7 +20,9 @@ local M = {
 -- without it an `http://` base_url is refused unless its host is loopback
 -- and no proxy is set, since the key would travel in cleartext. `proxy` is
 -- the only source of proxies: http_proxy, https_proxy, ALL_PROXY and
--- NO_PROXY in the environment are ignored. Numeric options are bounded
+-- NO_PROXY in the environment are ignored. `http2` (boolean, default true
+-- where libcurl has it): h2 over TLS, concurrent requests multiplexed on one
+-- connection; false keeps HTTP/1.1. Numeric options are bounded
 -- (README: "Keys, cleartext and proxies").
 function M.new(opts)
   local o = options.check(opts)
