@@ -15,6 +15,17 @@ SRCS       = $(wildcard src/*.c)
 HDRS       = $(wildcard src/*.h)
 BUILD      ?= build
 SO         = $(BUILD)/shoplive/core.so
+# The store's database bindings are modules of their own (src/db/): SQLite is
+# required (the store's default), PostgreSQL is built only when pkg-config
+# finds libpq, so neither the core nor the SQLite store depends on it.
+SQLITE_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags sqlite3)
+SQLITE_LIBS ?= $(shell $(PKG_CONFIG) --libs sqlite3)
+HAVE_LIBPQ ?= $(shell $(PKG_CONFIG) --exists libpq && echo yes)
+PQ_CFLAGS  ?= $(shell $(PKG_CONFIG) --cflags libpq 2>/dev/null)
+PQ_LIBS    ?= $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
+SQLITE_SO  = $(BUILD)/shoplive/sqlite3.so
+PQ_SO      = $(BUILD)/shoplive/libpq.so
+DB_SOS     = $(SQLITE_SO) $(if $(filter yes,$(HAVE_LIBPQ)),$(PQ_SO))
 
 # Run Lua from the source tree: modules from lua/, the core from $(BUILD).
 SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;"
@@ -24,12 +35,19 @@ include mk/robustness.mk
 
 .PHONY: man doc install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
 
-all: $(SO)
+all: $(SO) $(DB_SOS)
 
 $(SO): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(SRCS) $(LDFLAGS) $(CURL_LIBS)
 
+$(SQLITE_SO): src/db/sqlite3.c src/db/dbval.h src/compat.h Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SQLITE_CFLAGS) -shared -o $@ src/db/sqlite3.c $(LDFLAGS) $(SQLITE_LIBS)
+
+$(PQ_SO): src/db/libpq.c src/db/dbval.h src/compat.h Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PQ_CFLAGS) -shared -o $@ src/db/libpq.c $(LDFLAGS) $(PQ_LIBS)
 # The decoder's field hints, generated from the schema (committed too, so
 # builds without make compile the same hints; tests/schema_spec.lua checks
 # the two agree). Without an interpreter the committed header is kept.
@@ -114,10 +132,13 @@ INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_V)
 INST_BINDIR ?= $(PREFIX)/bin
 INST_CMD   = $(if $(filter 5.4,$(LUA)),shoplive,shoplive-$(LUA))
 
-install: $(SO)
+install: $(SO) $(DB_SOS)
 	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive $(DESTDIR)$(INST_BINDIR)
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
+	install -m 0755 $(DB_SOS) $(DESTDIR)$(INST_LIBDIR)/shoplive/
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/store
+	install -m 0644 lua/shoplive/store/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/store/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/limiter
 	install -m 0644 lua/shoplive/limiter/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/limiter/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli

@@ -24,6 +24,7 @@ dependencies = {
 -- include directory, which the compiler searches but LuaRocks 3.8 does not.
 external_dependencies = {
   CURL = { library = "curl" },
+  SQLITE3 = { header = "sqlite3.h", library = "sqlite3" },
 }
 build = {
   type = "builtin",
@@ -35,10 +36,20 @@ build = {
       incdirs = { "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },
     },
+    -- The store's SQLite binding (required). The PostgreSQL binding
+    -- (src/db/libpq.c) is optional and built by `make` when libpq is found;
+    -- LuaRocks installs the SQLite store only.
+    ["shoplive.sqlite3"] = {
+      sources = { "src/db/sqlite3.c" },
+      libraries = { "sqlite3" },
+      incdirs = { "$(SQLITE3_INCDIR)" },
+      libdirs = { "$(SQLITE3_LIBDIR)" },
+    },
     ["shoplive"] = "lua/shoplive/init.lua",
     ["shoplive.analysis"] = "lua/shoplive/analysis.lua",
     ["shoplive.argcheck"] = "lua/shoplive/argcheck.lua",
     ["shoplive.cli"] = "lua/shoplive/cli.lua",
+    ["shoplive.cli.sync"] = "lua/shoplive/cli/sync.lua",
     ["shoplive.cli.dryrun"] = "lua/shoplive/cli/dryrun.lua",
     ["shoplive.cli.formats"] = "lua/shoplive/cli/formats.lua",
     ["shoplive.cli.parser"] = "lua/shoplive/cli/parser.lua",
@@ -58,6 +69,11 @@ build = {
     ["shoplive.retry"] = "lua/shoplive/retry.lua",
     ["shoplive.schema"] = "lua/shoplive/schema.lua",
     ["shoplive.sort"] = "lua/shoplive/sort.lua",
+    ["shoplive.store"] = "lua/shoplive/store.lua",
+    ["shoplive.store.postgres"] = "lua/shoplive/store/postgres.lua",
+    ["shoplive.store.schema"] = "lua/shoplive/store/schema.lua",
+    ["shoplive.store.sqlite"] = "lua/shoplive/store/sqlite.lua",
+    ["shoplive.sync"] = "lua/shoplive/sync.lua",
     ["shoplive.textable"] = "lua/shoplive/textable.lua",
     ["shoplive.util"] = "lua/shoplive/util.lua",
   },

@@ -6,7 +6,7 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll recovery shared floor (default: all
+--     SECTION: memory decode rate speed poll recovery shared store floor (default: all
 --     of them; floor is bench/floor_bench.lua, which needs `make bench-floor`)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;"
 --
@@ -45,7 +45,7 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "floor" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "floor" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -543,6 +543,35 @@ end
 
 -- ---- run -------------------------------------------------------------------
 
+-- ---- the store (bench/store_bench.lua) ------------------------------------
+
+local function bench_store()
+  log("store: bench/store_bench.lua (sync with/without a store, cached pages, 100,000 records read back)...")
+  control("reset")
+  local out, ok = sh(sh_quote(LUA) .. " bench/store_bench.lua 2>&1")
+  section("5. Store: the page cache and sync into SQLite (bench/store_bench.lua, sandbox without latency)")
+  if not ok then
+    note("store_bench.lua failed:\n" .. out)
+    goal("store: bench ran", false, "failed")
+    return
+  end
+  local f = {}
+  for k, v in out:gmatch("(%w[%w_]*)=(%S+)") do f[k] = tonumber(v) end
+  emit_table{
+    { "figure", "without / fetched", "with / from the store", "ratio" },
+    { "sync of 4 shops, 404 pages (median of 5)", string.format("%.3f s", f.sync_without_s),
+      string.format("%.3f s", f.sync_with_s), string.format("%.2fx the time", f.sync_ratio) },
+    { "one page (median of 5 rounds of 200)", string.format("%.3f ms", f.fetch_page_ms),
+      string.format("%.3f ms", f.cached_page_ms), string.format("%.1fx faster", f.cached_ratio) },
+    { "100,000 records as Lua tables", string.format("%.2f s", f.fetch_100k_s),
+      string.format("%.2f s", f.read_100k_s), string.format("%.1fx faster", f.read_ratio) },
+  }
+  goal("store: sync with a store <= 1.25x without", f.sync_ratio <= 1.25, string.format("%.2fx", f.sync_ratio))
+  goal("store: cached page >= 10x faster than fetching", f.cached_ratio >= 10, string.format("%.1fx", f.cached_ratio))
+  goal("store: 100,000 stored records read >= 5x faster than fetched", f.read_ratio >= 5,
+    string.format("%.1fx", f.read_ratio))
+end
+
 local started = os.date("!%Y-%m-%d %H:%M UTC")
 local t_start = now()
 if want.memory then bench_memory() end
@@ -558,6 +587,7 @@ if want.shared then
   dofile("bench/limiter_shared_bench.lua"){ base = BASE, control = control, section = section,
     emit_table = emit_table, note = note, goal = goal, log = log }
 end
+if want.store then bench_store() end
 if want.floor then
   dofile("bench/floor_bench.lua"){ sh = sh, sh_quote = sh_quote, log = log, median = median, lua = LUA, python = PYTHON,
     section = section, emit_table = emit_table, note = note, goal = goal }

@@ -118,13 +118,23 @@ static const char checker_src[] =
   "      fail('records present iff data is an array') end\n"
   "    if resp.records and not is_seq_of_tables(resp.records) then fail('records not a sequence of tables') end\n"
   "    for k in pairs(resp) do\n"
-  "      if k ~= 'code' and k ~= 'message' and k ~= 'request_id' and k ~= 'records' and k ~= 'data_type' then\n"
+  "      if k ~= 'code' and k ~= 'message' and k ~= 'request_id' and k ~= 'records' and k ~= 'data_type'\n"
+  "         and k ~= 'repaired' then\n"
   "        fail('unexpected resp key ' .. tostring(k)) end\n"
   "    end\n"
-  "    -- An id field keeps a huge integer literal as its digits, where the\n"
-  "    -- generic decode says 'number out of range': the only allowed gap.\n"
-  "    if not vok and not vmsg:find('^number out of range') then\n"
-  "      fail('response decoded but value did not: ' .. tostring(vmsg)) end\n"
+  "    -- repaired: a count >= 1 and at most 64 notes, each naming a field\n"
+  "    local rp = resp.repaired\n"
+  "    if rp ~= nil then\n"
+  "      if type(rp) ~= 'table' or type(rp.count) ~= 'number' or rp.count < 1 then fail('bad repaired') end\n"
+  "      if type(rp.fields) ~= 'table' or #rp.fields > 64 or #rp.fields > rp.count then fail('bad repaired.fields') end\n"
+  "      for _, f in ipairs(rp.fields) do\n"
+  "        if type(f.field) ~= 'string' or type(f.reason) ~= 'string' then fail('bad repair note') end\n"
+  "        if f.record ~= nil and math.type(f.record) ~= 'integer' then fail('bad repair note record') end\n"
+  "      end\n"
+  "    end\n"
+  "    -- Both decoders repair the same way (U+FFFD, out-of-range numbers as\n"
+  "    -- their literal), so a response always decodes as a value too.\n"
+  "    if not vok then fail('response decoded but value did not: ' .. tostring(vmsg)) end\n"
   "    if vok and type(val) ~= 'table' then fail('response decoded but value is not a table') end\n"
   "    if not vok then return check_page(resp, page, perr) end\n"
   "    if not same(resp.code, val.code) or not same(resp.message, val.message)\n"
@@ -183,7 +193,7 @@ static int run_c_decoders(lua_State *L) {
   int top = lua_gettop(L);
   char rerr[160];
   memset(rerr, 'x', sizeof rerr);
-  if (sl_json_push_response(L, (const char *)in_data, in_size, rerr, sizeof rerr)) {
+  if (sl_json_push_response(L, (const char *)in_data, in_size, 0, rerr, sizeof rerr)) {
     if (lua_gettop(L) != top + 1) die("push_response", "returned 1 but stack moved by != 1");
     if (!lua_istable(L, -1)) die("push_response", "returned 1 but pushed a non-table");
     lua_pushnil(L);

@@ -4,14 +4,30 @@
 #include "decode_lua.h"
 #include "json.h"
 
-/* core.decode_response(body) -> resp | nil, msg */
+#include <limits.h>
+
+int sl_opt_max_records(lua_State *L, int arg) {
+  lua_Number n = luaL_optnumber(L, arg, 0);
+  if (!(n >= 0)) luaL_argerror(L, arg, "max_records must be >= 0");
+  return n >= (lua_Number)INT_MAX ? INT_MAX : (int)n;
+}
+
+/* core.decode_response(body [, max_records]) -> resp | nil, msg [, "records"]
+ * (max_records: refuse a data array longer than that while decoding; 0 or
+ * absent = no limit; the third value marks that refusal) */
 static int l_decode_response(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
+  int max_records = sl_opt_max_records(L, 2);
   char err[160];
-  if (sl_json_push_response(L, s, len, err, sizeof err)) return 1;
+  int r = sl_json_push_response(L, s, len, max_records, err, sizeof err);
+  if (r == SL_JSON_OK) return 1;
   lua_pushnil(L);
   lua_pushstring(L, err);
+  if (r == SL_JSON_TOO_MANY) {
+    lua_pushliteral(L, "records");
+    return 3;
+  }
   return 2;
 }
 

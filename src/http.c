@@ -17,8 +17,13 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "decode_lua.h"
 #include "http.h"
 #include "json.h"
+
+/* Most header bytes accepted per response (libcurl 7.88 caps one header line
+ * at 100 KiB but not their sum); a real API answer has well under 2 KiB. */
+#define SL_MAX_HEADER_BYTES (64 * 1024)
 
 /* Idle easy handles kept per client: enough for typical concurrency. */
 #define SL_POOL_MAX 16
@@ -53,6 +58,8 @@ struct sl_xfer {
   size_t max_body;
   int state;
   int too_large, nomem;
+  int headers_too_large; /* the response's header section was over SL_MAX_HEADER_BYTES */
+  size_t header_bytes;   /* header bytes of the current response */
   CURLcode result;
   long status;
   long num_connects;
@@ -128,12 +135,29 @@ static int header_is(const char *line, size_t n, const char *name, size_t *vstar
   return 1;
 }
 
+#define IS_DIGIT3(p) ((p)[0] >= '0' && (p)[0] <= '9' && (p)[1] >= '0' && (p)[1] <= '9' && (p)[2] >= '0' && (p)[2] <= '9')
+
 static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   sl_xfer *x = ud;
   size_t len = size * n, v;
-  if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-    /* A new response starts (there is only one: redirects are not followed). */
+  int status_line = len >= 5 && memcmp(line, "HTTP/", 5) == 0;
+  if (status_line) x->header_bytes = 0;
+  x->header_bytes += len;
+  if (x->header_bytes > SL_MAX_HEADER_BYTES) {
+    x->headers_too_large = 1;
+    return 0;
+  }
+  if (status_line) {
+    /* A new response starts: a 1xx interim one, then the final one
+     * (redirects are not followed). Only a final status is kept, so a
+     * transfer that ends after a 100/102 reports no status at all. */
     x->retry_after[0] = x->content_type[0] = '\0';
+    size_t i = 5;
+    while (i < len && line[i] != ' ') i++;
+    if (len - i >= 4 && IS_DIGIT3(line + i + 1)) {
+      long code = (line[i + 1] - '0') * 100 + (line[i + 2] - '0') * 10 + (line[i + 3] - '0');
+      if (code >= 200) x->status = code;
+    }
   } else if (header_is(line, len, "retry-after", &v)) {
     copy_trimmed(x->retry_after, sizeof x->retry_after, line + v, len - v);
   } else if (header_is(line, len, "content-type", &v)) {
@@ -251,6 +275,9 @@ static CURL *new_easy(sl_client *c, CURLcode *res) {
   SET(CURLOPT_ACCEPT_ENCODING, "");
   SET(CURLOPT_WRITEFUNCTION, on_write);
   SET(CURLOPT_HEADERFUNCTION, on_header);
+  /* on_header sees the server's answer only, never a proxy's CONNECT reply
+   * (its "200 Connection established" is no billed answer) */
+  SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
   /* h2 only where TLS negotiates it (ALPN); otherwise, or with http2 off,
@@ -299,7 +326,14 @@ static void finish_xfer(sl_client *c, sl_xfer *x, CURLcode res) {
   long v = 0;
   double t = 0;
   x->result = res;
-  if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &v) == CURLE_OK) x->status = v;
+  /* libcurl reports the last status line, a 1xx too when the final answer
+   * never came (a timeout after 102 Processing): keep only a final one. */
+  if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &v) == CURLE_OK) x->status = v >= 200 ? v : 0;
+  /* One header line over libcurl's own cap (CURL_MAX_HTTP_HEADER, 100 KiB)
+   * ends the transfer with CURLE_OUT_OF_MEMORY and no message; memory did not
+   * run out, a header was too long. Before any body byte, that is what
+   * CURLE_OUT_OF_MEMORY means in practice (our own allocations set nomem). */
+  if (res == CURLE_OUT_OF_MEMORY && !x->nomem && x->body.len == 0) x->headers_too_large = 1;
   if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &v) == CURLE_OK) x->num_connects = v;
   if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &t) == CURLE_OK) x->total_time = t;
   if (res != CURLE_OK && x->errbuf[0] == '\0')
@@ -686,14 +720,15 @@ static int l_xfer_done(lua_State *L) {
   return 1;
 }
 
-/* transfer:outcome() -> ok, bytes: ok is true for a finished transfer with
- * no libcurl error and HTTP 200 (the success path needs nothing more, so it
- * builds no info table). */
+/* transfer:outcome() -> ok, bytes, status: ok is true for a finished
+ * transfer with no libcurl error and HTTP 200 (the success path needs
+ * nothing more, so it builds no info table); status is 0 before headers. */
 static int l_xfer_outcome(lua_State *L) {
   sl_xfer *x = check_xfer(L, 1);
   lua_pushboolean(L, x->state == XF_DONE && x->result == CURLE_OK && x->status == 200);
   lua_pushinteger(L, (lua_Integer)x->body.len);
-  return 2;
+  lua_pushinteger(L, (lua_Integer)x->status);
+  return 3;
 }
 
 #define SET_FIELD(push, k) (push, lua_setfield(L, -2, k))
@@ -711,6 +746,7 @@ static int l_xfer_info(lua_State *L) {
     SET_FIELD(lua_pushstring(L, x->errbuf), "error");
   SET_FIELD(lua_pushboolean(L, x->too_large || x->result == CURLE_FILESIZE_EXCEEDED), "too_large");
   SET_FIELD(lua_pushboolean(L, x->nomem), "out_of_memory");
+  SET_FIELD(lua_pushboolean(L, x->headers_too_large), "headers_too_large");
   if (x->retry_after[0]) SET_FIELD(lua_pushstring(L, x->retry_after), "retry_after");
   if (x->content_type[0]) SET_FIELD(lua_pushstring(L, x->content_type), "content_type");
   SET_FIELD(lua_pushinteger(L, (lua_Integer)x->body.len), "bytes");
@@ -719,13 +755,28 @@ static int l_xfer_info(lua_State *L) {
   return 1;
 }
 
-/* transfer:decode() -> resp | nil, msg (see json.h) */
+/* transfer:body() -> the response body as received (the store's page cache
+ * keeps it) */
+static int l_xfer_body(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
+  return 1;
+}
+
+/* transfer:decode([max_records]) -> resp | nil, msg [, "records"] (see json.h;
+ * the third value says the page had more than max_records records) */
 static int l_xfer_decode(lua_State *L) {
   sl_xfer *x = check_xfer(L, 1);
+  int max_records = sl_opt_max_records(L, 2);
   char err[160];
-  if (sl_json_push_response(L, x->body.p ? x->body.p : "", x->body.len, err, sizeof err)) return 1;
+  int r = sl_json_push_response(L, x->body.p ? x->body.p : "", x->body.len, max_records, err, sizeof err);
+  if (r == SL_JSON_OK) return 1;
   lua_pushnil(L);
   lua_pushstring(L, err);
+  if (r == SL_JSON_TOO_MANY) {
+    lua_pushliteral(L, "records");
+    return 3;
+  }
   return 2;
 }
 
@@ -744,6 +795,7 @@ static const luaL_Reg client_methods[] = {
 static const luaL_Reg xfer_methods[] = {
   {"done", l_xfer_done},     {"info", l_xfer_info},       {"outcome", l_xfer_outcome},
   {"decode", l_xfer_decode}, {"cancel", l_xfer_cancel},   {"release", l_xfer_release},
+  {"body", l_xfer_body},
   {NULL, NULL}};
 
 static void new_metatable(lua_State *L, const char *name, const luaL_Reg *methods,

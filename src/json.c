@@ -21,21 +21,26 @@
  *   number -> see parse_number
  *   true/false -> boolean, null -> nil
  *
- * Strings: raw bytes >= 0x80 must be well-formed UTF-8 (RFC 3629: no
- * overlongs, no UTF-8-encoded surrogates, nothing above U+10FFFF, no truncated
- * sequences); raw control characters are errors. A \uD800-\uDBFF escape
+ * Strings: raw bytes >= 0x80 are checked as UTF-8 (RFC 3629: no overlongs,
+ * no UTF-8-encoded surrogates, nothing above U+10FFFF, no truncated
+ * sequences); each byte that does not start a well-formed sequence becomes
+ * U+FFFD (EF BF BD) and counts as a repair. Raw control characters are errors
+ * (they break the JSON grammar, not just one value). A \uD800-\uDBFF escape
  * followed by a \uDC00-\uDFFF escape becomes one 4-byte character. A lone or
- * unpaired surrogate escape becomes U+FFFD (EF BF BD) instead of an error: one
- * seller's broken nickname must not cost a paid page of records.
+ * unpaired surrogate escape becomes U+FFFD too. One seller's broken nickname
+ * must not cost a paid page of records.
  *
  * Numbers (grammar validated first; no NaN/Infinity/hex/'+'/leading zeros):
  *   Lua 5.3+ (SL_HAS_INT64): integer syntax that fits int64 -> exact integer;
  *     integer syntax beyond int64 -> the float it is (never clamped or
  *     wrapped); fraction/exponent syntax -> float via sl_stringtonumber; a
- *     non-finite result (1e400) is the error "number out of range".
+ *     literal whose value is beyond a double (1e400) -> a STRING of the
+ *     literal, counted as a repair (the page survives; nothing is rounded to
+ *     inf behind the caller's back).
  *   Lua 5.1/5.2/LuaJIT (doubles only): integer syntax with |v| <= 2^53 -> an
  *     exact number; larger integer literals -> a STRING of their exact digits,
  *     never a silently rounded number (the caller can still tonumber() it).
+ *     Beyond a double (1e400): a string of the literal, as on 5.3+.
  *     Record integer fields with fraction/exponent syntax stay plain numbers
  *     there (every number is a double anyway); id fields behave as on 5.3+.
  *
@@ -72,6 +77,12 @@ enum { H_GENERIC = 0, H_INT = 1, H_ID = 2 };
 /* parse_value results. */
 enum { R_ERROR = 0, R_VALUE = 1, R_NULL = 2 };
 
+/* What a repair fixed (bits of Parser.why). */
+enum { WHY_UTF8 = 1, WHY_RANGE = 2 };
+
+/* Repair notes kept per response at most (the count goes on). */
+#define SL_JSON_MAX_NOTES 64
+
 typedef struct {
   lua_State *L;
   const uchar *start; /* first byte of the input (byte 1 in messages) */
@@ -80,6 +91,13 @@ typedef struct {
   char *err;
   size_t errlen;
   int depth;
+  unsigned long repairs; /* values repaired (invalid UTF-8, out-of-range number) */
+  int why;               /* WHY_* bits since the last reset */
+  int notes;             /* stack index of the notes list, 0 = keep none */
+  int nnotes;
+  int rec;               /* 1-based record being decoded, 0 = none */
+  int max_records;       /* 0 = no limit */
+  int too_many;          /* the data array went past max_records */
 } Parser;
 
 /* --- errors ------------------------------------------------------------- */
@@ -198,8 +216,8 @@ static const uchar *skip_plain(const uchar *q, const uchar *e) {
 
 /* --- strings ------------------------------------------------------------- */
 
-/* Slow path of parse_string: the string has escapes. s0 = first content byte,
- * q = the first backslash. Builds the string in a luaL_Buffer (nothing to free
+/* Slow path of parse_string: the string has escapes or invalid UTF-8.
+ * s0 = first content byte, q = the first backslash or invalid byte. Builds the string in a luaL_Buffer (nothing to free
  * if a memory error unwinds through here). On a decode error the buffer is
  * closed and popped before returning, so the stack is as on entry.
  * Out of line so its luaL_Buffer never sits in a recursive frame. */
@@ -211,6 +229,7 @@ static SL_NOINLINE int parse_string_escaped(Parser *p, const uchar *s0,
   luaL_Buffer b;
   char out[8];
   size_t n;
+  int fixed = 0;
   if (!lua_checkstack(L, LUA_MINSTACK)) return fail(p, q, "out of Lua stack");
   luaL_buffinit(L, &b);
   for (;;) {
@@ -221,6 +240,10 @@ static SL_NOINLINE int parse_string_escaped(Parser *p, const uchar *s0,
       luaL_addlstring(&b, (const char *)run, (size_t)(q - run));
       luaL_pushresult(&b);
       p->p = q + 1;
+      if (fixed) {
+        p->repairs++;
+        p->why |= WHY_UTF8;
+      }
       return R_VALUE;
     case 2: { /* escape */
       const uchar *esc = q;
@@ -268,7 +291,14 @@ static SL_NOINLINE int parse_string_escaped(Parser *p, const uchar *s0,
       bad = q; what = "control character in string"; goto error;
     default: /* >= 0x80 */
       n = utf8_len(q, e);
-      if (n == 0) { bad = q; what = "invalid UTF-8 in string"; goto error; }
+      if (n == 0) { /* one invalid byte -> U+FFFD; resync at the next byte */
+        luaL_addlstring(&b, (const char *)run, (size_t)(q - run));
+        luaL_addlstring(&b, "\xEF\xBF\xBD", 3);
+        q++;
+        run = q;
+        fixed = 1;
+        break;
+      }
       q += n;
       break;
     }
@@ -299,7 +329,7 @@ static int parse_string(Parser *p) {
       return fail(p, q, "control character in string");
     default:
       n = utf8_len(q, e);
-      if (n == 0) return fail(p, q, "invalid UTF-8 in string");
+      if (n == 0) return parse_string_escaped(p, s0, q);
       q += n;
     }
   }
@@ -309,13 +339,15 @@ static int parse_string(Parser *p) {
 
 /* Push the number spelled [s, s+n) (valid JSON grammar) as a Lua float via
  * sl_stringtonumber on a NUL-terminated copy; suffix appends "e0" so that an
- * integer literal beyond int64 can only become a float. Non-finite -> error. */
+ * integer literal beyond int64 can only become a float. Beyond a double
+ * (non-finite): the literal as a string, counted as a repair. */
 static SL_NOINLINE int push_float(Parser *p, const uchar *s, size_t n,
                                   int suffix) {
   lua_State *L = p->L;
   char buf[48];
   int ok;
   lua_Number d;
+  const size_t n0 = n;
   if (n + 3 <= sizeof buf) {
     memcpy(buf, s, n);
     if (suffix) { buf[n++] = 'e'; buf[n++] = '0'; }
@@ -332,7 +364,9 @@ static SL_NOINLINE int push_float(Parser *p, const uchar *s, size_t n,
   d = lua_tonumber(L, -1);
   if (!isfinite(d)) {
     lua_pop(L, 1);
-    return fail(p, s, "number out of range");
+    lua_pushlstring(L, (const char *)s, n0);
+    p->repairs++;
+    p->why |= WHY_RANGE;
   }
   return R_VALUE;
 }
@@ -507,6 +541,25 @@ static int enter(Parser *p) {
  * kinds in lua/shoplive/schema.lua (tools/gen-schema-header.lua). */
 #include "schema_fields.h"
 
+/* A value was repaired: add { record = p->rec, field = <string at key>,
+ * reason = ... } to the notes list (when one is kept and not full). */
+static void note_repair(Parser *p, int key, int why) {
+  lua_State *L = p->L;
+  const char *reason = why == (WHY_UTF8 | WHY_RANGE) ? "invalid UTF-8, number out of range"
+                     : why == WHY_RANGE ? "number out of range" : "invalid UTF-8";
+  if (p->notes == 0 || p->nnotes >= SL_JSON_MAX_NOTES || !lua_checkstack(L, 3)) return;
+  lua_createtable(L, 0, 3);
+  if (p->rec > 0) {
+    lua_pushinteger(L, p->rec);
+    lua_setfield(L, -2, "record");
+  }
+  lua_pushvalue(L, key);
+  lua_setfield(L, -2, "field");
+  lua_pushstring(L, reason);
+  lua_setfield(L, -2, "reason");
+  lua_rawseti(L, p->notes, ++p->nnotes);
+}
+
 /* p->p at '['. Pushes a table. */
 static int parse_array(Parser *p) {
   lua_State *L = p->L;
@@ -547,7 +600,9 @@ static int parse_object(Parser *p, int record) {
   if (q < e && *q == '}') goto done;
   for (;;) {
     if (q >= e) return fail_eof(p);
+    unsigned long r0 = p->repairs;
     if (*q != '"') return fail(p, q, "expected string key");
+    if (record) p->why = 0;
     p->p = q;
     if (!parse_string(p)) return R_ERROR;
     if (record) {
@@ -564,6 +619,7 @@ static int parse_object(Parser *p, int record) {
     r = parse_value(p, hint);
     if (r == R_ERROR) return R_ERROR;
     if (r == R_NULL) lua_pushnil(L); /* unset; removes an earlier duplicate */
+    if (record && p->repairs != r0) note_repair(p, lua_gettop(L) - 1, p->why);
     lua_rawset(L, -3);
     q = skip_ws(p->p, e);
     if (q >= e) return fail_eof(p);
@@ -623,6 +679,8 @@ static int begin(Parser *p, lua_State *L, const char *s, size_t len,
   p->err = errbuf;
   p->errlen = errlen;
   p->depth = 0;
+  p->repairs = 0;
+  p->why = p->notes = p->nnotes = p->rec = p->max_records = p->too_many = 0;
   if (errbuf != NULL && errlen > 0) errbuf[0] = '\0';
   if (len == 0) return fail(p, p->start, "empty input");
   if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -666,6 +724,14 @@ static int parse_records(Parser *p) {
   for (;;) {
     if (q >= e) return fail_eof(p);
     if (n == INT_MAX) return fail(p, q, "array too long");
+    if (p->max_records > 0 && n >= p->max_records) {
+      /* Refused before the extra record's table exists: a body of millions
+       * of {} costs at most max_records tables. */
+      char msg[64];
+      snprintf(msg, sizeof msg, "data has more than %d records", p->max_records);
+      p->too_many = 1;
+      return fail(p, q, msg);
+    }
     n++;
     if (*q != '{') {
       char msg[64];
@@ -675,7 +741,9 @@ static int parse_records(Parser *p) {
       return fail(p, q, msg);
     }
     p->p = q;
+    p->rec = n;
     if (!parse_object(p, 1)) return R_ERROR;
+    p->rec = 0;
     lua_rawseti(L, -2, n);
     q = skip_ws(p->p, e);
     if (q >= e) return fail_eof(p);
@@ -725,37 +793,42 @@ static const char *data_type_of(uchar c) {
  *   other top-level keys are validated and ignored. Duplicate keys: the last
  *   one wins (a later non-array data removes earlier records).
  */
-int sl_json_push_response(lua_State *L, const char *s, size_t len,
+int sl_json_push_response(lua_State *L, const char *s, size_t len, int max_records,
                           char *errbuf, size_t errlen) {
   Parser p;
   int top = lua_gettop(L), resp, r;
   const uchar *q, *e;
   const char *data_type = "missing";
-  if (!begin(&p, L, s, len, errbuf, errlen)) return 0;
+  if (!begin(&p, L, s, len, errbuf, errlen)) return SL_JSON_ERROR;
+  p.max_records = max_records > 0 ? max_records : 0;
   e = p.end;
   if (*p.p != '{') {
     fail(&p, p.p, "response is not a JSON object");
-    return 0;
+    return SL_JSON_ERROR;
   }
-  if (!enter(&p)) return 0;
+  if (!enter(&p)) return SL_JSON_ERROR;
   lua_createtable(L, 0, 5);
   resp = lua_gettop(L);
+  lua_createtable(L, 0, 0); /* repair notes, under everything the loop pushes */
+  p.notes = lua_gettop(L);
   q = skip_ws(p.p + 1, e);
   if (q < e && *q == '}') goto done;
   for (;;) {
     const char *k;
     size_t kl;
-    int field = F_OTHER;
+    int field = F_OTHER, key;
+    unsigned long r0 = p.repairs;
     if (q >= e) { fail_eof(&p); goto error; }
     if (*q != '"') { fail(&p, q, "expected string key"); goto error; }
     p.p = q;
+    p.why = 0;
     if (!parse_string(&p)) goto error;
+    key = lua_gettop(L); /* stays until the value is stored (repair notes name it) */
     k = lua_tolstring(L, -1, &kl);
     if (kl == 4 && memcmp(k, "code", 4) == 0) field = F_CODE;
     else if (kl == 7 && memcmp(k, "message", 7) == 0) field = F_MESSAGE;
     else if (kl == 9 && memcmp(k, "requestId", 9) == 0) field = F_REQUEST_ID;
     else if (kl == 4 && memcmp(k, "data", 4) == 0) field = F_DATA;
-    lua_pop(L, 1);
     q = skip_ws(p.p, e);
     if (q >= e) { fail_eof(&p); goto error; }
     if (*q != ':') { fail(&p, q, "expected ':'"); goto error; }
@@ -765,7 +838,11 @@ int sl_json_push_response(lua_State *L, const char *s, size_t len,
     if (field == F_DATA) {
       data_type = data_type_of(*q);
       if (*q == '[') {
+        /* records note their own repairs; note the key's here */
+        if (p.repairs != r0) note_repair(&p, key, p.why);
+        r0 = p.repairs;
         if (!parse_records(&p)) goto error;
+        r0 = p.repairs;
       } else {
         r = parse_value(&p, H_GENERIC); /* validate, then drop */
         if (r == R_ERROR) goto error;
@@ -783,6 +860,8 @@ int sl_json_push_response(lua_State *L, const char *s, size_t len,
         lua_setfield(L, resp, resp_field_name[field]);
       }
     }
+    if (p.repairs != r0) note_repair(&p, key, p.why);
+    lua_settop(L, key - 1);
     q = skip_ws(p.p, e);
     if (q >= e) { fail_eof(&p); goto error; }
     if (*q == ',') { q = skip_ws(q + 1, e); continue; }
@@ -795,8 +874,17 @@ done:
   if (!finish(&p)) goto error;
   lua_pushstring(L, data_type);
   lua_setfield(L, resp, "data_type");
-  return 1;
+  if (p.repairs > 0) {
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)p.repairs);
+    lua_setfield(L, -2, "count");
+    lua_pushvalue(L, p.notes);
+    lua_setfield(L, -2, "fields");
+    lua_setfield(L, resp, "repaired");
+  }
+  lua_settop(L, resp);
+  return SL_JSON_OK;
 error:
   lua_settop(L, top);
-  return 0;
+  return p.too_many ? SL_JSON_TOO_MANY : SL_JSON_ERROR;
 }

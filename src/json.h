@@ -24,14 +24,26 @@
 int sl_json_push_value(lua_State *L, const char *s, size_t len,
                        char *errbuf, size_t errlen);
 
+/* sl_json_push_response results. */
+#define SL_JSON_ERROR 0    /* nothing pushed, message in errbuf */
+#define SL_JSON_OK 1       /* the response table pushed */
+#define SL_JSON_TOO_MANY 2 /* nothing pushed: data has more than max_records */
+
 /* Decode an API response body and push a table:
  *   { code = <as decoded>, message = <as decoded>, request_id = <requestId>,
  *     data_type = "array" | "null" | "missing" | "object" | "string" | ...,
- *     records = { <record>, ... } }   -- records only when data is an array
+ *     records = { <record>, ... },  -- records only when data is an array
+ *     repaired = { count = n, fields = { { record = i, field = "title",
+ *                  reason = "invalid UTF-8" | "number out of range" | ... }, ... } } }
+ *                                   -- repaired only when a value was repaired
+ *                                   -- (count: every repaired value; at most 64 notes)
  * Top level must be a JSON object (else error). Each element of data must be an
  * object (else error naming its index). Records are typed (see json.c).
- * Returns 1 / 0 like sl_json_push_value. */
-int sl_json_push_response(lua_State *L, const char *s, size_t len,
+ * max_records > 0: a data array with more elements than that is refused as
+ * soon as element max_records + 1 starts (SL_JSON_TOO_MANY), so a page
+ * cannot build more than max_records record tables; 0 = no limit.
+ * Returns SL_JSON_OK, SL_JSON_ERROR or SL_JSON_TOO_MANY. */
+int sl_json_push_response(lua_State *L, const char *s, size_t len, int max_records,
                           char *errbuf, size_t errlen);
 
 #endif

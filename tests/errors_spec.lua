@@ -146,8 +146,9 @@ describe("failures come back as nil, err", function()
     assert.equals(1, env.requests())
   end)
 
+  -- (invalid_utf8 is no longer one: the page survives, see hostile_spec.lua)
   for _, name in ipairs{ "truncated_json", "trailing_garbage", "html", "empty", "not_object", "deep_nesting",
-      "invalid_utf8", "data_not_array", "missing_data" } do
+      "data_not_array", "missing_data" } do
     it("a " .. name .. " body -> decode, not retried, no records", function()
       sb:fault{ type = "body", name = name }
       local page, err = fetch(env.client{ max_retries = 3 })

@@ -14,6 +14,7 @@ local parser = require("shoplive.cli.parser")
 local query = require("shoplive.query")
 local schema = require("shoplive.schema")
 local sink_mod = require("shoplive.cli.sink")
+local store_cli = require("shoplive.cli.sync")
 local util = require("shoplive.util")
 
 local M = {}
@@ -175,6 +176,7 @@ local function fetch_all(client, ids, q, rep, sink, on_record, on_shop_done, env
 end
 
 local function run_fetch(args, env)
+  if args.command == "sync" then return store_cli.run(args, env) end
   local ids = seller_ids(args, env)
   local q = query_of(args)
   if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
@@ -194,7 +196,7 @@ local function run_fetch(args, env)
     return 0
   end
   local key = env.getenv("KEYAPI_API_KEY")
-  if not key or key == "" then
+  if not args.offline and (not key or key == "") then
     say(env, "no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)")
     return 1
   end
@@ -204,7 +206,10 @@ local function run_fetch(args, env)
   if args.debug then
     opts.debug = function(line) env.stderr:write("debug: ", util.clean(line), "\n") end
   end
-  local ok, client = pcall(shoplive.new, opts)
+  -- --db: through the store's cache; --offline: from the store alone
+  local ok, client = true, store_cli.client(args, env, opts)
+  if client == false then return 1 end
+  if not client then ok, client = pcall(shoplive.new, opts) end
   if not ok then
     env.stderr:write(util.clean((tostring(client):gsub("^[^:]*:%d+: ", ""))), "\n")
     return 1
@@ -306,6 +311,7 @@ function M.main(argv, env)
   env.isatty = env.isatty or core.isatty
   env.columns = env.columns or core.term_columns
   local p, commands = parser.build()
+  commands.sync = store_cli.register(p)
   local ok, args = p:pparse(argv)
   -- The usage text of the command the user typed, when there is one.
   local usage_of = commands[argv[1]] or p
@@ -331,7 +337,7 @@ function M.main(argv, env)
   local rok, status = pcall(run_fetch, args, env)
   core.sigint_release()
   if rok then return status end
-  if getmetatable(status) == Usage then
+  if getmetatable(status) == Usage or getmetatable(status) == store_cli.Usage then
     env.stderr:write(usage_of:get_usage(), "\n\nError: ", status.msg, "\n")
     return 2
   end

@@ -60,7 +60,8 @@ function M.new(opts, version)
     _redact = function(s, cut) return c:redact(s, cut) end,
     _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0, _queued = 0,
     _limiter = o.limiter or limiter.new(o.qps),
-    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0 },
+    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0 },
+    _store = o.store, _cache_ttl = o.cache_ttl or 86400, _saved = { new = 0, changed = 0 },
   }, Client)
   -- a shared limiter reports its fallback through the debug hook and stops
   -- waiting on its backend after the client's timeout
@@ -109,7 +110,7 @@ function Client:stats()
   local s = self._stats
   local l = self._limiter
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
-    limiter = l.stats and l:stats() or nil }
+    cache_hits = s.cache_hits, limiter = l.stats and l:stats() or nil }
 end
 
 -- ---- the pump -------------------------------------------------------
@@ -124,13 +125,23 @@ function Client:_observed_rate(t)
   return n
 end
 
+--- True when max_credits leaves no room for one more request (the requests
+-- in flight may each still be billed). A shared limiter keeps the budget in
+-- its backend instead (reserve() in _send).
+function Client:_over_budget()
+  local mc = self._opts.max_credits
+  return mc and not self._limiter.reserve and self._stats.credits + self._inflight >= mc
+end
+
 function Client:_send(req, t)
   local o = self._opts
   local lim = self._limiter
   local shared_budget = o.max_credits and lim.reserve
-  if o.max_credits and not shared_budget and self._stats.credits + self._inflight >= o.max_credits then
-    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
-      message = "max_credits (" .. o.max_credits .. ") reached; request not sent" })
+  if self:_over_budget() then
+    local last = req.last_err
+    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
+      message = "max_credits (" .. o.max_credits .. ") reached; request not sent"
+        .. (last and ("; the last attempt failed: " .. tostring(last.message)) or "") })
     return
   end
   local wait = lim:take(t)
@@ -176,7 +187,7 @@ function Client:_complete(req, t)
   self._inflight = self._inflight - 1
   -- A 200 needs only the body: the info table and the error mapping are
   -- built for the other outcomes alone.
-  local ok, bytes = x:outcome()
+  local ok, bytes, status = x:outcome()
   local info, page, err
   if ok then
     page, err = errors.from_body(x, req.params, self._redact)
@@ -184,17 +195,21 @@ function Client:_complete(req, t)
     info = x:info()
     page, err = errors.from_transfer(x, info, req.params, self._redact)
   end
+  local body = page and self._store and x:body() -- kept by the cache
   x:release()
   local s = self._stats
   s.bytes = s.bytes + bytes
-  if ok then
+  -- A credit is every answer with status 200 (headers received), whatever
+  -- became of its body: cut off, over max_body, a bad chunk or encoding.
+  if status == 200 then
     s.credits = s.credits + 1
-  elseif req.reserved and info.status ~= 200 then
+  elseif req.reserved then
     self._limiter:release() -- not billed (a 200 always is, whatever its body)
   end
   req.reserved = nil
   if page then
     self._limiter:on_success()
+    if self._store then self:_save(req, page, body) end
     req:_finish(page)
     return
   end
@@ -205,7 +220,12 @@ function Client:_complete(req, t)
     return
   end
   if err.kind == "rate_limited" then self._limiter:on_rate_limited(t, self:_observed_rate(t)) end
-  if err.retryable and req.attempts <= self._opts.max_retries then
+  if err.retryable and req.attempts <= self._opts.max_retries and self:_over_budget() then
+    -- a retry past max_credits: end now with the budget err (it names the
+    -- failure), rather than after a backoff that could only end the same way
+    req.last_err = err
+    self:_send(req, t)
+  elseif err.retryable and req.attempts <= self._opts.max_retries then
     s.retries = s.retries + 1
     req.state = "waiting"
     req.not_before = t + retry.delay(err, req.attempts, self._opts)
@@ -258,6 +278,8 @@ end
 
 function Client:_cancel(req)
   if req.xfer then
+    -- a page cancelled after its 200 status line arrived is billed all the same
+    if req.xfer:info().status == 200 then self._stats.credits = self._stats.credits + 1 end
     req.xfer:cancel()
     req.xfer = nil
     self._inflight = self._inflight - 1
@@ -268,10 +290,44 @@ function Client:_cancel(req)
   end
 end
 
---- Queue a request for validated params p (its URL built from p unless
--- the caller built it) and try to send it at once.
+--- The page cache (shoplive.store): a query fetched within cache_ttl is
+-- answered from the store, finished at once, costing nothing.
+function Client:_from_cache(req)
+  if self._cache_ttl <= 0 then return false end
+  local page = self._store:cached_page(req.params, self._cache_ttl)
+  if not page then return false end -- a failed lookup fetches: it costs a credit, loses nothing
+  self._stats.cache_hits = self._stats.cache_hits + 1
+  self._cache_progress = true
+  req:_finish(page)
+  return true
+end
+
+--- True once after a request was answered from the cache: done() may have
+-- queued it and must be asked again although nothing is in flight.
+function Client:_took_cached()
+  local p = self._cache_progress
+  self._cache_progress = nil
+  return p
+end
+
+--- Every page paid for is saved (one transaction) before the caller sees
+-- it; if saving fails the page is still handed out, with page.store_err.
+function Client:_save(req, page, body)
+  local res, err = self._store:save_page(req.params, page, 1, body)
+  if res then
+    local sv = self._saved
+    sv.new, sv.changed = sv.new + res.new, sv.changed + res.changed
+  else
+    page.store_err = err
+  end
+end
+
+--- Queue a request for validated params p and try to send it at once; its
+-- URL is built from p unless the caller built it (an iterator does, once).
 function Client:_enqueue(p, url)
-  local req = request.new(self, p, url or query.url(self.base_url, p))
+  local req = request.new(self, p, nil)
+  if self._store and self:_from_cache(req) then return req end
+  req.url = url or query.url(self.base_url, p) -- only a request that is sent needs it
   self._active[#self._active + 1] = req
   self._queued = self._queued + 1
   self:_pump()
@@ -307,14 +363,14 @@ function Client:_run_until(done, arg)
         running = core_client:running() > 0
       end
       local d = running and min(interval, due or interval) or due
-      if not d then return end
-      wait(d)
+      if not d and not self:_took_cached() then return end
+      if d then wait(d) end
       if self._closed then return end
     elseif running then
       core_client:perform(min(due or 1, 1))
     elseif due then
       (self._sleep or sleep)(due)
-    else
+    elseif not self:_took_cached() then
       return -- nothing in flight, nothing scheduled: done() can never change
     end
   end
@@ -400,6 +456,15 @@ function Client:livestreams_many(queries, opts)
   end
   self:_run_until(refill)
   return pages, errs
+end
+
+--- Page every shop of a.sellers to its end into the store; see shoplive.sync.
+-- Returns report, or nil, err (err.report) when auth, quota, the budget or
+-- the store stopped every shop.
+function Client:sync(a)
+  check_open(self)
+  local report, err = require("shoplive.sync").sync(self, a)
+  return report, err
 end
 
 -- ---- many pages ------------------------------------------------------

@@ -98,7 +98,9 @@ function M.page_from_resp(resp, q, status, redact)
     return nil, M.new{ kind = "decode", status = status, request_id = rid,
       message = "response 'data' is " .. tostring(resp.data_type) .. ", expected an array" }
   end
-  local page = { records = records, request_id = rid }
+  -- repaired: { count = n, fields = { { record = i, field = name, reason = why }, ... } }
+  -- when the decoder replaced invalid UTF-8 or kept an out-of-range number as a string
+  local page = { records = records, request_id = rid, repaired = resp.repaired }
   if q then
     page.page, page.page_size = q.page, q.page_size
     -- the iterators' stop rule: a full page below the last page number
@@ -111,8 +113,14 @@ end
 -- no libcurl error: the whole of from_transfer's success path, which the
 -- client calls directly when x:outcome() says so.
 function M.from_body(x, q, redact)
-  local resp, derr = x:decode()
+  -- A page never has more than page_size records: the decoder refuses the
+  -- next one before building it, so the body's size cannot turn into heap.
+  local resp, derr, why = x:decode(q and q.page_size)
   if not resp then
+    if why == "records" then
+      return nil, M.new{ kind = "decode", status = 200,
+        message = "page has more records than page_size " .. q.page_size .. " (protocol error): " .. derr }
+    end
     return nil, M.new{ kind = "decode", status = 200, message = "invalid JSON response: " .. derr }
   end
   return M.page_from_resp(resp, q, 200, redact)
@@ -128,6 +136,10 @@ function M.from_transfer(x, info, q, redact)
   if info.too_large then
     return nil, M.new{ kind = "too_large", status = info.status,
       message = "response body larger than max_body; transfer abandoned" }
+  end
+  if info.headers_too_large then
+    return nil, M.new{ kind = "too_large", status = info.status,
+      message = "response headers too large (over 64 KiB in all, or one line over 100 KiB); transfer abandoned" }
   end
   if info.out_of_memory then
     return nil, M.new{ kind = "transport", status = info.status, message = "out of memory buffering the response" }

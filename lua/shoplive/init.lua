@@ -9,6 +9,7 @@ local limiter = require("shoplive.limiter")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local sort = require("shoplive.sort")
+local store = require("shoplive.store")
 
 local M = {
   VERSION = "0.1.0",
@@ -35,12 +36,14 @@ function M.decode(body, q)
   if type(body) ~= "string" then
     require("shoplive.argcheck").raise("shoplive.decode: argument 'body' must be a string, got " .. type(body))
   end
-  local resp, msg = core.decode_response(body)
-  if not resp then
-    return nil, errors.new{ kind = "decode", message = "invalid JSON response: " .. msg, attempts = 0 }
-  end
   local p
   if q ~= nil then p = require("shoplive.query").check(q, "shoplive.decode") end
+  local resp, msg, why = core.decode_response(body, p and p.page_size)
+  if not resp then
+    return nil, errors.new{ kind = "decode", attempts = 0, message = why == "records"
+      and ("page has more records than page_size " .. p.page_size .. " (protocol error): " .. msg)
+      or ("invalid JSON response: " .. msg) }
+  end
   local page, err = errors.page_from_resp(resp, p)
   if err then err.attempts = 0 end
   return page, err
@@ -56,6 +59,7 @@ M.csv_writer = export.csv_writer
 M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
+M.store = store
 --- shoplive.limiter.new{ qps = }, .shared_dict{ dict =, qps =, key = },
 -- .redis{ url =, qps =, key =, peers = }: for shoplive.new{ limiter = }.
 M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }

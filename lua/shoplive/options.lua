@@ -151,6 +151,12 @@ local CHECKS = {
   end,
   -- false: block in libcurl even where the default would be ngx.sleep
   wait = callable("function(seconds), or false", true),
+  store = function(name, v)
+    if not require("shoplive.store").is_store(v) then fail(name, "must be a store from shoplive.store.open()", v) end
+    return v
+  end,
+  -- whole seconds (the store keeps epoch seconds); 0 = always fetch
+  cache_ttl = int_in(0, 2 ^ 53),
 }
 
 --- The host of an http(s) URL's authority ("h", "h:port", "[v6]:port").

@@ -8,6 +8,14 @@
 -- once `limit` records were produced. With concurrency N the pages already in
 -- flight when a stop rule fires are cancelled; at most N-1 of them may have
 -- reached the server, which is the prefetch's whole extra cost.
+--
+-- A server that ignores page_num (or clamps it to its last page) answers
+-- every page with the same full page, so the stop rule never fires and dedup
+-- leaves nothing to count towards `limit`. Two checks bound that to one extra
+-- request: a page whose records were all seen before (dedup), and a page
+-- identical to the one before it (any dedup setting) end the shop with an err
+-- of kind "repeated_page" (not retryable; all_livestreams puts what was
+-- fetched in err.records). The repeated page itself is not handed out.
 local argcheck = require("shoplive.argcheck")
 local errors = require("shoplive.errors")
 local query = require("shoplive.query")
@@ -65,6 +73,32 @@ end
 --- _run_until's test for one request (no closure per page).
 local function is_done(req) return req.state == "done" end
 
+--- A fingerprint of a page's records: the room_ids in order, or for a record
+-- without one its scalar fields (sorted), so two pages compare equal only
+-- when they carry the same records in the same order.
+local function fingerprint(recs)
+  local parts = {}
+  for i = 1, #recs do
+    local r = recs[i]
+    if r.room_id ~= nil then
+      parts[i] = "id:" .. tostring(r.room_id)
+    else
+      local kv = {}
+      for k, v in pairs(r) do
+        if type(v) ~= "table" then kv[#kv + 1] = tostring(k) .. "=" .. tostring(v) end
+      end
+      table.sort(kv)
+      parts[i] = table.concat(kv, "\2")
+    end
+  end
+  return table.concat(parts, "\1")
+end
+
+local function repeated(page, n, why)
+  return errors.new{ kind = "repeated_page", page = n, request_id = page.request_id, attempts = 1,
+    message = "page " .. n .. " " .. why .. "; the server seems to ignore page_num, so the shop ends here" }
+end
+
 --- The page source. Returns next_page() (page | nil at the end; raises the
 -- err object on failure) and close() (cancels pages in flight).
 local function source(client, p, it)
@@ -80,6 +114,7 @@ local function source(client, p, it)
   -- Validated once; each page only splices its number into the URL.
   local url_prefix, url_suffix = query.url_parts(client.base_url, p)
   local seller_id, sort_field, sort_type = p.seller_id, p.sort_field, p.sort_type
+  local last_print       -- fingerprint of the previous full page
 
   local function close()
     stopped = true
@@ -123,10 +158,20 @@ local function source(client, p, it)
       close()
       error(err, 0)
     end
+    local n = next_yield
     next_yield = next_yield + 1
     state.pages = state.pages + 1
     -- The stop rule (page.has_more) looks at what the server sent, before dedup.
     local more = page.has_more
+    -- (only a page that would lead to another request can start a loop)
+    if more and #page.records > 0 then
+      local fp = fingerprint(page.records)
+      if fp == last_print then
+        close()
+        error(repeated(page, n, "is identical to page " .. (n - 1)), 0)
+      end
+      last_print = fp
+    end
     if seen then
       local kept, recs = {}, page.records
       for i = 1, #recs do
@@ -144,6 +189,10 @@ local function source(client, p, it)
       end
       page.duplicates = #recs - #kept
       state.duplicates = state.duplicates + page.duplicates
+      if more and #kept == 0 then
+        close()
+        error(repeated(page, n, "holds only records already seen (" .. #recs .. " of them)"), 0)
+      end
       page.records = kept
     end
     if it.limit and produced + #page.records >= it.limit then

@@ -33,6 +33,10 @@ local FETCH = {
   { "--quiet -q", "No progress line and no closing summary line on stderr.", flag = true },
   { "--verbose -v", "One line per shop on stderr (pages, records, credits).", flag = true },
   { "--debug", "libcurl's protocol trace on stderr (the API key redacted).", flag = true },
+  -- the store (cli/sync.lua)
+  { "--db", "Read through the page cache of this store: a SQLite file or a postgresql:// URL "
+    .. "(default $SHOPLIVE_DB, else $XDG_DATA_HOME/shoplive/shoplive.db).", value = "PATH|URL" },
+  { "--offline", "Answer from the store alone: no key needed, no request sent.", flag = true },
 }
 
 M.COMMANDS = {

@@ -97,7 +97,7 @@ function handlers.fault()
       return bad("body must be json|html|empty")
     end
   end
-  for _, k in ipairs({ "seconds", "interval", "bytes" }) do
+  for _, k in ipairs({ "seconds", "interval", "bytes", "records", "page", "rotate" }) do
     if a[k] and not tonumber(a[k]) then return bad("invalid " .. k) end
   end
   local id = state.push_fault(a, count)

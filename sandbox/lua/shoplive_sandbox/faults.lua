@@ -21,16 +21,17 @@ M.REASONS = {
 }
 
 M.TYPES = { status = true, latency = true, truncate = true, close = true, stall = true,
-  drip = true, oversize = true, body = true, redirect = true, raw = true, gzip = true }
+  drip = true, oversize = true, body = true, redirect = true, raw = true, gzip = true,
+  clamp = true, long_page = true }
 
 -- type=raw: byte-exact responses written to the raw socket, for the framing
 -- errors nginx itself would never produce.
 M.RAWS = { bad_chunk = true, missing_last_chunk = true, long_length = true, short_length = true,
-  close_after = true }
+  close_after = true, interim_stall = true, huge_header = true }
 
 M.BODIES = { truncated_json = true, trailing_garbage = true, html = true, empty = true,
   not_object = true, deep_nesting = true, invalid_utf8 = true, code_nonzero = true,
-  data_not_array = true, missing_data = true, float_page = true }
+  data_not_array = true, missing_data = true, float_page = true, huge_number = true }
 
 function M.html_page(status)
   local title = fmt("%d %s", status, M.REASONS[status] or "Error")
@@ -99,6 +100,16 @@ local function canned(name)
     return '{"code":0,"message":"success","data":{"a":1},"requestId":"x"}'
   elseif name == "missing_data" then
     return '{"code":0,"message":"success","requestId":"x"}'
+  elseif name == "huge_number" then
+    -- a full page (as requested) whose first record has numbers beyond a double
+    local _, p = api.page_for_args()
+    local texts = {}
+    for i = 1, math.min(p.page_size, data.count(p.seller_id)) do
+      texts[i] = data.encode_record(data.record(p.seller_id, i))
+    end
+    texts[1] = texts[1]:gsub('"total_views_cnt":%d+', '"total_views_cnt":1e400', 1)
+      :gsub('"duration":%d+', '"duration":-1E999', 1)
+    return data.encode_page(texts, rid)
   elseif name == "float_page" then
     local _, p = api.page_for_args()
     local r = data.encode_record(data.record(p.seller_id, 1))
@@ -211,6 +222,15 @@ function M.apply(f, latency)
       out = head .. "Content-Length: " .. (#body + 500) .. "\r\n\r\n" .. body
     elseif f.name == "close_after" then -- a complete keep-alive answer, then the socket closes
       out = head .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
+    elseif f.name == "interim_stall" then -- a 1xx interim answer, then nothing until `seconds`
+      local sock = assert(ngx.req.socket(true))
+      sock:send(fmt("HTTP/1.1 %d %s\r\n\r\n", math.floor(num(f.status, 102)),
+        f.status == "100" and "Continue" or "Processing"))
+      sleep(num(f.seconds, 5))
+      return ngx.exit(444)
+    elseif f.name == "huge_header" then -- one header line of `bytes` (default 1 MiB)
+      out = head .. "X-Padding: " .. rep("a", math.floor(num(f.bytes, 1048576))) .. "\r\n"
+        .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
     else -- short_length: announces fewer bytes than the body has
       out = head .. "Content-Length: " .. math.floor(#body / 2) .. "\r\n\r\n" .. body
     end
@@ -231,6 +251,38 @@ function M.apply(f, latency)
     if f.length ~= "0" then ngx.header["Content-Length"] = #gz end
     ngx.print(gz)
     return ngx.exit(ngx.OK)
+
+  elseif t == "clamp" then
+    -- an API that clamps page_num: every page_num gets page `page` (default
+    -- 1) of the shop, full as requested; rotate=1 turns its records by
+    -- page_num places, so the pages differ but hold the same records
+    local p = api.parse_params(ngx.req.get_uri_args(100))
+    if not p then return api.send(400, api.error_body(400, "clamp fault needs valid params")) end
+    local asked = p.page_num
+    p.page_num = math.floor(num(f.page, 1))
+    if f.rotate ~= "1" then return api.send(200, api.page_body(p, 0)) end
+    local idx = data.page_indices(p.seller_id, p.page_num, p.page_size)
+    local texts = {}
+    for k = 1, #idx do
+      texts[k] = data.encode_record(data.record(p.seller_id, idx[(k - 1 + asked) % #idx + 1]))
+    end
+    return api.send(200, data.encode_page(texts, "clamp-" .. asked))
+
+  elseif t == "long_page" then
+    -- a page with more records than page_size: `records` (default 20) real
+    -- records of the shop, or with empty=1 that many `{}` (millions fit in a
+    -- few MiB)
+    local n = math.floor(num(f.records, 20))
+    local body
+    if f.empty == "1" then
+      body = '{"code":0,"message":"success","data":[' .. rep("{},", n - 1) .. '{}],"requestId":"long-page"}'
+    else
+      local _, p = api.page_for_args()
+      local texts = {}
+      for i = 1, n do texts[i] = data.encode_record(data.record(p.seller_id, i)) end
+      body = data.encode_page(texts, "long-page")
+    end
+    return api.send(200, body)
 
   elseif t == "redirect" then
     local status = math.floor(num(f.status, 302))

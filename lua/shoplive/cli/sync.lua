@@ -1,0 +1,214 @@
+--- The store's part of the `shoplive` command (cli.lua registers it):
+--   shoplive sync [SELLER_ID...] [--from FILE|-] [--db PATH|URL] [--ttl SECONDS]
+--       [--max-credits N] [--concurrency N] [--dry-run]
+-- and --db / --offline (declared in cli/parser.lua) for livestreams and summary.
+-- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
+-- stopped, 2 bad usage.
+local core = require("shoplive.core")
+
+local M = {}
+
+local Usage = {}
+M.Usage = Usage
+
+local function usage_error(msg)
+  error(setmetatable({ msg = msg }, Usage), 0)
+end
+
+local function int_opt(v, name, min, max)
+  if v == nil then return nil end
+  local n = tonumber(v)
+  if not n or n ~= math.floor(n) or n < min or (max and n > max) then
+    usage_error("option '" .. name .. "' must be an integer from " .. min .. (max and (" to " .. max) or " up")
+      .. ", got '" .. tostring(v) .. "'")
+  end
+  return math.tointeger and math.tointeger(n) or n
+end
+
+--- Add the sync command to an argparse parser; returns the command.
+function M.register(parser)
+  local c = parser:command("sync", "Fetch whole shops into the store; a re-run pays only for pages it lacks.")
+  c:argument("seller_ids", "Shop ids (digits)."):args("*")
+  c:option("--from", "Read shop ids from FILE ('-' = standard input), one per line, # comments.")
+  c:option("--db", "The store: a SQLite file or a postgresql:// URL (default $SHOPLIVE_DB, else "
+    .. "$XDG_DATA_HOME/shoplive/shoplive.db).")
+  c:option("--ttl", "Pages fetched within this many seconds are not fetched again.", "86400")
+  c:option("--max-credits", "Stop after spending N credits.")
+  c:option("--concurrency", "Shops synced at once (1..64).", "4")
+  c:option("--sort", "Sort by views, sales or gmv."):choices{ "views", "sales", "gmv" }
+  c:option("--order", "Sort order."):choices{ "asc", "desc" }
+  c:flag("--dry-run", "Print what the sync would cost given what the store holds; send nothing.")
+  return c
+end
+
+--- Seller ids from the arguments and --from (a file or '-' for stdin).
+function M.sellers(args, env)
+  local ids = {}
+  for _, s in ipairs(args.seller_ids or {}) do ids[#ids + 1] = s end
+  if args.from then
+    local f, ferr
+    if args.from == "-" then f = env.stdin or io.stdin else f, ferr = io.open(args.from, "rb") end
+    if not f then usage_error("cannot read --from: " .. tostring(ferr)) end
+    local n = 0
+    for line in f:lines() do
+      n = n + 1
+      local id = line:gsub("#.*$", ""):match("^%s*(.-)%s*$")
+      if id ~= "" then
+        if not id:find("^%d+$") then usage_error(args.from .. ":" .. n .. ": not a seller id: '" .. id .. "'") end
+        ids[#ids + 1] = id
+      end
+    end
+    if f ~= (env.stdin or io.stdin) then f:close() end
+  end
+  for _, id in ipairs(ids) do
+    if not id:find("^%d+$") then usage_error("SELLER_ID must be digits, got '" .. id .. "'") end
+  end
+  if #ids == 0 then usage_error("no seller ids: give them as arguments or with --from FILE|-") end
+  return ids
+end
+
+local function open_store(target, env)
+  local ok, s = pcall(require("shoplive.store").open, target)
+  if not ok then
+    env.stderr:write(tostring(s):gsub("^[^:]*:%d+: ", ""), "\n")
+    return nil
+  end
+  return s
+end
+
+local function dry_run(args, ids, s, ttl, env)
+  local query = require("shoplive.query")
+  local complete, at_least = 0, 0
+  for _, id in ipairs(ids) do
+    local p = query.check({ seller_id = id, sort_by = args.sort, order = args.order }, "sync --dry-run")
+    local held, done = s:held(p, ttl)
+    if done then
+      complete = complete + 1
+      env.stdout:write(id, ": ", held, " pages held, complete: 0 credits\n")
+    else
+      at_least = at_least + 1
+      env.stdout:write(id, ": ", held, " pages held; fetching from page ", held + 1, " costs at least 1 credit\n")
+    end
+  end
+  env.stdout:write(string.format("%d shops, %d complete in the store; the sync would cost at least %d credit%s "
+    .. "(a shop's page count is known only once its last page is fetched)\n", #ids, complete, at_least,
+    at_least == 1 and "" or "s"))
+  return 0
+end
+
+--- `shoplive sync`: returns the exit status.
+function M.run(args, env)
+  local ids = M.sellers(args, env)
+  local ttl = int_opt(args.ttl, "--ttl", 0)
+  local max_credits = int_opt(args.max_credits, "--max-credits", 0)
+  local concurrency = int_opt(args.concurrency, "--concurrency", 1, 64)
+  local s = open_store(args.db, env)
+  if not s then return 1 end
+  if args.dry_run then
+    local status = dry_run(args, ids, s, ttl, env)
+    s:close()
+    return status
+  end
+  local key = env.getenv("KEYAPI_API_KEY")
+  if not key or key == "" then
+    s:close()
+    env.stderr:write("shoplive: no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)\n")
+    return 1
+  end
+  local base = env.getenv("KEYAPI_BASE_URL")
+  local shoplive = require("shoplive")
+  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil, store = s,
+    cache_ttl = ttl })
+  if not ok then
+    s:close()
+    env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
+    return 1
+  end
+  local tty = env.isatty(2)
+  local pages, last, t0 = 0, 0, core.now()
+  local report, err = client:sync{ sellers = ids, sort_by = args.sort, order = args.order, max_credits = max_credits,
+    concurrency = concurrency, on_page = function()
+      pages = pages + 1
+      local t = core.now()
+      if tty and t - last >= 0.1 then
+        last = t
+        local st = client:stats()
+        env.stderr:write(string.format("\r\27[Kpages %d, credits %d, cache hits %d, %.1fs", pages, st.credits,
+          st.cache_hits, t - t0))
+        env.stderr:flush()
+      end
+    end }
+  if tty then env.stderr:write("\r\27[K") end
+  local r = report or err.report
+  local failed, nfailed = {}, 0
+  for id in pairs(r.failed) do failed[#failed + 1] = id end
+  table.sort(failed)
+  for _, id in ipairs(failed) do
+    nfailed = nfailed + 1
+    env.stderr:write("shoplive: shop ", id, ": ", tostring(r.failed[id]), "\n")
+  end
+  if err then env.stderr:write(tostring(err), "\n") end
+  env.stdout:write(string.format("sync: %d/%d shops done, %d pages, %d credits, %d cache hits, %d new, %d changed, "
+    .. "%d failed%s\n", r.shops, #ids, r.pages, r.credits, r.cache_hits, r.new, r.changed, nfailed,
+    err and (", stopped (" .. err.kind .. ")") or ""))
+  client:close()
+  s:close()
+  return (err or nfailed > 0) and 1 or 0
+end
+
+-- ---- --db / --offline for livestreams and summary ----------------------------
+
+--- A stand-in for the client with --offline: the shop's stored livestreams,
+-- sorted as asked, as one page. Nothing is sent and no key is read.
+local Offline = {}
+Offline.__index = Offline
+
+function Offline.stats(_) return { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0 } end
+function Offline:close() self.store:close() end
+
+function Offline:pages(q)
+  local recs, err = self.store:livestreams{ seller_id = q.seller_id }
+  if not recs then error(err, 0) end
+  if #recs == 0 then
+    error(require("shoplive.errors").new{ kind = "store", message = self.store.name
+      .. ": no stored livestreams for shop " .. q.seller_id .. " (run: shoplive sync " .. q.seller_id .. ")" }, 0)
+  end
+  if q.sort_by then
+    require("shoplive.sort").sort(recs, (q.order == "asc" and "" or "-") .. q.sort_by)
+  end
+  local first = ((q.page or 1) - 1) * (q.page_size or 10) + 1
+  local last = #recs
+  if q.max_pages then last = math.min(last, first - 1 + q.max_pages * (q.page_size or 10)) end
+  if q.limit then last = math.min(last, first - 1 + q.limit) end
+  local out = {}
+  for i = first, last do out[#out + 1] = recs[i] end
+  local given = false
+  return function()
+    if given then return nil end
+    given = true
+    return { records = out, cached = true }
+  end
+end
+
+--- The client for livestreams/summary: with --offline an Offline reader,
+-- with --db a client reading through that store's cache, else nil (the
+-- caller makes its usual client from opts). Returns client or nil, or
+-- false after writing an error line (exit 1).
+function M.client(args, env, opts)
+  if not args.offline and not args.db then return nil end
+  local s = open_store(args.db, env)
+  if not s then return false end
+  if args.offline then return setmetatable({ store = s }, Offline) end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.store = s
+  local ok, client = pcall(require("shoplive").new, o)
+  if not ok then
+    s:close()
+    env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
+    return false
+  end
+  return client
+end
+
+return M

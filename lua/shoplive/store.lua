@@ -1,0 +1,572 @@
+--- shoplive.store: what the client paid for, kept in SQLite (the default) or
+-- PostgreSQL. The same API over both; the SQL, the schema and the policy
+-- live here, the dialects (store/sqlite.lua, store/postgres.lua) only know
+-- how to connect and spell types and placeholders.
+--
+--   local store = shoplive.store.open()        -- $SHOPLIVE_DB, else the XDG data dir
+--   local store = shoplive.store.open("shops.db")
+--   local store = shoplive.store.open("postgresql://user@host:5432/db")
+--
+-- Tables (see the README): pages (every page fetched: the credits' audit
+-- trail and the page cache), livestreams (one row per room_id, the latest
+-- figures), revisions (each change of a livestream's figures), meta (the
+-- schema version).
+local core = require("shoplive.core")
+local errors = require("shoplive.errors")
+local export = require("shoplive.export")
+local query = require("shoplive.query")
+local schema = require("shoplive.store.schema")
+local util = require("shoplive.util")
+
+local math_type = math.type
+local concat = table.concat
+local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
+
+local M = {}
+local Store = {}
+Store.__index = Store
+M.Store = Store
+
+--- The store's err objects: kind "store", a message naming the database.
+local function store_err(self_or_name, msg, code)
+  local name = type(self_or_name) == "table" and self_or_name.name or self_or_name
+  -- libpq's messages run over several lines; an err is one line
+  msg = tostring(msg):gsub("%s*\n%s*", " ")
+  return errors.new{ kind = "store", message = name .. ": " .. msg, code = code }
+end
+
+local function is_url(t)
+  return t:find("^postgres://") or t:find("^postgresql://")
+end
+
+--- Where open() without an argument puts the database.
+function M.default_path(getenv)
+  getenv = getenv or os.getenv
+  local p = getenv("SHOPLIVE_DB")
+  if p and p ~= "" then return p end
+  local data = getenv("XDG_DATA_HOME")
+  if not data or data == "" then
+    local home = getenv("HOME")
+    if not home or home == "" then return nil end
+    data = home .. "/.local/share"
+  end
+  return data .. "/shoplive/shoplive.db"
+end
+
+-- ---- SQL -----------------------------------------------------------------
+
+local TEXT_FIELDS, INT_FIELDS, FIGURES, KNOWN = schema.TEXT_FIELDS, schema.INT_FIELDS, schema.FIGURES, schema.KNOWN
+-- livestreams columns in a fixed order: the 16 fields, then extra
+local COLUMNS = {}
+for _, f in ipairs(TEXT_FIELDS) do COLUMNS[#COLUMNS + 1] = f end
+for _, f in ipairs(INT_FIELDS) do COLUMNS[#COLUMNS + 1] = f end
+local NCOL = #COLUMNS
+local COL_LIST = concat(COLUMNS, ", ") .. ", extra"
+local FIG_LIST = concat(FIGURES, ", ")
+
+local function placeholders(n, int_from)
+  local t = {}
+  for i = 1, n do t[i] = (int_from and i >= int_from) and "?i" or "?" end
+  return concat(t, ", ")
+end
+
+local SQL = {
+  version = "SELECT value FROM meta WHERE key = 'schema_version'",
+  cached = "SELECT fetched_at, body FROM pages WHERE seller_id = ? AND sort_field = ?i "
+    .. "AND sort_type = ?i AND page_size = ?i AND page = ?i AND fetched_at >= ?i AND body IS NOT NULL "
+    .. "ORDER BY fetched_at DESC, id DESC LIMIT 1",
+  first_revision = "SELECT 1 FROM revisions WHERE room_id = ? LIMIT 1",
+  revision = "INSERT INTO revisions (room_id, seen_at, request_id, " .. FIG_LIST .. ") VALUES (?, ?i, ?, "
+    .. placeholders(#FIGURES, 1) .. ")",
+  page = "INSERT INTO pages (seller_id, sort_field, sort_type, page, page_size, fetched_at, request_id, records, "
+    .. "credits, body) VALUES (?, ?i, ?i, ?i, ?i, ?i, ?, ?i, ?i, ?)",
+}
+
+-- ---- values --------------------------------------------------------------
+
+--- An integer the schema can keep exactly: a Lua integer (5.3+); on 5.1/LuaJIT
+-- an integral number within 2^53, or the digit string the decoder gives for
+-- a larger one.
+local is_int
+if math_type then
+  is_int = function(v) return math_type(v) == "integer" end
+else
+  is_int = function(v)
+    if type(v) == "number" then return util.is_int_subtype(v) end
+    return type(v) == "string" and #v >= 16 and v:find("^%-?%d+$") ~= nil
+  end
+end
+
+local function typed(field, v)
+  local kind = KNOWN[field]
+  if kind == "text" then return type(v) == "string" end
+  return is_int(v)
+end
+
+--- The JSON of r's fields that have no typed column (unknown fields, and
+-- known ones holding a value of another kind), or nil.
+local function extra_json(r)
+  local extra
+  for k, v in pairs(r) do
+    if not (KNOWN[k] and typed(k, v)) then
+      extra = extra or {}
+      extra[k] = v
+    end
+  end
+  return extra and export.encode_record(extra) or nil
+end
+
+local function int(v) if is_int(v) then return v end end
+
+--- Append the livestreams row of record r (id = r.room_id) to args from
+-- index at: the columns in the order of COLUMNS, extra, first/last seen.
+local function row_args(args, at, r, t)
+  local typed_n = 0
+  for i = 1, NCOL do
+    local f = COLUMNS[i]
+    local v = r[f]
+    if v ~= nil then
+      if KNOWN[f] == "text" then
+        if type(v) ~= "string" then v = nil end
+      elseif not is_int(v) then
+        v = nil
+      end
+      if v ~= nil then typed_n = typed_n + 1 end
+    end
+    args[at + i] = v
+  end
+  -- extra only when r holds more keys than typed values (the usual record
+  -- holds exactly the 16 typed fields)
+  local keys = 0
+  for _ in pairs(r) do keys = keys + 1 end
+  args[at + NCOL + 1] = keys ~= typed_n and extra_json(r) or nil
+  args[at + NCOL + 2], args[at + NCOL + 3] = t, t
+end
+
+--- A stored row back to the record table the API gives.
+local function row_record(row)
+  local r = {}
+  for i = 1, NCOL do
+    local v = row[i]
+    if v ~= nil then r[COLUMNS[i]] = v end
+  end
+  local extra = row[NCOL + 1]
+  if extra then
+    local t = core.json_decode(extra)
+    if type(t) == "table" then
+      for k, v in pairs(t) do r[k] = v end
+    end
+  end
+  return r
+end
+
+--- The statement writing n livestreams rows at once (new or updated).
+local UPSERT_ROW = "(" .. placeholders(#TEXT_FIELDS) .. ", " .. placeholders(#INT_FIELDS, 1) .. ", ?, ?i, ?i)"
+local UPSERT_SET = (function()
+  local sets = {}
+  for i = 2, NCOL do sets[#sets + 1] = COLUMNS[i] .. " = excluded." .. COLUMNS[i] end
+  sets[#sets + 1] = "extra = excluded.extra"
+  sets[#sets + 1] = "last_seen = excluded.last_seen"
+  return concat(sets, ", ")
+end)()
+local UPSERT_WIDTH = NCOL + 3
+local function upsert_sql(n)
+  local rows = {}
+  for i = 1, n do rows[i] = UPSERT_ROW end
+  return "INSERT INTO livestreams (" .. COL_LIST .. ", first_seen, last_seen) VALUES " .. concat(rows, ", ")
+    .. " ON CONFLICT (room_id) DO UPDATE SET " .. UPSERT_SET
+end
+
+--- The statement reading the figures of n livestreams at once (one
+-- statement per page instead of one per record).
+local function figures_sql(n)
+  return "SELECT " .. FIG_LIST .. ", first_seen, room_id FROM livestreams WHERE room_id IN (" .. placeholders(n) .. ")"
+end
+
+local function same_figures(row, r)
+  for i = 1, #FIGURES do
+    local v = r[FIGURES[i]]
+    if not is_int(v) then v = nil end
+    if row[i] ~= v then return false end
+  end
+  return true
+end
+
+
+-- ---- opening -------------------------------------------------------------
+
+local function check_time(fname, name, v)
+  if v == nil then return nil end
+  if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
+    error(fname .. ": argument '" .. name .. "' must be epoch seconds (a number), got " .. util.describe(v), 3)
+  end
+  return math.floor(v)
+end
+
+--- Run fn(self) in one transaction. Returns fn's results, or nil, err after
+-- rolling back.
+function Store:_tx(fn)
+  local ok, msg, code = self.db:exec(self.dialect.BEGIN)
+  if not ok then return nil, store_err(self, msg, code) end
+  local res = { pcall(fn, self) }
+  if res[1] and res[2] ~= nil then
+    ok, msg, code = self.db:exec("COMMIT")
+    if ok then return res[2], res[3] end
+  elseif res[1] then
+    msg, code = res[3], res[4]
+  else
+    msg = res[2]
+  end
+  self.db:exec("ROLLBACK")
+  if errors.is_err(msg) then return nil, msg end
+  return nil, store_err(self, msg, code)
+end
+
+--- A prepared statement for SQL[name], prepared once per connection.
+function Store:_st(name)
+  local st = self._stmts[name]
+  if st then return st end
+  local msg, code
+  st, msg, code = self.db:prepare(self.dialect.sql(SQL[name] or name))
+  if not st then error(store_err(self, msg, code), 0) end
+  self._stmts[name] = st
+  return st
+end
+
+--- All rows of sql (a SQL key or text) with the given parameters, or nil, err.
+function Store:_rows(sql, ...)
+  local ok, st = pcall(self._st, self, sql)
+  if not ok then return nil, st end
+  local rows, msg, code = st:rows(...)
+  if not rows then return nil, store_err(self, msg, code) end
+  return rows
+end
+
+local function must(self, v, msg, code)
+  if v == nil then error(store_err(self, msg, code), 0) end
+  return v
+end
+
+function Store:_migrate()
+  local d = self.dialect
+  local has, msg, code = d.has_table(self.db, "meta")
+  if has == nil then return nil, msg, code end
+  local version = 0
+  if has then
+    local st = must(self, self.db:prepare(SQL.version))
+    local rows = must(self, st:rows())
+    st:finalize()
+    version = rows[1] and tonumber(rows[1][1]) or 0
+  end
+  if version > schema.VERSION then
+    return nil, "the database has schema version " .. version .. ", written by a newer shoplive; this one reads "
+      .. "up to version " .. schema.VERSION .. " (upgrade shoplive; the database was left untouched)", "newer"
+  end
+  if version == schema.VERSION then return true end
+  local ok, err = self:_tx(function()
+    must(self, d.lock_migrations(self.db))
+    -- another process may have migrated while we waited for the lock
+    local v = 0
+    if must(self, d.has_table(self.db, "meta")) then
+      local st = must(self, self.db:prepare(SQL.version))
+      local rows = must(self, st:rows())
+      st:finalize()
+      v = rows[1] and tonumber(rows[1][1]) or 0
+    else
+      must(self, self.db:exec("CREATE TABLE meta (key " .. d.ID .. " PRIMARY KEY, value " .. d.ID .. ")"))
+      must(self, self.db:exec("INSERT INTO meta (key, value) VALUES ('schema_version', '0')"))
+    end
+    for n = v + 1, schema.VERSION do
+      for _, stmt in ipairs(schema.migrations[n](d)) do must(self, self.db:exec(stmt)) end
+      must(self, self.db:exec("UPDATE meta SET value = '" .. n .. "' WHERE key = 'schema_version'"))
+    end
+    return true
+  end)
+  if not ok then return nil, err.message, err.code end
+  return true
+end
+
+--- Open a store: a SQLite file path, or a postgresql:// URL. Without target:
+-- $SHOPLIVE_DB, else $XDG_DATA_HOME/shoplive/shoplive.db (directories
+-- created). opts.clock: a function giving epoch seconds (tests). Raises an
+-- err of kind "store" naming the path or URL (never a password) when the
+-- database cannot be used.
+function M.open(target, opts)
+  if target ~= nil and (type(target) ~= "string" or target == "") then
+    error("shoplive.store.open: argument 'target' must be a file path or a postgresql:// URL, got "
+      .. util.describe(target), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("shoplive.store.open: argument 'opts' must be a table, got " .. util.describe(opts), 2)
+  end
+  opts = opts or {}
+  if opts.clock ~= nil and type(opts.clock) ~= "function" then
+    error("shoplive.store.open: option 'clock' must be a function returning epoch seconds", 2)
+  end
+  if target == nil then
+    target = M.default_path()
+    if not target then
+      error(errors.new{ kind = "store", message = "no database path: set SHOPLIVE_DB, XDG_DATA_HOME or HOME" }, 2)
+    end
+  end
+  local dialect = is_url(target) and require("shoplive.store.postgres") or require("shoplive.store.sqlite")
+  local name = dialect.redact and dialect.redact(target) or target
+  local db, msg, code = dialect.connect(target)
+  if not db then error(store_err(name, msg, code), 2) end
+  local self = setmetatable({ db = db, dialect = dialect, name = name, target = target, _stmts = {},
+    clock = opts.clock or os.time }, Store)
+  local ok
+  ok, msg, code = self:_migrate()
+  if not ok then
+    db:close()
+    error(store_err(name, msg, code), 2)
+  end
+  return self
+end
+
+function M.is_store(v)
+  return getmetatable(v) == Store
+end
+
+local function check_open(self, fname)
+  if getmetatable(self) ~= Store then
+    error("shoplive.store: " .. fname .. " called on a " .. type(self) .. "; use store:" .. fname .. "(...)", 3)
+  end
+  if not self.db then error("shoplive.store: the store is closed", 3) end
+end
+
+function Store:__tostring()
+  return "shoplive store (" .. self.dialect.name .. " " .. self.name .. (self.db and ")" or ", closed)")
+end
+
+--- Close the database; idempotent. Also __gc / __close.
+function Store:close()
+  if not self.db then return end
+  for _, st in pairs(self._stmts) do st:finalize() end
+  self._stmts = {}
+  self.db:close()
+  self.db = nil
+end
+Store.__close = Store.close
+function Store:__gc()
+  if self.db then self.db:close() end
+end
+
+-- ---- the cache -----------------------------------------------------------
+
+local function query_key(p)
+  return p.seller_id, p.sort_field or 0, p.sort_type or -1, p.page_size, p.page
+end
+
+--- The page for validated query params p fetched within ttl seconds, as
+-- the client hands it out (cached = true, fetched_at), or nil.
+function Store:cached_page(p, ttl)
+  check_open(self, "cached_page")
+  local ok, st = pcall(self._st, self, "cached")
+  if not ok then return nil, st end
+  local seller, sf, so, size, n = query_key(p)
+  local rows, msg, code = st:rows(seller, sf, so, size, n, self.clock() - ttl)
+  if not rows then return nil, store_err(self, msg, code) end
+  local row = rows[1]
+  if not row then return nil end
+  -- the body as it was received, decoded again: the page is exactly the
+  -- one fetched (records, order, request_id, the stop rule)
+  local resp = core.decode_response(row[2])
+  if not resp then return nil end
+  local page = errors.page_from_resp(resp, p)
+  if not page then return nil end
+  page.cached, page.fetched_at = true, row[1]
+  return page
+end
+
+--- Save a page fetched for validated params p, in one transaction: the page
+-- row (credits spent), every record's latest figures, and a revision for
+-- each change of a livestream's figures. Returns { new =, changed = } or
+-- nil, err (kind "store"); sets page.fetched_at. body: the response body,
+-- kept for the cache (without it the page is recorded but never served).
+function Store:save_page(p, page, credits, body)
+  check_open(self, "save_page")
+  local t = self.clock()
+  local res, err = self:_tx(function()
+    local recs = page.records
+    local rst = self:_st("revision")
+    local args, nrows, last = {}, 0, {}
+    local new, changed = 0, 0
+    local ids = {}
+    for i = 1, #recs do
+      local id = recs[i].room_id
+      if type(id) == "string" then ids[#ids + 1] = id end -- a record without one has no livestreams row
+    end
+    local olds = {}
+    if #ids > 0 then
+      for _, row in ipairs(must(self, self:_st(figures_sql(#ids)):rows(unpack(ids)))) do olds[row[#FIGURES + 2]] = row end
+    end
+    local function revision(id, seen, rid, figs)
+      must(self, rst:run(id, seen, rid, int(figs[FIGURES[1]]), int(figs[FIGURES[2]]), int(figs[FIGURES[3]]),
+        int(figs[FIGURES[4]]), int(figs[FIGURES[5]]), int(figs[FIGURES[6]]), int(figs[FIGURES[7]])))
+    end
+    for i = 1, #recs do
+      local r = recs[i]
+      local id = r.room_id
+      if type(id) == "string" then
+        local old = olds[id]
+        if not old then
+          new = new + 1
+          olds[id] = true -- the same room twice in one page is one livestream
+        elseif old ~= true and not same_figures(old, r) then
+          changed = changed + 1
+          -- the first change also keeps the state it replaces
+          if not must(self, self:_st("first_revision"):rows(id))[1] then
+            local prev = {}
+            for j = 1, #FIGURES do prev[FIGURES[j]] = old[j] end
+            revision(id, old[#FIGURES + 1], nil, prev)
+          end
+          revision(id, t, page.request_id, r)
+        end
+        -- a room twice in one page: its last record wins (one row per room
+        -- in the statement: PostgreSQL refuses to update a row twice)
+        local at = last[id]
+        if not at then
+          at = nrows * UPSERT_WIDTH
+          nrows = nrows + 1
+          last[id] = at
+        end
+        row_args(args, at, r, t)
+      end
+    end
+    if nrows > 0 then
+      must(self, self:_st(upsert_sql(nrows)):run(unpack(args, 1, nrows * UPSERT_WIDTH)))
+    end
+    local seller, sf, st, size, n = query_key(p)
+    must(self, self:_st("page"):run(seller, sf, st, n, size, t, page.request_id, #recs, credits or 1, body))
+    return { new = new, changed = changed }
+  end)
+  if not res then
+    if self.dialect.FULL[err.code] then err.message = err.message .. " (disk full?)" end
+    return nil, err
+  end
+  page.fetched_at = t
+  return res
+end
+
+-- ---- reading back --------------------------------------------------------
+
+--- The stored livestreams as the API's record tables, newest first.
+-- q.seller_id (optional), q.since / q["until"]: epoch seconds bounds on
+-- create_time (since <= create_time < until).
+function Store:livestreams(q)
+  check_open(self, "livestreams")
+  q = q or {}
+  if type(q) ~= "table" then error("store:livestreams: expected a table of arguments, got " .. type(q), 2) end
+  for k in pairs(q) do
+    if k ~= "seller_id" and k ~= "since" and k ~= "until" then
+      error("store:livestreams: unknown argument '" .. tostring(k) .. "' (accepted: seller_id, since, until)", 2)
+    end
+  end
+  local seller = q.seller_id
+  if seller ~= nil then seller = query.check({ seller_id = seller }, "store:livestreams", nil, 2).seller_id end
+  local since, upto = check_time("store:livestreams", "since", q.since), check_time("store:livestreams", "until", q["until"])
+  local where, args = {}, {}
+  if seller then where[#where + 1] = "seller_id = ?"; args[#args + 1] = seller end
+  if since then where[#where + 1] = "create_time >= ?i"; args[#args + 1] = since end
+  if upto then where[#where + 1] = "create_time < ?i"; args[#args + 1] = upto end
+  local sql = "SELECT " .. COL_LIST .. " FROM livestreams"
+    .. (#where > 0 and (" WHERE " .. concat(where, " AND ")) or "")
+    .. " ORDER BY create_time DESC, room_id"
+  local rows, err = self:_rows(sql, unpack(args, 1, #args))
+  if not rows then return nil, err end
+  local out = {}
+  for i = 1, #rows do out[i] = row_record(rows[i]) end
+  return out
+end
+
+--- The shops the store knows: { seller_id =, livestreams =, pages =,
+-- credits =, first_seen =, last_seen =, last_fetched = }, by seller_id.
+function Store:shops()
+  check_open(self, "shops")
+  local ok, out = pcall(function()
+    local by, list = {}, {}
+    local function shop(id)
+      local s = by[id]
+      if not s then
+        s = { seller_id = id, livestreams = 0, pages = 0, credits = 0 }
+        by[id] = s
+        list[#list + 1] = s
+      end
+      return s
+    end
+    for _, r in ipairs(must(self, self:_st("SELECT seller_id, COUNT(*), CAST(SUM(credits) AS BIGINT), "
+      .. "MAX(fetched_at) FROM pages GROUP BY seller_id"):rows())) do
+      local s = shop(r[1])
+      s.pages, s.credits, s.last_fetched = r[2], r[3], r[4]
+    end
+    for _, r in ipairs(must(self, self:_st("SELECT seller_id, COUNT(*), MIN(first_seen), MAX(last_seen) "
+      .. "FROM livestreams WHERE seller_id IS NOT NULL GROUP BY seller_id"):rows())) do
+      local s = shop(r[1])
+      s.livestreams, s.first_seen, s.last_seen = r[2], r[3], r[4]
+    end
+    table.sort(list, function(a, b) return a.seller_id < b.seller_id end)
+    return list
+  end)
+  if not ok then return nil, errors.is_err(out) and out or store_err(self, out) end
+  return out
+end
+
+--- Every recorded state of a livestream's figures, oldest first:
+-- { seen_at =, request_id =, duration =, ..., total_views_cnt = }. A
+-- livestream that never changed has one state: its figures, first seen.
+function Store:history(room_id)
+  check_open(self, "history")
+  if type(room_id) ~= "string" or room_id == "" then
+    error("store:history: argument 'room_id' must be a non-empty string, got " .. util.describe(room_id), 2)
+  end
+  local rows, err = self:_rows("SELECT seen_at, request_id, " .. FIG_LIST
+    .. " FROM revisions WHERE room_id = ? ORDER BY seen_at, id", room_id)
+  if not rows then return nil, err end
+  if #rows == 0 then
+    rows, err = self:_rows("SELECT first_seen, NULL, " .. FIG_LIST .. " FROM livestreams WHERE room_id = ?", room_id)
+    if not rows then return nil, err end
+  end
+  local out = {}
+  for i, r in ipairs(rows) do
+    local h = { seen_at = r[1], request_id = r[2] }
+    for j = 1, #FIGURES do h[FIGURES[j]] = r[j + 2] end
+    out[i] = h
+  end
+  return out
+end
+
+--- Credits spent per UTC day, oldest first: { day = "YYYY-MM-DD", start =
+-- epoch, credits =, pages = }; the array's .total sums them. q.since: epoch
+-- seconds (default: everything).
+function Store:credits(q)
+  check_open(self, "credits")
+  if q ~= nil and type(q) ~= "table" then error("store:credits: expected a table of arguments, got " .. type(q), 2) end
+  local since = check_time("store:credits", "since", q and q.since) or 0
+  local rows, err = self:_rows("SELECT (fetched_at / 86400) * 86400, CAST(SUM(credits) AS BIGINT), COUNT(*) "
+    .. "FROM pages WHERE fetched_at >= ?i GROUP BY (fetched_at / 86400) * 86400 ORDER BY 1", since)
+  if not rows then return nil, err end
+  local out, total = {}, 0
+  for i, r in ipairs(rows) do
+    out[i] = { day = os.date("!%Y-%m-%d", r[1]), start = r[1], credits = r[2], pages = r[3] }
+    total = total + r[2]
+  end
+  out.total = total
+  return out
+end
+
+--- How many consecutive pages of query p (from page 1) are held within
+-- ttl, and whether they reach the shop's end. For sync --dry-run.
+function Store:held(p, ttl)
+  local n, q = 0, {}
+  for k, v in pairs(p) do q[k] = v end
+  while true do
+    q.page = n + 1
+    local page = self:cached_page(q, ttl)
+    if not page then return n, false end
+    n = n + 1
+    if not page.has_more then return n, true end
+  end
+end
+
+return M

@@ -1,0 +1,66 @@
+--- The store's schema: the record fields it keeps as typed columns, and the
+-- migrations that build the tables, one per schema version. The SQL is
+-- written once with the dialect's type names (store/sqlite.lua,
+-- store/postgres.lua) filled in; a database is moved forward one version at
+-- a time, each step in the transaction that also records its number in meta.
+local M = {}
+
+--- The schema this shoplive writes. A database whose meta.schema_version is
+-- higher was written by a newer shoplive and is refused, untouched.
+M.VERSION = 1
+
+--- The 16 fields of the spec, by kind. A value of another kind (12.5 where an
+-- integer is documented) is kept in livestreams.extra instead, exactly.
+M.TEXT_FIELDS = { "room_id", "seller_id", "user_id", "nick_name", "region", "title", "avatar", "cover_url" }
+M.INT_FIELDS = { "create_time", "finish_time", "duration", "max_views_cnt", "total_joins_cnt",
+  "total_sale_cnt", "total_sale_gmv_amt", "total_views_cnt" }
+--- The figures whose changes between fetches are revisions (T+1 updates).
+M.FIGURES = { "duration", "finish_time", "max_views_cnt", "total_joins_cnt", "total_sale_cnt",
+  "total_sale_gmv_amt", "total_views_cnt" }
+
+M.KNOWN = {}
+for _, f in ipairs(M.TEXT_FIELDS) do M.KNOWN[f] = "text" end
+for _, f in ipairs(M.INT_FIELDS) do M.KNOWN[f] = "int" end
+
+--- migrations[v](d) -> the statements that take a version v-1 database to v.
+-- d.ID: ids and short texts (TEXT); d.BYTES: free text that may hold any byte
+-- (TEXT in SQLite, BYTEA in PostgreSQL, whose text type refuses NUL);
+-- d.INT: 64-bit integers; d.SERIAL: an auto-numbered 64-bit primary key;
+-- d.KEYED_TABLE: appended to a table keyed by a text primary key (SQLite
+-- stores it WITHOUT ROWID: no second b-tree to write per row).
+M.migrations = {
+  [1] = function(d)
+    local cols = {}
+    for _, f in ipairs(M.TEXT_FIELDS) do
+      if f ~= "room_id" then
+        cols[#cols + 1] = f .. " " .. ((f == "seller_id" or f == "user_id") and d.ID or d.BYTES)
+      end
+    end
+    for _, f in ipairs(M.INT_FIELDS) do cols[#cols + 1] = f .. " " .. d.INT end
+    local figs = {}
+    for _, f in ipairs(M.FIGURES) do figs[#figs + 1] = f .. " " .. d.INT end
+    return {
+      -- the credits' audit trail and the page cache: one row per page fetched,
+      -- with the response body as received (a cache hit decodes it again)
+      "CREATE TABLE pages (id " .. d.SERIAL .. ", seller_id " .. d.ID .. " NOT NULL, "
+        .. "sort_field " .. d.INT .. " NOT NULL, sort_type " .. d.INT .. " NOT NULL, "
+        .. "page " .. d.INT .. " NOT NULL, page_size " .. d.INT .. " NOT NULL, "
+        .. "fetched_at " .. d.INT .. " NOT NULL, request_id " .. d.ID .. ", "
+        .. "records " .. d.INT .. " NOT NULL, credits " .. d.INT .. " NOT NULL, "
+        .. "body " .. d.BYTES .. ")",
+      "CREATE INDEX pages_query ON pages (seller_id, sort_field, sort_type, page_size, page, fetched_at)",
+      -- one row per livestream: the latest figures
+      "CREATE TABLE livestreams (room_id " .. d.ID .. " PRIMARY KEY, " .. table.concat(cols, ", ")
+        .. ", extra " .. d.BYTES .. ", first_seen " .. d.INT .. " NOT NULL, last_seen " .. d.INT .. " NOT NULL)"
+        .. d.KEYED_TABLE,
+      "CREATE INDEX livestreams_seller ON livestreams (seller_id, create_time)",
+      -- every change of a livestream's figures (the first change also keeps
+      -- the state it replaced, seen_at = first_seen)
+      "CREATE TABLE revisions (id " .. d.SERIAL .. ", room_id " .. d.ID .. " NOT NULL, "
+        .. "seen_at " .. d.INT .. " NOT NULL, request_id " .. d.ID .. ", " .. table.concat(figs, ", ") .. ")",
+      "CREATE INDEX revisions_room ON revisions (room_id, seen_at)",
+    }
+  end,
+}
+
+return M

@@ -1,0 +1,123 @@
+-- `shoplive sync` and --db / --offline, run as the real command against the
+-- sandbox (credits counted by the server) and a SQLite file in a temp dir.
+local env = require("support.env")
+
+local sh_quote = env.sh_quote
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. tmp)
+teardown(function() os.execute("rm -rf " .. tmp) end)
+
+local function run(args, vars, stdin)
+  local errfile = tmp .. "/stderr"
+  local assigns = { "KEYAPI_BASE_URL=" .. sh_quote(env.sandbox().url), "KEYAPI_API_KEY=" .. sh_quote(env.KEY),
+    "SHOPLIVE_BUILD=" .. sh_quote(env.BUILD), "SHOPLIVE_DB=" .. sh_quote(tmp .. "/default.db") }
+  for k, v in pairs(vars or {}) do assigns[#assigns + 1] = k .. "=" .. sh_quote(v) end
+  local cmd = "env " .. table.concat(assigns, " ") .. " " .. env.LUA .. " bin/shoplive " .. args .. " 2>" .. errfile
+  if stdin then cmd = "printf '%s' " .. sh_quote(stdin) .. " | " .. cmd end
+  local status, out = env.sh(cmd)
+  local f = io.open(errfile, "rb")
+  local err = f:read("*a")
+  f:close()
+  return status, out, err
+end
+
+local function credits()
+  return (env.sandbox():stats().by_status or {})["200"] or 0
+end
+
+local n = 0
+describe("shoplive sync", function()
+  local db
+  before_each(function()
+    n = n + 1
+    db = tmp .. "/cli" .. n .. ".db"
+    env.sandbox():reset()
+  end)
+
+  it("syncs shops from arguments and a file, ends with one summary line; a re-run costs 0", function()
+    local ids = tmp .. "/ids" .. n
+    local f = assert(io.open(ids, "w"))
+    f:write("237  # the big one\n\n# a comment\n10\n")
+    f:close()
+    local status, out, err = run("sync --db " .. db .. " --from " .. ids .. " 0")
+    assert.equals(0, status, err)
+    assert.equals("sync: 3/3 shops done, 27 pages, 27 credits, 0 cache hits, 247 new, 0 changed, 0 failed\n", out)
+    assert.equals("", err) -- no progress line when stderr is not a terminal
+    status, out = run("sync --db " .. db .. " 237 10 0")
+    assert.equals(0, status)
+    assert.equals("sync: 3/3 shops done, 27 pages, 0 credits, 27 cache hits, 0 new, 0 changed, 0 failed\n", out)
+    assert.equals(27, credits())
+  end)
+
+  it("reads ids from stdin, and prints the cost of a dry run from what the store holds", function()
+    assert.equals(0, (run("sync --db " .. db .. " 237")))
+    local status, out = run("sync --db " .. db .. " --dry-run --from -", nil, "237\n10\n")
+    assert.equals(0, status)
+    assert.matches("237: 24 pages held, complete: 0 credits", out, 1, true)
+    assert.matches("10: 0 pages held; fetching from page 1 costs at least 1 credit", out, 1, true)
+    assert.matches("the sync would cost at least 1 credit ", out, 1, true)
+    assert.equals(24, credits())
+  end)
+
+  it("uses $SHOPLIVE_DB without --db, and exits 1 naming a failed shop", function()
+    env.sandbox():fault{ type = "status", status = 400, count = 1 }
+    local status, out, err = run("sync --concurrency 1 237 10")
+    assert.equals(1, status)
+    assert.matches("1/2 shops done", out, 1, true)
+    assert.matches("shoplive: shop 237: ", err, 1, true)
+    assert.truthy(io.open(tmp .. "/default.db"))
+  end)
+
+  it("stops at --max-credits and a re-run pays only the rest", function()
+    local status, out = run("sync --db " .. db .. " --max-credits 5 237")
+    assert.equals(1, status)
+    assert.matches("5 credits", out, 1, true)
+    assert.matches("stopped (budget)", out, 1, true)
+    status, out = run("sync --db " .. db .. " 237")
+    assert.equals(0, status)
+    assert.matches("19 credits, 5 cache hits", out, 1, true)
+    assert.equals(24, credits())
+  end)
+
+  it("bad usage exits 2; a database that cannot be opened exits 1 naming it", function()
+    local status, _, err = run("sync --db " .. db .. " 12x")
+    assert.equals(2, status)
+    assert.matches("SELLER_ID must be digits", err, 1, true)
+    status, _, err = run("sync --db " .. db)
+    assert.equals(2, status)
+    assert.matches("no seller ids", err, 1, true)
+    status = run("sync --db " .. db .. " --ttl -1 5")
+    assert.equals(2, status)
+    status, _, err = run("sync --db /etc/passwd/x.db 5")
+    assert.equals(1, status)
+    assert.matches("/etc/passwd/x.db", err, 1, true)
+    assert.equals(0, env.sandbox():stats().requests)
+  end)
+end)
+
+describe("livestreams and summary with --db / --offline", function()
+  it("read through the cache with --db, and from the store alone with --offline (no key)", function()
+    env.sandbox():reset()
+    local db = tmp .. "/read.db"
+    local status, out = run("livestreams 237 --db " .. db .. " --format ndjson")
+    assert.equals(0, status)
+    assert.equals(237, select(2, out:gsub("\n", "")))
+    status = run("livestreams 237 --db " .. db .. " --format ndjson")
+    assert.equals(0, status)
+    assert.equals(24, credits())
+    local err
+    status, out, err = run("summary 237 --db " .. db .. " --offline --format json", { KEYAPI_API_KEY = "" })
+    assert.equals(0, status, err)
+    assert.matches('"count":237', out, 1, true)
+    status, out = run("livestreams 237 --db " .. db .. " --offline --sort gmv --limit 2 --format csv",
+      { KEYAPI_API_KEY = "" })
+    assert.equals(0, status)
+    assert.equals(3, select(2, out:gsub("\n", "")))
+    local _
+    status, _, err = run("livestreams 238 --db " .. db .. " --offline", { KEYAPI_API_KEY = "" })
+    assert.equals(1, status)
+    assert.matches("no stored livestreams for shop 238", err, 1, true)
+    assert.equals(24, credits())
+  end)
+end)

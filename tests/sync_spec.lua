@@ -1,0 +1,194 @@
+-- client:sync: whole shops into the store, resumable. Every credit is
+-- counted by the sandbox server; the databases are real SQLite files.
+local env = require("support.env")
+local shoplive = env.shoplive
+local store = shoplive.store
+
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. tmp)
+teardown(function() os.execute("rm -rf " .. tmp) end)
+
+local function credits()
+  return (env.sandbox():stats().by_status or {})["200"] or 0
+end
+
+-- pages per shop: a full last page is followed by an empty one
+local SHOPS = { "237", "10", "0", "7494818275540568755" }
+local TOTAL = 24 + 2 + 1 + 76
+
+local function pages_held(s)
+  local total = 0
+  for _, shop in ipairs(assert(s:shops())) do total = total + shop.pages end
+  return total
+end
+
+-- A Lua subprocess syncing sellers into db; returns the shell command.
+local function sync_cmd(db, sellers, extra)
+  local script = tmp .. "/sync_" .. sellers[1] .. ".lua"
+  local f = assert(io.open(script, "w"))
+  f:write(([[
+local shoplive = require("shoplive")
+local s = shoplive.store.open(%q)
+local c = shoplive.new{ api_key = "sk_test_sync", base_url = %q, store = s }
+local r, err = c:sync{ sellers = { %s }, concurrency = 2 }
+if not r then io.stderr:write(tostring(err), "\n") os.exit(1) end
+print("shops=" .. r.shops .. " pages=" .. r.pages)
+]]):format(db, env.sandbox().url, '"' .. table.concat(sellers, '", "') .. '"'))
+  f:close()
+  return (extra or "") .. env.lua_env() .. " " .. env.LUA .. " " .. script
+end
+
+local n = 0
+describe("client:sync", function()
+  local db, s, client
+  before_each(function()
+    n = n + 1
+    db = tmp .. "/s" .. n .. ".db"
+    s = store.open(db)
+    client = env.client{ store = s }
+    env.sandbox():reset()
+  end)
+  after_each(function()
+    client:close()
+    s:close()
+    env.sandbox():reset()
+  end)
+
+  it("pages every shop to its end; a second sync within the TTL costs 0", function()
+    local seen = 0
+    local report = assert(client:sync{ sellers = SHOPS, on_page = function(page, seller)
+      assert.equals("string", type(seller))
+      assert.truthy(page.records)
+      seen = seen + 1
+    end })
+    assert.equals(TOTAL, seen)
+    assert.same({ shops = 4, pages = TOTAL, credits = TOTAL, cache_hits = 0, new = 237 + 10 + 755, changed = 0,
+      failed = {} }, report)
+    assert.equals(TOTAL, credits())
+    report = assert(client:sync{ sellers = SHOPS })
+    assert.same({ shops = 4, pages = TOTAL, credits = 0, cache_hits = TOTAL, new = 0, changed = 0, failed = {} },
+      report)
+    assert.equals(TOTAL, credits())
+    assert.equals(TOTAL, pages_held(s))
+  end)
+
+  it("stopped by max_credits, a resumed sync pays exactly for the pages not yet held", function()
+    local r, err = client:sync{ sellers = SHOPS, max_credits = 30, concurrency = 4 }
+    assert.is_nil(r)
+    assert.equals("budget", err.kind)
+    assert.equals(30, err.report.credits)
+    assert.equals(30, credits())
+    assert.equals(30, pages_held(s))
+    local report = assert(client:sync{ sellers = SHOPS, concurrency = 3 })
+    assert.equals(TOTAL - 30, report.credits)
+    assert.equals(30, report.cache_hits)
+    assert.equals(TOTAL, credits())
+    assert.equals(4, report.shops)
+  end)
+
+  it("goes on past one failing shop and reports it", function()
+    env.sandbox():fault{ type = "status", status = 400, count = 1 }
+    local report = assert(client:sync{ sellers = SHOPS, concurrency = 1 })
+    assert.equals(3, report.shops)
+    assert.equals("bad_request", report.failed["237"].kind)
+    assert.is_nil(report.failed["10"])
+  end)
+
+  it("stops every shop on auth and quota errors", function()
+    for key, kind in pairs{ sk_test_invalid = "auth", sk_test_noquota = "quota" } do
+      local c = env.client{ api_key = key, store = s }
+      local r, err = c:sync{ sellers = SHOPS, concurrency = 1 }
+      assert.is_nil(r)
+      assert.equals(kind, err.kind)
+      assert.equals(0, err.report.shops)
+      assert.equals(0, err.report.pages)
+      assert.is_nil(next(err.report.failed))
+      c:close()
+    end
+    assert.equals(2, env.sandbox():stats().requests)
+  end)
+
+  it("two processes syncing different shops into one SQLite file lose no row", function()
+    local a = sync_cmd(db, { "301", "57" })
+    local b = sync_cmd(db, { "302", "8" })
+    local status, out = env.sh("(" .. a .. " > " .. tmp .. "/a.out 2>&1 & " .. b .. " > " .. tmp .. "/b.out 2>&1 & wait); cat "
+      .. tmp .. "/a.out " .. tmp .. "/b.out")
+    assert.equals(0, status, out)
+    assert.matches("shops=2 pages=37", out, 1, true)
+    assert.matches("shops=2 pages=32", out, 1, true)
+    assert.equals(301 + 57 + 302 + 8, #assert(s:livestreams{}))
+    assert.equals(37 + 32, pages_held(s))
+    assert.equals(37 + 32, credits())
+  end)
+
+  it("killed with SIGKILL mid-run, loses at most the pages in flight and resumes paying only for the rest", function()
+    env.sandbox():config{ latency = 0.01 }
+    local cmd = sync_cmd(db, { "1500" }) -- 151 pages
+    local status, out = env.sh("(" .. cmd .. " >/dev/null 2>&1 & pid=$!; sleep 0.6; kill -9 $pid; wait $pid; echo killed=$?) 2>/dev/null")
+    assert.equals(0, status, out)
+    assert.matches("killed=137", out, 1, true)
+    env.sandbox():config{ latency = 0 }
+    local paid = credits()
+    local held = pages_held(s)
+    assert.is_true(paid > 0 and paid < 151, "paid " .. paid)
+    assert.is_true(held >= paid - 2, "held " .. held .. " of " .. paid) -- concurrency 2: at most 2 in flight
+    local report = assert(client:sync{ sellers = { "1500" } })
+    assert.equals(151 - held, report.credits)
+    assert.equals(1500, #assert(s:livestreams{ seller_id = "1500" }))
+  end)
+
+  it("a full disk stops the sync with kind store and keeps every page written before", function()
+    local mnt = tmp .. "/full"
+    os.execute("mkdir -p " .. mnt)
+    if not env.sh_ok("mount -t tmpfs -o size=1m tmpfs " .. mnt .. " 2>/dev/null") then
+      pending("cannot mount a tmpfs here (not root)")
+      return
+    end
+    local fs, c
+    finally(function()
+      if c then c:close() end
+      if fs then fs:close() end
+      collectgarbage()
+      os.execute("umount " .. mnt)
+    end)
+    fs = store.open(mnt .. "/x.db")
+    c = env.client{ store = fs }
+    local failed_saves = 0
+    local r, err = c:sync{ sellers = { "100000" }, concurrency = 1, on_page = function(page)
+      if page.store_err then failed_saves = failed_saves + 1 end
+    end }
+    assert.is_nil(r)
+    assert.equals("store", err.kind)
+    assert.matches("full", tostring(err))
+    assert.equals(1, failed_saves)
+    local paid = credits()
+    assert.equals(paid, err.report.credits)
+    assert.is_true(paid > 10, "paid " .. paid)
+    c:close()
+    fs:close()
+    -- everything before the failure is there, readable, and served from the cache
+    fs = store.open(mnt .. "/x.db")
+    assert.equals(paid - 1, pages_held(fs))
+    assert.equals((paid - 1) * 10, #assert(fs:livestreams{ seller_id = "100000" }))
+    fs:close()
+  end)
+
+  it("validates its arguments before sending anything", function()
+    local function msg(a)
+      local ok, e = pcall(client.sync, client, a)
+      assert.is_false(ok)
+      return e
+    end
+    assert.matches("argument 'sellers' must be a non-empty array", msg{ sellers = {} }, 1, true)
+    assert.matches("unknown argument 'seller'", msg{ seller = "1" }, 1, true)
+    assert.matches("seller_id", msg{ sellers = { "12a" } }, 1, true)
+    assert.matches("argument 'concurrency'", msg{ sellers = { "1" }, concurrency = 0 }, 1, true)
+    local bare = env.client()
+    local ok, e = pcall(bare.sync, bare, { sellers = { "1" } })
+    assert.is_false(ok)
+    assert.matches("the client has no store", e, 1, true)
+    bare:close()
+    assert.equals(0, env.sandbox():stats().requests)
+  end)
+end)
