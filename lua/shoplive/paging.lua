@@ -114,7 +114,30 @@ local function source(client, p, it)
   -- Validated once; each page only splices its number into the URL.
   local url_prefix, url_suffix = query.url_parts(client.base_url, p)
   local seller_id, sort_field, sort_type = p.seller_id, p.sort_field, p.sort_type
-  local last_print       -- fingerprint of the previous full page
+  -- The previous full page: its room_ids in a table reused from page to
+  -- page when every record has a string id (then comparing them one by one
+  -- says what comparing fingerprints would, without building a string per
+  -- record on every page), else its fingerprint.
+  local last_ids, last_n, last_print = {}, nil, nil
+  local function same_as_last(recs)
+    local n = #recs
+    for i = 1, n do
+      if type(recs[i].room_id) ~= "string" then
+        local fp = fingerprint(recs)
+        local same = fp == last_print
+        last_print, last_n = fp, nil
+        return same
+      end
+    end
+    local same = last_n == n
+    for i = 1, n do
+      local id = recs[i].room_id
+      if last_ids[i] ~= id then same = false end
+      last_ids[i] = id
+    end
+    last_n, last_print = n, nil
+    return same
+  end
 
   local function close()
     stopped = true
@@ -165,12 +188,10 @@ local function source(client, p, it)
     local more = page.has_more
     -- (only a page that would lead to another request can start a loop)
     if more and #page.records > 0 then
-      local fp = fingerprint(page.records)
-      if fp == last_print then
+      if same_as_last(page.records) then
         close()
         error(repeated(page, n, "is identical to page " .. (n - 1)), 0)
       end
-      last_print = fp
     end
     if seen then
       local kept, recs = {}, page.records
