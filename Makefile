@@ -13,7 +13,9 @@ ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARN
 LDFLAGS    ?=
 SRCS       = $(wildcard src/*.c)
 HDRS       = $(wildcard src/*.h)
-BUILD      ?= build
+# Each Lua version builds in its own directory: `make LUA=luajit` after `make`
+# builds a LuaJIT core instead of finding the 5.4 one up to date.
+BUILD      ?= build/$(LUA)
 SO         = $(BUILD)/shoplive/core.so
 # The store's database bindings are modules of their own (src/db/): SQLite is
 # required (the store's default), PostgreSQL is built only when pkg-config
@@ -33,7 +35,7 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
 
-.PHONY: man doc install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
+.PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
 
 all: $(SO) $(DB_SOS)
 
@@ -70,13 +72,13 @@ $(HOST_BIN): examples/host/host.c
 
 # The OpenResty example (tests/openresty_spec.lua) loads the LuaJIT build.
 luajit-core:
-	$(MAKE) LUA=luajit BUILD=build/luajit
+	$(MAKE) LUA=luajit
 
 test: all luajit-core $(HOST_BIN)
-	LUA_BIN=$(LUA_BIN) tests/run
+	LUA_BIN=$(LUA_BIN) BUILD=$(BUILD) tests/run
 
 check: all asan luajit-core $(HOST_BIN)
-	LUA_BIN=$(LUA_BIN) tests/check
+	LUA_BIN=$(LUA_BIN) BUILD=$(BUILD) tests/check
 
 sandbox:
 	sandbox/run
@@ -92,13 +94,15 @@ deps:
 demo: deps
 	$(MAKE) all
 	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) examples/first.lua
+	@echo 'Next, an HTML report with charts (README, "The HTML report"): examples/report.lua, e.g.'
+	@echo '  LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;" tools/with-sandbox $(LUA_BIN) examples/report.lua 237 999 0'
 
 # Benchmarks (see BENCHMARKS.md): installs the comparators' packages if
 # missing, then runs every benchmark against a fresh sandbox (~5 minutes) and
 # rewrites the results block of BENCHMARKS.md.
 bench: all bench-floor
 	tools/install-deps --bench
-	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
+	$(SRC_ENV) FLOOR_BIN=$(FLOOR_BIN) tools/with-sandbox $(LUA_BIN) bench/run.lua
 
 # The raw libcurl floor program of bench/floor_bench.lua.
 FLOOR_BIN = $(BUILD)/floor
@@ -113,8 +117,10 @@ man: $(BUILD)/shoplive.1
 $(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO)
 	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
 
-# The API reference (LDoc) in build/doc.
+# The API reference (LDoc, config.ld) in build/doc: the public modules and the
+# pages of docs/.
 doc:
+	rm -rf build/doc
 	ldoc .
 
 lint:
@@ -122,18 +128,34 @@ lint:
 	luarocks lint shoplive-scm-1.rockspec
 
 # make install [PREFIX=/usr/local] [LUA=5.4|5.3|5.2|5.1|luajit] [DESTDIR=]
-# Debian's layout: the core under lib/<multiarch>/lua/<V>/, the Lua files under
-# share/lua/<V>/, the command as bin/shoplive (LUA=5.4) or bin/shoplive-<V>.
+# Installs where the interpreter looks: the directories under PREFIX that its
+# own package.cpath / package.path name (Debian's lua5.4 searches
+# /usr/local/lib/lua/5.4 and /usr/local/share/lua/5.4, and for PREFIX=/usr the
+# multiarch /usr/lib/<multiarch>/lua/5.4). A PREFIX the interpreter does not
+# search gets Lua's own layout, lib/lua/<V> and share/lua/<V>, and the command
+# puts those directories on its paths. The command is bin/shoplive (LUA=5.4)
+# or bin/shoplive-<LUA>.
 PREFIX    ?= /usr/local
 LUA_V      = $(if $(filter luajit,$(LUA)),5.1,$(LUA))
-MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
-INST_LIBDIR ?= $(PREFIX)/lib/$(if $(MULTIARCH),$(MULTIARCH)/)lua/$(LUA_V)
-INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_V)
+# tools/install-dir.lua asks the interpreter which directories it searches
+# (its built-in paths: the LUA_PATH/LUA_CPATH variables are left out).
+NO_LUA_ENV = env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_$(subst .,_,$(LUA_V)) -u LUA_CPATH_$(subst .,_,$(LUA_V))
+INST_LIBDIR ?= $(or $(shell $(NO_LUA_ENV) $(LUA_BIN) tools/install-dir.lua cpath $(PREFIX) 2>/dev/null),$(PREFIX)/lib/lua/$(LUA_V))
+INST_LUADIR ?= $(or $(shell $(NO_LUA_ENV) $(LUA_BIN) tools/install-dir.lua path $(PREFIX) 2>/dev/null),$(PREFIX)/share/lua/$(LUA_V))
 INST_BINDIR ?= $(PREFIX)/bin
 INST_CMD   = $(if $(filter 5.4,$(LUA)),shoplive,shoplive-$(LUA))
 
-install: $(SO) $(DB_SOS)
-	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive $(DESTDIR)$(INST_BINDIR)
+install: install-modules
+	install -d $(DESTDIR)$(INST_BINDIR)
+	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
+	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \
+	  echo 'package.cpath = "$(INST_LIBDIR)/?.so;" .. package.cpath'; \
+	  echo 'os.exit(require("shoplive.cli").main({ ... }))'; } > $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
+	chmod 0755 $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
+
+# The core and the Lua modules alone (LuaRocks installs the command itself).
+install-modules: $(SO) $(DB_SOS)
+	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
 	install -m 0755 $(DB_SOS) $(DESTDIR)$(INST_LIBDIR)/shoplive/
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
@@ -141,11 +163,14 @@ install: $(SO) $(DB_SOS)
 	install -m 0644 lua/shoplive/store/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/store/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/limiter
 	install -m 0644 lua/shoplive/limiter/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/limiter/
-	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/report $(DESTDIR)$(INST_LUADIR)/shoplive/cli
+	install -m 0644 lua/shoplive/report/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/report/
 	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
-	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
-	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \
-	  echo 'package.cpath = "$(INST_LIBDIR)/?.so;" .. package.cpath'; \
-	  echo 'os.exit(require("shoplive.cli").main({ ... }))'; } > $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
-	chmod 0755 $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
+
+# LuaRocks' install pass (shoplive-scm-1.rockspec, build.type = "make"): the
+# core is compiled in a temporary directory, so `luarocks make` leaves no
+# object in the checkout. The rockspec passes INST_LIBDIR, INST_LUADIR and
+# LUA_CFLAGS for the Lua it builds for.
+rock-install:
+	@tmp=$$(mktemp -d) && { $(MAKE) --no-print-directory BUILD="$$tmp" install-modules; rc=$$?; rm -rf "$$tmp"; exit $$rc; }

@@ -1,6 +1,6 @@
 -- decode_bench.lua - time core.decode_response / core.json_decode against
 -- lua-cjson on a 10-record page (the spec's example record x 10).
---   lua5.4 -e 'package.cpath="build/?.so;"..package.cpath' bench/decode_bench.lua [iterations]
+--   lua5.4 -e 'package.cpath="build/5.4/?.so;"..package.cpath' bench/decode_bench.lua [iterations]
 local core = require "shoplive.core"
 local ok_cjson, cjson = pcall(require, "cjson")
 

@@ -11,9 +11,11 @@
 -- ALPN) so the server can count connections, TLS handshakes and resumed
 -- sessions for every run.
 --
--- Part of bench/run.lua (section "floor"); alone:
+-- Section "floor" of bench/run.lua; alone:
 --   make bench-floor && LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" \
---     LUA_CPATH="$PWD/build/?.so;;" lua5.4 bench/floor_bench.lua
+--     LUA_CPATH="$PWD/build/5.4/?.so;;" tools/with-sandbox lua5.4 bench/run.lua floor --no-write
+-- FLOOR_BIN names the floor program (default build/5.4/floor, where
+-- `make bench-floor` puts it).
 package.path = "tests/?.lua;" .. package.path
 local sandbox = require("support.sandbox")
 local certs = require("support.certs")
@@ -25,7 +27,7 @@ local PAGES = 2000
 local LUASEC_PAGES = 200
 local RUNS = 5
 local KEY = "sk_test_floor"
-local FLOOR = os.getenv("FLOOR_BIN") or "build/floor"
+local FLOOR = os.getenv("FLOOR_BIN") or "build/5.4/floor"
 
 return function(ctx)
   local sh, log, median, LUA = ctx.sh, ctx.log, ctx.median, ctx.lua

@@ -6,9 +6,9 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll recovery shared store floor (default: all
---     of them; floor is bench/floor_bench.lua, which needs `make bench-floor`)
---     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;"
+--     SECTION: memory decode rate speed poll recovery shared store report floor (default:
+--     all of them; floor is bench/floor_bench.lua, which needs `make bench-floor`)
+--     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
 --
 -- The machine is shared and noisy: every figure that matters is a ratio to
 -- a baseline measured in the same run, and cheap runs are repeated (median).
@@ -45,7 +45,7 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "floor" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report", "floor" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -541,6 +541,23 @@ local function bench_poll()
   emit_table(rows)
 end
 
+-- ---- 6. the HTML report -----------------------------------------------------
+
+local function bench_report()
+  log("report: bench/report_bench.lua...")
+  local out, ok = sh(sh_quote(LUA) .. " bench/report_bench.lua 5 2>&1")
+  assert(ok, "report_bench.lua failed: " .. out)
+  local n, shops, bytes, rep, json, ratio = out:match(
+    "report: (%d+) livestreams, (%d+) shops, (%d+) bytes; cpu report ([%d.]+) s, to_json ([%d.]+) s, ratio ([%d.]+)")
+  assert(n, "report_bench.lua said: " .. out)
+  section(string.format("6. shoplive.report: %s livestreams over %s shops (bench/report_bench.lua, median of 5)", n, shops))
+  emit_table({ { "document", "CPU to build", "shoplive.to_json of the same records", "report / to_json" },
+    { string.format("%.2f MB", bytes / 1048576), rep .. " s", json .. " s", ratio } })
+  goal("report: 10,000 livestreams give a document under 3 MB", tonumber(bytes) < 3 * 1048576,
+    string.format("%.2f MB", bytes / 1048576))
+  goal("report: built in under 1 s of CPU", tonumber(rep) < 1, rep .. " s (" .. ratio .. "x to_json)")
+end
+
 -- ---- run -------------------------------------------------------------------
 
 -- ---- the store (bench/store_bench.lua) ------------------------------------
@@ -588,6 +605,7 @@ if want.shared then
     emit_table = emit_table, note = note, goal = goal, log = log }
 end
 if want.store then bench_store() end
+if want.report then bench_report() end
 if want.floor then
   dofile("bench/floor_bench.lua"){ sh = sh, sh_quote = sh_quote, log = log, median = median, lua = LUA, python = PYTHON,
     section = section, emit_table = emit_table, note = note, goal = goal }

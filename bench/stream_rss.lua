@@ -7,7 +7,7 @@
 -- lua_kb is the live Lua heap after a full collection at the last record
 -- (iterator and room_id set alive; -1 when the count is not known ahead).
 -- Needs KEYAPI_BASE_URL / KEYAPI_API_KEY (tools/with-sandbox sets them) and
--- LUA_PATH / LUA_CPATH pointing at lua/ and build/ (the Makefile sets them).
+-- LUA_PATH / LUA_CPATH pointing at lua/ and build/<V>/ (the Makefile sets them).
 local shoplive = require("shoplive")
 local core = require("shoplive.core")
 

@@ -2,7 +2,11 @@ local env = require("support.env")
 local core = require("shoplive.core")
 local real_sleep = core.sleep
 
---- Largest number of log entries (API arrivals with status st, or any) within any 1-second window.
+--- Largest number of log entries (API arrivals with status st, or any) within
+-- any 0.9-second window of the server's clock. A client paced at qps sends
+-- request qps+1 a full second after the first; the window is 0.1 s short of
+-- that so the network's jitter between client and server cannot make a
+-- correct client look like a burst.
 local function max_per_second(log, st)
   local ts = {}
   for _, e in ipairs(log) do
@@ -11,7 +15,7 @@ local function max_per_second(log, st)
   table.sort(ts)
   local best, j = 0, 1
   for i = 1, #ts do
-    while ts[i] - ts[j] >= 1 do j = j + 1 end
+    while ts[i] - ts[j] >= 0.9 do j = j + 1 end
     best = math.max(best, i - j + 1)
   end
   return best
@@ -43,12 +47,18 @@ describe("livestreams_many", function()
     sb:config{ latency = 0.2 }
     local qs = {}
     for i = 1, 8 do qs[i] = { seller_id = "237", page = i } end
-    local t0 = env.now()
-    local pages = client:livestreams_many(qs, { concurrency = 4 })
-    local dt = env.now() - t0
+    -- counted, not timed: the transfers libcurl holds at each wait the
+    -- client hands to the host (every 0.2 s answer is still pending when
+    -- the four are started)
+    local c, most = nil, 0
+    c = env.client{ wait = function(s)
+      most = math.max(most, c._core:running())
+      real_sleep(s)
+    end }
+    local pages = c:livestreams_many(qs, { concurrency = 4 })
+    c:close()
     assert.equals(8, #pages)
-    -- two waves of 4 at 0.2 s each, not 8 sequential round trips (1.6 s)
-    assert.is_true(dt < 1.2, "took " .. dt)
+    assert.equals(4, most)
     assert.is_true(sb:stats().connections <= 4)
   end)
 
@@ -91,14 +101,12 @@ describe("the qps limiter", function()
     local c = env.client{ qps = 5 }
     local qs = {}
     for i = 1, 12 do qs[i] = { seller_id = "237", page = i } end
-    local t0 = env.now()
     local _, errs = c:livestreams_many(qs, { concurrency = 8 })
-    local dt = env.now() - t0
     assert.is_nil(errs)
+    -- on the server's clock: 12 arrivals, never more than 5 in a second
     local log = sb:stats().log
     assert.equals(12, #log)
     assert.is_true(max_per_second(log) <= 5, "burst of " .. max_per_second(log))
-    assert.is_true(dt >= 11 / 5 - 0.1, "took " .. dt)
     c:close()
   end)
 
@@ -136,9 +144,9 @@ describe("non-blocking requests", function()
   it("start() returns at once and poll() drives it to a result", function()
     sb:config{ latency = 0.2 }
     local c = env.client()
-    local t0 = env.now()
     local req = c:start{ seller_id = "237" }
-    assert.is_true(env.now() - t0 < 0.1)
+    -- returned with the request in flight (its answer is 0.2 s away)
+    assert.equals(1, c._core:running())
     assert.is_false(req:done())
     assert.has_error(function() req:result() end)
     while not req:done() do c:poll(0.05) end
@@ -148,22 +156,33 @@ describe("non-blocking requests", function()
     c:close()
   end)
 
-  it("poll(0) never blocks while a slow request is in flight #novalgrind", function()
+  it("poll(0) never blocks while a slow request is in flight", function()
     sb:config{ latency = 0.5 }
     local c = env.client()
     local req = c:start{ seller_id = "237" }
-    local worst, calls = 0, 0
+    -- counted, not timed (bench/ reports how long a poll takes): every
+    -- libcurl wait poll(0) makes has a zero timeout, and it never sleeps
+    local real, timeouts, sleeps = c._core, {}, 0
+    c._core = setmetatable({
+      perform = function(_, t)
+        timeouts[#timeouts + 1] = t
+        return real:perform(t)
+      end,
+    }, { __index = function(_, k) return function(_, ...) return real[k](real, ...) end end })
+    core.sleep = function() sleeps = sleeps + 1 end
+    finally(function()
+      core.sleep = real_sleep
+      c._core = real
+    end)
+    local calls = 0
     while not req:done() do
-      local t = env.now()
       c:poll(0)
-      local dt = env.now() - t
-      worst = math.max(worst, dt)
       calls = calls + 1
-      core.sleep(0.001)
+      real_sleep(0.01)
     end
-    assert.is_true(calls > 50)
-    -- the issue's bound is 1 ms; allow for a loaded CI machine (bench reports the real figure)
-    assert.is_true(worst < 0.005, "worst poll(0) took " .. worst)
+    assert.is_true(calls > 1 and #timeouts >= 1)
+    for _, t in ipairs(timeouts) do assert.equals(0, t) end
+    assert.equals(0, sleeps)
     assert.is_table((req:result()))
     c:close()
   end)
@@ -219,7 +238,9 @@ describe("the wait option", function()
   end)
 
   local function no_blocking(c, waits)
-    -- every C-level wait must be a zero-timeout poll: the host gets the time
+    -- every C-level wait must be a zero-timeout poll and nothing may sleep:
+    -- the host gets the time (the client looks core.sleep up at each call,
+    -- so the guard below fires if it is ever used)
     local real = c._core
     c._core = setmetatable({
       perform = function(_, t)
@@ -236,14 +257,30 @@ describe("the wait option", function()
     end
   end
 
+  it("(the guard fires on a client that sleeps: one without the hook, paced by qps)", function()
+    local c = env.client{ qps = 1 }
+    assert.is_table((c:livestreams{ seller_id = "1" }))
+    local restore = no_blocking(c, { 0 })
+    local ok, msg = pcall(c.livestreams, c, { seller_id = "2" })
+    restore()
+    c:close()
+    assert.is_false(ok)
+    assert.matches("core.sleep called despite a wait hook", msg)
+  end)
+
   it("is used for transfers, backoff and qps pacing instead of blocking", function()
     sb:config{ latency = 0.05 }
     sb:fault{ type = "status", status = 503, retry_after = "1" }
+    -- an injected clock that only the hook moves: the 1 s of Retry-After
+    -- can pass only through the hook
+    local clock, restore_clock = env.fake_clock()
+    finally(restore_clock)
     local waits, waited = {}, 0
     local c = env.client{ qps = 5, max_retries = 2, backoff_max = 5, wait = function(s)
       waits[#waits + 1] = s
       waited = waited + s
-      real_sleep(s)
+      clock.t = clock.t + s
+      real_sleep(math.min(s, 0.002))
     end }
     local restore = no_blocking(c, waits)
     local ok, pages, errs = pcall(c.livestreams_many, c,

@@ -1,6 +1,6 @@
 -- decode_spec.lua - the typed JSON decoder (src/json.c) through
 -- core.decode_response / core.json_decode, on Lua 5.1-5.4 and LuaJIT.
---   busted --lua=lua5.4 --cpath='build/?.so' tests/decode_spec.lua
+--   busted --lua=lua5.4 --cpath='build/5.4/?.so' tests/decode_spec.lua
 -- Tests tagged #int64 need Lua 5.3+ integers; #noint64 ones check the
 -- doubles-only mapping of 5.1/5.2/LuaJIT (tests/run picks the set). String
 -- literals spell non-ASCII bytes as decimal escapes ("\240\159\152\128" is

@@ -26,7 +26,9 @@ local function start_openresty(upstream)
 end
 
 --- Fire 20 concurrent GETs of path with curl in the background while timing
--- /health on the same worker. Returns max /health seconds, statuses, wall time.
+-- /health on the same worker. Returns max /health seconds, statuses, wall
+-- time, the number of probes and the (wall-clock) time each probe's answer
+-- arrived.
 local function load_and_probe(url, path)
   local marker = os.tmpname()
   os.remove(marker)
@@ -39,7 +41,7 @@ local function load_and_probe(url, path)
   os.execute(string.format("(env -u LD_PRELOAD curl -s --no-progress-meter --max-time 20 --parallel --parallel-immediate --parallel-max 20"
     .. " -w '%%{http_code}\\n' %s > %s 2>/dev/null </dev/null; touch %s) >/dev/null 2>&1 &",
     table.concat(urls, " "), codes, marker))
-  local t0, worst, probes = socket.gettime(), 0, 0
+  local t0, worst, probes, answered = socket.gettime(), 0, 0, {}
   while true do
     local f = io.open(marker)
     if f then f:close() break end
@@ -50,7 +52,8 @@ local function load_and_probe(url, path)
     local status = c:receive("*l")
     c:close()
     assert(status and status:find(" 200 "), status)
-    worst = math.max(worst, socket.gettime() - t)
+    answered[#answered + 1] = socket.gettime()
+    worst = math.max(worst, answered[#answered] - t)
     probes = probes + 1
     socket.sleep(0.01)
     assert(socket.gettime() - t0 < 30, "load did not finish")
@@ -62,7 +65,7 @@ local function load_and_probe(url, path)
   f:close()
   os.remove(codes)
   os.remove(marker)
-  return worst, statuses, wall, probes
+  return worst, statuses, wall, probes, answered
 end
 
 describe("OpenResty example #novalgrind", function()
@@ -87,14 +90,37 @@ describe("OpenResty example #novalgrind", function()
     assert.equals(400, bad)
   end)
 
-  it("keeps /health under 20 ms on the same worker during 20 concurrent /top", function()
-    local worst, statuses, wall, probes = load_and_probe(url, "/top")
+  -- Counted by the order of events, not timed (the machine is shared; the
+  -- figures are printed only). The sandbox answers each request 200 ms after
+  -- it arrived (its log holds the arrival times, on the same wall clock as
+  -- this process), so [arrival, arrival + 0.2) is a span in which that
+  -- upstream request was still waiting. A worker that blocked on it could
+  -- neither answer /health nor send another upstream request in that span.
+  it("keeps answering /health on the same worker during 20 concurrent /top", function()
+    sb:reset()
+    local worst, statuses, wall, probes, answered = load_and_probe(url, "/top")
     assert.equals(20, #statuses)
     for _, s in ipairs(statuses) do assert.equals("200", s) end
     print(string.format("\n# with wait = ngx.sleep: 20 /top in %.2f s, worst /health %.1f ms over %d probes",
       wall, worst * 1000, probes))
-    assert.is_true(worst < 0.020, "worst /health " .. worst)
-    assert.is_true(wall < 2, "20 concurrent /top took " .. wall) -- not 20 x 200 ms one after another
+    local arrivals = {}
+    for _, e in ipairs(sb:stats().log) do arrivals[#arrivals + 1] = e.t end
+    table.sort(arrivals)
+    assert.is_true(#arrivals >= 20, #arrivals .. " upstream requests")
+    local function waiting_at(h)
+      for _, a in ipairs(arrivals) do
+        if a <= h and h < a + 0.2 then return true end
+      end
+      return false
+    end
+    -- upstream requests overlapped: the second arrived while the first waited
+    assert.is_true(arrivals[2] < arrivals[1] + 0.2, "upstream requests one after another")
+    -- and /health answers came back while an upstream request waited
+    local during = 0
+    for _, h in ipairs(answered) do
+      if waiting_at(h) then during = during + 1 end
+    end
+    assert.is_true(during >= 1, "no /health answered while a /top waited upstream")
   end)
 
   it("without the wait hook the worker blocks and /health waits", function()

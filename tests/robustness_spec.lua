@@ -55,7 +55,7 @@ describe("lifetimes", function()
 
   it("lua_close with requests in flight (a child interpreter exits with os.exit(0, true))", function()
     sb:config{ latency = 0.5 }
-    local build = os.getenv("SHOPLIVE_TEST_BUILD") or "build"
+    local build = env.BUILD
     -- os.exit(0, true) closes the state (Lua 5.2+): every finalizer runs
     -- while the transfers are still in flight.
     local script = [[

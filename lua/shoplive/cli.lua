@@ -1,6 +1,7 @@
 --- The `shoplive` command (bin/shoplive is a thin wrapper around main()).
 --   shoplive livestreams SELLER_ID... [--from FILE|-] [fetch options] [--format table|csv|json|ndjson]
 --   shoplive summary SELLER_ID... [same fetch options] [--format text|json]
+--   shoplive report SELLER_ID... [same fetch options] [--title T] [--tz Z] [--top N] (cli/report.lua)
 --   shoplive completion bash|zsh ; shoplive --version
 -- Exit status: 0 done; 1 the API, the network or the output failed (what
 -- was fetched is kept: FILE.partial, or on standard output); 2 bad usage
@@ -195,6 +196,13 @@ local function run_fetch(args, env)
     if not wok or not cok then say(env, util.clean(cerr or s.failed)) return 1 end
     return 0
   end
+  local report_opts
+  if args.command == "report" then
+    local rerr
+    report_opts, rerr = require("shoplive.cli.report").check(args)
+    if not report_opts then usage_error(rerr) end
+    args.output = args.output or require("shoplive.cli.report").DEFAULT_OUTPUT
+  end
   local key = env.getenv("KEYAPI_API_KEY")
   if not args.offline and (not key or key == "") then
     say(env, "no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)")
@@ -225,11 +233,14 @@ local function run_fetch(args, env)
   end
   local rep = reporter(env, client, args.quiet)
   local w, on_record, on_shop_done
+  local report_records = {}
   if args.command == "livestreams" then
     local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
     w = formats.writer(args.format, sink, { fields = q.fields, no_header = args.no_header, raw = args.csv_raw,
       width = width })
     on_record = function(_, r) w:write(r) end
+  elseif args.command == "report" then
+    on_record = function(_, r) report_records[#report_records + 1] = r end
   else
     local records, blocks = {}, 0
     on_record = function(_, r) records[#records + 1] = r end
@@ -261,6 +272,11 @@ local function run_fetch(args, env)
     if not pcall(w.close) then stop = "write" end
   end
   local credits = client:stats().credits
+  -- the report of what was fetched (kept as FILE.partial when a shop failed)
+  if report_opts and stop ~= "write" and (rep.records > 0 or not failed) then
+    local doc = require("shoplive.cli.report").document(report_records, ids, report_opts, credits, rep.pages)
+    if not pcall(sink.write, sink, doc) then stop = "write" end
+  end
   client:close()
   rep.finish()
   if stop == "write" then
@@ -272,6 +288,7 @@ local function run_fetch(args, env)
   if #failures == 0 and stop == nil then
     local cok, cerr = sink:commit()
     if not cok then say(env, util.clean(cerr)) return 1 end
+    if report_opts then env.stdout:write(args.output, "\n") end
     return 0
   end
   local kept

@@ -11,7 +11,10 @@ local request = require("shoplive.request")
 local retry = require("shoplive.retry")
 local schema = require("shoplive.schema")
 
-local now, sleep = core.now, core.sleep
+-- Looked up at each call, not captured: a test can swap in a clock of its
+-- own (core.now, core.sleep) after the client was made.
+local function now() return core.now() end
+local function sleep(s) return core.sleep(s) end
 local huge, min, max = math.huge, math.min, math.max
 
 -- Inside OpenResty the phases where nginx may suspend the request's Lua
@@ -105,6 +108,8 @@ function Client:__gc()
   self._core:close()
 end
 
+--- Counters since the client was made: `{ requests, credits, retries, bytes }`
+-- (credits: requests the server answered with HTTP 200, what keyapi bills).
 function Client:stats()
   check_self(self)
   local s = self._stats
@@ -117,6 +122,7 @@ end
 
 --- Requests per second sent during the last second (feeds the limiter when
 -- the server rate-limits a client that has no qps set).
+-- @local
 function Client:_observed_rate(t)
   local n = 0
   for _, s in ipairs(self._sent_times) do
@@ -128,6 +134,7 @@ end
 --- True when max_credits leaves no room for one more request (the requests
 -- in flight may each still be billed). A shared limiter keeps the budget in
 -- its backend instead (reserve() in _send).
+-- @local
 function Client:_over_budget()
   local mc = self._opts.max_credits
   return mc and not self._limiter.reserve and self._stats.credits + self._inflight >= mc
@@ -237,6 +244,7 @@ end
 
 --- Move every request as far as it can go now. Returns the seconds until
 -- the earliest waiting request may be sent (nil when none waits).
+-- @local
 function Client:_pump()
   if self._debug then
     -- libcurl's verbose lines, collected in C (Authorization redacted, the
@@ -292,6 +300,7 @@ end
 
 --- The page cache (shoplive.store): a query fetched within cache_ttl is
 -- answered from the store, finished at once, costing nothing.
+-- @local
 function Client:_from_cache(req)
   if self._cache_ttl <= 0 then return false end
   local page = self._store:cached_page(req.params, self._cache_ttl)
@@ -304,6 +313,7 @@ end
 
 --- True once after a request was answered from the cache: done() may have
 -- queued it and must be asked again although nothing is in flight.
+-- @local
 function Client:_took_cached()
   local p = self._cache_progress
   self._cache_progress = nil
@@ -312,6 +322,7 @@ end
 
 --- Every page paid for is saved (one transaction) before the caller sees
 -- it; if saving fails the page is still handed out, with page.store_err.
+-- @local
 function Client:_save(req, page, body)
   local res, err = self._store:save_page(req.params, page, 1, body)
   if res then
@@ -324,6 +335,7 @@ end
 
 --- Queue a request for validated params p and try to send it at once; its
 -- URL is built from p unless the caller built it (an iterator does, once).
+-- @local
 function Client:_enqueue(p, url)
   local req = request.new(self, p, nil)
   if self._store and self:_from_cache(req) then return req end
@@ -336,6 +348,7 @@ end
 
 --- Drive all requests until done(arg) returns true. Blocks in libcurl (or
 -- in the user's wait hook when one was given) between steps.
+-- @local
 function Client:_run_until(done, arg)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
   if wait == nil then wait = host_wait() end -- false: the caller asked to block

@@ -25,12 +25,20 @@ function Err.__tostring(e)
   return s
 end
 
+-- `"failed: " .. err` and `err .. "\n"` join its one-line text (Lua
+-- concatenates only strings and numbers without this).
+function Err.__concat(a, b)
+  return tostring(a) .. tostring(b)
+end
+
 --- Make an err from fields (kind and message required).
+-- @local
 function M.new(f)
   f.retryable = RETRYABLE[f.kind] or false
   return setmetatable(f, Err)
 end
 
+--- True when v is a shoplive err (also `shoplive.is_err`).
 function M.is_err(v)
   return getmetatable(v) == Err
 end
@@ -73,6 +81,7 @@ end
 --- Turn a decoded response (core resp table) into a page. q holds page and
 -- page_size when known; `redact` (optional) scrubs the API key from server
 -- texts. Returns page or nil, err.
+-- @local
 function M.page_from_resp(resp, q, status, redact)
   local code = resp.code
   local rid = (type(code) ~= "number" or code ~= 0) and clean(resp.request_id, redact) or nil
@@ -112,6 +121,7 @@ end
 --- The page (or API/decode err) of a transfer that ended with HTTP 200 and
 -- no libcurl error: the whole of from_transfer's success path, which the
 -- client calls directly when x:outcome() says so.
+-- @local
 function M.from_body(x, q, redact)
   -- A page never has more than page_size records: the decoder refuses the
   -- next one before building it, so the body's size cannot turn into heap.
@@ -129,6 +139,7 @@ end
 --- Classify a finished transfer x (core transfer) whose x:info() is `info`.
 -- `redact` scrubs secrets from texts. Returns page or nil, err (attempts is
 -- set by the caller).
+-- @local
 function M.from_transfer(x, info, q, redact)
   if info.state == "cancelled" then
     return nil, M.new{ kind = "cancelled", message = clean(info.error, redact) or "request cancelled" }

@@ -65,6 +65,7 @@ local function format_number(v, json)
 end
 
 --- The CLI's table and summary format numbers the same way.
+-- @local
 M.format_number = function(v) return format_number(v, false) end
 
 -- LuaJIT boxed 64-bit integers (cdata int64_t / uint64_t) print as "123LL".
@@ -244,6 +245,7 @@ end
 
 --- JSON text of any value the decoder can return (a table, string, number,
 -- boolean, nil); for showing a nested or unexpected value as text.
+-- @local
 function M.encode_value(v)
   local buf = {}
   encode(v, buf, new_ctx("shoplive.encode_value", "value"))

@@ -1,6 +1,6 @@
 --- shoplive: TikTok Shop livestream analytics from keyapi's
 -- GET /v1/tiktok/shop/livestreams/analytics, for Lua.
--- The public contract is ../shared/API.md; this file only assembles it.
+-- The reference is docs/ and `make doc`; this file only assembles the API.
 local core = require("shoplive.core")
 local analysis = require("shoplive.analysis")
 local client = require("shoplive.client")
@@ -63,5 +63,14 @@ M.store = store
 --- shoplive.limiter.new{ qps = }, .shared_dict{ dict =, qps =, key = },
 -- .redis{ url =, qps =, key =, peers = }: for shoplive.new{ limiter = }.
 M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
+
+--- The HTML report (shoplive.report loads on first use). See report.lua.
+function M.report(records, opts)
+  return require("shoplive.report").report(records, opts, M.VERSION)
+end
+
+function M.report_file(path, records, opts)
+  return require("shoplive.report").report_file(path, records, opts, M.VERSION)
+end
 
 return M

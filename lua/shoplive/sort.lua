@@ -31,6 +31,7 @@ local function compare(a, b)
 end
 
 --- Parse keys (a string or an array of strings) into { {field, desc}, ... }.
+-- @local
 function M.parse_keys(keys, fname)
   if type(keys) == "string" then keys = { keys } end
   if type(keys) ~= "table" or #keys == 0 then

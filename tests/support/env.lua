@@ -9,8 +9,12 @@ M.KEY = "sk_test_0123456789abcdef"
 
 --- The interpreter and the build under test (tests/run exports both), for
 -- specs that start a Lua subprocess (the CLI, the examples).
-M.LUA = os.getenv("SHOPLIVE_TEST_LUA") or "lua5.4"
-M.BUILD = os.getenv("SHOPLIVE_TEST_BUILD") or "build"
+-- Without tests/run (`luarocks test`, plain busted): the interpreter running
+-- this spec and its build directory.
+-- luacheck: globals jit
+local version = jit and "luajit" or _VERSION:match("%d+%.%d+")
+M.LUA = os.getenv("SHOPLIVE_TEST_LUA") or (jit and "luajit" or "lua" .. version)
+M.BUILD = os.getenv("SHOPLIVE_TEST_BUILD") or "build/" .. version
 
 --- True on Lua 5.3+ (an integer subtype: the decoder's integers are exact
 -- over int64). False on 5.1, 5.2 and LuaJIT, where integers are exact up to
@@ -78,5 +82,27 @@ end
 
 --- Monotonic seconds.
 M.now = require("shoplive.core").now
+
+--- An injected clock for the client (which reads core.now and core.sleep at
+-- each call): time starts at 0 and moves only when the client sleeps, by
+-- exactly what it asked for, without sleeping for real. Waits inside
+-- libcurl (a transfer in flight) take no virtual time. Returns the clock
+-- ({ slept = total seconds, sleeps = { each }, now = fn }) and a function
+-- that restores the real clock; call it in a finally.
+function M.fake_clock()
+  local core = require("shoplive.core")
+  local real_now, real_sleep = core.now, core.sleep
+  local clock = { t = 0, slept = 0, sleeps = {} }
+  function clock.now() return clock.t end
+  core.now = clock.now
+  core.sleep = function(s)
+    clock.sleeps[#clock.sleeps + 1] = s
+    clock.slept = clock.slept + s
+    clock.t = clock.t + s
+  end
+  return clock, function()
+    core.now, core.sleep = real_now, real_sleep
+  end
+end
 
 return M

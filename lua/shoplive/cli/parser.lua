@@ -51,6 +51,8 @@ M.COMMANDS = {
   { name = "summary", help = "Summary figures for each shop's livestreams.", options = {
     { "--format -f", "Output format (json: one object per shop and line).", "text", choices = { "text", "json" } },
   } },
+  { name = "report", help = "An HTML report (charts, figures per shop) of the shops' livestreams, written to "
+    .. "--output (default report.html).", options = require("shoplive.cli.report").OPTIONS },
 }
 
 M.DESCRIPTION = "TikTok Shop livestream analytics from keyapi (1 credit per page)."
@@ -114,7 +116,7 @@ function M.bash()
     "  prev=${COMP_WORDS[COMP_CWORD-1]}",
     "  cmd=${COMP_WORDS[1]}",
     "  if [ \"$COMP_CWORD\" -eq 1 ]; then",
-    "    COMPREPLY=($(compgen -W 'livestreams summary completion --version --help' -- \"$cur\"))",
+    "    COMPREPLY=($(compgen -W 'livestreams summary report completion --version --help' -- \"$cur\"))",
     "    return",
     "  fi",
     "  case \"$cmd\" in",

@@ -1,0 +1,52 @@
+--- `shoplive report SELLER_ID... [fetch options] [--title T] [--tz Z] [--top N]`:
+-- the HTML report (shoplive.report) of every shop's livestreams. cli.lua
+-- fetches (the options every fetching command shares: --from, --sort,
+-- --limit, --output, progress, Ctrl-C, partial output) and calls the
+-- functions here: OPTIONS for cli/parser.lua, check() before anything is
+-- sent, document() once the records are in.
+local figures = require("shoplive.report.figures")
+
+local M = {}
+
+--- The command's own options, as cli/parser.lua describes options.
+M.OPTIONS = {
+  { "--title", "The report's title (default: the shops' ids).", value = "TEXT" },
+  { "--tz", "Time zone of the report's dates and hours: UTC or an offset like +07:00.", "UTC", value = "ZONE" },
+  { "--top", "Livestreams in the top table, per region (1..1000).", "10", value = "N" },
+}
+
+--- Where the report goes without --output.
+M.DEFAULT_OUTPUT = "report.html"
+
+--- The report's options from the parsed arguments: a table, or nil and a
+-- usage message naming the option.
+function M.check(args)
+  local off, msg = figures.parse_tz(args.tz)
+  if not off then return nil, "option '--tz' " .. msg end
+  local top = tostring(args.top or "10"):match("^%s*(%d%d?%d?%d?)%s*$")
+  top = top and tonumber(top)
+  if not top or top < 1 or top > 1000 then
+    return nil, "option '--top' must be an integer from 1 to 1000, got '" .. tostring(args.top) .. "'"
+  end
+  return { title = args.title, tz = args.tz, top = math.tointeger and math.tointeger(top) or top }
+end
+
+--- The HTML document: records of the shops `ids` (every one gets a card,
+-- an empty shop too), with what fetching them cost. A shop listed twice
+-- was fetched twice: each livestream (seller_id, room_id) counts once.
+function M.document(records, ids, opts, credits, pages)
+  local seen, unique = {}, {}
+  for _, r in ipairs(records) do
+    local key = r.room_id ~= nil and (tostring(r.seller_id) .. "\0" .. tostring(r.room_id)) or nil
+    if key == nil or not seen[key] then
+      if key then seen[key] = true end
+      unique[#unique + 1] = r
+    end
+  end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.shops, o.credits, o.pages = ids, credits, pages
+  return require("shoplive").report(unique, o)
+end
+
+return M

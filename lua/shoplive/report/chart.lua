@@ -1,0 +1,280 @@
+--- SVG charts for the report, drawn by hand (no chart library): scales, round
+-- ticks, axes, marks and legends, one job per function. Every function
+-- returns numbers or SVG text; none reads records. Text given to marks and
+-- legends is escaped here. Version-neutral (Lua 5.1-5.4, LuaJIT).
+local html = require("shoplive.report.html")
+
+local M = {}
+
+local floor, ceil, abs, huge, log = math.floor, math.ceil, math.abs, math.huge, math.log
+local LN10 = log(10)
+local format, concat = string.format, table.concat
+
+--- True for a number that is neither NaN nor infinite.
+function M.finite(x)
+  return type(x) == "number" and x == x and x > -huge and x < huge
+end
+local finite = M.finite
+
+-- ---- numbers as text ---------------------------------------------------
+
+--- A coordinate: one decimal at most, no trailing ".0" (keeps the SVG small).
+function M.coord(x)
+  if not finite(x) then return "0" end
+  local s = format("%.1f", x)
+  if s:sub(-2) == ".0" then s = s:sub(1, -3) end
+  if s == "-0" then s = "0" end
+  return s
+end
+local coord = M.coord
+
+-- "1234567" -> "1,234,567" (the sign and any decimals are kept).
+local function group_digits(s)
+  local sign, int, rest = s:match("^(%-?)(%d+)(.*)$")
+  if not int then return s end
+  int = int:reverse():gsub("(%d%d%d)", "%1,"):reverse()
+  if int:sub(1, 1) == "," then int = int:sub(2) end
+  return sign .. int .. rest
+end
+
+--- A number in full with thousands separators: integers exactly (a Lua
+-- integer by "%d"; an integral float by "%.0f"), others with `decimals`
+-- places (default 2). "–" for nil, NaN and infinities.
+function M.number(x, decimals)
+  if not finite(x) then return "–" end
+  if math.type and math.type(x) == "integer" then return group_digits(format("%d", x)) end
+  if x == floor(x) and (decimals == nil or decimals == 0) then return group_digits(format("%.0f", x)) end
+  return group_digits(format("%." .. (decimals or 2) .. "f", x))
+end
+
+local UNITS = { "K", "M", "B", "T", "Q" }
+
+--- A number abbreviated for axes and marks: 950, 1.2K, 34K, 5.6M, 1.2B...;
+-- below 10 one decimal is kept (2.5). "–" for nil, NaN and infinities.
+function M.abbrev(x)
+  if not finite(x) then return "–" end
+  local sign = x < 0 and "-" or ""
+  local v = abs(x)
+  local unit = 0
+  while v >= 999.5 and unit < #UNITS do
+    v = v / 1000
+    unit = unit + 1
+  end
+  local s
+  if v < 9.95 and (unit > 0 or v ~= floor(v)) then
+    s = format("%.1f", v):gsub("%.0$", "")
+  else
+    s = format("%.0f", v)
+  end
+  if s == "0" then sign = "" end
+  return sign .. s .. (UNITS[unit] or "")
+end
+
+--- A percentage with one decimal ("12.5%"); "–" when not finite.
+function M.percent(x)
+  if not finite(x) then return "–" end
+  return format("%.1f%%", x * 100)
+end
+
+-- ---- scales and ticks --------------------------------------------------
+
+--- A round step (1, 2 or 5 times a power of ten) that cuts `span` into at
+-- most about `count` pieces. span <= 0 or not finite gives 1.
+function M.nice_step(span, count)
+  if not finite(span) or span <= 0 then return 1 end
+  count = count or 5
+  local raw = span / count
+  -- log(x) / log(10) may land just below an integer (3 - 1e-16 for 1000): the
+  -- loop below then picks 10 * mag, the same step
+  local mag = 10 ^ floor(log(raw) / LN10)
+  local steps = { 1, 2, 2.5, 5, 10 }
+  for _, s in ipairs(steps) do
+    if raw <= s * mag then return s * mag end
+  end
+  return 10 * mag
+end
+
+--- Round ticks covering [lo, hi]: returns the tick values (an array) and the
+-- extended domain (first tick, last tick). lo == hi (all values equal, all
+-- zero) gives the domain [lo, lo + 1] (or [lo - 1, lo] below zero) so that a
+-- scale over it never divides by zero.
+function M.ticks(lo, hi, count)
+  if not finite(lo) then lo = 0 end
+  if not finite(hi) then hi = lo end
+  if hi < lo then lo, hi = hi, lo end
+  if hi == lo then
+    if lo < 0 then lo = lo - 1 else hi = lo + 1 end
+  end
+  local step = M.nice_step(hi - lo, count)
+  local first, last = floor(lo / step) * step, ceil(hi / step) * step
+  local out = {}
+  local n = floor((last - first) / step + 0.5)
+  for i = 0, n do out[#out + 1] = first + i * step end
+  return out, first, last
+end
+
+--- A linear scale: a function mapping [d0, d1] onto [r0, r1]. A domain of
+-- zero width maps everything to the middle of the range.
+function M.linear(d0, d1, r0, r1)
+  local span = d1 - d0
+  if span == 0 or not finite(span) then
+    local mid = (r0 + r1) / 2
+    return function() return mid end
+  end
+  local k = (r1 - r0) / span
+  return function(v) return r0 + (v - d0) * k end
+end
+
+--- n equal bands over [r0, r1] with a fraction `pad` of each left empty:
+-- returns a function i (1-based) -> x of band i, and the band width.
+function M.band(n, r0, r1, pad)
+  if n < 1 then n = 1 end
+  local step = (r1 - r0) / n
+  local w = step * (1 - (pad or 0.2))
+  return function(i) return r0 + (i - 1) * step + (step - w) / 2 end, w
+end
+
+local HOUR, DAY = 3600, 86400
+-- 1970-01-05 00:00 UTC was a Monday: weeks start there.
+local MONDAY = 4 * DAY
+local TIME_STEPS = { HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY,
+  91 * DAY, 182 * DAY, 364 * DAY }
+M.MONDAY = MONDAY
+
+--- Round time ticks over [t0, t1] (unix seconds) at local midnights, hours
+-- or Mondays of a zone `offset` seconds east of UTC: an array of
+-- { t = unix seconds, label = text }, about `count` of them.
+function M.time_ticks(t0, t1, count, offset)
+  offset = offset or 0
+  count = count or 6
+  if not (finite(t0) and finite(t1)) then return {} end
+  if t1 < t0 then t0, t1 = t1, t0 end
+  local span = t1 - t0
+  if span <= 0 then span = HOUR end
+  local step = TIME_STEPS[#TIME_STEPS]
+  for _, s in ipairs(TIME_STEPS) do
+    if span / s <= count then step = s; break end
+  end
+  -- weekly and longer steps start on Mondays, shorter ones on the hour/day
+  local origin = step >= 7 * DAY and MONDAY or 0
+  local first = ceil((t0 + offset - origin) / step) * step + origin - offset
+  local fmt = step < DAY and "%m-%d %H:%M" or "%Y-%m-%d"
+  local out = {}
+  local t = first
+  while t <= t1 and #out < 60 do
+    out[#out + 1] = { t = t, label = os.date("!" .. fmt, floor(t + offset)) }
+    t = t + step
+  end
+  return out
+end
+
+-- ---- colours -----------------------------------------------------------
+
+-- Distinguishable on white and for the common colour-vision deficiencies
+-- (Okabe-Ito, then Tableau's muted ones).
+local PALETTE = { "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000",
+  "#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#9C755F", "#EDC948", "#76B7B2", "#FF9DA7",
+  "#BAB0AC", "#E15759", "#8CD17D", "#499894" }
+
+--- The colour of series i (1-based); the palette repeats after 20.
+function M.color(i)
+  return PALETTE[(i - 1) % #PALETTE + 1]
+end
+
+--- A sequential colour for t in [0, 1] (light yellow to dark red); t outside
+-- is clamped, a non-finite t gives the lightest.
+function M.heat(t)
+  if not finite(t) or t < 0 then t = 0 elseif t > 1 then t = 1 end
+  local a, b = { 255, 247, 188 }, { 153, 52, 4 }
+  local c = {}
+  for i = 1, 3 do c[i] = floor(a[i] + (b[i] - a[i]) * t + 0.5) end
+  return format("#%02x%02x%02x", c[1], c[2], c[3])
+end
+
+-- ---- SVG pieces --------------------------------------------------------
+
+--- The opening tag of a chart: a viewBox of w x h user units (the page
+-- scales it to its width), with an accessible name.
+function M.svg_open(w, h, label)
+  return format('<svg class="chart" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-label="%s">',
+    coord(w), coord(h), coord(w), coord(h), html.text(label))
+end
+
+--- A tooltip child for a mark (escaped).
+function M.tooltip(text)
+  if text == nil then return "" end
+  return "<title>" .. html.text(text) .. "</title>"
+end
+
+--- A rectangle mark; a negative height or width is drawn from the other side.
+function M.rect(x, y, w, h, fill, tip, class)
+  if w < 0 then x, w = x + w, -w end
+  if h < 0 then y, h = y + h, -h end
+  local open = format('<rect x="%s" y="%s" width="%s" height="%s" fill="%s"%s',
+    coord(x), coord(y), coord(w), coord(h), fill, class and (' class="' .. class .. '"') or "")
+  if tip then return open .. ">" .. M.tooltip(tip) .. "</rect>" end
+  return open .. "/>"
+end
+
+--- A line from (x1, y1) to (x2, y2).
+function M.line(x1, y1, x2, y2, class)
+  return format('<line x1="%s" y1="%s" x2="%s" y2="%s" class="%s"/>', coord(x1), coord(y1), coord(x2), coord(y2),
+    class or "axis")
+end
+
+--- A text label (escaped); anchor "start" | "middle" | "end".
+function M.text(x, y, s, anchor, class, rotate)
+  local tr = rotate and format(' transform="rotate(%s %s %s)"', coord(rotate), coord(x), coord(y)) or ""
+  return format('<text x="%s" y="%s" text-anchor="%s"%s%s>%s</text>', coord(x), coord(y), anchor or "start",
+    class and (' class="' .. class .. '"') or "", tr, html.text(s))
+end
+
+--- A vertical value axis at x = `x0` with gridlines to `x1`: one line and
+-- label per tick (scale maps values to y, fmt formats them), and the
+-- axis title (with its unit) rotated along the left edge.
+function M.axis_left(scale, ticks, x0, x1, fmt, title)
+  local b = {}
+  for _, v in ipairs(ticks) do
+    local y = scale(v)
+    b[#b + 1] = M.line(x0, y, x1, y, "grid")
+    b[#b + 1] = M.text(x0 - 6, y + 4, fmt(v), "end", "tick")
+  end
+  if title then
+    local ys = {}
+    for _, v in ipairs(ticks) do ys[#ys + 1] = scale(v) end
+    local mid = #ys > 0 and (ys[1] + ys[#ys]) / 2 or 0
+    b[#b + 1] = M.text(14, mid, title, "middle", "axis-title", -90)
+  end
+  return concat(b)
+end
+
+--- A horizontal axis along y = `y` from x0 to x1: labelled ticks (an array
+-- of { x = position, label = text }) and the axis title below it.
+function M.axis_bottom(ticks, y, x0, x1, title)
+  local b = { M.line(x0, y, x1, y, "axis") }
+  for _, t in ipairs(ticks) do
+    b[#b + 1] = M.line(t.x, y, t.x, y + 5, "axis")
+    b[#b + 1] = M.text(t.x, y + 18, t.label, "middle", "tick")
+  end
+  if title then b[#b + 1] = M.text((x0 + x1) / 2, y + 38, title, "middle", "axis-title") end
+  return concat(b)
+end
+
+--- A legend: swatch and label per item ({ label =, color = }), laid out
+-- left to right from (x, y) and wrapped at `width`. Returns the SVG and the
+-- height it takes.
+function M.legend(items, x, y, width)
+  local b, cx, cy = {}, x, y
+  for _, it in ipairs(items) do
+    local label = tostring(it.label)
+    -- about 7 units per character at the legend's font size
+    local w = 18 + 7 * math.min(#label, 40) + 16
+    if cx + w > x + width and cx > x then cx, cy = x, cy + 18 end
+    b[#b + 1] = M.rect(cx, cy - 10, 12, 12, it.color)
+    b[#b + 1] = M.text(cx + 18, cy, label, "start", "legend")
+    cx = cx + w
+  end
+  return concat(b), (#items > 0) and (cy - y + 18) or 0
+end
+
+return M

@@ -1,0 +1,510 @@
+--- The figures of the report, computed from the records' own fields (no
+-- HTML here): per-shop cards, the timeline's marks, weekly totals, the
+-- weekday x hour heatmap, the GMV-per-hour histogram, the top livestreams,
+-- hosts and data quality. Every sum of GMV is per region: GMV is in the
+-- currency of the shop's region as the API reports it, so figures that add
+-- or compare GMV are grouped by region. Sums and counts come from
+-- shoplive.summarize, so the report shows the numbers summarize gives.
+-- Version-neutral (Lua 5.1-5.4, LuaJIT).
+local analysis = require("shoplive.analysis")
+
+local M = {}
+
+local floor, huge = math.floor, math.huge
+local HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
+local MONDAY = 4 * DAY -- 1970-01-05, a Monday
+
+--- The 16 fields the spec gives every record, in its order.
+M.FIELDS = { "avatar", "cover_url", "create_time", "duration", "finish_time", "max_views_cnt", "nick_name",
+  "region", "room_id", "seller_id", "title", "total_joins_cnt", "total_sale_cnt", "total_sale_gmv_amt",
+  "total_views_cnt", "user_id" }
+local KNOWN = {}
+for _, f in ipairs(M.FIELDS) do KNOWN[f] = true end
+
+M.WEEKDAYS = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" }
+
+-- A usable number, or nil (as in shoplive.summarize: nil, non-numbers and
+-- NaN are skipped; on 5.1/LuaJIT an integer past 2^53 arrives as digits).
+local function num(v)
+  if type(v) == "number" and v == v and v > -huge and v < huge then return v end
+  if not math.type and type(v) == "string" and v:find("^%-?%d+$") then return tonumber(v) end
+  return nil
+end
+M.num = num
+
+--- a / b, or nil when b is 0 or either is not a number (no NaN, no inf).
+local function ratio(a, b)
+  a, b = num(a), num(b)
+  if not a or not b or b == 0 then return nil end
+  local r = a / b
+  if r ~= r or r == huge or r == -huge then return nil end
+  return r
+end
+M.ratio = ratio
+
+--- Parse a time zone: nil, "UTC", "Z" or "+HH:MM" / "-HH:MM" / "+HHMM" /
+-- "+HH". Returns offset seconds east of UTC and a label ("UTC", "UTC+07:00"),
+-- or nil and a message.
+function M.parse_tz(tz)
+  if tz == nil or tz == "UTC" or tz == "utc" or tz == "Z" or tz == "+00:00" then return 0, "UTC" end
+  if type(tz) ~= "string" then return nil, "must be \"UTC\" or an offset like \"+07:00\"" end
+  local sign, hh, mm = tz:match("^([+-])(%d%d):?(%d%d)$")
+  if not sign then
+    sign, hh = tz:match("^([+-])(%d%d)$")
+    mm = "00"
+  end
+  if not sign or tonumber(hh) > 14 or tonumber(mm) > 59 then
+    return nil, "must be \"UTC\" or an offset like \"+07:00\" (-14:00..+14:00), got \"" .. tz .. "\""
+  end
+  local off = (tonumber(hh) * 3600 + tonumber(mm) * 60) * (sign == "-" and -1 or 1)
+  if off == 0 then return 0, "UTC" end
+  return off, string.format("UTC%s%s:%s", sign, hh, mm)
+end
+
+-- The record's GMV per hour live (GMV / (duration / 3600)), or nil when
+-- either is missing or the duration is not positive.
+local function gmv_per_hour(r)
+  local g, d = num(r.total_sale_gmv_amt), num(r.duration)
+  if not g or not d or d <= 0 then return nil end
+  return g / (d / HOUR)
+end
+M.gmv_per_hour = gmv_per_hour
+
+local function region_of(r)
+  local g = r.region
+  if type(g) == "string" and g ~= "" then return g end
+  return "(no region)"
+end
+M.region_of = region_of
+
+local function shop_of(r)
+  local s = r.seller_id
+  if type(s) == "string" and s ~= "" then return s end
+  if type(s) == "number" then return string.format("%.0f", s) end
+  return "(no seller_id)"
+end
+
+-- Lists of records by key, keys in order of first appearance.
+local function split(records, keyfn)
+  local lists, keys = {}, {}
+  for i = 1, #records do
+    local k = keyfn(records[i])
+    local l = lists[k]
+    if not l then
+      l = {}
+      lists[k] = l
+      keys[#keys + 1] = k
+    end
+    l[#l + 1] = records[i]
+  end
+  return lists, keys
+end
+
+-- Regions, most livestreams first (then by name): { region =, records = }.
+local function by_region(records)
+  local lists, keys = split(records, region_of)
+  table.sort(keys, function(a, b)
+    if #lists[a] ~= #lists[b] then return #lists[a] > #lists[b] end
+    return a < b
+  end)
+  local out = {}
+  for _, k in ipairs(keys) do out[#out + 1] = { region = k, records = lists[k] } end
+  return out
+end
+
+--- The per-region figures of a card: summarize's figures plus GPM, units
+-- per 1,000 views and the average unit price.
+function M.region_figures(records)
+  local s = analysis.summarize(records)
+  return {
+    summary = s,
+    gpm = ratio(s.total_gmv * 1000.0, s.total_views),
+    units_per_1000_views = s.sales_per_1000_views,
+    unit_price = ratio(s.total_gmv, s.total_sales),
+    gmv_per_hour = s.gmv_per_hour,
+  }
+end
+
+--- One card per shop: seller ids in `order` first (shops with no record get
+-- an empty card), then the others in order of first appearance.
+function M.shops(records, order)
+  local lists, keys = split(records, shop_of)
+  local seen, ids = {}, {}
+  for _, id in ipairs(order or {}) do
+    id = tostring(id)
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+  for _, k in ipairs(keys) do
+    if not seen[k] then seen[k] = true; ids[#ids + 1] = k end
+  end
+  local out = {}
+  for i, id in ipairs(ids) do
+    local list = lists[id] or {}
+    local s = analysis.summarize(list)
+    local hosts = split(list, function(r) return r.nick_name ~= nil and tostring(r.nick_name) or "" end)
+    local main, most = nil, 0
+    for nick, l in pairs(hosts) do
+      if #l > most or (#l == most and nick < main) then main, most = nick, #l end
+    end
+    local regions = by_region(list)
+    for _, g in ipairs(regions) do
+      local f = M.region_figures(g.records)
+      for k, v in pairs(f) do g[k] = v end
+    end
+    out[i] = { id = id, index = i, records = list, summary = s, regions = regions, main_nick = main ~= "" and main or nil }
+  end
+  return out
+end
+
+-- ---- time ----------------------------------------------------------------
+
+--- The period covered: the first create_time and the last finish_time (or
+-- create_time + duration; or create_time), nil when no record has a start.
+function M.period(records)
+  local first, last
+  for i = 1, #records do
+    local r = records[i]
+    local t = num(r.create_time)
+    if t then
+      local e = num(r.finish_time) or (num(r.duration) and t + num(r.duration)) or t
+      if e < t then e = t end
+      if not first or t < first then first = t end
+      if not last or e > last then last = e end
+    end
+  end
+  return first, last
+end
+
+--- The Monday-based week of a time, in a zone `off` seconds east of UTC:
+-- an integer index (weeks since 1970-01-05) and the Monday's date.
+function M.week_of(t, off)
+  local w = floor((t + off - MONDAY) / WEEK)
+  return w, os.date("!%Y-%m-%d", w * WEEK + MONDAY)
+end
+
+--- Weekday (1 = Monday .. 7 = Sunday) and hour (0..23) of a time in the zone.
+function M.weekday_hour(t, off)
+  local lt = floor(t + off)
+  local days = floor(lt / DAY)
+  -- 1970-01-01 was a Thursday (weekday 4)
+  local wd = (days + 3) % 7 + 1
+  local hour = floor((lt - days * DAY) / HOUR)
+  return wd, hour
+end
+
+--- Weekly totals of one region's records: every week from the first to the
+-- last (weeks without a livestream included, as zeros), each with its
+-- summary, GMV per hour live and the change from the week before (nil
+-- for the first week and after a week with zero GMV).
+function M.weekly(records, off)
+  local lists, keys = split(records, function(r)
+    local t = num(r.create_time)
+    return t and (M.week_of(t, off)) or false
+  end)
+  local lo, hi
+  for _, k in ipairs(keys) do
+    if k then
+      if not lo or k < lo then lo = k end
+      if not hi or k > hi then hi = k end
+    end
+  end
+  local out = {}
+  if not lo then return out end
+  local prev
+  for w = lo, hi do
+    local s = analysis.summarize(lists[w] or {})
+    local _, date = M.week_of(w * WEEK + MONDAY - off, off)
+    local row = { week = w, start = date, summary = s, gmv = s.total_gmv, gmv_per_hour = s.gmv_per_hour }
+    if prev then
+      row.change = ratio(s.total_gmv - prev.total_gmv, prev.total_gmv)
+      if prev.gmv_per_hour and s.gmv_per_hour then
+        row.change_per_hour = ratio(s.gmv_per_hour - prev.gmv_per_hour, prev.gmv_per_hour)
+      end
+    end
+    prev = s
+    out[#out + 1] = row
+  end
+  return out
+end
+
+--- The weekday x start-hour heatmap of one region: cells[wd][hour] =
+-- { n =, gmv =, seconds =, value = GMV per hour live or nil }, and the
+-- largest value.
+function M.heatmap(records, off)
+  local cells = {}
+  for wd = 1, 7 do
+    cells[wd] = {}
+    for h = 0, 23 do cells[wd][h] = { n = 0, gmv = 0, seconds = 0 } end
+  end
+  for i = 1, #records do
+    local r = records[i]
+    local t = num(r.create_time)
+    if t then
+      local wd, h = M.weekday_hour(t, off)
+      local c = cells[wd][h]
+      c.n = c.n + 1
+      c.gmv = c.gmv + (num(r.total_sale_gmv_amt) or 0)
+      local d = num(r.duration)
+      if d and d > 0 then c.seconds = c.seconds + d end
+    end
+  end
+  local max = 0
+  for wd = 1, 7 do
+    for h = 0, 23 do
+      local c = cells[wd][h]
+      c.value = ratio(c.gmv, c.seconds / HOUR)
+      if c.value and c.value > max then max = c.value end
+    end
+  end
+  return { cells = cells, max = max }
+end
+
+--- Median of a sorted array (nil when empty).
+local function median(sorted)
+  local n = #sorted
+  if n == 0 then return nil end
+  if n % 2 == 1 then return sorted[(n + 1) / 2] end
+  return (sorted[n / 2] + sorted[n / 2 + 1]) / 2
+end
+M.median = median
+
+-- Decade bins (1-10, 10-100, ...) from the decade of the smallest positive
+-- value to the largest's, after a bin for 0 (and below) when some values are.
+local function log_bins(values, h)
+  local LN10 = math.log(10)
+  local first_pos
+  for i = 1, #values do if values[i] > 0 then first_pos = values[i]; break end end
+  local lo = floor(math.log(first_pos) / LN10 + 1e-9)
+  local hi = floor(math.log(values[#values]) / LN10 + 1e-9) + 1
+  local zero = values[1] <= 0
+  if zero then h.bins[1] = { from = values[1] < 0 and values[1] or 0, to = 0, n = 0, zero = true } end
+  local off = #h.bins
+  for e = lo, hi - 1 do h.bins[#h.bins + 1] = { from = 10 ^ e, to = 10 ^ (e + 1), n = 0 } end
+  for i = 1, #values do
+    local v = values[i]
+    local b = 1
+    if v > 0 then
+      b = off + floor(math.log(v) / LN10 + 1e-9) - lo + 1
+      if b > #h.bins then b = #h.bins end
+      if b < off + 1 then b = off + 1 end
+    end
+    h.bins[b].n = h.bins[b].n + 1
+  end
+  -- a position on the chart's axis, in bins: the zero bin is [0, 1), then
+  -- one unit per decade
+  h.pos = function(v)
+    if v <= 0 then return zero and 0.5 or 0 end
+    return off + math.max(0, math.log(v) / LN10 - lo)
+  end
+  h.log = true
+end
+
+--- The distribution of GMV per hour live over one region's livestreams
+-- (bins[i] = { from, to, n }), the median and mean, and how many livestreams
+-- had no positive duration or no GMV (left out). Bins are of a round width
+-- from 0; when the values span three or more orders of magnitude above
+-- the median (a few great livestreams would squeeze all the others into the
+-- first bin) they are decades instead (h.log). h.pos(v) places a value on
+-- an axis where each bin is one unit wide.
+function M.histogram(records, bins_wanted)
+  local values, skipped = {}, 0
+  for i = 1, #records do
+    local v = gmv_per_hour(records[i])
+    if v then values[#values + 1] = v else skipped = skipped + 1 end
+  end
+  table.sort(values)
+  local n = #values
+  local h = { n = n, skipped = skipped, bins = {} }
+  if n == 0 then return h end
+  local sum = 0
+  for i = 1, n do sum = sum + values[i] end
+  h.median, h.mean, h.min, h.max = median(values), sum / n, values[1], values[n]
+  if h.max > 0 and h.max >= 1000 * math.max(h.median, 1) then
+    log_bins(values, h)
+    return h
+  end
+  local lo = values[1] < 0 and values[1] or 0
+  local chart = require("shoplive.report.chart")
+  local ticks, first, last = chart.ticks(lo, values[n], bins_wanted or 12)
+  local width = ticks[2] and (ticks[2] - ticks[1]) or 1
+  h.width, h.from, h.to = width, first, last
+  local nb = #ticks - 1
+  for b = 1, nb do h.bins[b] = { from = first + (b - 1) * width, to = first + b * width, n = 0 } end
+  for i = 1, n do
+    local b = floor((values[i] - first) / width) + 1
+    if b > nb then b = nb end
+    if b < 1 then b = 1 end
+    h.bins[b].n = h.bins[b].n + 1
+  end
+  h.pos = function(v) return (v - first) / width end
+  return h
+end
+
+--- The `k` livestreams of one region with the highest GMV per hour live
+-- (ties: higher GMV, then room_id), with that figure.
+function M.top(records, k)
+  local list = {}
+  for i = 1, #records do
+    local v = gmv_per_hour(records[i])
+    if v then list[#list + 1] = { record = records[i], gmv_per_hour = v } end
+  end
+  table.sort(list, function(a, b)
+    if a.gmv_per_hour ~= b.gmv_per_hour then return a.gmv_per_hour > b.gmv_per_hour end
+    local ga, gb = num(a.record.total_sale_gmv_amt) or 0, num(b.record.total_sale_gmv_amt) or 0
+    if ga ~= gb then return ga > gb end
+    return tostring(a.record.room_id) < tostring(b.record.room_id)
+  end)
+  local out = {}
+  for i = 1, math.min(k, #list) do out[i] = list[i] end
+  return out
+end
+
+--- The timeline's marks: one per livestream with a start time, thinned to
+-- at most about `max_marks`: the period is cut into slots and, within a
+-- slot, only each shop's highest-GMV livestream is kept. Returns { marks
+-- (each { record =, shop = index, gmv = }), total, shown, slot (seconds,
+-- nil when nothing was thinned), first, last, no_start }.
+function M.timeline(shops, max_marks)
+  local first, last
+  local total, no_start = 0, 0
+  for _, s in ipairs(shops) do
+    local a, b = M.period(s.records)
+    if a and (not first or a < first) then first = a end
+    if b and (not last or b > last) then last = b end
+    for _, r in ipairs(s.records) do
+      if num(r.create_time) then total = total + 1 else no_start = no_start + 1 end
+    end
+  end
+  local tl = { marks = {}, total = total, no_start = no_start, first = first, last = last }
+  if total == 0 then tl.shown = 0; return tl end
+  local nshops = 0
+  for _, s in ipairs(shops) do if #s.records > 0 then nshops = nshops + 1 end end
+  local slot
+  if total > max_marks then
+    local slots = math.max(20, floor(max_marks / nshops))
+    slot = math.max((last - first) / slots, 1)
+    tl.slot = slot
+  end
+  for si, s in ipairs(shops) do
+    local keep, order = {}, {}
+    for _, r in ipairs(s.records) do
+      local t = num(r.create_time)
+      if t then
+        local g = num(r.total_sale_gmv_amt)
+        local key = slot and floor((t - first) / slot) or #order + 1
+        local cur = keep[key]
+        if not cur then
+          cur = { record = r, shop = si, gmv = g }
+          keep[key] = cur
+          order[#order + 1] = key
+        elseif (g or -huge) > (cur.gmv or -huge) then
+          cur.record, cur.gmv = r, g
+        end
+      end
+    end
+    for _, key in ipairs(order) do tl.marks[#tl.marks + 1] = keep[key] end
+  end
+  tl.shown = #tl.marks
+  table.sort(tl.marks, function(a, b)
+    local ta, tb = num(a.record.create_time), num(b.record.create_time)
+    if ta ~= tb then return ta < tb end
+    return a.shop < b.shop
+  end)
+  return tl
+end
+
+--- Hosts (user_id, else nick_name): livestreams, their share of all
+-- livestreams, and GMV per region with its share of that region's GMV.
+-- Most livestreams first.
+function M.hosts(records, regions)
+  local region_gmv = {}
+  for _, g in ipairs(regions) do region_gmv[g.region] = g.summary.total_gmv end
+  local lists, keys = split(records, function(r)
+    if r.user_id ~= nil then return "id:" .. tostring(r.user_id) end
+    return "nick:" .. tostring(r.nick_name)
+  end)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local l = lists[k]
+    local shops, shop_list = {}, {}
+    for _, r in ipairs(l) do
+      local s = shop_of(r)
+      if not shops[s] then shops[s] = true; shop_list[#shop_list + 1] = s end
+    end
+    local h = { user_id = l[1].user_id, nick_name = l[1].nick_name, n = #l, share = ratio(#l, #records),
+      shops = shop_list, regions = {} }
+    for _, g in ipairs(by_region(l)) do
+      local s = analysis.summarize(g.records)
+      h.regions[#h.regions + 1] = { region = g.region, n = s.count, gmv = s.total_gmv,
+        share = ratio(s.total_gmv, region_gmv[g.region]) }
+    end
+    out[#out + 1] = h
+  end
+  table.sort(out, function(a, b)
+    if a.n ~= b.n then return a.n > b.n end
+    return tostring(a.user_id or a.nick_name) < tostring(b.user_id or b.nick_name)
+  end)
+  return out
+end
+
+--- Data quality: livestreams with max_views_cnt 0, with a duration other
+-- than finish_time - create_time, with a spec field missing (per field),
+-- fields the spec does not name (per field), and values of the wrong type
+-- for a number field.
+function M.quality(records)
+  local q = { n = #records, zero_peak = 0, duration_mismatch = 0, missing = {}, extra = {}, not_number = {},
+    any_missing = 0, no_positive_duration = 0 }
+  local NUMERIC = { create_time = true, duration = true, finish_time = true, max_views_cnt = true,
+    total_joins_cnt = true, total_sale_cnt = true, total_sale_gmv_amt = true, total_views_cnt = true }
+  for i = 1, #records do
+    local r = records[i]
+    if num(r.max_views_cnt) == 0 then q.zero_peak = q.zero_peak + 1 end
+    local c, d, f = num(r.create_time), num(r.duration), num(r.finish_time)
+    if c and d and f and f - c ~= d then q.duration_mismatch = q.duration_mismatch + 1 end
+    if not d or d <= 0 then q.no_positive_duration = q.no_positive_duration + 1 end
+    local missing = false
+    for _, k in ipairs(M.FIELDS) do
+      local v = r[k]
+      if v == nil then
+        q.missing[k] = (q.missing[k] or 0) + 1
+        missing = true
+      elseif NUMERIC[k] and not num(v) then
+        q.not_number[k] = (q.not_number[k] or 0) + 1
+      end
+    end
+    if missing then q.any_missing = q.any_missing + 1 end
+    for k in pairs(r) do
+      if not KNOWN[k] then
+        local name = tostring(k)
+        q.extra[name] = (q.extra[name] or 0) + 1
+      end
+    end
+  end
+  return q
+end
+
+--- Every figure of the report. opts: shops (seller ids to show even
+-- without records), tz (see parse_tz), top (default 10), max_marks.
+function M.compute(records, opts)
+  opts = opts or {}
+  local off, tz_label = M.parse_tz(opts.tz)
+  if not off then error(tz_label) end
+  local F = { offset = off, tz = tz_label, top = opts.top or 10 }
+  F.all = analysis.summarize(records)
+  F.first, F.last = M.period(records)
+  F.shops = M.shops(records, opts.shops)
+  F.regions = by_region(records)
+  for _, g in ipairs(F.regions) do
+    g.summary = analysis.summarize(g.records)
+    g.weekly = M.weekly(g.records, off)
+    g.heatmap = M.heatmap(g.records, off)
+    g.histogram = M.histogram(g.records)
+    g.top = M.top(g.records, F.top)
+  end
+  F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
+  F.hosts = M.hosts(records, F.regions)
+  F.quality = M.quality(records)
+  return F
+end
+
+return M

@@ -1,0 +1,109 @@
+--- Text into HTML for the report: every string that came from the API (titles,
+-- nick names, regions, ids) goes through escape() before it reaches the page.
+-- Version-neutral (Lua 5.1-5.4, LuaJIT): byte-level, no utf8 library.
+local M = {}
+
+local byte, sub, find, gsub = string.byte, string.sub, string.find, string.gsub
+local concat = table.concat
+
+local REPLACEMENT = "\239\191\189" -- U+FFFD
+
+-- The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629:
+-- no overlong forms, no surrogates, nothing past U+10FFFF); or nil and the
+-- length of its longest valid beginning (at least 1), which, as in browsers'
+-- decoders, becomes one U+FFFD.
+local function seq_len(s, i)
+  local c = byte(s, i)
+  if c < 0x80 then return 1 end
+  local n, lo, hi
+  if c >= 0xC2 and c <= 0xDF then n, lo, hi = 2, 0x80, 0xBF
+  elseif c == 0xE0 then n, lo, hi = 3, 0xA0, 0xBF
+  elseif c == 0xED then n, lo, hi = 3, 0x80, 0x9F
+  elseif c >= 0xE1 and c <= 0xEF then n, lo, hi = 3, 0x80, 0xBF
+  elseif c == 0xF0 then n, lo, hi = 4, 0x90, 0xBF
+  elseif c >= 0xF1 and c <= 0xF3 then n, lo, hi = 4, 0x80, 0xBF
+  elseif c == 0xF4 then n, lo, hi = 4, 0x80, 0x8F
+  else return nil, 1 end
+  local c2 = byte(s, i + 1)
+  if not c2 or c2 < lo or c2 > hi then return nil, 1 end
+  for k = i + 2, i + n - 1 do
+    local ck = byte(s, k)
+    if not ck or ck < 0x80 or ck > 0xBF then return nil, k - i end
+  end
+  return n
+end
+
+--- s with every byte that is not part of well-formed UTF-8 replaced by U+FFFD,
+-- and control characters other than TAB, LF and CR (NUL included: HTML
+-- parsers treat them as errors) replaced by U+FFFD too.
+function M.clean(s)
+  if not find(s, "[%z\1-\8\11\12\14-\31\127\128-\255]") then return s end
+  local out, n, i, len = {}, 0, 1, #s
+  local start = 1
+  while i <= len do
+    local c = byte(s, i)
+    local l, bad
+    if c < 0x80 then
+      if c >= 32 and c ~= 127 or c == 9 or c == 10 or c == 13 then l = 1 else bad = 1 end
+    else
+      l, bad = seq_len(s, i)
+    end
+    if l then
+      i = i + l
+    else
+      n = n + 1; out[n] = sub(s, start, i - 1)
+      n = n + 1; out[n] = REPLACEMENT
+      i = i + bad
+      start = i
+    end
+  end
+  n = n + 1; out[n] = sub(s, start)
+  return concat(out)
+end
+
+local ENTITIES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
+
+--- Any value as HTML text, safe both between tags and inside a quoted
+-- attribute: nil gives "", numbers their tostring, strings are cleaned
+-- (see clean) and & < > " ' become entities.
+function M.escape(v)
+  if v == nil then return "" end
+  local s = M.clean(tostring(v))
+  return (gsub(s, "[&<>\"']", ENTITIES))
+end
+
+--- Like escape, with runs of whitespace (a title's newlines and TABs)
+-- folded into one space: for table cells and tooltips.
+function M.text(v)
+  if v == nil then return "" end
+  return M.escape((gsub(tostring(v), "%s+", " ")))
+end
+
+--- A string buffer: b(...) appends its arguments, b() with no argument
+-- returns the joined text.
+function M.buffer()
+  local parts, n = {}, 0
+  return function(...)
+    local k = select("#", ...)
+    if k == 0 then return concat(parts) end
+    for j = 1, k do
+      n = n + 1
+      parts[n] = select(j, ...)
+    end
+  end
+end
+
+--- A start tag with attributes from an array of { name, value } pairs (a nil
+-- value drops the attribute); values are escaped.
+function M.tag(name, attrs)
+  local b = { "<", name }
+  for _, a in ipairs(attrs or {}) do
+    if a[2] ~= nil then b[#b + 1] = " " .. a[1] .. '="' .. M.escape(a[2]) .. '"' end
+  end
+  b[#b + 1] = ">"
+  return concat(b)
+end
+
+M.REPLACEMENT = REPLACEMENT
+
+return M
