@@ -18,7 +18,7 @@ files["tests"] = { std = "min+compat+busted", max_line_length = false }
 -- tests/run runs on Lua 5.3+ alone, or behind a 5.3+ test (`if math.maxinteger`,
 -- `if env.INT64`).
 stds.int64 = { read_globals = { math = { fields = { "maxinteger", "mininteger" } } } }
-for _, f in ipairs{ "analysis", "decode", "export", "records", "options_bounds", "store" } do
+for _, f in ipairs{ "analysis", "decode", "export", "records", "options_bounds", "store", "report" } do
   files["tests/" .. f .. "_spec.lua"] = { std = "min+compat+busted+int64" }
 end
 -- Scripts run only by the C hosts, which embed Lua 5.4.

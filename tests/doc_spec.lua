@@ -105,7 +105,7 @@ describe("the reference", function()
     assert.is_true(n >= 13, n .. " kinds found")
     -- the err's fields, each in the fields table
     for _, field in ipairs{ "kind", "message", "retryable", "attempts", "status", "code", "request_id",
-        "retry_after", "curl_code", "records" } do
+        "retry_after", "curl_code", "records", "page", "report" } do
       assert.truthy(rows[field], "docs/errors.md has no row for field " .. field)
     end
   end)
@@ -122,16 +122,18 @@ describe("the reference", function()
     local _, ls = sh("ls " .. q(dir .. "/modules") .. " " .. q(dir .. "/topics"))
     for _, page in ipairs{ "shoplive.html", "shoplive.client.html", "shoplive.request.html",
         "shoplive.errors.html", "shoplive.sort.html", "shoplive.analysis.html", "shoplive.export.html",
+        "shoplive.store.html", "shoplive.limiter.html", "shoplive.schema.html",
         "README.md.html", "options.md.html", "errors.md.html", "cli.md.html" } do
       assert.truthy(ls:find(page, 1, true), page .. " missing from:\n" .. ls)
     end
     local _, html = sh("cat " .. q(dir) .. "/index.html " .. q(dir) .. "/modules/*.html")
     for _, public in ipairs{ "livestreams_many", "each_livestream", "all_livestreams", "stats", "is_err",
-        "csv_writer", "summarize", "group_by", "decode" } do
+        "csv_writer", "summarize", "group_by", "decode", "report_file", "shared_dict", "MAX_PAGE_SIZE" } do
       assert.truthy(html:find(public, 1, true), public)
     end
     for _, private in ipairs{ "_pump", "_enqueue", "_run_until", "_observed_rate", "_send", "_complete",
-        "from_transfer", "page_from_resp", "parse_keys", "format_number", "encode_value" } do
+        "from_transfer", "page_from_resp", "parse_keys", "format_number", "encode_value", "cached_page",
+        "save_page", "default_path", "on_rate_limited" } do
       assert.is_nil(html:find(private, 1, true), private)
     end
     -- no underscore-named (internal) function anywhere: "Client:_x", "M._x"
@@ -139,9 +141,168 @@ describe("the reference", function()
       assert.is_nil(name:match("[:.]_%a"), name .. " is internal (add -- @local to its comment)")
     end
     -- the internal modules have no page
-    for _, internal in ipairs{ "paging", "options", "query", "retry", "limiter", "util", "schema", "argcheck",
+    for _, internal in ipairs{ "paging", "options", "query", "retry", "util", "argcheck", "sync",
         "textable", "cli" } do
       assert.is_nil(ls:find("shoplive." .. internal .. ".html", 1, true), internal)
+    end
+  end)
+
+  -- The public functions of the modules make doc reads: each documented
+  -- function (a --- comment without @local right above `function name(...)`)
+  -- names every argument with @tparam/@param, says what it returns and
+  -- shows an example.
+  it("every public function has @tparam for each argument, @treturn and @usage", function()
+    local files = {}
+    for f in read("config.ld"):gmatch('"(lua/shoplive/[%w_/]+%.lua)"') do files[#files + 1] = f end
+    assert.is_true(#files >= 10, #files .. " files in config.ld")
+    local returns_nothing = { close = true } -- client:close(), store:close()
+    local n = 0
+    for _, file in ipairs(files) do
+      local block, doc = {}, false
+      local ln = 0
+      for line in (read(file) .. "\n"):gmatch("([^\n]*)\n") do
+        ln = ln + 1
+        if line:match("^%s*%-%-%-") and not line:match("^%s*%-%-%-%-") then
+          block, doc = { line }, true
+        elseif doc and line:match("^%s*%-%-") then
+          block[#block + 1] = line
+        else
+          local name, params = line:match("^function ([%w_.:]+)%(([^)]*)%)")
+          if doc and name and not name:match("[.:]_") then
+            local text = table.concat(block, "\n")
+            if not text:find("@local", 1, true) then
+              n = n + 1
+              local where = file .. ":" .. ln .. " " .. name
+              assert.truthy(text:find("@usage", 1, true), where .. " has no @usage")
+              local short = name:match("[%w_]+$")
+              if not returns_nothing[short] then
+                assert.truthy(text:find("@t?return"), where .. " has no @treturn/@return")
+              end
+              for p in params:gmatch("[%w_]+") do
+                assert.truthy(text:find("@t?param%b[] [^\n]- " .. p .. "%f[^%w_]")
+                  or text:find("@t?param [^\n]-" .. p .. "%f[^%w_]"), where .. " has no @tparam for " .. p)
+              end
+            end
+          end
+          block, doc = {}, false
+        end
+      end
+    end
+    assert.is_true(n >= 35, n .. " public functions checked")
+  end)
+
+  it("make doc documents the fields of a page, an err, stats() and a summary #novalgrind", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    local status, out = sh("ldoc -d " .. q(dir) .. " .")
+    assert.equals(0, status, out)
+    local pages = {
+      ["shoplive.client"] = {
+        page = { "records", "page", "page_size", "request_id", "has_more", "cached", "fetched_at", "repaired",
+          "store_err", "duplicates" },
+        stats = { "requests", "credits", "retries", "bytes", "cache_hits", "limiter" },
+      },
+      ["shoplive.errors"] = { err = { "kind", "message", "retryable", "attempts", "status", "code", "request_id",
+        "retry_after", "curl_code", "records", "page", "report" } },
+      ["shoplive.analysis"] = { summary = { "count", "total_views", "total_sales", "total_gmv", "total_duration",
+        "mean_views", "mean_sales", "mean_gmv", "hours_live", "gmv_per_hour", "sales_per_1000_views", "best",
+        "first_start", "last_start" } },
+    }
+    for module, tables in pairs(pages) do
+      local _, html = sh("cat " .. q(dir .. "/modules/" .. module .. ".html"))
+      for tname, fields in pairs(tables) do
+        -- the table's entry, up to the next entry
+        local entry = html:match('<a name = "' .. tname .. '"></a>(.-)</dd>')
+        assert.truthy(entry, module .. " has no table " .. tname)
+        for _, f in ipairs(fields) do
+          assert.truthy(entry:find('<span class="parameter">' .. f .. '</span>', 1, true),
+            module .. "." .. tname .. " has no field " .. f)
+        end
+      end
+    end
+    -- the err kinds in the err table are those errors.md lists
+    local _, html = sh("cat " .. q(dir .. "/modules/shoplive.errors.html"))
+    local rows = table_rows(read("docs/errors.md"))
+    for _, kind in ipairs{ "auth", "quota", "rate_limited", "bad_request", "server", "http", "api", "decode",
+        "timeout", "transport", "too_large", "budget", "repeated_page", "store", "cancelled" } do
+      assert.truthy(rows[kind], "errors.md: " .. kind)
+      -- (LDoc links a name that is also a module's: `store`)
+      assert.truthy(html:find("<code>" .. kind .. "</code>", 1, true) or html:find(">" .. kind .. "</a>", 1, true),
+        "err table: " .. kind)
+    end
+  end)
+
+  -- docs/cli.md against the parser the command runs (cli/parser.lua and the
+  -- sync command's registration): every command has a section, every option
+  -- of the command a row with the parser's default, and no row names an
+  -- option the command lacks.
+  it("docs/cli.md names every command and option of the parser, with its default", function()
+    local parser = require("shoplive.cli.parser")
+    local p, commands = parser.build()
+    commands.sync = require("shoplive.cli.sync").register(p)
+    local doc = read("docs/cli.md")
+    local top = p:get_help()
+    local n = 0
+    local names = {}
+    for line in top:match("Commands:\n(.-)\n\n"):gmatch("[^\n]+") do
+      names[#names + 1] = line:match("^   ([%w_-]+)")
+    end
+    for _, name in ipairs(names) do
+      n = n + 1
+      assert.truthy(commands[name], "command " .. name)
+      local section = doc:match("\n### `shoplive " .. name:gsub("%p", "%%%0") .. "`\n(.-)\n##")
+        or doc:match("\n### `shoplive " .. name:gsub("%p", "%%%0") .. "`\n(.*)$")
+      assert.truthy(section, "docs/cli.md has no section for " .. name)
+      local rows = {}
+      for line in section:gmatch("[^\n]+") do
+        local opt_names, rest = line:match("^| (`%-[^|]-) |(.*)$")
+        if opt_names then
+          local cells = {}
+          for cell in rest:gmatch("%s*([^|]-)%s*|") do cells[#cells + 1] = cell end
+          for opt in opt_names:gmatch("`(%-[%w-]+)`") do rows[opt] = cells end
+        end
+      end
+      local help = commands[name]:get_help()
+      local opts = help:match("\nOptions:\n(.*)$") or ""
+      -- one entry per option: its line and the indented lines it wraps onto
+      local entries = {}
+      for line in opts:gmatch("[^\n]+") do
+        if line:match("^   %-") then entries[#entries + 1] = line
+        elseif line:match("^     ") and #entries > 0 then
+          -- a wrapped alias ("         -o <FILE>") keeps its comma form
+          local alias = line:match("^%s+(%-%-?[%w-]+)")
+          entries[#entries] = entries[#entries] .. (alias and (", " .. alias) or "") .. " " .. line
+        end
+      end
+      local seen = {}
+      for _, entry in ipairs(entries) do
+        local first = entry:match("^   (%-%-?[%w-]+)")
+        if first ~= "-h" then
+          seen[first] = true
+          local row = rows[first]
+          assert.truthy(row, "docs/cli.md: " .. name .. " has no row for " .. first)
+          for alias in entry:gmatch(",%s+(%-%-?[%w-]+)") do
+            seen[alias] = true
+            assert.truthy(rows[alias], "docs/cli.md: " .. name .. " has no " .. alias)
+          end
+          local default = entry:match("%(default: ([^)]+)%)")
+          if default then
+            assert.truthy(row[2]:find(default, 1, true) == 1,
+              name .. " " .. first .. ": default " .. default .. " but docs/cli.md says " .. row[2])
+          end
+        end
+      end
+      for opt in pairs(rows) do
+        assert.truthy(seen[opt], "docs/cli.md names " .. opt .. " for " .. name .. ", which the parser lacks")
+      end
+    end
+    assert.is_true(n >= 5, n .. " commands")
+    -- the exit statuses the help states are the ones cli.md's table gives
+    local statuses = {}
+    for code in (doc:match("\n## Exit status\n(.*)$") or ""):gmatch("\n| (%d+) |") do statuses[code] = true end
+    for code in parser.EPILOG:gmatch("(%d+) [%a(]") do
+      assert.truthy(statuses[code], "docs/cli.md has no exit status " .. code)
     end
   end)
 end)

@@ -104,11 +104,36 @@ local function summary(list)
   }
 end
 
---- Figures over an array of records (see the comments in the returned table).
+--- Figures over an array of records (also `shoplive.summarize`).
+-- @tparam {table,...} records the records
+-- @treturn table the @{summary}
+-- @usage local s = shoplive.summarize(assert(client:all_livestreams{ seller_id = s }))
+-- print(s.count, s.total_gmv, s.gmv_per_hour)
 function M.summarize(records)
   check_records(records, "shoplive.summarize")
   return summary(records)
 end
+
+--- What `summarize` returns (and each group of `group_by`). Sums skip
+-- records whose field is nil (JSON null), not a number, or NaN; on Lua
+-- 5.3+ integer sums are exact over int64.
+-- @table summary
+-- @tfield int count the records summarized (all of them, whatever fields they lack)
+-- @tfield number total_views sum of `total_views_cnt` (an integer when every term is one)
+-- @tfield number total_sales sum of `total_sale_cnt`
+-- @tfield number total_gmv sum of `total_sale_gmv_amt`
+-- @tfield number total_duration sum of `duration`, in seconds
+-- @tfield ?number mean_views mean of `total_views_cnt` over the records that have it; nil when none does
+-- @tfield ?number mean_sales likewise for `total_sale_cnt`
+-- @tfield ?number mean_gmv likewise for `total_sale_gmv_amt`
+-- @tfield number hours_live `total_duration / 3600` (a float; 0.0 for no durations)
+-- @tfield ?number gmv_per_hour `total_gmv / hours_live`; nil when `hours_live` is 0
+-- @tfield ?number sales_per_1000_views `total_sales * 1000 / total_views`; nil when `total_views` is 0
+-- @tfield ?table best the record (itself) with the highest `total_sale_gmv_amt`, the first on ties
+-- @tfield ?int first_start the smallest `create_time` (unix seconds)
+-- @tfield ?int last_start the largest `create_time`
+-- @usage local s = shoplive.summarize(records)
+-- if s.best then print("best: " .. s.best.title) end
 
 -- Key function for "day" at a UTC offset (seconds): the date of
 -- create_time there, "YYYY-MM-DD"; nil (record skipped) when create_time is
@@ -164,16 +189,23 @@ local function key_less(a, b)
   return tostring(a) < tostring(b)
 end
 
---- Group records and summarize each group.
--- key: a field name (views/sales/gmv alias the three sort fields), the string
--- "day" (the date "YYYY-MM-DD" of create_time, in UTC or at opts.tz, a UTC
--- offset such as "+07:00"; opts.fill = true adds the days between the first
--- and the last that had no livestream, each with count 0), or a function(record)
--- returning the group key. Records whose key is nil (the field is missing or
--- null, no create_time for "day", the function returned nil) or NaN are
--- skipped: they belong to no group.
--- Returns groups (key -> summary, as shoplive.summarize) and an array of the
--- keys in ascending order (numbers, then strings, then booleans, then others).
+--- Group records and summarize each group (also `shoplive.group_by`).
+-- Records whose key is nil (the field is missing or null, no create_time
+-- for "day", the function returned nil) or NaN are skipped: they belong to
+-- no group.
+-- @tparam {table,...} records the records
+-- @tparam string|function key a field name (`views`, `sales`, `gmv` alias the
+-- three sort fields), `"day"` (the date `"YYYY-MM-DD"` of `create_time`, in
+-- UTC or at `opts.tz`), or a `function(record)` returning the group key
+-- @tparam[opt] table opts for `"day"` only: `tz`, a UTC offset such as
+-- `"+07:00"`, `"-0530"` or `"Z"`; `fill = true` adds the days between the
+-- first and the last that had no livestream, each with the summary of no
+-- records (`count` 0)
+-- @treturn table groups: key -> @{summary}
+-- @treturn {string|number,...} the keys in ascending order (numbers, then strings,
+-- then booleans, then others)
+-- @usage local days, keys = shoplive.group_by(records, "day", { tz = "+07:00", fill = true })
+-- for _, d in ipairs(keys) do print(d, days[d].count, days[d].total_gmv) end
 function M.group_by(records, key, opts)
   check_records(records, "shoplive.group_by")
   if opts ~= nil and type(opts) ~= "table" then

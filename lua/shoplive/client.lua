@@ -90,7 +90,11 @@ function Client:__tostring()
 end
 
 --- Free the connection and every transfer; idempotent. Requests still
--- running end with a "cancelled" err.
+-- running end with a "cancelled" err. Also `__gc`, and `__close` (Lua 5.4
+-- `local client <close> = shoplive.new{}`). Any other method of a closed
+-- client raises.
+-- @function Client:close
+-- @usage client:close()
 function Client:close()
   check_self(self)
   if self._closed then return end
@@ -108,8 +112,11 @@ function Client:__gc()
   self._core:close()
 end
 
---- Counters since the client was made: `{ requests, credits, retries, bytes }`
--- (credits: requests the server answered with HTTP 200, what keyapi bills).
+--- Counters since the client was made (a new table each call; see @{stats}).
+-- @function Client:stats
+-- @treturn table the @{stats} table
+-- @usage local s = client:stats()
+-- print(s.requests .. " requests, " .. s.credits .. " credits")
 function Client:stats()
   check_self(self)
   local s = self._stats
@@ -391,10 +398,63 @@ end
 
 -- ---- public request API ---------------------------------------------
 
---- A done() for _run_until that needs no closure per request.
+-- A done() for _run_until that needs no closure per request.
 local function finished(req) return req.state == "done" end
 
---- One page (1 credit). Returns page or nil, err.
+--- A page: what `Client:livestreams`, `req:result()`, `Client:pages` and
+-- `shoplive.decode` give.
+-- @table page
+-- @tfield {table,...} records the records, in server order. A record holds
+-- the response's fields under their own names: integer fields are Lua
+-- integers (exact over int64 on 5.3+; on 5.1/LuaJIT a value past 2^53 is
+-- the string of its digits), ids (`room_id`, `seller_id`, `user_id`) are
+-- strings, `null` is nil, unknown fields are kept as decoded
+-- @tfield int page the page number asked for (absent from `shoplive.decode`
+-- without `q`)
+-- @tfield int page_size the page size asked for (likewise)
+-- @tfield ?string request_id the response's `requestId`
+-- @tfield boolean has_more true when `#records == page_size` and `page` < 100000
+-- (likewise)
+-- @tfield ?boolean cached true when the `store` answered it (no request, no credit)
+-- @tfield ?int fetched_at with a `store`: when the page was fetched (epoch seconds)
+-- @tfield ?table repaired set when the decoder replaced invalid UTF-8 or kept an
+-- out-of-range number as a string: `{ count = n, fields = { { record = i,
+-- field = name, reason = why }, ... } }` (at most 64 entries in `fields`)
+-- @tfield ?table store_err the err (kind `store`) when saving the page to the
+-- `store` failed; the page is handed out all the same
+-- @tfield ?int duplicates the iterators with `dedup`: records dropped from
+-- this page because an earlier page had their `room_id`
+-- @usage local page = assert(client:livestreams{ seller_id = s })
+-- if page.has_more then next_page = page.page + 1 end
+
+--- What `Client:stats` returns: counters since the client was made.
+-- @table stats
+-- @tfield int requests requests sent (retries included; cache hits not)
+-- @tfield int credits requests the server answered with HTTP 200, whatever
+-- their JSON `code`: what keyapi bills
+-- @tfield int retries extra attempts after a retryable failure
+-- @tfield int bytes response body bytes received
+-- @tfield int cache_hits queries answered from the `store` (no credit)
+-- @tfield ?table limiter the limiter's state: `kind` (`"local"`,
+-- `"shared_dict"`, `"redis"`), `rate` (requests/s it paces to now, nil for
+-- none), `qps` (the configured rate), `ceiling` (a rate the server refused
+-- with 429, nil when none), and for shared limiters `credits` (counted in
+-- the backend); the Redis one adds `peers`, `fallback`, `falling_back`, `error`
+-- @usage print(client:stats().credits)
+
+--- One page (1 credit; none when answered from the `store` cache).
+-- Blocks until the page or the err (retries included), or hands the waits
+-- to the `wait` option's function. A bad argument raises before anything
+-- is sent.
+-- @function Client:livestreams
+-- @tparam table q the query: `seller_id` (required), `sort_by`, `order`,
+-- `page`, `page_size` (see options.md, "Query arguments")
+-- @treturn[1] table the @{page}
+-- @treturn[2] nil on failure
+-- @treturn[2] table the @{shoplive.errors.err|err}
+-- @usage local page, err = client:livestreams{ seller_id = "7494818275540568755", sort_by = "gmv", order = "desc" }
+-- if not page then error(tostring(err)) end
+-- for _, r in ipairs(page.records) do print(r.room_id, r.total_sale_gmv_amt) end
 function Client:livestreams(q)
   check_open(self)
   local p = query.check(q, "livestreams")
@@ -403,7 +463,14 @@ function Client:livestreams(q)
   return req:result()
 end
 
---- Send a request and return at once; drive it with client:poll().
+--- Send a request and return at once; drive it with `client:poll()`.
+-- The query is checked (and raises) as for `livestreams`.
+-- @function Client:start
+-- @tparam table q the query, as for `Client:livestreams`
+-- @treturn Request a @{shoplive.request|request}: `done()`, `result()`, `cancel()`
+-- @usage local req = client:start{ seller_id = "7494818275540568755" }
+-- while not req:done() do client:poll(0.05) end
+-- local page, err = req:result()
 function Client:start(q)
   check_open(self)
   local p = query.check(q, "start")
@@ -413,7 +480,12 @@ function Client:start(q)
 end
 
 --- Drive every request in flight, waiting at most `seconds` (default 0:
--- never blocks). Returns the number of requests still unfinished.
+-- never blocks).
+-- @function Client:poll
+-- @tparam[opt=0] number seconds the longest wait, >= 0
+-- @treturn int the number of requests still unfinished
+-- @usage client:start(q1); client:start(q2)
+-- while client:poll(0.1) > 0 do end
 function Client:poll(seconds)
   check_open(self)
   if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
@@ -430,8 +502,17 @@ function Client:poll(seconds)
   return #self._active
 end
 
---- Fetch many pages at once, at most opts.concurrency in flight.
--- Returns pages, errs in query order (errs is nil when all succeeded).
+--- Fetch many pages at once, at most `opts.concurrency` in flight.
+-- Results keep query order. Every query is checked (and raises) before
+-- anything is sent.
+-- @function Client:livestreams_many
+-- @tparam {table,...} queries queries, as for `Client:livestreams`
+-- @tparam[opt] table opts `{ concurrency = n }`: 1-64, default 4
+-- @treturn {table,...} pages: `pages[i]` is the @{page} of `queries[i]`, nil when it failed
+-- @treturn ?table errs: `errs[i]` the err of each query that failed; nil when all succeeded
+-- @usage local pages, errs = client:livestreams_many({ { seller_id = "1" }, { seller_id = "2" } },
+--   { concurrency = 8 })
+-- for i, e in pairs(errs or {}) do print("query " .. i .. ": " .. e) end
 function Client:livestreams_many(queries, opts)
   check_open(self)
   if type(queries) ~= "table" then
@@ -471,9 +552,24 @@ function Client:livestreams_many(queries, opts)
   return pages, errs
 end
 
---- Page every shop of a.sellers to its end into the store; see shoplive.sync.
--- Returns report, or nil, err (err.report) when auth, quota, the budget or
--- the store stopped every shop.
+--- Page every shop of `a.sellers` to its end into the client's `store`.
+-- Shops run side by side (up to `a.concurrency`), each one page at a time,
+-- so no credit is spent past a shop's end; pages held in the store within
+-- `cache_ttl` cost nothing. A client without a store, or a bad argument,
+-- raises.
+-- @function Client:sync
+-- @tparam table a `sellers` (array of seller ids, required), `sort_by`,
+-- `order`, `page_size`, `max_credits` (credits this sync may spend),
+-- `concurrency` (shops at once, 1-64, default 4), `on_page`
+-- (`function(page, seller_id)`, called for every page)
+-- @treturn[1] table report: `shops` (shops done), `pages`, `credits`,
+-- `cache_hits`, `new` and `changed` (livestreams), `failed`
+-- (`{ [seller_id] = err }`)
+-- @treturn[2] nil when auth, quota, the budget or the store stopped every shop
+-- @treturn[2] table the err; `err.report` holds the report so far
+-- @usage local client = shoplive.new{ store = shoplive.store.open("shops.db") }
+-- local report, err = client:sync{ sellers = { "1", "2" }, max_credits = 100 }
+-- print((report or err.report).credits .. " credits")
 function Client:sync(a)
   check_open(self)
   local report, err = require("shoplive.sync").sync(self, a)
@@ -486,22 +582,48 @@ end
 -- file:line on every Lua version (argcheck), tail calls or not.
 local paging = require("shoplive.paging")
 
---- for page in client:pages(q) do ... end: every page of a shop, in order.
+--- Every page of a shop, in order, fetched lazily. Starts at `q.page`
+-- (default 1) and stops after a page shorter than `page_size`, at page
+-- 100000, at `max_pages` or at `limit` records. With `concurrency` > 1 up
+-- to that many pages are in flight; pages still come in order. Records seen
+-- on an earlier page are dropped (`dedup`, default true; `page.duplicates`
+-- counts them). A failure **raises the err** (a generic `for` cannot
+-- receive `nil, err`); see errors.md.
+-- @function Client:pages
+-- @tparam table q the query as for `Client:livestreams`, plus `max_pages`,
+-- `limit`, `concurrency` (1-64, default 1), `dedup`
+-- @treturn function an iterator giving each @{page}
+-- @usage for page in client:pages{ seller_id = "7494818275540568755", max_pages = 5 } do
+--   print(page.page, #page.records)
+-- end
 function Client:pages(q)
   check_open(self)
   local f, s, v, closer = paging.pages(self, q)
   return f, s, v, closer
 end
 
---- for rec in client:each_livestream(q) do ... end: every record of a shop.
+--- Every record of a shop, each `room_id` once, in page order; paged
+-- as `Client:pages` does. A failure **raises the err**.
+-- @function Client:each_livestream
+-- @tparam table q as for `Client:pages`
+-- @treturn function an iterator giving each record table
+-- @usage for rec in client:each_livestream{ seller_id = s, limit = 100, concurrency = 4 } do
+--   print(rec.room_id, rec.title)
+-- end
 function Client:each_livestream(q)
   check_open(self)
   local f, s, v, closer = paging.each_livestream(self, q)
   return f, s, v, closer
 end
 
---- Every record of a shop as one array, or nil, err (err.records holds what
--- was fetched before the failure).
+--- Every record of a shop as one array, paged as `Client:pages` does.
+-- @function Client:all_livestreams
+-- @tparam table q as for `Client:pages`
+-- @treturn[1] {table,...} the records
+-- @treturn[2] nil on failure
+-- @treturn[2] table the err; `err.records` holds the records fetched before the failure
+-- @usage local recs, err = client:all_livestreams{ seller_id = s, sort_by = "views" }
+-- if not recs then print("failed: " .. err .. " after " .. #err.records .. " records") end
 function Client:all_livestreams(q)
   check_open(self)
   local recs, err = paging.all_livestreams(self, q)

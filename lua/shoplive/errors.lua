@@ -1,6 +1,9 @@
---- The err object of API.md and the mapping from a finished transfer to a
--- page or an err. The C core reports what happened on the wire; the policy
--- of what it means lives here.
+--- The err object: how a failure of the server, the network, the budget
+-- or the store is reported (bad arguments raise a string instead). The
+-- kinds, which are retried, and which calls return `nil, err` or raise it
+-- are in errors.md. (Internally: the mapping from a finished transfer to a
+-- page or an err; the C core reports what happened on the wire, the policy
+-- of what it means lives here.)
 local MAX_PAGE = require("shoplive.schema").MAX_PAGE
 local util = require("shoplive.util")
 
@@ -27,6 +30,32 @@ end
 
 -- `"failed: " .. err` and `err .. "\n"` join its one-line text (Lua
 -- concatenates only strings and numbers without this).
+
+--- A failure, as a value. `tostring(err)` gives one line without the API
+-- key (`shoplive: auth: apiKey is invalid (HTTP 401, 1 attempt)`), and an
+-- err concatenates as that line.
+-- @table err
+-- @tfield string kind `auth` (401), `quota` (402), `rate_limited` (429),
+-- `bad_request` (400), `server` (5xx), `http` (any other status),
+-- `api` (HTTP 200 whose JSON `code` is not 0), `decode`, `timeout`,
+-- `transport`, `too_large`, `budget`, `repeated_page`, `store`, `cancelled`
+-- @tfield string message the server's message (one line, at most 300 bytes,
+-- the key scrubbed) or a description
+-- @tfield boolean retryable true for `rate_limited`, `server`, `timeout`, `transport`
+-- @tfield int attempts requests sent for the call (0 for `shoplive.decode`,
+-- and for a `budget` err with nothing sent)
+-- @tfield ?int status the HTTP status, when a response arrived
+-- @tfield ?number code the JSON body's `code`, when it had one
+-- @tfield ?string request_id the body's `requestId`, when it had one
+-- @tfield ?string retry_after the `Retry-After` header of the last attempt
+-- @tfield ?int curl_code libcurl's error code, for `timeout` and `transport`
+-- @tfield ?{table,...} records `all_livestreams` only: the records fetched before the failure
+-- @tfield ?int page `repeated_page` only: the page number that repeated
+-- @tfield ?table report `client:sync` only: the report so far
+-- @usage local page, err = client:livestreams{ seller_id = s }
+-- if not page then
+--   if err.retryable then print("try later: " .. err) else error(tostring(err)) end
+-- end
 function Err.__concat(a, b)
   return tostring(a) .. tostring(b)
 end
@@ -38,7 +67,12 @@ function M.new(f)
   return setmetatable(f, Err)
 end
 
---- True when v is a shoplive err (also `shoplive.is_err`).
+--- True when v is a shoplive err (also `shoplive.is_err`): tells an err
+-- raised by an iterator from any other error.
+-- @param v any value
+-- @treturn boolean
+-- @usage local ok, e = pcall(function() for r in client:each_livestream(q) do use(r) end end)
+-- if not ok and not shoplive.is_err(e) then error(e, 0) end
 function M.is_err(v)
   return getmetatable(v) == Err
 end

@@ -25,7 +25,9 @@ local has_cjson, cjson = pcall(require, "cjson")
 local JSON_NULL = has_cjson and type(cjson) == "table" and cjson.null or nil
 
 --- The 16 fields the spec names, in the default CSV column order (a copy
--- of schema.FIELDS: changing it changes nothing else).
+-- of the schema's list: changing it changes nothing else).
+-- @table FIELDS
+-- @usage local csv = shoplive.to_csv(records, { "room_id", "title", "gmv" })
 M.FIELDS = {}
 for i, f in ipairs(schema.FIELDS) do M.FIELDS[i] = f end
 
@@ -233,7 +235,12 @@ local function json_lines(records, fname, open, sep, close)
 end
 
 --- JSON text of one record: an object with its keys sorted, nil fields
--- absent, integers exact, nested tables as arrays (sequences) or objects.
+-- absent, integers exact, nested tables as arrays (sequences) or objects
+-- (also `shoplive.encode_record`). A value JSON cannot hold (a function, a
+-- cycle) raises, naming where it is.
+-- @tparam table record a record
+-- @treturn string the JSON object, no trailing newline
+-- @usage io.write(shoplive.encode_record(page.records[1]), "\n")
 function M.encode_record(record)
   if type(record) ~= "table" then
     raise("shoplive.encode_record: argument 'record' must be a record table, got " .. util.describe(record))
@@ -252,14 +259,22 @@ function M.encode_value(v)
   return concat(buf)
 end
 
---- A JSON array of the records (compact, no trailing newline).
+--- A JSON array of the records (compact, no trailing newline); also
+-- `shoplive.to_json`. Each record is written as `encode_record` does.
+-- @tparam {table,...} records the records
+-- @treturn string the JSON text (`[]` for none)
+-- @usage assert(io.open("live.json", "w")):write(shoplive.to_json(records))
 function M.to_json(records)
   check_records(records, "shoplive.to_json")
   local s = json_lines(records, "shoplive.to_json", "[", ",", "]")
   return s
 end
 
---- NDJSON: one record object per line, each line ending in "\n" ("" for none).
+--- NDJSON: one record object per line, each line ending in "\n" ("" for
+-- none); also `shoplive.to_ndjson`.
+-- @tparam {table,...} records the records
+-- @treturn string the NDJSON text
+-- @usage io.write(shoplive.to_ndjson(page.records))
 function M.to_ndjson(records)
   check_records(records, "shoplive.to_ndjson")
   if #records == 0 then return "" end
@@ -416,14 +431,21 @@ local function csv_rows(records, cfg, fname)
   return concat(buf)
 end
 
---- CSV text (RFC 4180, CRLF line ends, a header row) of the records.
--- fields: array of field names: the spec's names or the aliases
--- views/sales/gmv (the header shows the real name); default M.FIELDS.
--- opts.header = false leaves out the header row. opts.raw = true writes text cells as they are; by default a cell that
--- starts with = + - @ TAB or CR (and is not a plain number) gets a leading '
--- so that spreadsheets do not run it as a formula. A record key that is no
--- spec field, alias or column raises, unless opts.unknown = "ignore".
--- NUL bytes are dropped from cells. Nested tables become JSON text.
+--- CSV text (RFC 4180, CRLF line ends, a header row) of the records;
+-- also `shoplive.to_csv`. NUL bytes are dropped from cells; nested tables
+-- become JSON text. A bad field name or option raises.
+-- @tparam {table,...} records the records
+-- @tparam[opt] {string,...} fields the columns: the spec's field names or the
+-- aliases `views`, `sales`, `gmv` (the header shows the real name); default
+-- `FIELDS`, all 16
+-- @tparam[opt] table opts `header = false` leaves out the header row;
+-- `raw = true` writes text cells as they are (by default a cell that starts
+-- with `=`, `+`, `-`, `@`, TAB or CR and is not a plain number gets a
+-- leading `'` so that spreadsheets do not run it as a formula);
+-- `unknown = "ignore"` skips record keys that are neither a spec field, an
+-- alias nor a column (by default, `"error"`, such a key raises)
+-- @treturn string the CSV text
+-- @usage local csv = shoplive.to_csv(records, { "room_id", "title", "gmv" }, { header = false })
 function M.to_csv(records, fields, opts)
   check_records(records, "shoplive.to_csv")
   local cfg = csv_config(fields, opts, "shoplive.to_csv")
@@ -448,8 +470,13 @@ local function put_header(self)
   return true
 end
 
---- Write one record as a CSV line (the header goes first). Returns the
--- writer, or nil, message when the file's write fails.
+--- Write one record as a CSV line (the header goes first, once).
+-- A record that the writer's fields and options refuse raises.
+-- @tparam table record a record
+-- @treturn[1] Writer the writer itself
+-- @treturn[2] nil when the file's write failed
+-- @treturn[2] string the file's error message
+-- @usage assert(w:write(rec))
 function Writer:write(record)
   if self.closed then raise("shoplive.csv_writer: write() after close()") end
   if type(record) ~= "table" then
@@ -466,7 +493,11 @@ end
 
 --- Finish: writes the header if no record was written, flushes the file.
 -- The file itself stays open (the caller opened it, and may be io.stdout).
--- Returns true, or nil, message. Closing twice is harmless.
+-- Closing twice is harmless. Also `__close` (Lua 5.4).
+-- @treturn[1] boolean true
+-- @treturn[2] nil when a write or the flush failed
+-- @treturn[2] string the file's error message
+-- @usage assert(w:close())
 function Writer:close()
   if self.closed then return true end
   local ok, err = put_header(self)
@@ -483,9 +514,18 @@ end
 
 Writer.__close = function(self) self:close() end -- Lua 5.4 to-be-closed variables
 
---- A streaming CSV writer on file (anything with a :write(s) method, e.g.
--- an io file). w:write(record) appends a line, w:close() finishes;
--- w.rows counts the records written. Same text, fields and opts as to_csv.
+--- A streaming CSV writer on file (anything with a `:write(s)` method, e.g.
+-- an io file); also `shoplive.csv_writer`. `w:write(record)` appends a line,
+-- `w:close()` finishes; `w.rows` counts the records written. The same text,
+-- fields and options as `to_csv`.
+-- @param file where to write: an io file, or any value with a `:write(s)` method
+-- @tparam[opt] {string,...} fields as for `to_csv`
+-- @tparam[opt] table opts as for `to_csv`: `header`, `raw`, `unknown`
+-- @treturn Writer the writer: `write`, `close`, `rows`
+-- @usage local f = assert(io.open("live.csv", "wb"))
+-- local w = shoplive.csv_writer(f, { "room_id", "title", "views", "gmv" })
+-- for rec in client:each_livestream{ seller_id = s } do assert(w:write(rec)) end
+-- assert(w:close()); f:close()
 function M.csv_writer(file, fields, opts)
   local ok, w = pcall(function() return file.write end)
   if not ok or type(w) ~= "function" then

@@ -1,11 +1,15 @@
---- Client-side request pacing, shared by every request of a client (retries
--- included), and the constructors of the limiters a client can be given:
---
---   shoplive.limiter.new{ qps = 10 }                     -- this process (what qps= builds)
---   shoplive.limiter.shared_dict{ dict =, qps =, key = } -- every worker of one nginx
---   shoplive.limiter.redis{ url =, qps =, key =, peers = } -- every process on every host
---
--- A limiter answers take(now) (seconds to wait, 0: send now), hears
+--- Client-side request pacing, shared by every request of a client
+-- (retries included): the constructors of the limiters a client can be
+-- given with `shoplive.new{ limiter = }` (not together with `qps`). Every
+-- limiter also adapts: a 429 halves the rate the client was sending at and
+-- successes win it back (see options.md). A shared limiter also counts
+-- `max_credits` in its backend, for every worker or host using its key.
+-- `client:stats().limiter` reports its state.
+-- @usage shoplive.new{ limiter = shoplive.limiter.new{ qps = 10 } }            -- this process (what qps= builds)
+-- shoplive.new{ limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = 10, key = "acct" } } -- every nginx worker
+-- shoplive.new{ limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10, key = "acct" } } -- every host
+
+-- (Internally:) a limiter answers take(now) (seconds to wait, 0: send now), hears
 -- on_success() and on_rate_limited(now, observed_rate), and a shared one
 -- also keeps the credit budget: reserve(max) before a send, release() when
 -- the answer was not billed. The shared ones load lazily, so a user
@@ -31,9 +35,13 @@ local function check_qps(where, qps, level)
 end
 M.check_qps = check_qps
 
---- shoplive.limiter.new{ qps = } (or new(qps), as the client does for its
--- qps option): an in-process bucket; qps nil = no pacing until the server
--- answers 429s to a client sending in earnest.
+--- An in-process bucket (what the `qps` option builds): requests of the
+-- client are spaced 1/qps apart, with no burst. qps nil: no pacing until the
+-- server answers 429s to a client sending in earnest. Bad options raise.
+-- @tparam table opts `{ qps = n }`: requests per second, 0.001 to 1000000, or nil
+-- (also `new(qps)`, a number)
+-- @treturn table a limiter for `shoplive.new{ limiter = }`
+-- @usage local client = shoplive.new{ limiter = shoplive.limiter.new{ qps = 5 } }
 function M.new(opts)
   local qps = opts
   if type(opts) == "table" then
@@ -47,10 +55,41 @@ function M.new(opts)
     next_time = -math.huge, cut_until = -math.huge }, L)
 end
 
+--- A limiter shared by every worker of one nginx (OpenResty, or nginx with
+-- the Lua module), through a `lua_shared_dict`: any second holds at most
+-- `qps` + 1 requests whichever worker sends them, one worker's 429 slows
+-- every worker, and `max_credits` counts the credits of all of them. Only
+-- atomic dict operations: a worker never blocks on another. Outside nginx,
+-- or with a dict nginx.conf does not declare, it raises.
+-- @tparam table opts `dict` (required: the name of a `lua_shared_dict`),
+-- `qps` (required: requests per second for every worker together, 0.001 to
+-- 1000000), `key` (default `"shoplive"`: limiters with the same key share
+-- the rate and the credits)
+-- @treturn table a limiter for `shoplive.new{ limiter = }`
+-- @usage -- nginx.conf: lua_shared_dict shoplive 1m;
+-- local client = shoplive.new{ wait = ngx.sleep,
+--   limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = 10, key = "acct" } }
 function M.shared_dict(opts)
   return require("shoplive.limiter.shared_dict").new(opts, 2)
 end
 
+--- A limiter shared by every process on every host, through Redis: Redis
+-- keeps the bucket, the adaptive state and the credit count, each operation
+-- one atomic script. Inside OpenResty it talks over cosockets
+-- (lua-resty-redis), elsewhere over luasocket (redis-lua). Redis unreachable
+-- or slower than `timeout`: it falls back to a local bucket at qps / peers
+-- (and max_credits / peers), says so once through the client's `debug` hook
+-- and in `stats().limiter`, and tries Redis again 5 seconds later. Bad
+-- options raise.
+-- @tparam table opts `url` (required: `redis://[:password@]host[:port][/db]`,
+-- port 6379 and db 0 by default),
+-- `qps` (required: requests per second for every process together, 0.001 to
+-- 1000000), `key` (default `"shoplive"`), `peers` (processes sharing the
+-- key, for the fallback; default 1), `timeout` (seconds to wait for Redis,
+-- default 0.5, at most the client's `timeout`)
+-- @treturn table a limiter for `shoplive.new{ limiter = }`
+-- @usage local client = shoplive.new{
+--   limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10, key = "acct", peers = 4 } }
 function M.redis(opts)
   return require("shoplive.limiter.redis").new(opts, 2)
 end
@@ -59,6 +98,7 @@ L.kind = "local"
 
 --- Seconds until a request may be sent at `now` (0: send now and take the
 -- token).
+-- @local
 function L:take(now)
   if not self.rate then return 0 end
   if now < self.next_time then return self.next_time - now end
@@ -80,6 +120,7 @@ end
 
 --- The server said 429 at `now`; observed_rate is what the client sent in
 -- the last second (nil when unknown).
+-- @local
 function L:on_rate_limited(now, observed_rate)
   if now < self.cut_until then return end
   if adapt.cut(self, observed_rate, self.max_rate) then
@@ -89,6 +130,7 @@ function L:on_rate_limited(now, observed_rate)
 end
 
 --- What stats().limiter reports.
+-- @local
 function L:stats()
   return { kind = "local", rate = self.rate, qps = self.max_rate, ceiling = self.ceiling }
 end

@@ -1,8 +1,11 @@
 --- shoplive.report / shoplive.report_file: one self-contained HTML document
 -- (inline CSS and SVG, no script, a CSP that forbids every external load)
--- showing a list of livestream records of one or many shops. Figures come
--- from shoplive.report.figures, charts from shoplive.report.chart, escaping
--- from shoplive.report.html. Version-neutral (Lua 5.1-5.4, LuaJIT).
+-- showing a list of livestream records of one or many shops. Call them as
+-- `shoplive.report` and `shoplive.report_file` (documented in `shoplive`).
+-- Figures come from shoplive.report.figures, charts from
+-- shoplive.report.chart, escaping from shoplive.report.html (internal).
+-- Version-neutral (Lua 5.1-5.4, LuaJIT).
+-- @usage local html = shoplive.report(records, { title = "Shops", tz = "+07:00", top = 10 })
 local chart = require("shoplive.report.chart")
 local figures = require("shoplive.report.figures")
 local html = require("shoplive.report.html")
@@ -721,6 +724,7 @@ end
 -- top (default 10), shops (seller ids to show even with no records),
 -- credits and pages (what fetching the data cost), generated_at (unix
 -- seconds, default now). Raises on bad arguments, naming them.
+-- @local
 function M.report(records, opts, version)
   check_records(records, "shoplive.report")
   opts = check_opts(opts, "shoplive.report")
@@ -728,6 +732,7 @@ function M.report(records, opts, version)
 end
 
 --- Write the report to `path`. Returns true, or nil and a message.
+-- @local
 function M.report_file(path, records, opts, version)
   if type(path) ~= "string" or path == "" then
     error("shoplive.report_file: argument 'path' must be a file name, got " .. util.describe(path), 2)

@@ -1,6 +1,11 @@
---- One logical request (a page) through its attempts: waiting (for the
--- rate limiter or a backoff), sending (a core transfer in flight), done.
--- The client's pump moves requests between states; nothing here blocks.
+--- A request made by `client:start(q)`: one page through its attempts
+-- (retries included), driven by `client:poll()`. Nothing here blocks.
+-- (Internally: waiting for the rate limiter or a backoff, sending a core
+-- transfer, done; the client's pump moves requests between states.)
+-- @usage local reqs = {}
+-- for i, s in ipairs(sellers) do reqs[i] = client:start{ seller_id = s } end
+-- while client:poll(0.05) > 0 do end
+-- for i, req in ipairs(reqs) do print(sellers[i], req:result()) end
 local argcheck = require("shoplive.argcheck")
 local errors = require("shoplive.errors")
 
@@ -25,12 +30,18 @@ local function check_self(self)
 end
 
 --- True once the request finished (page, err or cancelled).
+-- @treturn boolean
+-- @usage while not req:done() do client:poll(0.05) end
 function Request:done()
   check_self(self)
   return self.state == "done"
 end
 
---- page | nil, err. Raises if the request is still running.
+--- The outcome, once `req:done()`. Raises if the request is still running.
+-- @treturn[1] table the page (see `shoplive.client`)
+-- @treturn[2] nil on failure
+-- @treturn[2] table the err (see `shoplive.errors`); kind `cancelled` after `cancel()`
+-- @usage local page, err = req:result()
 function Request:result()
   check_self(self)
   if self.state ~= "done" then
@@ -40,8 +51,11 @@ function Request:result()
   return nil, self.err
 end
 
---- Cancel: frees the transfer in flight (if any); result() then gives a
--- "cancelled" err. Returns true if the request was still running.
+--- Cancel: frees the transfer in flight (if any); `result()` then gives a
+-- `cancelled` err. A page cancelled after its HTTP 200 status arrived is
+-- still billed (and counted in `stats().credits`).
+-- @treturn boolean true if the request was still running, false if it had finished
+-- @usage if not req:done() then req:cancel() end
 function Request:cancel()
   check_self(self)
   if self.state == "done" then return false end

@@ -76,7 +76,15 @@ local function check_records(records, fname)
   end
 end
 
---- Sort records in place (stable). Returns records.
+--- Sort records in place (stable), also as `shoplive.sort`. A bad key or
+-- a record that is not a table raises.
+-- @tparam {table,...} records the records (e.g. `page.records`)
+-- @tparam string|{string,...} keys a field name, `views`, `sales`, `gmv`,
+-- or an array of them (later keys break ties); `-` in front sorts
+-- descending; a missing value sorts last either way
+-- @treturn {table,...} records, sorted
+-- @usage shoplive.sort(records, "-gmv")
+-- shoplive.sort(records, { "-gmv", "create_time" })
 function M.sort(records, keys)
   check_records(records, "shoplive.sort")
   local parsed = M.parse_keys(keys, "shoplive.sort")
@@ -94,7 +102,13 @@ function M.sort(records, keys)
   return records
 end
 
---- A new array of at most n records, the first n by keys (records untouched).
+--- A new array of at most n records, the first n by keys (records
+-- untouched), also as `shoplive.top`.
+-- @tparam {table,...} records the records
+-- @tparam int n how many, >= 0
+-- @tparam string|{string,...} keys as for `sort`
+-- @treturn {table,...} a new array of at most n of the records
+-- @usage for i, r in ipairs(shoplive.top(records, 5, "-views")) do print(i, r.title) end
 function M.top(records, n, keys)
   check_records(records, "shoplive.top")
   if type(n) ~= "number" or n ~= math.floor(n) or n < 0 then

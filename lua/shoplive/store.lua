@@ -1,16 +1,19 @@
 --- shoplive.store: what the client paid for, kept in SQLite (the default) or
--- PostgreSQL. The same API over both; the SQL, the schema and the policy
--- live here, the dialects (store/sqlite.lua, store/postgres.lua) only know
--- how to connect and spell types and placeholders.
---
---   local store = shoplive.store.open()        -- $SHOPLIVE_DB, else the XDG data dir
---   local store = shoplive.store.open("shops.db")
---   local store = shoplive.store.open("postgresql://user@host:5432/db")
+-- PostgreSQL. Give a store to `shoplive.new{ store = }` and every page paid
+-- for is saved, and a query fetched within `cache_ttl` is answered from it
+-- (no request, no credit); `client:sync` fills it shop by shop. The same
+-- API over both databases. A failure to read or write is an err of kind
+-- `store` (`nil, err`; `open` raises it).
 --
 -- Tables (see the README): pages (every page fetched: the credits' audit
 -- trail and the page cache), livestreams (one row per room_id, the latest
 -- figures), revisions (each change of a livestream's figures), meta (the
--- schema version).
+-- schema version). (Internally: the SQL, the schema and the policy live
+-- here; the dialects, store/sqlite.lua and store/postgres.lua, only know how
+-- to connect and spell types and placeholders.)
+-- @usage local store = shoplive.store.open()        -- $SHOPLIVE_DB, else the XDG data dir
+-- local store = shoplive.store.open("shops.db")
+-- local store = shoplive.store.open("postgresql://user@host:5432/db")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local export = require("shoplive.export")
@@ -40,6 +43,7 @@ local function is_url(t)
 end
 
 --- Where open() without an argument puts the database.
+-- @local
 function M.default_path(getenv)
   getenv = getenv or os.getenv
   local p = getenv("SHOPLIVE_DB")
@@ -84,7 +88,7 @@ local SQL = {
 
 -- ---- values --------------------------------------------------------------
 
---- An integer the schema can keep exactly: a Lua integer (5.3+); on 5.1/LuaJIT
+-- An integer the schema can keep exactly: a Lua integer (5.3+); on 5.1/LuaJIT
 -- an integral number within 2^53, or the digit string the decoder gives for
 -- a larger one.
 local is_int
@@ -205,6 +209,7 @@ end
 
 --- Run fn(self) in one transaction. Returns fn's results, or nil, err after
 -- rolling back.
+-- @local
 function Store:_tx(fn)
   local ok, msg, code = self.db:exec(self.dialect.BEGIN)
   if not ok then return nil, store_err(self, msg, code) end
@@ -223,6 +228,7 @@ function Store:_tx(fn)
 end
 
 --- A prepared statement for SQL[name], prepared once per connection.
+-- @local
 function Store:_st(name)
   local st = self._stmts[name]
   if st then return st end
@@ -234,6 +240,7 @@ function Store:_st(name)
 end
 
 --- All rows of sql (a SQL key or text) with the given parameters, or nil, err.
+-- @local
 function Store:_rows(sql, ...)
   local ok, st = pcall(self._st, self, sql)
   if not ok then return nil, st end
@@ -286,11 +293,16 @@ function Store:_migrate()
   return true
 end
 
---- Open a store: a SQLite file path, or a postgresql:// URL. Without target:
--- $SHOPLIVE_DB, else $XDG_DATA_HOME/shoplive/shoplive.db (directories
--- created). opts.clock: a function giving epoch seconds (tests). Raises an
--- err of kind "store" naming the path or URL (never a password) when the
--- database cannot be used.
+--- Open a store (also `shoplive.store.open`), creating or migrating its
+-- tables. Raises an err of kind `store` naming the path or URL (never a
+-- password) when the database cannot be used; a bad argument raises a string.
+-- @tparam[opt] string target a SQLite file path, or a `postgresql://` URL;
+-- default `$SHOPLIVE_DB`, else `$XDG_DATA_HOME/shoplive/shoplive.db`
+-- (`XDG_DATA_HOME` defaults to `~/.local/share`; directories created)
+-- @tparam[opt] table opts `clock`: a function giving epoch seconds (default `os.time`)
+-- @treturn Store the store: `livestreams`, `shops`, `history`, `credits`, `close`
+-- @usage local store = shoplive.store.open("shops.db")
+-- local client = shoplive.new{ store = store, cache_ttl = 3600 }
 function M.open(target, opts)
   if target ~= nil and (type(target) ~= "string" or target == "") then
     error("shoplive.store.open: argument 'target' must be a file path or a postgresql:// URL, got "
@@ -339,7 +351,9 @@ function Store:__tostring()
   return "shoplive store (" .. self.dialect.name .. " " .. self.name .. (self.db and ")" or ", closed)")
 end
 
---- Close the database; idempotent. Also __gc / __close.
+--- Close the database; idempotent. Also `__gc` and `__close` (Lua 5.4).
+-- Any other method of a closed store raises.
+-- @usage store:close()
 function Store:close()
   if not self.db then return end
   for _, st in pairs(self._stmts) do st:finalize() end
@@ -360,6 +374,7 @@ end
 
 --- The page for validated query params p fetched within ttl seconds, as
 -- the client hands it out (cached = true, fetched_at), or nil.
+-- @local
 function Store:cached_page(p, ttl)
   check_open(self, "cached_page")
   local ok, st = pcall(self._st, self, "cached")
@@ -384,6 +399,7 @@ end
 -- each change of a livestream's figures. Returns { new =, changed = } or
 -- nil, err (kind "store"); sets page.fetched_at. body: the response body,
 -- kept for the cache (without it the page is recorded but never served).
+-- @local
 function Store:save_page(p, page, credits, body)
   check_open(self, "save_page")
   local t = self.clock()
@@ -451,9 +467,15 @@ end
 
 -- ---- reading back --------------------------------------------------------
 
---- The stored livestreams as the API's record tables, newest first.
--- q.seller_id (optional), q.since / q["until"]: epoch seconds bounds on
--- create_time (since <= create_time < until).
+--- The stored livestreams as the API's record tables (typed as the API
+-- gives them, with their latest figures), newest `create_time` first.
+-- @tparam[opt] table q `seller_id` (one shop; default all), `since` and
+-- `["until"]`: epoch seconds bounds on `create_time` (since <= create_time < until)
+-- @treturn[1] {table,...} the records
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage local recs = assert(store:livestreams{ seller_id = "7494818275540568755", since = os.time() - 7 * 86400 })
+-- print(shoplive.summarize(recs).total_gmv)
 function Store:livestreams(q)
   check_open(self, "livestreams")
   q = q or {}
@@ -480,8 +502,14 @@ function Store:livestreams(q)
   return out
 end
 
---- The shops the store knows: { seller_id =, livestreams =, pages =,
--- credits =, first_seen =, last_seen =, last_fetched = }, by seller_id.
+--- The shops the store knows, by `seller_id`.
+-- @treturn[1] {table,...} one table per shop: `seller_id`, `livestreams`
+-- (how many stored), `pages` and `credits` (fetched and spent), `first_seen`
+-- and `last_seen` (epoch seconds its livestreams were first and last seen;
+-- nil without livestreams), `last_fetched` (epoch seconds of its last page)
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage for _, s in ipairs(assert(store:shops())) do print(s.seller_id, s.livestreams, s.credits) end
 function Store:shops()
   check_open(self, "shops")
   local ok, out = pcall(function()
@@ -512,9 +540,16 @@ function Store:shops()
   return out
 end
 
---- Every recorded state of a livestream's figures, oldest first:
--- { seen_at =, request_id =, duration =, ..., total_views_cnt = }. A
--- livestream that never changed has one state: its figures, first seen.
+--- Every recorded state of a livestream's figures, oldest first. A
+-- livestream that never changed has one state: its figures, first seen
+-- (`request_id` nil); one the store does not know has none.
+-- @tparam string room_id the livestream
+-- @treturn[1] {table,...} states: `seen_at` (epoch seconds), `request_id`,
+-- and the figures `duration`, `finish_time`, `max_views_cnt`,
+-- `total_joins_cnt`, `total_sale_cnt`, `total_sale_gmv_amt`, `total_views_cnt`
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage for _, h in ipairs(assert(store:history(room_id))) do print(os.date("!%F %T", h.seen_at), h.total_views_cnt) end
 function Store:history(room_id)
   check_open(self, "history")
   if type(room_id) ~= "string" or room_id == "" then
@@ -536,9 +571,14 @@ function Store:history(room_id)
   return out
 end
 
---- Credits spent per UTC day, oldest first: { day = "YYYY-MM-DD", start =
--- epoch, credits =, pages = }; the array's .total sums them. q.since: epoch
--- seconds (default: everything).
+--- Credits spent per UTC day, oldest first: those of the pages saved (a
+-- page answered from the cache cost nothing and is not saved again).
+-- @tparam[opt] table q `since`: epoch seconds (default: everything)
+-- @treturn[1] {table,...} one table per day: `day` (`"YYYY-MM-DD"`),
+-- `start` (epoch seconds), `credits`, `pages`; `.total` sums the credits
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage print(assert(store:credits{ since = os.time() - 30 * 86400 }).total .. " credits in 30 days")
 function Store:credits(q)
   check_open(self, "credits")
   if q ~= nil and type(q) ~= "table" then error("store:credits: expected a table of arguments, got " .. type(q), 2) end
@@ -557,6 +597,7 @@ end
 
 --- How many consecutive pages of query p (from page 1) are held within
 -- ttl, and whether they reach the shop's end. For sync --dry-run.
+-- @local
 function Store:held(p, ttl)
   local n, q = 0, {}
   for k, v in pairs(p) do q[k] = v end
