@@ -152,6 +152,24 @@ function M.page_from_resp(resp, q, status, redact)
   return page
 end
 
+--- The page (or API/decode err) of a transfer that ended with HTTP 200 and
+-- no libcurl error: the whole of from_transfer's success path, which the
+-- client calls directly when x:outcome() says so.
+-- @local
+function M.from_body(x, q, redact)
+  -- A page never has more than page_size records: the decoder refuses the
+  -- next one before building it, so the body's size cannot turn into heap.
+  local resp, derr, why = x:decode(q and q.page_size)
+  if not resp then
+    if why == "records" then
+      return nil, M.new{ kind = "decode", status = 200,
+        message = "page has more records than page_size " .. q.page_size .. " (protocol error): " .. derr }
+    end
+    return nil, M.new{ kind = "decode", status = 200, message = "invalid JSON response: " .. derr }
+  end
+  return M.page_from_resp(resp, q, 200, redact)
+end
+
 --- Classify a finished transfer x (core transfer) whose x:info() is `info`.
 -- `redact` scrubs secrets from texts. Returns page or nil, err (attempts is
 -- set by the caller).
@@ -176,19 +194,7 @@ function M.from_transfer(x, info, q, redact)
       message = clean(info.error, redact) or ("libcurl error " .. info.curl_code) }
   end
   local status = info.status
-  if status == 200 then
-    -- A page never has more than page_size records: the decoder refuses the
-    -- next one before building it, so the body's size cannot turn into heap.
-    local resp, derr, why = x:decode(q and q.page_size)
-    if not resp then
-      if why == "records" then
-        return nil, M.new{ kind = "decode", status = status,
-          message = "page has more records than page_size " .. q.page_size .. " (protocol error): " .. derr }
-      end
-      return nil, M.new{ kind = "decode", status = status, message = "invalid JSON response: " .. derr }
-    end
-    return M.page_from_resp(resp, q, status, redact)
-  end
+  if status == 200 then return M.from_body(x, q, redact) end
   local kind = kind_of_status(status or 0)
   local e = { kind = kind, status = status }
   -- Error bodies are small JSON per the spec; anything else (HTML from a

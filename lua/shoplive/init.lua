@@ -40,7 +40,7 @@ local M = {
 -- `connect_timeout`, `max_retries`, `backoff_base`, `backoff_max`,
 -- `max_body`, `qps`, `max_credits`, `limiter`, `store`, `cache_ttl`,
 -- `user_agent`, `ca_file`, `proxy`, `low_speed_limit`, `low_speed_time`,
--- `poll_interval`, `wait`, `debug`
+-- `poll_interval`, `wait`, `debug`, `http2`
 -- @treturn Client the client (`shoplive.client`): `livestreams`, `pages`,
 -- `each_livestream`, `all_livestreams`, `livestreams_many`, `start`,
 -- `poll`, `sync`, `stats`, `close`
