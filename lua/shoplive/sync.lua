@@ -136,6 +136,10 @@ function M.sync(client, a)
   end
 
   local function step()
+    -- Ctrl-C (the command line's hook): start nothing more; requests in
+    -- flight are cancelled by _run_until, pages already done are kept
+    local interrupted = client._interrupted
+    if not stop_err and interrupted and interrupted() then stop_err = require("shoplive.request").cancelled(0) end
     if src and next(running) then
       local ok, rerr = src:renew(running)
       if not ok then stop_err = stop_err or rerr end

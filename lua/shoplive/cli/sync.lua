@@ -5,7 +5,7 @@
 --       [--queue NAME [--enqueue] [--lease SECONDS]]
 -- and --db / --offline (declared in cli/parser.lua) for livestreams and summary.
 -- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
--- stopped, 2 bad usage.
+-- stopped, 2 bad usage, 130 interrupted by Ctrl-C.
 local core = require("shoplive.core")
 
 local M = {}
@@ -130,12 +130,12 @@ function M.run(args, env)
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1
   end
-  if args.queue then
-    -- Ctrl-C (a flag, src/clisys.c) ends the worker's requests and its wait
-    -- for other workers' claims; its unfinished shops go back to the queue
-    client._interrupted = function() return core.sigint_count() > 0 end
-    client._sleep = core.sigint_sleep
-  end
+  -- Ctrl-C (a flag, src/clisys.c) cancels the requests in flight and starts
+  -- no more; every page fetched before is in the store, so a re-run pays
+  -- only for the rest. With --queue it also ends the wait for other
+  -- workers' claims, and the unfinished shops go back to the queue.
+  client._interrupted = function() return core.sigint_count() > 0 end
+  client._sleep = core.sigint_sleep
   local tty = env.isatty(2)
   local pages, last, t0 = 0, 0, core.now()
   local report, err = client:sync{ sellers = #ids > 0 and ids or nil, sort_by = args.sort, order = args.order,
@@ -160,18 +160,26 @@ function M.run(args, env)
     nfailed = nfailed + 1
     env.stderr:write("shoplive: shop ", id, ": ", tostring(r.failed[id]), "\n")
   end
-  if err then env.stderr:write(tostring(err), "\n") end
+  local interrupted = core.sigint_count() > 0
+  local stopped = ""
+  if interrupted then
+    stopped = ", interrupted"
+  elseif err then
+    env.stderr:write(tostring(err), "\n")
+    stopped = ", stopped (" .. err.kind .. ")"
+  end
   if args.queue then
     env.stdout:write(string.format("sync: queue %s: this worker did %d shops, %d pages, %d credits, %d cache hits, "
       .. "%d new, %d changed, %d failed%s\n", args.queue, r.shops, r.pages, r.credits, r.cache_hits, r.new, r.changed,
-      nfailed, err and (", stopped (" .. err.kind .. ")") or ""))
+      nfailed, stopped))
   else
     env.stdout:write(string.format("sync: %d/%d shops done, %d pages, %d credits, %d cache hits, %d new, %d changed, "
       .. "%d failed%s\n", r.shops, #ids, r.pages, r.credits, r.cache_hits, r.new, r.changed, nfailed,
-      err and (", stopped (" .. err.kind .. ")") or ""))
+      stopped))
   end
   client:close()
   s:close()
+  if interrupted then return 130 end
   return (err or nfailed > 0) and 1 or 0
 end
 
