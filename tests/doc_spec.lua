@@ -91,8 +91,8 @@ describe("the reference", function()
     assert.equals(0, status, out)
     for k in out:gmatch('new{%s*kind = "([%w_]+)"') do kinds[k] = true end -- errors.new{ kind = ... }
     for k in out:gmatch('%[%d+%] = "([%w_]+)"') do kinds[k] = true end -- the status -> kind table
-    -- the status and libcurl-code classifiers of errors.lua return kinds
-    for k in read("lua/shoplive/errors.lua"):gmatch('return "([%w_]+)"') do kinds[k] = true end
+    -- the status and libcurl-code classifiers of response.lua return kinds
+    for k in read("lua/shoplive/response.lua"):gmatch('return "([%w_]+)"') do kinds[k] = true end
     local rows = table_rows(read("docs/errors.md"))
     local n = 0
     for kind in pairs(kinds) do

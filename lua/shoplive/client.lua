@@ -8,6 +8,7 @@ local errors = require("shoplive.errors")
 local limiter = require("shoplive.limiter")
 local query = require("shoplive.query")
 local request = require("shoplive.request")
+local response = require("shoplive.response")
 local retry = require("shoplive.retry")
 local schema = require("shoplive.schema")
 
@@ -204,10 +205,10 @@ function Client:_complete(req, t)
   local ok, bytes, status = x:outcome()
   local info, page, err
   if ok then
-    page, err = errors.from_body(x, req.params, self._redact)
+    page, err = response.from_body(x, req.params, self._redact)
   else
     info = x:info()
-    page, err = errors.from_transfer(x, info, req.params, self._redact)
+    page, err = response.from_transfer(x, info, req.params, self._redact)
   end
   local body = page and self._store and x:body() -- kept by the cache
   x:release()

@@ -21,6 +21,7 @@ local export = require("shoplive.export")
 local limiter = require("shoplive.limiter")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
+local response = require("shoplive.response")
 local sort = require("shoplive.sort")
 local store = require("shoplive.store")
 
@@ -73,7 +74,7 @@ function M.decode(body, q)
       and ("page has more records than page_size " .. p.page_size .. " (protocol error): " .. msg)
       or ("invalid JSON response: " .. msg) }
   end
-  local page, err = errors.page_from_resp(resp, p)
+  local page, err = response.page_from_resp(resp, p)
   if err then err.attempts = 0 end
   return page, err
 end

@@ -18,6 +18,7 @@ local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local export = require("shoplive.export")
 local query = require("shoplive.query")
+local response = require("shoplive.response")
 local schema = require("shoplive.store.schema")
 local util = require("shoplive.util")
 
@@ -388,7 +389,7 @@ function Store:cached_page(p, ttl)
   -- one fetched (records, order, request_id, the stop rule)
   local resp = core.decode_response(row[2])
   if not resp then return nil end
-  local page = errors.page_from_resp(resp, p)
+  local page = response.page_from_resp(resp, p)
   if not page then return nil end
   page.cached, page.fetched_at = true, row[1]
   return page
