@@ -110,7 +110,6 @@ local function source(client, p, it)
   local stopped = false
   local seen = it.dedup and {} or nil
   local produced = 0       -- records handed out (after dedup)
-  local state = { pages = 0, duplicates = 0 }
   -- Validated once; each page only splices its number into the URL.
   local url_prefix, url_suffix = query.url_parts(client.base_url, p)
   local seller_id, sort_field, sort_type = p.seller_id, p.sort_field, p.sort_type
@@ -183,7 +182,6 @@ local function source(client, p, it)
     end
     local n = next_yield
     next_yield = next_yield + 1
-    state.pages = state.pages + 1
     -- The stop rule (page.has_more) looks at what the server sent, before dedup.
     local more = page.has_more
     -- (only a page that would lead to another request can start a loop)
@@ -209,7 +207,6 @@ local function source(client, p, it)
         end
       end
       page.duplicates = #recs - #kept
-      state.duplicates = state.duplicates + page.duplicates
       if more and #kept == 0 then
         close()
         error(repeated(page, n, "holds only records already seen (" .. #recs .. " of them)"), 0)
@@ -225,7 +222,7 @@ local function source(client, p, it)
     return page
   end
 
-  return next_page, close, state
+  return next_page, close
 end
 
 --- Iterator plumbing: the producer runs in a coroutine, and yields that are
