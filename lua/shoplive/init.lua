@@ -28,8 +28,8 @@ local store = require("shoplive.store")
 local M = {
   --- The version, "MAJOR.MINOR.PATCH".
   -- @usage print(shoplive.VERSION)
-  VERSION = "0.1.0",
-  _VERSION = "shoplive 0.1.0",
+  VERSION = "0.4.0",
+  _VERSION = "shoplive 0.4.0",
 }
 
 --- Make a client. Every option is checked before anything is sent; an
