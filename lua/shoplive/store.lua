@@ -174,18 +174,34 @@ local UPSERT_SET = (function()
   return concat(sets, ", ")
 end)()
 local UPSERT_WIDTH = NCOL + 3
-local function upsert_sql(n)
+
+-- The SQL text of the n-row statements, built once per n: a page would
+-- otherwise build (and hash, as the key of its prepared statement) a new
+-- string of a few KiB.
+local function memo(build)
+  local cache = {}
+  return function(n)
+    local s = cache[n]
+    if not s then
+      s = build(n)
+      cache[n] = s
+    end
+    return s
+  end
+end
+
+local upsert_sql = memo(function(n)
   local rows = {}
   for i = 1, n do rows[i] = UPSERT_ROW end
   return "INSERT INTO livestreams (" .. COL_LIST .. ", first_seen, last_seen) VALUES " .. concat(rows, ", ")
     .. " ON CONFLICT (room_id) DO UPDATE SET " .. UPSERT_SET
-end
+end)
 
 --- The statement reading the figures of n livestreams at once (one
 -- statement per page instead of one per record).
-local function figures_sql(n)
+local figures_sql = memo(function(n)
   return "SELECT " .. FIG_LIST .. ", first_seen, room_id FROM livestreams WHERE room_id IN (" .. placeholders(n) .. ")"
-end
+end)
 
 local function same_figures(row, r)
   for i = 1, #FIGURES do
