@@ -122,27 +122,32 @@ end
 
 local function int(v) if is_int(v) then return v end end
 
+-- per column: true for a text one (the others hold integers)
+local IS_TEXT = {}
+for i = 1, NCOL do IS_TEXT[i] = KNOWN[COLUMNS[i]] == "text" end
+
 --- Append the livestreams row of record r (id = r.room_id) to args from
 -- index at: the columns in the order of COLUMNS, extra, first/last seen.
+-- Every slot of the row is written (nil included): args can be reused.
 local function row_args(args, at, r, t)
   local typed_n = 0
   for i = 1, NCOL do
-    local f = COLUMNS[i]
-    local v = r[f]
+    local v = r[COLUMNS[i]]
     if v ~= nil then
-      if KNOWN[f] == "text" then
-        if type(v) ~= "string" then v = nil end
-      elseif not is_int(v) then
+      if IS_TEXT[i] then
+        if type(v) == "string" then typed_n = typed_n + 1 else v = nil end
+      elseif is_int(v) then
+        typed_n = typed_n + 1
+      else
         v = nil
       end
-      if v ~= nil then typed_n = typed_n + 1 end
     end
     args[at + i] = v
   end
   -- extra only when r holds more keys than typed values (the usual record
   -- holds exactly the 16 typed fields)
   local keys = 0
-  for _ in pairs(r) do keys = keys + 1 end
+  for _ in next, r do keys = keys + 1 end
   args[at + NCOL + 1] = keys ~= typed_n and extra_json(r) or nil
   args[at + NCOL + 2], args[at + NCOL + 3] = t, t
 end
@@ -341,7 +346,7 @@ function M.open(target, opts)
   local name = dialect.redact and dialect.redact(target) or target
   local db, msg, code = dialect.connect(target)
   if not db then error(store_err(name, msg, code), 2) end
-  local self = setmetatable({ db = db, dialect = dialect, name = name, target = target, _stmts = {},
+  local self = setmetatable({ db = db, dialect = dialect, name = name, target = target, _stmts = {}, _args = {},
     clock = opts.clock or os.time }, Store)
   local ok
   ok, msg, code = self:_migrate()
@@ -422,7 +427,8 @@ function Store:save_page(p, page, credits, body)
   local res, err = self:_tx(function()
     local recs = page.records
     local rst = self:_st("revision")
-    local args, nrows, last = {}, 0, {}
+    -- the upsert's arguments: one table per store, rewritten slot by slot
+    local args, nrows, last = self._args, 0, {}
     local new, changed = 0, 0
     local ids = {}
     for i = 1, #recs do
