@@ -578,6 +578,8 @@ local function bench_store()
     { "figure", "without / fetched", "with / from the store", "ratio" },
     { "sync of 4 shops, 404 pages (median of 5)", string.format("%.3f s", f.sync_without_s),
       string.format("%.3f s", f.sync_with_s), string.format("%.2fx the time", f.sync_ratio) },
+    { "per page: a page / saving it (of which COMMIT)", string.format("%.0f us", f.sync_page_us),
+      string.format("%.0f us (%.0f us)", f.sync_save_us, f.sync_commit_us), "" },
     { "one page (median of 5 rounds of 200)", string.format("%.3f ms", f.fetch_page_ms),
       string.format("%.3f ms", f.cached_page_ms), string.format("%.1fx faster", f.cached_ratio) },
     { "100,000 records as Lua tables", string.format("%.2f s", f.fetch_100k_s),
