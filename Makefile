@@ -35,7 +35,7 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
 
-.PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench asan lint install
+.PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
 
 all: $(SO) $(DB_SOS)
 
@@ -100,9 +100,16 @@ demo: deps
 # Benchmarks (see BENCHMARKS.md): installs the comparators' packages if
 # missing, then runs every benchmark against a fresh sandbox (~5 minutes) and
 # rewrites the results block of BENCHMARKS.md.
-bench: all
+bench: all bench-floor
 	tools/install-deps --bench
-	$(SRC_ENV) tools/with-sandbox $(LUA_BIN) bench/run.lua
+	$(SRC_ENV) FLOOR_BIN=$(FLOOR_BIN) tools/with-sandbox $(LUA_BIN) bench/run.lua
+
+# The raw libcurl floor program of bench/floor_bench.lua.
+FLOOR_BIN = $(BUILD)/floor
+bench-floor: $(FLOOR_BIN)
+$(FLOOR_BIN): bench/floor/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
 
 # The man page of the command line, built from the same definitions as its
 # --help (lua/shoplive/cli/parser.lua).

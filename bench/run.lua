@@ -6,7 +6,8 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll recovery shared store report (default: all of them)
+--     SECTION: memory decode rate speed poll recovery shared store report queue floor (default:
+--     all of them; floor is bench/floor_bench.lua, which needs `make bench-floor`)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
 --
 -- The machine is shared and noisy: every figure that matters is a ratio to
@@ -44,7 +45,7 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report", "queue", "floor" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -577,6 +578,8 @@ local function bench_store()
     { "figure", "without / fetched", "with / from the store", "ratio" },
     { "sync of 4 shops, 404 pages (median of 5)", string.format("%.3f s", f.sync_without_s),
       string.format("%.3f s", f.sync_with_s), string.format("%.2fx the time", f.sync_ratio) },
+    { "per page: a page / saving it (of which COMMIT)", string.format("%.0f us", f.sync_page_us),
+      string.format("%.0f us (%.0f us)", f.sync_save_us, f.sync_commit_us), "" },
     { "one page (median of 5 rounds of 200)", string.format("%.3f ms", f.fetch_page_ms),
       string.format("%.3f ms", f.cached_page_ms), string.format("%.1fx faster", f.cached_ratio) },
     { "100,000 records as Lua tables", string.format("%.2f s", f.fetch_100k_s),
@@ -605,6 +608,14 @@ if want.shared then
 end
 if want.store then bench_store() end
 if want.report then bench_report() end
+if want.queue then
+  dofile("bench/queue_bench.lua"){ base = BASE, control = control, section = section, lua = LUA,
+    emit_table = emit_table, note = note, goal = goal, log = log }
+end
+if want.floor then
+  dofile("bench/floor_bench.lua"){ sh = sh, sh_quote = sh_quote, log = log, median = median, lua = LUA, python = PYTHON,
+    section = section, emit_table = emit_table, note = note, goal = goal }
+end
 control("reset")
 
 if complete.runs > 0 then

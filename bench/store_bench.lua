@@ -1,7 +1,10 @@
 -- store_bench.lua - the store's costs, as ratios measured in one run against
 -- the sandbox with no latency (bench/run.lua runs it as section "store"):
 --   sync_ratio   time of a sync into a SQLite store / the same pages fetched
---                without one (goal <= 1.25)
+--                without one (goal <= 1.25); sync_save_us, sync_commit_us:
+--                per page, the wall time of saving it and of that
+--                transaction's COMMIT (one more sync, instrumented), against
+--                sync_page_us, a page without a store
 --   cached_ratio time to fetch a page / time to answer it from the cache
 --                (goal >= 10)
 --   read_ratio   time to fetch 100,000 records / time to read them back from
@@ -53,6 +56,35 @@ for run = 1, RUNS do
 end
 local sync_ratio = median(with) / median(without)
 
+-- where a sync's store time goes: one more sync, instrumented (not among the
+-- timed runs above): wall time inside save_page, and inside its COMMIT
+local save_s, commit_s = 0, 0
+do
+  local st = shoplive.store.open(dir .. "/sync_parts.db")
+  local Store = shoplive.store.Store
+  local dbi = getmetatable(st.db).__index
+  local save, exec = Store.save_page, dbi.exec
+  Store.save_page = function(...)
+    local t0 = now()
+    local res, err = save(...)
+    save_s = save_s + (now() - t0)
+    return res, err
+  end
+  dbi.exec = function(db, sql)
+    if sql ~= "COMMIT" then return exec(db, sql) end
+    local t0 = now()
+    local ok, msg, code = exec(db, sql)
+    commit_s = commit_s + (now() - t0)
+    return ok, msg, code
+  end
+  local c = client{ store = st }
+  local ok, err = pcall(c.sync, c, { sellers = SYNC_SHOPS, concurrency = 1 })
+  Store.save_page, dbi.exec = save, exec
+  assert(ok, err)
+  c:close()
+  st:close()
+end
+
 -- one page: fetched vs answered from the cache (rounds interleaved, median)
 local st = shoplive.store.open(dir .. "/page.db")
 local c = client{ store = st }
@@ -95,6 +127,9 @@ os.execute("rm -rf " .. dir)
 print(string.format("sync_without_s=%.3f", median(without)))
 print(string.format("sync_with_s=%.3f", median(with)))
 print(string.format("sync_ratio=%.3f", sync_ratio))
+print(string.format("sync_save_us=%.0f", save_s / 404 * 1e6))
+print(string.format("sync_commit_us=%.0f", commit_s / 404 * 1e6))
+print(string.format("sync_page_us=%.0f", median(without) / 404 * 1e6))
 print(string.format("fetch_page_ms=%.3f", fetch_page * 1000))
 print(string.format("cached_page_ms=%.3f", cached_page * 1000))
 print(string.format("cached_ratio=%.1f", fetch_page / cached_page))

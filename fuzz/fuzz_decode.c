@@ -6,7 +6,7 @@
  *   2. sl_json_push_value      (C, same buffer, with a small exact-size error
  *                               buffer so a message overrun is caught too)
  *   3. shoplive.decode(body)   (the Lua layer: core.decode_response +
- *                               errors.page_from_resp)
+ *                               response.page_from_resp)
  * each inside lua_pcall, so a Lua memory error is an allowed outcome and never
  * a crash. Any other outcome that breaks an invariant calls abort(), which
  * libFuzzer reports as a crash and saves the input.

@@ -46,6 +46,7 @@ typedef struct sl_client {
   int running;
   int closed;
   int debug;    /* collect libcurl's verbose lines in dbg (redacted) */
+  int http2;    /* offer h2 over TLS and multiplex on one connection */
   sl_buf dbg;
 } sl_client;
 
@@ -77,6 +78,7 @@ static CURLcode global_result = CURLE_FAILED_INIT;
  * per process; it is never undone (Lua may dlclose us while another state
  * still uses libcurl). */
 static const char *curl_version_str = "unknown";
+static int curl_has_http2 = 0;
 
 /* curl_version_info rewrites static buffers on every call (libcurl 7.88), so
  * it is called once here, under the same once-guard. */
@@ -84,6 +86,7 @@ static void global_init(void) {
   global_result = curl_global_init(CURL_GLOBAL_ALL);
   curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);
   if (d != NULL && d->version != NULL) curl_version_str = d->version;
+  if (d != NULL && (d->features & CURL_VERSION_HTTP2)) curl_has_http2 = 1;
 }
 
 /* ---- small helpers -------------------------------------------------- */
@@ -277,6 +280,9 @@ static CURL *new_easy(sl_client *c, CURLcode *res) {
   SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  /* h2 only where TLS negotiates it (ALPN); otherwise, or with http2 off,
+   * HTTP/1.1 as before. */
+  SET(CURLOPT_HTTP_VERSION, c->http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
   if (c->debug) {
     SET(CURLOPT_DEBUGFUNCTION, on_debug);
     SET(CURLOPT_DEBUGDATA, c);
@@ -424,7 +430,8 @@ static long to_long_ceil(double d, double max) {
 }
 
 /* core.client{ api_key=, user_agent=, ca_file=, proxy=, timeout=, connect_timeout=,
- *              low_speed_limit=, low_speed_time=, max_body= } -> client
+ *              low_speed_limit=, low_speed_time=, max_body=, http2= } -> client
+ * http2 (default true) takes effect only when libcurl was built with it.
  * Options are validated by the Lua layer; here we only insist on types. */
 static int l_client_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -440,6 +447,9 @@ static int l_client_new(lua_State *L) {
   int debug = lua_toboolean(L, -1);
   lua_pop(L, 1);
   double max_body = opt_number(L, 1, "max_body", 8388608);
+  lua_getfield(L, 1, "http2");
+  int http2 = curl_has_http2 && (lua_isnil(L, -1) || lua_toboolean(L, -1));
+  lua_pop(L, 1);
   if (key == NULL) return luaL_argerror(L, 1, "api_key is required");
   if (!(max_body >= 1)) return luaL_argerror(L, 1, "max_body must be positive");
 
@@ -458,12 +468,14 @@ static int l_client_new(lua_State *L) {
     c->max_body = max_body >= cap ? (size_t)cap : (size_t)max_body;
   }
   c->debug = debug;
+  c->http2 = http2;
 
   c->multi = curl_multi_init();
   c->share = curl_share_init();
   if (c->multi == NULL || c->share == NULL) goto nomem;
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
 
   size_t klen = strlen(key);
   char *auth = malloc(klen + sizeof "Authorization: Bearer ");
@@ -521,6 +533,10 @@ static int l_client_start(lua_State *L) {
   CURLcode r = curl_easy_setopt(e, CURLOPT_URL, url);
   /* set every time: pooled handles keep their options */
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh);
+  /* Concurrent https requests wait for the connection being set up rather
+   * than each opening one, so h2 carries them all on one connection. */
+  if (r == CURLE_OK && c->http2)
+    r = curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncasecmp(url, "https:", 6) == 0 ? 1L : 0L);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
@@ -704,6 +720,17 @@ static int l_xfer_done(lua_State *L) {
   return 1;
 }
 
+/* transfer:outcome() -> ok, bytes, status: ok is true for a finished
+ * transfer with no libcurl error and HTTP 200 (the success path needs
+ * nothing more, so it builds no info table); status is 0 before headers. */
+static int l_xfer_outcome(lua_State *L) {
+  sl_xfer *x = check_xfer(L, 1);
+  lua_pushboolean(L, x->state == XF_DONE && x->result == CURLE_OK && x->status == 200);
+  lua_pushinteger(L, (lua_Integer)x->body.len);
+  lua_pushinteger(L, (lua_Integer)x->status);
+  return 3;
+}
+
 #define SET_FIELD(push, k) (push, lua_setfield(L, -2, k))
 
 /* transfer:info() -> { state=, status=, curl_code=, error=, too_large=,
@@ -766,7 +793,7 @@ static const luaL_Reg client_methods[] = {
   {NULL, NULL}};
 
 static const luaL_Reg xfer_methods[] = {
-  {"done", l_xfer_done},     {"info", l_xfer_info},
+  {"done", l_xfer_done},     {"info", l_xfer_info},       {"outcome", l_xfer_outcome},
   {"decode", l_xfer_decode}, {"cancel", l_xfer_cancel},   {"release", l_xfer_release},
   {"body", l_xfer_body},
   {NULL, NULL}};
@@ -800,4 +827,6 @@ void sl_http_register(lua_State *L) {
   sl_setfuncs(L, funcs);
   lua_pushstring(L, curl_version_str);
   lua_setfield(L, -2, "curl_version");
+  lua_pushboolean(L, curl_has_http2);
+  lua_setfield(L, -2, "curl_http2");
 }

@@ -80,6 +80,61 @@ describe("shoplive sync", function()
     assert.equals(24, credits())
   end)
 
+  it("Ctrl-C: exit 130, the pages fetched are kept, a re-run pays exactly the missing ones", function()
+    local sb = env.sandbox()
+    sb:config{ latency = 0.3 }
+    local cli = require("support.cli_run")
+    local core = require("shoplive.core")
+    local function wait_for(pred)
+      -- a safety net only (the assertions count things, not seconds)
+      for _ = 1, 1200 do
+        if pred() then return true end
+        core.sleep(0.05)
+      end
+      return false
+    end
+    local dir = tmp .. "/int" .. n
+    os.execute("mkdir -p " .. sh_quote(dir))
+    os.execute("(" .. cli.command("sync --db " .. sh_quote(db) .. " 237") .. " >" .. sh_quote(dir .. "/stdout")
+      .. " 2>" .. sh_quote(dir .. "/stderr") .. " & echo $! >" .. sh_quote(dir .. "/pid.tmp") .. "; mv "
+      .. sh_quote(dir .. "/pid.tmp") .. " " .. sh_quote(dir .. "/pid") .. "; wait $!; echo $? >"
+      .. sh_quote(dir .. "/rc.tmp") .. "; mv " .. sh_quote(dir .. "/rc.tmp") .. " " .. sh_quote(dir .. "/rc")
+      .. ") >/dev/null 2>&1 &")
+    assert(wait_for(function() return cli.read(dir .. "/pid") ~= nil end))
+    local pid = tonumber(cli.read(dir .. "/pid"))
+    local ok, e = pcall(function()
+      assert(wait_for(function() return credits() >= 3 end))
+      os.execute("kill -INT " .. pid)
+      assert(wait_for(function() return cli.read(dir .. "/rc") ~= nil end), "the CLI did not exit")
+    end)
+    if not ok then
+      os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+      error(e, 0)
+    end
+    assert.equals(130, tonumber(cli.read(dir .. "/rc")))
+    local paid = credits()
+    local out, err = cli.read(dir .. "/stdout"), cli.read(dir .. "/stderr")
+    assert.equals("", err)
+    local pages, spent = out:match("^sync: 0/1 shops done, (%d+) pages, (%d+) credits, 0 cache hits, %d+ new, "
+      .. "0 changed, 0 failed, interrupted\n$")
+    assert.is_string(pages, out)
+    pages = tonumber(pages)
+    -- every page paid for is in the store; a page cut off in flight may be
+    -- counted by the server but never reached the client
+    assert.equals(pages, tonumber(spent))
+    assert.is_true(pages >= 3 and pages < 24 and paid >= pages and paid <= pages + 1, out)
+    local status, dry = run("sync --db " .. db .. " --dry-run 237")
+    assert.equals(0, status)
+    assert.matches("237: " .. pages .. " pages held; fetching from page " .. (pages + 1), dry, 1, true)
+    sb:reset()
+    local rout
+    status, rout = run("sync --db " .. db .. " 237")
+    assert.equals(0, status)
+    assert.equals(string.format("sync: 1/1 shops done, 24 pages, %d credits, %d cache hits, %d new, 0 changed, "
+      .. "0 failed\n", 24 - pages, pages, 237 - 10 * pages), rout)
+    assert.equals(24 - pages, credits())
+  end)
+
   it("bad usage exits 2; a database that cannot be opened exits 1 naming it", function()
     local status, _, err = run("sync --db " .. db .. " 12x")
     assert.equals(2, status)

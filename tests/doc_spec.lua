@@ -91,8 +91,8 @@ describe("the reference", function()
     assert.equals(0, status, out)
     for k in out:gmatch('new{%s*kind = "([%w_]+)"') do kinds[k] = true end -- errors.new{ kind = ... }
     for k in out:gmatch('%[%d+%] = "([%w_]+)"') do kinds[k] = true end -- the status -> kind table
-    -- the status and libcurl-code classifiers of errors.lua return kinds
-    for k in read("lua/shoplive/errors.lua"):gmatch('return "([%w_]+)"') do kinds[k] = true end
+    -- the status and libcurl-code classifiers of response.lua return kinds
+    for k in read("lua/shoplive/response.lua"):gmatch('return "([%w_]+)"') do kinds[k] = true end
     local rows = table_rows(read("docs/errors.md"))
     local n = 0
     for kind in pairs(kinds) do
@@ -233,14 +233,13 @@ describe("the reference", function()
     end
   end)
 
-  -- docs/cli.md against the parser the command runs (cli/parser.lua and the
-  -- sync command's registration): every command has a section, every option
+  -- docs/cli.md against the parser the command runs (cli/parser.lua, sync
+  -- and queue included): every command has a section, every option
   -- of the command a row with the parser's default, and no row names an
   -- option the command lacks.
   it("docs/cli.md names every command and option of the parser, with its default", function()
     local parser = require("shoplive.cli.parser")
     local p, commands = parser.build()
-    commands.sync = require("shoplive.cli.sync").register(p)
     local doc = read("docs/cli.md")
     local top = p:get_help()
     local n = 0

@@ -38,8 +38,8 @@ function M.handle(which)
   local args = ngx.req.get_uri_args()
   local seller_id = args.seller_id
   local n = tonumber(args.n or 5)
-  if type(seller_id) ~= "string" or not seller_id:find("^%d+$") or not n or n < 1 or n > 100 or n % 1 ~= 0 then
-    return reply(400, '{"error":"seller_id (digits) and n (1..100) required"}\n')
+  if type(seller_id) ~= "string" or not seller_id:find("^%d+$") or not n or n < 1 or n > 1000 or n % 1 ~= 0 then
+    return reply(400, '{"error":"seller_id (digits) and n (1..1000) required"}\n')
   end
   local client = clients[which]
   if not client then return reply(404, '{"error":"no such client here"}\n') end

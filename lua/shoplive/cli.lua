@@ -178,6 +178,7 @@ end
 
 local function run_fetch(args, env)
   if args.command == "sync" then return store_cli.run(args, env) end
+  if args.command == "queue" then return require("shoplive.cli.queue").run(args, env) end
   local ids = seller_ids(args, env)
   local q = query_of(args)
   if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
@@ -328,7 +329,6 @@ function M.main(argv, env)
   env.isatty = env.isatty or core.isatty
   env.columns = env.columns or core.term_columns
   local p, commands = parser.build()
-  commands.sync = store_cli.register(p)
   local ok, args = p:pparse(argv)
   -- The usage text of the command the user typed, when there is one.
   local usage_of = commands[argv[1]] or p

@@ -8,6 +8,7 @@ local errors = require("shoplive.errors")
 local limiter = require("shoplive.limiter")
 local query = require("shoplive.query")
 local request = require("shoplive.request")
+local response = require("shoplive.response")
 local retry = require("shoplive.retry")
 local schema = require("shoplive.schema")
 
@@ -52,6 +53,7 @@ function M.new(opts, version)
     low_speed_limit = opts.low_speed_limit, low_speed_time = opts.low_speed_time,
     max_body = opts.max_body,
     debug = opts.debug ~= nil,
+    http2 = opts.http2,
   }
   local o = {}
   for k, v in pairs(opts) do
@@ -60,7 +62,7 @@ function M.new(opts, version)
   local cl = setmetatable({
     _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
     _redact = function(s, cut) return c:redact(s, cut) end,
-    _active = {}, _inflight = 0, _sent_times = {},
+    _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0, _queued = 0,
     _limiter = o.limiter or limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0 },
     _store = o.store, _cache_ttl = o.cache_ttl or 86400, _saved = { new = 0, changed = 0 },
@@ -175,9 +177,9 @@ function Client:_send(req, t)
   req.attempts = req.attempts + 1
   self._stats.requests = self._stats.requests + 1
   self._inflight = self._inflight + 1
-  local st = self._sent_times
-  st[#st + 1] = t
-  if #st > 64 then table.remove(st, 1) end
+  -- the last 64 send times, in a ring (no shifting per request)
+  local i = self._sent_i % 64 + 1
+  self._sent_times[i], self._sent_i = t, i
   req.xfer = self._core:start(req.url, req.fresh)
   req.fresh = nil
   req.state = "sending"
@@ -198,15 +200,23 @@ function Client:_complete(req, t)
   local x = req.xfer
   req.xfer = nil
   self._inflight = self._inflight - 1
-  local info = x:info()
-  local page, err = errors.from_transfer(x, info, req.params, self._redact)
+  -- A 200 needs only the body: the info table and the error mapping are
+  -- built for the other outcomes alone.
+  local ok, bytes, status = x:outcome()
+  local info, page, err
+  if ok then
+    page, err = response.from_body(x, req.params, self._redact)
+  else
+    info = x:info()
+    page, err = response.from_transfer(x, info, req.params, self._redact)
+  end
   local body = page and self._store and x:body() -- kept by the cache
   x:release()
   local s = self._stats
-  s.bytes = s.bytes + info.bytes
+  s.bytes = s.bytes + bytes
   -- A credit is every answer with status 200 (headers received), whatever
   -- became of its body: cut off, over max_body, a bad chunk or encoding.
-  if info.status == 200 then
+  if status == 200 then
     s.credits = s.credits + 1
   elseif req.reserved then
     self._limiter:release() -- not billed (a 200 always is, whatever its body)
@@ -219,7 +229,7 @@ function Client:_complete(req, t)
     return
   end
   err.attempts = req.attempts
-  if dead_pooled_connection(info) and not req.reconnected then
+  if info and dead_pooled_connection(info) and not req.reconnected then
     req.reconnected, req.fresh = true, true
     req.state, req.not_before = "waiting", t
     return
@@ -258,7 +268,10 @@ function Client:_pump()
   if self._pumping then return self._opts.poll_interval end
   self._pumping = true
   local t = now()
-  local active, keep = self._active, {}
+  -- The requests still going move to a spare list (the previous pump's,
+  -- emptied), not a new table: the pump runs several times a page.
+  local active, keep = self._active, self._spare or {}
+  self._spare = nil
   local next_due = huge
   local n = #active
   for i = 1, n do
@@ -272,6 +285,8 @@ function Client:_pump()
     keep[#keep + 1] = active[i]
   end
   self._active = keep
+  for i = #active, 1, -1 do active[i] = nil end
+  self._spare = active
   self._pumping = nil
   if next_due == huge then return nil end
   return max(0, next_due)
@@ -326,21 +341,23 @@ function Client:_save(req, page, body)
   end
 end
 
---- Queue a request for validated params p and try to send it at once.
+--- Queue a request for validated params p and try to send it at once; its
+-- URL is built from p unless the caller built it (an iterator does, once).
 -- @local
-function Client:_enqueue(p)
+function Client:_enqueue(p, url)
   local req = request.new(self, p, nil)
   if self._store and self:_from_cache(req) then return req end
-  req.url = query.url(self.base_url, p) -- only a request that is sent needs it
+  req.url = url or query.url(self.base_url, p) -- only a request that is sent needs it
   self._active[#self._active + 1] = req
+  self._queued = self._queued + 1
   self:_pump()
   return req
 end
 
---- Drive all requests until done() returns true. Blocks in libcurl (or in
--- the user's wait hook when one was given) between steps.
+--- Drive all requests until done(arg) returns true. Blocks in libcurl (or
+-- in the user's wait hook when one was given) between steps.
 -- @local
-function Client:_run_until(done)
+function Client:_run_until(done, arg)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
   if wait == nil then wait = host_wait() end -- false: the caller asked to block
   while true do
@@ -351,17 +368,19 @@ function Client:_run_until(done)
       return
     end
     local due = self:_pump()
-    if done() then return end
+    local queued = self._queued
+    if done(arg) then return end
     -- done() may have queued requests that the limiter made wait: without
-    -- this their due time is unknown and the loop would return early
-    if not due then due = self:_pump() end
+    -- this their due time is unknown and the loop would return early (only
+    -- then: a pump more on every step would cost each page a fourth one)
+    if not due and self._queued ~= queued then due = self:_pump() end
     local running = core_client:running() > 0
     if wait then
       -- Never block in C: drive what is ready, then hand the time to the host.
       if running then
         core_client:perform(0)
         due = self:_pump()
-        if done() then return end
+        if done(arg) then return end
         running = core_client:running() > 0
       end
       local d = running and min(interval, due or interval) or due
@@ -379,6 +398,9 @@ function Client:_run_until(done)
 end
 
 -- ---- public request API ---------------------------------------------
+
+-- A done() for _run_until that needs no closure per request.
+local function finished(req) return req.state == "done" end
 
 --- A page: what `Client:livestreams`, `req:result()`, `Client:pages` and
 -- `shoplive.decode` give.
@@ -438,7 +460,7 @@ function Client:livestreams(q)
   check_open(self)
   local p = query.check(q, "livestreams")
   local req = self:_enqueue(p)
-  self:_run_until(function() return req.state == "done" end)
+  self:_run_until(finished, req)
   return req:result()
 end
 
@@ -540,15 +562,22 @@ end
 -- @tparam table a `sellers` (array of seller ids, required), `sort_by`,
 -- `order`, `page_size`, `max_credits` (credits this sync may spend),
 -- `concurrency` (shops at once, 1-64, default 4), `on_page`
--- (`function(page, seller_id)`, called for every page)
+-- (`function(page, seller_id)`, called for every page); with a PostgreSQL
+-- store, `queue` (a queue name: the shops come from that queue, shared by
+-- every worker on every host, instead of `sellers`), `enqueue` (true: add
+-- `sellers` to the queue first), `lease` (seconds a claim outlives its last
+-- renewal, default 120) and `worker` (the claims' owner, default host:pid)
 -- @treturn[1] table report: `shops` (shops done), `pages`, `credits`,
 -- `cache_hits`, `new` and `changed` (livestreams), `failed`
--- (`{ [seller_id] = err }`)
+-- (`{ [seller_id] = err }`); with `queue`, this worker's share, and `lost`
+-- (shops another worker took over after this one's lease ran out)
 -- @treturn[2] nil when auth, quota, the budget or the store stopped every shop
 -- @treturn[2] table the err; `err.report` holds the report so far
 -- @usage local client = shoplive.new{ store = shoplive.store.open("shops.db") }
 -- local report, err = client:sync{ sellers = { "1", "2" }, max_credits = 100 }
 -- print((report or err.report).credits .. " credits")
+-- -- on every host: the shops of a shared PostgreSQL queue
+-- local report = client:sync{ queue = "daily", concurrency = 2 }
 function Client:sync(a)
   check_open(self)
   local report, err = require("shoplive.sync").sync(self, a)

@@ -21,14 +21,15 @@ local export = require("shoplive.export")
 local limiter = require("shoplive.limiter")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
+local response = require("shoplive.response")
 local sort = require("shoplive.sort")
 local store = require("shoplive.store")
 
 local M = {
   --- The version, "MAJOR.MINOR.PATCH".
   -- @usage print(shoplive.VERSION)
-  VERSION = "0.1.0",
-  _VERSION = "shoplive 0.1.0",
+  VERSION = "0.4.0",
+  _VERSION = "shoplive 0.4.0",
 }
 
 --- Make a client. Every option is checked before anything is sent; an
@@ -40,7 +41,7 @@ local M = {
 -- `connect_timeout`, `max_retries`, `backoff_base`, `backoff_max`,
 -- `max_body`, `qps`, `max_credits`, `limiter`, `store`, `cache_ttl`,
 -- `user_agent`, `ca_file`, `proxy`, `low_speed_limit`, `low_speed_time`,
--- `poll_interval`, `wait`, `debug`
+-- `poll_interval`, `wait`, `debug`, `http2`
 -- @treturn Client the client (`shoplive.client`): `livestreams`, `pages`,
 -- `each_livestream`, `all_livestreams`, `livestreams_many`, `start`,
 -- `poll`, `sync`, `stats`, `close`
@@ -73,7 +74,7 @@ function M.decode(body, q)
       and ("page has more records than page_size " .. p.page_size .. " (protocol error): " .. msg)
       or ("invalid JSON response: " .. msg) }
   end
-  local page, err = errors.page_from_resp(resp, p)
+  local page, err = response.page_from_resp(resp, p)
   if err then err.attempts = 0 end
   return page, err
 end

@@ -136,6 +136,10 @@ local CHECKS = {
   -- whole seconds for libcurl: rounded up
   low_speed_time = seconds(MIN_SECONDS, MAX_SECONDS),
   debug = callable("function(line)"),
+  http2 = function(name, v)
+    if type(v) ~= "boolean" then fail(name, "must be a boolean", v) end
+    return v
+  end,
   limiter = function(name, v)
     -- shoplive.limiter.new{}, .shared_dict{} or .redis{} (or any table with
     -- their methods)

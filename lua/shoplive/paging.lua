@@ -26,8 +26,6 @@ local M = {}
 
 local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = true }
 
-local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
-local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
 --- Validate iterator arguments; raises at the caller of client:`fname`
 -- (argcheck finds that frame).
@@ -72,6 +70,9 @@ else
   to_key = function(id) return id end
 end
 
+--- _run_until's test for one request (no closure per page).
+local function is_done(req) return req.state == "done" end
+
 --- A fingerprint of a page's records: the room_ids in order, or for a record
 -- without one its scalar fields (sorted), so two pages compare equal only
 -- when they carry the same records in the same order.
@@ -109,8 +110,33 @@ local function source(client, p, it)
   local stopped = false
   local seen = it.dedup and {} or nil
   local produced = 0       -- records handed out (after dedup)
-  local state = { pages = 0, duplicates = 0 }
-  local last_print       -- fingerprint of the previous full page
+  -- Validated once; each page only splices its number into the URL.
+  local url_prefix, url_suffix = query.url_parts(client.base_url, p)
+  local seller_id, sort_field, sort_type = p.seller_id, p.sort_field, p.sort_type
+  -- The previous full page: its room_ids in a table reused from page to
+  -- page when every record has a string id (then comparing them one by one
+  -- says what comparing fingerprints would, without building a string per
+  -- record on every page), else its fingerprint.
+  local last_ids, last_n, last_print = {}, nil, nil
+  local function same_as_last(recs)
+    local n = #recs
+    for i = 1, n do
+      if type(recs[i].room_id) ~= "string" then
+        local fp = fingerprint(recs)
+        local same = fp == last_print
+        last_print, last_n = fp, nil
+        return same
+      end
+    end
+    local same = last_n == n
+    for i = 1, n do
+      local id = recs[i].room_id
+      if last_ids[i] ~= id then same = false end
+      last_ids[i] = id
+    end
+    last_n, last_print = n, nil
+    return same
+  end
 
   local function close()
     stopped = true
@@ -135,10 +161,9 @@ local function source(client, p, it)
   local function next_page()
     if stopped then return nil end
     while ninflight < it.concurrency and may_start(next_start) do
-      local q = {}
-      for k, v in pairs(p) do q[k] = v end
-      q.page = next_start
-      inflight[next_start] = client:_enqueue(q)
+      local q = { seller_id = seller_id, sort_field = sort_field, sort_type = sort_type, page = next_start,
+        page_size = page_size }
+      inflight[next_start] = client:_enqueue(q, url_prefix .. next_start .. url_suffix)
       ninflight = ninflight + 1
       next_start = next_start + 1
     end
@@ -147,7 +172,7 @@ local function source(client, p, it)
       close()
       return nil
     end
-    client:_run_until(function() return req.state == "done" end)
+    client:_run_until(is_done, req)
     inflight[next_yield] = nil
     ninflight = ninflight - 1
     local page, err = req:result()
@@ -157,17 +182,14 @@ local function source(client, p, it)
     end
     local n = next_yield
     next_yield = next_yield + 1
-    state.pages = state.pages + 1
     -- The stop rule (page.has_more) looks at what the server sent, before dedup.
     local more = page.has_more
     -- (only a page that would lead to another request can start a loop)
     if more and #page.records > 0 then
-      local fp = fingerprint(page.records)
-      if fp == last_print then
+      if same_as_last(page.records) then
         close()
         error(repeated(page, n, "is identical to page " .. (n - 1)), 0)
       end
-      last_print = fp
     end
     if seen then
       local kept, recs = {}, page.records
@@ -185,7 +207,6 @@ local function source(client, p, it)
         end
       end
       page.duplicates = #recs - #kept
-      state.duplicates = state.duplicates + page.duplicates
       if more and #kept == 0 then
         close()
         error(repeated(page, n, "holds only records already seen (" .. #recs .. " of them)"), 0)
@@ -201,7 +222,7 @@ local function source(client, p, it)
     return page
   end
 
-  return next_page, close, state
+  return next_page, close
 end
 
 --- Iterator plumbing: the producer runs in a coroutine, and yields that are
@@ -215,24 +236,27 @@ local function iterator(producer, close)
     producer(function(v) coroutine.yield(TAG, v) end)
   end)
   local finished = false
+  -- What the producer's coroutine gave back, passed on as varargs (no
+  -- table per value): our TAG is a value for the loop, anything else a
+  -- foreign yield to pass up, whose answer resumes the producer.
+  local resumed
+  resumed = function(ok, first, ...)
+    if not ok then
+      finished = true
+      close()
+      error(first, 0)
+    end
+    if coroutine.status(co) == "dead" then
+      finished = true
+      close()
+      return nil
+    end
+    if first == TAG then return (...) end
+    return resumed(coroutine.resume(co, coroutine.yield(first, ...)))
+  end
   local function step()
     if finished then return nil end
-    local args = pack()
-    while true do
-      local res = pack(coroutine.resume(co, unpack(args, 1, args.n)))
-      if not res[1] then
-        finished = true
-        close()
-        error(res[2], 0)
-      end
-      if coroutine.status(co) == "dead" then
-        finished = true
-        close()
-        return nil
-      end
-      if res[2] == TAG then return res[3] end
-      args = pack(coroutine.yield(unpack(res, 2, res.n)))
-    end
+    return resumed(coroutine.resume(co))
   end
   -- The 4th value is closed by Lua 5.4's generic for on break or error, so
   -- an abandoned loop cancels its prefetched pages at once.

@@ -100,18 +100,19 @@ local function encode(s)
   return (tostring(s):gsub("[^%w%-._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
--- The query string for validated params p (parameter names of the spec).
-local function query_string(p)
-  local parts = { "seller_id=" .. encode(p.seller_id) }
-  if p.sort_field then parts[#parts + 1] = "seller_live_sort_field=" .. p.sort_field end
-  if p.sort_type then parts[#parts + 1] = "sort_type=" .. p.sort_type end
-  parts[#parts + 1] = string.format("page_num=%d", p.page)
-  parts[#parts + 1] = string.format("page_size=%d", p.page_size)
-  return table.concat(parts, "&")
+--- The request URL for validated params p, in two parts around the page
+-- number: url_parts(base_url, p) .. page .. suffix. An iterator builds them
+-- once and only splices the page number in for each page.
+function M.url_parts(base_url, p)
+  local prefix = base_url .. PATH .. "?seller_id=" .. encode(p.seller_id)
+  if p.sort_field then prefix = prefix .. "&seller_live_sort_field=" .. p.sort_field end
+  if p.sort_type then prefix = prefix .. "&sort_type=" .. p.sort_type end
+  return prefix .. "&page_num=", string.format("&page_size=%d", p.page_size)
 end
 
 function M.url(base_url, p)
-  return base_url .. PATH .. "?" .. query_string(p)
+  local prefix, suffix = M.url_parts(base_url, p)
+  return prefix .. string.format("%d", p.page) .. suffix
 end
 
 return M

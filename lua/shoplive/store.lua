@@ -18,6 +18,7 @@ local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local export = require("shoplive.export")
 local query = require("shoplive.query")
+local response = require("shoplive.response")
 local schema = require("shoplive.store.schema")
 local util = require("shoplive.util")
 
@@ -122,27 +123,32 @@ end
 
 local function int(v) if is_int(v) then return v end end
 
+-- per column: true for a text one (the others hold integers)
+local IS_TEXT = {}
+for i = 1, NCOL do IS_TEXT[i] = KNOWN[COLUMNS[i]] == "text" end
+
 --- Append the livestreams row of record r (id = r.room_id) to args from
 -- index at: the columns in the order of COLUMNS, extra, first/last seen.
+-- Every slot of the row is written (nil included): args can be reused.
 local function row_args(args, at, r, t)
   local typed_n = 0
   for i = 1, NCOL do
-    local f = COLUMNS[i]
-    local v = r[f]
+    local v = r[COLUMNS[i]]
     if v ~= nil then
-      if KNOWN[f] == "text" then
-        if type(v) ~= "string" then v = nil end
-      elseif not is_int(v) then
+      if IS_TEXT[i] then
+        if type(v) == "string" then typed_n = typed_n + 1 else v = nil end
+      elseif is_int(v) then
+        typed_n = typed_n + 1
+      else
         v = nil
       end
-      if v ~= nil then typed_n = typed_n + 1 end
     end
     args[at + i] = v
   end
   -- extra only when r holds more keys than typed values (the usual record
   -- holds exactly the 16 typed fields)
   local keys = 0
-  for _ in pairs(r) do keys = keys + 1 end
+  for _ in next, r do keys = keys + 1 end
   args[at + NCOL + 1] = keys ~= typed_n and extra_json(r) or nil
   args[at + NCOL + 2], args[at + NCOL + 3] = t, t
 end
@@ -174,18 +180,34 @@ local UPSERT_SET = (function()
   return concat(sets, ", ")
 end)()
 local UPSERT_WIDTH = NCOL + 3
-local function upsert_sql(n)
+
+-- The SQL text of the n-row statements, built once per n: a page would
+-- otherwise build (and hash, as the key of its prepared statement) a new
+-- string of a few KiB.
+local function memo(build)
+  local cache = {}
+  return function(n)
+    local s = cache[n]
+    if not s then
+      s = build(n)
+      cache[n] = s
+    end
+    return s
+  end
+end
+
+local upsert_sql = memo(function(n)
   local rows = {}
   for i = 1, n do rows[i] = UPSERT_ROW end
   return "INSERT INTO livestreams (" .. COL_LIST .. ", first_seen, last_seen) VALUES " .. concat(rows, ", ")
     .. " ON CONFLICT (room_id) DO UPDATE SET " .. UPSERT_SET
-end
+end)
 
 --- The statement reading the figures of n livestreams at once (one
 -- statement per page instead of one per record).
-local function figures_sql(n)
+local figures_sql = memo(function(n)
   return "SELECT " .. FIG_LIST .. ", first_seen, room_id FROM livestreams WHERE room_id IN (" .. placeholders(n) .. ")"
-end
+end)
 
 local function same_figures(row, r)
   for i = 1, #FIGURES do
@@ -325,7 +347,7 @@ function M.open(target, opts)
   local name = dialect.redact and dialect.redact(target) or target
   local db, msg, code = dialect.connect(target)
   if not db then error(store_err(name, msg, code), 2) end
-  local self = setmetatable({ db = db, dialect = dialect, name = name, target = target, _stmts = {},
+  local self = setmetatable({ db = db, dialect = dialect, name = name, target = target, _stmts = {}, _args = {},
     clock = opts.clock or os.time }, Store)
   local ok
   ok, msg, code = self:_migrate()
@@ -388,7 +410,7 @@ function Store:cached_page(p, ttl)
   -- one fetched (records, order, request_id, the stop rule)
   local resp = core.decode_response(row[2])
   if not resp then return nil end
-  local page = errors.page_from_resp(resp, p)
+  local page = response.page_from_resp(resp, p)
   if not page then return nil end
   page.cached, page.fetched_at = true, row[1]
   return page
@@ -406,7 +428,8 @@ function Store:save_page(p, page, credits, body)
   local res, err = self:_tx(function()
     local recs = page.records
     local rst = self:_st("revision")
-    local args, nrows, last = {}, 0, {}
+    -- the upsert's arguments: one table per store, rewritten slot by slot
+    local args, nrows, last = self._args, 0, {}
     local new, changed = 0, 0
     local ids = {}
     for i = 1, #recs do
@@ -609,5 +632,34 @@ function Store:held(p, ttl)
     if not page.has_more then return n, true end
   end
 end
+
+--- Put shops on a queue of a PostgreSQL store, for `client:sync{ queue = }`
+-- workers on any host (defined in store/queue.lua). A shop already done or
+-- failed there is queued again; one pending or claimed is left as it is. A
+-- SQLite store, a bad name or a bad seller id raises.
+-- @function Store:enqueue
+-- @tparam string name the queue (1 to 64 letters, digits, `_`, `.`, `:`, `-`)
+-- @tparam {string,...} sellers seller ids
+-- @treturn[1] integer how many shops were queued (new or again)
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage assert(store:enqueue("daily", { "7494818275540568755", "237" }))
+
+--- The state of a queue of a PostgreSQL store (defined in store/queue.lua).
+-- @function Store:queue_status
+-- @tparam string name the queue
+-- @treturn[1] table `total`, `pending`, `done` (counts), `claimed` (one
+-- table per claimed shop: `seller_id`, `claimed_by` (host:pid),
+-- `claimed_at`, `lease_until`, `attempts`), `failed` (one table per failed
+-- shop: `seller_id`, `err_kind`, `err` (its text), `claimed_by`,
+-- `attempts`, `finished_at`), `pages` and `credits` (of done and failed
+-- shops), `now` (the database's clock, epoch seconds)
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage local q = assert(store:queue_status("daily"))
+-- print(q.pending, #q.claimed, q.done, #q.failed)
+
+-- the work queue of a crawl split across hosts (PostgreSQL): store/queue.lua
+require("shoplive.store.queue").install(Store, { store_err = store_err, check_open = check_open })
 
 return M

@@ -3,6 +3,8 @@
 -- one page at a time, so a shop's end is known before its next page is asked
 -- for and no credit is spent past it. Every page goes through the cache: a
 -- re-run within cache_ttl pays only for the pages the store does not hold.
+-- With queue = NAME (a PostgreSQL store) the shops come from that queue
+-- instead, shared by every worker on every host (sync_queue.lua).
 local errors = require("shoplive.errors")
 local query = require("shoplive.query")
 local util = require("shoplive.util")
@@ -10,7 +12,7 @@ local util = require("shoplive.util")
 local M = {}
 
 local ARGS = { sellers = true, sort_by = true, order = true, page_size = true, max_credits = true,
-  concurrency = true, on_page = true }
+  concurrency = true, on_page = true, queue = true, enqueue = true, lease = true, worker = true }
 
 -- Failures that no other shop can get past.
 local STOP_ALL = { auth = true, quota = true, budget = true, store = true, cancelled = true }
@@ -26,7 +28,29 @@ local function check(client, a)
   if not client._store then
     error("sync: the client has no store (shoplive.new{ store = shoplive.store.open(...) })", 4)
   end
-  if type(a.sellers) ~= "table" or #a.sellers == 0 then
+  if a.queue ~= nil then
+    local q = require("shoplive.store.queue")
+    q.check_name("sync", a.queue, 4)
+    q.check_store("sync", client._store, 4)
+    if a.enqueue ~= nil and type(a.enqueue) ~= "boolean" then
+      error("sync: argument 'enqueue' must be a boolean, got " .. util.describe(a.enqueue), 4)
+    end
+    if a.sellers ~= nil and not a.enqueue then
+      error("sync: with 'queue' the shops come from the queue; to add 'sellers' to it pass enqueue = true "
+        .. "(or call store:enqueue)", 4)
+    end
+    if a.worker ~= nil and (type(a.worker) ~= "string" or a.worker == "" or #a.worker > 200) then
+      error("sync: argument 'worker' must be a non-empty string (default host:pid), got " .. util.describe(a.worker), 4)
+    end
+  else
+    for _, k in ipairs{ "enqueue", "lease", "worker" } do
+      if a[k] ~= nil then error("sync: argument '" .. k .. "' goes with 'queue'", 4) end
+    end
+  end
+  local p0 = query.check({ seller_id = "0", sort_by = a.sort_by, order = a.order, page_size = a.page_size }, fname)
+  p0.seller_id = nil
+  if a.queue ~= nil and not a.enqueue then a = setmetatable({ sellers = {} }, { __index = a }) end
+  if type(a.sellers) ~= "table" or (#a.sellers == 0 and a.queue == nil) then
     error("sync: argument 'sellers' must be a non-empty array of seller ids, got " .. util.describe(a.sellers), 4)
   end
   local queries, seen = {}, {}
@@ -52,6 +76,8 @@ local function check(client, a)
     max_credits = count("max_credits", 0, nil, nil),
     concurrency = count("concurrency", 1, 64, 4),
     on_page = a.on_page,
+    queue = a.queue, enqueue = a.enqueue, worker = a.worker, p0 = p0,
+    lease = count("lease", 1, 86400, nil),
   }
   local mt = getmetatable(a.on_page)
   if a.on_page ~= nil and type(a.on_page) ~= "function" and not (type(mt) == "table" and mt.__call) then
@@ -65,6 +91,20 @@ end
 -- report of what was done.
 function M.sync(client, a)
   local queries, opts = check(client, a)
+  local src -- the queue, or nil: the shops of `queries`
+  if opts.queue then
+    if opts.enqueue and #queries > 0 then
+      local ids = {}
+      for i, p in ipairs(queries) do ids[i] = p.seller_id end
+      local _, eerr = client._store:enqueue(opts.queue, ids)
+      if eerr then
+        eerr.report = { shops = 0, pages = 0, credits = 0, cache_hits = 0, new = 0, changed = 0, failed = {} }
+        return nil, eerr
+      end
+    end
+    opts.redact = client._redact
+    src = require("shoplive.sync_queue").new(client._store, opts)
+  end
   local stats0 = client:stats()
   local saved0 = { new = client._saved.new, changed = client._saved.changed }
   local report = { shops = 0, pages = 0, credits = 0, cache_hits = 0, new = 0, changed = 0, failed = {} }
@@ -86,47 +126,101 @@ function M.sync(client, a)
     job.req = client:_enqueue(q)
   end
 
+  -- a queued shop's end: its row says so (or hands it back), unless the
+  -- claim was taken over meanwhile
+  local function settle(job, state, err)
+    if not src then return true end
+    local ok, serr = src:finish(job, state, err)
+    if ok == nil then stop_err = stop_err or serr end
+    return ok
+  end
+
   local function step()
+    -- Ctrl-C (the command line's hook): start nothing more; requests in
+    -- flight are cancelled by _run_until, pages already done are kept
+    local interrupted = client._interrupted
+    if not stop_err and interrupted and interrupted() then stop_err = require("shoplive.request").cancelled(0) end
+    if src and next(running) then
+      local ok, rerr = src:renew(running)
+      if not ok then stop_err = stop_err or rerr end
+    end
     for seller, job in pairs(running) do
       if job.req.state == "done" then
         local page, err = job.req:result()
         if page then
           report.pages = report.pages + 1
+          job.pages = job.pages + 1
+          if not page.cached then job.credits = job.credits + 1 end
           if opts.on_page then opts.on_page(page, seller) end
-          if page.store_err then
+          if job.lost then
+            running[seller] = nil -- another worker owns the shop now
+            src.lost = src.lost + 1
+          elseif page.store_err then
             running[seller] = nil
             stop_err = stop_err or page.store_err
+            settle(job, "pending")
           elseif page.has_more and not stop_err then
             job.page = job.page + 1
             start(job)
           elseif page.has_more then
             running[seller] = nil -- stopped: this shop is not done
+            settle(job, "pending")
           else
             running[seller] = nil
-            report.shops = report.shops + 1
+            if settle(job, "done") then report.shops = report.shops + 1 end
           end
         else
           running[seller] = nil
-          if STOP_ALL[err.kind] then stop_err = stop_err or err else report.failed[seller] = err end
+          if STOP_ALL[err.kind] then
+            stop_err = stop_err or err
+            settle(job, "pending")
+          else
+            report.failed[seller] = err
+            settle(job, "failed", err)
+          end
         end
       end
     end
     -- after a stop, pages already in flight still finish (and are saved):
     -- they were paid for
-    while nxt <= #queries and not stop_err do
+    while not stop_err do
       local n = 0
       for _ in pairs(running) do n = n + 1 end
       if n >= opts.concurrency then break end
-      local job = { p = queries[nxt], page = 1 }
-      nxt = nxt + 1
+      local job
+      if src then
+        local cerr
+        job, cerr = src:claim(n)
+        if cerr then stop_err = cerr end
+        if not job then break end
+      else
+        if nxt > #queries then break end
+        job = { p = queries[nxt] }
+        nxt = nxt + 1
+      end
+      job.page, job.pages, job.credits = 1, 0, 0
       running[job.p.seller_id] = job
       start(job)
     end
-    return next(running) == nil
+    return next(running) == nil and (not src or src.exhausted or stop_err ~= nil)
+  end
+
+  -- Nothing running, the queue not finished: other workers hold shops.
+  -- Wait for their claims to end or expire (Ctrl-C ends the wait).
+  local function idle()
+    local stop = client._interrupted
+    if stop and stop() then
+      stop_err = require("shoplive.request").cancelled(0)
+      return
+    end
+    local d = math.max(0.01, src.next_claim - require("shoplive.core").now())
+    local w = client._wait
+    if type(w) == "function" then w(d) else (client._sleep or require("shoplive.core").sleep)(d) end
   end
 
   local ok, perr = pcall(function()
     -- a cached page finishes inside _enqueue: loop until nothing is left
+    local now = require("shoplive.core").now
     while not step() do
       local busy = false
       for _, job in pairs(running) do
@@ -137,13 +231,27 @@ function M.sync(client, a)
           for _, job in pairs(running) do
             if job.req.state == "done" then return true end
           end
+          if src then
+            -- a lease to renew, or a free slot that may claim again
+            local t, due = now(), src:renew_due(running)
+            if due and t >= due then return true end
+            if not src.exhausted and not stop_err and t >= src.next_claim then
+              local n = 0
+              for _ in pairs(running) do n = n + 1 end
+              if n < opts.concurrency then return true end
+            end
+          end
           return false
         end)
+      elseif src and next(running) == nil and not stop_err then
+        idle()
       end
     end
   end)
   for _, job in pairs(running) do
     if job.req.state ~= "done" then job.req:cancel() end
+    -- hand an unfinished shop back at once rather than at its lease's end
+    if src then pcall(src.finish, src, job, "pending") end
   end
   o.max_credits = cap0
   local s = client:stats()
@@ -151,6 +259,7 @@ function M.sync(client, a)
   report.cache_hits = s.cache_hits - stats0.cache_hits
   report.new = client._saved.new - saved0.new
   report.changed = client._saved.changed - saved0.changed
+  if src then report.lost = src.lost end
   if not ok then error(perr, 0) end -- on_page raised, or an interrupt
   if stop_err then
     if not errors.is_err(stop_err) then stop_err = errors.new{ kind = "store", message = tostring(stop_err) } end

@@ -169,8 +169,13 @@ static int stmt_finalize(lua_State *L) {
 
 /* Bind Lua values first..top as parameters 1..n (nil = NULL, boolean = 0/1,
  * integer = int64, float = double, string = text with its length). Returns
- * SQLITE_OK or an error code. Raises for a value of another type. */
-static int bind_args(lua_State *L, sqlite3_stmt *st, int first) {
+ * SQLITE_OK or an error code. Raises for a value of another type.
+ * Strings are copied (SQLITE_TRANSIENT) unless keep is SQLITE_STATIC: then
+ * SQLite reads the Lua strings in place, which only run() asks for: its
+ * arguments stay on the stack until it returns, it allocates nothing from Lua
+ * while they are bound, and it clears the bindings before anything can raise
+ * (a page's upsert binds ~200 values and a body of several KiB: no copies). */
+static int bind_args(lua_State *L, sqlite3_stmt *st, int first, sqlite3_destructor_type keep) {
   int top = lua_gettop(L), i, rc = SQLITE_OK;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -191,7 +196,7 @@ static int bind_args(lua_State *L, sqlite3_stmt *st, int first) {
       case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, i, &len);
-        rc = sqlite3_bind_text64(st, p, s, (sqlite3_uint64)len, SQLITE_TRANSIENT, SQLITE_UTF8);
+        rc = sqlite3_bind_text64(st, p, s, (sqlite3_uint64)len, keep, SQLITE_UTF8);
         break;
       }
       default:
@@ -226,7 +231,7 @@ static void push_row(lua_State *L, sqlite3_stmt *st) {
 /* stmt:bind(...) -> true | nil, msg, code: resets and binds for step(). */
 static int stmt_bind(lua_State *L) {
   Stmt *s = check_stmt(L, 1);
-  int rc = bind_args(L, s->st, 2);
+  int rc = bind_args(L, s->st, 2, SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) return fail(L, s->db->db, rc);
   lua_pushboolean(L, 1);
   return 1;
@@ -254,9 +259,11 @@ static int stmt_step(lua_State *L) {
 /* stmt:run(...) -> changes | nil, msg, code: bind, step to the end. */
 static int stmt_run(lua_State *L) {
   Stmt *s = check_stmt(L, 1);
-  int rc = bind_args(L, s->st, 2);
-  if (rc != SQLITE_OK) return fail(L, s->db->db, rc);
-  do rc = sqlite3_step(s->st); while (rc == SQLITE_ROW);
+  int rc = bind_args(L, s->st, 2, SQLITE_STATIC);
+  if (rc == SQLITE_OK) {
+    do rc = sqlite3_step(s->st); while (rc == SQLITE_ROW);
+  }
+  sqlite3_clear_bindings(s->st); /* no pointer into the Lua strings outlives this call */
   if (rc != SQLITE_DONE) {
     fail(L, s->db->db, rc);
     sqlite3_reset(s->st);
@@ -270,7 +277,7 @@ static int stmt_run(lua_State *L) {
 /* stmt:rows(...) -> array of rows | nil, msg, code: bind, collect all. */
 static int stmt_rows(lua_State *L) {
   Stmt *s = check_stmt(L, 1);
-  int rc = bind_args(L, s->st, 2), n = 0;
+  int rc = bind_args(L, s->st, 2, SQLITE_TRANSIENT), n = 0;
   if (rc != SQLITE_OK) return fail(L, s->db->db, rc);
   lua_newtable(L);
   while ((rc = sqlite3_step(s->st)) == SQLITE_ROW) {

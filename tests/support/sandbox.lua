@@ -168,7 +168,7 @@ function Sandbox:stop()
 end
 
 --- Start a sandbox.  opts: latency, qps, shift, port, host, tls_cert, tls_key,
---- tls_port, timeout (default 10 s).
+--- tls_port, tls_http2 (true: offer h2 on the TLS port), timeout (default 10 s).
 function M.start(opts)
   opts = opts or {}
   local args = {}
@@ -178,6 +178,7 @@ function M.start(opts)
       args[#args + 1] = "--" .. k:gsub("_", "-") .. " " .. sh_quote(opts[k])
     end
   end
+  if opts.tls_http2 then args[#args + 1] = "--tls-http2" end
   local out_file = os.tmpname()
   local err_file = out_file .. ".err"
   -- env -u: the suite may run with a sanitizer runtime preloaded; nginx must not.

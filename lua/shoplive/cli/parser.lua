@@ -53,6 +53,34 @@ M.COMMANDS = {
   } },
   { name = "report", help = "An HTML report (charts, figures per shop) of the shops' livestreams, written to "
     .. "--output (default report.html).", options = require("shoplive.cli.report").OPTIONS },
+  -- the store's commands (cli/sync.lua, cli/queue.lua): their own arguments
+  -- and options only (own = true), none of the fetch options
+  { name = "sync", own = true, help = "Fetch whole shops into the store; a re-run pays only for pages it lacks.",
+    args = { { "seller_ids", "Shop ids (digits); more with --from.", "*" } }, options = {
+    { "--from", "Read shop ids from FILE ('-' = standard input), one per line, # comments.", value = "FILE" },
+    { "--db", "The store: a SQLite file or a postgresql:// URL (default $SHOPLIVE_DB, else "
+      .. "$XDG_DATA_HOME/shoplive/shoplive.db).", value = "PATH|URL" },
+    { "--ttl", "Pages fetched within this many seconds are not fetched again.", "86400", value = "SECONDS" },
+    { "--max-credits", "Stop after spending N credits.", value = "N" },
+    { "--concurrency", "Shops synced at once (1..64).", "4", value = "N" },
+    { "--sort", "Sort by " .. table.concat(ALIASES, ", ", 1, #ALIASES - 1) .. " or " .. ALIASES[#ALIASES] .. ".",
+      choices = ALIASES },
+    { "--order", "Sort order.", choices = ORDERS },
+    { "--dry-run", "Print what the sync would cost given what the store holds; send nothing.", flag = true },
+    { "--queue", "Take the shops from this queue of a PostgreSQL store, shared with every other worker "
+      .. "(see shoplive queue).", value = "NAME" },
+    { "--enqueue", "With --queue: first add the shops given (arguments, --from) to the queue.", flag = true },
+    { "--lease", "With --queue: a claimed shop goes back to the queue this long after its worker stops renewing "
+      .. "its claim (a worker killed mid-shop).", "120", value = "SECONDS" },
+  } },
+  { name = "queue", own = true, help = "The shared queue of a PostgreSQL store: its state, or add shops to it.",
+    args = { { "action", "status: pending, claimed (by whom, since when), done and failed shops; add: queue shops.",
+      choices = { "status", "add" } }, { "seller_ids", "Shop ids to add (digits); more with --from.", "*" } },
+    synopsis = "status|add", options = {
+    { "--db", "The store: a postgresql:// URL (default $SHOPLIVE_DB).", value = "URL" },
+    { "--queue", "The queue's name.", value = "NAME" },
+    { "--from", "add: read shop ids from FILE ('-' = standard input), one per line, # comments.", value = "FILE" },
+  } },
 }
 
 M.DESCRIPTION = "TikTok Shop livestream analytics from keyapi (1 credit per page)."
@@ -81,8 +109,14 @@ function M.build()
   local commands = {}
   for _, c in ipairs(M.COMMANDS) do
     local cmd = p:command(c.name, c.help)
-    cmd:argument("seller_id", "Shop ids (digits); more with --from."):args("*")
-    for _, o in ipairs(FETCH) do add_option(cmd, o) end
+    for _, a in ipairs(c.args or { { "seller_id", "Shop ids (digits); more with --from.", "*" } }) do
+      local arg = cmd:argument(a[1], a[2])
+      if a[3] then arg:args(a[3]) end
+      if a.choices then arg:choices(a.choices) end
+    end
+    if not c.own then
+      for _, o in ipairs(FETCH) do add_option(cmd, o) end
+    end
     for _, o in ipairs(c.options) do add_option(cmd, o) end
     commands[c.name] = cmd
   end
@@ -95,7 +129,9 @@ end
 -- Every option of a command, shared ones first.
 local function options_of(c)
   local out = {}
-  for _, o in ipairs(FETCH) do out[#out + 1] = o end
+  if not c.own then
+    for _, o in ipairs(FETCH) do out[#out + 1] = o end
+  end
   for _, o in ipairs(c.options) do out[#out + 1] = o end
   return out
 end
@@ -104,6 +140,13 @@ local function names_of(o)
   local t = {}
   for n in o[1]:gmatch("%S+") do t[#t + 1] = n end
   return t
+end
+
+--- The commands' names, space-separated.
+function M.names()
+  local names = {}
+  for _, c in ipairs(M.COMMANDS) do names[#names + 1] = c.name end
+  return table.concat(names, " ")
 end
 
 --- A bash completion script (`source <(shoplive completion bash)`).
@@ -116,7 +159,7 @@ function M.bash()
     "  prev=${COMP_WORDS[COMP_CWORD-1]}",
     "  cmd=${COMP_WORDS[1]}",
     "  if [ \"$COMP_CWORD\" -eq 1 ]; then",
-    "    COMPREPLY=($(compgen -W 'livestreams summary report completion --version --help' -- \"$cur\"))",
+    "    COMPREPLY=($(compgen -W '" .. M.names() .. " completion --version --help' -- \"$cur\"))",
     "    return",
     "  fi",
     "  case \"$cmd\" in",
@@ -139,6 +182,9 @@ function M.bash()
     out[#out + 1] = "      case \"$prev\" in"
     for _, l in ipairs(cases) do out[#out + 1] = l end
     out[#out + 1] = "      esac"
+    for _, a in ipairs(c.args or {}) do
+      if a.choices then all[#all + 1] = table.concat(a.choices, " ") end
+    end
     out[#out + 1] = "      COMPREPLY=($(compgen -W '" .. table.concat(all, " ") .. " --help' -- \"$cur\")) ;;"
   end
   out[#out + 1] = "    completion) COMPREPLY=($(compgen -W 'bash zsh' -- \"$cur\")) ;;"
@@ -178,6 +224,9 @@ function M.zsh()
         out[#out + 1] = "        '" .. n .. "[" .. zsh_quote(o[2]) .. "]" .. action .. "' \\"
       end
     end
+    for _, a in ipairs(c.args or {}) do
+      if a.choices then out[#out + 1] = "        '1:" .. a[1] .. ":(" .. table.concat(a.choices, " ") .. ")' \\" end
+    end
     out[#out + 1] = "        '*:seller id:' ;;"
   end
   out[#out + 1] = "    completion) _arguments '2:shell:(bash zsh)' ;;"
@@ -202,6 +251,7 @@ function M.man(version)
   }
   for _, c in ipairs(M.COMMANDS) do
     out[#out + 1] = ".B shoplive " .. c.name
+    if c.synopsis then out[#out + 1] = ".I " .. c.synopsis end
     out[#out + 1] = ".RI [ SELLER_ID ...] [ options ]"
     out[#out + 1] = ".br"
   end

@@ -1,9 +1,11 @@
---- The store's part of the `shoplive` command (cli.lua registers it):
+--- The store's part of the `shoplive` command (its options are declared in
+-- cli/parser.lua):
 --   shoplive sync [SELLER_ID...] [--from FILE|-] [--db PATH|URL] [--ttl SECONDS]
 --       [--max-credits N] [--concurrency N] [--dry-run]
+--       [--queue NAME [--enqueue] [--lease SECONDS]]
 -- and --db / --offline (declared in cli/parser.lua) for livestreams and summary.
 -- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
--- stopped, 2 bad usage.
+-- stopped, 2 bad usage, 130 interrupted by Ctrl-C.
 local core = require("shoplive.core")
 
 local M = {}
@@ -25,21 +27,8 @@ local function int_opt(v, name, min, max)
   return math.tointeger and math.tointeger(n) or n
 end
 
---- Add the sync command to an argparse parser; returns the command.
-function M.register(parser)
-  local c = parser:command("sync", "Fetch whole shops into the store; a re-run pays only for pages it lacks.")
-  c:argument("seller_ids", "Shop ids (digits)."):args("*")
-  c:option("--from", "Read shop ids from FILE ('-' = standard input), one per line, # comments.")
-  c:option("--db", "The store: a SQLite file or a postgresql:// URL (default $SHOPLIVE_DB, else "
-    .. "$XDG_DATA_HOME/shoplive/shoplive.db).")
-  c:option("--ttl", "Pages fetched within this many seconds are not fetched again.", "86400")
-  c:option("--max-credits", "Stop after spending N credits.")
-  c:option("--concurrency", "Shops synced at once (1..64).", "4")
-  c:option("--sort", "Sort by views, sales or gmv."):choices{ "views", "sales", "gmv" }
-  c:option("--order", "Sort order."):choices{ "asc", "desc" }
-  c:flag("--dry-run", "Print what the sync would cost given what the store holds; send nothing.")
-  return c
-end
+M.usage_error = usage_error
+M.int_opt = int_opt
 
 --- Seller ids from the arguments and --from (a file or '-' for stdin).
 function M.sellers(args, env)
@@ -67,7 +56,7 @@ function M.sellers(args, env)
   return ids
 end
 
-local function open_store(target, env)
+function M.open_store(target, env)
   local ok, s = pcall(require("shoplive.store").open, target)
   if not ok then
     env.stderr:write(tostring(s):gsub("^[^:]*:%d+: ", ""), "\n")
@@ -98,12 +87,29 @@ end
 
 --- `shoplive sync`: returns the exit status.
 function M.run(args, env)
-  local ids = M.sellers(args, env)
+  if not args.queue then
+    for _, o in ipairs{ "enqueue", "lease" } do
+      if args[o] and (o ~= "lease" or args.lease ~= "120") then usage_error("--" .. o .. " goes with --queue") end
+    end
+  elseif args.dry_run then
+    usage_error("--dry-run does not go with --queue (see: shoplive queue status)")
+  elseif not args.enqueue and (#(args.seller_ids or {}) > 0 or args.from) then
+    usage_error("with --queue the shops come from the queue: add --enqueue to add these to it first")
+  end
+  local ids = (not args.queue or args.enqueue) and M.sellers(args, env) or {}
   local ttl = int_opt(args.ttl, "--ttl", 0)
   local max_credits = int_opt(args.max_credits, "--max-credits", 0)
   local concurrency = int_opt(args.concurrency, "--concurrency", 1, 64)
-  local s = open_store(args.db, env)
+  local lease = args.queue and int_opt(args.lease, "--lease", 1, 86400)
+  if args.queue and not args.queue:find("^[%w_.:-]+$") or args.queue and #args.queue > 64 then
+    usage_error("--queue must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-'")
+  end
+  local s = M.open_store(args.db, env)
   if not s then return 1 end
+  if args.queue and s.dialect.name ~= "postgresql" then
+    s:close()
+    usage_error("--queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work between hosts")
+  end
   if args.dry_run then
     local status = dry_run(args, ids, s, ttl, env)
     s:close()
@@ -124,9 +130,16 @@ function M.run(args, env)
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1
   end
+  -- Ctrl-C (a flag, src/clisys.c) cancels the requests in flight and starts
+  -- no more; every page fetched before is in the store, so a re-run pays
+  -- only for the rest. With --queue it also ends the wait for other
+  -- workers' claims, and the unfinished shops go back to the queue.
+  client._interrupted = function() return core.sigint_count() > 0 end
+  client._sleep = core.sigint_sleep
   local tty = env.isatty(2)
   local pages, last, t0 = 0, 0, core.now()
-  local report, err = client:sync{ sellers = ids, sort_by = args.sort, order = args.order, max_credits = max_credits,
+  local report, err = client:sync{ sellers = #ids > 0 and ids or nil, sort_by = args.sort, order = args.order,
+    max_credits = max_credits, queue = args.queue, enqueue = args.queue and args.enqueue or nil, lease = lease,
     concurrency = concurrency, on_page = function()
       pages = pages + 1
       local t = core.now()
@@ -147,12 +160,26 @@ function M.run(args, env)
     nfailed = nfailed + 1
     env.stderr:write("shoplive: shop ", id, ": ", tostring(r.failed[id]), "\n")
   end
-  if err then env.stderr:write(tostring(err), "\n") end
-  env.stdout:write(string.format("sync: %d/%d shops done, %d pages, %d credits, %d cache hits, %d new, %d changed, "
-    .. "%d failed%s\n", r.shops, #ids, r.pages, r.credits, r.cache_hits, r.new, r.changed, nfailed,
-    err and (", stopped (" .. err.kind .. ")") or ""))
+  local interrupted = core.sigint_count() > 0
+  local stopped = ""
+  if interrupted then
+    stopped = ", interrupted"
+  elseif err then
+    env.stderr:write(tostring(err), "\n")
+    stopped = ", stopped (" .. err.kind .. ")"
+  end
+  if args.queue then
+    env.stdout:write(string.format("sync: queue %s: this worker did %d shops, %d pages, %d credits, %d cache hits, "
+      .. "%d new, %d changed, %d failed%s\n", args.queue, r.shops, r.pages, r.credits, r.cache_hits, r.new, r.changed,
+      nfailed, stopped))
+  else
+    env.stdout:write(string.format("sync: %d/%d shops done, %d pages, %d credits, %d cache hits, %d new, %d changed, "
+      .. "%d failed%s\n", r.shops, #ids, r.pages, r.credits, r.cache_hits, r.new, r.changed, nfailed,
+      stopped))
+  end
   client:close()
   s:close()
+  if interrupted then return 130 end
   return (err or nfailed > 0) and 1 or 0
 end
 
@@ -196,7 +223,7 @@ end
 -- false after writing an error line (exit 1).
 function M.client(args, env, opts)
   if not args.offline and not args.db then return nil end
-  local s = open_store(args.db, env)
+  local s = M.open_store(args.db, env)
   if not s then return false end
   if args.offline then return setmetatable({ store = s }, Offline) end
   local o = {}

@@ -7,7 +7,7 @@ local M = {}
 
 --- The schema this shoplive writes. A database whose meta.schema_version is
 -- higher was written by a newer shoplive and is refused, untouched.
-M.VERSION = 1
+M.VERSION = 2
 
 --- The 16 fields of the spec, by kind. A value of another kind (12.5 where an
 -- integer is documented) is kept in livestreams.extra instead, exactly.
@@ -59,6 +59,21 @@ M.migrations = {
       "CREATE TABLE revisions (id " .. d.SERIAL .. ", room_id " .. d.ID .. " NOT NULL, "
         .. "seen_at " .. d.INT .. " NOT NULL, request_id " .. d.ID .. ", " .. table.concat(figs, ", ") .. ")",
       "CREATE INDEX revisions_room ON revisions (room_id, seen_at)",
+    }
+  end,
+  -- the work queue of client:sync{ queue = } (store/queue.lua): one row per
+  -- shop and queue. Only PostgreSQL stores use it (workers claim rows with
+  -- SELECT ... FOR UPDATE SKIP LOCKED); SQLite gets the table too, so one
+  -- version number describes both.
+  [2] = function(d)
+    return {
+      "CREATE TABLE queue (id " .. d.SERIAL .. ", queue " .. d.ID .. " NOT NULL, seller_id " .. d.ID .. " NOT NULL, "
+        .. "state " .. d.ID .. " NOT NULL, enqueued_at " .. d.INT .. " NOT NULL, "
+        .. "claimed_by " .. d.ID .. ", claimed_at " .. d.INT .. ", lease_until " .. d.INT .. ", "
+        .. "attempts " .. d.INT .. " NOT NULL, finished_at " .. d.INT .. ", pages " .. d.INT .. ", "
+        .. "credits " .. d.INT .. ", err_kind " .. d.ID .. ", err " .. d.ID .. ")",
+      "CREATE UNIQUE INDEX queue_shop ON queue (queue, seller_id)",
+      "CREATE INDEX queue_next ON queue (queue, state, id)",
     }
   end,
 }

@@ -63,6 +63,11 @@ function M.count_request()
   local conn = tonumber(ngx.var.connection)
   if S:add("conn:" .. conn, true) then
     S:incr("connections", 1, 0)
+    -- One TLS handshake per connection; "r" when it resumed a session.
+    if ngx.var.https == "on" then
+      S:incr("tls_handshakes", 1, 0)
+      if ngx.var.ssl_session_reused == "r" then S:incr("tls_resumed", 1, 0) end
+    end
   end
   local h = ngx.req.get_headers(100)
   local function first(v) if type(v) == "table" then return v[1] end return v end
@@ -136,6 +141,8 @@ function M.stats()
     requests = requests,
     by_status = by_status,
     connections = S:get("connections") or 0,
+    tls_handshakes = S:get("tls_handshakes") or 0,
+    tls_resumed = S:get("tls_resumed") or 0,
     faults_pending = M.faults_pending(),
     settings = M.settings(),
     log = log,

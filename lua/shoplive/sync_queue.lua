@@ -1,0 +1,101 @@
+--- Where client:sync{ queue = } takes its shops: the queue table of a
+-- PostgreSQL store (store/queue.lua), shared by every worker on every host.
+-- A worker claims one shop per free slot, renews the claims it holds every
+-- lease/3 seconds while paging, marks each shop done or failed (with its err
+-- text), and hands a shop back when a failure stops the whole sync. It ends
+-- when the queue holds nothing pending or claimed: while another worker
+-- still holds a claim it waits, and takes the shop over if that claim's
+-- lease runs out (a worker killed mid-shop); the pages the dead worker saved
+-- come from the cache, so they are not bought again.
+local core = require("shoplive.core")
+local util = require("shoplive.util")
+local queue = require("shoplive.store.queue")
+
+local M = {}
+
+--- Seconds between two claim attempts while nothing is claimable but
+-- other workers still hold shops.
+M.POLL = 0.5
+M.DEFAULT_LEASE = 120
+
+local Source = {}
+Source.__index = Source
+
+--- opts: queue (name), lease (seconds), worker (claimed_by), p0 (the query
+-- params every shop is synced with: sort, order, page_size), redact.
+function M.new(store, opts)
+  return setmetatable({ store = store, name = opts.queue, lease = opts.lease or M.DEFAULT_LEASE,
+    worker = opts.worker or queue.identity(), p0 = opts.p0, redact = opts.redact,
+    next_claim = 0, exhausted = false, lost = 0 }, Source)
+end
+
+--- The next shop's job { p =, token =, renew_at = }, or nil when none can be
+-- claimed now (self.exhausted says whether one ever will be), or nil, err.
+function Source:claim(running_n)
+  local t = core.now()
+  if self.exhausted or t < self.next_claim then return nil end
+  local seller, token = self.store:_claim(self.name, self.worker, self.lease)
+  if seller == nil then return nil, token end
+  if seller then
+    local p = {}
+    for k, v in pairs(self.p0) do p[k] = v end
+    p.seller_id = seller
+    return { p = p, token = token, renew_at = t + self.lease / 3 }
+  end
+  -- nothing claimable: done when no shop is pending or claimed beyond ours
+  local pending, claimed = self.store:_queue_left(self.name)
+  if pending == nil then return nil, claimed end
+  if pending == 0 and claimed <= running_n then
+    self.exhausted = true
+  else
+    self.next_claim = t + M.POLL
+  end
+  return nil
+end
+
+--- Renew the leases due among running jobs (seller -> job). A job whose
+-- claim was taken over is marked lost: its page in flight still lands in
+-- the store, and the shop is left to its new owner. Returns nil, err when
+-- the store failed.
+function Source:renew(running)
+  local t = core.now()
+  for seller, job in pairs(running) do
+    if not job.lost and t >= job.renew_at then
+      -- the next try is scheduled whatever this one gives: a renewal that
+      -- stays due would end every wait for transfers at once
+      job.renew_at = t + self.lease / 3
+      local ok, err = self.store:_renew(self.name, seller, self.worker, job.token, self.lease)
+      if ok == nil then return nil, err end
+      if not ok then job.lost = true end
+    end
+  end
+  return true
+end
+
+--- The earliest renewal due among running jobs, or nil.
+function Source.renew_due(_, running)
+  local due
+  for _, job in pairs(running) do
+    if not job.lost and (not due or job.renew_at < due) then due = job.renew_at end
+  end
+  return due
+end
+
+--- End job's claim: "done", "failed" (err) or "pending" (handed back).
+-- Returns true, false when the claim had been taken over, or nil, err.
+function Source:finish(job, state, err)
+  if job.lost then return false end
+  local r = { pages = job.pages, credits = job.credits }
+  if err then
+    r.err_kind = err.kind
+    -- one clean line; errs never hold the key, and the client's redaction
+    -- runs over it once more before it is stored where others read it
+    local text = util.clean(tostring(err))
+    r.err = self.redact and self.redact(text) or text
+  end
+  local ok, serr = self.store:_finish(self.name, job.p.seller_id, self.worker, job.token, state, r)
+  if ok == false then self.lost = self.lost + 1 end
+  return ok, serr
+end
+
+return M
