@@ -44,9 +44,10 @@ local function served()
   return by, total, st
 end
 
-local function worker_cmd(db, queue, lease, conc, stuck)
+local function worker_cmd(db, queue, lease, conc, stuck, qps)
   return env.lua_env() .. " " .. env.LUA .. " tests/support/queue_worker.lua " .. env.sh_quote(env.sandbox().url)
     .. " " .. env.sh_quote(db) .. " " .. queue .. " " .. lease .. " " .. conc .. " " .. (stuck or 0)
+    .. (qps and (" - " .. qps) or "")
 end
 
 --- Run n workers at once until they all end; returns their outputs.
@@ -122,9 +123,11 @@ describe("client:sync{ queue = }", function()
     table.insert(sellers, 1, big)
     pages = pages + 6
     assert.equals(61, s:enqueue("daily", sellers))
-    -- the victim claims the first shop and hangs after its 2nd page, saved
+    -- the victim claims the first shop and hangs after its 2nd page, saved;
+    -- at 2 requests a second its 3rd page is still held back by its limiter
+    -- (a page asked for before the kill would be bought twice)
     local outf = tmp .. "/victim"
-    local _, pid = env.sh(worker_cmd(db, "daily", 2, 1, 2) .. " > " .. outf .. " 2>&1 & echo $!")
+    local _, pid = env.sh(worker_cmd(db, "daily", 2, 1, 2, 2) .. " > " .. outf .. " 2>&1 & echo $!")
     pid = assert(tonumber(pid:match("%d+")))
     local line
     for _ = 1, 600 do

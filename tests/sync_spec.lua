@@ -161,7 +161,9 @@ describe("client:sync", function()
     assert.is_nil(r)
     assert.equals("store", err.kind)
     assert.matches("full", tostring(err))
-    assert.equals(1, failed_saves)
+    -- the page whose save failed, and the next one, asked for before that
+    -- save: paid for, so it still lands (and its save fails too)
+    assert.equals(2, failed_saves)
     local paid = credits()
     assert.equals(paid, err.report.credits)
     assert.is_true(paid > 10, "paid " .. paid)
@@ -169,9 +171,28 @@ describe("client:sync", function()
     fs:close()
     -- everything before the failure is there, readable, and served from the cache
     fs = store.open(mnt .. "/x.db")
-    assert.equals(paid - 1, pages_held(fs))
-    assert.equals((paid - 1) * 10, #assert(fs:livestreams{ seller_id = "100000" }))
+    assert.equals(paid - 2, pages_held(fs))
+    assert.equals((paid - 2) * 10, #assert(fs:livestreams{ seller_id = "100000" }))
     fs:close()
+  end)
+
+  it("asks for a shop's next page before it saves and shows the page it has", function()
+    local seen = {}
+    local report = assert(client:sync{ sellers = { "237" }, concurrency = 1, on_page = function(page)
+      seen[#seen + 1] = { page = page.page, sent = client:stats().requests, saved = page.fetched_at ~= nil,
+        more = page.has_more }
+    end })
+    assert.equals(24, report.pages)
+    assert.equals(24, #seen)
+    for i, v in ipairs(seen) do
+      assert.equals(i, v.page)
+      assert.is_true(v.saved, "page " .. i .. " shown before it was saved")
+      -- a full page: its next one was already sent; the last: nothing more
+      assert.equals(v.more and i + 1 or i, v.sent, "page " .. i)
+    end
+    assert.equals(24, credits())
+    assert.equals(24, pages_held(s))
+    assert.equals(237, #assert(s:livestreams{ seller_id = "237" }))
   end)
 
   it("validates its arguments before sending anything", function()

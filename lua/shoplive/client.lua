@@ -224,7 +224,10 @@ function Client:_complete(req, t)
   req.reserved = nil
   if page then
     self._limiter:on_success()
-    if self._store then self:_save(req, page, body) end
+    if self._store then
+      -- sync saves it itself, once the shop's next page is on its way
+      if req.save_later then req.unsaved = { page, body } else self:_save(req, page, body) end
+    end
     req:_finish(page)
     return
   end
@@ -329,7 +332,8 @@ function Client:_took_cached()
 end
 
 --- Every page paid for is saved (one transaction) before the caller sees
--- it; if saving fails the page is still handed out, with page.store_err.
+-- it (sync's just after asking for the shop's next page: _save_now); if
+-- saving fails the page is still handed out, with page.store_err.
 -- @local
 function Client:_save(req, page, body)
   local res, err = self._store:save_page(req.params, page, 1, body)
@@ -341,12 +345,32 @@ function Client:_save(req, page, body)
   end
 end
 
+--- Save the page of a request made with save_later (sync's), if it is not
+-- saved yet; sets page.store_err when saving fails.
+-- @local
+function Client:_save_now(req)
+  local u = req.unsaved
+  if u then
+    req.unsaved = nil
+    self:_save(req, u[1], u[2])
+  end
+end
+
+--- Put requests just queued on the wire now, without waiting: the caller
+-- has other work (saving a page) to do while the server answers.
+-- @local
+function Client:_kick()
+  if self._core:running() > 0 then self._core:perform(0) end
+end
+
 --- Queue a request for validated params p and try to send it at once; its
 -- URL is built from p unless the caller built it (an iterator does, once).
+-- save_later: a store's page waits in req.unsaved for _save_now (sync).
 -- @local
-function Client:_enqueue(p, url)
+function Client:_enqueue(p, url, save_later)
   local req = request.new(self, p, nil)
   if self._store and self:_from_cache(req) then return req end
+  req.save_later = save_later
   req.url = url or query.url(self.base_url, p) -- only a request that is sent needs it
   self._active[#self._active + 1] = req
   self._queued = self._queued + 1
@@ -556,7 +580,9 @@ end
 --- Page every shop of `a.sellers` to its end into the client's `store`.
 -- Shops run side by side (up to `a.concurrency`), each one page at a time,
 -- so no credit is spent past a shop's end; pages held in the store within
--- `cache_ttl` cost nothing. A client without a store, or a bad argument,
+-- `cache_ttl` cost nothing. A shop's next page is asked for once the page
+-- before it is known to be full, before that page is saved and passed to
+-- `on_page`, so saving overlaps the server's answer. A client without a store, or a bad argument,
 -- raises.
 -- @function Client:sync
 -- @tparam table a `sellers` (array of seller ids, required), `sort_by`,

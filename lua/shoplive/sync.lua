@@ -123,7 +123,7 @@ function M.sync(client, a)
     local q = {}
     for k, v in pairs(job.p) do q[k] = v end
     q.page = job.page
-    job.req = client:_enqueue(q)
+    job.req = client:_enqueue(q, nil, true)
   end
 
   -- a queued shop's end: its row says so (or hands it back), unless the
@@ -146,8 +146,19 @@ function M.sync(client, a)
     end
     for seller, job in pairs(running) do
       if job.req.state == "done" then
-        local page, err = job.req:result()
+        local req = job.req
+        local page, err = req:result()
         if page then
+          -- The shop's next page goes on the wire before this one is saved:
+          -- the save then costs no time of its own while the server answers.
+          -- The rule for asking is the same (a full page, no stop).
+          local ahead = req.unsaved and page.has_more and not stop_err and not job.lost
+          if ahead then
+            job.page = job.page + 1
+            start(job)
+            client:_kick()
+          end
+          client:_save_now(req)
           report.pages = report.pages + 1
           job.pages = job.pages + 1
           if not page.cached then job.credits = job.credits + 1 end
@@ -156,9 +167,15 @@ function M.sync(client, a)
             running[seller] = nil -- another worker owns the shop now
             src.lost = src.lost + 1
           elseif page.store_err then
-            running[seller] = nil
+            -- a store that cannot write stops every shop; a page asked ahead
+            -- is paid for: it still lands (and its save is tried)
             stop_err = stop_err or page.store_err
-            settle(job, "pending")
+            if not ahead then
+              running[seller] = nil
+              settle(job, "pending")
+            end
+          elseif ahead then -- luacheck: ignore 542
+            -- already asked for
           elseif page.has_more and not stop_err then
             job.page = job.page + 1
             start(job)
