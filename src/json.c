@@ -94,6 +94,7 @@ typedef struct {
   unsigned long repairs; /* values repaired (invalid UTF-8, out-of-range number) */
   int why;               /* WHY_* bits since the last reset */
   int notes;             /* stack index of the notes list, 0 = keep none */
+  int keys;              /* stack index of the field names table, 0 = none */
   int nnotes;
   int rec;               /* 1-based record being decoded, 0 = none */
   int max_records;       /* 0 = no limit */
@@ -589,6 +590,32 @@ done:
   return R_VALUE;
 }
 
+/* A record's key, p->p at its opening quote: pushes it and sets *hint. A
+ * field of the spec written plainly (no escape, ASCII) comes from p->keys,
+ * its name interned once per Lua state, rather than hashed and looked up in
+ * the string table again for each of a page's 160 fields. */
+static int push_record_key(Parser *p, int *hint) {
+  const uchar *s0 = p->p + 1, *q;
+  const char *k;
+  size_t kl;
+  if (p->keys) {
+    q = skip_plain(s0, p->end);
+    if (q < p->end && *q == '"') {
+      int i = field_index((const char *)s0, (size_t)(q - s0));
+      if (i) {
+        lua_rawgeti(p->L, p->keys, i);
+        *hint = field_hints[i];
+        p->p = q + 1;
+        return R_VALUE;
+      }
+    }
+  }
+  if (!parse_string(p)) return R_ERROR;
+  k = lua_tolstring(p->L, -1, &kl);
+  *hint = field_hint(k, kl);
+  return R_VALUE;
+}
+
 /* p->p at '{'. Pushes a table; record != 0 types the fields (field_hint). */
 static int parse_object(Parser *p, int record) {
   lua_State *L = p->L;
@@ -602,13 +629,12 @@ static int parse_object(Parser *p, int record) {
     if (q >= e) return fail_eof(p);
     unsigned long r0 = p->repairs;
     if (*q != '"') return fail(p, q, "expected string key");
-    if (record) p->why = 0;
     p->p = q;
-    if (!parse_string(p)) return R_ERROR;
     if (record) {
-      size_t kl;
-      const char *k = lua_tolstring(L, -1, &kl);
-      hint = field_hint(k, kl);
+      p->why = 0;
+      if (!push_record_key(p, &hint)) return R_ERROR;
+    } else if (!parse_string(p)) {
+      return R_ERROR;
     }
     q = skip_ws(p->p, e);
     if (q >= e) return fail_eof(p);
@@ -680,7 +706,7 @@ static int begin(Parser *p, lua_State *L, const char *s, size_t len,
   p->errlen = errlen;
   p->depth = 0;
   p->repairs = 0;
-  p->why = p->notes = p->nnotes = p->rec = p->max_records = p->too_many = 0;
+  p->why = p->notes = p->keys = p->nnotes = p->rec = p->max_records = p->too_many = 0;
   if (errbuf != NULL && errlen > 0) errbuf[0] = '\0';
   if (len == 0) return fail(p, p->start, "empty input");
   if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -757,6 +783,23 @@ done:
   return R_VALUE;
 }
 
+/* Pushes the table of the spec's field names (field_names, 1..SL_NFIELDS),
+ * made once per Lua state and kept in the registry. */
+#define SL_FIELDS_KEY "shoplive.json.field_names"
+static void push_field_names(lua_State *L) {
+  int i;
+  lua_getfield(L, LUA_REGISTRYINDEX, SL_FIELDS_KEY);
+  if (lua_istable(L, -1)) return;
+  lua_pop(L, 1);
+  lua_createtable(L, SL_NFIELDS, 0);
+  for (i = 1; i <= SL_NFIELDS; i++) {
+    lua_pushstring(L, field_names[i]);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, SL_FIELDS_KEY);
+}
+
 /* Top-level keys of a response that we keep, and their names in the result. */
 enum { F_OTHER, F_CODE, F_MESSAGE, F_REQUEST_ID, F_DATA };
 static const char *const resp_field_name[] = {
@@ -811,6 +854,8 @@ int sl_json_push_response(lua_State *L, const char *s, size_t len, int max_recor
   resp = lua_gettop(L);
   lua_createtable(L, 0, 0); /* repair notes, under everything the loop pushes */
   p.notes = lua_gettop(L);
+  push_field_names(L);
+  p.keys = lua_gettop(L);
   q = skip_ws(p.p + 1, e);
   if (q < e && *q == '}') goto done;
   for (;;) {
