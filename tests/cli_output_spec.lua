@@ -37,8 +37,7 @@ end
 describe("shoplive CLI output", function()
   local sb, dir
   before_each(function()
-    sb = env.sandbox()
-    sb:reset()
+    sb = env.reset()
     dir = cli.tmpdir()
   end)
   after_each(function()

@@ -1,7 +1,6 @@
 -- `shoplive report`: fetches the shops (requests counted by the sandbox),
 -- writes the HTML report, prints the path; bad usage sends nothing.
 local env = require("support.env")
-
 local cli = require("support.cli_run")
 
 local sh_quote = env.sh_quote
@@ -10,11 +9,8 @@ local run, slurp = cli.run, cli.read
 describe("shoplive report", function()
   local sb, dir
   before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(env.sh_ok("mkdir -p " .. sh_quote(dir)))
+    sb = env.reset()
+    dir = cli.tmpdir()
   end)
   after_each(function()
     env.sh_ok("rm -rf " .. sh_quote(dir))
