@@ -43,11 +43,11 @@ $(SO): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(SRCS) $(LDFLAGS) $(CURL_LIBS)
 
-$(SQLITE_SO): src/db/sqlite3.c src/db/dbval.h src/compat.h Makefile
+$(SQLITE_SO): src/db/sqlite3.c src/db/db_common.h src/db/dbval.h src/compat.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SQLITE_CFLAGS) -shared -o $@ src/db/sqlite3.c $(LDFLAGS) $(SQLITE_LIBS)
 
-$(PQ_SO): src/db/libpq.c src/db/dbval.h src/compat.h Makefile
+$(PQ_SO): src/db/libpq.c src/db/db_common.h src/db/dbval.h src/compat.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PQ_CFLAGS) -shared -o $@ src/db/libpq.c $(LDFLAGS) $(PQ_LIBS)
 # The decoder's field hints, generated from the schema (committed too, so

@@ -4,14 +4,10 @@
 local env = require("support.env")
 local store = env.shoplive.store
 
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
+local tmp = require("support.files").tmpdir()
 teardown(function() os.execute("rm -rf " .. tmp) end)
 
-local function credits()
-  return (env.sandbox():stats().by_status or {})["200"] or 0
-end
+local credits = env.credits
 
 local n = 0
 describe("the page cache", function()
@@ -20,7 +16,7 @@ describe("the page cache", function()
     n = n + 1
     s = store.open(tmp .. "/c" .. n .. ".db")
     client = env.client{ store = s }
-    env.sandbox():reset()
+    env.reset()
   end)
   after_each(function()
     client:close()

@@ -12,10 +12,7 @@ local run, lines = cli.run, cli.lines
 
 describe("shoplive CLI features", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("--version", function()
     local status, out = run("--version")

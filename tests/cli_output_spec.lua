@@ -13,14 +13,7 @@ local function fail_at_page(sb, n)
   sb:fault{ type = "status", status = 400 }
 end
 
-local function wait_for(pred)
-  -- a safety net only (the assertions count things, not seconds)
-  for _ = 1, 1200 do
-    if pred() then return true end
-    core.sleep(0.05)
-  end
-  return false
-end
+local wait_for = env.wait_for
 
 local started = {} -- pids to stop should a test fail before they exit
 
@@ -44,8 +37,7 @@ end
 describe("shoplive CLI output", function()
   local sb, dir
   before_each(function()
-    sb = env.sandbox()
-    sb:reset()
+    sb = env.reset()
     dir = cli.tmpdir()
   end)
   after_each(function()

@@ -1,36 +1,12 @@
 local env = require("support.env")
 local core = require("shoplive.core")
+local cli_run = require("support.cli_run")
 
-local sh_quote = env.sh_quote
-
---- Run bin/shoplive with args under the interpreter and build being tested;
--- returns status, stdout, stderr.
-local function run(args, vars)
-  local errfile = os.tmpname()
-  local assigns = { "KEYAPI_BASE_URL=" .. sh_quote(env.sandbox().url), "KEYAPI_API_KEY=" .. sh_quote(env.KEY),
-    "SHOPLIVE_BUILD=" .. sh_quote(env.BUILD) }
-  for k, v in pairs(vars or {}) do assigns[#assigns + 1] = k .. "=" .. sh_quote(v) end
-  local cmd = "env " .. table.concat(assigns, " ") .. " " .. env.LUA .. " bin/shoplive " .. args .. " 2>" .. errfile
-  local status, out = env.sh(cmd)
-  local f = io.open(errfile, "rb")
-  local err = f:read("*a")
-  f:close()
-  os.remove(errfile)
-  return status, out, err
-end
-
-local function lines(s)
-  local t = {}
-  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
-  return t
-end
+local run, lines = cli_run.run, cli_run.lines
 
 describe("the shoplive command", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("prints an aligned table that fits the terminal", function()
     local status, out, err = run("livestreams 25 --sort gmv", { COLUMNS = "100" })

@@ -1,30 +1,20 @@
 -- `shoplive sync` and --db / --offline, run as the real command against the
 -- sandbox (credits counted by the server) and a SQLite file in a temp dir.
 local env = require("support.env")
+local cli = require("support.cli_run")
 
 local sh_quote = env.sh_quote
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
+local tmp = require("support.files").tmpdir()
 teardown(function() os.execute("rm -rf " .. tmp) end)
 
-local function run(args, vars, stdin)
-  local errfile = tmp .. "/stderr"
-  local assigns = { "KEYAPI_BASE_URL=" .. sh_quote(env.sandbox().url), "KEYAPI_API_KEY=" .. sh_quote(env.KEY),
-    "SHOPLIVE_BUILD=" .. sh_quote(env.BUILD), "SHOPLIVE_DB=" .. sh_quote(tmp .. "/default.db") }
-  for k, v in pairs(vars or {}) do assigns[#assigns + 1] = k .. "=" .. sh_quote(v) end
-  local cmd = "env " .. table.concat(assigns, " ") .. " " .. env.LUA .. " bin/shoplive " .. args .. " 2>" .. errfile
-  if stdin then cmd = "printf '%s' " .. sh_quote(stdin) .. " | " .. cmd end
-  local status, out = env.sh(cmd)
-  local f = io.open(errfile, "rb")
-  local err = f:read("*a")
-  f:close()
-  return status, out, err
+-- The CLI with its default database in the temp dir (vars may name another).
+local function run(args, vars, opts)
+  local all = { SHOPLIVE_DB = tmp .. "/default.db" }
+  for k, v in pairs(vars or {}) do all[k] = v end
+  return cli.run(args, all, opts)
 end
 
-local function credits()
-  return (env.sandbox():stats().by_status or {})["200"] or 0
-end
+local credits = env.credits
 
 local n = 0
 describe("shoplive sync", function()
@@ -52,7 +42,7 @@ describe("shoplive sync", function()
 
   it("reads ids from stdin, and prints the cost of a dry run from what the store holds", function()
     assert.equals(0, (run("sync --db " .. db .. " 237")))
-    local status, out = run("sync --db " .. db .. " --dry-run --from -", nil, "237\n10\n")
+    local status, out = run("sync --db " .. db .. " --dry-run --from -", nil, { stdin = "237\n10\n" })
     assert.equals(0, status)
     assert.matches("237: 24 pages held, complete: 0 credits", out, 1, true)
     assert.matches("10: 0 pages held; fetching from page 1 costs at least 1 credit", out, 1, true)
@@ -83,16 +73,6 @@ describe("shoplive sync", function()
   it("Ctrl-C: exit 130, the pages fetched are kept, a re-run pays exactly the missing ones", function()
     local sb = env.sandbox()
     sb:config{ latency = 0.3 }
-    local cli = require("support.cli_run")
-    local core = require("shoplive.core")
-    local function wait_for(pred)
-      -- a safety net only (the assertions count things, not seconds)
-      for _ = 1, 1200 do
-        if pred() then return true end
-        core.sleep(0.05)
-      end
-      return false
-    end
     local dir = tmp .. "/int" .. n
     os.execute("mkdir -p " .. sh_quote(dir))
     os.execute("(" .. cli.command("sync --db " .. sh_quote(db) .. " 237") .. " >" .. sh_quote(dir .. "/stdout")
@@ -100,12 +80,12 @@ describe("shoplive sync", function()
       .. sh_quote(dir .. "/pid.tmp") .. " " .. sh_quote(dir .. "/pid") .. "; wait $!; echo $? >"
       .. sh_quote(dir .. "/rc.tmp") .. "; mv " .. sh_quote(dir .. "/rc.tmp") .. " " .. sh_quote(dir .. "/rc")
       .. ") >/dev/null 2>&1 &")
-    assert(wait_for(function() return cli.read(dir .. "/pid") ~= nil end))
+    assert(env.wait_for(function() return cli.read(dir .. "/pid") ~= nil end))
     local pid = tonumber(cli.read(dir .. "/pid"))
     local ok, e = pcall(function()
-      assert(wait_for(function() return credits() >= 3 end))
+      assert(env.wait_for(function() return credits() >= 3 end))
       os.execute("kill -INT " .. pid)
-      assert(wait_for(function() return cli.read(dir .. "/rc") ~= nil end), "the CLI did not exit")
+      assert(env.wait_for(function() return cli.read(dir .. "/rc") ~= nil end), "the CLI did not exit")
     end)
     if not ok then
       os.execute("kill -TERM " .. pid .. " 2>/dev/null")

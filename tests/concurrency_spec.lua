@@ -23,11 +23,7 @@ end
 
 describe("livestreams_many", function()
   local sb, client
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    client = env.client()
-  end)
+  before_each(function() sb, client = env.fresh_client() end)
   after_each(function() client:close() end)
 
   it("returns the same pages as sequential requests, in query order", function()
@@ -92,10 +88,7 @@ end)
 
 describe("the qps limiter", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("holds the client's rate, counted on the server", function()
     local c = env.client{ qps = 5 }
@@ -136,10 +129,7 @@ end)
 
 describe("non-blocking requests", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("start() returns at once and poll() drives it to a result", function()
     sb:config{ latency = 0.2 }
@@ -232,10 +222,7 @@ end)
 
 describe("the wait option", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   local function no_blocking(c, waits)
     -- every C-level wait must be a zero-timeout poll and nothing may sleep:

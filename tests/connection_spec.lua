@@ -3,10 +3,7 @@ local shoplive = env.shoplive
 
 describe("connections and lifetime", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("20 sequential requests share one TCP connection", function()
     local c = env.client()

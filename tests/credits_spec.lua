@@ -2,13 +2,11 @@
 -- behaviour makes the client spend without bound. Request counts are the
 -- sandbox's own (server side), never timings.
 local env = require("support.env")
+local files = require("support.files")
 
 describe("credits", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   -- Drain an iterator; returns what it produced and the err it raised (or nil).
   local function drain(iter)
@@ -104,18 +102,12 @@ describe("credits", function()
 
   describe("a 200 answer is a credit whatever became of its body", function()
     local dir
-    setup(function()
-      dir = os.tmpname()
-      os.remove(dir)
-      assert(env.sh_ok("mkdir -p " .. dir))
-    end)
+    setup(function() dir = files.tmpdir() end)
     teardown(function() os.execute("rm -rf " .. dir) end)
 
     local function not_gzip()
       local path = dir .. "/not.gz"
-      local f = assert(io.open(path, "wb"))
-      f:write('{"code":0,"message":"success","data":[]} - not gzip at all')
-      f:close()
+      files.write(path, '{"code":0,"message":"success","data":[]} - not gzip at all')
       return path
     end
 

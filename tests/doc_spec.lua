@@ -3,17 +3,16 @@
 -- retry rule the code applies), and `make doc` lists the public modules and
 -- nothing private.
 local env = require("support.env")
+local read_file = require("support.files").read
 local sandbox = require("support.sandbox")
 local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local ROOT = sandbox.root
 local q = env.sh_quote
 
+-- A file of the checkout, which must exist.
 local function read(path)
-  local f = assert(io.open(ROOT .. "/" .. path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
+  return assert(read_file(ROOT .. "/" .. path), "cannot read " .. path)
 end
 
 local function sh(cmd)

@@ -6,10 +6,7 @@ end
 
 describe("failures come back as nil, err", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   local function expect(err, kind, retryable)
     assert.is_table(err)
@@ -98,35 +95,27 @@ describe("failures come back as nil, err", function()
 
   -- The waits are read off an injected clock (env.fake_clock): exactly what
   -- the client slept, with no real sleeping and no threshold.
-  it("429 honours Retry-After in seconds", function()
-    sb:fault{ type = "status", status = 429, retry_after = "1" }
-    local c = env.client{ max_retries = 1, backoff_max = 5 }
+  -- One `status` answer with Retry-After, then the page: what the client slept.
+  local function slept_after(status, retry_after, backoff_max)
+    sb:fault{ type = "status", status = status, retry_after = retry_after }
+    local c = env.client{ max_retries = 1, backoff_max = backoff_max }
     local clock, restore = env.fake_clock()
     finally(restore)
-    local page = fetch(c)
-    assert.is_table(page)
-    assert.equals(1, clock.slept)
+    assert.is_table(fetch(c))
     assert.equals(2, env.requests())
+    return clock.slept
+  end
+
+  it("429 honours Retry-After in seconds", function()
+    assert.equals(1, slept_after(429, "1", 5))
   end)
 
   it("Retry-After is capped by backoff_max", function()
-    sb:fault{ type = "status", status = 429, retry_after = "999999" }
-    local c = env.client{ max_retries = 1, backoff_max = 0.2 }
-    local clock, restore = env.fake_clock()
-    finally(restore)
-    assert.is_table(fetch(c))
-    assert.equals(0.2, clock.slept)
-    assert.equals(2, env.requests())
+    assert.equals(0.2, slept_after(429, "999999", 0.2))
   end)
 
   it("Retry-After as a past HTTP-date means retry now", function()
-    sb:fault{ type = "status", status = 503, retry_after = "Wed, 21 Oct 2015 07:28:00 GMT" }
-    local c = env.client{ max_retries = 1, backoff_max = 5 }
-    local clock, restore = env.fake_clock()
-    finally(restore)
-    assert.is_table(fetch(c))
-    assert.equals(0, clock.slept)
-    assert.equals(2, env.requests())
+    assert.equals(0, slept_after(503, "Wed, 21 Oct 2015 07:28:00 GMT", 5))
   end)
 
   it("429 that persists -> rate_limited after 1 + max_retries attempts", function()

@@ -21,10 +21,7 @@ end
 
 describe("examples", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("first.lua prints a shop's top 5 by GMV", function()
     local status, out, err = run("first.lua", "237")

@@ -3,27 +3,18 @@
 -- request except where retrying is right. No wall-clock threshold: waits are
 -- read off an injected clock (env.fake_clock), requests counted by the server.
 local env = require("support.env")
+local files = require("support.files")
 
 describe("fault injection", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
-
-  local function fetch(opts, q)
-    local c = env.client(opts)
-    local page, err = c:livestreams(q or { seller_id = "237" })
-    c:close()
-    return page, err
-  end
+  before_each(function() sb = env.reset() end)
 
   for _, case in ipairs{
     { "bad_chunk", "transport" }, { "missing_last_chunk", "transport" }, { "long_length", "transport" },
   } do
     it("raw " .. case[1] .. " -> " .. case[2] .. ", retried once per max_retries", function()
       sb:fault{ type = "raw", name = case[1], count = 5 }
-      local page, err = fetch{ max_retries = 1 }
+      local page, err = env.fetch{ max_retries = 1 }
       assert.is_nil(page)
       assert.equals(case[2], err.kind)
       assert.is_true(err.retryable)
@@ -34,7 +25,7 @@ describe("fault injection", function()
 
   it("a Content-Length shorter than the body -> decode, not retried", function()
     sb:fault{ type = "raw", name = "short_length" }
-    local page, err = fetch{ max_retries = 3 }
+    local page, err = env.fetch{ max_retries = 3 }
     assert.is_nil(page)
     assert.equals("decode", err.kind)
     assert.equals(1, env.requests())
@@ -76,7 +67,7 @@ describe("fault injection", function()
 
   it("a drip below the low-speed limit is aborted", function()
     sb:fault{ type = "drip", interval = 0.5 }
-    local page, err = fetch{ max_retries = 0, timeout = 10, low_speed_limit = 100, low_speed_time = 1 }
+    local page, err = env.fetch{ max_retries = 0, timeout = 10, low_speed_limit = 100, low_speed_time = 1 }
     assert.is_nil(page)
     assert.equals("timeout", err.kind)
     -- the low-speed limit ended it, not the 10 s timeout
@@ -85,7 +76,7 @@ describe("fault injection", function()
 
   it("a 429 storm is retried exactly max_retries times, honouring Retry-After", function()
     sb:fault{ type = "status", status = 429, retry_after = "0", count = 50 }
-    local page, err = fetch{ max_retries = 3 }
+    local page, err = env.fetch{ max_retries = 3 }
     assert.is_nil(page)
     assert.equals("rate_limited", err.kind)
     assert.equals(4, err.attempts)
@@ -96,7 +87,7 @@ describe("fault injection", function()
     sb:fault{ type = "status", status = 503, retry_after = "soon-ish", count = 1 }
     local clock, restore = env.fake_clock()
     finally(restore)
-    local page = fetch{ max_retries = 1, backoff_base = 0.01, backoff_max = 0.05 }
+    local page = env.fetch{ max_retries = 1, backoff_base = 0.01, backoff_max = 0.05 }
     assert.is_table(page)
     -- one backoff wait of at most backoff_base (the first retry's cap)
     assert.is_true(#clock.sleeps >= 1 and clock.slept <= 0.01, tostring(clock.slept))
@@ -105,11 +96,7 @@ describe("fault injection", function()
 
   describe("gzip", function()
     local dir
-    setup(function()
-      dir = os.tmpname()
-      os.remove(dir)
-      assert(env.sh_ok("mkdir -p " .. dir))
-    end)
+    setup(function() dir = files.tmpdir() end)
     teardown(function() os.execute("rm -rf " .. dir) end)
 
     local function gzip_file(name, producer_cmd)
@@ -122,13 +109,11 @@ describe("fault injection", function()
       local status, _, raw = sb:api{ seller_id = "12", page_num = "1", page_size = "10" }
       assert.equals(200, status)
       local src = dir .. "/page.json"
-      local f = assert(io.open(src, "wb"))
-      f:write(raw)
-      f:close()
+      files.write(src, raw)
       local path = gzip_file("page.json.gz", "cat " .. src)
       sb:reset()
       sb:fault{ type = "gzip", path = path }
-      local page, err = fetch()
+      local page, err = env.fetch()
       assert.is_nil(err)
       assert.equals(10, #page.records)
     end)
@@ -140,7 +125,7 @@ describe("fault injection", function()
           local path = gzip_file("bomb" .. length .. ".gz", "head -c 67108864 /dev/zero | tr '\\0' ' '")
           sb:fault{ type = "gzip", path = path, length = length }
           local before = collectgarbage("count")
-          local page, err = fetch{ max_body = 1048576, max_retries = 3 }
+          local page, err = env.fetch{ max_body = 1048576, max_retries = 3 }
           assert.is_nil(page)
           assert.equals("too_large", err.kind)
           assert.equals(1, env.requests())

@@ -7,8 +7,7 @@ local sandbox = require("support.sandbox")
 
 describe("C host example #novalgrind #lua54", function()
   it("fetches a shop in the background, no tick waiting for an answer", function()
-    local sb = env.sandbox()
-    sb:reset()
+    local sb = env.reset()
     sb:config{ latency = 0.2 }
     local root = sandbox.root
     -- The host embeds Lua 5.4 (uninstrumented): it loads the plain 5.4 build.

@@ -6,23 +6,12 @@ local R = "\239\191\189" -- U+FFFD
 
 describe("hostile answers", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
-
-  local function fetch(opts, q)
-    local c = env.client(opts)
-    local page, err = c:livestreams(q or { seller_id = "237" })
-    local st = c:stats()
-    c:close()
-    return page, err, st
-  end
+  before_each(function() sb = env.reset() end)
 
   describe("a page with one bad field survives, with a note", function()
     it("invalid UTF-8 in a title becomes U+FFFD", function()
       sb:fault{ type = "body", name = "invalid_utf8" }
-      local page, err = fetch{ max_retries = 3 }
+      local page, err = env.fetch{ max_retries = 3 }
       assert.is_nil(err)
       assert.equals(1, #page.records)
       assert.equals("bad " .. R .. R .. " utf8", page.records[1].title)
@@ -32,7 +21,7 @@ describe("hostile answers", function()
 
     it("1e400 stays the string of its literal; the other records are untouched", function()
       sb:fault{ type = "body", name = "huge_number" }
-      local page, err = fetch()
+      local page, err = env.fetch()
       assert.is_nil(err)
       assert.equals(10, #page.records)
       local r = page.records[1]
@@ -66,7 +55,7 @@ describe("hostile answers", function()
     end)
 
     it("a clean page has no repaired field", function()
-      local page = assert(fetch())
+      local page = assert(env.fetch())
       assert.is_nil(page.repaired)
     end)
   end)
@@ -75,7 +64,7 @@ describe("hostile answers", function()
     for _, status in ipairs{ "100", "102" } do
       it("after " .. status .. ": err.status is nil, not " .. status, function()
         sb:fault{ type = "raw", name = "interim_stall", status = status, seconds = 3 }
-        local page, err, st = fetch{ timeout = 0.5, max_retries = 0 }
+        local page, err, st = env.fetch{ timeout = 0.5, max_retries = 0 }
         assert.is_nil(page)
         assert.equals("timeout", err.kind)
         assert.is_nil(err.status)
@@ -89,7 +78,7 @@ describe("hostile answers", function()
     for _, bytes in ipairs{ 1048576, 80000 } do
       it(bytes .. " bytes of one header -> too_large, not out of memory", function()
         sb:fault{ type = "raw", name = "huge_header", bytes = bytes, count = 3 }
-        local page, err, st = fetch{ max_retries = 2 }
+        local page, err, st = env.fetch{ max_retries = 2 }
         assert.is_nil(page)
         assert.equals("too_large", err.kind)
         assert.matches("headers too large", err.message)
@@ -102,7 +91,7 @@ describe("hostile answers", function()
 
     it("a 4 KiB header is fine", function()
       sb:fault{ type = "raw", name = "huge_header", bytes = 4096 }
-      local page, err = fetch()
+      local page, err = env.fetch()
       assert.is_nil(err)
       assert.equals(10, #page.records)
     end)

@@ -42,13 +42,19 @@ describe("HTTP/2", function()
     sb:config{ latency = 0.05 }
   end
 
-  it("carries a whole shop with concurrency 8 on one connection", function()
-    fresh(h2)
-    local cl, lines = client(h2)
-    local recs, err = cl:all_livestreams{ seller_id = "999", concurrency = 8 }
+  -- All 999 records of shop 999 from sb at that concurrency: the debug lines.
+  local function whole_shop(sb, concurrency)
+    fresh(sb)
+    local cl, lines = client(sb)
+    local recs, err = cl:all_livestreams{ seller_id = "999", concurrency = concurrency }
     cl:close()
     assert.is_nil(err)
     assert.equals(999, #recs)
+    return lines
+  end
+
+  it("carries a whole shop with concurrency 8 on one connection", function()
+    local lines = whole_shop(h2, 8)
     local st = h2:stats()
     assert.is_true(st.requests >= 100)
     assert.equals(1, st.connections)
@@ -84,12 +90,7 @@ describe("HTTP/2", function()
   end)
 
   it("falls back to HTTP/1.1 when the server offers no h2", function()
-    fresh(h1)
-    local cl, lines = client(h1)
-    local recs, err = cl:all_livestreams{ seller_id = "999", concurrency = 4 }
-    cl:close()
-    assert.is_nil(err)
-    assert.equals(999, #recs)
+    local lines = whole_shop(h1, 4)
     assert.is_true(saw(lines, "ALPN: offers h2"))
     assert.is_true(saw(lines, "ALPN: server accepted http/1.1"))
     local st = h1:stats()

@@ -3,6 +3,7 @@
 -- rock and leaves the checkout clean, and `luarocks test` runs busted under the
 -- Lua that --lua-version picks.
 local env = require("support.env")
+local read_file = require("support.files").read
 local sandbox = require("support.sandbox")
 local ROOT = sandbox.root
 
@@ -24,11 +25,9 @@ local function sh(cmd)
     .. " LUA_PATH_5_2 LUA_CPATH_5_2 LUA_PATH_5_3 LUA_CPATH_5_3 LUA_PATH_5_4 LUA_CPATH_5_4 && { " .. cmd .. "\n} 2>&1")
 end
 
+-- A file of the checkout, which must exist.
 local function read(path)
-  local f = assert(io.open(ROOT .. "/" .. path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
+  return assert(read_file(ROOT .. "/" .. path), "cannot read " .. path)
 end
 
 local function read_first_line(path)

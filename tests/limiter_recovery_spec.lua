@@ -34,10 +34,7 @@ end
 
 describe("the adaptive limiter after a 429 storm", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("237 records behind two 429s per page (Retry-After: 1) cost 72 requests and no pacing spiral #novalgrind", function()
     for _ = 1, 24 do
@@ -84,8 +81,7 @@ end)
 
 describe("a paced client", function()
   it("livestreams_many right after another request waits for its token instead of returning nothing", function()
-    local sb = env.sandbox()
-    sb:reset()
+    local sb = env.reset()
     local c = env.client{ qps = 2 }
     assert.is_table((c:livestreams{ seller_id = "999" }))
     -- the bucket is empty now: the first page of the batch must wait 0.5 s

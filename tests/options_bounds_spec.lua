@@ -2,15 +2,13 @@
 -- is refused at new(), naming the option (issue 14, item 18).
 local env = require("support.env")
 local core = require("shoplive.core")
+local files = require("support.files")
 
 local shoplive = env.shoplive
 
 describe("option bounds", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   local dir = os.getenv("TMPDIR") or "/tmp"
   local refused = {
@@ -50,11 +48,9 @@ describe("option bounds", function()
     assert.equals(10, #page.records)
   end)
 
-  it("the core clamps what the Lua layer would refuse: no overflow, no 'out of memory'", function()
-    -- core.client is internal and trusts its caller, but never converts an
-    -- out-of-range double: 0.1 made every request fail
-    local c = core.client{ api_key = env.KEY, low_speed_limit = 1e300, low_speed_time = 1e300, max_body = 2 ^ 63,
-      timeout = 1e300, connect_timeout = 1e300 }
+  -- One page through a core.client made with opts (no Lua layer): its info.
+  local function core_get(opts)
+    local c = core.client(opts)
     local x = c:start(sb.url .. "/v1/tiktok/shop/livestreams/analytics?seller_id=237&page_num=1&page_size=10")
     for _ = 1, 1000 do
       if x:done() then break end
@@ -62,20 +58,21 @@ describe("option bounds", function()
     end
     local info = x:info()
     c:close()
+    return info
+  end
+
+  it("the core clamps what the Lua layer would refuse: no overflow, no 'out of memory'", function()
+    -- core.client is internal and trusts its caller, but never converts an
+    -- out-of-range double: 0.1 made every request fail
+    local info = core_get{ api_key = env.KEY, low_speed_limit = 1e300, low_speed_time = 1e300, max_body = 2 ^ 63,
+      timeout = 1e300, connect_timeout = 1e300 }
     assert.equals(0, info.curl_code, info.error)
     assert.equals(200, info.status)
   end)
 
   it("a timeout below 1 ms is 1 ms in the core, never 0 (libcurl's 'no timeout')", function()
     sb:fault{ type = "latency", seconds = 0.3 }
-    local c = core.client{ api_key = env.KEY, timeout = 0.0004 }
-    local x = c:start(sb.url .. "/v1/tiktok/shop/livestreams/analytics?seller_id=237&page_num=1&page_size=10")
-    for _ = 1, 1000 do
-      if x:done() then break end
-      c:perform(0.01)
-    end
-    local info = x:info()
-    c:close()
+    local info = core_get{ api_key = env.KEY, timeout = 0.0004 }
     assert.equals(28, info.curl_code) -- timed out, instead of waiting for the answer
   end)
 
@@ -84,9 +81,7 @@ describe("option bounds", function()
     assert.is_false(ok)
     assert.matches("option 'ca_file' must be a readable PEM file %(a regular file, not a directory%)", msg)
     local path = os.tmpname()
-    local f = assert(io.open(path, "wb"))
-    f:write("not used\n")
-    f:close()
+    files.write(path, "not used\n")
     shoplive.new{ api_key = env.KEY, base_url = sb.url, ca_file = path }:close()
     os.remove(path)
   end)

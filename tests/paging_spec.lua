@@ -8,11 +8,7 @@ end
 
 describe("whole shops", function()
   local sb, client
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    client = env.client()
-  end)
+  before_each(function() sb, client = env.fresh_client() end)
   after_each(function() client:close() end)
 
   it("237 records cost 24 requests at page_size 10", function()
@@ -164,11 +160,7 @@ end)
 
 describe("prefetching pages concurrently", function()
   local sb, client
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    client = env.client()
-  end)
+  before_each(function() sb, client = env.fresh_client() end)
   after_each(function() client:close() end)
 
   it("gives the same records in the same order as sequential paging", function()
@@ -208,8 +200,7 @@ end)
 
 describe("the wait hook", function()
   it("is called for every wait, and a coroutine yield passes through iterators", function()
-    local sb = env.sandbox()
-    sb:reset()
+    local sb = env.reset()
     sb:config{ latency = 0.05 }
     local waits = 0
     local c = env.client{ wait = function(s)

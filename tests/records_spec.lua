@@ -7,11 +7,7 @@ local STR_FIELDS = { "avatar", "cover_url", "nick_name", "region", "room_id", "s
 
 describe("client:livestreams records", function()
   local sb, client
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    client = env.client()
-  end)
+  before_each(function() sb, client = env.fresh_client() end)
   after_each(function() client:close() end)
 
   it("returns a page with the 16 spec fields, typed", function()

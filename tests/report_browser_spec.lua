@@ -7,6 +7,7 @@
 local env = require("support.env")
 local cjson = require("cjson")
 local socket = require("socket")
+local files = require("support.files")
 local html = require("shoplive.report.html")
 local shoplive = env.shoplive
 
@@ -29,9 +30,7 @@ local function render(doc, name)
   local dir = OUT .. "/" .. name
   assert(env.sh_ok("mkdir -p " .. env.sh_quote(dir)))
   local file = dir .. "/report.html"
-  local f = assert(io.open(file, "wb"))
-  f:write(doc)
-  f:close()
+  files.write(file, doc)
   -- timeout: should Chromium hang, the spec fails instead of the suite stalling
   -- env -u LD_PRELOAD: under the ASan run the sanitizer runtime is preloaded
   -- into the interpreter; node and Chromium are not built for it
@@ -44,12 +43,23 @@ local function render(doc, name)
   return res, dir
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
+-- A local port a page must never reach: its base URL, and a function that
+-- closes it and returns how many connections it accepted.
+local function listener()
+  local sock = assert(socket.bind("127.0.0.1", 0))
+  local _, port = sock:getsockname()
+  sock:settimeout(0)
+  return "http://127.0.0.1:" .. port, function()
+    local n = 0
+    while true do
+      local c = sock:accept()
+      if not c then break end
+      n = n + 1
+      c:close()
+    end
+    sock:close()
+    return n
+  end
 end
 
 -- Nothing ran, nothing was logged as an error, nothing was fetched.
@@ -166,7 +176,7 @@ describe("report in Chromium #browser #novalgrind", function()
 
   it("saved screenshots at 1280 and 390 px", function()
     for _, name in ipairs({ "report-1280.png", "report-390.png", "report-1280-full.png", "report-390-full.png" }) do
-      local png = read(OUT .. "/plain/" .. name)
+      local png = files.read(OUT .. "/plain/" .. name)
       assert.truthy(png, name)
       assert.equals("\137PNG\r\n\26\n", png:sub(1, 8))
       -- the IHDR width
@@ -176,10 +186,7 @@ describe("report in Chromium #browser #novalgrind", function()
   end)
 
   it("loads nothing and runs nothing a hostile title or record carries", function()
-    local listener = assert(socket.bind("127.0.0.1", 0))
-    local _, port = listener:getsockname()
-    listener:settimeout(0)
-    local base = "http://127.0.0.1:" .. port
+    local base, hits = listener()
     local function evil(tag)
       return "<img src=" .. base .. "/" .. tag .. "> <script>fetch('" .. base .. "/s" .. tag .. "')</script>"
         .. "<style>@import url(" .. base .. "/c" .. tag .. ");</style><link rel=stylesheet href=" .. base .. "/l"
@@ -196,16 +203,9 @@ describe("report in Chromium #browser #novalgrind", function()
     local doc = shoplive.report(copy, { title = title, shops = SHOPS })
     local ok, res = pcall(render, doc, "hostile")
     -- count what reached the listener even when rendering failed
-    local hits = 0
-    while true do
-      local c = listener:accept()
-      if not c then break end
-      hits = hits + 1
-      c:close()
-    end
-    listener:close()
+    local n_hits = hits()
     assert(ok, res)
-    assert.equals(0, hits)
+    assert.equals(0, n_hits)
     assert_quiet(res)
     local _, n_svg = doc:gsub("<svg", "")
     assert_charts_drawn(res, n_svg)
@@ -219,23 +219,13 @@ describe("report in Chromium #browser #novalgrind", function()
 
   it("blocks a load by its Content-Security-Policy even if markup got through", function()
     -- as if escaping had failed: raw tags that would load from a listener
-    local listener = assert(socket.bind("127.0.0.1", 0))
-    local _, port = listener:getsockname()
-    listener:settimeout(0)
-    local base = "http://127.0.0.1:" .. port
+    local base, hits = listener()
     local doc = plain_doc:gsub("<main>", "<main><img src=\"" .. base .. "/img\" alt=\"\"><link rel=\"stylesheet\" href=\""
       .. base .. "/css\"><div style=\"background:url(" .. base .. "/bg)\">x</div>", 1)
     local ok, res = pcall(render, doc, "csp")
-    local hits = 0
-    while true do
-      local c = listener:accept()
-      if not c then break end
-      hits = hits + 1
-      c:close()
-    end
-    listener:close()
+    local n_hits = hits()
     assert(ok, res)
-    assert.equals(0, hits)
+    assert.equals(0, n_hits)
     -- Chromium reports each refused load; the page loaded nothing
     local refused = 0
     for _, e in ipairs(res.log) do

@@ -1,40 +1,16 @@
 -- `shoplive report`: fetches the shops (requests counted by the sandbox),
 -- writes the HTML report, prints the path; bad usage sends nothing.
 local env = require("support.env")
+local cli = require("support.cli_run")
 
 local sh_quote = env.sh_quote
-
-local function run(args, vars, stdin)
-  local errfile = os.tmpname()
-  local assigns = { "KEYAPI_BASE_URL=" .. sh_quote(env.sandbox().url), "KEYAPI_API_KEY=" .. sh_quote(env.KEY),
-    "SHOPLIVE_BUILD=" .. sh_quote(env.BUILD) }
-  for k, v in pairs(vars or {}) do assigns[#assigns + 1] = k .. "=" .. sh_quote(v) end
-  local cmd = "env " .. table.concat(assigns, " ") .. " " .. env.LUA .. " bin/shoplive " .. args .. " 2>" .. errfile
-  if stdin then cmd = "printf '%s' " .. sh_quote(stdin) .. " | " .. cmd end
-  local status, out = env.sh(cmd)
-  local f = io.open(errfile, "rb")
-  local err = f:read("*a")
-  f:close()
-  os.remove(errfile)
-  return status, out, err
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local run, slurp = cli.run, cli.read
 
 describe("shoplive report", function()
   local sb, dir
   before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(env.sh_ok("mkdir -p " .. sh_quote(dir)))
+    sb = env.reset()
+    dir = cli.tmpdir()
   end)
   after_each(function()
     env.sh_ok("rm -rf " .. sh_quote(dir))
@@ -73,7 +49,7 @@ describe("shoplive report", function()
     assert.truthy(doc:find('<dd id="h-livestreams">10</dd>', 1, true)) -- each livestream once
     assert.truthy(doc:find('<dd id="h-credits">3 credits for 3 pages</dd>', 1, true))
     sb:reset()
-    status, out, err = run("report 237 --from - -o " .. sh_quote(path) .. " --limit 3", nil, "10\n")
+    status, out, err = run("report 237 --from - -o " .. sh_quote(path) .. " --limit 3", nil, { stdin = "10\n" })
     assert.equals(path .. "\n", out)
     assert.equals(0, status, err)
     assert.equals(2, env.requests())

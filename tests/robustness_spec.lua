@@ -27,10 +27,7 @@ end
 
 describe("lifetimes", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("a client collected with requests in flight is freed, transfers and all", function()
     sb:config{ latency = 0.3 }

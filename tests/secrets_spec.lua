@@ -27,16 +27,11 @@ end
 
 describe("server texts in an err", function()
   local sb
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-  end)
+  before_each(function() sb = env.reset() end)
 
   it("an HTTP 200 with code ~= 0 that echoes the key: message and request_id redacted", function()
     sb:fault{ type = "body", name = "echo_key" }
-    local c = env.client{ max_retries = 0 }
-    local page, err = c:livestreams{ seller_id = "237" }
-    c:close()
+    local page, err = env.fetch{ max_retries = 0 }
     assert.is_nil(page)
     assert.equals("api", err.kind)
     assert.equals(1001, err.code)
@@ -47,9 +42,7 @@ describe("server texts in an err", function()
 
   it("an error status that echoes the key in requestId: redacted too", function()
     sb:fault{ type = "body", name = "echo_key", status = 400, code = 400 }
-    local c = env.client{ max_retries = 0 }
-    local _, err = c:livestreams{ seller_id = "237" }
-    c:close()
+    local _, err = env.fetch{ max_retries = 0 }
     assert.equals("bad_request", err.kind)
     assert.equals("req-[REDACTED]", err.request_id)
     assert.same({}, key_pieces(err_text(err), 5))
@@ -57,9 +50,7 @@ describe("server texts in an err", function()
 
   it("a Retry-After header that echoes the key: redacted in err.retry_after", function()
     sb:fault{ type = "status", status = 429, retry_after = "1 " .. KEY }
-    local c = env.client{ max_retries = 0 }
-    local _, err = c:livestreams{ seller_id = "237" }
-    c:close()
+    local _, err = env.fetch{ max_retries = 0 }
     assert.equals("rate_limited", err.kind)
     assert.equals("1 [REDACTED]", err.retry_after)
     assert.same({}, key_pieces(err_text(err), 5))
@@ -108,9 +99,7 @@ describe("server texts in an err", function()
 
   it("a string code 0 is a decode error naming the field, not 'api: success'", function()
     sb:fault{ type = "body", name = "code_string" }
-    local c = env.client{ max_retries = 0 }
-    local page, err = c:livestreams{ seller_id = "237" }
-    c:close()
+    local page, err = env.fetch{ max_retries = 0 }
     assert.is_nil(page)
     assert.equals("decode", err.kind)
     assert.matches("'code' is a string, expected an integer", err.message)
@@ -123,9 +112,7 @@ describe("server texts in an err", function()
   it("messages are one printable line: no ESC, CR/LF, C1 or bidi controls", function()
     local hostile = "a\27]0;pwned\7\r\nforged: line\194\155c\226\128\174d\226\129\167e\226\128\168f"
     sb:fault{ type = "status", status = 400, message = hostile }
-    local c = env.client{ max_retries = 0 }
-    local _, err = c:livestreams{ seller_id = "237" }
-    c:close()
+    local _, err = env.fetch{ max_retries = 0 }
     assert.equals("bad_request", err.kind)
     assert.equals("a ]0;pwned   forged: line c d e f", err.message)
     local s = tostring(err)
@@ -233,7 +220,7 @@ end)
 describe("proxies come only from the proxy option", function()
   local server, port
   before_each(function()
-    env.sandbox():reset()
+    env.reset()
     server = assert(socket.bind("127.0.0.1", 0))
     server:settimeout(0)
     port = select(2, server:getsockname())

@@ -2,25 +2,16 @@
 -- PostgreSQL 15 cluster this spec starts itself (tests/support/postgres.lua)
 -- and stops at the end. Credits are counted by the sandbox server.
 local env = require("support.env")
+local files = require("support.files")
 local pgsupport = require("support.postgres")
 local shoplive = env.shoplive
 local store = shoplive.store
 
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
+local tmp = files.tmpdir()
 
-local function credits()
-  return (env.sandbox():stats().by_status or {})["200"] or 0
-end
+local credits = env.credits
 
-local function file_bytes(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local file_bytes = files.read
 
 local TRICKY = {
   "it's \"quoted\" ''; --",
@@ -59,7 +50,7 @@ for _, backend in ipairs(backends) do
       assert(target, "PostgreSQL 15 could not be started: " .. tostring(pg_why))
       s = store.open(target)
       client = env.client{ store = s }
-      env.sandbox():reset()
+      env.reset()
     end)
     after_each(function()
       client:close()

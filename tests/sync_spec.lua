@@ -4,14 +4,10 @@ local env = require("support.env")
 local shoplive = env.shoplive
 local store = shoplive.store
 
-local tmp = os.tmpname()
-os.remove(tmp)
-os.execute("mkdir -p " .. tmp)
+local tmp = require("support.files").tmpdir()
 teardown(function() os.execute("rm -rf " .. tmp) end)
 
-local function credits()
-  return (env.sandbox():stats().by_status or {})["200"] or 0
-end
+local credits = env.credits
 
 -- pages per shop: a full last page is followed by an empty one
 local SHOPS = { "237", "10", "0", "7494818275540568755" }

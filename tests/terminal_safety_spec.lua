@@ -22,7 +22,7 @@ local function hostile(s, allow_lf)
 end
 
 describe("terminal safety", function()
-  before_each(function() env.sandbox():reset() end)
+  before_each(function() env.reset() end)
 
   it("one cleaner: errors.clean is util.clean in its spaces mode, after redaction, before the cut", function()
     local errors = require("shoplive.errors")

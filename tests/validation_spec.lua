@@ -3,11 +3,7 @@ local shoplive = env.shoplive
 
 describe("invalid input raises before anything is sent", function()
   local sb, client
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    client = env.client()
-  end)
+  before_each(function() sb, client = env.fresh_client() end)
   after_each(function() client:close() end)
 
   local bad_queries = {
@@ -140,8 +136,7 @@ end)
 
 describe("the API key stays secret", function()
   it("is absent from tostring(client), errors and the client table", function()
-    local sb = env.sandbox()
-    sb:reset()
+    env.reset()
     local key = "sk_test_invalid"
     local c = env.client{ api_key = key, max_retries = 0 }
     assert.is_nil(tostring(c):find(key, 1, true))
@@ -170,8 +165,7 @@ end)
 
 describe("the debug option", function()
   it("receives libcurl's verbose lines with the key redacted", function()
-    local sb = env.sandbox()
-    sb:reset()
+    env.reset()
     local lines = {}
     local c = env.client{ debug = function(line) lines[#lines + 1] = line end }
     assert.is_table((c:livestreams{ seller_id = "237" }))

@@ -22,6 +22,7 @@
  * before anything that can raise).
  */
 #include "../compat.h"
+#include "db_common.h"
 #include "dbval.h"
 
 #include <libpq-fe.h>
@@ -95,11 +96,7 @@ static Stmt *check_stmt(lua_State *L, int i) {
 /* libpq.open(conninfo) -> db | nil, msg, "connect" */
 static int l_open(lua_State *L) {
   const char *info = luaL_checkstring(L, 1);
-  Db *d = (Db *)sl_newuserdata(L, sizeof *d);
-  d->conn = NULL;
-  d->next_id = 0;
-  luaL_getmetatable(L, DB_MT);
-  lua_setmetatable(L, -2);
+  Db *d = (Db *)sl_db_newobject(L, sizeof *d, DB_MT);
   d->conn = PQconnectdb(info);
   if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
     int n = fail_conn(L, d->conn, "connect");
@@ -136,15 +133,10 @@ static int db_exec(lua_State *L) {
 static int db_prepare(lua_State *L) {
   Db *d = check_db(L, 1);
   const char *sql = luaL_checkstring(L, 2);
-  Stmt *s = (Stmt *)sl_newuserdata(L, sizeof *s);
+  Stmt *s = (Stmt *)sl_db_newobject(L, sizeof *s, STMT_MT);
   PGresult *res;
   s->db = d;
-  s->res = NULL;
-  s->row = 0;
-  s->live = 0;
   snprintf(s->name, sizeof s->name, "sl_%lu", ++d->next_id);
-  luaL_getmetatable(L, STMT_MT);
-  lua_setmetatable(L, -2);
   lua_pushvalue(L, 1);
   sl_setuservalue(L, -2);
   res = PQprepare(d->conn, s->name, sql, 0, NULL);
@@ -328,17 +320,6 @@ static const luaL_Reg stmt_methods[] = {
   {"run", stmt_run}, {"rows", stmt_rows}, {NULL, NULL}
 };
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
-  luaL_newmetatable(L, name);
-  sl_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-}
-
 static const luaL_Reg funcs[] = {{"open", l_open}, {NULL, NULL}};
 
 #ifndef SHOPLIVE_VISIBLE
@@ -347,8 +328,8 @@ static const luaL_Reg funcs[] = {{"open", l_open}, {NULL, NULL}};
 
 SHOPLIVE_VISIBLE int luaopen_shoplive_libpq(lua_State *L);
 SHOPLIVE_VISIBLE int luaopen_shoplive_libpq(lua_State *L) {
-  new_class(L, DB_MT, db_methods, db_close);
-  new_class(L, STMT_MT, stmt_methods, stmt_finalize);
+  sl_db_newclass(L, DB_MT, db_methods, db_close);
+  sl_db_newclass(L, STMT_MT, stmt_methods, stmt_finalize);
   sl_newlib(L, funcs);
   lua_pushinteger(L, PQlibVersion());
   lua_setfield(L, -2, "version");

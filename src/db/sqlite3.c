@@ -14,6 +14,7 @@
  * is finalized, so the two finalizers may run in either order.
  */
 #include "../compat.h"
+#include "db_common.h"
 #include "dbval.h"
 
 #include <errno.h>
@@ -85,10 +86,7 @@ static int l_open(lua_State *L) {
   else if (strcmp(mode, "rw") == 0) flags |= SQLITE_OPEN_READWRITE;
   else if (strcmp(mode, "ro") == 0) flags |= SQLITE_OPEN_READONLY;
   else return luaL_argerror(L, 2, "expected \"rwc\", \"rw\" or \"ro\"");
-  d = (Db *)sl_newuserdata(L, sizeof *d);
-  d->db = NULL;
-  luaL_getmetatable(L, DB_MT);
-  lua_setmetatable(L, -2);
+  d = (Db *)sl_db_newobject(L, sizeof *d, DB_MT);
   rc = sqlite3_open_v2(path, &d->db, flags, NULL);
   if (rc != SQLITE_OK) {
     int n = fail(L, d->db, rc); /* copies the message before the close */
@@ -145,12 +143,9 @@ static int db_prepare(lua_State *L) {
   Db *d = check_db(L, 1);
   size_t len;
   const char *sql = luaL_checklstring(L, 2, &len);
-  Stmt *s = (Stmt *)sl_newuserdata(L, sizeof *s);
+  Stmt *s = (Stmt *)sl_db_newobject(L, sizeof *s, STMT_MT);
   int rc;
-  s->st = NULL;
   s->db = d;
-  luaL_getmetatable(L, STMT_MT);
-  lua_setmetatable(L, -2);
   lua_pushvalue(L, 1);
   sl_setuservalue(L, -2);
   rc = sqlite3_prepare_v2(d->db, sql, (int)len, &s->st, NULL);
@@ -316,17 +311,6 @@ static const luaL_Reg stmt_methods[] = {
   {"run", stmt_run}, {"rows", stmt_rows}, {"columns", stmt_columns}, {NULL, NULL}
 };
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
-  luaL_newmetatable(L, name);
-  sl_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-}
-
 /* sqlite3.mkdir(path) -> true | nil, msg: one directory (0700 below the
  * umask), true when it already exists. The store creates its default
  * directory with it; the library has no portable way to do that itself. */
@@ -350,8 +334,8 @@ static const luaL_Reg funcs[] = {{"open", l_open}, {"mkdir", l_mkdir}, {NULL, NU
 
 SHOPLIVE_VISIBLE int luaopen_shoplive_sqlite3(lua_State *L);
 SHOPLIVE_VISIBLE int luaopen_shoplive_sqlite3(lua_State *L) {
-  new_class(L, DB_MT, db_methods, db_close);
-  new_class(L, STMT_MT, stmt_methods, stmt_finalize);
+  sl_db_newclass(L, DB_MT, db_methods, db_close);
+  sl_db_newclass(L, STMT_MT, stmt_methods, stmt_finalize);
   sl_newlib(L, funcs);
   lua_pushstring(L, sqlite3_libversion());
   lua_setfield(L, -2, "version");

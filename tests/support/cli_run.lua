@@ -1,23 +1,12 @@
 --- Run bin/shoplive as a subprocess of the interpreter and build under
 -- test, against the run's sandbox (tests/run exports both).
 local env = require("support.env")
+local files = require("support.files")
 
 local M = {}
 local sh_quote = env.sh_quote
 
-function M.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-function M.write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+M.read, M.write = files.read, files.write
 
 --- The shell command (with its environment) that runs the CLI with args.
 function M.command(args, vars)
@@ -28,11 +17,13 @@ function M.command(args, vars)
 end
 
 --- status, stdout, stderr. opts.stdout: a shell redirection for stdout
--- instead of capturing it ("> /dev/full"); opts.pre: shell text run first.
+-- instead of capturing it ("> /dev/full"); opts.pre: shell text run first;
+-- opts.stdin: text fed to the command's standard input.
 function M.run(args, vars, opts)
   opts = opts or {}
   local errfile = os.tmpname()
-  local cmd = (opts.pre or "") .. M.command(args, vars) .. " 2>" .. errfile .. " " .. (opts.stdout or "")
+  local feed = opts.stdin and "printf '%s' " .. sh_quote(opts.stdin) .. " | " or ""
+  local cmd = (opts.pre or "") .. feed .. M.command(args, vars) .. " 2>" .. errfile .. " " .. (opts.stdout or "")
   local status, out = env.sh(cmd)
   local err = M.read(errfile)
   os.remove(errfile)
@@ -45,13 +36,7 @@ function M.lines(s)
   return t
 end
 
---- A fresh empty directory.
-function M.tmpdir()
-  local p = io.popen("mktemp -d")
-  local d = p:read("*l")
-  p:close()
-  return d
-end
+M.tmpdir = files.tmpdir
 
 function M.ls(dir)
   local p = io.popen("ls -A " .. sh_quote(dir))

@@ -75,9 +75,49 @@ function M.client(opts)
   return M.shoplive.new(o)
 end
 
+--- The shared sandbox, reset (no faults, default settings, counts at 0).
+function M.reset()
+  local sb = M.sandbox()
+  sb:reset()
+  return sb
+end
+
+--- For a before_each: the reset sandbox and a new client (opts as for
+-- M.client); the spec closes the client in its after_each.
+function M.fresh_client(opts)
+  local sb = M.reset()
+  return sb, M.client(opts)
+end
+
+--- One livestreams request (q defaults to shop 237) by a client of its own:
+-- page, err, and that client's stats.
+function M.fetch(opts, q)
+  local c = M.client(opts)
+  local page, err = c:livestreams(q or { seller_id = "237" })
+  local st = c:stats()
+  c:close()
+  return page, err, st
+end
+
 --- Requests the sandbox received since its last reset.
 function M.requests()
   return M.sandbox():stats().requests
+end
+
+--- Credits spent since the sandbox's last reset: its 200 answers.
+function M.credits()
+  return (M.sandbox():stats().by_status or {})["200"] or 0
+end
+
+--- Waits until pred() is true (true) or about a minute has gone (false):
+-- a safety net for waiting on a subprocess; the assertions count things.
+function M.wait_for(pred)
+  local core = require("shoplive.core")
+  for _ = 1, 1200 do
+    if pred() then return true end
+    core.sleep(0.05)
+  end
+  return false
 end
 
 --- Monotonic seconds.
