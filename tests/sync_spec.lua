@@ -195,6 +195,34 @@ describe("client:sync", function()
     assert.equals(237, #assert(s:livestreams{ seller_id = "237" }))
   end)
 
+  for _, case in ipairs{
+    { fault = { type = "clamp", count = 300 }, why = "is identical to page 1" },
+    { fault = { type = "clamp", rotate = "1", count = 300 }, why = "holds only records already seen %(10 of them%)" },
+  } do
+    it("ends a shop whose server ignores page_num at the first repeat (" .. case.why:gsub("%%", "") .. ")", function()
+      env.sandbox():fault(case.fault)
+      local shown = 0
+      local report = assert(client:sync{ sellers = { "237" }, concurrency = 1,
+        on_page = function() shown = shown + 1 end })
+      -- 0.4.0 before this check bought a page for every repeat the server sent
+      assert.equals(2, env.requests())
+      assert.equals(2, credits())
+      assert.same({ 2, 2, 0 }, { report.pages, report.credits, report.shops })
+      local err = report.failed["237"]
+      assert.equals("repeated_page", err.kind)
+      assert.equals(2, err.page)
+      assert.matches(case.why, err.message)
+      assert.equals(1, shown) -- the repeated page is saved (paid for), not handed out
+      assert.equals(2, pages_held(s))
+      -- a re-run within the TTL reads both from the store and stops again, for 0
+      env.sandbox():reset()
+      report = assert(client:sync{ sellers = { "237" } })
+      assert.equals(0, env.requests())
+      assert.equals("repeated_page", report.failed["237"].kind)
+      assert.equals(2, report.cache_hits)
+    end)
+  end
+
   it("validates its arguments before sending anything", function()
     local function msg(a)
       local ok, e = pcall(client.sync, client, a)

@@ -588,9 +588,10 @@ end
 -- @tparam table a `sellers` (array of seller ids, required), `sort_by`,
 -- `order`, `page_size`, `max_credits` (credits this sync may spend),
 -- `concurrency` (shops at once, 1-64, default 4), `on_page`
--- (`function(page, seller_id)`, called for every page); with a PostgreSQL
--- store, `queue` (a queue name: the shops come from that queue, shared by
--- every worker on every host, instead of `sellers`), `enqueue` (true: add
+-- (`function(page, seller_id)`, called for every page but a repeated one,
+-- see `repeated_page`); with a PostgreSQL store, `queue` (a queue name:
+-- the shops come from that queue, shared by every worker on every host,
+-- instead of `sellers`), `enqueue` (true: add
 -- `sellers` to the queue first), `lease` (seconds a claim outlives its last
 -- renewal, default 120) and `worker` (the claims' owner, default host:pid)
 -- @treturn[1] table report: `shops` (shops done), `pages`, `credits`,

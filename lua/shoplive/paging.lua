@@ -19,6 +19,7 @@
 local argcheck = require("shoplive.argcheck")
 local errors = require("shoplive.errors")
 local query = require("shoplive.query")
+local repeats = require("shoplive.repeats")
 local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
@@ -54,50 +55,10 @@ local function check_args(q, fname)
   return p, it
 end
 
--- A room_id as a compact set key: 19-digit ids become integers on 5.3+
--- (a hash entry without a string object: ~half the memory per id).
-local to_key
-if math.type then
-  to_key = function(id)
-    -- No leading zeros: "007" and "7" must stay different keys.
-    if type(id) == "string" and #id <= 18 and id:find("^[1-9]%d*$") then return math.tointeger(tonumber(id)) end
-    if type(id) == "string" and #id == 19 and id:find("^[1-9]%d*$") and id <= "9223372036854775807" then
-      return math.tointeger(tonumber(id))
-    end
-    return id
-  end
-else
-  to_key = function(id) return id end
-end
-
 --- _run_until's test for one request (no closure per page).
 local function is_done(req) return req.state == "done" end
 
---- A fingerprint of a page's records: the room_ids in order, or for a record
--- without one its scalar fields (sorted), so two pages compare equal only
--- when they carry the same records in the same order.
-local function fingerprint(recs)
-  local parts = {}
-  for i = 1, #recs do
-    local r = recs[i]
-    if r.room_id ~= nil then
-      parts[i] = "id:" .. tostring(r.room_id)
-    else
-      local kv = {}
-      for k, v in pairs(r) do
-        if type(v) ~= "table" then kv[#kv + 1] = tostring(k) .. "=" .. tostring(v) end
-      end
-      table.sort(kv)
-      parts[i] = table.concat(kv, "\2")
-    end
-  end
-  return table.concat(parts, "\1")
-end
-
-local function repeated(page, n, why)
-  return errors.new{ kind = "repeated_page", page = n, request_id = page.request_id, attempts = 1,
-    message = "page " .. n .. " " .. why .. "; the server seems to ignore page_num, so the shop ends here" }
-end
+local repeated = repeats.err
 
 --- The page source. Returns next_page() (page | nil at the end; raises the
 -- err object on failure) and close() (cancels pages in flight).
@@ -113,30 +74,7 @@ local function source(client, p, it)
   -- Validated once; each page only splices its number into the URL.
   local url_prefix, url_suffix = query.url_parts(client.base_url, p)
   local seller_id, sort_field, sort_type = p.seller_id, p.sort_field, p.sort_type
-  -- The previous full page: its room_ids in a table reused from page to
-  -- page when every record has a string id (then comparing them one by one
-  -- says what comparing fingerprints would, without building a string per
-  -- record on every page), else its fingerprint.
-  local last_ids, last_n, last_print = {}, nil, nil
-  local function same_as_last(recs)
-    local n = #recs
-    for i = 1, n do
-      if type(recs[i].room_id) ~= "string" then
-        local fp = fingerprint(recs)
-        local same = fp == last_print
-        last_print, last_n = fp, nil
-        return same
-      end
-    end
-    local same = last_n == n
-    for i = 1, n do
-      local id = recs[i].room_id
-      if last_ids[i] ~= id then same = false end
-      last_ids[i] = id
-    end
-    last_n, last_print = n, nil
-    return same
-  end
+  local guard = repeats.guard()
 
   local function close()
     stopped = true
@@ -186,26 +124,14 @@ local function source(client, p, it)
     local more = page.has_more
     -- (only a page that would lead to another request can start a loop)
     if more and #page.records > 0 then
-      if same_as_last(page.records) then
+      if guard:same_as_last(page.records) then
         close()
         error(repeated(page, n, "is identical to page " .. (n - 1)), 0)
       end
     end
     if seen then
-      local kept, recs = {}, page.records
-      for i = 1, #recs do
-        local r = recs[i]
-        local id = r.room_id
-        if id == nil then
-          kept[#kept + 1] = r
-        else
-          local k = to_key(id)
-          if not seen[k] then
-            seen[k] = true
-            kept[#kept + 1] = r
-          end
-        end
-      end
+      local recs = page.records
+      local kept = repeats.fresh(recs, seen)
       page.duplicates = #recs - #kept
       if more and #kept == 0 then
         close()

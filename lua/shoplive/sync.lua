@@ -7,6 +7,7 @@
 -- instead, shared by every worker on every host (sync_queue.lua).
 local errors = require("shoplive.errors")
 local query = require("shoplive.query")
+local repeats = require("shoplive.repeats")
 local util = require("shoplive.util")
 
 local M = {}
@@ -149,10 +150,13 @@ function M.sync(client, a)
         local req = job.req
         local page, err = req:result()
         if page then
+          -- a server that ignores page_num would keep the shop going for
+          -- ever, a credit a page: its first repeat ends the shop
+          local rep = page.has_more and job.guard:check(page, job.page, job.seen)
           -- The shop's next page goes on the wire before this one is saved:
           -- the save then costs no time of its own while the server answers.
           -- The rule for asking is the same (a full page, no stop).
-          local ahead = req.unsaved and page.has_more and not stop_err and not job.lost
+          local ahead = req.unsaved and page.has_more and not rep and not stop_err and not job.lost
           if ahead then
             job.page = job.page + 1
             start(job)
@@ -162,7 +166,9 @@ function M.sync(client, a)
           report.pages = report.pages + 1
           job.pages = job.pages + 1
           if not page.cached then job.credits = job.credits + 1 end
-          if opts.on_page then opts.on_page(page, seller) end
+          -- like the iterators, a repeated page is not handed out (it is
+          -- saved: it was paid for)
+          if opts.on_page and not rep then opts.on_page(page, seller) end
           if job.lost then
             running[seller] = nil -- another worker owns the shop now
             src.lost = src.lost + 1
@@ -174,6 +180,10 @@ function M.sync(client, a)
               running[seller] = nil
               settle(job, "pending")
             end
+          elseif rep then
+            running[seller] = nil
+            report.failed[seller] = rep
+            settle(job, "failed", rep)
           elseif ahead then -- luacheck: ignore 542
             -- already asked for
           elseif page.has_more and not stop_err then
@@ -216,6 +226,7 @@ function M.sync(client, a)
         nxt = nxt + 1
       end
       job.page, job.pages, job.credits = 1, 0, 0
+      job.guard, job.seen = repeats.guard(), {}
       running[job.p.seller_id] = job
       start(job)
     end
