@@ -5,6 +5,7 @@ local env = require("support.env")
 local redis_server = require("support.redis_server")
 local sandbox = require("support.sandbox")
 local openresty = require("support.openresty")
+local rate_log = require("support.rate_log")
 local socket_sleep = require("socket").sleep
 
 --- The curl command for n concurrent GETs of path (seller i for the i-th),
@@ -45,15 +46,7 @@ end
 -- 0.9 s still fails (as in concurrency_spec). The Redis limiter spaces
 -- requests 1/rate apart: the same bound holds for it with room to spare.
 local function max_per_second(log)
-  local ts = {}
-  for _, e in ipairs(log) do ts[#ts + 1] = e.t end
-  table.sort(ts)
-  local best, j = 0, 1
-  for i = 1, #ts do
-    while ts[i] - ts[j] >= 0.9 do j = j + 1 end
-    best = math.max(best, i - j + 1)
-  end
-  return best
+  return rate_log.max_per_window(log, 0.9)
 end
 
 local function workers_seen(log)

@@ -78,15 +78,22 @@ end
 -- one atomic script. Inside OpenResty it talks over cosockets
 -- (lua-resty-redis), elsewhere over luasocket (redis-lua). Redis unreachable
 -- or slower than `timeout`: it falls back to a local bucket at qps / peers
--- (and max_credits / peers), says so once through the client's `debug` hook
--- and in `stats().limiter`, and tries Redis again 5 seconds later. Bad
--- options raise.
--- @tparam table opts `url` (required: `redis://[:password@]host[:port][/db]`,
--- port 6379 and db 0 by default),
+-- (and a peers-th of the credits left when Redis last answered), says so
+-- once through the client's `debug` hook and in `stats().limiter`, and tries
+-- Redis again `retry` seconds later. When Redis answers again it says so
+-- once, goes back to the shared bucket and adds the credits it spent
+-- meanwhile to Redis's count (raised first to the count it last saw, should
+-- Redis have come back empty). A password in the URL never shows in an
+-- error, a debug line, `stats()` or `tostring`; a wrong one is an outage
+-- (`error` says "authentication refused"). Bad options raise.
+-- @tparam table opts `url` (required:
+-- `redis://[[USER]:PASSWORD@]host[:port][/db]`, port 6379 and db 0 by
+-- default; USER for a Redis 6+ ACL user; %-escape reserved characters),
 -- `qps` (required: requests per second for every process together, 0.001 to
 -- 1000000), `key` (default `"shoplive"`), `peers` (processes sharing the
 -- key, for the fallback; default 1), `timeout` (seconds to wait for Redis,
--- default 0.5, at most the client's `timeout`)
+-- default 0.5, at most the client's `timeout`), `retry` (seconds before
+-- an unreachable Redis is tried again, default 5)
 -- @treturn table a limiter for `shoplive.new{ limiter = }`
 -- @usage local client = shoplive.new{
 --   limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10, key = "acct", peers = 4 } }

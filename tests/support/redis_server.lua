@@ -1,5 +1,7 @@
 --- Test helper: a redis-server of the test's own, on a free loopback port
 -- with a temporary directory, stopped by :stop() (idempotent).
+--   redis_server.start{ port = p }          -- a given port (a restart after stop())
+--   redis_server.start{ password = "pw" }   -- requirepass; self.auth is "pw" for command()
 local socket = require("socket")
 
 local M = {}
@@ -12,16 +14,22 @@ local function free_port()
 end
 M.free_port = free_port
 
-function M.start()
+local function sh_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+function M.start(o)
+  o = o or {}
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p '" .. dir .. "'"))
-  local port = free_port()
+  local port = o.port or free_port()
   local p = io.popen(string.format("env -u LD_PRELOAD redis-server --port %d --bind 127.0.0.1 --dir '%s' --save '' "
-    .. "--appendonly no --logfile '%s/redis.log' >/dev/null 2>&1 </dev/null & echo $!", port, dir, dir))
+    .. "--appendonly no --logfile '%s/redis.log' %s >/dev/null 2>&1 </dev/null & echo $!", port, dir, dir,
+    o.password and ("--requirepass " .. sh_quote(o.password)) or ""))
   local pid = tonumber(p:read("*l"))
   p:close()
-  local self = { pid = pid, port = port, dir = dir, url = "redis://127.0.0.1:" .. port .. "/0" }
+  local self = { pid = pid, port = port, dir = dir, url = "redis://127.0.0.1:" .. port .. "/0", auth = o.password }
   function self.stop()
     if self.stopped then return end
     self.stopped = true
@@ -42,7 +50,8 @@ function M.start()
       c:settimeout(1)
       local line = c:receive("*l")
       c:close()
-      if line == "+PONG" then return self end
+      -- with requirepass, the refusal proves it is up just as well
+      if line == "+PONG" or (line and line:find("^%-NOAUTH")) then return self end
     end
     socket.sleep(0.05)
   end
@@ -51,9 +60,16 @@ function M.start()
 end
 
 --- A raw command (RESP inline) for checks; returns the first reply line.
-function M.command(port, cmd)
+-- password: AUTH first (a redis-server started with one: its self.auth).
+function M.command(port, cmd, password)
   local c = assert(socket.connect("127.0.0.1", port))
   c:settimeout(2)
+  if password then
+    -- AUTH as a RESP array: the password may hold anything
+    c:send(string.format("*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", #password, password))
+    local ok = c:receive("*l")
+    assert(ok == "+OK", "AUTH: " .. tostring(ok))
+  end
   c:send(cmd .. "\r\n")
   local line = c:receive("*l")
   if line and line:sub(1, 1) == "$" and line ~= "$-1" then line = c:receive("*l") end

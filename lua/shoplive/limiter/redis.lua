@@ -12,9 +12,14 @@
 -- serves 5.4, found below).
 --
 -- Redis unreachable or slower than `timeout`: the limiter falls back to a
--- local bucket at qps / peers (and max_credits / peers), says so once
--- through the client's debug hook and in stats().limiter, and tries Redis
--- again RETRY seconds later.
+-- local bucket at qps / peers (and its share of the credits left), says so
+-- once through the client's debug hook and in stats().limiter, and tries
+-- Redis again `retry` seconds later. When Redis answers again it says so
+-- once too, and hands Redis the credits it spent meanwhile (restore below).
+--
+-- A password in the URL (redis://:PASSWORD@host or redis://USER:PASSWORD@host,
+-- Redis 6 ACL) is kept out of the limiter's table, in `secrets`, so that no
+-- dump of the limiter shows it, and is cut out of every error text.
 local limiter = require("shoplive.limiter")
 
 local M = {}
@@ -22,26 +27,64 @@ local R = {}
 R.__index = R
 R.kind = "redis"
 
-local RETRY = 5         -- seconds before trying an unreachable Redis again
+local RETRY = 5         -- default seconds before trying an unreachable Redis again
 local TIMEOUT = 0.5     -- default seconds to wait for Redis
+
+-- limiter -> { user =, password = }: weak keys, so a limiter still goes
+-- to the garbage collector
+local secrets = setmetatable({}, { __mode = "k" })
 
 local function fail(what, level)
   error("shoplive.limiter.redis: " .. what, level + 1)
 end
 
---- redis://[:password@]host[:port][/db]
+local function unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+--- redis://[[USER]:PASSWORD@]host[:port][/db]. Returns the connection
+-- { host, port, db } and the secret { user, password } (nil without one).
+-- No error text quotes the URL: it may hold the password.
 local function parse_url(url, level)
   if type(url) ~= "string" then fail("option 'url' must be a redis://host:port/db URL, got " .. type(url), level) end
   local rest = url:match("^redis://(.+)$")
   if not rest or rest:find("[%s%c]") then fail("option 'url' must be a redis://host:port/db URL", level) end
   local auth, hostpart = rest:match("^(.*)@([^@]*)$")
   hostpart = hostpart or rest
-  local password = auth and auth:match("^[^:]*:(.*)$") or auth
+  local secret
+  if auth then
+    local user, password = auth:match("^([^:]*):(.*)$")
+    if not user then
+      fail("option 'url': a user without a password; write redis://:PASSWORD@host/db "
+        .. "(or redis://USER:PASSWORD@host/db), with %-escapes for reserved characters", level)
+    end
+    if password ~= "" or user ~= "" then
+      secret = { user = user ~= "" and unescape(user) or nil, password = unescape(password) }
+    end
+  end
   local host, port, db = hostpart:match("^([%w%.%-]+):?(%d*)/?(%d*)$")
   if not host then fail("option 'url' must be a redis://host:port/db URL (host and port not understood)", level) end
   port = tonumber(port ~= "" and port or "6379")
   if port < 1 or port > 65535 then fail("option 'url': port must be 1..65535", level) end
-  return { host = host, port = port, db = tonumber(db ~= "" and db or "0"), password = password ~= "" and password or nil }
+  return { host = host, port = port, db = tonumber(db ~= "" and db or "0") }, secret
+end
+
+--- text with the password (and the user) cut out, for errors and debug lines
+local function redact(self, text)
+  text = tostring(text)
+  local s = secrets[self]
+  if s then
+    for _, v in ipairs{ s.password, s.user or "" } do
+      if #v > 0 then
+        local from = text:find(v, 1, true)
+        while from do
+          text = text:sub(1, from - 1) .. "***" .. text:sub(from + #v)
+          from = text:find(v, from + 3, true)
+        end
+      end
+    end
+  end
+  return text
 end
 
 local function read_module_source(name)
@@ -70,11 +113,13 @@ end
 function M.new(opts, level)
   level = (level or 1) + 1
   if type(opts) ~= "table" then fail("expected a table { url =, qps =, key =, peers = }, got " .. type(opts), level) end
-  local known = { url = true, qps = true, key = true, peers = true, timeout = true }
+  local known = { url = true, qps = true, key = true, peers = true, timeout = true, retry = true }
   for k in pairs(opts) do
-    if not known[k] then fail("unknown option '" .. tostring(k) .. "' (accepted: key, peers, qps, timeout, url)", level) end
+    if not known[k] then
+      fail("unknown option '" .. tostring(k) .. "' (accepted: key, peers, qps, retry, timeout, url)", level)
+    end
   end
-  local conn = parse_url(opts.url, level)
+  local conn, secret = parse_url(opts.url, level)
   if opts.qps == nil then fail("option 'qps' is required (requests per second for every process together)", level) end
   limiter.check_qps("shoplive.limiter.redis", opts.qps, level)
   local key = opts.key == nil and "shoplive" or opts.key
@@ -89,13 +134,24 @@ function M.new(opts, level)
   if type(timeout) ~= "number" or not (timeout > 0) or timeout > 3600 then
     fail("option 'timeout' must be a number of seconds > 0, got " .. tostring(timeout), level)
   end
+  local retry = opts.retry == nil and RETRY or opts.retry
+  if type(retry) ~= "number" or not (retry >= 0) or retry > 86400 then
+    fail("option 'retry' must be a number of seconds >= 0, got " .. tostring(retry), level)
+  end
   local ngx = rawget(_G, "ngx")
-  return setmetatable({
+  local self = setmetatable({
     conn = conn, max_rate = opts.qps, prefix = "shoplive:" .. key, peers = peers, timeout = timeout,
-    ngx = type(ngx) == "table" and ngx.socket and ngx or nil,
-    fallback = limiter.new(opts.qps / peers), fallback_credits = 0,
+    retry = retry, ngx = type(ngx) == "table" and ngx.socket and ngx or nil,
+    fallback = limiter.new(opts.qps / peers), fallback_credits = 0, known_credits = 0,
     down_until = -math.huge,
   }, R)
+  secrets[self] = secret
+  return self
+end
+
+function R:__tostring()
+  return string.format("shoplive.limiter.redis(%s:%d/%d %s)", self.conn.host, self.conn.port, self.conn.db,
+    self.prefix)
 end
 
 --- The client passes its debug hook and timeout.
@@ -115,17 +171,23 @@ function R:_call_resty(op, ...)
   local redis = require("nginx.redis")
   local red = redis:new()
   red:set_timeout(math.ceil(self.timeout * 1000))
-  local c = self.conn
-  local ok, err = red:connect(c.host, c.port, { pool = "shoplive:" .. c.host .. ":" .. c.port .. ":" .. c.db })
+  local c, s = self.conn, secrets[self]
+  -- connections authenticated as one user are pooled apart from another's
+  local pool = "shoplive:" .. c.host .. ":" .. c.port .. ":" .. c.db
+  if s then pool = pool .. ":" .. self.ngx.md5((s.user or "") .. "\0" .. s.password) end
+  local ok, err = red:connect(c.host, c.port, { pool = pool })
   if not ok then return nil, err end
   if red:get_reused_times() == 0 then
-    if c.password then
-      ok, err = red:auth(c.password)
-      if not ok then return nil, err end
+    if s then
+      if s.user then ok, err = red:auth(s.user, s.password) else ok, err = red:auth(s.password) end
+      if not ok then
+        red:close()
+        return nil, "authentication refused: " .. tostring(err)
+      end
     end
     if c.db ~= 0 then
       ok, err = red:select(c.db)
-      if not ok then return nil, err end
+      if not ok then red:close() return nil, err end
     end
   end
   local res
@@ -166,11 +228,15 @@ function R:_call_socket(op, ...)
   local ok, res = pcall(function()
     if not self.client then
       local redis = require_redis_lua()
-      local c = self.conn
+      local c, s = self.conn, secrets[self]
       local cl = redis.connect{ host = c.host, port = c.port, timeout = self.timeout }
-      if c.password then cl:auth(c.password) end
+      self.client = cl -- from here on an error closes it (below)
+      if s then
+        local oka, e
+        if s.user then oka, e = pcall(cl.auth, cl, s.user, s.password) else oka, e = pcall(cl.auth, cl, s.password) end
+        if not oka then error("authentication refused: " .. tostring(e), 0) end
+      end
       if c.db ~= 0 then cl:select(c.db) end
-      self.client = cl
       if not self.sha then self.sha = cl:script("load", script()) end
     end
     local okc, r = pcall(self.client.evalsha, self.client, self.sha, 1, self.prefix, op, self.max_rate,
@@ -183,37 +249,63 @@ function R:_call_socket(op, ...)
     return r
   end)
   if ok then return res end
-  if self.client then pcall(self.client.quit, self.client) end
+  if self.client then
+    -- not QUIT: a Redis that stopped answering would make it wait again
+    pcall(function() self.client.network.socket:close() end)
+  end
   self.client = nil
   return nil, res
 end
 
+function R:_transport(op, ...)
+  if self.ngx and self.ngx.get_phase() ~= "init" and self.ngx.get_phase() ~= "init_worker" then
+    return self:_call_resty(op, ...)
+  end
+  return self:_call_socket(op, ...)
+end
+
+function R:_say(line)
+  if self.debug then pcall(self.debug, line) end
+end
+
 --- Run op on Redis; nil, err when Redis is unreachable or slow (then the
--- fallback serves until RETRY seconds have passed).
+-- fallback serves until `retry` seconds have passed). Each outage is
+-- reported once, and so is each return.
 function R:_call(op, ...)
   local t = clock()
   if t < self.down_until then return nil end
-  local res, err
-  if self.ngx and self.ngx.get_phase() ~= "init" and self.ngx.get_phase() ~= "init_worker" then
-    res, err = self:_call_resty(op, ...)
-  else
-    res, err = self:_call_socket(op, ...)
-  end
+  local res, err = self:_transport(op, ...)
   if res == nil then
-    self.down_until = t + RETRY
-    if not self.fallback_reported then
-      self.fallback_reported = true
-      self.error = tostring(err)
-      if self.debug then
-        pcall(self.debug, string.format("shoplive limiter: redis %s:%d unreachable (%s); local bucket at %g qps until it answers",
-          self.conn.host, self.conn.port, tostring(err), self.max_rate / self.peers))
-      end
+    self.down_until = t + self.retry
+    if not self.falling_back then
+      self.falling_back, self.fallback_reported = true, true
+      self.error = redact(self, err)
+      self:_say(string.format("shoplive limiter: redis %s:%d unreachable (%s); local bucket at %g qps until it answers",
+        self.conn.host, self.conn.port, self.error, self.max_rate / self.peers))
     end
-    self.falling_back = true
     return nil
   end
-  self.falling_back = false
+  if self.falling_back then
+    self.falling_back = false
+    self:_restore()
+    self:_say(string.format("shoplive limiter: redis %s:%d answers again; shared bucket at %g qps, "
+      .. "%d credits spent meanwhile handed to it", self.conn.host, self.conn.port, self.max_rate,
+      self.restored or 0))
+  end
   return res
+end
+
+--- Back from an outage: Redis counts the credits this process spent on its
+-- own meanwhile, on top of at least the count it last saw (a Redis that
+-- restarted empty gets the count back from its clients). When this fails
+-- the credits stay local and the next return tries again.
+function R:_restore()
+  self.restored = 0
+  if self.fallback_credits == 0 and self.known_credits == 0 then return end
+  local res = self:_transport("restore", self.known_credits, self.fallback_credits)
+  if res ~= nil then
+    self.restored, self.fallback_credits, self.known_credits = self.fallback_credits, 0, tonumber(res) or 0
+  end
 end
 
 -- ---- the limiter -----------------------------------------------------
@@ -235,17 +327,24 @@ end
 function R:reserve(max)
   local res = self:_call("reserve", max)
   if res == nil then
-    -- without Redis each process keeps to its share of the budget
-    if self.fallback_credits + 1 > math.floor(max / self.peers) then return false end
+    -- without Redis each process keeps to its share of what was left when
+    -- it last heard from Redis
+    local share = math.floor(math.max(0, max - self.known_credits) / self.peers)
+    if self.fallback_credits + 1 > share then return false end
     self.fallback_credits = self.fallback_credits + 1
     return true
   end
-  return res == 1
+  res = tonumber(res) or 0
+  if res > 0 then self.known_credits = res end
+  return res > 0
 end
 
 function R:release()
-  if self:_call("release") == nil and self.fallback_credits > 0 then
-    self.fallback_credits = self.fallback_credits - 1
+  local res = self:_call("release")
+  if res == nil then
+    if self.fallback_credits > 0 then self.fallback_credits = self.fallback_credits - 1 end
+  else
+    self.known_credits = tonumber(res) or self.known_credits
   end
 end
 
@@ -255,6 +354,7 @@ function R:stats()
     error = self.error, falling_back = self.falling_back or nil }
   if type(res) == "table" then
     st.rate, st.ceiling, st.credits = tonumber(res[1]), tonumber(res[2]), tonumber(res[3])
+    self.known_credits = st.credits or self.known_credits
   else
     st.rate, st.ceiling = self.fallback.rate, self.fallback.ceiling
   end

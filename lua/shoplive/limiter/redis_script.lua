@@ -10,8 +10,12 @@
 --   take            -> "0" (send now) or the seconds to wait, as a string
 --   ok              -> 1: one success
 --   cut OBSERVED    -> 1 when this call made the cut of the burst, else 0
---   reserve MAX     -> 1, or 0 when MAX credits are already spent
+--   reserve MAX     -> the credits now counted (>= 1), or 0 when MAX are
+--                      already spent
 --   release         -> the credits now counted
+--   restore SEEN N  -> a client back from an outage spent N credits on its
+--                      own and last saw SEEN counted: the count becomes at
+--                      least SEEN, plus N; returns it
 --   state           -> { rate, ceiling, credits } as strings
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local prefix, op, max_rate = KEYS[1], ARGV[1], tonumber(ARGV[2])
@@ -80,7 +84,12 @@ elseif op == "reserve" then
     redis.call("DECR", prefix .. ":credits")
     return 0
   end
-  return 1
+  return n
+elseif op == "restore" then
+  local n = math.max(tonumber(redis.call("GET", prefix .. ":credits")) or 0, tonumber(ARGV[3]) or 0)
+    + (tonumber(ARGV[4]) or 0)
+  redis.call("SET", prefix .. ":credits", n)
+  return n
 elseif op == "release" then
   return redis.call("DECR", prefix .. ":credits")
 elseif op == "state" then
