@@ -152,7 +152,7 @@ function M.sync(client, a)
         if page then
           -- a server that ignores page_num would keep the shop going for
           -- ever, a credit a page: its first repeat ends the shop
-          local rep = page.has_more and job.guard:check(page, job.page, job.seen)
+          local rep = page.has_more and job.guard:check(page, page.page, job.seen)
           -- The shop's next page goes on the wire before this one is saved:
           -- the save then costs no time of its own while the server answers.
           -- The rule for asking is the same (a full page, no stop).
