@@ -149,4 +149,26 @@ describe("the rate limiter", function()
     assert.is_true(pacing < 24, string.format("%.1f s of pacing on top of 48 s of Retry-After", pacing))
     assert.is_true(l.rate >= 1, "rate " .. l.rate)
   end)
+
+  it("counts what was sent in the last second by tenths: a burst across a second's edge is counted whole", function()
+    local counts = {}
+    local function send(t)
+      local k = adapt.slot(t)
+      counts[k] = (counts[k] or 0) + 1
+    end
+    local function get(i) return counts[i] end
+    -- 3 sends 70 ms apart across the edge of second 100 (whole-second
+    -- counting gave 2 + 1 * 0.98 = 2.96 here: under LONE, no cut)
+    send(99.95); send(99.96); send(100.01)
+    assert.equals(3, adapt.sent_last_second(get, 100.02))
+    assert.is_true(adapt.sent_last_second(get, 100.02) >= adapt.LONE)
+    -- a second later they have left the window: the slot that the window
+    -- cuts at its start counts by the share it covers
+    assert.equals(0, adapt.sent_last_second(get, 101.2))
+    assert.near(1 + 2 * 0.5, adapt.sent_last_second(get, 100.95), 1e-9)
+    -- a steady trickle of 1 a second stays a trickle
+    counts = {}
+    for i = 0, 9 do send(200 + i + 0.5) end
+    for i = 1, 9 do assert.near(1, adapt.sent_last_second(get, 200 + i + 0.75), 1e-9) end
+  end)
 end)

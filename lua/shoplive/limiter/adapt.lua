@@ -22,6 +22,24 @@ M.FLOOR = 0.1     -- lowest rate, requests/second
 M.BURST = 1       -- seconds during which further 429s belong to one burst
 M.CALM = 20       -- successes in a row after which the ceiling is forgotten
 M.LONE = 3        -- sent fewer than this in the last second: a trickle
+M.SLOTS = 10      -- sends are counted in slots of 1/SLOTS second
+
+--- The slot a send at time t (seconds) is counted in.
+function M.slot(t)
+  return math.floor(t * M.SLOTS)
+end
+
+--- What was sent in the second before t, from the counts of its slots
+-- (get(slot) -> count or nil): the slots inside the window whole, the one
+-- it cuts at its start weighted by the share it covers. Slots of a tenth
+-- of a second keep the estimate within a tenth of the truth: with whole
+-- seconds, 3 sends 70 ms apart across a second's edge counted as 2.96.
+function M.sent_last_second(get, t)
+  local cur = M.slot(t)
+  local n = (get(cur - M.SLOTS) or 0) * (1 - (t * M.SLOTS - cur))
+  for i = cur - M.SLOTS + 1, cur do n = n + (get(i) or 0) end
+  return n
+end
 
 --- The rate successes lead back to (nil: no pacing).
 function M.target(s, max_rate)

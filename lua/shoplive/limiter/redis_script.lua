@@ -51,9 +51,9 @@ if op == "take" then
   local tat = tonumber(redis.call("GET", tat_key)) or t
   if tat > t then return tostring(tat - t) end
   redis.call("SET", tat_key, tostring(t + 1 / rate), "PX", math.ceil(2000 / rate) + 1000)
-  local sent_key = prefix .. ":sent:" .. math.floor(t)
+  local sent_key = prefix .. ":sent:" .. adapt.slot(t)
   redis.call("INCR", sent_key)
-  redis.call("EXPIRE", sent_key, 3)
+  redis.call("EXPIRE", sent_key, 2)
   return "0"
 elseif op == "ok" then
   local s = load()
@@ -61,13 +61,10 @@ elseif op == "ok" then
   return 1
 elseif op == "cut" then
   if redis.call("EXISTS", prefix .. ":burst") == 1 then return 0 end
-  -- the key's rate is what every process sent in the last second (the
-  -- previous second weighted by how much of it that covers), not one
+  -- the key's rate is what every process sent in the last second, not one
   -- process's share
   local t = now()
-  local sec = math.floor(t)
-  local all = (tonumber(redis.call("GET", prefix .. ":sent:" .. sec)) or 0)
-    + (tonumber(redis.call("GET", prefix .. ":sent:" .. (sec - 1))) or 0) * (1 - (t - sec))
+  local all = adapt.sent_last_second(function(i) return tonumber(redis.call("GET", prefix .. ":sent:" .. i)) end, t)
   local observed = tonumber(ARGV[3])
   if all > (observed or 0) then observed = all end
   local s = load()

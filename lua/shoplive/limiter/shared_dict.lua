@@ -68,7 +68,7 @@ function D:take()
   local slot = math.floor(t * rate)
   local n = self.dict:incr(self.k .. "slot:" .. rate .. ":" .. slot, 1, 0, math.max(1, 2 / rate))
   if n == 1 then
-    self.dict:incr(self.k .. "sent:" .. math.floor(t), 1, 0, 3)
+    self.dict:incr(self.k .. "sent:" .. adapt.slot(t), 1, 0, 2)
     return 0
   end
   return math.max(0.001, (slot + 1) / rate - t)
@@ -79,16 +79,11 @@ function D:on_success()
   if adapt.success(s, self.max_rate) then self:_save(s) end
 end
 
---- What every worker together sent in the last second (the previous
--- second's count weighted by how much of it the last second covers).
+--- What every worker together sent in the last second.
 function D:_sent_last_second()
-  local ngx = self.ngx
+  local ngx, dict, k = self.ngx, self.dict, self.k .. "sent:"
   ngx.update_time()
-  local t = ngx.now()
-  local sec = math.floor(t)
-  local cur = self.dict:get(self.k .. "sent:" .. sec) or 0
-  local prev = self.dict:get(self.k .. "sent:" .. (sec - 1)) or 0
-  return cur + prev * (1 - (t - sec))
+  return adapt.sent_last_second(function(i) return dict:get(k .. i) end, ngx.now())
 end
 
 function D:on_rate_limited(_, observed)
