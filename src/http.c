@@ -58,8 +58,8 @@ struct sl_xfer {
   size_t max_body;
   int state;
   int too_large, nomem;
-  int headers_too_large; /* the response's header section was over SL_MAX_HEADER_BYTES */
-  size_t header_bytes;   /* header bytes of the current response */
+  int headers_too_large; /* the header sections (1xx included) were over SL_MAX_HEADER_BYTES */
+  size_t header_bytes;   /* header bytes of the transfer, interim answers included */
   CURLcode result;
   long status;
   long num_connects;
@@ -141,7 +141,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
   sl_xfer *x = ud;
   size_t len = size * n, v;
   int status_line = len >= 5 && memcmp(line, "HTTP/", 5) == 0;
-  if (status_line) x->header_bytes = 0;
+  /* Counted over the interim (1xx) answers too, not reset at each status
+   * line: a server that floods 100 Continue would otherwise run into
+   * libcurl's own cap, which ends as a retryable transport error. */
   x->header_bytes += len;
   if (x->header_bytes > SL_MAX_HEADER_BYTES) {
     x->headers_too_large = 1;

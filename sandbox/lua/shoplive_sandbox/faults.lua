@@ -27,7 +27,8 @@ M.TYPES = { status = true, latency = true, truncate = true, close = true, stall 
 -- type=raw: byte-exact responses written to the raw socket, for the framing
 -- errors nginx itself would never produce.
 M.RAWS = { bad_chunk = true, missing_last_chunk = true, long_length = true, short_length = true,
-  close_after = true, interim_stall = true, huge_header = true }
+  close_after = true, interim_stall = true, huge_header = true,
+  continue_flood = true }
 
 M.BODIES = { truncated_json = true, trailing_garbage = true, html = true, empty = true,
   not_object = true, deep_nesting = true, invalid_utf8 = true, code_nonzero = true,
@@ -227,6 +228,16 @@ function M.apply(f, latency)
       sock:send(fmt("HTTP/1.1 %d %s\r\n\r\n", math.floor(num(f.status, 102)),
         f.status == "100" and "Continue" or "Processing"))
       sleep(num(f.seconds, 5))
+      return ngx.exit(444)
+    elseif f.name == "continue_flood" then -- `interims` (default 100000) 100 Continue answers, then the page
+      local n = math.floor(num(f.interims, 100000))
+      local sock = assert(ngx.req.socket(true))
+      local chunk = rep("HTTP/1.1 100 Continue\r\n\r\n", 1000)
+      for _ = 1, math.floor(n / 1000) do
+        if not sock:send(chunk) then return ngx.exit(444) end
+      end
+      sock:send(rep("HTTP/1.1 100 Continue\r\n\r\n", n % 1000))
+      sock:send(head .. "Content-Length: " .. #body .. "\r\n\r\n" .. body)
       return ngx.exit(444)
     elseif f.name == "huge_header" then -- one header line of `bytes` (default 1 MiB)
       out = head .. "X-Padding: " .. rep("a", math.floor(num(f.bytes, 1048576))) .. "\r\n"
