@@ -17,7 +17,9 @@ for _, region in ipairs(keys) do
   print(string.format("%-6s %8d %10.1f %18d %14.0f", region, s.count, s.hours_live, s.total_gmv,
     s.gmv_per_hour or 0))
 end
-local total = shoplive.summarize(recs)
-print(string.format("%-6s %8d %10.1f %18d %14.0f", "all", total.count, total.hours_live, total.total_gmv,
-  total.gmv_per_hour or 0))
+-- No "all" row: each region's GMV is in its own currency, and a sum over
+-- regions would add dong to dollars. The livestreams and hours do add up.
+local all = shoplive.summarize(recs)
+print(string.format("%d livestreams, %.1f hours live in %d regions (GMV in each region's currency)", all.count,
+  all.hours_live, all.region_count))
 client:close()

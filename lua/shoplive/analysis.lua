@@ -47,8 +47,30 @@ local function add(a, b)
   return s
 end
 
+-- The region of a record as a group key ("" for none).
+local function region_key(r)
+  local g = r.region
+  if type(g) == "string" then return g end
+  return ""
+end
+
+-- GMV is in each region's own currency: the figures of every region apart
+-- (a sum over regions would add dong to dollars). region -> summary.
+local function by_region(list, summary_of)
+  local parts, n = {}, 0
+  for i = 1, #list do
+    local k = region_key(list[i])
+    local p = parts[k]
+    if not p then p = {}; parts[k] = p; n = n + 1 end
+    p[#p + 1] = list[i]
+  end
+  local out = {}
+  for k, p in pairs(parts) do out[k] = summary_of(p) end
+  return out, n
+end
+
 -- The summary of an already validated array of records.
-local function summary(list)
+local function summary(list, with_regions)
   local n = #list
   local views, sales, gmv, dur = 0, 0, 0, 0
   local n_views, n_sales, n_gmv = 0, 0, 0
@@ -73,7 +95,15 @@ local function summary(list)
     end
   end
   local hours = dur / 3600
+  local regions, nregions
+  if with_regions then regions, nregions = by_region(list, summary) end
   return {
+    -- per region (the key: the record's region, "" for none): the same
+    -- figures over that region's records alone, GMV in one currency
+    regions = regions,
+    -- how many regions: above 1, total_gmv, mean_gmv and gmv_per_hour mix
+    -- currencies (the figures of regions[r] do not)
+    region_count = nregions,
     -- number of records summarized (all of them, whatever fields they lack)
     count = n,
     -- sums of total_views_cnt / total_sale_cnt / total_sale_gmv_amt over the
@@ -111,7 +141,7 @@ end
 -- print(s.count, s.total_gmv, s.gmv_per_hour)
 function M.summarize(records)
   check_records(records, "shoplive.summarize")
-  return summary(records)
+  return summary(records, true)
 end
 
 --- What `summarize` returns (and each group of `group_by`). Sums skip
@@ -132,6 +162,10 @@ end
 -- @tfield ?table best the record (itself) with the highest `total_sale_gmv_amt`, the first on ties
 -- @tfield ?int first_start the smallest `create_time` (unix seconds)
 -- @tfield ?int last_start the largest `create_time`
+-- @tfield table regions (`summarize` only) region -> the summary of that region's records alone (the key
+-- is the record's `region`, `""` for none). GMV is in each region's currency: `total_gmv`, `mean_gmv` and
+-- `gmv_per_hour` above add currencies when `region_count` is over 1; `regions[r]` never do
+-- @tfield int region_count (`summarize` only) the number of keys of `regions`
 -- @usage local s = shoplive.summarize(records)
 -- if s.best then print("best: " .. s.best.title) end
 
@@ -146,17 +180,6 @@ local function day_key_at(offset)
     if ok and type(s) == "string" then return s end
     return nil
   end
-end
-
--- "+07:00", "-05:30", "+0700", "Z" -> seconds east of UTC, or nil.
-local function parse_tz(tz)
-  if tz == "Z" or tz == "UTC" then return 0 end
-  local sign, h, m = tz:match("^([+-])(%d%d):?(%d%d)$")
-  if not sign then return nil end
-  h, m = tonumber(h), tonumber(m)
-  if h > 14 or m > 59 then return nil end
-  local off = h * 3600 + m * 60
-  return sign == "-" and -off or off
 end
 
 -- Every "YYYY-MM-DD" from the first key to the last (keys sorted).
@@ -220,7 +243,7 @@ function M.group_by(records, key, opts)
   end
   local offset = 0
   if opts.tz ~= nil then
-    offset = type(opts.tz) == "string" and parse_tz(opts.tz) or nil
+    offset = type(opts.tz) == "string" and require("shoplive.tz").parse(opts.tz) or nil
     if not offset or key ~= "day" then
       raise("shoplive.group_by: option 'tz' must be a UTC offset such as \"+07:00\" (or \"Z\"), for key \"day\"; got "
         .. util.describe(opts.tz))

@@ -12,7 +12,7 @@ local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local formats = require("shoplive.cli.formats")
 local parser = require("shoplive.cli.parser")
-local query = require("shoplive.query")
+local plural = require("shoplive.cli.plural")
 local schema = require("shoplive.schema")
 local sink_mod = require("shoplive.cli.sink")
 local store_cli = require("shoplive.cli.sync")
@@ -41,32 +41,9 @@ local function int_arg(args, key, name, min, max)
   return math.tointeger and math.tointeger(n) or n
 end
 
-local function check_id(id, where)
-  local ok = pcall(query.check, { seller_id = id }, "shoplive")
-  if type(id) ~= "string" or not id:find("^%d+$") or not ok then
-    local shown = #id > 40 and (id:sub(1, 40) .. "... (" .. #id .. " characters)") or id
-    usage_error("SELLER_ID must be 1 to 32 digits, got '" .. util.clean(shown) .. "'" .. (where or ""))
-  end
-  return id
-end
-
--- Seller ids from the arguments, then from --from (one per line, '#'
--- comments, blank lines skipped).
+-- Seller ids from the arguments, then from --from (cli/ids.lua).
 local function seller_ids(args, env)
-  local ids = {}
-  for _, id in ipairs(args.seller_id or {}) do ids[#ids + 1] = check_id(id) end
-  if args.from then
-    local f, ferr
-    if args.from == "-" then f = env.stdin else f, ferr = io.open(args.from, "rb") end
-    if not f then usage_error("--from: cannot read " .. util.clean(tostring(ferr))) end
-    local n = 0
-    for line in f:lines() do
-      n = n + 1
-      line = line:gsub("#.*$", ""):match("^%s*(.-)%s*$")
-      if line ~= "" then ids[#ids + 1] = check_id(line, " (" .. args.from .. " line " .. n .. ")") end
-    end
-    if f ~= env.stdin then f:close() end
-  end
+  local ids = require("shoplive.cli.ids").read(args.seller_id, args.from, env, usage_error)
   if #ids == 0 then usage_error("give at least one SELLER_ID (or --from FILE)") end
   return ids
 end
@@ -92,13 +69,13 @@ end
 
 -- ---- progress and the closing line ----------------------------------------
 
-local function reporter(env, client, quiet)
+local function reporter(env, client, quiet, command)
   local tty = not quiet and env.isatty(2)
   local t0, last = core.now(), 0
   local r = { pages = 0, records = 0 }
   local function line()
-    return string.format("pages %d, records %d, credits %d, %.1fs", r.pages, r.records, client:stats().credits,
-      core.now() - t0)
+    return string.format("%s, %s, %s, %.1fs", plural(r.pages, "page"), plural(r.records, "record"),
+      plural(client:stats().credits, "credit"), core.now() - t0)
   end
   function r.show()
     if not tty then return end
@@ -108,10 +85,17 @@ local function reporter(env, client, quiet)
     env.stderr:write("\r\27[K", line())
     env.stderr:flush()
   end
-  -- A finished run on a terminal ends with one line saying what it spent.
+  -- A finished run ends with one line saying what it spent: on a terminal
+  -- the progress line made final; elsewhere (cron's 2>>log) one key=value
+  -- line for logs, no colour, no CR. -q leaves both out.
   function r.finish()
-    if not tty then return end
-    env.stderr:write("\r\27[K", line(), "\n")
+    if quiet then return end
+    if tty then
+      env.stderr:write("\r\27[K", line(), "\n")
+    else
+      env.stderr:write(string.format("shoplive: command=%s pages=%d records=%d credits=%d seconds=%.2f\n", command,
+        r.pages, r.records, client:stats().credits, core.now() - t0))
+    end
     env.stderr:flush()
   end
   return r
@@ -151,7 +135,7 @@ local function fetch_all(client, ids, q, rep, sink, on_record, on_shop_done, env
       end
     end)
     if verbose then
-      say(env, "shop ", id, ": ", shop_pages, " pages, ", shop_records, " records")
+      say(env, "shop ", id, ": ", plural(shop_pages, "page"), ", ", plural(shop_records, "record"))
     end
     if not ok then
       if e == sink_mod.WRITE_FAILED then return failures, "write" end
@@ -176,9 +160,31 @@ local function fetch_all(client, ids, q, rep, sink, on_record, on_shop_done, env
   return failures, nil
 end
 
+-- sync and queue print a few lines to standard output: a write that fails
+-- there (a full disk, /dev/full) makes the run fail with one line, after
+-- the command has done its work.
+local function run_checked(run, args, env)
+  local out = sink_mod.recorder(env.stdout)
+  local status = run(args, setmetatable({ stdout = out }, { __index = env }))
+  local ok, err = out.check()
+  if not ok then
+    say(env, util.clean(err))
+    return status == 0 and 1 or status
+  end
+  return status
+end
+
+local function distinct(ids)
+  local seen, n = {}, 0
+  for _, id in ipairs(ids) do
+    if not seen[id] then seen[id], n = true, n + 1 end
+  end
+  return n
+end
+
 local function run_fetch(args, env)
-  if args.command == "sync" then return store_cli.run(args, env) end
-  if args.command == "queue" then return require("shoplive.cli.queue").run(args, env) end
+  if args.command == "sync" then return run_checked(store_cli.run, args, env) end
+  if args.command == "queue" then return run_checked(require("shoplive.cli.queue").run, args, env) end
   local ids = seller_ids(args, env)
   local q = query_of(args)
   if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
@@ -232,13 +238,13 @@ local function run_fetch(args, env)
     say(env, util.clean(serr))
     return 1
   end
-  local rep = reporter(env, client, args.quiet)
+  local rep = reporter(env, client, args.quiet, args.command)
   local w, on_record, on_shop_done
   local report_records = {}
   if args.command == "livestreams" then
     local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
     w = formats.writer(args.format, sink, { fields = q.fields, no_header = args.no_header, raw = args.csv_raw,
-      width = width })
+      width = width, shops = distinct(ids) })
     on_record = function(_, r) w:write(r) end
   elseif args.command == "report" then
     on_record = function(_, r) report_records[#report_records + 1] = r end
@@ -282,8 +288,8 @@ local function run_fetch(args, env)
   rep.finish()
   if stop == "write" then
     sink:discard()
-    say(env, util.clean(sink.failed or "write failed"), string.format(" (stopped after %d record%s, %d credit%s)",
-      rep.records, rep.records == 1 and "" or "s", credits, credits == 1 and "" or "s"))
+    say(env, util.clean(sink.failed or "write failed"), " (stopped after ", plural(rep.records, "record"), ", ",
+      plural(credits, "credit"), ")")
     return 1
   end
   if #failures == 0 and stop == nil then
@@ -299,14 +305,14 @@ local function run_fetch(args, env)
   else
     local where, perr = sink:keep_partial()
     if not where then say(env, util.clean(perr)) return 1 end
-    kept = string.format("kept %d record%s in %s", rep.records, rep.records == 1 and "" or "s", where)
+    kept = "kept " .. plural(rep.records, "record") .. " in " .. where
   end
   if stop == "interrupted" then
     say(env, "interrupted: ", kept, "; credits spent: ", credits)
     return 130
   end
   if #ids == 1 and not sink.wrote then return 1 end -- the err line said it all
-  say(env, "incomplete (", #failures, " of ", #ids, " shop", #ids == 1 and "" or "s", " failed): ", kept,
+  say(env, "incomplete (", #failures, " of ", plural(#ids, "shop"), " failed): ", kept,
     "; credits spent: ", credits)
   return 1
 end
@@ -329,21 +335,20 @@ function M.main(argv, env)
   env.isatty = env.isatty or core.isatty
   env.columns = env.columns or core.term_columns
   local p, commands = parser.build()
-  local ok, args = p:pparse(argv)
-  -- The usage text of the command the user typed, when there is one.
-  local usage_of = commands[argv[1]] or p
-  if not ok then
-    env.stderr:write(usage_of:get_usage(), "\n\nError: ", util.clean(args), "\n")
+  local ok, args = p:pparse(parser.join_values(argv))
+  -- The error first, then where the usage is: the command's, when the
+  -- user typed one (8 lines of usage would push the error out of sight).
+  local function usage(msg)
+    local cmd = commands[argv[1]] and ("shoplive " .. argv[1]) or "shoplive"
+    env.stderr:write("Error: ", util.clean(msg), "\ntry ", cmd, " --help\n")
     return 2
   end
+  if not ok then return usage(args) end
   if args.version then
     env.stdout:write(version_text(), "\n")
     return 0
   end
-  if not args.command then
-    env.stderr:write(p:get_usage(), "\n\nError: a command is required\n")
-    return 2
-  end
+  if not args.command then return usage("a command is required") end
   if args.command == "completion" then
     env.stdout:write(args.shell == "zsh" and parser.zsh() or parser.bash())
     return 0
@@ -354,10 +359,7 @@ function M.main(argv, env)
   local rok, status = pcall(run_fetch, args, env)
   core.sigint_release()
   if rok then return status end
-  if getmetatable(status) == Usage or getmetatable(status) == store_cli.Usage then
-    env.stderr:write(usage_of:get_usage(), "\n\nError: ", status.msg, "\n")
-    return 2
-  end
+  if getmetatable(status) == Usage or getmetatable(status) == store_cli.Usage then return usage(status.msg) end
   error(status, 0)
 end
 

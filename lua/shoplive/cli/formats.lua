@@ -63,6 +63,7 @@ end
 -- How the table shows a field; fields without an entry are shown with cell().
 local TABLE_COLUMNS = {
   room_id = { header = "room_id" },
+  seller_id = { header = "shop" },
   create_time = { header = "started (UTC)", fmt = fmt_time },
   finish_time = { header = "finished (UTC)", fmt = fmt_time },
   duration = { header = "hours", right = true, fmt = fmt_duration },
@@ -95,8 +96,20 @@ function M.parse_fields(text)
   return out
 end
 
+-- With more than one shop asked, rows of different shops must be told
+-- apart: the fields get seller_id first when they lack it.
+local function with_shop(fields, shops)
+  if not shops or shops < 2 then return fields end
+  for _, f in ipairs(fields) do
+    if f == "seller_id" then return fields end
+  end
+  local out = { "seller_id" }
+  for _, f in ipairs(fields) do out[#out + 1] = f end
+  return out
+end
+
 local function table_writer(sink, o)
-  local fields = o.fields or DEFAULT_TABLE
+  local fields = with_shop(o.fields or DEFAULT_TABLE, o.shops)
   local cols, rows = {}, {}
   for i, f in ipairs(fields) do
     local c = TABLE_COLUMNS[f] or {}
@@ -138,7 +151,8 @@ end
 local function csv_writer(sink, o)
   -- export's writer reports a failed write as nil, err: the sink raises
   -- before that, so the fetch stops at the first failed write
-  local cw = export.csv_writer(sink, o.fields, { raw = o.raw, unknown = "ignore", header = not o.no_header })
+  local cw = export.csv_writer(sink, o.fields and with_shop(o.fields, o.shops),
+    { raw = o.raw, unknown = "ignore", header = not o.no_header })
   local w = { rows = 0 }
   function w.write(_, r)
     cw:write(r)
@@ -149,7 +163,9 @@ local function csv_writer(sink, o)
 end
 
 --- A record writer: w:write(record), w:close(), w.rows. o: { fields,
--- no_header, raw, width }.
+-- no_header, raw, width, shops (how many shops were asked: 2 or more add
+-- a shop column to the table and to csv's --fields) }. json and ndjson
+-- records carry seller_id already.
 function M.writer(format, sink, o)
   if format == "csv" then return csv_writer(sink, o) end
   if format == "json" then return json_writer(sink, false) end
@@ -174,13 +190,65 @@ local function fmt_figure(v, counted)
   return cell(v)
 end
 
+-- The figures that add GMV, meaningless over several regions (currencies).
+local GMV_FIGURES = { total_gmv = true, mean_gmv = true, gmv_per_hour = true, best = true }
+
+-- A summary as JSON-ready fields: best as its room_id; with several
+-- regions no cross-currency GMV figure, the regions' own instead.
+local function summary_json(s, nested)
+  local copy = {}
+  local mixed = (s.region_count or 0) > 1
+  for k, v in pairs(s) do
+    if not (mixed and GMV_FIGURES[k]) and k ~= "regions" then copy[k] = v end
+  end
+  copy.best = not mixed and s.best and s.best.room_id or nil
+  if not nested and s.regions then
+    copy.regions = {}
+    for r, rs in pairs(s.regions) do copy.regions[r] = summary_json(rs, true) end
+  end
+  return copy
+end
+
+local function region_names(s)
+  local names = {}
+  for r in pairs(s.regions or {}) do names[#names + 1] = r end
+  table.sort(names)
+  return names
+end
+
+-- Text lines { label, value } of one shop's summary.
+local function summary_lines(s, info)
+  local mixed = (s.region_count or 0) > 1
+  local lines = { { "seller id", cell(info.seller_id) } }
+  for _, l in ipairs(SUMMARY_LINES) do
+    if not (mixed and GMV_FIGURES[l[1]]) then lines[#lines + 1] = { l[2], fmt_figure(s[l[1]], l[3]) } end
+  end
+  if mixed then
+    -- one line per region: GMV is in each region's own currency
+    for _, r in ipairs(region_names(s)) do
+      local rs = s.regions[r]
+      lines[#lines + 1] = { "GMV in " .. (r == "" and "(no region)" or cell(r)), string.format(
+        "total %s, per hour live %s (%d livestream%s)", fmt_figure(rs.total_gmv, true), fmt_figure(rs.gmv_per_hour),
+        rs.count, rs.count == 1 and "" or "s") }
+    end
+  end
+  lines[#lines + 1] = { "first start (UTC)", s.first_start and fmt_time(s.first_start) or "-" }
+  lines[#lines + 1] = { "last start (UTC)", s.last_start and fmt_time(s.last_start) or "-" }
+  if s.best and not mixed then
+    lines[#lines + 1] = { "best by GMV", string.format("%s (GMV %s) %s", cell(s.best.room_id),
+      fmt_figure(s.best.total_sale_gmv_amt, true), cell(s.best.title)) }
+  end
+  if info.error then lines[#lines + 1] = { "partial", util.clean(tostring(info.error)) } end
+  return lines
+end
+
 --- One shop's summary. s: shoplive.summarize's table; info: { seller_id,
 -- error = err or nil }. Text: a block of aligned lines; json: one line.
+-- A shop whose livestreams span regions gets its GMV figures per region
+-- (each in its own currency), never summed over them.
 function M.write_summary(sink, format, s, info)
   if format == "json" then
-    local copy = {}
-    for k, v in pairs(s) do copy[k] = v end
-    copy.best = s.best and s.best.room_id or nil
+    local copy = summary_json(s)
     copy.seller_id = info.seller_id
     if info.error then
       copy.partial = true
@@ -189,15 +257,7 @@ function M.write_summary(sink, format, s, info)
     sink:write(export.encode_record(copy), "\n")
     return
   end
-  local lines = { { "seller id", cell(info.seller_id) } }
-  for _, l in ipairs(SUMMARY_LINES) do lines[#lines + 1] = { l[2], fmt_figure(s[l[1]], l[3]) } end
-  lines[#lines + 1] = { "first start (UTC)", s.first_start and fmt_time(s.first_start) or "-" }
-  lines[#lines + 1] = { "last start (UTC)", s.last_start and fmt_time(s.last_start) or "-" }
-  if s.best then
-    lines[#lines + 1] = { "best by GMV", string.format("%s (GMV %s) %s", cell(s.best.room_id),
-      fmt_figure(s.best.total_sale_gmv_amt, true), cell(s.best.title)) }
-  end
-  if info.error then lines[#lines + 1] = { "partial", util.clean(tostring(info.error)) } end
+  local lines = summary_lines(s, info)
   local w = 0
   for _, l in ipairs(lines) do w = math.max(w, #l[1]) end
   for _, l in ipairs(lines) do sink:write(l[1], string.rep(" ", w - #l[1]), "  ", l[2], "\n") end

@@ -67,6 +67,8 @@ M.COMMANDS = {
       choices = ALIASES },
     { "--order", "Sort order.", choices = ORDERS },
     { "--dry-run", "Print what the sync would cost given what the store holds; send nothing.", flag = true },
+    { "--quiet -q", "No progress line on stderr.", flag = true },
+    { "--verbose -v", "One line per shop on stderr once the sync ends (pages, of which cache hits).", flag = true },
     { "--queue", "Take the shops from this queue of a PostgreSQL store, shared with every other worker "
       .. "(see shoplive queue).", value = "NAME" },
     { "--enqueue", "With --queue: first add the shops given (arguments, --from) to the queue.", flag = true },
@@ -98,6 +100,43 @@ local function add_option(cmd, o)
     if o.value then opt:argname("<" .. o.value .. ">") end
   end
   return opt
+end
+
+-- Every option name that takes a value, of any command.
+local function value_options()
+  local set = {}
+  local function add(o)
+    if o.flag then return end
+    for n in o[1]:gmatch("%S+") do set[n] = true end
+  end
+  for _, o in ipairs(FETCH) do add(o) end
+  for _, c in ipairs(M.COMMANDS) do
+    for _, o in ipairs(c.options) do add(o) end
+  end
+  return set
+end
+
+--- argv with "--tz -05:00" written "--tz=-05:00": argparse takes a value
+-- that starts with '-' for an option ("unknown option '-0'"), so a value
+-- that starts with "-" and a digit (an offset, a negative number that the
+-- option's own check then refuses by name) is joined to its option.
+function M.join_values(argv)
+  local takes, out, i = value_options(), {}, 1
+  while i <= #argv do
+    local a, nxt = argv[i], argv[i + 1]
+    if takes[a] and type(nxt) == "string" and nxt:find("^%-%d") then
+      out[#out + 1] = a:find("^%-%-") and (a .. "=" .. nxt) or (a .. nxt)
+      i = i + 2
+    else
+      out[#out + 1] = a
+      i = i + 1
+    end
+    if a == "--" then
+      for j = i, #argv do out[#out + 1] = argv[j] end
+      break
+    end
+  end
+  return out
 end
 
 --- The argparse parser and its commands by name.

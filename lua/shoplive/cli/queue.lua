@@ -60,8 +60,10 @@ function M.run(args, env)
   if args.action == "add" then
     local n, err = s:enqueue(name, ids)
     if n then
-      env.stdout:write(string.format("queue %s: %d of %d shops queued (the others were already pending or "
-        .. "claimed)\n", name, n, #ids))
+      -- the others, if any, were there already (a done or failed shop is queued again)
+      env.stdout:write(string.format("queue %s: %d of %d shop%s queued%s\n", name, n, #ids, #ids == 1 and "" or "s",
+        n < #ids and (n == #ids - 1 and " (the other was already pending or claimed)"
+          or " (the others were already pending or claimed)") or ""))
       code = 0
     else
       env.stderr:write(util.clean(tostring(err)), "\n")

@@ -108,6 +108,41 @@ function Sink:keep_partial()
   return dest
 end
 
+-- ---- a file whose failed writes are remembered, not raised --------------
+
+local Recorder = {}
+Recorder.__index = Recorder
+
+function Recorder:write(...)
+  if not self.failed then
+    local ok, err = self.file:write(...)
+    if ok == nil and err ~= nil then self.failed = tostring(err) end
+  end
+  return self
+end
+
+function Recorder:flush()
+  if not self.failed then
+    local ok, err = self.file:flush()
+    if ok == nil and err ~= nil then self.failed = tostring(err) end
+  end
+  return self
+end
+
+--- Lines to `file` (standard output) from code that writes a few lines
+-- and must not stop halfway (sync's closing line, queue status): each
+-- write's failure is kept, and check() at the end says whether all went
+-- out. Returns the writer; check() returns true, or nil and one line.
+function M.recorder(file, name)
+  local r = setmetatable({ file = file }, Recorder)
+  function r.check()
+    r:flush()
+    if r.failed then return nil, "cannot write " .. (name or "standard output") .. ": " .. r.failed end
+    return true
+  end
+  return r
+end
+
 --- Drop the output of a run that produced nothing worth keeping.
 function Sink:discard()
   if self.file then close(self) end

@@ -7,6 +7,8 @@
 -- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
 -- stopped, 2 bad usage, 130 interrupted by Ctrl-C.
 local core = require("shoplive.core")
+local plural = require("shoplive.cli.plural")
+local util = require("shoplive.util")
 
 local M = {}
 
@@ -30,28 +32,10 @@ end
 M.usage_error = usage_error
 M.int_opt = int_opt
 
---- Seller ids from the arguments and --from (a file or '-' for stdin).
+--- Seller ids from the arguments and --from (a file or '-' for stdin),
+-- checked as the library checks them (cli/ids.lua).
 function M.sellers(args, env)
-  local ids = {}
-  for _, s in ipairs(args.seller_ids or {}) do ids[#ids + 1] = s end
-  if args.from then
-    local f, ferr
-    if args.from == "-" then f = env.stdin or io.stdin else f, ferr = io.open(args.from, "rb") end
-    if not f then usage_error("cannot read --from: " .. tostring(ferr)) end
-    local n = 0
-    for line in f:lines() do
-      n = n + 1
-      local id = line:gsub("#.*$", ""):match("^%s*(.-)%s*$")
-      if id ~= "" then
-        if not id:find("^%d+$") then usage_error(args.from .. ":" .. n .. ": not a seller id: '" .. id .. "'") end
-        ids[#ids + 1] = id
-      end
-    end
-    if f ~= (env.stdin or io.stdin) then f:close() end
-  end
-  for _, id in ipairs(ids) do
-    if not id:find("^%d+$") then usage_error("SELLER_ID must be digits, got '" .. id .. "'") end
-  end
+  local ids = require("shoplive.cli.ids").read(args.seller_ids, args.from, env, usage_error)
   if #ids == 0 then usage_error("no seller ids: give them as arguments or with --from FILE|-") end
   return ids
 end
@@ -83,6 +67,19 @@ local function dry_run(args, ids, s, ttl, env)
     .. "(a shop's page count is known only once its last page is fetched)\n", #ids, complete, at_least,
     at_least == 1 and "" or "s"))
   return 0
+end
+
+-- -v: one page more for the shop (in the order shops first answered).
+local function count_page(per_shop, page, seller_id)
+  local id = tostring(seller_id)
+  local c = per_shop[id]
+  if not c then
+    c = { 0, 0 }
+    per_shop[id] = c
+    per_shop.order[#per_shop.order + 1] = id
+  end
+  c[1] = c[1] + 1
+  if page and page.cached then c[2] = c[2] + 1 end
 end
 
 --- `shoplive sync`: returns the exit status.
@@ -136,12 +133,14 @@ function M.run(args, env)
   -- workers' claims, and the unfinished shops go back to the queue.
   client._interrupted = function() return core.sigint_count() > 0 end
   client._sleep = core.sigint_sleep
-  local tty = env.isatty(2)
+  local tty = not args.quiet and env.isatty(2)
   local pages, last, t0 = 0, 0, core.now()
+  local per_shop = { order = {} } -- for -v: seller_id -> { pages, cache hits }
   local report, err = client:sync{ sellers = #ids > 0 and ids or nil, sort_by = args.sort, order = args.order,
     max_credits = max_credits, queue = args.queue, enqueue = args.queue and args.enqueue or nil, lease = lease,
-    concurrency = concurrency, on_page = function()
+    concurrency = concurrency, on_page = function(page, seller_id)
       pages = pages + 1
+      if args.verbose then count_page(per_shop, page, seller_id) end
       local t = core.now()
       if tty and t - last >= 0.1 then
         last = t
@@ -156,9 +155,13 @@ function M.run(args, env)
   local failed, nfailed = {}, 0
   for id in pairs(r.failed) do failed[#failed + 1] = id end
   table.sort(failed)
+  for _, id in ipairs(per_shop.order) do
+    local c = per_shop[id]
+    env.stderr:write("shoplive: shop ", id, ": ", plural(c[1], "page"), " (", plural(c[2], "cache hit"), ")\n")
+  end
   for _, id in ipairs(failed) do
     nfailed = nfailed + 1
-    env.stderr:write("shoplive: shop ", id, ": ", tostring(r.failed[id]), "\n")
+    env.stderr:write("shoplive: shop ", id, ": ", util.clean((tostring(r.failed[id]):gsub("^shoplive: ", ""))), "\n")
   end
   local interrupted = core.sigint_count() > 0
   local stopped = ""
@@ -168,14 +171,13 @@ function M.run(args, env)
     env.stderr:write(tostring(err), "\n")
     stopped = ", stopped (" .. err.kind .. ")"
   end
+  local counts = string.format("%s, %s, %s, %d new, %d changed, %d failed%s", plural(r.pages, "page"),
+    plural(r.credits, "credit"), plural(r.cache_hits, "cache hit"), r.new, r.changed, nfailed, stopped)
   if args.queue then
-    env.stdout:write(string.format("sync: queue %s: this worker did %d shops, %d pages, %d credits, %d cache hits, "
-      .. "%d new, %d changed, %d failed%s\n", args.queue, r.shops, r.pages, r.credits, r.cache_hits, r.new, r.changed,
-      nfailed, stopped))
+    env.stdout:write(string.format("sync: queue %s: this worker did %s, %s\n", args.queue, plural(r.shops, "shop"),
+      counts))
   else
-    env.stdout:write(string.format("sync: %d/%d shops done, %d pages, %d credits, %d cache hits, %d new, %d changed, "
-      .. "%d failed%s\n", r.shops, #ids, r.pages, r.credits, r.cache_hits, r.new, r.changed, nfailed,
-      stopped))
+    env.stdout:write(string.format("sync: %d/%d shop%s done, %s\n", r.shops, #ids, #ids == 1 and "" or "s", counts))
   end
   client:close()
   s:close()

@@ -42,24 +42,9 @@ local function ratio(a, b)
 end
 M.ratio = ratio
 
---- Parse a time zone: nil, "UTC", "Z" or "+HH:MM" / "-HH:MM" / "+HHMM" /
--- "+HH". Returns offset seconds east of UTC and a label ("UTC", "UTC+07:00"),
--- or nil and a message.
-function M.parse_tz(tz)
-  if tz == nil or tz == "UTC" or tz == "utc" or tz == "Z" or tz == "+00:00" then return 0, "UTC" end
-  if type(tz) ~= "string" then return nil, "must be \"UTC\" or an offset like \"+07:00\"" end
-  local sign, hh, mm = tz:match("^([+-])(%d%d):?(%d%d)$")
-  if not sign then
-    sign, hh = tz:match("^([+-])(%d%d)$")
-    mm = "00"
-  end
-  if not sign or tonumber(hh) > 14 or tonumber(mm) > 59 then
-    return nil, "must be \"UTC\" or an offset like \"+07:00\" (-14:00..+14:00), got \"" .. tz .. "\""
-  end
-  local off = (tonumber(hh) * 3600 + tonumber(mm) * 60) * (sign == "-" and -1 or 1)
-  if off == 0 then return 0, "UTC" end
-  return off, string.format("UTC%s%s:%s", sign, hh, mm)
-end
+--- Parse a time zone (shoplive/tz.lua, shared with group_by): offset
+-- seconds east of UTC and a label ("UTC", "UTC+07:00"), or nil and a message.
+M.parse_tz = require("shoplive.tz").parse
 
 -- The record's GMV per hour live (GMV / (duration / 3600)), or nil when
 -- either is missing or the duration is not positive.
