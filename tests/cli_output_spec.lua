@@ -210,7 +210,7 @@ describe("shoplive CLI output", function()
         local status, out, err = run(args)
         assert.equals(2, status, args)
         assert.equals("", out, args)
-        assert.matches("^Usage: shoplive", err)
+        assert.matches("^Error: [^\n]+\ntry shoplive %a+ %-%-help\n$", err)
         assert.is_nil(err:find("traceback"), args)
       end
       assert.equals(0, env.requests())

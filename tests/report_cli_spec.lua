@@ -21,7 +21,8 @@ describe("shoplive report", function()
     local status, out, err = run("report 237 999 0 -o " .. sh_quote(path) .. " --tz +07:00 --title 'Three shops'")
     assert.equals(0, status, err)
     assert.equals(path .. "\n", out)
-    assert.equals("", err) -- stderr is not a terminal: no progress, no totals
+    -- stderr is not a terminal: no progress, one key=value line for logs
+    assert.matches("^shoplive: command=report pages=125 records=%d+ credits=125 seconds=[%d.]+\n$", err)
     -- 24 pages for 237, 100 for 999, 1 (empty) for 0
     assert.equals(125, env.requests())
     local doc = assert(slurp(path))
@@ -70,7 +71,7 @@ describe("shoplive report", function()
       assert.equals(2, status, case[1])
       assert.equals("", out)
       assert.truthy(err:find(case[2], 1, true), err)
-      assert.truthy(err:find("Usage: shoplive report", 1, true))
+      assert.truthy(err:find("\ntry shoplive report --help\n", 1, true))
     end
     assert.equals(0, env.requests())
     assert.is_nil(slurp(dir .. "/x.html"))

@@ -48,7 +48,7 @@ describe("terminal safety", function()
   it("the table and the summary print no control from the server, and format any value", function()
     for _, args in ipairs{ "livestreams 9990140", "summary 9990140", "summary 9990140 -f json",
         "livestreams 9990140 --fields room_id,title,region,create_time,finish_time,duration" } do
-      local status, out, err = run(args, { COLUMNS = "300" })
+      local status, out, err = run(args .. " -q", { COLUMNS = "300" })
       assert.equals(0, status, args .. ": " .. err)
       assert.is_nil(hostile(out, true), args)
       assert.equals("", err)

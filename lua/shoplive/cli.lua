@@ -74,8 +74,8 @@ local function reporter(env, client, quiet, command)
   local t0, last = core.now(), 0
   local r = { pages = 0, records = 0 }
   local function line()
-    return string.format("%s, %s, %s, %.1fs", plural(r.pages, "page"), plural(r.records, "record"),
-      plural(client:stats().credits, "credit"), core.now() - t0)
+    return string.format("pages %d, records %d, credits %d, %.1fs", r.pages, r.records, client:stats().credits,
+      core.now() - t0)
   end
   function r.show()
     if not tty then return end
@@ -85,17 +85,18 @@ local function reporter(env, client, quiet, command)
     env.stderr:write("\r\27[K", line())
     env.stderr:flush()
   end
-  -- A finished run ends with one line saying what it spent: on a terminal
-  -- the progress line made final; elsewhere (cron's 2>>log) one key=value
-  -- line for logs, no colour, no CR. -q leaves both out.
+  -- A finished run on a terminal ends with one line saying what it spent.
   function r.finish()
-    if quiet then return end
-    if tty then
-      env.stderr:write("\r\27[K", line(), "\n")
-    else
-      env.stderr:write(string.format("shoplive: command=%s pages=%d records=%d credits=%d seconds=%.2f\n", command,
-        r.pages, r.records, client:stats().credits, core.now() - t0))
-    end
+    if not tty then return end
+    env.stderr:write("\r\27[K", line(), "\n")
+    env.stderr:flush()
+  end
+  -- Elsewhere (cron's 2>>log) a complete run's last line says it, for
+  -- logs: one line of key=value, no colour, no CR. -q leaves it out.
+  function r.log()
+    if quiet or tty then return end
+    env.stderr:write(string.format("shoplive: command=%s pages=%d records=%d credits=%d seconds=%.2f\n",
+      command, r.pages, r.records, client:stats().credits, core.now() - t0))
     env.stderr:flush()
   end
   return r
@@ -172,6 +173,39 @@ local function run_checked(run, args, env)
     return status == 0 and 1 or status
   end
   return status
+end
+
+-- The end of a fetching run: commit or keep the output, say how it ended.
+-- Returns the exit status.
+local function conclude(args, env, nids, sink, rep, failures, stop, credits)
+  if stop == "write" then
+    sink:discard()
+    say(env, util.clean(sink.failed or "write failed"), " (stopped after ", plural(rep.records, "record"), ", ",
+      plural(credits, "credit"), ")")
+    return 1
+  end
+  if #failures == 0 and stop == nil then
+    local cok, cerr = sink:commit()
+    if not cok then say(env, util.clean(cerr)) return 1 end
+    if args.command == "report" then env.stdout:write(args.output, "\n") end
+    return 0
+  end
+  local kept
+  if not sink.wrote then
+    sink:discard()
+    kept = "no records kept"
+  else
+    local where, perr = sink:keep_partial()
+    if not where then say(env, util.clean(perr)) return 1 end
+    kept = "kept " .. plural(rep.records, "record") .. " in " .. where
+  end
+  if stop == "interrupted" then
+    say(env, "interrupted: ", kept, "; credits spent: ", credits)
+    return 130
+  end
+  if nids == 1 and not sink.wrote then return 1 end -- the err line said it all
+  say(env, "incomplete (", #failures, " of ", plural(nids, "shop"), " failed): ", kept, "; credits spent: ", credits)
+  return 1
 end
 
 local function distinct(ids)
@@ -286,35 +320,11 @@ local function run_fetch(args, env)
   end
   client:close()
   rep.finish()
-  if stop == "write" then
-    sink:discard()
-    say(env, util.clean(sink.failed or "write failed"), " (stopped after ", plural(rep.records, "record"), ", ",
-      plural(credits, "credit"), ")")
-    return 1
-  end
-  if #failures == 0 and stop == nil then
-    local cok, cerr = sink:commit()
-    if not cok then say(env, util.clean(cerr)) return 1 end
-    if report_opts then env.stdout:write(args.output, "\n") end
-    return 0
-  end
-  local kept
-  if not sink.wrote then
-    sink:discard()
-    kept = "no records kept"
-  else
-    local where, perr = sink:keep_partial()
-    if not where then say(env, util.clean(perr)) return 1 end
-    kept = "kept " .. plural(rep.records, "record") .. " in " .. where
-  end
-  if stop == "interrupted" then
-    say(env, "interrupted: ", kept, "; credits spent: ", credits)
-    return 130
-  end
-  if #ids == 1 and not sink.wrote then return 1 end -- the err line said it all
-  say(env, "incomplete (", #failures, " of ", plural(#ids, "shop"), " failed): ", kept,
-    "; credits spent: ", credits)
-  return 1
+  local status = conclude(args, env, #ids, sink, rep, failures, stop, credits)
+  -- a failed run's lines say what it spent already, and a failure is one
+  -- line (tostring(err)) where one shop failed
+  if status == 0 then rep.log() end
+  return status
 end
 
 local function version_text()
