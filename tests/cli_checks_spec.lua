@@ -81,6 +81,16 @@ describe("a failed write to standard output (item 11)", function()
     assert.matches("10: 2 pages held, complete", out, 1, true)
   end)
 
+  it("report's path line, completion and --version exit 1 with one line", function()
+    local path = tmp .. "/full.html"
+    for _, args in ipairs{ "report 5 -q -o " .. sh_quote(path), "completion bash", "--version" } do
+      local status, _, err = run(args, nil, { stdout = ">/dev/full" })
+      assert.equals(1, status, args)
+      assert.equals("shoplive: cannot write standard output: No space left on device\n", err, args)
+    end
+    assert.truthy(cli.read(path):find("</html>", 1, true)) -- the report itself was written
+  end)
+
   if pg then
     it("queue status and queue add exit 1 with one line", function()
       local q = " --db " .. sh_quote(pg.url) .. " --queue full"

@@ -161,6 +161,17 @@ local function fetch_all(client, ids, q, rep, sink, on_record, on_shop_done, env
   return failures, nil
 end
 
+-- Text for standard output whose failed write (a full disk, /dev/full)
+-- fails the run: the exit status, 0 or 1 with one line.
+local function print_checked(env, ...)
+  local out = sink_mod.recorder(env.stdout)
+  out:write(...)
+  local ok, err = out.check()
+  if ok then return 0 end
+  say(env, util.clean(err))
+  return 1
+end
+
 -- sync and queue print a few lines to standard output: a write that fails
 -- there (a full disk, /dev/full) makes the run fail with one line, after
 -- the command has done its work.
@@ -187,7 +198,7 @@ local function conclude(args, env, nids, sink, rep, failures, stop, credits)
   if #failures == 0 and stop == nil then
     local cok, cerr = sink:commit()
     if not cok then say(env, util.clean(cerr)) return 1 end
-    if args.command == "report" then env.stdout:write(args.output, "\n") end
+    if args.command == "report" then return print_checked(env, args.output, "\n") end
     return 0
   end
   local kept
@@ -354,14 +365,10 @@ function M.main(argv, env)
     return 2
   end
   if not ok then return usage(args) end
-  if args.version then
-    env.stdout:write(version_text(), "\n")
-    return 0
-  end
+  if args.version then return print_checked(env, version_text(), "\n") end
   if not args.command then return usage("a command is required") end
   if args.command == "completion" then
-    env.stdout:write(args.shell == "zsh" and parser.zsh() or parser.bash())
-    return 0
+    return print_checked(env, args.shell == "zsh" and parser.zsh() or parser.bash())
   end
   -- Ctrl-C only sets a flag while we run (the interpreter's own handler
   -- would raise inside the paging coroutine and lose the output).
