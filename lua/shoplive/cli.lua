@@ -227,27 +227,57 @@ local function distinct(ids)
   return n
 end
 
+-- --dry-run: the requests and their cost; nothing sent, no key needed.
+local function dry_run(args, env, q, ids)
+  -- the base URL shoplive.new would use (env, default, validation)
+  local ok, o = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
+  if not ok then
+    env.stderr:write(util.clean((tostring(o):gsub("^[^:]*:%d+: ", ""))), "\n")
+    return 1
+  end
+  local s, serr = sink_mod.open(args.output, env.stdout)
+  if not s then say(env, util.clean(serr)) return 1 end
+  local wok = pcall(require("shoplive.cli.dryrun").run, q, ids, o.base_url, s)
+  local cok, cerr = s:commit()
+  if not wok or not cok then say(env, util.clean(cerr or s.failed)) return 1 end
+  return 0
+end
+
+-- Where each command's records go: the record writer (livestreams), the
+-- on_record(seller_id, record) and on_shop_done(seller_id, err) callbacks,
+-- and the list the report collects.
+local function outputs(args, env, sink, q, ids)
+  local report_records = {}
+  if args.command == "livestreams" then
+    local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
+    local w = formats.writer(args.format, sink, { fields = q.fields, no_header = args.no_header, raw = args.csv_raw,
+      width = width, shops = distinct(ids) })
+    return w, function(_, r) w:write(r) end, nil, report_records
+  elseif args.command == "report" then
+    return nil, function(_, r) report_records[#report_records + 1] = r end, nil, report_records
+  end
+  local records, blocks = {}, 0
+  local function on_shop_done(id, e)
+    local recs = records
+    records = {}
+    -- a shop that failed before its first record: the error is on
+    -- stderr, and in JSON a line of its own
+    if e and #recs == 0 and args.format == "text" then return end
+    if args.format == "text" and blocks > 0 then sink:write("\n") end
+    blocks = blocks + 1
+    formats.write_summary(sink, args.format, require("shoplive").summarize(recs),
+      { seller_id = id, error = errors.is_err(e) and e or nil })
+  end
+  return nil, function(_, r) records[#records + 1] = r end, on_shop_done, report_records
+end
+
 local function run_fetch(args, env)
   if args.command == "sync" then return run_checked(store_cli.run, args, env) end
   if args.command == "queue" then return run_checked(require("shoplive.cli.queue").run, args, env) end
   local ids = seller_ids(args, env)
   local q = query_of(args)
   if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
-  if args.dry_run then
-    -- the base URL shoplive.new would use (env, default, validation); no key
-    -- is needed to print requests
-    local ok, o = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
-    if not ok then
-      env.stderr:write(util.clean((tostring(o):gsub("^[^:]*:%d+: ", ""))), "\n")
-      return 1
-    end
-    local s, serr = sink_mod.open(args.output, env.stdout)
-    if not s then say(env, util.clean(serr)) return 1 end
-    local wok = pcall(require("shoplive.cli.dryrun").run, q, ids, o.base_url, s)
-    local cok, cerr = s:commit()
-    if not wok or not cok then say(env, util.clean(cerr or s.failed)) return 1 end
-    return 0
-  end
+  if args.dry_run then return dry_run(args, env, q, ids) end
   local report_opts
   if args.command == "report" then
     local rerr
@@ -284,30 +314,7 @@ local function run_fetch(args, env)
     return 1
   end
   local rep = reporter(env, client, args.quiet, args.command)
-  local w, on_record, on_shop_done
-  local report_records = {}
-  if args.command == "livestreams" then
-    local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
-    w = formats.writer(args.format, sink, { fields = q.fields, no_header = args.no_header, raw = args.csv_raw,
-      width = width, shops = distinct(ids) })
-    on_record = function(_, r) w:write(r) end
-  elseif args.command == "report" then
-    on_record = function(_, r) report_records[#report_records + 1] = r end
-  else
-    local records, blocks = {}, 0
-    on_record = function(_, r) records[#records + 1] = r end
-    on_shop_done = function(id, e)
-      local recs = records
-      records = {}
-      -- a shop that failed before its first record: the error is on
-      -- stderr, and in JSON a line of its own
-      if e and #recs == 0 and args.format == "text" then return end
-      if args.format == "text" and blocks > 0 then sink:write("\n") end
-      blocks = blocks + 1
-      formats.write_summary(sink, args.format, shoplive.summarize(recs),
-        { seller_id = id, error = errors.is_err(e) and e or nil })
-    end
-  end
+  local w, on_record, on_shop_done, report_records = outputs(args, env, sink, q, ids)
   local fok, failures, stop = pcall(fetch_all, client, ids, q, rep, sink, on_record, on_shop_done, env, args.verbose)
   if not fok then
     if failures ~= sink_mod.WRITE_FAILED then

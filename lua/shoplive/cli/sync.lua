@@ -82,6 +82,39 @@ local function count_page(per_shop, page, seller_id)
   if page and page.cached then c[2] = c[2] + 1 end
 end
 
+-- What the sync did: -v's line per shop and a line per failed shop on
+-- stderr, the closing line on stdout. Returns how many shops failed.
+local function tell(args, env, r, err, nids, per_shop, interrupted)
+  local failed, nfailed = {}, 0
+  for id in pairs(r.failed) do failed[#failed + 1] = id end
+  table.sort(failed)
+  for _, id in ipairs(per_shop.order) do
+    local c = per_shop[id]
+    env.stderr:write("shoplive: shop ", id, ": ", plural(c[1], "page"), " (", plural(c[2], "cache hit"), ")\n")
+  end
+  for _, id in ipairs(failed) do
+    nfailed = nfailed + 1
+    -- one prefix: tostring(err) starts "shoplive: " already
+    env.stderr:write("shoplive: shop ", id, ": ", util.clean((tostring(r.failed[id]):gsub("^shoplive: ", ""))), "\n")
+  end
+  local stopped = ""
+  if interrupted then
+    stopped = ", interrupted"
+  elseif err then
+    env.stderr:write(tostring(err), "\n")
+    stopped = ", stopped (" .. err.kind .. ")"
+  end
+  local counts = string.format("%s, %s, %s, %d new, %d changed, %d failed%s", plural(r.pages, "page"),
+    plural(r.credits, "credit"), plural(r.cache_hits, "cache hit"), r.new, r.changed, nfailed, stopped)
+  if args.queue then
+    env.stdout:write(string.format("sync: queue %s: this worker did %s, %s\n", args.queue, plural(r.shops, "shop"),
+      counts))
+  else
+    env.stdout:write(string.format("sync: %d/%d shop%s done, %s\n", r.shops, nids, nids == 1 and "" or "s", counts))
+  end
+  return nfailed
+end
+
 --- `shoplive sync`: returns the exit status.
 function M.run(args, env)
   if not args.queue then
@@ -152,33 +185,8 @@ function M.run(args, env)
     end }
   if tty then env.stderr:write("\r\27[K") end
   local r = report or err.report
-  local failed, nfailed = {}, 0
-  for id in pairs(r.failed) do failed[#failed + 1] = id end
-  table.sort(failed)
-  for _, id in ipairs(per_shop.order) do
-    local c = per_shop[id]
-    env.stderr:write("shoplive: shop ", id, ": ", plural(c[1], "page"), " (", plural(c[2], "cache hit"), ")\n")
-  end
-  for _, id in ipairs(failed) do
-    nfailed = nfailed + 1
-    env.stderr:write("shoplive: shop ", id, ": ", util.clean((tostring(r.failed[id]):gsub("^shoplive: ", ""))), "\n")
-  end
   local interrupted = core.sigint_count() > 0
-  local stopped = ""
-  if interrupted then
-    stopped = ", interrupted"
-  elseif err then
-    env.stderr:write(tostring(err), "\n")
-    stopped = ", stopped (" .. err.kind .. ")"
-  end
-  local counts = string.format("%s, %s, %s, %d new, %d changed, %d failed%s", plural(r.pages, "page"),
-    plural(r.credits, "credit"), plural(r.cache_hits, "cache hit"), r.new, r.changed, nfailed, stopped)
-  if args.queue then
-    env.stdout:write(string.format("sync: queue %s: this worker did %s, %s\n", args.queue, plural(r.shops, "shop"),
-      counts))
-  else
-    env.stdout:write(string.format("sync: %d/%d shop%s done, %s\n", r.shops, #ids, #ids == 1 and "" or "s", counts))
-  end
+  local nfailed = tell(args, env, r, err, #ids, per_shop, interrupted)
   client:close()
   s:close()
   if interrupted then return 130 end
