@@ -221,7 +221,7 @@ end
 -- three sort fields), `"day"` (the date `"YYYY-MM-DD"` of `create_time`, in
 -- UTC or at `opts.tz`), or a `function(record)` returning the group key
 -- @tparam[opt] table opts for `"day"` only: `tz`, a UTC offset such as
--- `"+07:00"`, `"-0530"` or `"Z"`; `fill = true` adds the days between the
+-- `"+07:00"`, `"-0530"`, `"+07"` or `"Z"` (-14:00..+14:00, as the report's tz); `fill = true` adds the days between the
 -- first and the last that had no livestream, each with the summary of no
 -- records (`count` 0)
 -- @treturn table groups: key -> @{summary}
