@@ -360,7 +360,7 @@ local function resolve(target, level)
   local kind, conn = target_mod.parse(target)
   if not kind then
     if from_env then error(errors.new{ kind = "store", message = "SHOPLIVE_DB: " .. conn }, level + 1) end
-    error("shoplive.store.open: argument 'target': " .. conn, level + 1)
+    require("shoplive.argcheck").raise("shoplive.store.open: argument 'target': " .. conn)
   end
   return require(kind == "postgresql" and "shoplive.store.postgres" or "shoplive.store.sqlite"), conn,
     target_mod.redact(target)
