@@ -68,6 +68,14 @@ describe("shoplive --db", function()
     end)
   end
 
+  it("refuses the same forms in $SHOPLIVE_DB (no --db), naming the variable", function()
+    local status, out, err = run("sync 237", { SHOPLIVE_DB = ":memory:" })
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.matches("SHOPLIVE_DB: ':memory:' is an in-memory SQLite database", err, 1, true)
+    assert.equals(0, credits())
+  end)
+
   it("says a directory is a directory, not read-only", function()
     local status, _, err = run("sync 237 --db " .. tmp)
     assert.equals(1, status)
