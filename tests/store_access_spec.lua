@@ -81,6 +81,11 @@ describe("shoplive.store.open", function()
       owner:close()
       local s = store.open(reader, { readonly = true })
       assert.equals(237, #assert(s:livestreams{ seller_id = "237" }))
+      c = env.client{ store = s }
+      local ok, msg = pcall(function() local r = c:sync{ sellers = { "10" } } return r end)
+      assert.is_false(ok)
+      assert.matches("store_access_spec%.lua:%d+: sync: the client's store was opened with readonly = true", msg)
+      c:close()
       s:close()
       local status, out, err = cli.run("summary 237 --offline --format json --db '" .. reader .. "'",
         { KEYAPI_API_KEY = "" })

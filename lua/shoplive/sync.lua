@@ -29,6 +29,10 @@ local function check(client, a)
   if not client._store then
     error("sync: the client has no store (shoplive.new{ store = shoplive.store.open(...) })", 4)
   end
+  if client._store.readonly then
+    -- every page bought would fail to save: refuse before the first one
+    error("sync: the client's store was opened with readonly = true; sync saves every page it fetches", 4)
+  end
   if a.queue ~= nil then
     local q = require("shoplive.store.queue")
     q.check_name("sync", a.queue, 4)
