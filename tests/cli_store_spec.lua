@@ -165,6 +165,8 @@ describe("--offline", function()
     status, _, err = run("sync 237 --db " .. db .. " --ttl 0")
     assert.equals(1, status)
     assert.matches("read-only", err, 1, true)
+    local _, named = err:gsub(db:gsub("%p", "%%%0"), "")
+    assert.equals(1, named, err) -- the database named once
     assert.equals(24, credits())
   end)
 end)

@@ -40,7 +40,6 @@ local function store_err(self_or_name, msg, code)
   return errors.new{ kind = "store", message = name .. ": " .. msg, code = code }
 end
 
-
 --- Where open() without an argument puts the database.
 -- @local
 function M.default_path(getenv)
@@ -398,7 +397,7 @@ function M.open(target, opts)
   local dialect, conn, name = resolve(target, 2)
   local db, msg, code = dialect.connect(conn, opts.readonly)
   if not db then error(store_err(name, msg, code), 2) end
-  local self = setmetatable({ db = db, dialect = dialect, name = name, target = target, _stmts = {}, _args = {},
+  local self = setmetatable({ db = db, dialect = dialect, name = name, target = conn, _stmts = {}, _args = {},
     clock = opts.clock or os.time, readonly = opts.readonly or nil }, Store)
   local ok
   ok, msg, code = self:_migrate()

@@ -88,7 +88,11 @@ function M.connect(path, readonly)
   if is_dir(path) then return nil, "is a directory, not a database file", "cantopen" end
   if readonly then return connect_readonly(path) end
   local why = unwritable(path)
-  if why then return nil, READONLY .. ": " .. why:gsub("^.-: ", ""), "readonly" end
+  if why then
+    -- io.open's reason starts with the path, which the err already names
+    if why:sub(1, #path + 2) == path .. ": " then why = why:sub(#path + 3) end
+    return nil, READONLY .. ": " .. why, "readonly"
+  end
   local dir = path:match("^(.*)/[^/]*$")
   if dir and dir ~= "" then
     local ok, msg = mkdirs(dir)
