@@ -20,6 +20,7 @@ local export = require("shoplive.export")
 local query = require("shoplive.query")
 local response = require("shoplive.response")
 local schema = require("shoplive.store.schema")
+local target_mod = require("shoplive.store.target")
 local util = require("shoplive.util")
 
 local math_type = math.type
@@ -37,10 +38,6 @@ local function store_err(self_or_name, msg, code)
   -- libpq's messages run over several lines; an err is one line
   msg = tostring(msg):gsub("%s*\n%s*", " ")
   return errors.new{ kind = "store", message = name .. ": " .. msg, code = code }
-end
-
-local function is_url(t)
-  return t:find("^postgres://") or t:find("^postgresql://")
 end
 
 --- Where open() without an argument puts the database.
@@ -292,6 +289,11 @@ function Store:_migrate()
       .. "up to version " .. schema.VERSION .. " (upgrade shoplive; the database was left untouched)", "newer"
   end
   if version == schema.VERSION then return true end
+  if self.readonly then
+    return nil, version == 0 and "not a shoplive store (no tables: run shoplive sync with it first)"
+      or ("the database has schema version " .. version .. " and is opened read-only: open it once for writing "
+        .. "to move it to version " .. schema.VERSION), "readonly"
+  end
   local ok, err = self:_tx(function()
     must(self, d.lock_migrations(self.db))
     -- another process may have migrated while we waited for the lock
@@ -311,17 +313,69 @@ function Store:_migrate()
     end
     return true
   end)
-  if not ok then return nil, err.message, err.code end
+  if not ok then return nil, err end -- already an err naming the store
   return true
+end
+
+-- Statements that write to every table a fetched page touches, run once
+-- at open in a transaction rolled back: a PostgreSQL role that may only
+-- read is refused there, before the first paid request, as a read-only
+-- SQLite file is (a page bought and then not saved is a credit lost).
+local WRITE_PROBE = {
+  "INSERT INTO pages (seller_id, sort_field, sort_type, page, page_size, fetched_at, records, credits) "
+    .. "VALUES ('-', 0, 0, 0, 0, 0, 0, 0)",
+  "INSERT INTO livestreams (room_id, first_seen, last_seen) VALUES ('-', 0, 0) "
+    .. "ON CONFLICT (room_id) DO UPDATE SET last_seen = excluded.last_seen",
+  "INSERT INTO revisions (room_id, seen_at) VALUES ('-', 0)",
+}
+
+--- nil when the store can write every table, else message, code.
+-- @local
+function Store:_probe_write()
+  local db = self.db
+  local ok, msg, code = db:exec(self.dialect.BEGIN)
+  if not ok then return msg, code end
+  for _, sql in ipairs(WRITE_PROBE) do
+    ok, msg, code = db:exec(sql)
+    if not ok then break end
+  end
+  db:exec("ROLLBACK")
+  if ok then return nil end
+  return "cannot write to the database (the store writes every page it fetches; read-only access "
+    .. "needs opts.readonly or --offline): " .. tostring(msg), code
+end
+
+--- The dialect and the connection target for target, or raises (a bad
+-- argument: a string; a bad $SHOPLIVE_DB: an err of kind store).
+local function resolve(target, level)
+  local from_env = target == nil
+  if from_env then
+    target = M.default_path()
+    if not target then
+      error(errors.new{ kind = "store", message = "no database path: set SHOPLIVE_DB, XDG_DATA_HOME or HOME" },
+        level + 1)
+    end
+  end
+  local kind, conn = target_mod.parse(target)
+  if not kind then
+    if from_env then error(errors.new{ kind = "store", message = "SHOPLIVE_DB: " .. conn }, level + 1) end
+    require("shoplive.argcheck").raise("shoplive.store.open: argument 'target': " .. conn)
+  end
+  return require(kind == "postgresql" and "shoplive.store.postgres" or "shoplive.store.sqlite"), conn,
+    target_mod.redact(target)
 end
 
 --- Open a store (also `shoplive.store.open`), creating or migrating its
 -- tables. Raises an err of kind `store` naming the path or URL (never a
--- password) when the database cannot be used; a bad argument raises a string.
--- @tparam[opt] string target a SQLite file path, or a `postgresql://` URL;
--- default `$SHOPLIVE_DB`, else `$XDG_DATA_HOME/shoplive/shoplive.db`
+-- password) when the database cannot be used or cannot be written (unless
+-- opts.readonly); a bad argument raises a string.
+-- @tparam[opt] string target a SQLite file path, or a `postgresql://` (or
+-- `postgres://`, any case) URL; nothing else (no SQLite URI, no `:memory:`).
+-- Default `$SHOPLIVE_DB`, else `$XDG_DATA_HOME/shoplive/shoplive.db`
 -- (`XDG_DATA_HOME` defaults to `~/.local/share`; directories created)
--- @tparam[opt] table opts `clock`: a function giving epoch seconds (default `os.time`)
+-- @tparam[opt] table opts `clock`: a function giving epoch seconds (default
+-- `os.time`); `readonly`: true opens an existing store for reading only (a
+-- read-only file or role works; nothing is created, migrated or written)
 -- @treturn Store the store: `livestreams`, `shops`, `history`, `credits`, `close`
 -- @usage local store = shoplive.store.open("shops.db")
 -- local client = shoplive.new{ store = store, cache_ttl = 3600 }
@@ -337,23 +391,23 @@ function M.open(target, opts)
   if opts.clock ~= nil and type(opts.clock) ~= "function" then
     error("shoplive.store.open: option 'clock' must be a function returning epoch seconds", 2)
   end
-  if target == nil then
-    target = M.default_path()
-    if not target then
-      error(errors.new{ kind = "store", message = "no database path: set SHOPLIVE_DB, XDG_DATA_HOME or HOME" }, 2)
-    end
+  if opts.readonly ~= nil and type(opts.readonly) ~= "boolean" then
+    error("shoplive.store.open: option 'readonly' must be a boolean, got " .. util.describe(opts.readonly), 2)
   end
-  local dialect = is_url(target) and require("shoplive.store.postgres") or require("shoplive.store.sqlite")
-  local name = dialect.redact and dialect.redact(target) or target
-  local db, msg, code = dialect.connect(target)
+  local dialect, conn, name = resolve(target, 2)
+  local db, msg, code = dialect.connect(conn, opts.readonly)
   if not db then error(store_err(name, msg, code), 2) end
-  local self = setmetatable({ db = db, dialect = dialect, name = name, target = target, _stmts = {}, _args = {},
-    clock = opts.clock or os.time }, Store)
+  local self = setmetatable({ db = db, dialect = dialect, name = name, target = conn, _stmts = {}, _args = {},
+    clock = opts.clock or os.time, readonly = opts.readonly or nil }, Store)
   local ok
   ok, msg, code = self:_migrate()
+  if ok and not self.readonly and dialect.name == "postgresql" then
+    msg, code = self:_probe_write()
+    ok = msg == nil
+  end
   if not ok then
     db:close()
-    error(store_err(name, msg, code), 2)
+    error(errors.is_err(msg) and msg or store_err(name, msg, code), 2)
   end
   return self
 end
@@ -619,18 +673,31 @@ function Store:credits(q)
 end
 
 --- How many consecutive pages of query p (from page 1) are held within
--- ttl, and whether they reach the shop's end. For sync --dry-run.
+-- ttl, and whether they reach the shop's end; nil, err when the store
+-- fails. For sync --dry-run.
 -- @local
 function Store:held(p, ttl)
   local n, q = 0, {}
   for k, v in pairs(p) do q[k] = v end
   while true do
     q.page = n + 1
-    local page = self:cached_page(q, ttl)
+    local page, err = self:cached_page(q, ttl)
+    if err then return nil, err end
     if not page then return n, false end
     n = n + 1
     if not page.has_more then return n, true end
   end
+end
+
+--- True when the store holds the shop's complete answer and it is empty
+-- (a page 1 without records ends the shop), false when not, or nil, err.
+-- For --offline: such a shop was synced, it has no livestreams.
+-- @local
+function Store:_empty_shop(seller_id)
+  local rows, err = self:_rows("SELECT 1 FROM pages WHERE seller_id = ? AND page = 1 AND records = 0 "
+    .. "LIMIT 1", seller_id)
+  if not rows then return nil, err end
+  return rows[1] ~= nil
 end
 
 --- Put shops on a queue of a PostgreSQL store, for `client:sync{ queue = }`

@@ -29,6 +29,10 @@ local function check(client, a)
   if not client._store then
     error("sync: the client has no store (shoplive.new{ store = shoplive.store.open(...) })", 4)
   end
+  if client._store.readonly then
+    -- every page bought would fail to save: refuse before the first one
+    error("sync: the client's store was opened with readonly = true; sync saves every page it fetches", 4)
+  end
   if a.queue ~= nil then
     local q = require("shoplive.store.queue")
     q.check_name("sync", a.queue, 4)
@@ -136,6 +140,14 @@ function M.sync(client, a)
     return ok
   end
 
+  -- a shop stopped before its end: handed back to the queue; one with a
+  -- page whose save failed is reported failed with that err, so that it is
+  -- never counted done (the next run buys exactly its missing pages)
+  local function unsaved(seller, job)
+    if job.save_err then report.failed[seller] = report.failed[seller] or job.save_err end
+    settle(job, "pending")
+  end
+
   local function step()
     -- Ctrl-C (the command line's hook): start nothing more; requests in
     -- flight are cancelled by _run_until, pages already done are kept
@@ -163,6 +175,9 @@ function M.sync(client, a)
             client:_kick()
           end
           client:_save_now(req)
+          -- a shop with a page missing is not done, whatever its later pages
+          -- give: it ends failed with the save's err (below)
+          if page.store_err then job.save_err = job.save_err or page.store_err end
           report.pages = report.pages + 1
           job.pages = job.pages + 1
           if not page.cached then job.credits = job.credits + 1 end
@@ -178,7 +193,7 @@ function M.sync(client, a)
             stop_err = stop_err or page.store_err
             if not ahead then
               running[seller] = nil
-              settle(job, "pending")
+              unsaved(seller, job)
             end
           elseif rep then
             running[seller] = nil
@@ -191,7 +206,10 @@ function M.sync(client, a)
             start(job)
           elseif page.has_more then
             running[seller] = nil -- stopped: this shop is not done
-            settle(job, "pending")
+            unsaved(seller, job)
+          elseif job.save_err then
+            running[seller] = nil
+            unsaved(seller, job)
           else
             running[seller] = nil
             if settle(job, "done") then report.shops = report.shops + 1 end
@@ -200,7 +218,7 @@ function M.sync(client, a)
           running[seller] = nil
           if STOP_ALL[err.kind] then
             stop_err = stop_err or err
-            settle(job, "pending")
+            unsaved(seller, job)
           else
             report.failed[seller] = err
             settle(job, "failed", err)
@@ -278,6 +296,7 @@ function M.sync(client, a)
   end)
   for _, job in pairs(running) do
     if job.req.state ~= "done" then job.req:cancel() end
+    if job.save_err then report.failed[job.p.seller_id] = report.failed[job.p.seller_id] or job.save_err end
     -- hand an unfinished shop back at once rather than at its lease's end
     if src then pcall(src.finish, src, job, "pending") end
   end

@@ -49,7 +49,7 @@ function M.run(args, env)
   elseif #(args.seller_ids or {}) > 0 or args.from then
     sync_cli.usage_error("queue status takes no shop ids")
   end
-  local s = sync_cli.open_store(args.db, env)
+  local s = sync_cli.open_store(args.db, env, args.action ~= "add") -- status only reads: a read-only role may ask
   if not s then return 1 end
   if s.dialect.name ~= "postgresql" then
     s:close()

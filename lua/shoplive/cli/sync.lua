@@ -40,8 +40,16 @@ function M.sellers(args, env)
   return ids
 end
 
-function M.open_store(target, env)
-  local ok, s = pcall(require("shoplive.store").open, target)
+--- The store of --db (or the default one), or nil after writing its error
+-- line. A --db that is neither a file path nor a postgresql:// URL is bad
+-- usage (exit 2). readonly: for --offline, which only reads (a read-only
+-- snapshot works).
+function M.open_store(target, env, readonly)
+  if target then
+    local kind, why = require("shoplive.store.target").parse(target)
+    if not kind then usage_error("option '--db': " .. why) end
+  end
+  local ok, s = pcall(require("shoplive.store").open, target, readonly and { readonly = true } or nil)
   if not ok then
     env.stderr:write(tostring(s):gsub("^[^:]*:%d+: ", ""), "\n")
     return nil
@@ -55,6 +63,11 @@ local function dry_run(args, ids, s, ttl, env)
   for _, id in ipairs(ids) do
     local p = query.check({ seller_id = id, sort_by = args.sort, order = args.order }, "sync --dry-run")
     local held, done = s:held(p, ttl)
+    if not held then
+      -- a store that cannot answer must not pass for an empty one
+      env.stderr:write("shoplive: ", tostring(done), "\n")
+      return 1
+    end
     if done then
       complete = complete + 1
       env.stdout:write(id, ": ", held, " pages held, complete: 0 credits\n")
@@ -206,7 +219,14 @@ function Offline:close() self.store:close() end
 function Offline:pages(q)
   local recs, err = self.store:livestreams{ seller_id = q.seller_id }
   if not recs then error(err, 0) end
+  local empty = false
   if #recs == 0 then
+    -- a shop whose complete result is empty is an answer, not a miss
+    local eerr
+    empty, eerr = self.store:_empty_shop(q.seller_id)
+    if empty == nil then error(eerr, 0) end
+  end
+  if #recs == 0 and not empty then
     error(require("shoplive.errors").new{ kind = "store", message = self.store.name
       .. ": no stored livestreams for shop " .. q.seller_id .. " (run: shoplive sync " .. q.seller_id .. ")" }, 0)
   end
@@ -233,7 +253,7 @@ end
 -- false after writing an error line (exit 1).
 function M.client(args, env, opts)
   if not args.offline and not args.db then return nil end
-  local s = M.open_store(args.db, env)
+  local s = M.open_store(args.db, env, args.offline)
   if not s then return false end
   if args.offline then return setmetatable({ store = s }, Offline) end
   local o = {}

@@ -27,6 +27,15 @@ local function mkdirs(dir)
   return true
 end
 
+--- True when path names a directory (fopen opens one; reading it fails).
+local function is_dir(path)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local _, _, errno = f:read(1)
+  f:close()
+  return errno == 21 -- EISDIR
+end
+
 --- A database file that exists but cannot be written: the reason, or nil.
 local function unwritable(path)
   local f = io.open(path, "rb")
@@ -37,28 +46,65 @@ local function unwritable(path)
   return msg
 end
 
-local READONLY = "the database is read-only (the store writes every page it fetches)"
+local READONLY = "the database is read-only (the store writes every page it fetches; to read it, use --offline "
+  .. "or opts.readonly)"
 
---- Open (creating) the database file at path. Returns db or nil, message, code.
-function M.connect(path)
+--- Open path with flags and read it once (a file that is not a database
+-- fails here). Returns db or nil, message, code.
+local function open_checked(path, flags)
+  local db, msg, code = lib.open(path, flags)
+  if not db then return nil, msg, code end
+  db:busy_timeout(M.BUSY_TIMEOUT_MS)
+  local ok
+  ok, msg, code = db:exec("SELECT count(*) FROM sqlite_master")
+  if not ok then db:close() return nil, msg, code end
+  return db
+end
+
+--- path as the file part of a SQLite URI.
+local function uri_path(path)
+  local p = path:gsub("[%%?#]", function(c) return string.format("%%%02X", c:byte()) end)
+  return (path:sub(1, 1) == "/" and "file://" or "file:") .. p
+end
+
+--- Open the existing database at path for reading only.
+local function connect_readonly(path)
+  local f = io.open(path, "rb")
+  if not f then return nil, "no such database file (sync into it first)", "cantopen" end
+  f:close()
+  local db, msg, code = open_checked(path, "ro")
+  if not db and code == "cantopen" and unwritable(path) then
+    -- a WAL database on read-only media: its -shm file cannot be created,
+    -- and nothing can change the file, which SQLite then reads as immutable
+    -- (the store's last close folded the WAL into it)
+    db, msg, code = open_checked(uri_path(path) .. "?immutable=1", "ro")
+  end
+  return db, msg, code
+end
+
+--- Open (creating) the database file at path; with readonly, open the
+-- existing file for reading only. Returns db or nil, message, code.
+function M.connect(path, readonly)
+  if is_dir(path) then return nil, "is a directory, not a database file", "cantopen" end
+  if readonly then return connect_readonly(path) end
   local why = unwritable(path)
-  if why then return nil, READONLY .. ": " .. why, "readonly" end
+  if why then
+    -- io.open's reason starts with the path, which the err already names
+    if why:sub(1, #path + 2) == path .. ": " then why = why:sub(#path + 3) end
+    return nil, READONLY .. ": " .. why, "readonly"
+  end
   local dir = path:match("^(.*)/[^/]*$")
   if dir and dir ~= "" then
     local ok, msg = mkdirs(dir)
     if not ok then return nil, "cannot create directory " .. dir .. ": " .. msg, "cantopen" end
   end
-  local db, msg, code = lib.open(path, "rwc")
+  local db, msg, code = open_checked(path, "rwc")
   if not db then return nil, msg, code end
-  db:busy_timeout(M.BUSY_TIMEOUT_MS)
-  -- the first read of the file: a file that is not a database fails here
-  local ok
-  ok, msg, code = db:exec("SELECT count(*) FROM sqlite_master")
-  if not ok then db:close() return nil, msg, code end
   if db:readonly() then
     db:close()
     return nil, READONLY, "readonly"
   end
+  local ok
   ok, msg, code = db:exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
   if not ok then db:close() return nil, msg, code end
   return db
