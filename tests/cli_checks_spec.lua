@@ -12,6 +12,8 @@ local ID33 = string.rep("1", 33)
 
 local tmp = cli.tmpdir()
 local pg, pg_why = pgsupport.start()
+-- queue status opens the store read-only: the tables must exist first
+if pg then shoplive.store.open(pg.url):close() end
 teardown(function()
   if pg then pg:stop() end
   os.execute("rm -rf " .. sh_quote(tmp))
