@@ -57,7 +57,9 @@ function M.sellers(args, env)
 end
 
 function M.open_store(target, env)
-  local ok, s = pcall(require("shoplive.store").open, target)
+  -- Ctrl-C also ends a wait for the database (a lock, a stalled server)
+  local ok, s = pcall(require("shoplive.store").open, target,
+    { interrupt = function() return core.sigint_count() > 0 end })
   if not ok then
     env.stderr:write(tostring(s):gsub("^[^:]*:%d+: ", ""), "\n")
     return nil

@@ -18,8 +18,10 @@ function M.redact(url)
 end
 
 --- Connect to url. Returns db or nil, message, code (the message never
--- holds the password).
-function M.connect(url)
+-- holds the password). wait: timeout_ms, the bound on every statement (the
+-- server's statement_timeout, and the client's wait for any answer), and
+-- interrupt, a function that cancels the statement under way when true.
+function M.connect(url, wait)
   local ok, lib = pcall(require, "shoplive.libpq")
   if not ok then
     return nil, "PostgreSQL support is not built (shoplive.libpq missing: install libpq-dev and rebuild with make)",
@@ -36,7 +38,11 @@ function M.connect(url)
     if pw and pw ~= "" then msg = msg:gsub(pw:gsub("%p", "%%%0"), "***") end
     return nil, msg, code
   end
-  local okq, qmsg, qcode = db:exec("SET client_min_messages = warning")
+  wait = wait or { timeout_ms = 30000 }
+  db:set_timeout(wait.timeout_ms)
+  db:set_interrupt(wait.interrupt)
+  local okq, qmsg, qcode = db:exec("SET client_min_messages = warning; SET statement_timeout = "
+    .. math.floor(wait.timeout_ms))
   if not okq then db:close() return nil, qmsg, qcode end
   return db
 end

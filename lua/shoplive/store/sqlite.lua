@@ -40,7 +40,8 @@ end
 local READONLY = "the database is read-only (the store writes every page it fetches)"
 
 --- Open (creating) the database file at path. Returns db or nil, message, code.
-function M.connect(path)
+-- wait: timeout_ms (the busy timeout) and interrupt (ends a lock wait).
+function M.connect(path, wait)
   local why = unwritable(path)
   if why then return nil, READONLY .. ": " .. why, "readonly" end
   local dir = path:match("^(.*)/[^/]*$")
@@ -50,7 +51,8 @@ function M.connect(path)
   end
   local db, msg, code = lib.open(path, "rwc")
   if not db then return nil, msg, code end
-  db:busy_timeout(M.BUSY_TIMEOUT_MS)
+  db:busy_timeout(wait and wait.timeout_ms or M.BUSY_TIMEOUT_MS)
+  db:set_interrupt(wait and wait.interrupt)
   -- the first read of the file: a file that is not a database fails here
   local ok
   ok, msg, code = db:exec("SELECT count(*) FROM sqlite_master")
