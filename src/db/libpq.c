@@ -265,16 +265,53 @@ static PGresult *answer(lua_State *L, Db *d, int sent, int *nret) {
   return res;
 }
 
-/* libpq.open(conninfo) -> db | nil, msg, "connect" */
+/* Drive PQconnectPoll to the end: WAIT_OK, or how the attempt ended.
+ * libpq does not enforce connect_timeout in this mode: deadline does. */
+static int connect_wait(lua_State *L, Db *d, double deadline) {
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING; /* what the docs say to start with */
+  for (;;) {
+    struct pollfd p;
+    double left = deadline - sl_db_now_ms();
+    if (st == PGRES_POLLING_OK) return WAIT_OK;
+    if (st == PGRES_POLLING_FAILED) return WAIT_BROKEN;
+    if (left <= 0) return WAIT_TIMEOUT;
+    p.fd = PQsocket(d->conn); /* it may change between attempts */
+    if (p.fd < 0) return WAIT_BROKEN;
+    p.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+    p.revents = 0;
+    if (poll(&p, 1, left > SLICE_MS ? SLICE_MS : (int)left + 1) > 0) st = PQconnectPoll(d->conn);
+    else if (sl_db_interrupted(L, d->interrupt_ref)) return WAIT_INTERRUPTED;
+  }
+}
+
+/* libpq.open(conninfo, timeout_ms, interrupt) -> db | nil, msg, code.
+ * The connection is made without blocking: a server that accepts the TCP
+ * connection and then says nothing (stopped) fails it after timeout_ms (code
+ * "connect"), and interrupt() returning true ends it (code "interrupted"). */
 static int l_open(lua_State *L) {
   const char *info = luaL_checkstring(L, 1);
-  Db *d = (Db *)sl_db_newobject(L, sizeof *d, DB_MT);
+  lua_Integer ms = luaL_checkinteger(L, 2);
+  Db *d;
+  int why;
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  d = (Db *)sl_db_newobject(L, sizeof *d, DB_MT);
   d->interrupt_ref = LUA_NOREF;
-  d->conn = PQconnectdb(info);
-  if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
-    int n = fail_conn(L, d->conn, "connect");
+  sl_db_setref(L, &d->interrupt_ref, 3);
+  d->conn = PQconnectStart(info);
+  why = d->conn == NULL || PQstatus(d->conn) == CONNECTION_BAD ? WAIT_BROKEN
+        : connect_wait(L, d, sl_db_now_ms() + (double)ms);
+  if (why != WAIT_OK) {
+    int n = 3;
+    if (why == WAIT_BROKEN) fail_conn(L, d->conn, "connect");
+    else {
+      lua_pushnil(L);
+      if (why == WAIT_TIMEOUT) lua_pushfstring(L, "no answer from the server within the connect timeout (%d ms)", (int)ms);
+      else lua_pushstring(L, "interrupted while connecting");
+      lua_pushstring(L, why == WAIT_TIMEOUT ? "connect" : "interrupted");
+    }
     PQfinish(d->conn);
     d->conn = NULL;
+    sl_db_unref(L, &d->interrupt_ref);
     return n;
   }
   PQsetNoticeProcessor(d->conn, quiet_notices, NULL);
