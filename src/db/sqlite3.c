@@ -150,6 +150,7 @@ static int l_open(lua_State *L) {
 static int db_close(lua_State *L) {
   Db *d = (Db *)luaL_checkudata(L, 1, DB_MT);
   if (d->db) {
+    d->L = L; /* the closing thread, should the close wait for a lock */
     sqlite3_close_v2(d->db);
     d->db = NULL;
     d->L = NULL;
