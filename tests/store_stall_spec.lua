@@ -154,7 +154,7 @@ describe("store on a stalled PostgreSQL", function()
   it("shoplive sync with its backend stopped: Ctrl-C exits 130 at once, the cluster lives on", function()
     local sb = env.sandbox()
     sb:reset()
-    sb:config{ latency = 0.2 }
+    sb:config{ latency = 0.5 } -- 24 pages take 12 s: room to stop the backend mid-sync
     local name = dbname()
     local url = pg:database(name) .. "?application_name=stallcli"
     local dir = tmp .. "/pgcli"
