@@ -26,7 +26,8 @@
  * (or network) cannot hang the caller: past db:set_timeout's bound, or when
  * db:set_interrupt's function says so (Ctrl-C), the query is cancelled and,
  * if the server does not answer that either, the connection is dropped.
- * Those failures have the codes "timeout" and "interrupted"; once dropped,
+ * Those failures have the codes "timeout" (also the server's own
+ * statement_timeout, SQLSTATE 57014) and "interrupted"; once dropped,
  * every call returns nil, the reason, "connect".
  */
 #include "../compat.h"
