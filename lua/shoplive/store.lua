@@ -14,6 +14,7 @@
 -- @usage local store = shoplive.store.open()        -- $SHOPLIVE_DB, else the XDG data dir
 -- local store = shoplive.store.open("shops.db")
 -- local store = shoplive.store.open("postgresql://user@host:5432/db")
+local argcheck = require("shoplive.argcheck")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local export = require("shoplive.export")
@@ -365,6 +366,25 @@ local function resolve(target, level)
     target_mod.redact(target)
 end
 
+-- A statement's bound in seconds: the servers count it in milliseconds in
+-- an int32, less the client's second of grace (src/db/libpq.c).
+local TIMEOUT_MIN, TIMEOUT_MAX, TIMEOUT_DEFAULT = 0.001, 2147482, 30
+
+--- The dialect's options from open's opts: the timeout in ms, interrupt.
+local function wait_opts(opts)
+  local t = opts.timeout
+  if t == nil then t = TIMEOUT_DEFAULT end
+  if type(t) ~= "number" or not (t >= TIMEOUT_MIN and t <= TIMEOUT_MAX) then
+    argcheck.raise("shoplive.store.open: option 'timeout' must be a number of seconds from " .. TIMEOUT_MIN
+      .. " to " .. TIMEOUT_MAX .. ", got " .. util.describe(t))
+  end
+  if opts.interrupt ~= nil and type(opts.interrupt) ~= "function" then
+    argcheck.raise("shoplive.store.open: option 'interrupt' must be a function (true: stop waiting), got "
+      .. util.describe(opts.interrupt))
+  end
+  return { timeout_ms = math.max(1, math.floor(t * 1000 + 0.5)), interrupt = opts.interrupt }
+end
+
 --- Open a store (also `shoplive.store.open`), creating or migrating its
 -- tables. Raises an err of kind `store` naming the path or URL (never a
 -- password) when the database cannot be used or cannot be written (unless
@@ -375,7 +395,12 @@ end
 -- (`XDG_DATA_HOME` defaults to `~/.local/share`; directories created)
 -- @tparam[opt] table opts `clock`: a function giving epoch seconds (default
 -- `os.time`); `readonly`: true opens an existing store for reading only (a
--- read-only file or role works; nothing is created, migrated or written)
+-- read-only file or role works; nothing is created, migrated or written);
+-- `timeout`: seconds a statement may wait for the database (a lock held by
+-- another connection, a PostgreSQL server that does not answer) before it
+-- fails with an err of kind `store`, code `"timeout"` (default 30);
+-- `interrupt`: a function the store calls while it waits, returning true to
+-- stop waiting (code `"interrupted"`; the CLI passes its Ctrl-C flag)
 -- @treturn Store the store: `livestreams`, `shops`, `history`, `credits`, `close`
 -- @usage local store = shoplive.store.open("shops.db")
 -- local client = shoplive.new{ store = store, cache_ttl = 3600 }
@@ -394,8 +419,9 @@ function M.open(target, opts)
   if opts.readonly ~= nil and type(opts.readonly) ~= "boolean" then
     error("shoplive.store.open: option 'readonly' must be a boolean, got " .. util.describe(opts.readonly), 2)
   end
+  local wait = wait_opts(opts)
   local dialect, conn, name = resolve(target, 2)
-  local db, msg, code = dialect.connect(conn, opts.readonly)
+  local db, msg, code = dialect.connect(conn, wait, opts.readonly)
   if not db then error(store_err(name, msg, code), 2) end
   local self = setmetatable({ db = db, dialect = dialect, name = name, target = conn, _stmts = {}, _args = {},
     clock = opts.clock or os.time, readonly = opts.readonly or nil }, Store)

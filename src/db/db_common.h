@@ -7,6 +7,7 @@
 #include "../compat.h"
 
 #include <string.h>
+#include <time.h>
 
 /* Registers class `name`: methods as __index, and `close` (idempotent) as
  * both __gc and __close, so a handle is released by whichever comes first. */
@@ -31,6 +32,44 @@ static inline void *sl_db_newobject(lua_State *L, size_t size, const char *name)
   luaL_getmetatable(L, name);
   lua_setmetatable(L, -2);
   return p;
+}
+
+/* Milliseconds on the monotonic clock: deadlines that a change of the wall
+ * clock cannot move. */
+static inline double sl_db_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static inline void sl_db_unref(lua_State *L, int *ref) {
+  if (*ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+  *ref = LUA_NOREF;
+}
+
+/* db:set_interrupt(fn | nil): keep fn (the store's `interrupt` option) in
+ * the registry under *ref, replacing the one before. */
+static inline void sl_db_setref(lua_State *L, int *ref, int idx) {
+  sl_db_unref(L, ref);
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TFUNCTION);
+  lua_pushvalue(L, idx);
+  *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* True when the interrupt function under ref says to stop waiting. Called
+ * from inside a wait (SQLite's busy handler, libpq's poll loop), so it never
+ * raises: the call is protected, and a function that fails counts as "stop"
+ * (a wait nobody can end is the failure this exists to prevent). */
+static inline int sl_db_interrupted(lua_State *L, int ref) {
+  int stop;
+  if (L == NULL || ref == LUA_NOREF) return 0;
+  if (!lua_checkstack(L, 2)) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  if (lua_pcall(L, 0, 1, 0) != 0) stop = 1;
+  else stop = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return stop;
 }
 
 #endif

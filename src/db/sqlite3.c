@@ -26,8 +26,16 @@
 #define DB_MT "shoplive.sqlite3.db"
 #define STMT_MT "shoplive.sqlite3.stmt"
 
+/* Why the busy handler last gave up. */
+enum { BUSY_WAITING, BUSY_TIMEOUT, BUSY_INTERRUPTED };
+
 typedef struct {
   sqlite3 *db;
+  lua_State *L;      /* the thread of the call under way: the busy handler's */
+  int interrupt_ref; /* db:set_interrupt's function, or LUA_NOREF */
+  int busy_ms;       /* how long to wait for another connection's lock */
+  int busy_why;
+  double busy_start;
 } Db;
 
 typedef struct {
@@ -53,18 +61,34 @@ static const char *code_name(int rc) {
   }
 }
 
-/* Push nil, message, code name; returns 3. msg is copied before return. */
-static int fail(lua_State *L, sqlite3 *db, int rc) {
+/* Push nil, message, code name; returns 3. msg is copied before return.
+ * A lock wait the busy handler ended says why: "timeout" or "interrupted". */
+static int fail(lua_State *L, Db *d, int rc) {
   lua_pushnil(L);
-  if (db) lua_pushstring(L, sqlite3_errmsg(db));
+  if ((rc & 0xff) == SQLITE_BUSY && d && d->busy_why == BUSY_TIMEOUT) {
+    lua_pushfstring(L, "database is locked: another connection held the lock for the whole timeout (%d ms)",
+                    d->busy_ms);
+    lua_pushstring(L, "timeout");
+    return 3;
+  }
+  if ((rc & 0xff) == SQLITE_BUSY && d && d->busy_why == BUSY_INTERRUPTED) {
+    lua_pushstring(L, "interrupted while waiting for another connection's lock on the database");
+    lua_pushstring(L, "interrupted");
+    return 3;
+  }
+  if (d && d->db) lua_pushstring(L, sqlite3_errmsg(d->db));
   else lua_pushstring(L, sqlite3_errstr(rc));
   lua_pushstring(L, code_name(rc));
   return 3;
 }
 
+/* Every method that can wait for a lock passes through here (or
+ * check_stmt): the busy handler runs on the caller's thread. */
 static Db *check_db(lua_State *L, int i) {
   Db *d = (Db *)luaL_checkudata(L, i, DB_MT);
   if (d->db == NULL) luaL_error(L, "sqlite3: database is closed");
+  d->L = L;
+  d->busy_why = BUSY_WAITING;
   return d;
 }
 
@@ -72,7 +96,31 @@ static Stmt *check_stmt(lua_State *L, int i) {
   Stmt *s = (Stmt *)luaL_checkudata(L, i, STMT_MT);
   if (s->st == NULL) luaL_error(L, "sqlite3: statement is finalized");
   if (s->db->db == NULL) luaL_error(L, "sqlite3: database is closed");
+  s->db->L = L;
+  s->db->busy_why = BUSY_WAITING;
   return s;
+}
+
+/* SQLite's busy handler: wait for another connection's lock in short naps,
+ * up to busy_ms, asking the interrupt function between them.
+ * sqlite3_busy_timeout would sleep through a Ctrl-C for the whole timeout. */
+static int on_busy(void *arg, int count) {
+  Db *d = (Db *)arg;
+  double now = sl_db_now_ms(), left;
+  int nap = count < 10 ? 1 + 5 * count : 50;
+  if (count == 0) d->busy_start = now;
+  if (sl_db_interrupted(d->L, d->interrupt_ref)) {
+    d->busy_why = BUSY_INTERRUPTED;
+    return 0;
+  }
+  left = (double)d->busy_ms - (now - d->busy_start);
+  if (left <= 0) {
+    d->busy_why = BUSY_TIMEOUT;
+    return 0;
+  }
+  if (nap > left) nap = (int)left + 1;
+  sqlite3_sleep(nap);
+  return 1;
 }
 
 /* sqlite3.open(path, flags) -> db | nil, msg, code.
@@ -87,9 +135,10 @@ static int l_open(lua_State *L) {
   else if (strcmp(mode, "ro") == 0) flags |= SQLITE_OPEN_READONLY;
   else return luaL_argerror(L, 2, "expected \"rwc\", \"rw\" or \"ro\"");
   d = (Db *)sl_db_newobject(L, sizeof *d, DB_MT);
+  d->interrupt_ref = LUA_NOREF;
   rc = sqlite3_open_v2(path, &d->db, flags, NULL);
   if (rc != SQLITE_OK) {
-    int n = fail(L, d->db, rc); /* copies the message before the close */
+    int n = fail(L, d, rc); /* copies the message before the close */
     sqlite3_close_v2(d->db);
     d->db = NULL;
     return n;
@@ -101,8 +150,11 @@ static int l_open(lua_State *L) {
 static int db_close(lua_State *L) {
   Db *d = (Db *)luaL_checkudata(L, 1, DB_MT);
   if (d->db) {
+    d->L = L; /* the closing thread, should the close wait for a lock */
     sqlite3_close_v2(d->db);
     d->db = NULL;
+    d->L = NULL;
+    sl_db_unref(L, &d->interrupt_ref);
   }
   return 0;
 }
@@ -112,15 +164,27 @@ static int db_exec(lua_State *L) {
   Db *d = check_db(L, 1);
   const char *sql = luaL_checkstring(L, 2);
   int rc = sqlite3_exec(d->db, sql, NULL, NULL, NULL);
-  if (rc != SQLITE_OK) return fail(L, d->db, rc);
+  if (rc != SQLITE_OK) return fail(L, d, rc);
   lua_pushboolean(L, 1);
   return 1;
 }
 
-/* db:busy_timeout(ms) */
+/* db:busy_timeout(ms): how long a statement waits for another
+ * connection's lock before it fails with code "timeout". */
 static int db_busy_timeout(lua_State *L) {
   Db *d = check_db(L, 1);
-  sqlite3_busy_timeout(d->db, (int)luaL_checkinteger(L, 2));
+  lua_Integer ms = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, ms >= 0 && ms <= 0x7fffffff, 2, "milliseconds out of range");
+  d->busy_ms = (int)ms;
+  sqlite3_busy_handler(d->db, on_busy, d);
+  return 0;
+}
+
+/* db:set_interrupt(fn | nil): fn() returning true ends a lock wait with code
+ * "interrupted" (the CLI's Ctrl-C). */
+static int db_set_interrupt(lua_State *L) {
+  Db *d = check_db(L, 1);
+  sl_db_setref(L, &d->interrupt_ref, 2);
   return 0;
 }
 
@@ -149,7 +213,7 @@ static int db_prepare(lua_State *L) {
   lua_pushvalue(L, 1);
   sl_setuservalue(L, -2);
   rc = sqlite3_prepare_v2(d->db, sql, (int)len, &s->st, NULL);
-  if (rc != SQLITE_OK) return fail(L, d->db, rc);
+  if (rc != SQLITE_OK) return fail(L, d, rc);
   return 1;
 }
 
@@ -227,7 +291,7 @@ static void push_row(lua_State *L, sqlite3_stmt *st) {
 static int stmt_bind(lua_State *L) {
   Stmt *s = check_stmt(L, 1);
   int rc = bind_args(L, s->st, 2, SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK) return fail(L, s->db->db, rc);
+  if (rc != SQLITE_OK) return fail(L, s->db, rc);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -246,7 +310,7 @@ static int stmt_step(lua_State *L) {
     return 1;
   }
   lua_settop(L, 1);
-  fail(L, s->db->db, rc);
+  fail(L, s->db, rc);
   sqlite3_reset(s->st);
   return 3;
 }
@@ -260,7 +324,7 @@ static int stmt_run(lua_State *L) {
   }
   sqlite3_clear_bindings(s->st); /* no pointer into the Lua strings outlives this call */
   if (rc != SQLITE_DONE) {
-    fail(L, s->db->db, rc);
+    fail(L, s->db, rc);
     sqlite3_reset(s->st);
     return 3;
   }
@@ -273,14 +337,14 @@ static int stmt_run(lua_State *L) {
 static int stmt_rows(lua_State *L) {
   Stmt *s = check_stmt(L, 1);
   int rc = bind_args(L, s->st, 2, SQLITE_TRANSIENT), n = 0;
-  if (rc != SQLITE_OK) return fail(L, s->db->db, rc);
+  if (rc != SQLITE_OK) return fail(L, s->db, rc);
   lua_newtable(L);
   while ((rc = sqlite3_step(s->st)) == SQLITE_ROW) {
     push_row(L, s->st);
     lua_rawseti(L, -2, ++n);
   }
   if (rc != SQLITE_DONE) {
-    fail(L, s->db->db, rc);
+    fail(L, s->db, rc);
     sqlite3_reset(s->st);
     return 3;
   }
@@ -303,6 +367,7 @@ static int stmt_columns(lua_State *L) {
 static const luaL_Reg db_methods[] = {
   {"close", db_close}, {"exec", db_exec}, {"prepare", db_prepare},
   {"busy_timeout", db_busy_timeout}, {"changes", db_changes}, {"readonly", db_readonly},
+  {"set_interrupt", db_set_interrupt},
   {NULL, NULL}
 };
 

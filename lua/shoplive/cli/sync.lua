@@ -49,7 +49,9 @@ function M.open_store(target, env, readonly)
     local kind, why = require("shoplive.store.target").parse(target)
     if not kind then usage_error("option '--db': " .. why) end
   end
-  local ok, s = pcall(require("shoplive.store").open, target, readonly and { readonly = true } or nil)
+  -- Ctrl-C also ends a wait for the database (a lock, a stalled server)
+  local ok, s = pcall(require("shoplive.store").open, target,
+    { readonly = readonly or nil, interrupt = function() return core.sigint_count() > 0 end })
   if not ok then
     env.stderr:write(tostring(s):gsub("^[^:]*:%d+: ", ""), "\n")
     return nil

@@ -18,25 +18,30 @@ function M.redact(url)
 end
 
 --- Connect to url. Returns db or nil, message, code (the message never
--- holds the password).
-function M.connect(url)
+-- holds the password). wait: timeout_ms, the bound on every statement (the
+-- server's statement_timeout, and the client's wait for any answer), and
+-- interrupt, a function that cancels the statement under way when true.
+function M.connect(url, wait)
   local ok, lib = pcall(require, "shoplive.libpq")
   if not ok then
     return nil, "PostgreSQL support is not built (shoplive.libpq missing: install libpq-dev and rebuild with make)",
       "unsupported"
   end
-  local info = url
-  if not info:find("[?&]connect_timeout=") then
-    info = info .. (info:find("?", 1, true) and "&" or "?") .. "connect_timeout=" .. M.CONNECT_TIMEOUT
-  end
-  local db, msg, code = lib.open(info)
+  wait = wait or { timeout_ms = 30000 }
+  -- the URL's connect_timeout, else ours: libpq leaves it to the caller
+  -- when connecting without blocking
+  local connect_s = tonumber(url:match("[?&]connect_timeout=(%d+)")) or M.CONNECT_TIMEOUT
+  if connect_s <= 0 then connect_s = M.CONNECT_TIMEOUT end
+  local db, msg, code = lib.open(url, math.floor(math.min(connect_s, 86400) * 1000), wait.interrupt)
   if not db then
     -- libpq names host and user, never the password; scrub it anyway
     local pw = url:match("^%a[%w+.-]*://[^:/@]*:([^@/]*)@")
     if pw and pw ~= "" then msg = msg:gsub(pw:gsub("%p", "%%%0"), "***") end
     return nil, msg, code
   end
-  local okq, qmsg, qcode = db:exec("SET client_min_messages = warning")
+  db:set_timeout(wait.timeout_ms)
+  local okq, qmsg, qcode = db:exec("SET client_min_messages = warning; SET statement_timeout = "
+    .. math.floor(wait.timeout_ms))
   if not okq then db:close() return nil, qmsg, qcode end
   return db
 end

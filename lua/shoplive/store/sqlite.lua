@@ -51,10 +51,12 @@ local READONLY = "the database is read-only (the store writes every page it fetc
 
 --- Open path with flags and read it once (a file that is not a database
 -- fails here). Returns db or nil, message, code.
-local function open_checked(path, flags)
+-- wait: timeout_ms (the busy timeout) and interrupt (ends a lock wait).
+local function open_checked(path, flags, wait)
   local db, msg, code = lib.open(path, flags)
   if not db then return nil, msg, code end
-  db:busy_timeout(M.BUSY_TIMEOUT_MS)
+  db:busy_timeout(wait and wait.timeout_ms or M.BUSY_TIMEOUT_MS)
+  db:set_interrupt(wait and wait.interrupt)
   local ok
   ok, msg, code = db:exec("SELECT count(*) FROM sqlite_master")
   if not ok then db:close() return nil, msg, code end
@@ -68,25 +70,26 @@ local function uri_path(path)
 end
 
 --- Open the existing database at path for reading only.
-local function connect_readonly(path)
+local function connect_readonly(path, wait)
   local f = io.open(path, "rb")
   if not f then return nil, "no such database file (sync into it first)", "cantopen" end
   f:close()
-  local db, msg, code = open_checked(path, "ro")
+  local db, msg, code = open_checked(path, "ro", wait)
   if not db and code == "cantopen" and unwritable(path) then
     -- a WAL database on read-only media: its -shm file cannot be created,
     -- and nothing can change the file, which SQLite then reads as immutable
     -- (the store's last close folded the WAL into it)
-    db, msg, code = open_checked(uri_path(path) .. "?immutable=1", "ro")
+    db, msg, code = open_checked(uri_path(path) .. "?immutable=1", "ro", wait)
   end
   return db, msg, code
 end
 
 --- Open (creating) the database file at path; with readonly, open the
 -- existing file for reading only. Returns db or nil, message, code.
-function M.connect(path, readonly)
+-- wait: timeout_ms (the busy timeout) and interrupt (ends a lock wait).
+function M.connect(path, wait, readonly)
   if is_dir(path) then return nil, "is a directory, not a database file", "cantopen" end
-  if readonly then return connect_readonly(path) end
+  if readonly then return connect_readonly(path, wait) end
   local why = unwritable(path)
   if why then
     -- io.open's reason starts with the path, which the err already names
@@ -98,7 +101,7 @@ function M.connect(path, readonly)
     local ok, msg = mkdirs(dir)
     if not ok then return nil, "cannot create directory " .. dir .. ": " .. msg, "cantopen" end
   end
-  local db, msg, code = open_checked(path, "rwc")
+  local db, msg, code = open_checked(path, "rwc", wait)
   if not db then return nil, msg, code end
   if db:readonly() then
     db:close()
