@@ -81,10 +81,15 @@ function Source.renew_due(_, running)
   return due
 end
 
---- End job's claim: "done", "failed" (err) or "pending" (handed back).
--- Returns true, false when the claim had been taken over, or nil, err.
+--- End job's claim: "done", "failed" (err) or "pending" (handed back);
+-- job.credits, every credit the claim spent, go on the row whatever the
+-- state. Returns true, false when the claim had been taken over, or nil, err.
 function Source:finish(job, state, err)
   if job.lost then return false end
+  -- a page of the shop that could not be saved (a full disk) leaves a hole
+  -- however the shop's paging ended: the shop goes back to be synced again,
+  -- never marked done
+  if job.save_err and state ~= "failed" then state = "pending" end
   local r = { pages = job.pages, credits = job.credits }
   if err then
     r.err_kind = err.kind
