@@ -71,8 +71,19 @@ local function nodes(p, out)
   return out
 end
 
+--- Whether node n reads rows of the queue table itself: a scan of it
+-- below n with no aggregate in between (sorting the four groups of a
+-- GROUP BY state is no sort of the queue).
+local function over_queue(n)
+  for _, c in ipairs(n.Plans or {}) do
+    if c["Relation Name"] == "queue" and c["Node Type"]:find("Scan") then return true end
+    if c["Node Type"] ~= "Aggregate" and over_queue(c) then return true end
+  end
+  return false
+end
+
 --- What a plan does with the queue table: the scans of it (node type and
--- index), the rows its filters threw away, whether anything sorts.
+-- index), the rows its filters threw away, the sorts of its rows.
 local function summary(plan)
   local s = { scans = {}, removed = 0, sorts = 0 }
   for _, n in ipairs(nodes(plan)) do
@@ -80,16 +91,10 @@ local function summary(plan)
       s.scans[#s.scans + 1] = n["Node Type"] .. (n["Index Name"] and (" using " .. n["Index Name"]) or "")
       s.removed = s.removed + (n["Rows Removed by Filter"] or 0)
     end
-    if n["Node Type"]:find("Sort") then s.sorts = s.sorts + 1 end
+    if n["Node Type"]:find("Sort") and over_queue(n) then s.sorts = s.sorts + 1 end
   end
   s.blocks = (plan["Shared Hit Blocks"] or 0) + (plan["Shared Read Blocks"] or 0)
   return s
-end
-
-local function set(list)
-  local t = {}
-  for _, v in ipairs(list) do t[v] = true end
-  return t
 end
 
 describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)", function()
@@ -140,16 +145,14 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
         or p.text:match("GROUP BY state") and "tally" or p.text:match("COUNT%(%*%) FROM queue") and "left"
         or p.text:match("AND state = '(%a+)' ORDER BY") or "?")
       seen[what] = (seen[what] or 0) + 1
-      local why = what .. ": " .. table.concat(sum.scans, ", ") .. "; removed " .. sum.removed .. ", blocks "
-        .. sum.blocks
+      local why = what .. ": " .. table.concat(sum.scans, ", ") .. "; sorts " .. sum.sorts .. ", removed "
+        .. sum.removed .. ", blocks " .. sum.blocks
+      -- every read of the queue goes through an index (which one is the
+      -- planner's choice: several fit some questions)
       local bad = sum.sorts > 0 or #sum.scans == 0
-      local allowed = what == "UPDATE claim" and set{ "Index Scan using queue_leases", "Index Scan using queue_pending",
-          "Index Scan using queue_pkey" } -- the UPDATE finds its row by id
-        or what == "SELECT tally" and set{ "Index Only Scan using queue_tally" }
-        or set{ "Index Scan using queue_leases", "Index Scan using queue_failed",
-          "Index Only Scan using queue_leases", "Index Only Scan using queue_pending",
-          "Index Only Scan using queue_failed" }
-      for _, scan in ipairs(sum.scans) do bad = bad or not allowed[scan] end
+      for _, scan in ipairs(sum.scans) do
+        bad = bad or not (scan:find("^Index Scan using queue_") or scan:find("^Index Only Scan using queue_"))
+      end
       -- no walk past done shops: the filters throw away a handful of rows,
       -- and a claim touches a few pages, however many shops the queue holds
       bad = bad or sum.removed > 10 or (what == "UPDATE claim" and sum.blocks > 200)
@@ -158,5 +161,57 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
     assert.same({}, problems)
     assert.same({ ["UPDATE claim"] = 12, ["SELECT left"] = 1, ["SELECT tally"] = 1, ["SELECT claimed"] = 1,
       ["SELECT failed"] = 1 }, seen)
+  end)
+
+  --- A database as shoplive wrote it at schema version 2 (migrations 1 and
+  -- 2, with the queue's old index), holding a queue of 3 shops.
+  local function version2(db, dialect)
+    local schema = require("shoplive.store.schema")
+    local function exec(sql) assert(db:exec(sql)) end
+    exec("CREATE TABLE meta (key " .. dialect.ID .. " PRIMARY KEY, value " .. dialect.ID .. ")")
+    exec("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+    for v = 1, 2 do
+      for _, stmt in ipairs(schema.migrations[v](dialect)) do exec(stmt) end
+    end
+    exec("INSERT INTO queue (queue, seller_id, state, enqueued_at, attempts, pages, credits) VALUES "
+      .. "('q', '1', 'done', 0, 1, 2, 3), ('q', '2', 'pending', 0, 0, NULL, NULL), "
+      .. "('q', '3', 'failed', 0, 1, 1, 4)")
+  end
+
+  it("a version 2 database gets the new indexes when opened (PostgreSQL and SQLite), its rows kept", function()
+    local url = pg:database("v2")
+    local raw = assert(require("shoplive.libpq").open(url))
+    version2(raw, require("shoplive.store.postgres"))
+    raw:close()
+    local s = store.open(url)
+    local _, idx = pg:psql("SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE "
+      .. "tablename = 'queue'", "v2")
+    assert.equals("queue_failed queue_leases queue_pending queue_pkey queue_shop queue_tally", idx:match("[%w_ ]+"))
+    local _, v = pg:psql("SELECT value FROM meta WHERE key = 'schema_version'", "v2")
+    assert.equals("3", v:match("%d+"))
+    local q = assert(s:queue_status("q"))
+    assert.same({ 3, 1, 1, 1, 3, 7 }, { q.total, q.done, q.pending, #q.failed, q.pages, q.credits })
+    assert.equals("2", (s:_claim("q", "w:1", 60)))
+    s:close()
+
+    local path = os.tmpname()
+    local lite = require("shoplive.sqlite3")
+    raw = assert(lite.open(path, "rwc"))
+    version2(raw, require("shoplive.store.sqlite"))
+    raw:close()
+    s = store.open(path)
+    s:close()
+    raw = assert(lite.open(path, "rwc"))
+    local st = assert(raw:prepare("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE "
+      .. "type = 'index' AND tbl_name = 'queue' AND sql IS NOT NULL ORDER BY name)"))
+    local names = assert(st:rows())[1][1]
+    st:finalize()
+    st = assert(raw:prepare("SELECT value FROM meta WHERE key = 'schema_version'"))
+    local sv = assert(st:rows())[1][1]
+    st:finalize()
+    raw:close()
+    os.remove(path)
+    assert.equals("queue_failed queue_leases queue_pending queue_shop queue_tally", names)
+    assert.equals("3", sv)
   end)
 end)

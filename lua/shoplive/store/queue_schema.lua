@@ -10,9 +10,10 @@
 local M = {}
 
 function M.indexes(d)
-  -- SQLite has no INCLUDE: there the tally's columns are key columns (the
-  -- index covers the query all the same)
-  local tally = d.name == "postgresql" and "(queue, state) INCLUDE (pages, credits)"
+  -- state is no key column of queue_tally: PostgreSQL then never picks it
+  -- over a partial index to list the claimed or failed shops (and sort
+  -- them). SQLite has no INCLUDE: there they are all key columns.
+  local tally = d.name == "postgresql" and "(queue) INCLUDE (state, pages, credits)"
     or "(queue, state, pages, credits)"
   return {
     "DROP INDEX queue_next",
