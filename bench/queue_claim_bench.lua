@@ -19,6 +19,8 @@ local SYNC_CREDITS = 20
 
 -- version 2's claim (store/queue.lua before schema version 3), $-numbered
 local NOW = "CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp())) AS BIGINT)"
+local V2_STATUS = "SELECT seller_id, state, claimed_by, claimed_at, lease_until, attempts, finished_at, pages, "
+  .. "credits, err_kind, err, " .. NOW .. " FROM queue WHERE queue = $1 ORDER BY id"
 local V2_CLAIM = "UPDATE queue AS q SET state = 'claimed', claimed_by = $1, claimed_at = " .. NOW .. ", lease_until = "
   .. NOW .. " + $2::text::bigint, attempts = q.attempts + 1 WHERE q.id = (SELECT id FROM queue WHERE queue = $3 AND "
   .. "(state = 'pending' OR (state = 'claimed' AND lease_until < " .. NOW .. ")) ORDER BY id LIMIT 1 "
@@ -104,6 +106,22 @@ local function one(h, pg, n, done, round, base)
   end)
   row.v2_k = vk
   stmt:finalize()
+  -- version 2's queue status: every row into Lua, counted there
+  stmt = assert(s.db:prepare(V2_STATUS))
+  collectgarbage()
+  local kb0 = collectgarbage("count")
+  local rows
+  local by_state
+  row.v2_status, by_state = timed(function()
+    rows = assert(stmt:rows("big"))
+    local by = {}
+    for _, r in ipairs(rows) do by[r[2]] = (by[r[2]] or 0) + 1 end
+    return by
+  end)
+  assert((by_state.done or 0) == done)
+  row.v2_status_mib = (collectgarbage("count") - kb0) / 1024
+  rows = nil -- luacheck: ignore 311
+  stmt:finalize()
   s:close()
   return row
 end
@@ -131,12 +149,13 @@ local function run(h)
   if not ok then error(err, 0) end
   h.section(title)
   local t = { { "shops", "done", "fill (SQL)", "claim, median", "claim, slowest", "queue status", "20-credit sync",
-    "v2 claim, median", "v2 claim, slowest" } }
+    "v2 claim, median", "v2 claim, slowest", "v2 queue status" } }
   for _, r in ipairs(rows) do
     t[#t + 1] = { tostring(r.n), tostring(r.done), string.format("%.1f s", r.fill),
       string.format("%.2f ms (%d)", r.claim, r.k), string.format("%.2f ms", r.claim_max),
       string.format("%.0f ms", r.status), r.sync and string.format("%.2f s", r.sync) or "-",
-      string.format("%.2f ms (%d)", r.v2_claim, r.v2_k), string.format("%.2f ms", r.v2_max) }
+      string.format("%.2f ms (%d)", r.v2_claim, r.v2_k), string.format("%.2f ms", r.v2_max),
+      string.format("%.0f ms, %.0f MiB in Lua", r.v2_status, r.v2_status_mib) }
   end
   h.emit_table(t)
   h.note("Claim: store:_claim on the store's connection, timed in Lua (a round trip on loopback). The 20-credit "
