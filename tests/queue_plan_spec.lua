@@ -63,6 +63,20 @@ local function logged_plans(pid)
   return out
 end
 
+--- From now on the store's connection logs each statement it runs with its
+-- plan, as run (auto_explain). Returns the connection's backend pid.
+local function explain_to_log(s)
+  local st = assert(s.db:prepare("SELECT CAST(pg_backend_pid() AS BIGINT)"))
+  local pid = assert(st:rows())[1][1]
+  st:finalize()
+  for _, sql in ipairs{ "LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+      "SET auto_explain.log_analyze = on", "SET auto_explain.log_buffers = on", "SET auto_explain.log_timing = off",
+      "SET auto_explain.log_format = json" } do
+    assert(s.db:exec(sql))
+  end
+  return pid
+end
+
 --- Every node of plan tree p, depth first.
 local function nodes(p, out)
   out = out or {}
@@ -111,15 +125,7 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
     status, out = pg:psql("VACUUM ANALYZE queue", "plans")
     assert.equals(0, status, out)
     local function exec(sql) assert(s.db:exec(sql)) end
-    local st = assert(s.db:prepare("SELECT CAST(pg_backend_pid() AS BIGINT)"))
-    local pid = assert(st:rows())[1][1]
-    st:finalize()
-    exec("LOAD 'auto_explain'")
-    exec("SET auto_explain.log_min_duration = 0")
-    exec("SET auto_explain.log_analyze = on")
-    exec("SET auto_explain.log_buffers = on")
-    exec("SET auto_explain.log_timing = off")
-    exec("SET auto_explain.log_format = json")
+    local pid = explain_to_log(s)
 
     -- the 5 expired leases first, then pending shops in order; past the
     -- 5th execution PostgreSQL may switch to its generic plan, and the last
@@ -161,6 +167,30 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
     assert.same({}, problems)
     assert.same({ ["UPDATE claim"] = 12, ["SELECT left"] = 1, ["SELECT tally"] = 1, ["SELECT claimed"] = 1,
       ["SELECT failed"] = 1 }, seen)
+  end)
+
+  it("store:enqueue sends a thousand shops a statement: 2,500 shops (one given twice) in 3 INSERTs", function()
+    local s = store.open(pg:database("enq"))
+    local ids = {}
+    for i = 1, 2500 do ids[i] = tostring(7000000000000 + i) end
+    ids[2501] = ids[1000] -- a batch's last, again in the next batch
+    local pid = explain_to_log(s)
+    assert.equals(2500, s:enqueue("q", ids))
+    local inserts = 0
+    for _, p in ipairs(logged_plans(pid)) do
+      if p.text:find("^%s*INSERT INTO queue") then inserts = inserts + 1 end
+    end
+    assert.equals(3, inserts)
+    -- claimed in the order given; pending and claimed shops are left alone,
+    -- done ones queued again
+    assert.equals(ids[1], (s:_claim("q", "w:1", 60)))
+    assert.equals(0, (pg:psql("UPDATE queue SET state = 'done' WHERE seller_id IN ('" .. ids[2] .. "', '" .. ids[2500]
+      .. "')", "enq")))
+    assert.equals(2, s:enqueue("q", ids))
+    local q = assert(s:queue_status("q"))
+    assert.same({ 2500, 2499, 1, 0 }, { q.total, q.pending, #q.claimed, q.done })
+    assert.equals(ids[2], (s:_claim("q", "w:1", 60)))
+    s:close()
   end)
 
   --- A database as shoplive wrote it at schema version 2 (migrations 1 and
