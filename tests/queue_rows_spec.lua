@@ -66,6 +66,33 @@ describe("queue rows", function()
     c2:close()
   end)
 
+  it("a claim taken over books what it spent on the shop's row: the row sums every worker's credits", function()
+    -- 15 records: pages of 10 and 5. The worker asks for page 2 as it saves
+    -- page 1; meanwhile another worker ("thief") takes the shop over and
+    -- finishes it. Page 2 takes the sandbox's 0.5 s latency, past the
+    -- worker's next renewal (lease 1 s, renewed every 1/3 s): that renewal
+    -- fails, so page 2 lands for a claim the worker has lost
+    local shop = "7000001015"
+    env.sandbox():config{ latency = 0.5 }
+    local thief = store.open(s.target)
+    local c = env.client{ store = s }
+    local stolen
+    local r = assert(c:sync{ queue = "q", sellers = { shop }, enqueue = true, concurrency = 1, lease = 1,
+      page_size = 10, on_page = function(page)
+        if page.page ~= 1 then return end
+        assert.equals(0, (pg:psql("UPDATE queue SET lease_until = 0 WHERE seller_id = '" .. shop .. "'", dbname)))
+        local seller, token = thief:_claim("q", "thief:1", 600)
+        assert.equals(shop, seller)
+        stolen = assert(thief:_finish("q", shop, "thief:1", token, "done", { pages = 2, credits = 0 }))
+      end })
+    assert.is_true(stolen)
+    assert.same({ 0, 1, 2 }, { r.shops, r.lost, r.credits })
+    assert.equals(2, env.credits())
+    assert.same({ shop .. " done 2 2" }, rows("q"))
+    thief:close()
+    c:close()
+  end)
+
   it("a shop whose page could not be saved is not done: handed back, and the next worker completes it", function()
     -- 25 records: pages of 10, 10 and 5. Page 2's save fails (a trigger
     -- standing in for a full disk) while page 3, asked ahead, is saved

@@ -173,6 +173,7 @@ function M.sync(client, a)
           if job.lost then
             running[seller] = nil -- another worker owns the shop now
             src.lost = src.lost + 1
+            settle(job, "lost") -- books the credits this claim spent
           elseif page.store_err then
             job.save_err = job.save_err or page.store_err -- the shop is not done (sync_queue.lua)
             -- a store that cannot write stops every shop; a page asked ahead

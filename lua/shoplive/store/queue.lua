@@ -48,7 +48,7 @@ local SQL = {
     .. "(SELECT id FROM queue WHERE queue = ? AND state = 'claimed' AND lease_until < " .. STMT_NOW
     .. " ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED), "
     .. "(SELECT id FROM queue WHERE queue = ? AND state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)) "
-    .. "RETURNING q.seller_id, q.attempts",
+    .. "RETURNING q.seller_id, q.attempts, q.enqueued_at",
   renew = "UPDATE queue SET lease_until = " .. NOW .. " + ?i WHERE queue = ? AND seller_id = ? AND state = 'claimed' "
     .. "AND claimed_by = ? AND attempts = ?i",
   -- credits add up over the shop's attempts in this round: what an attempt
@@ -59,6 +59,11 @@ local SQL = {
   release = "UPDATE queue SET state = 'pending', claimed_by = NULL, claimed_at = NULL, lease_until = NULL, "
     .. "credits = COALESCE(credits, 0) + ?i WHERE queue = ? AND seller_id = ? AND state = 'claimed' "
     .. "AND claimed_by = ? AND attempts = ?i",
+  -- a claim taken over still spent its credits on the shop: they go on the
+  -- row whoever holds it now, if it is still the same round (not queued
+  -- again since)
+  spent = "UPDATE queue SET credits = COALESCE(credits, 0) + ?i WHERE queue = ? AND seller_id = ? "
+    .. "AND enqueued_at = ?i",
   left = "SELECT (SELECT COUNT(*) FROM queue WHERE queue = ? AND state = 'pending'), "
     .. "(SELECT COUNT(*) FROM queue WHERE queue = ? AND state = 'claimed')",
   -- queue status: counts and sums in SQL (from queue_tally alone), then the
@@ -168,12 +173,21 @@ function M.install(Store, h)
   end
 
   --- Claim the next shop of queue name for worker for lease seconds.
-  -- Returns seller_id, token; false when no shop is claimable now; nil, err.
+  -- Returns seller_id, token, round (when the shop was queued); false when
+  -- no shop is claimable now; nil, err.
   function Store:_claim(name, worker, lease)
     local r, err = rows(self, "claim", worker, lease, name, name)
     if not r then return nil, err end
     if not r[1] then return false end
-    return r[1][1], r[1][2]
+    return r[1][1], r[1][2], r[1][3]
+  end
+
+  --- Add credits spent by a claim that was taken over to the shop's row of
+  -- that round. true, or false when the shop was queued again since.
+  function Store:_spent(name, seller, round, credits)
+    local n, err = run(self, "spent", credits, name, seller, round)
+    if not n then return nil, err end
+    return n > 0
   end
 
   --- Extend a claim's lease. true, or false when the claim is no longer this
