@@ -122,6 +122,14 @@ local function one(h, pg, n, done, round, base)
   row.v2_status_mib = (collectgarbage("count") - kb0) / 1024
   rows = nil -- luacheck: ignore 311
   stmt:finalize()
+  if done == 0 then
+    -- the same shops through the API, onto a second queue
+    local ids = {}
+    for i = 1, n do ids[i] = string.format("7%09d001", i) end
+    local queued
+    row.enqueue, queued = timed(function() return assert(s:enqueue("enq", ids)) end)
+    assert(queued == n)
+  end
   s:close()
   return row
 end
@@ -149,13 +157,14 @@ local function run(h)
   if not ok then error(err, 0) end
   h.section(title)
   local t = { { "shops", "done", "fill (SQL)", "claim, median", "claim, slowest", "queue status", "20-credit sync",
-    "v2 claim, median", "v2 claim, slowest", "v2 queue status" } }
+    "v2 claim, median", "v2 claim, slowest", "v2 queue status", "store:enqueue (all shops)" } }
   for _, r in ipairs(rows) do
     t[#t + 1] = { tostring(r.n), tostring(r.done), string.format("%.1f s", r.fill),
       string.format("%.2f ms (%d)", r.claim, r.k), string.format("%.2f ms", r.claim_max),
       string.format("%.0f ms", r.status), r.sync and string.format("%.2f s", r.sync) or "-",
       string.format("%.2f ms (%d)", r.v2_claim, r.v2_k), string.format("%.2f ms", r.v2_max),
-      string.format("%.0f ms, %.0f MiB in Lua", r.v2_status, r.v2_status_mib) }
+      string.format("%.0f ms, %.0f MiB in Lua", r.v2_status, r.v2_status_mib),
+      r.enqueue and string.format("%.1f s", r.enqueue / 1000) or "-" }
   end
   h.emit_table(t)
   h.note("Claim: store:_claim on the store's connection, timed in Lua (a round trip on loopback). The 20-credit "
