@@ -6,7 +6,7 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll recovery shared store report queue floor (default:
+--     SECTION: memory decode rate speed poll recovery shared store report queue claims floor (default:
 --     all of them; floor is bench/floor_bench.lua, which needs `make bench-floor`)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
 --
@@ -45,7 +45,8 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report", "queue", "floor" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report", "queue", "claims",
+  "floor" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -611,6 +612,9 @@ if want.report then bench_report() end
 if want.queue then
   dofile("bench/queue_bench.lua"){ base = BASE, control = control, section = section, lua = LUA,
     emit_table = emit_table, note = note, goal = goal, log = log }
+end
+if want.claims then
+  dofile("bench/queue_claim_bench.lua"){ section = section, emit_table = emit_table, note = note, goal = goal, log = log }
 end
 if want.floor then
   dofile("bench/floor_bench.lua"){ sh = sh, sh_quote = sh_quote, log = log, median = median, lua = LUA, python = PYTHON,

@@ -218,6 +218,7 @@ function Client:_complete(req, t)
   -- became of its body: cut off, over max_body, a bad chunk or encoding.
   if status == 200 then
     s.credits = s.credits + 1
+    req.credits = (req.credits or 0) + 1 -- over its retries: sync books them to the shop
   elseif req.reserved then
     self._limiter:release() -- not billed (a 200 always is, whatever its body)
   end
@@ -298,7 +299,10 @@ end
 function Client:_cancel(req)
   if req.xfer then
     -- a page cancelled after its 200 status line arrived is billed all the same
-    if req.xfer:info().status == 200 then self._stats.credits = self._stats.credits + 1 end
+    if req.xfer:info().status == 200 then
+      self._stats.credits = self._stats.credits + 1
+      req.credits = (req.credits or 0) + 1
+    end
     req.xfer:cancel()
     req.xfer = nil
     self._inflight = self._inflight - 1

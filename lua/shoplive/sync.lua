@@ -161,6 +161,8 @@ function M.sync(client, a)
       if job.req.state == "done" then
         local req = job.req
         local page, err = req:result()
+        -- every 200 the shop's request got is billed, a truncated one too
+        job.credits = job.credits + (req.credits or 0)
         if page then
           -- a server that ignores page_num would keep the shop going for
           -- ever, a credit a page: its first repeat ends the shop
@@ -180,13 +182,13 @@ function M.sync(client, a)
           if page.store_err then job.save_err = job.save_err or page.store_err end
           report.pages = report.pages + 1
           job.pages = job.pages + 1
-          if not page.cached then job.credits = job.credits + 1 end
           -- like the iterators, a repeated page is not handed out (it is
           -- saved: it was paid for)
           if opts.on_page and not rep then opts.on_page(page, seller) end
           if job.lost then
             running[seller] = nil -- another worker owns the shop now
             src.lost = src.lost + 1
+            settle(job, "lost") -- books the credits this claim spent
           elseif page.store_err then
             -- a store that cannot write stops every shop; a page asked ahead
             -- is paid for: it still lands (and its save is tried)
@@ -295,7 +297,10 @@ function M.sync(client, a)
     end
   end)
   for _, job in pairs(running) do
-    if job.req.state ~= "done" then job.req:cancel() end
+    if job.req.state ~= "done" then
+      job.req:cancel()
+      job.credits = job.credits + (job.req.credits or 0)
+    end
     if job.save_err then report.failed[job.p.seller_id] = report.failed[job.p.seller_id] or job.save_err end
     -- hand an unfinished shop back at once rather than at its lease's end
     if src then pcall(src.finish, src, job, "pending") end

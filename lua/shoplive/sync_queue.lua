@@ -34,13 +34,13 @@ end
 function Source:claim(running_n)
   local t = core.now()
   if self.exhausted or t < self.next_claim then return nil end
-  local seller, token = self.store:_claim(self.name, self.worker, self.lease)
+  local seller, token, round = self.store:_claim(self.name, self.worker, self.lease)
   if seller == nil then return nil, token end
   if seller then
     local p = {}
     for k, v in pairs(self.p0) do p[k] = v end
     p.seller_id = seller
-    return { p = p, token = token, renew_at = t + self.lease / 3 }
+    return { p = p, token = token, round = round, renew_at = t + self.lease / 3 }
   end
   -- nothing claimable: done when no shop is pending or claimed beyond ours
   local pending, claimed = self.store:_queue_left(self.name)
@@ -81,10 +81,15 @@ function Source.renew_due(_, running)
   return due
 end
 
---- End job's claim: "done", "failed" (err) or "pending" (handed back).
--- Returns true, false when the claim had been taken over, or nil, err.
+--- End job's claim: "done", "failed" (err) or "pending" (handed back);
+-- job.credits, every credit the claim spent, go on the row whatever the
+-- state. Returns true, false when the claim had been taken over, or nil, err.
 function Source:finish(job, state, err)
-  if job.lost then return false end
+  if job.lost then return self:book_lost(job) end
+  -- a page of the shop that could not be saved (a full disk) leaves a hole
+  -- however the shop's paging ended: the shop goes back to be synced again,
+  -- never marked done
+  if job.save_err and state ~= "failed" then state = "pending" end
   local r = { pages = job.pages, credits = job.credits }
   if err then
     r.err_kind = err.kind
@@ -94,8 +99,24 @@ function Source:finish(job, state, err)
     r.err = self.redact and self.redact(text) or text
   end
   local ok, serr = self.store:_finish(self.name, job.p.seller_id, self.worker, job.token, state, r)
-  if ok == false then self.lost = self.lost + 1 end
+  if ok == false then
+    self.lost = self.lost + 1
+    job.lost = true
+    return self:book_lost(job)
+  end
   return ok, serr
+end
+
+--- A job whose claim another worker took over: the credits it spent are
+-- still the shop's, booked on its row once. Returns false (the claim was
+-- not this worker's), or nil, err.
+function Source:book_lost(job)
+  if not job.booked and (job.credits or 0) > 0 then
+    job.booked = true
+    local ok, err = self.store:_spent(self.name, job.p.seller_id, job.round, job.credits)
+    if ok == nil then return nil, err end
+  end
+  return false
 end
 
 return M

@@ -17,30 +17,65 @@ local util = require("shoplive.util")
 
 local M = {}
 
+--- Shops per INSERT of store:enqueue: one statement a shop took 4 minutes
+-- for a million.
+M.ENQUEUE_BATCH = 1000
+
 -- epoch seconds on the server's clock (now() would be the transaction's start)
 local NOW = "CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp())) AS BIGINT)"
+-- the same at the statement's start: stable, not volatile, so an index scan
+-- can use it as a bound (a claim is a statement of its own)
+local STMT_NOW = "CAST(FLOOR(EXTRACT(EPOCH FROM statement_timestamp())) AS BIGINT)"
 
+-- Each statement is served by one of the indexes of schema version 3
+-- (store/queue_schema.lua), whatever the queue's size; tests/queue_plan_spec.lua
+-- checks the plans PostgreSQL makes for them on a 100k-shop queue.
 local SQL = {
-  enqueue = "INSERT INTO queue AS q (queue, seller_id, state, enqueued_at, attempts) VALUES (?, ?, 'pending', "
-    .. NOW .. ", 0) ON CONFLICT (queue, seller_id) DO UPDATE SET state = 'pending', enqueued_at = excluded.enqueued_at, "
+  -- a batch of shops per statement: their ids as one text array literal
+  -- ('{1,2,3}': seller ids are digits), cast on the server
+  enqueue = "INSERT INTO queue AS q (queue, seller_id, state, enqueued_at, attempts) SELECT ?, s, 'pending', "
+    .. NOW .. ", 0 FROM unnest(CAST(CAST(? AS TEXT) AS TEXT[])) AS s ON CONFLICT (queue, seller_id) "
+    .. "DO UPDATE SET state = 'pending', enqueued_at = excluded.enqueued_at, "
     .. "claimed_by = NULL, claimed_at = NULL, lease_until = NULL, finished_at = NULL, pages = NULL, credits = NULL, "
     .. "err_kind = NULL, err = NULL WHERE q.state IN ('done', 'failed')",
+  -- Two probes, each the first entry of a partial index: a shop whose lease
+  -- ran out (its worker died; taken over before new shops, so it does not
+  -- wait behind a million), else the oldest pending one. One probe with
+  -- "pending OR expired" could use neither index. COALESCE runs the second
+  -- only when the first finds nothing.
   claim = "UPDATE queue AS q SET state = 'claimed', claimed_by = ?, claimed_at = " .. NOW .. ", lease_until = "
-    .. NOW .. " + ?i, attempts = q.attempts + 1 WHERE q.id = (SELECT id FROM queue WHERE queue = ? AND "
-    .. "(state = 'pending' OR (state = 'claimed' AND lease_until < " .. NOW .. ")) ORDER BY id LIMIT 1 "
-    .. "FOR UPDATE SKIP LOCKED) RETURNING q.seller_id, q.attempts",
+    .. NOW .. " + ?i, attempts = q.attempts + 1 WHERE q.id = COALESCE("
+    .. "(SELECT id FROM queue WHERE queue = ? AND state = 'claimed' AND lease_until < " .. STMT_NOW
+    .. " ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    .. "(SELECT id FROM queue WHERE queue = ? AND state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)) "
+    .. "RETURNING q.seller_id, q.attempts, q.enqueued_at",
   renew = "UPDATE queue SET lease_until = " .. NOW .. " + ?i WHERE queue = ? AND seller_id = ? AND state = 'claimed' "
     .. "AND claimed_by = ? AND attempts = ?i",
-  finish = "UPDATE queue SET state = ?, finished_at = " .. NOW .. ", lease_until = NULL, pages = ?i, credits = ?i, "
-    .. "err_kind = ?, err = ? WHERE queue = ? AND seller_id = ? AND state = 'claimed' AND claimed_by = ? "
-    .. "AND attempts = ?i",
-  release = "UPDATE queue SET state = 'pending', claimed_by = NULL, claimed_at = NULL, lease_until = NULL "
-    .. "WHERE queue = ? AND seller_id = ? AND state = 'claimed' AND claimed_by = ? AND attempts = ?i",
-  left = "SELECT CAST(COUNT(*) FILTER (WHERE state = 'pending') AS BIGINT), "
-    .. "CAST(COUNT(*) FILTER (WHERE state = 'claimed') AS BIGINT) FROM queue WHERE queue = ?",
-  status = "SELECT seller_id, state, claimed_by, claimed_at, lease_until, attempts, finished_at, pages, credits, "
-    .. "err_kind, err, " .. NOW .. " FROM queue WHERE queue = ? ORDER BY id",
+  -- credits add up over the shop's attempts in this round: what an attempt
+  -- handed back spent is not lost when another finishes the shop
+  finish = "UPDATE queue SET state = ?, finished_at = " .. NOW .. ", lease_until = NULL, pages = ?i, "
+    .. "credits = COALESCE(credits, 0) + ?i, err_kind = ?, err = ? WHERE queue = ? AND seller_id = ? "
+    .. "AND state = 'claimed' AND claimed_by = ? AND attempts = ?i",
+  release = "UPDATE queue SET state = 'pending', claimed_by = NULL, claimed_at = NULL, lease_until = NULL, "
+    .. "credits = COALESCE(credits, 0) + ?i WHERE queue = ? AND seller_id = ? AND state = 'claimed' "
+    .. "AND claimed_by = ? AND attempts = ?i",
+  -- a claim taken over still spent its credits on the shop: they go on the
+  -- row whoever holds it now, if it is still the same round (not queued
+  -- again since)
+  spent = "UPDATE queue SET credits = COALESCE(credits, 0) + ?i WHERE queue = ? AND seller_id = ? "
+    .. "AND enqueued_at = ?i",
+  left = "SELECT (SELECT COUNT(*) FROM queue WHERE queue = ? AND state = 'pending'), "
+    .. "(SELECT COUNT(*) FROM queue WHERE queue = ? AND state = 'claimed')",
+  -- queue status: counts and sums in SQL (from queue_tally alone), then the
+  -- claimed and failed shops one by one
+  tally = "SELECT state, COUNT(*), CAST(SUM(pages) AS BIGINT), CAST(SUM(credits) AS BIGINT), " .. NOW
+    .. " FROM queue WHERE queue = ? GROUP BY state",
+  claimed = "SELECT seller_id, claimed_by, claimed_at, lease_until, attempts FROM queue WHERE queue = ? "
+    .. "AND state = 'claimed' ORDER BY lease_until",
+  failed = "SELECT seller_id, claimed_by, attempts, finished_at, err_kind, err FROM queue WHERE queue = ? "
+    .. "AND state = 'failed' ORDER BY id",
 }
+M.SQL = SQL
 
 --- Who claims: host:pid (the pid from /proc/self/stat where there is one).
 function M.identity()
@@ -115,14 +150,21 @@ function M.install(Store, h)
       error("store:enqueue: argument 'sellers' must be a non-empty array of seller ids, got "
         .. util.describe(sellers), 2)
     end
-    local ids = {}
+    -- a shop given twice is queued once (one statement cannot upsert a
+    -- row twice)
+    local ids, seen = {}, {}
     for i = 1, #sellers do
-      ids[i] = query.check({ seller_id = sellers[i] }, "store:enqueue (sellers[" .. i .. "])", nil, 2).seller_id
+      local id = query.check({ seller_id = sellers[i] }, "store:enqueue (sellers[" .. i .. "])", nil, 2).seller_id
+      if not seen[id] then
+        seen[id] = true
+        ids[#ids + 1] = id
+      end
     end
     return self:_tx(function()
       local n = 0
-      for i = 1, #ids do
-        local k, err = run(self, "enqueue", name, ids[i])
+      for i = 1, #ids, M.ENQUEUE_BATCH do
+        local k, err = run(self, "enqueue", name,
+          "{" .. table.concat(ids, ",", i, math.min(i + M.ENQUEUE_BATCH - 1, #ids)) .. "}")
         if not k then error(err, 0) end
         n = n + k
       end
@@ -131,12 +173,21 @@ function M.install(Store, h)
   end
 
   --- Claim the next shop of queue name for worker for lease seconds.
-  -- Returns seller_id, token; false when no shop is claimable now; nil, err.
+  -- Returns seller_id, token, round (when the shop was queued); false when
+  -- no shop is claimable now; nil, err.
   function Store:_claim(name, worker, lease)
-    local r, err = rows(self, "claim", worker, lease, name)
+    local r, err = rows(self, "claim", worker, lease, name, name)
     if not r then return nil, err end
     if not r[1] then return false end
-    return r[1][1], r[1][2]
+    return r[1][1], r[1][2], r[1][3]
+  end
+
+  --- Add credits spent by a claim that was taken over to the shop's row of
+  -- that round. true, or false when the shop was queued again since.
+  function Store:_spent(name, seller, round, credits)
+    local n, err = run(self, "spent", credits, name, seller, round)
+    if not n then return nil, err end
+    return n > 0
   end
 
   --- Extend a claim's lease. true, or false when the claim is no longer this
@@ -148,14 +199,15 @@ function M.install(Store, h)
   end
 
   --- End a claim: state "done" or "failed" (with r.pages, r.credits,
-  -- r.err_kind, r.err), or "pending" to hand the shop back. false when the
-  -- claim was no longer this worker's.
+  -- r.err_kind, r.err), or "pending" to hand the shop back (r.credits are
+  -- added to the row all the same). false when the claim was no longer
+  -- this worker's.
   function Store:_finish(name, seller, worker, token, state, r)
     local n, err
     if state == "pending" then
-      n, err = run(self, "release", name, seller, worker, token)
+      n, err = run(self, "release", r.credits or 0, name, seller, worker, token)
     else
-      n, err = run(self, "finish", state, r.pages, r.credits, r.err_kind, r.err, name, seller, worker, token)
+      n, err = run(self, "finish", state, r.pages, r.credits or 0, r.err_kind, r.err, name, seller, worker, token)
     end
     if not n then return nil, err end
     return n > 0
@@ -163,7 +215,7 @@ function M.install(Store, h)
 
   --- How many shops of queue name are pending and claimed (by anyone).
   function Store:_queue_left(name)
-    local r, err = rows(self, "left", name)
+    local r, err = rows(self, "left", name, name)
     if not r then return nil, err end
     return r[1][1], r[1][2]
   end
@@ -176,29 +228,40 @@ function M.install(Store, h)
     check_open(self, "queue_status")
     M.check_store("store:queue_status", self, 2)
     M.check_name("store:queue_status", name, 2)
-    local r, err = rows(self, "status", name)
-    if not r then return nil, err end
-    local out = { pending = 0, claimed = {}, done = 0, failed = {}, total = #r, pages = 0, credits = 0 }
-    for _, row in ipairs(r) do
-      local state = row[2]
-      out.now = row[12]
-      if state == "pending" then
-        out.pending = out.pending + 1
-      elseif state == "claimed" then
-        out.claimed[#out.claimed + 1] = { seller_id = row[1], claimed_by = row[3], claimed_at = row[4],
-          lease_until = row[5], attempts = row[6] }
-      elseif state == "done" then
-        out.done = out.done + 1
-      else
-        out.failed[#out.failed + 1] = { seller_id = row[1], claimed_by = row[3], attempts = row[6],
-          finished_at = row[7], err_kind = row[10], err = row[11] }
-      end
-      if state == "done" or state == "failed" then
-        out.pages, out.credits = out.pages + (row[8] or 0), out.credits + (row[9] or 0)
-      end
-    end
-    return out
+    return self:_tx(function()
+      -- one snapshot: the counts and the lists agree with each other
+      local ok, msg, code = self.db:exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+      if not ok then error(store_err(self, msg, code), 0) end
+      return M.status_rows(function(key)
+        local r, err = rows(self, key, name)
+        if not r then error(err, 0) end
+        return r
+      end)
+    end)
   end
+end
+
+--- The status table from the rows of the tally, claimed and failed
+-- statements (fetch(key) gives them).
+function M.status_rows(fetch)
+  local out = { pending = 0, claimed = {}, done = 0, failed = {}, total = 0, pages = 0, credits = 0 }
+  for _, row in ipairs(fetch("tally")) do
+    local state, n = row[1], row[2]
+    out.total, out.now = out.total + n, row[5]
+    if state == "pending" or state == "done" then out[state] = n end
+    if state == "done" or state == "failed" then
+      out.pages, out.credits = out.pages + (row[3] or 0), out.credits + (row[4] or 0)
+    end
+  end
+  for i, row in ipairs(fetch("claimed")) do
+    out.claimed[i] = { seller_id = row[1], claimed_by = row[2], claimed_at = row[3], lease_until = row[4],
+      attempts = row[5] }
+  end
+  for i, row in ipairs(fetch("failed")) do
+    out.failed[i] = { seller_id = row[1], claimed_by = row[2], attempts = row[3], finished_at = row[4],
+      err_kind = row[5], err = row[6] }
+  end
+  return out
 end
 
 return M

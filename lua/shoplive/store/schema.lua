@@ -7,7 +7,7 @@ local M = {}
 
 --- The schema this shoplive writes. A database whose meta.schema_version is
 -- higher was written by a newer shoplive and is refused, untouched.
-M.VERSION = 2
+M.VERSION = 3
 
 --- The 16 fields of the spec, by kind. A value of another kind (12.5 where an
 -- integer is documented) is kept in livestreams.extra instead, exactly.
@@ -76,6 +76,7 @@ M.migrations = {
       "CREATE INDEX queue_next ON queue (queue, state, id)",
     }
   end,
+  [3] = function(d) return require("shoplive.store.queue_schema").indexes(d) end,
 }
 
 return M
