@@ -295,6 +295,8 @@ static int l_open(lua_State *L) {
   Db *d;
   int why;
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  /* slot 3 is the interrupt or nil, never the object pushed next */
+  lua_settop(L, 3);
   d = (Db *)sl_db_newobject(L, sizeof *d, DB_MT);
   d->interrupt_ref = LUA_NOREF;
   sl_db_setref(L, &d->interrupt_ref, 3);
