@@ -2,12 +2,13 @@
 --   shoplive livestreams SELLER_ID... [--from FILE|-] [fetch options] [--format table|csv|json|ndjson]
 --   shoplive summary SELLER_ID... [same fetch options] [--format text|json]
 --   shoplive report SELLER_ID... [same fetch options] [--title T] [--tz Z] [--top N] (cli/report.lua)
---   shoplive completion bash|zsh ; shoplive --version
+--   shoplive completion bash|zsh|fish ; shoplive --version
 -- Exit status: 0 done; 1 the API, the network or the output failed (what
 -- was fetched is kept: FILE.partial, or on standard output); 2 bad usage
 -- (with the usage text); 130 interrupted by Ctrl-C (output kept as for 1).
 -- Parts: cli/parser.lua (options as data), cli/sink.lua (checked output,
 -- temp file + rename), cli/formats.lua (writers), cli/dryrun.lua.
+local check = require("shoplive.cli.args")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local formats = require("shoplive.cli.formats")
@@ -20,44 +21,18 @@ local util = require("shoplive.util")
 
 local M = {}
 
-local Usage = {}
-
-local function usage_error(msg)
-  error(setmetatable({ msg = msg }, Usage), 0)
-end
-
--- An integer option: digits only (no 1e400, no 0x10, no 2.0), from min to
--- max; checked on the text so that no float rounding can let a huge value
--- through.
-local function int_arg(args, key, name, min, max)
-  local v = args[key]
-  if v == nil then return nil end
-  local digits = v:match("^%s*0*(%d-)%s*$")
-  local n = digits and #digits <= 15 and tonumber(digits ~= "" and digits or "0")
-  if not n or n < min or n > max then
-    usage_error("option '" .. name .. "' must be an integer from " .. min .. " to " .. max .. ", got '"
-      .. util.clean(v) .. "'")
-  end
-  return math.tointeger and math.tointeger(n) or n
-end
-
--- Seller ids from the arguments, then from --from (cli/ids.lua).
-local function seller_ids(args, env)
-  local ids = require("shoplive.cli.ids").read(args.seller_id, args.from, env, usage_error)
-  if #ids == 0 then usage_error("give at least one SELLER_ID (or --from FILE)") end
-  return ids
-end
+local usage_error = check.usage_error
 
 --- The fetch query built from parsed arguments (seller_id set per shop).
 local function query_of(args)
   local q = {
     sort_by = args.sort,
     order = args.order,
-    page = int_arg(args, "page", "--page", 1, schema.MAX_PAGE),
-    page_size = int_arg(args, "page_size", "--page-size", 1, schema.MAX_PAGE_SIZE),
-    max_pages = int_arg(args, "pages", "--pages", 1, schema.MAX_PAGE),
-    limit = int_arg(args, "limit", "--limit", 1, parser.MAX_LIMIT),
-    concurrency = int_arg(args, "concurrency", "--concurrency", 1, schema.MAX_CONCURRENCY),
+    page = check.integer(args.page, "--page", 1, schema.MAX_PAGE),
+    page_size = check.integer(args.page_size, "--page-size", 1, schema.MAX_PAGE_SIZE),
+    max_pages = check.integer(args.pages, "--pages", 1, schema.MAX_PAGE),
+    limit = check.integer(args.limit, "--limit", 1, parser.MAX_LIMIT),
+    concurrency = check.integer(args.concurrency, "--concurrency", 1, schema.MAX_CONCURRENCY),
   }
   if args.fields then
     local fields, ferr = formats.parse_fields(args.fields)
@@ -274,7 +249,7 @@ end
 local function run_fetch(args, env)
   if args.command == "sync" then return run_checked(store_cli.run, args, env) end
   if args.command == "queue" then return run_checked(require("shoplive.cli.queue").run, args, env) end
-  local ids = seller_ids(args, env)
+  local ids = check.sellers(args.seller_id, args.from, env, "give at least one SELLER_ID (or --from FILE)")
   local q = query_of(args)
   if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
   if args.dry_run then return dry_run(args, env, q, ids) end
@@ -375,7 +350,7 @@ function M.main(argv, env)
   if args.version then return print_checked(env, version_text(), "\n") end
   if not args.command then return usage("a command is required") end
   if args.command == "completion" then
-    return print_checked(env, args.shell == "zsh" and parser.zsh() or parser.bash())
+    return print_checked(env, parser.completion(args.shell))
   end
   -- Ctrl-C only sets a flag while we run (the interpreter's own handler
   -- would raise inside the paging coroutine and lose the output).
@@ -383,7 +358,7 @@ function M.main(argv, env)
   local rok, status = pcall(run_fetch, args, env)
   core.sigint_release()
   if rok then return status end
-  if getmetatable(status) == Usage or getmetatable(status) == store_cli.Usage then return usage(status.msg) end
+  if check.is_usage(status) then return usage(status.msg) end
   error(status, 0)
 end
 

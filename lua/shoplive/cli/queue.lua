@@ -4,6 +4,7 @@
 -- per claimed shop (by whom, since when, until when) and per failed shop
 -- (its err); `add` queues shops (done and failed ones again) without
 -- syncing. Exit status: 0, 1 the store failed, 2 bad usage.
+local check = require("shoplive.cli.args")
 local sync_cli = require("shoplive.cli.sync")
 local util = require("shoplive.util")
 
@@ -39,21 +40,19 @@ end
 --- `shoplive queue ...`: returns the exit status.
 function M.run(args, env)
   local name = args.queue
-  if not name then sync_cli.usage_error("--queue NAME is required") end
-  if not name:find("^[%w_.:-]+$") or #name > 64 then
-    sync_cli.usage_error("--queue must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-'")
-  end
+  if not name then check.usage_error("--queue NAME is required") end
+  check.queue_name(name)
   local ids
   if args.action == "add" then
     ids = sync_cli.sellers(args, env)
   elseif #(args.seller_ids or {}) > 0 or args.from then
-    sync_cli.usage_error("queue status takes no shop ids")
+    check.usage_error("queue status takes no shop ids")
   end
   local s = sync_cli.open_store(args.db, env)
   if not s then return 1 end
   if s.dialect.name ~= "postgresql" then
     s:close()
-    sync_cli.usage_error("a queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work "
+    check.usage_error("a queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work "
       .. "between hosts")
   end
   local code

@@ -4,7 +4,7 @@
 -- --limit, --output, progress, Ctrl-C, partial output) and calls the
 -- functions here: OPTIONS for cli/parser.lua, check() before anything is
 -- sent, document() once the records are in.
-local figures = require("shoplive.report.figures")
+local check = require("shoplive.cli.args")
 
 local M = {}
 
@@ -21,14 +21,12 @@ M.DEFAULT_OUTPUT = "report.html"
 --- The report's options from the parsed arguments: a table, or nil and a
 -- usage message naming the option.
 function M.check(args)
-  local off, msg = figures.parse_tz(args.tz)
-  if not off then return nil, "option '--tz' " .. msg end
-  local top = tostring(args.top or "10"):match("^%s*(%d%d?%d?%d?)%s*$")
-  top = top and tonumber(top)
-  if not top or top < 1 or top > 1000 then
-    return nil, "option '--top' must be an integer from 1 to 1000, got '" .. tostring(args.top) .. "'"
-  end
-  return { title = args.title, tz = args.tz, top = math.tointeger and math.tointeger(top) or top }
+  local ok, e = pcall(function()
+    return { title = args.title, tz = check.tz(args.tz, "--tz"), top = check.integer(args.top or "10", "--top", 1, 1000) }
+  end)
+  if ok then return e end
+  if not check.is_usage(e) then error(e, 0) end
+  return nil, e.msg
 end
 
 --- The HTML document: records of the shops `ids` (every one gets a card,

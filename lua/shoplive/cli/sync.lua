@@ -6,38 +6,26 @@
 -- and --db / --offline (declared in cli/parser.lua) for livestreams and summary.
 -- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
 -- stopped, 2 bad usage, 130 interrupted by Ctrl-C.
+local check = require("shoplive.cli.args")
 local core = require("shoplive.core")
 local plural = require("shoplive.cli.plural")
 local util = require("shoplive.util")
 
 local M = {}
 
-local Usage = {}
-M.Usage = Usage
+-- --ttl's bound: the store keeps epoch seconds; 2^31 - 1 is past 68 years
+local MAX_SECONDS = 2 ^ 31 - 1
 
-local function usage_error(msg)
-  error(setmetatable({ msg = msg }, Usage), 0)
-end
-
-local function int_opt(v, name, min, max)
-  if v == nil then return nil end
-  local n = tonumber(v)
-  if not n or n ~= math.floor(n) or n < min or (max and n > max) then
-    usage_error("option '" .. name .. "' must be an integer from " .. min .. (max and (" to " .. max) or " up")
-      .. ", got '" .. tostring(v) .. "'")
-  end
-  return math.tointeger and math.tointeger(n) or n
-end
-
-M.usage_error = usage_error
-M.int_opt = int_opt
+-- The usage errors and value readers every command shares (cli/args.lua);
+-- kept under their old names for callers of this module.
+M.Usage = check.Usage
+M.usage_error = check.usage_error
+local usage_error = check.usage_error
 
 --- Seller ids from the arguments and --from (a file or '-' for stdin),
 -- checked as the library checks them (cli/ids.lua).
 function M.sellers(args, env)
-  local ids = require("shoplive.cli.ids").read(args.seller_ids, args.from, env, usage_error)
-  if #ids == 0 then usage_error("no seller ids: give them as arguments or with --from FILE|-") end
-  return ids
+  return check.sellers(args.seller_ids, args.from, env, "no seller ids: give them as arguments or with --from FILE|-")
 end
 
 function M.open_store(target, env)
@@ -127,13 +115,11 @@ function M.run(args, env)
     usage_error("with --queue the shops come from the queue: add --enqueue to add these to it first")
   end
   local ids = (not args.queue or args.enqueue) and M.sellers(args, env) or {}
-  local ttl = int_opt(args.ttl, "--ttl", 0)
-  local max_credits = int_opt(args.max_credits, "--max-credits", 0)
-  local concurrency = int_opt(args.concurrency, "--concurrency", 1, 64)
-  local lease = args.queue and int_opt(args.lease, "--lease", 1, 86400)
-  if args.queue and not args.queue:find("^[%w_.:-]+$") or args.queue and #args.queue > 64 then
-    usage_error("--queue must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-'")
-  end
+  local ttl = check.seconds(args.ttl, "--ttl", 0, MAX_SECONDS)
+  local max_credits = check.integer(args.max_credits, "--max-credits", 0, 2 ^ 53)
+  local concurrency = check.integer(args.concurrency, "--concurrency", 1, 64)
+  local lease = args.queue and check.seconds(args.lease, "--lease", 1, 86400)
+  if args.queue then check.queue_name(args.queue) end
   local s = M.open_store(args.db, env)
   if not s then return 1 end
   if args.queue and s.dialect.name ~= "postgresql" then
