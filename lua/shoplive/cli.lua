@@ -9,6 +9,7 @@
 -- Parts: cli/parser.lua (options as data), cli/sink.lua (checked output,
 -- temp file + rename), cli/formats.lua (writers), cli/dryrun.lua.
 local check = require("shoplive.cli.args")
+local clisys = require("shoplive.clisys")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local formats = require("shoplive.cli.formats")
@@ -85,8 +86,10 @@ local function say(env, ...)
   env.stderr:write("\n")
 end
 
+-- Ctrl-C as the client's `interrupt` option: a counter (src/clisys.c)
+-- that the client asks while it waits.
 local function interrupted()
-  return core.sigint_count() > 0
+  return clisys.sigint_count() > 0
 end
 
 --- Fetch every shop; records go to on_record(seller_id, record). Returns
@@ -267,7 +270,7 @@ local function run_fetch(args, env)
   end
   local shoplive = require("shoplive")
   local base = env.getenv("KEYAPI_BASE_URL")
-  local opts = { api_key = key, base_url = base ~= "" and base or nil }
+  local opts = { api_key = key, base_url = base ~= "" and base or nil, interrupt = interrupted }
   if args.debug then
     opts.debug = function(line) env.stderr:write("debug: ", util.clean(line), "\n") end
   end
@@ -279,9 +282,6 @@ local function run_fetch(args, env)
     env.stderr:write(util.clean((tostring(client):gsub("^[^:]*:%d+: ", ""))), "\n")
     return 1
   end
-  -- Ctrl-C: a flag the client's wait loop checks (src/clisys.c)
-  client._interrupted = interrupted
-  client._sleep = core.sigint_sleep
   local sink, serr = sink_mod.open(args.output, env.stdout)
   if not sink then
     client:close()
@@ -354,9 +354,9 @@ function M.main(argv, env)
   end
   -- Ctrl-C only sets a flag while we run (the interpreter's own handler
   -- would raise inside the paging coroutine and lose the output).
-  core.sigint_catch()
+  clisys.sigint_catch()
   local rok, status = pcall(run_fetch, args, env)
-  core.sigint_release()
+  clisys.sigint_release()
   if rok then return status end
   if check.is_usage(status) then return usage(status.msg) end
   error(status, 0)

@@ -7,6 +7,7 @@
 -- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
 -- stopped, 2 bad usage, 130 interrupted by Ctrl-C.
 local check = require("shoplive.cli.args")
+local clisys = require("shoplive.clisys")
 local core = require("shoplive.core")
 local plural = require("shoplive.cli.plural")
 local util = require("shoplive.util")
@@ -139,19 +140,18 @@ function M.run(args, env)
   end
   local base = env.getenv("KEYAPI_BASE_URL")
   local shoplive = require("shoplive")
+  -- Ctrl-C (a counter, src/clisys.c) cancels the requests in flight and
+  -- starts no more; every page fetched before is in the store, so a re-run
+  -- pays only for the rest. With --queue it also ends the wait for other
+  -- workers' claims, and the unfinished shops go back to the queue.
+  local function interrupted() return clisys.sigint_count() > 0 end
   local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil, store = s,
-    cache_ttl = ttl })
+    cache_ttl = ttl, interrupt = interrupted })
   if not ok then
     s:close()
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1
   end
-  -- Ctrl-C (a flag, src/clisys.c) cancels the requests in flight and starts
-  -- no more; every page fetched before is in the store, so a re-run pays
-  -- only for the rest. With --queue it also ends the wait for other
-  -- workers' claims, and the unfinished shops go back to the queue.
-  client._interrupted = function() return core.sigint_count() > 0 end
-  client._sleep = core.sigint_sleep
   local tty = not args.quiet and env.isatty(2)
   local pages, last, t0 = 0, 0, core.now()
   local per_shop = { order = {} } -- for -v: seller_id -> { pages, cache hits }
@@ -171,11 +171,11 @@ function M.run(args, env)
     end }
   if tty then env.stderr:write("\r\27[K") end
   local r = report or err.report
-  local interrupted = core.sigint_count() > 0
-  local nfailed = tell(args, env, r, err, #ids, per_shop, interrupted)
+  local was_interrupted = interrupted()
+  local nfailed = tell(args, env, r, err, #ids, per_shop, was_interrupted)
   client:close()
   s:close()
-  if interrupted then return 130 end
+  if was_interrupted then return 130 end
   return (err or nfailed > 0) and 1 or 0
 end
 
