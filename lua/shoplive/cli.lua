@@ -26,7 +26,7 @@ local usage_error = check.usage_error
 
 --- The fetch query built from parsed arguments (seller_id set per shop).
 local function query_of(args)
-  local q = {
+  local query = {
     sort_by = args.sort,
     order = args.order,
     page = check.integer(args.page, "--page", 1, schema.MAX_PAGE),
@@ -38,9 +38,9 @@ local function query_of(args)
   if args.fields then
     local fields, ferr = formats.parse_fields(args.fields)
     if not fields then usage_error(ferr) end
-    q.fields = fields
+    query.fields = fields
   end
-  return q
+  return query
 end
 
 -- ---- progress and the closing line ----------------------------------------
@@ -48,34 +48,34 @@ end
 local function reporter(env, client, quiet, command)
   local tty = not quiet and env.isatty(2)
   local t0, last = core.now(), 0
-  local r = { pages = 0, records = 0 }
+  local progress = { pages = 0, records = 0 }
   local function line()
-    return string.format("pages %d, records %d, credits %d, %.1fs", r.pages, r.records, client:stats().credits,
-      core.now() - t0)
+    return string.format("pages %d, records %d, credits %d, %.1fs", progress.pages, progress.records,
+      client:stats().credits, core.now() - t0)
   end
-  function r.show()
+  function progress.show()
     if not tty then return end
-    local t = core.now()
-    if t - last < 0.1 then return end
-    last = t
+    local clock = core.now()
+    if clock - last < 0.1 then return end
+    last = clock
     env.stderr:write("\r\27[K", line())
     env.stderr:flush()
   end
   -- A finished run on a terminal ends with one line saying what it spent.
-  function r.finish()
+  function progress.finish()
     if not tty then return end
     env.stderr:write("\r\27[K", line(), "\n")
     env.stderr:flush()
   end
   -- Elsewhere (cron's 2>>log) a complete run's last line says it, for
   -- logs: one line of key=value, no colour, no CR. -q leaves it out.
-  function r.log()
+  function progress.log()
     if quiet or tty then return end
     env.stderr:write(string.format("shoplive: command=%s pages=%d records=%d credits=%d seconds=%.2f\n",
-      command, r.pages, r.records, client:stats().credits, core.now() - t0))
+      command, progress.pages, progress.records, client:stats().credits, core.now() - t0))
     env.stderr:flush()
   end
-  return r
+  return progress
 end
 
 -- Failures that end the whole run, not just one shop.
@@ -95,17 +95,18 @@ end
 --- Fetch every shop; records go to on_record(seller_id, record). Returns
 -- the list of { seller_id, error } failures, and the failure that ended the
 -- run (a write failure, an interrupt, a global err) or nil.
-local function fetch_all(client, ids, q, rep, sink, on_record, on_shop_done, env, verbose)
+local function fetch_all(client, ids, query, rep, sink, on_record, on_shop_done, env, verbose)
   local failures = {}
   for _, id in ipairs(ids) do
     if interrupted() then return failures, "interrupted" end
     local shop_pages, shop_records = 0, 0
     local ok, e = pcall(function()
-      for page in client:pages{ seller_id = id, sort_by = q.sort_by, order = q.order, page = q.page,
-          page_size = q.page_size, max_pages = q.max_pages, limit = q.limit, concurrency = q.concurrency } do
+      for page in client:pages{ seller_id = id, sort_by = query.sort_by, order = query.order,
+          page = query.page, page_size = query.page_size, max_pages = query.max_pages, limit = query.limit,
+          concurrency = query.concurrency } do
         rep.pages, shop_pages = rep.pages + 1, shop_pages + 1
-        for _, r in ipairs(page.records) do
-          on_record(id, r)
+        for _, record in ipairs(page.records) do
+          on_record(id, record)
           rep.records, shop_records = rep.records + 1, shop_records + 1
         end
         if sink then sink:flush() end
@@ -206,33 +207,33 @@ local function distinct(ids)
 end
 
 -- --dry-run: the requests and their cost; nothing sent, no key needed.
-local function dry_run(args, env, q, ids)
+local function dry_run(args, env, query, ids)
   -- the base URL shoplive.new would use (env, default, validation)
-  local ok, o = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
+  local ok, options = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
   if not ok then
-    env.stderr:write(util.clean((tostring(o):gsub("^[^:]*:%d+: ", ""))), "\n")
+    env.stderr:write(util.clean((tostring(options):gsub("^[^:]*:%d+: ", ""))), "\n")
     return 1
   end
-  local s, serr = sink_mod.open(args.output, env.stdout)
-  if not s then say(env, util.clean(serr)) return 1 end
-  local wok = pcall(require("shoplive.cli.dryrun").run, q, ids, o.base_url, s)
-  local cok, cerr = s:commit()
-  if not wok or not cok then say(env, util.clean(cerr or s.failed)) return 1 end
+  local out, serr = sink_mod.open(args.output, env.stdout)
+  if not out then say(env, util.clean(serr)) return 1 end
+  local wok = pcall(require("shoplive.cli.dryrun").run, query, ids, options.base_url, out)
+  local cok, cerr = out:commit()
+  if not wok or not cok then say(env, util.clean(cerr or out.failed)) return 1 end
   return 0
 end
 
 -- Where each command's records go: the record writer (livestreams), the
 -- on_record(seller_id, record) and on_shop_done(seller_id, err) callbacks,
 -- and the list the report collects.
-local function outputs(args, env, sink, q, ids)
+local function outputs(args, env, sink, query, ids)
   local report_records = {}
   if args.command == "livestreams" then
     local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
-    local w = formats.writer(args.format, sink, { fields = q.fields, no_header = args.no_header, raw = args.csv_raw,
-      width = width, shops = distinct(ids) })
-    return w, function(_, r) w:write(r) end, nil, report_records
+    local writer = formats.writer(args.format, sink, { fields = query.fields, no_header = args.no_header,
+      raw = args.csv_raw, width = width, shops = distinct(ids) })
+    return writer, function(_, record) writer:write(record) end, nil, report_records
   elseif args.command == "report" then
-    return nil, function(_, r) report_records[#report_records + 1] = r end, nil, report_records
+    return nil, function(_, record) report_records[#report_records + 1] = record end, nil, report_records
   end
   local records, blocks = {}, 0
   local function on_shop_done(id, e)
@@ -246,16 +247,16 @@ local function outputs(args, env, sink, q, ids)
     formats.write_summary(sink, args.format, require("shoplive").summarize(recs),
       { seller_id = id, error = errors.is_err(e) and e or nil })
   end
-  return nil, function(_, r) records[#records + 1] = r end, on_shop_done, report_records
+  return nil, function(_, record) records[#records + 1] = record end, on_shop_done, report_records
 end
 
 local function run_fetch(args, env)
   if args.command == "sync" then return run_checked(store_cli.run, args, env) end
   if args.command == "queue" then return run_checked(require("shoplive.cli.queue").run, args, env) end
   local ids = check.sellers(args.seller_id, args.from, env, "give at least one SELLER_ID (or --from FILE)")
-  local q = query_of(args)
-  if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
-  if args.dry_run then return dry_run(args, env, q, ids) end
+  local query = query_of(args)
+  if query.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
+  if args.dry_run then return dry_run(args, env, query, ids) end
   local report_opts
   if args.command == "report" then
     local rerr
@@ -289,8 +290,9 @@ local function run_fetch(args, env)
     return 1
   end
   local rep = reporter(env, client, args.quiet, args.command)
-  local w, on_record, on_shop_done, report_records = outputs(args, env, sink, q, ids)
-  local fok, failures, stop = pcall(fetch_all, client, ids, q, rep, sink, on_record, on_shop_done, env, args.verbose)
+  local writer, on_record, on_shop_done, report_records = outputs(args, env, sink, query, ids)
+  local fok, failures, stop = pcall(fetch_all, client, ids, query, rep, sink, on_record, on_shop_done, env,
+    args.verbose)
   if not fok then
     if failures ~= sink_mod.WRITE_FAILED then
       client:close()
@@ -302,8 +304,8 @@ local function run_fetch(args, env)
   local failed = #failures > 0 or stop ~= nil
   -- A failed run that fetched nothing writes nothing (an empty table or
   -- "[]" would look like an empty shop).
-  if stop ~= "write" and w and (rep.records > 0 or not failed) then
-    if not pcall(w.close) then stop = "write" end
+  if stop ~= "write" and writer and (rep.records > 0 or not failed) then
+    if not pcall(writer.close) then stop = "write" end
   end
   local credits = client:stats().credits
   -- the report of what was fetched (kept as FILE.partial when a shop failed)
@@ -337,8 +339,8 @@ function M.main(argv, env)
   env.getenv = env.getenv or os.getenv
   env.isatty = env.isatty or core.isatty
   env.columns = env.columns or core.term_columns
-  local p, commands = parser.build()
-  local ok, args = p:pparse(parser.join_values(argv))
+  local argparser, commands = parser.build()
+  local ok, args = argparser:pparse(parser.join_values(argv))
   -- The error first, then where the usage is: the command's, when the
   -- user typed one (8 lines of usage would push the error out of sight).
   local function usage(msg)

@@ -107,13 +107,13 @@ end
 -- Every option name that takes a value, of any command.
 local function value_options()
   local set = {}
-  local function add(o)
-    if o.flag then return end
-    for n in o[1]:gmatch("%S+") do set[n] = true end
+  local function add(option)
+    if option.flag then return end
+    for n in option[1]:gmatch("%S+") do set[n] = true end
   end
-  for _, o in ipairs(FETCH) do add(o) end
-  for _, c in ipairs(M.COMMANDS) do
-    for _, o in ipairs(c.options) do add(o) end
+  for _, option in ipairs(FETCH) do add(option) end
+  for _, command in ipairs(M.COMMANDS) do
+    for _, option in ipairs(command.options) do add(option) end
   end
   return set
 end
@@ -125,15 +125,15 @@ end
 function M.join_values(argv)
   local takes, out, i = value_options(), {}, 1
   while i <= #argv do
-    local a, nxt = argv[i], argv[i + 1]
-    if takes[a] and type(nxt) == "string" and nxt:find("^%-%d") then
-      out[#out + 1] = a:find("^%-%-") and (a .. "=" .. nxt) or (a .. nxt)
+    local arg, nxt = argv[i], argv[i + 1]
+    if takes[arg] and type(nxt) == "string" and nxt:find("^%-%d") then
+      out[#out + 1] = arg:find("^%-%-") and (arg .. "=" .. nxt) or (arg .. nxt)
       i = i + 2
     else
-      out[#out + 1] = a
+      out[#out + 1] = arg
       i = i + 1
     end
-    if a == "--" then
+    if arg == "--" then
       for j = i, #argv do out[#out + 1] = argv[j] end
       break
     end
@@ -143,28 +143,28 @@ end
 
 --- The argparse parser and its commands by name.
 function M.build()
-  local p = argparse("shoplive", M.DESCRIPTION):epilog(M.EPILOG)
-  p:command_target("command")
-  p:require_command(false)
-  p:flag("--version", "Print the version and exit.")
+  local argparser = argparse("shoplive", M.DESCRIPTION):epilog(M.EPILOG)
+  argparser:command_target("command")
+  argparser:require_command(false)
+  argparser:flag("--version", "Print the version and exit.")
   local commands = {}
-  for _, c in ipairs(M.COMMANDS) do
-    local cmd = p:command(c.name, c.help)
-    for _, a in ipairs(c.args or { { "seller_id", "Shop ids (digits); more with --from.", "*" } }) do
-      local arg = cmd:argument(a[1], a[2])
-      if a[3] then arg:args(a[3]) end
-      if a.choices then arg:choices(a.choices) end
+  for _, spec in ipairs(M.COMMANDS) do
+    local cmd = argparser:command(spec.name, spec.help)
+    for _, arg_spec in ipairs(spec.args or { { "seller_id", "Shop ids (digits); more with --from.", "*" } }) do
+      local arg = cmd:argument(arg_spec[1], arg_spec[2])
+      if arg_spec[3] then arg:args(arg_spec[3]) end
+      if arg_spec.choices then arg:choices(arg_spec.choices) end
     end
-    if not c.own then
-      for _, o in ipairs(FETCH) do add_option(cmd, o) end
+    if not spec.own then
+      for _, option in ipairs(FETCH) do add_option(cmd, option) end
     end
-    for _, o in ipairs(c.options) do add_option(cmd, o) end
-    commands[c.name] = cmd
+    for _, option in ipairs(spec.options) do add_option(cmd, option) end
+    commands[spec.name] = cmd
   end
-  local comp = p:command("completion", "Print a shell completion script (bash, zsh or fish).")
+  local comp = argparser:command("completion", "Print a shell completion script (bash, zsh or fish).")
   comp:argument("shell", "bash, zsh or fish."):choices(M.SHELLS)
   commands.completion = comp
-  return p, commands
+  return argparser, commands
 end
 
 -- Every option of a command, shared ones first.
@@ -186,10 +186,10 @@ end
 --- A completion script for shell ("bash", "zsh" or "fish"): argparse's own
 -- generators, run on the parser that --help comes from.
 function M.completion(shell)
-  local p = M.build()
-  if shell == "zsh" then return p:get_zsh_complete() end
-  if shell == "fish" then return p:get_fish_complete() end
-  return p:get_bash_complete()
+  local argparser = M.build()
+  if shell == "zsh" then return argparser:get_zsh_complete() end
+  if shell == "fish" then return argparser:get_fish_complete() end
+  return argparser:get_bash_complete()
 end
 
 local function roff(s)

@@ -48,16 +48,16 @@ function M.run(args, env)
   elseif #(args.seller_ids or {}) > 0 or args.from then
     check.usage_error("queue status takes no shop ids")
   end
-  local s = sync_cli.open_store(args.db, env)
-  if not s then return 1 end
-  if s.dialect.name ~= "postgresql" then
-    s:close()
+  local store = sync_cli.open_store(args.db, env)
+  if not store then return 1 end
+  if store.dialect.name ~= "postgresql" then
+    store:close()
     check.usage_error("a queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work "
       .. "between hosts")
   end
   local code
   if args.action == "add" then
-    local n, err = s:enqueue(name, ids)
+    local n, err = store:enqueue(name, ids)
     if n then
       -- the others, if any, were there already (a done or failed shop is queued again)
       env.stdout:write(string.format("queue %s: %d of %d shop%s queued%s\n", name, n, #ids, #ids == 1 and "" or "s",
@@ -69,9 +69,9 @@ function M.run(args, env)
       code = 1
     end
   else
-    code = status(s, name, env)
+    code = status(store, name, env)
   end
-  s:close()
+  store:close()
   return code
 end
 

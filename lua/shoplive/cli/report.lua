@@ -22,7 +22,8 @@ M.DEFAULT_OUTPUT = "report.html"
 -- usage message naming the option.
 function M.check(args)
   local ok, e = pcall(function()
-    return { title = args.title, tz = check.tz(args.tz, "--tz"), top = check.integer(args.top or "10", "--top", 1, 1000) }
+    return { title = args.title, tz = check.tz(args.tz, "--tz"),
+      top = check.integer(args.top or "10", "--top", 1, 1000) }
   end)
   if ok then return e end
   if not check.is_usage(e) then error(e, 0) end
@@ -34,17 +35,17 @@ end
 -- was fetched twice: each livestream (seller_id, room_id) counts once.
 function M.document(records, ids, opts, credits, pages)
   local seen, unique = {}, {}
-  for _, r in ipairs(records) do
-    local key = r.room_id ~= nil and (tostring(r.seller_id) .. "\0" .. tostring(r.room_id)) or nil
+  for _, record in ipairs(records) do
+    local key = record.room_id ~= nil and (tostring(record.seller_id) .. "\0" .. tostring(record.room_id)) or nil
     if key == nil or not seen[key] then
       if key then seen[key] = true end
-      unique[#unique + 1] = r
+      unique[#unique + 1] = record
     end
   end
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.shops, o.credits, o.pages = ids, credits, pages
-  return require("shoplive").report(unique, o)
+  local report_opts = {}
+  for k, v in pairs(opts) do report_opts[k] = v end
+  report_opts.shops, report_opts.credits, report_opts.pages = ids, credits, pages
+  return require("shoplive").report(unique, report_opts)
 end
 
 return M

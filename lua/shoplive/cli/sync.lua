@@ -121,20 +121,20 @@ function M.run(args, env)
   local concurrency = check.integer(args.concurrency, "--concurrency", 1, 64)
   local lease = args.queue and check.seconds(args.lease, "--lease", 1, 86400)
   if args.queue then check.queue_name(args.queue) end
-  local s = M.open_store(args.db, env)
-  if not s then return 1 end
-  if args.queue and s.dialect.name ~= "postgresql" then
-    s:close()
+  local store = M.open_store(args.db, env)
+  if not store then return 1 end
+  if args.queue and store.dialect.name ~= "postgresql" then
+    store:close()
     usage_error("--queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work between hosts")
   end
   if args.dry_run then
-    local status = dry_run(args, ids, s, ttl, env)
-    s:close()
+    local status = dry_run(args, ids, store, ttl, env)
+    store:close()
     return status
   end
   local key = env.getenv("KEYAPI_API_KEY")
   if not key or key == "" then
-    s:close()
+    store:close()
     env.stderr:write("shoplive: no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)\n")
     return 1
   end
@@ -145,10 +145,10 @@ function M.run(args, env)
   -- pays only for the rest. With --queue it also ends the wait for other
   -- workers' claims, and the unfinished shops go back to the queue.
   local function interrupted() return clisys.sigint_count() > 0 end
-  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil, store = s,
+  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil, store = store,
     cache_ttl = ttl, interrupt = interrupted })
   if not ok then
-    s:close()
+    store:close()
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1
   end
@@ -160,21 +160,21 @@ function M.run(args, env)
     concurrency = concurrency, on_page = function(page, seller_id)
       pages = pages + 1
       if args.verbose then count_page(per_shop, page, seller_id) end
-      local t = core.now()
-      if tty and t - last >= 0.1 then
-        last = t
+      local clock = core.now()
+      if tty and clock - last >= 0.1 then
+        last = clock
         local st = client:stats()
         env.stderr:write(string.format("\r\27[Kpages %d, credits %d, cache hits %d, %.1fs", pages, st.credits,
-          st.cache_hits, t - t0))
+          st.cache_hits, clock - t0))
         env.stderr:flush()
       end
     end }
   if tty then env.stderr:write("\r\27[K") end
-  local r = report or err.report
+  local outcome = report or err.report
   local was_interrupted = interrupted()
-  local nfailed = tell(args, env, r, err, #ids, per_shop, was_interrupted)
+  local nfailed = tell(args, env, outcome, err, #ids, per_shop, was_interrupted)
   client:close()
-  s:close()
+  store:close()
   if was_interrupted then return 130 end
   return (err or nfailed > 0) and 1 or 0
 end
@@ -219,15 +219,15 @@ end
 -- false after writing an error line (exit 1).
 function M.client(args, env, opts)
   if not args.offline and not args.db then return nil end
-  local s = M.open_store(args.db, env)
-  if not s then return false end
-  if args.offline then return setmetatable({ store = s }, Offline) end
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.store = s
-  local ok, client = pcall(require("shoplive").new, o)
+  local store = M.open_store(args.db, env)
+  if not store then return false end
+  if args.offline then return setmetatable({ store = store }, Offline) end
+  local client_opts = {}
+  for k, v in pairs(opts) do client_opts[k] = v end
+  client_opts.store = store
+  local ok, client = pcall(require("shoplive").new, client_opts)
   if not ok then
-    s:close()
+    store:close()
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return false
   end
