@@ -78,9 +78,10 @@ function M.tz(v, name)
   return v
 end
 
---- A queue name (--queue): the rule the store applies (store/queue.lua).
+--- A queue name (--queue): the store's own rule (store/queue.lua), in the
+-- command line's words.
 function M.queue_name(v)
-  if type(v) ~= "string" or not v:find("^[%w_.:-]+$") or #v > 64 then
+  if not pcall(require("shoplive.store.queue").check_name, "--queue", v, 1) then
     M.usage_error("--queue must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-'")
   end
   return v
