@@ -122,7 +122,7 @@ $(FLOOR_BIN): bench/floor/floor.c
 # The man page of the command line, built from the same definitions as its
 # --help (lua/shoplive/cli/parser.lua).
 man: $(BUILD)/shoplive.1
-$(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO)
+$(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO) $(CLISYS_SO)
 	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
 
 # The API reference (LDoc, config.ld) in build/doc: the public modules and the
