@@ -11,7 +11,8 @@ WARN       = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS     ?= -O2 -g
 ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(CURL_CFLAGS)
 LDFLAGS    ?=
-SRCS       = $(wildcard src/*.c)
+# src/clisys.c is the command line's module (shoplive.clisys), not the core's.
+SRCS       = $(filter-out src/clisys.c,$(wildcard src/*.c))
 HDRS       = $(wildcard src/*.h)
 # Each Lua version builds in its own directory: `make LUA=luajit` after `make`
 # builds a LuaJIT core instead of finding the 5.4 one up to date.
@@ -28,6 +29,9 @@ PQ_LIBS    ?= $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
 SQLITE_SO  = $(BUILD)/shoplive/sqlite3.so
 PQ_SO      = $(BUILD)/shoplive/libpq.so
 DB_SOS     = $(SQLITE_SO) $(if $(filter yes,$(HAVE_LIBPQ)),$(PQ_SO))
+# The command line's OS helpers (SIGINT counter, file kinds): loaded by
+# shoplive.cli only, so require("shoplive") never installs a signal handler.
+CLISYS_SO  = $(BUILD)/shoplive/clisys.so
 
 # Run Lua from the source tree: modules from lua/, the core from $(BUILD).
 SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/$(BUILD)/?.so;;"
@@ -37,7 +41,7 @@ include mk/robustness.mk
 
 .PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
 
-all: $(SO) $(DB_SOS)
+all: $(SO) $(DB_SOS) $(CLISYS_SO)
 
 $(SO): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
@@ -46,6 +50,10 @@ $(SO): $(SRCS) $(HDRS) Makefile
 $(SQLITE_SO): src/db/sqlite3.c src/db/db_common.h src/db/dbval.h src/compat.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SQLITE_CFLAGS) -shared -o $@ src/db/sqlite3.c $(LDFLAGS) $(SQLITE_LIBS)
+
+$(CLISYS_SO): src/clisys.c src/clisys.h src/compat.h Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ src/clisys.c $(LDFLAGS)
 
 $(PQ_SO): src/db/libpq.c src/db/db_common.h src/db/dbval.h src/compat.h Makefile
 	@mkdir -p $(dir $@)
@@ -114,7 +122,7 @@ $(FLOOR_BIN): bench/floor/floor.c
 # The man page of the command line, built from the same definitions as its
 # --help (lua/shoplive/cli/parser.lua).
 man: $(BUILD)/shoplive.1
-$(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO)
+$(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO) $(CLISYS_SO)
 	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
 
 # The API reference (LDoc, config.ld) in build/doc: the public modules and the
@@ -154,10 +162,10 @@ install: install-modules
 	chmod 0755 $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
 
 # The core and the Lua modules alone (LuaRocks installs the command itself).
-install-modules: $(SO) $(DB_SOS)
+install-modules: $(SO) $(DB_SOS) $(CLISYS_SO)
 	install -d $(DESTDIR)$(INST_LIBDIR)/shoplive $(DESTDIR)$(INST_LUADIR)/shoplive
 	install -m 0755 $(SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/core.so
-	install -m 0755 $(DB_SOS) $(DESTDIR)$(INST_LIBDIR)/shoplive/
+	install -m 0755 $(DB_SOS) $(CLISYS_SO) $(DESTDIR)$(INST_LIBDIR)/shoplive/
 	install -m 0644 lua/shoplive/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/store
 	install -m 0644 lua/shoplive/store/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/store/

@@ -29,8 +29,9 @@ external_dependencies = {
   CURL = { library = "curl" },
   SQLITE3 = { header = "sqlite3.h", library = "sqlite3" },
 }
--- The Makefile builds the core (src/*.c) and the store's database bindings
--- (src/db/: SQLite always, PostgreSQL when pkg-config finds libpq) in a
+-- The Makefile builds the core (src/*.c), the command line's OS helpers
+-- (src/clisys.c: shoplive.clisys, loaded by the command only) and the store's
+-- database bindings (src/db/: SQLite always, PostgreSQL when pkg-config finds libpq) in a
 -- temporary directory and installs them with lua/shoplive/**.lua (target
 -- rock-install), so the checkout keeps no object file.
 build = {

@@ -1,5 +1,8 @@
-/* clisys.c - what the command line needs from the OS beyond stdio:
- * SIGINT as a counter it polls, and the kind of file a path names.
+/* clisys.c - luaopen_shoplive_clisys: what the command line needs from the
+ * OS beyond stdio: SIGINT as a counter it polls, and the kind of file a path
+ * names. A module of its own (build/<V>/shoplive/clisys.so), loaded by the
+ * command line only: a library user (an OpenResty worker) never gets a
+ * SIGINT handler or these functions with require("shoplive").
  *
  * The handler only increments a sig_atomic_t: it is async-signal-safe and
  * never touches Lua (the stock interpreter's own handler raises a Lua error
@@ -24,7 +27,7 @@ static void on_sigint(int sig) {
   if (sigint_count < 1000) sigint_count++;
 }
 
-/* core.sigint_catch(): count SIGINTs from now on (resets the count). */
+/* clisys.sigint_catch(): count SIGINTs from now on (resets the count). */
 static int l_sigint_catch(lua_State *L) {
   struct sigaction sa;
   sigint_count = 0;
@@ -44,13 +47,17 @@ static int l_sigint_catch(lua_State *L) {
   return 1;
 }
 
-/* core.sigint_count(): SIGINTs received since sigint_catch(). */
+int sl_clisys_sigint_count(void) {
+  return (int)sigint_count;
+}
+
+/* clisys.sigint_count(): SIGINTs received since sigint_catch(). */
 static int l_sigint_count(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)sigint_count);
+  lua_pushinteger(L, (lua_Integer)sl_clisys_sigint_count());
   return 1;
 }
 
-/* core.sigint_release(): put back the handler that was there before. */
+/* clisys.sigint_release(): put back the handler that was there before. */
 static int l_sigint_release(lua_State *L) {
   if (sigint_installed) {
     sigaction(SIGINT, &sigint_previous, NULL);
@@ -60,7 +67,7 @@ static int l_sigint_release(lua_State *L) {
   return 0;
 }
 
-/* core.sigint_sleep(seconds): sleep, but return early once a SIGINT came. */
+/* clisys.sigint_sleep(seconds): sleep, but return early once a SIGINT came. */
 static int l_sigint_sleep(lua_State *L) {
   double s = luaL_checknumber(L, 1);
   struct timespec ts, rem;
@@ -73,7 +80,7 @@ static int l_sigint_sleep(lua_State *L) {
   return 0;
 }
 
-/* core.file_kind(path): "file", "directory" or "other" (a device, FIFO or
+/* clisys.file_kind(path): "file", "directory" or "other" (a device, FIFO or
  * socket: -o /dev/stdout must be written in place, never replaced by a
  * rename), or nil when the path names nothing. Follows symlinks. */
 static int l_file_kind(lua_State *L) {
@@ -87,11 +94,17 @@ static int l_file_kind(lua_State *L) {
   return 1;
 }
 
-void sl_clisys_register(lua_State *L) {
+#ifndef SHOPLIVE_VISIBLE
+#define SHOPLIVE_VISIBLE __attribute__((visibility("default")))
+#endif
+
+SHOPLIVE_VISIBLE int luaopen_shoplive_clisys(lua_State *L);
+SHOPLIVE_VISIBLE int luaopen_shoplive_clisys(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"sigint_catch", l_sigint_catch}, {"sigint_count", l_sigint_count},
     {"sigint_release", l_sigint_release}, {"sigint_sleep", l_sigint_sleep},
     {"file_kind", l_file_kind},
     {NULL, NULL}};
-  sl_setfuncs(L, funcs);
+  sl_newlib(L, funcs);
+  return 1;
 }

@@ -3,7 +3,6 @@
 #include "decode_lua.h"
 #include "http.h"
 #include "sys.h"
-#include "clisys.h"
 
 #ifndef SHOPLIVE_VISIBLE
 #define SHOPLIVE_VISIBLE __attribute__((visibility("default")))
@@ -15,6 +14,5 @@ SHOPLIVE_VISIBLE int luaopen_shoplive_core(lua_State *L) {
   sl_decode_register(L);
   sl_http_register(L);
   sl_sys_register(L);
-  sl_clisys_register(L);
   return 1;
 }

@@ -1,5 +1,5 @@
 -- The command line people expect (issue 12): --version, several shops and
--- --from, per-shop errors, --fields/--no-header, -q/-v/--debug, completion,
+-- --from, per-shop errors, --fields/--no-header, -q/-v/--debug (completion: cli_completion_spec),
 -- the man page, the dry-run estimate, the closing line; and group_by's
 -- time zone and zero-filled days.
 local env = require("support.env")
@@ -118,23 +118,6 @@ describe("shoplive CLI features", function()
     assert.matches("debug: > GET /v1/tiktok/shop/livestreams/analytics%?seller_id=5", err)
     assert.is_nil(err:find(env.KEY, 1, true))
     assert.is_nil(err:find("[\r\27]"))
-  end)
-
-  it("completion bash|zsh covers every option and parses", function()
-    local status, out = run("completion bash")
-    assert.equals(0, status)
-    for _, o in ipairs{ "--from", "--fields", "--no-header", "--csv-raw", "--quiet", "--verbose", "--debug",
-        "--dry-run", "--concurrency", "--output" } do
-      assert.truthy(out:find(o, 1, true), o)
-    end
-    local path = os.tmpname()
-    cli.write(path, out)
-    assert.is_true(env.sh_ok("bash -n " .. sh_quote(path)))
-    status, out = run("completion zsh")
-    assert.equals(0, status)
-    assert.matches("^#compdef shoplive", out)
-    assert.truthy(out:find("--csv-raw", 1, true))
-    os.remove(path)
   end)
 
   it("the man page (make man) comes from the same definitions as --help and formats cleanly", function()

@@ -67,6 +67,7 @@ describe("argument errors point at the caller's file:line", function()
     { "shoplive.new: unknown option", function() shoplive.new{ api_key = env.KEY, retries = 3 } end },
     { "shoplive.new: bad api_key", function() shoplive.new{ api_key = 5 } end },
     { "shoplive.new: bad base_url", function() shoplive.new{ api_key = env.KEY, base_url = "ftp://x" } end },
+    { "shoplive.new: bad interrupt", function() shoplive.new{ api_key = env.KEY, interrupt = true } end },
     { "to_csv: not a table", function() shoplive.to_csv("x") end },
     { "to_csv: bad field", function() shoplive.to_csv({}, { "nope" }) end },
     { "to_csv: bad option", function() shoplive.to_csv({}, nil, { raw = 1 }) end },

@@ -2,12 +2,14 @@
 --   shoplive livestreams SELLER_ID... [--from FILE|-] [fetch options] [--format table|csv|json|ndjson]
 --   shoplive summary SELLER_ID... [same fetch options] [--format text|json]
 --   shoplive report SELLER_ID... [same fetch options] [--title T] [--tz Z] [--top N] (cli/report.lua)
---   shoplive completion bash|zsh ; shoplive --version
+--   shoplive completion bash|zsh|fish ; shoplive --version
 -- Exit status: 0 done; 1 the API, the network or the output failed (what
 -- was fetched is kept: FILE.partial, or on standard output); 2 bad usage
 -- (with the usage text); 130 interrupted by Ctrl-C (output kept as for 1).
 -- Parts: cli/parser.lua (options as data), cli/sink.lua (checked output,
 -- temp file + rename), cli/formats.lua (writers), cli/dryrun.lua.
+local check = require("shoplive.cli.args")
+local clisys = require("shoplive.clisys")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local formats = require("shoplive.cli.formats")
@@ -20,51 +22,25 @@ local util = require("shoplive.util")
 
 local M = {}
 
-local Usage = {}
-
-local function usage_error(msg)
-  error(setmetatable({ msg = msg }, Usage), 0)
-end
-
--- An integer option: digits only (no 1e400, no 0x10, no 2.0), from min to
--- max; checked on the text so that no float rounding can let a huge value
--- through.
-local function int_arg(args, key, name, min, max)
-  local v = args[key]
-  if v == nil then return nil end
-  local digits = v:match("^%s*0*(%d-)%s*$")
-  local n = digits and #digits <= 15 and tonumber(digits ~= "" and digits or "0")
-  if not n or n < min or n > max then
-    usage_error("option '" .. name .. "' must be an integer from " .. min .. " to " .. max .. ", got '"
-      .. util.clean(v) .. "'")
-  end
-  return math.tointeger and math.tointeger(n) or n
-end
-
--- Seller ids from the arguments, then from --from (cli/ids.lua).
-local function seller_ids(args, env)
-  local ids = require("shoplive.cli.ids").read(args.seller_id, args.from, env, usage_error)
-  if #ids == 0 then usage_error("give at least one SELLER_ID (or --from FILE)") end
-  return ids
-end
+local usage_error = check.usage_error
 
 --- The fetch query built from parsed arguments (seller_id set per shop).
 local function query_of(args)
-  local q = {
+  local query = {
     sort_by = args.sort,
     order = args.order,
-    page = int_arg(args, "page", "--page", 1, schema.MAX_PAGE),
-    page_size = int_arg(args, "page_size", "--page-size", 1, schema.MAX_PAGE_SIZE),
-    max_pages = int_arg(args, "pages", "--pages", 1, schema.MAX_PAGE),
-    limit = int_arg(args, "limit", "--limit", 1, parser.MAX_LIMIT),
-    concurrency = int_arg(args, "concurrency", "--concurrency", 1, schema.MAX_CONCURRENCY),
+    page = check.integer(args.page, "--page", 1, schema.MAX_PAGE),
+    page_size = check.integer(args.page_size, "--page-size", 1, schema.MAX_PAGE_SIZE),
+    max_pages = check.integer(args.pages, "--pages", 1, schema.MAX_PAGE),
+    limit = check.integer(args.limit, "--limit", 1, parser.MAX_LIMIT),
+    concurrency = check.integer(args.concurrency, "--concurrency", 1, schema.MAX_CONCURRENCY),
   }
   if args.fields then
     local fields, ferr = formats.parse_fields(args.fields)
     if not fields then usage_error(ferr) end
-    q.fields = fields
+    query.fields = fields
   end
-  return q
+  return query
 end
 
 -- ---- progress and the closing line ----------------------------------------
@@ -72,34 +48,34 @@ end
 local function reporter(env, client, quiet, command)
   local tty = not quiet and env.isatty(2)
   local t0, last = core.now(), 0
-  local r = { pages = 0, records = 0 }
+  local progress = { pages = 0, records = 0 }
   local function line()
-    return string.format("pages %d, records %d, credits %d, %.1fs", r.pages, r.records, client:stats().credits,
-      core.now() - t0)
+    return string.format("pages %d, records %d, credits %d, %.1fs", progress.pages, progress.records,
+      client:stats().credits, core.now() - t0)
   end
-  function r.show()
+  function progress.show()
     if not tty then return end
-    local t = core.now()
-    if t - last < 0.1 then return end
-    last = t
+    local clock = core.now()
+    if clock - last < 0.1 then return end
+    last = clock
     env.stderr:write("\r\27[K", line())
     env.stderr:flush()
   end
   -- A finished run on a terminal ends with one line saying what it spent.
-  function r.finish()
+  function progress.finish()
     if not tty then return end
     env.stderr:write("\r\27[K", line(), "\n")
     env.stderr:flush()
   end
   -- Elsewhere (cron's 2>>log) a complete run's last line says it, for
   -- logs: one line of key=value, no colour, no CR. -q leaves it out.
-  function r.log()
+  function progress.log()
     if quiet or tty then return end
     env.stderr:write(string.format("shoplive: command=%s pages=%d records=%d credits=%d seconds=%.2f\n",
-      command, r.pages, r.records, client:stats().credits, core.now() - t0))
+      command, progress.pages, progress.records, client:stats().credits, core.now() - t0))
     env.stderr:flush()
   end
-  return r
+  return progress
 end
 
 -- Failures that end the whole run, not just one shop.
@@ -110,24 +86,27 @@ local function say(env, ...)
   env.stderr:write("\n")
 end
 
+-- Ctrl-C as the client's `interrupt` option: a counter (src/clisys.c)
+-- that the client asks while it waits.
 local function interrupted()
-  return core.sigint_count() > 0
+  return clisys.sigint_count() > 0
 end
 
 --- Fetch every shop; records go to on_record(seller_id, record). Returns
 -- the list of { seller_id, error } failures, and the failure that ended the
 -- run (a write failure, an interrupt, a global err) or nil.
-local function fetch_all(client, ids, q, rep, sink, on_record, on_shop_done, env, verbose)
+local function fetch_all(client, ids, query, rep, sink, on_record, on_shop_done, env, verbose)
   local failures = {}
   for _, id in ipairs(ids) do
     if interrupted() then return failures, "interrupted" end
     local shop_pages, shop_records = 0, 0
     local ok, e = pcall(function()
-      for page in client:pages{ seller_id = id, sort_by = q.sort_by, order = q.order, page = q.page,
-          page_size = q.page_size, max_pages = q.max_pages, limit = q.limit, concurrency = q.concurrency } do
+      for page in client:pages{ seller_id = id, sort_by = query.sort_by, order = query.order,
+          page = query.page, page_size = query.page_size, max_pages = query.max_pages, limit = query.limit,
+          concurrency = query.concurrency } do
         rep.pages, shop_pages = rep.pages + 1, shop_pages + 1
-        for _, r in ipairs(page.records) do
-          on_record(id, r)
+        for _, record in ipairs(page.records) do
+          on_record(id, record)
           rep.records, shop_records = rep.records + 1, shop_records + 1
         end
         if sink then sink:flush() end
@@ -228,33 +207,33 @@ local function distinct(ids)
 end
 
 -- --dry-run: the requests and their cost; nothing sent, no key needed.
-local function dry_run(args, env, q, ids)
+local function dry_run(args, env, query, ids)
   -- the base URL shoplive.new would use (env, default, validation)
-  local ok, o = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
+  local ok, options = pcall(require("shoplive.options").check, { api_key = "dry-run" }, env.getenv)
   if not ok then
-    env.stderr:write(util.clean((tostring(o):gsub("^[^:]*:%d+: ", ""))), "\n")
+    env.stderr:write(util.clean((tostring(options):gsub("^[^:]*:%d+: ", ""))), "\n")
     return 1
   end
-  local s, serr = sink_mod.open(args.output, env.stdout)
-  if not s then say(env, util.clean(serr)) return 1 end
-  local wok = pcall(require("shoplive.cli.dryrun").run, q, ids, o.base_url, s)
-  local cok, cerr = s:commit()
-  if not wok or not cok then say(env, util.clean(cerr or s.failed)) return 1 end
+  local out, serr = sink_mod.open(args.output, env.stdout)
+  if not out then say(env, util.clean(serr)) return 1 end
+  local wok = pcall(require("shoplive.cli.dryrun").run, query, ids, options.base_url, out)
+  local cok, cerr = out:commit()
+  if not wok or not cok then say(env, util.clean(cerr or out.failed)) return 1 end
   return 0
 end
 
 -- Where each command's records go: the record writer (livestreams), the
 -- on_record(seller_id, record) and on_shop_done(seller_id, err) callbacks,
 -- and the list the report collects.
-local function outputs(args, env, sink, q, ids)
+local function outputs(args, env, sink, query, ids)
   local report_records = {}
   if args.command == "livestreams" then
     local width = tonumber(env.getenv("COLUMNS") or "") or env.columns(1) or 120
-    local w = formats.writer(args.format, sink, { fields = q.fields, no_header = args.no_header, raw = args.csv_raw,
-      width = width, shops = distinct(ids) })
-    return w, function(_, r) w:write(r) end, nil, report_records
+    local writer = formats.writer(args.format, sink, { fields = query.fields, no_header = args.no_header,
+      raw = args.csv_raw, width = width, shops = distinct(ids) })
+    return writer, function(_, record) writer:write(record) end, nil, report_records
   elseif args.command == "report" then
-    return nil, function(_, r) report_records[#report_records + 1] = r end, nil, report_records
+    return nil, function(_, record) report_records[#report_records + 1] = record end, nil, report_records
   end
   local records, blocks = {}, 0
   local function on_shop_done(id, e)
@@ -268,16 +247,16 @@ local function outputs(args, env, sink, q, ids)
     formats.write_summary(sink, args.format, require("shoplive").summarize(recs),
       { seller_id = id, error = errors.is_err(e) and e or nil })
   end
-  return nil, function(_, r) records[#records + 1] = r end, on_shop_done, report_records
+  return nil, function(_, record) records[#records + 1] = record end, on_shop_done, report_records
 end
 
 local function run_fetch(args, env)
   if args.command == "sync" then return run_checked(store_cli.run, args, env) end
   if args.command == "queue" then return run_checked(require("shoplive.cli.queue").run, args, env) end
-  local ids = seller_ids(args, env)
-  local q = query_of(args)
-  if q.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
-  if args.dry_run then return dry_run(args, env, q, ids) end
+  local ids = check.sellers(args.seller_id, args.from, env, "give at least one SELLER_ID (or --from FILE)")
+  local query = query_of(args)
+  if query.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end
+  if args.dry_run then return dry_run(args, env, query, ids) end
   local report_opts
   if args.command == "report" then
     local rerr
@@ -292,7 +271,7 @@ local function run_fetch(args, env)
   end
   local shoplive = require("shoplive")
   local base = env.getenv("KEYAPI_BASE_URL")
-  local opts = { api_key = key, base_url = base ~= "" and base or nil }
+  local opts = { api_key = key, base_url = base ~= "" and base or nil, interrupt = interrupted }
   if args.debug then
     opts.debug = function(line) env.stderr:write("debug: ", util.clean(line), "\n") end
   end
@@ -304,9 +283,6 @@ local function run_fetch(args, env)
     env.stderr:write(util.clean((tostring(client):gsub("^[^:]*:%d+: ", ""))), "\n")
     return 1
   end
-  -- Ctrl-C: a flag the client's wait loop checks (src/clisys.c)
-  client._interrupted = interrupted
-  client._sleep = core.sigint_sleep
   local sink, serr = sink_mod.open(args.output, env.stdout)
   if not sink then
     client:close()
@@ -314,8 +290,9 @@ local function run_fetch(args, env)
     return 1
   end
   local rep = reporter(env, client, args.quiet, args.command)
-  local w, on_record, on_shop_done, report_records = outputs(args, env, sink, q, ids)
-  local fok, failures, stop = pcall(fetch_all, client, ids, q, rep, sink, on_record, on_shop_done, env, args.verbose)
+  local writer, on_record, on_shop_done, report_records = outputs(args, env, sink, query, ids)
+  local fok, failures, stop = pcall(fetch_all, client, ids, query, rep, sink, on_record, on_shop_done, env,
+    args.verbose)
   if not fok then
     if failures ~= sink_mod.WRITE_FAILED then
       client:close()
@@ -327,8 +304,8 @@ local function run_fetch(args, env)
   local failed = #failures > 0 or stop ~= nil
   -- A failed run that fetched nothing writes nothing (an empty table or
   -- "[]" would look like an empty shop).
-  if stop ~= "write" and w and (rep.records > 0 or not failed) then
-    if not pcall(w.close) then stop = "write" end
+  if stop ~= "write" and writer and (rep.records > 0 or not failed) then
+    if not pcall(writer.close) then stop = "write" end
   end
   local credits = client:stats().credits
   -- the report of what was fetched (kept as FILE.partial when a shop failed)
@@ -362,8 +339,8 @@ function M.main(argv, env)
   env.getenv = env.getenv or os.getenv
   env.isatty = env.isatty or core.isatty
   env.columns = env.columns or core.term_columns
-  local p, commands = parser.build()
-  local ok, args = p:pparse(parser.join_values(argv))
+  local argparser, commands = parser.build()
+  local ok, args = argparser:pparse(parser.join_values(argv))
   -- The error first, then where the usage is: the command's, when the
   -- user typed one (8 lines of usage would push the error out of sight).
   local function usage(msg)
@@ -375,15 +352,15 @@ function M.main(argv, env)
   if args.version then return print_checked(env, version_text(), "\n") end
   if not args.command then return usage("a command is required") end
   if args.command == "completion" then
-    return print_checked(env, args.shell == "zsh" and parser.zsh() or parser.bash())
+    return print_checked(env, parser.completion(args.shell))
   end
   -- Ctrl-C only sets a flag while we run (the interpreter's own handler
   -- would raise inside the paging coroutine and lose the output).
-  core.sigint_catch()
+  clisys.sigint_catch()
   local rok, status = pcall(run_fetch, args, env)
-  core.sigint_release()
+  clisys.sigint_release()
   if rok then return status end
-  if getmetatable(status) == Usage or getmetatable(status) == store_cli.Usage then return usage(status.msg) end
+  if check.is_usage(status) then return usage(status.msg) end
   error(status, 0)
 end
 

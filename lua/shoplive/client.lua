@@ -39,6 +39,22 @@ local function host_wait()
   return nil
 end
 
+-- How often a blocked client asks its `interrupt` hook (opts.interrupt):
+-- sleeps are cut into slices this long, libcurl waits no longer.
+local INTERRUPT_SLICE = 0.1
+
+--- A sleep that ends early once interrupt() returns true.
+local function interruptible_sleep(interrupt)
+  return function(s)
+    local stop_at = now() + s
+    while not interrupt() do
+      local left = stop_at - now()
+      if left <= 0 then return end
+      sleep(min(left, INTERRUPT_SLICE))
+    end
+  end
+end
+
 local M = {}
 local Client = {}
 Client.__index = Client
@@ -66,6 +82,8 @@ function M.new(opts, version)
     _limiter = o.limiter or limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0 },
     _store = o.store, _cache_ttl = o.cache_ttl or 86400, _saved = { new = 0, changed = 0 },
+    -- opts.interrupt: checked at each step of a blocking wait (sync.lua too)
+    _interrupted = o.interrupt, _sleep = o.interrupt and interruptible_sleep(o.interrupt),
   }, Client)
   -- a shared limiter reports its fallback through the debug hook and stops
   -- waiting on its backend after the client's timeout
@@ -389,7 +407,8 @@ function Client:_run_until(done, arg)
   local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
   if wait == nil then wait = host_wait() end -- false: the caller asked to block
   while true do
-    -- The command line's Ctrl-C hook: end every request now (cancelled errs).
+    -- opts.interrupt (the command line's Ctrl-C): end every request now
+    -- (cancelled errs) and stop waiting.
     local stop = self._interrupted
     if stop and stop() then
       for i = #self._active, 1, -1 do self:_cancel(self._active[i]) end
@@ -416,7 +435,7 @@ function Client:_run_until(done, arg)
       if d then wait(d) end
       if self._closed then return end
     elseif running then
-      core_client:perform(min(due or 1, 1))
+      core_client:perform(min(due or 1, stop and INTERRUPT_SLICE or 1))
     elseif due then
       (self._sleep or sleep)(due)
     elseif not self:_took_cached() then

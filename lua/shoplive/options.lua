@@ -151,6 +151,8 @@ local CHECKS = {
   end,
   -- false: block in libcurl even where the default would be ngx.sleep
   wait = callable("function(seconds), or false", true),
+  -- true cancels the requests in flight and ends the wait (Ctrl-C)
+  interrupt = callable("function() returning true to cancel"),
   store = function(name, v)
     if not require("shoplive.store").is_store(v) then fail(name, "must be a store from shoplive.store.open()", v) end
     return v

@@ -4,6 +4,7 @@
 -- per claimed shop (by whom, since when, until when) and per failed shop
 -- (its err); `add` queues shops (done and failed ones again) without
 -- syncing. Exit status: 0, 1 the store failed, 2 bad usage.
+local check = require("shoplive.cli.args")
 local sync_cli = require("shoplive.cli.sync")
 local util = require("shoplive.util")
 
@@ -39,26 +40,24 @@ end
 --- `shoplive queue ...`: returns the exit status.
 function M.run(args, env)
   local name = args.queue
-  if not name then sync_cli.usage_error("--queue NAME is required") end
-  if not name:find("^[%w_.:-]+$") or #name > 64 then
-    sync_cli.usage_error("--queue must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-'")
-  end
+  if not name then check.usage_error("--queue NAME is required") end
+  check.queue_name(name)
   local ids
   if args.action == "add" then
     ids = sync_cli.sellers(args, env)
   elseif #(args.seller_ids or {}) > 0 or args.from then
-    sync_cli.usage_error("queue status takes no shop ids")
+    check.usage_error("queue status takes no shop ids")
   end
-  local s = sync_cli.open_store(args.db, env, args.action ~= "add") -- status only reads: a read-only role may ask
-  if not s then return 1 end
-  if s.dialect.name ~= "postgresql" then
-    s:close()
-    sync_cli.usage_error("a queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work "
+  local store = sync_cli.open_store(args.db, env, args.action ~= "add") -- status only reads: a read-only role may ask
+  if not store then return 1 end
+  if store.dialect.name ~= "postgresql" then
+    store:close()
+    check.usage_error("a queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work "
       .. "between hosts")
   end
   local code
   if args.action == "add" then
-    local n, err = s:enqueue(name, ids)
+    local n, err = store:enqueue(name, ids)
     if n then
       -- the others, if any, were there already (a done or failed shop is queued again)
       env.stdout:write(string.format("queue %s: %d of %d shop%s queued%s\n", name, n, #ids, #ids == 1 and "" or "s",
@@ -70,9 +69,9 @@ function M.run(args, env)
       code = 1
     end
   else
-    code = status(s, name, env)
+    code = status(store, name, env)
   end
-  s:close()
+  store:close()
   return code
 end
 

@@ -4,7 +4,7 @@
 -- --limit, --output, progress, Ctrl-C, partial output) and calls the
 -- functions here: OPTIONS for cli/parser.lua, check() before anything is
 -- sent, document() once the records are in.
-local figures = require("shoplive.report.figures")
+local check = require("shoplive.cli.args")
 
 local M = {}
 
@@ -21,14 +21,13 @@ M.DEFAULT_OUTPUT = "report.html"
 --- The report's options from the parsed arguments: a table, or nil and a
 -- usage message naming the option.
 function M.check(args)
-  local off, msg = figures.parse_tz(args.tz)
-  if not off then return nil, "option '--tz' " .. msg end
-  local top = tostring(args.top or "10"):match("^%s*(%d%d?%d?%d?)%s*$")
-  top = top and tonumber(top)
-  if not top or top < 1 or top > 1000 then
-    return nil, "option '--top' must be an integer from 1 to 1000, got '" .. tostring(args.top) .. "'"
-  end
-  return { title = args.title, tz = args.tz, top = math.tointeger and math.tointeger(top) or top }
+  local ok, e = pcall(function()
+    return { title = args.title, tz = check.tz(args.tz, "--tz"),
+      top = check.integer(args.top or "10", "--top", 1, 1000) }
+  end)
+  if ok then return e end
+  if not check.is_usage(e) then error(e, 0) end
+  return nil, e.msg
 end
 
 --- The HTML document: records of the shops `ids` (every one gets a card,
@@ -36,17 +35,17 @@ end
 -- was fetched twice: each livestream (seller_id, room_id) counts once.
 function M.document(records, ids, opts, credits, pages)
   local seen, unique = {}, {}
-  for _, r in ipairs(records) do
-    local key = r.room_id ~= nil and (tostring(r.seller_id) .. "\0" .. tostring(r.room_id)) or nil
+  for _, record in ipairs(records) do
+    local key = record.room_id ~= nil and (tostring(record.seller_id) .. "\0" .. tostring(record.room_id)) or nil
     if key == nil or not seen[key] then
       if key then seen[key] = true end
-      unique[#unique + 1] = r
+      unique[#unique + 1] = record
     end
   end
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.shops, o.credits, o.pages = ids, credits, pages
-  return require("shoplive").report(unique, o)
+  local report_opts = {}
+  for k, v in pairs(opts) do report_opts[k] = v end
+  report_opts.shops, report_opts.credits, report_opts.pages = ids, credits, pages
+  return require("shoplive").report(unique, report_opts)
 end
 
 return M

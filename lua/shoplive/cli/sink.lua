@@ -4,7 +4,7 @@
 -- during the fetch never truncates or half-writes an existing FILE; what a
 -- failed run fetched is renamed to FILE.partial instead. The first failed
 -- write raises WRITE_FAILED: the caller stops fetching at once.
-local core = require("shoplive.core")
+local clisys = require("shoplive.clisys")
 
 local M = {}
 
@@ -23,7 +23,7 @@ end
 --- Output to stdout (path nil) or to path. Returns the sink, or nil, message.
 function M.open(path, stdout)
   if not path then return setmetatable({ file = stdout, name = "standard output" }, Sink) end
-  local kind = core.file_kind(path)
+  local kind = clisys.file_kind(path)
   if kind == "directory" then return nil, "cannot write " .. path .. ": is a directory" end
   if kind == "other" then
     -- a device, FIFO or socket (/dev/stdout, a named pipe): written in

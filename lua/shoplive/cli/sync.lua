@@ -6,38 +6,27 @@
 -- and --db / --offline (declared in cli/parser.lua) for livestreams and summary.
 -- Exit status of sync: 0 every shop done, 1 any shop failed or the sync
 -- stopped, 2 bad usage, 130 interrupted by Ctrl-C.
+local check = require("shoplive.cli.args")
+local clisys = require("shoplive.clisys")
 local core = require("shoplive.core")
 local plural = require("shoplive.cli.plural")
 local util = require("shoplive.util")
 
 local M = {}
 
-local Usage = {}
-M.Usage = Usage
+-- --ttl's bound: the store keeps epoch seconds; 2^31 - 1 is past 68 years
+local MAX_SECONDS = 2 ^ 31 - 1
 
-local function usage_error(msg)
-  error(setmetatable({ msg = msg }, Usage), 0)
-end
-
-local function int_opt(v, name, min, max)
-  if v == nil then return nil end
-  local n = tonumber(v)
-  if not n or n ~= math.floor(n) or n < min or (max and n > max) then
-    usage_error("option '" .. name .. "' must be an integer from " .. min .. (max and (" to " .. max) or " up")
-      .. ", got '" .. tostring(v) .. "'")
-  end
-  return math.tointeger and math.tointeger(n) or n
-end
-
-M.usage_error = usage_error
-M.int_opt = int_opt
+-- The usage errors and value readers every command shares (cli/args.lua);
+-- kept under their old names for callers of this module.
+M.Usage = check.Usage
+M.usage_error = check.usage_error
+local usage_error = check.usage_error
 
 --- Seller ids from the arguments and --from (a file or '-' for stdin),
 -- checked as the library checks them (cli/ids.lua).
 function M.sellers(args, env)
-  local ids = require("shoplive.cli.ids").read(args.seller_ids, args.from, env, usage_error)
-  if #ids == 0 then usage_error("no seller ids: give them as arguments or with --from FILE|-") end
-  return ids
+  return check.sellers(args.seller_ids, args.from, env, "no seller ids: give them as arguments or with --from FILE|-")
 end
 
 --- The store of --db (or the default one), or nil after writing its error
@@ -51,7 +40,7 @@ function M.open_store(target, env, readonly)
   end
   -- Ctrl-C also ends a wait for the database (a lock, a stalled server)
   local ok, s = pcall(require("shoplive.store").open, target,
-    { readonly = readonly or nil, interrupt = function() return core.sigint_count() > 0 end })
+    { readonly = readonly or nil, interrupt = function() return clisys.sigint_count() > 0 end })
   if not ok then
     env.stderr:write(tostring(s):gsub("^[^:]*:%d+: ", ""), "\n")
     return nil
@@ -142,45 +131,42 @@ function M.run(args, env)
     usage_error("with --queue the shops come from the queue: add --enqueue to add these to it first")
   end
   local ids = (not args.queue or args.enqueue) and M.sellers(args, env) or {}
-  local ttl = int_opt(args.ttl, "--ttl", 0)
-  local max_credits = int_opt(args.max_credits, "--max-credits", 0)
-  local concurrency = int_opt(args.concurrency, "--concurrency", 1, 64)
-  local lease = args.queue and int_opt(args.lease, "--lease", 1, 86400)
-  if args.queue and not args.queue:find("^[%w_.:-]+$") or args.queue and #args.queue > 64 then
-    usage_error("--queue must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-'")
-  end
-  local s = M.open_store(args.db, env)
-  if not s then return 1 end
-  if args.queue and s.dialect.name ~= "postgresql" then
-    s:close()
+  local ttl = check.seconds(args.ttl, "--ttl", 0, MAX_SECONDS)
+  local max_credits = check.integer(args.max_credits, "--max-credits", 0, 2 ^ 53)
+  local concurrency = check.integer(args.concurrency, "--concurrency", 1, 64)
+  local lease = args.queue and check.seconds(args.lease, "--lease", 1, 86400)
+  if args.queue then check.queue_name(args.queue) end
+  local store = M.open_store(args.db, env)
+  if not store then return 1 end
+  if args.queue and store.dialect.name ~= "postgresql" then
+    store:close()
     usage_error("--queue needs a PostgreSQL store (--db postgresql://...): SQLite cannot share work between hosts")
   end
   if args.dry_run then
-    local status = dry_run(args, ids, s, ttl, env)
-    s:close()
+    local status = dry_run(args, ids, store, ttl, env)
+    store:close()
     return status
   end
   local key = env.getenv("KEYAPI_API_KEY")
   if not key or key == "" then
-    s:close()
+    store:close()
     env.stderr:write("shoplive: no API key: set KEYAPI_API_KEY (export KEYAPI_API_KEY=sk_live_...)\n")
     return 1
   end
   local base = env.getenv("KEYAPI_BASE_URL")
   local shoplive = require("shoplive")
-  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil, store = s,
-    cache_ttl = ttl })
+  -- Ctrl-C (a counter, src/clisys.c) cancels the requests in flight and
+  -- starts no more; every page fetched before is in the store, so a re-run
+  -- pays only for the rest. With --queue it also ends the wait for other
+  -- workers' claims, and the unfinished shops go back to the queue.
+  local function interrupted() return clisys.sigint_count() > 0 end
+  local ok, client = pcall(shoplive.new, { api_key = key, base_url = base ~= "" and base or nil, store = store,
+    cache_ttl = ttl, interrupt = interrupted })
   if not ok then
-    s:close()
+    store:close()
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return 1
   end
-  -- Ctrl-C (a flag, src/clisys.c) cancels the requests in flight and starts
-  -- no more; every page fetched before is in the store, so a re-run pays
-  -- only for the rest. With --queue it also ends the wait for other
-  -- workers' claims, and the unfinished shops go back to the queue.
-  client._interrupted = function() return core.sigint_count() > 0 end
-  client._sleep = core.sigint_sleep
   local tty = not args.quiet and env.isatty(2)
   local pages, last, t0 = 0, 0, core.now()
   local per_shop = { order = {} } -- for -v: seller_id -> { pages, cache hits }
@@ -189,22 +175,22 @@ function M.run(args, env)
     concurrency = concurrency, on_page = function(page, seller_id)
       pages = pages + 1
       if args.verbose then count_page(per_shop, page, seller_id) end
-      local t = core.now()
-      if tty and t - last >= 0.1 then
-        last = t
+      local clock = core.now()
+      if tty and clock - last >= 0.1 then
+        last = clock
         local st = client:stats()
         env.stderr:write(string.format("\r\27[Kpages %d, credits %d, cache hits %d, %.1fs", pages, st.credits,
-          st.cache_hits, t - t0))
+          st.cache_hits, clock - t0))
         env.stderr:flush()
       end
     end }
   if tty then env.stderr:write("\r\27[K") end
-  local r = report or err.report
-  local interrupted = core.sigint_count() > 0
-  local nfailed = tell(args, env, r, err, #ids, per_shop, interrupted)
+  local outcome = report or err.report
+  local was_interrupted = interrupted()
+  local nfailed = tell(args, env, outcome, err, #ids, per_shop, was_interrupted)
   client:close()
-  s:close()
-  if interrupted then return 130 end
+  store:close()
+  if was_interrupted then return 130 end
   return (err or nfailed > 0) and 1 or 0
 end
 
@@ -255,15 +241,15 @@ end
 -- false after writing an error line (exit 1).
 function M.client(args, env, opts)
   if not args.offline and not args.db then return nil end
-  local s = M.open_store(args.db, env, args.offline)
-  if not s then return false end
-  if args.offline then return setmetatable({ store = s }, Offline) end
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.store = s
-  local ok, client = pcall(require("shoplive").new, o)
+  local store = M.open_store(args.db, env, args.offline)
+  if not store then return false end
+  if args.offline then return setmetatable({ store = store }, Offline) end
+  local client_opts = {}
+  for k, v in pairs(opts) do client_opts[k] = v end
+  client_opts.store = store
+  local ok, client = pcall(require("shoplive").new, client_opts)
   if not ok then
-    s:close()
+    store:close()
     env.stderr:write(tostring(client):gsub("^[^:]*:%d+: ", ""), "\n")
     return false
   end
