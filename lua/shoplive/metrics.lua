@@ -252,7 +252,8 @@ function M.publish(dict, source, opts)
     argcheck.raise(where .. ": argument 'dict' must be a lua_shared_dict (ngx.shared.NAME), got " .. type(dict))
   end
   local st = check_stats(where, source)
-  if opts == nil and rawget(_G, "ngx") and ngx.worker then opts = { labels = { worker = ngx.worker.id() } } end
+  local ngx = rawget(_G, "ngx")
+  if opts == nil and type(ngx) == "table" and ngx.worker then opts = { labels = { worker = ngx.worker.id() } } end
   local prefix, base = check_opts(where, opts)
   for i, fam in ipairs(FAMILIES) do
     local name, lines = prefix .. fam.suffix, {}
