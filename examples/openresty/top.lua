@@ -22,6 +22,27 @@ function M.init()
     clients.redis = shoplive.new{ wait = ngx.sleep, timeout = 10,
       limiter = shoplive.limiter.redis{ url = redis_url, qps = qps, key = "acct" } }
   end
+  -- a timer (where the Redis limiter's state can be read over a cosocket)
+  -- copies this worker's counters to the shared dict every second
+  ngx.timer.every(1, function(premature) if not premature then M.publish() end end)
+end
+
+--- This worker's clients' counters into the shoplive_metrics dict, one
+-- snapshot per client, labelled with the worker and the client's name.
+function M.publish()
+  local dict, worker = ngx.shared.shoplive_metrics, ngx.worker.id()
+  for name, client in pairs(clients) do
+    local ok, err = shoplive.metrics.publish(dict, client, { labels = { worker = worker, client = name } })
+    if not ok then ngx.log(ngx.ERR, err) end
+  end
+end
+
+--- Content handler of /metrics: Prometheus text of every worker's clients
+-- (this worker's fresh, the others' as of their last publish).
+function M.metrics()
+  M.publish()
+  ngx.header["Content-Type"] = shoplive.metrics.CONTENT_TYPE
+  ngx.print(shoplive.metrics.gather(ngx.shared.shoplive_metrics))
 end
 
 local function reply(status, body)
