@@ -21,7 +21,7 @@ local M = {}
 --- The Content-Type of the text exposition format.
 M.CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
---- The latency histogram's upper bounds (seconds): nginx-lua-prometheus's
+-- The latency histogram's upper bounds (seconds): nginx-lua-prometheus's
 -- default buckets, then 20 and 30 (the client's default timeout).
 M.LATENCY_BUCKETS = { 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75,
   1, 1.5, 2, 3, 4, 5, 10, 20, 30 }
