@@ -3,6 +3,7 @@
 -- itself shown to reject malformed exposition first.
 local env = require("support.env")
 local promtext = require("support.promtext")
+local redis_server = require("support.redis_server")
 local metrics = env.shoplive.metrics
 
 local tmp = require("support.files").tmpdir()
@@ -190,5 +191,39 @@ describe("shoplive.metrics of a client against the sandbox", function()
     labels.kind = "server"
     assert.equals(1, promtext.value(p, "keyapi_errors_total", labels))
     assert.is_nil(p.families.shoplive_requests_total)
+  end)
+end)
+
+describe("shoplive.metrics of a Redis limiter's state", function()
+  local rs
+  setup(function() rs = redis_server.start() end)
+  teardown(function() if rs then rs.stop() end end)
+
+  it("shows its qps, peers, rate and ceiling, the credits counted in Redis, and its fallback", function()
+    local sb = env.reset()
+    -- max_credits: the limiter counts credits in Redis (for every process)
+    local client = env.client{ max_retries = 2, max_credits = 100,
+      limiter = env.shoplive.limiter.redis{ url = rs.url, qps = 20, peers = 2, key = "metrics" } }
+    sb:fault{ type = "status", status = 429, retry_after = "0", count = 1 }
+    for page = 1, 3 do assert(client:livestreams{ seller_id = "237", page = page }) end
+    local st = client:stats()
+    local p = promtext.parse(metrics.prometheus(client))
+    local function g(name) return promtext.value(p, "shoplive_limiter_" .. name, { limiter = "redis" }) end
+    assert.equals(20, g("qps"))
+    assert.equals(2, g("peers"))
+    assert.equals(env.credits(), g("credits"))
+    assert.equals(3, g("credits"))
+    assert.equals(redis_server.command(rs.port, "GET shoplive:metrics:credits"), tostring(g("credits")))
+    assert.equals(st.limiter.ceiling, g("ceiling"))
+    assert.equals(st.limiter.rate, g("rate"))
+    assert.equals(0, g("falling_back"))
+    assert.equals(1, promtext.value(p, "shoplive_errors_total", { kind = "rate_limited" }))
+    -- Redis goes away: the client paces locally and the gauge says so
+    rs.stop()
+    assert(client:livestreams{ seller_id = "237", page = 4 })
+    p = promtext.parse(metrics.prometheus(client))
+    client:close()
+    assert.equals(1, g("falling_back"))
+    assert.equals(5, promtext.value(p, "shoplive_requests_total"))
   end)
 end)

@@ -129,11 +129,13 @@ local function latency_family()
     end }
 end
 
--- A limiter gauge; absent when the limiter does not report the field.
-local function gauge(suffix, help, field)
+-- A limiter gauge; absent when the limiter does not report the field,
+-- unless it is of kind zero_for (a flag it leaves out when false).
+local function gauge(suffix, help, field, zero_for)
   return { suffix = suffix, type = "gauge", help = help, emit = function(out, name, base, st)
     local l = st.limiter
     local v = l and l[field]
+    if v == nil and l and l.kind == zero_for then v = 0 end
     if type(v) == "boolean" then v = v and 1 or 0 end
     if type(v) == "number" then sample(out, name, base, { "limiter", l.kind or "local" }, v) end
   end }
@@ -152,7 +154,7 @@ local FAMILIES = {
   gauge("limiter_ceiling", "A rate the API refused with 429 (the limiter stays below it).", "ceiling"),
   gauge("limiter_credits", "Credits counted in the shared limiter's backend (every worker).", "credits"),
   gauge("limiter_peers", "Processes sharing the Redis limiter.", "peers"),
-  gauge("limiter_falling_back", "1 while the Redis limiter paces locally (Redis unreachable).", "falling_back"),
+  gauge("limiter_falling_back", "1 while the Redis limiter paces locally (Redis unreachable).", "falling_back", "redis"),
 }
 
 -- ---- arguments ------------------------------------------------------------
