@@ -106,6 +106,22 @@ describe("shoplive.metrics.prometheus arguments", function()
     raises("invalid label name \"a-b\"", client, { labels = { ["a-b"] = "1" } })
     raises("value of 'w' must be a string or a number, got table", client, { labels = { w = {} } })
   end)
+
+  it("publish and gather name a dict that is not a lua_shared_dict", function()
+    local ok, err = pcall(function()
+      local r = metrics.publish({}, client)
+      return r
+    end)
+    assert.is_false(ok)
+    assert.matches("shoplive.metrics.publish: argument 'dict' must be a lua_shared_dict", err, 1, true)
+    ok, err = pcall(function()
+      local r = metrics.gather("shoplive_metrics")
+      return r
+    end)
+    assert.is_false(ok)
+    assert.matches("shoplive.metrics.gather: argument 'dict' must be a lua_shared_dict", err, 1, true)
+    assert.matches("metrics_spec.lua:%d+:", err)
+  end)
 end)
 
 describe("shoplive.metrics of a client against the sandbox", function()
@@ -191,6 +207,24 @@ describe("shoplive.metrics of a client against the sandbox", function()
     labels.kind = "server"
     assert.equals(1, promtext.value(p, "keyapi_errors_total", labels))
     assert.is_nil(p.families.shoplive_requests_total)
+  end)
+end)
+
+describe("shoplive.metrics of requests cancelled in flight", function()
+  it("counts them as kind cancelled: requests = pages + errors", function()
+    local sb = env.reset()
+    sb:config{ latency = 2 }
+    local client = env.client()
+    local req = client:start{ seller_id = "237" }
+    assert.is_true(req:cancel())
+    sb:config{ latency = 0 }
+    assert(client:livestreams{ seller_id = "237" })
+    local p = promtext.parse(metrics.prometheus(client))
+    client:close()
+    assert.equals(2, promtext.value(p, "shoplive_requests_total"))
+    assert.equals(1, promtext.value(p, "shoplive_errors_total", { kind = "cancelled" }))
+    -- an answered request is observed; the cancelled one has no latency
+    assert.equals(1, promtext.value(p, "shoplive_request_duration_seconds_count"))
   end)
 end)
 
