@@ -70,3 +70,38 @@ describe("OpenResty: /metrics #novalgrind", function()
       { worker = "0", client = "shared", limiter = "shared_dict" }))
   end)
 end)
+
+describe("shoplive.metrics.publish into a full lua_shared_dict #novalgrind", function()
+  local nginx_lua = require("support.nginx_lua")
+  local srv
+  setup(function()
+    srv = nginx_lua.start{ http = "lua_shared_dict tiny 40k;", locations = [[
+      location = /fill { content_by_lua_block {
+        local metrics = require("shoplive").metrics
+        local d = ngx.shared.tiny
+        d:set("limiter_key", "kept")
+        local st = { requests = 1, credits = 1, retries = 0, bytes = 10 }
+        local err
+        for i = 1, 200 do
+          local ok, e = metrics.publish(d, st, { labels = { worker = i } })
+          if not ok then err = e break end
+        end
+        ngx.say(tostring(err), "|", tostring(d:get("limiter_key")))
+      } }
+      location = /metrics { content_by_lua_block {
+        ngx.print(require("shoplive").metrics.gather(ngx.shared.tiny))
+      } }
+    ]] }
+  end)
+  teardown(function() if srv then srv.stop() end end)
+
+  it("returns nil, err and evicts nothing; what it stored still parses", function()
+    local code, body = sandbox.get(srv.url .. "/fill", nil, 10)
+    assert.equals(200, code, srv.log())
+    assert.equals("shoplive.metrics.publish: no memory|kept\n", body)
+    code, body = sandbox.get(srv.url .. "/metrics", nil, 10)
+    assert.equals(200, code)
+    local p = promtext.parse(body)
+    assert.is_true(sum(p, "shoplive_requests_total") >= 1, body)
+  end)
+end)

@@ -154,7 +154,8 @@ local FAMILIES = {
   gauge("limiter_ceiling", "A rate the API refused with 429 (the limiter stays below it).", "ceiling"),
   gauge("limiter_credits", "Credits counted in the shared limiter's backend (every worker).", "credits"),
   gauge("limiter_peers", "Processes sharing the Redis limiter.", "peers"),
-  gauge("limiter_falling_back", "1 while the Redis limiter paces locally (Redis unreachable).", "falling_back", "redis"),
+  gauge("limiter_falling_back", "1 while the Redis limiter paces locally (Redis unreachable).",
+    "falling_back", "redis"),
 }
 
 -- ---- arguments ------------------------------------------------------------
@@ -263,7 +264,10 @@ function M.publish(dict, source, opts)
     -- the family's place and name lead the key: gather sorts keys into families
     local key = KEY .. format("%02d", i) .. "\t" .. name .. "\t" .. base
     if #lines > 0 then
-      local ok, err = dict:set(key, header(name, fam) .. "\0" .. table.concat(lines, "\n") .. "\n")
+      -- safe_set: a full dict refuses, where set would evict another
+      -- worker's snapshot or a limiter's key sharing the dict
+      local text = header(name, fam) .. "\0" .. table.concat(lines, "\n") .. "\n"
+      local ok, err = (dict.safe_set or dict.set)(dict, key, text)
       if not ok then return nil, "shoplive.metrics.publish: " .. tostring(err) end
     else
       dict:delete(key) -- a gauge the limiter stopped reporting
