@@ -22,8 +22,9 @@ local M = {}
 M.CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 -- The latency histogram's upper bounds (seconds): nginx-lua-prometheus's
--- default buckets, then 20 and 30 (the client's default timeout).
-M.LATENCY_BUCKETS = { 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75,
+-- default buckets, then 20 and 30 (the client's default timeout). Fixed:
+-- every client's histogram has these bounds.
+local BUCKETS = { 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75,
   1, 1.5, 2, 3, 4, 5, 10, 20, 30 }
 
 -- Every err kind a sent request can end with: each is exposed, 0 or not,
@@ -37,7 +38,7 @@ local floor, huge, format = math.floor, math.huge, string.format
 -- @local
 function M.histogram()
   local counts = {}
-  for i = 1, #M.LATENCY_BUCKETS + 1 do counts[i] = 0 end
+  for i = 1, #BUCKETS + 1 do counts[i] = 0 end
   return { counts = counts, sum = 0, count = 0 }
 end
 
@@ -45,7 +46,7 @@ end
 -- @local
 function M.observe(h, v)
   if type(v) ~= "number" or v ~= v then return end
-  local le, i = M.LATENCY_BUCKETS, 1
+  local le, i = BUCKETS, 1
   while le[i] and v > le[i] do i = i + 1 end
   h.counts[i] = h.counts[i] + 1
   h.sum, h.count = h.sum + v, h.count + 1
@@ -55,7 +56,7 @@ end
 -- @local
 function M.snapshot(h)
   local le, cum, acc = {}, {}, 0
-  for i, b in ipairs(M.LATENCY_BUCKETS) do
+  for i, b in ipairs(BUCKETS) do
     acc = acc + h.counts[i]
     le[i], cum[i] = b, acc
   end
@@ -175,6 +176,19 @@ local function check_stats(where, src)
     if type(st[f]) ~= "number" then
       argcheck.raise(where .. ": argument 'source' has no number '" .. f .. "' (a client:stats() table?)")
     end
+  end
+  local bad = st.cache_hits ~= nil and type(st.cache_hits) ~= "number" and "cache_hits"
+  for k, v in pairs(type(st.errors) == "table" and st.errors or {}) do
+    if type(v) ~= "number" then bad = "errors." .. tostring(k) end
+  end
+  if st.errors ~= nil and type(st.errors) ~= "table" then bad = "errors" end
+  local h = st.latency
+  if h ~= nil and (type(h) ~= "table" or type(h.le) ~= "table" or type(h.counts) ~= "table"
+      or type(h.sum) ~= "number" or type(h.count) ~= "number") then
+    bad = "latency"
+  end
+  if bad then
+    argcheck.raise(where .. ": argument 'source' has a bad '" .. bad .. "' (a client:stats() table?)")
   end
   return st
 end
