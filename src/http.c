@@ -722,15 +722,17 @@ static int l_xfer_done(lua_State *L) {
   return 1;
 }
 
-/* transfer:outcome() -> ok, bytes, status: ok is true for a finished
+/* transfer:outcome() -> ok, bytes, status, seconds: ok is true for a finished
  * transfer with no libcurl error and HTTP 200 (the success path needs
- * nothing more, so it builds no info table); status is 0 before headers. */
+ * nothing more, so it builds no info table); status is 0 before headers;
+ * seconds is libcurl's total time (the latency histogram's observation). */
 static int l_xfer_outcome(lua_State *L) {
   sl_xfer *x = check_xfer(L, 1);
   lua_pushboolean(L, x->state == XF_DONE && x->result == CURLE_OK && x->status == 200);
   lua_pushinteger(L, (lua_Integer)x->body.len);
   lua_pushinteger(L, (lua_Integer)x->status);
-  return 3;
+  lua_pushnumber(L, x->total_time);
+  return 4;
 }
 
 #define SET_FIELD(push, k) (push, lua_setfield(L, -2, k))

@@ -122,7 +122,8 @@ describe("the reference", function()
     for _, page in ipairs{ "shoplive.html", "shoplive.client.html", "shoplive.request.html",
         "shoplive.errors.html", "shoplive.sort.html", "shoplive.analysis.html", "shoplive.export.html",
         "shoplive.store.html", "shoplive.limiter.html", "shoplive.schema.html",
-        "README.md.html", "options.md.html", "errors.md.html", "cli.md.html" } do
+        "README.md.html", "options.md.html", "errors.md.html", "cli.md.html",
+        "shoplive.metrics.html", "metrics.md.html" } do
       assert.truthy(ls:find(page, 1, true), page .. " missing from:\n" .. ls)
     end
     local _, html = sh("cat " .. q(dir) .. "/index.html " .. q(dir) .. "/modules/*.html")
@@ -200,7 +201,7 @@ describe("the reference", function()
       ["shoplive.client"] = {
         page = { "records", "page", "page_size", "request_id", "has_more", "cached", "fetched_at", "repaired",
           "store_err", "duplicates" },
-        stats = { "requests", "credits", "retries", "bytes", "cache_hits", "limiter" },
+        stats = { "requests", "credits", "retries", "bytes", "cache_hits", "errors", "latency", "limiter" },
       },
       ["shoplive.errors"] = { err = { "kind", "message", "retryable", "attempts", "status", "code", "request_id",
         "retry_after", "curl_code", "records", "page", "report" } },

@@ -22,6 +22,31 @@ function M.init()
     clients.redis = shoplive.new{ wait = ngx.sleep, timeout = 10,
       limiter = shoplive.limiter.redis{ url = redis_url, qps = qps, key = "acct" } }
   end
+  -- every worker's zeros are in /metrics from the start; a timer, since
+  -- the Redis limiter's state is read over a cosocket (none in init_worker)
+  ngx.timer.at(0, function(premature) if not premature then M.publish() end end)
+end
+
+--- Counters into the shoplive_metrics dict, one snapshot per client,
+-- labelled with the worker and the client's name: the client `which`
+-- (after a request it served, before answering, so that a scrape that
+-- follows the answer sees it), or every client of this worker.
+function M.publish(which)
+  local dict, worker = ngx.shared.shoplive_metrics, ngx.worker.id()
+  for name, client in pairs(clients) do
+    if which == nil or which == name then
+      local ok, err = shoplive.metrics.publish(dict, client, { labels = { worker = worker, client = name } })
+      if not ok then ngx.log(ngx.ERR, err) end
+    end
+  end
+end
+
+--- Content handler of /metrics: Prometheus text of every worker's clients
+-- (this worker's fresh, the others' as of their last publish).
+function M.metrics()
+  M.publish()
+  ngx.header["Content-Type"] = shoplive.metrics.CONTENT_TYPE
+  ngx.print(shoplive.metrics.gather(ngx.shared.shoplive_metrics))
 end
 
 local function reply(status, body)
@@ -45,6 +70,7 @@ function M.handle(which)
   if not client then return reply(404, '{"error":"no such client here"}\n') end
   -- The server sorts by GMV, so the first ceil(n/10) pages hold the top n.
   local recs, err = client:all_livestreams{ seller_id = seller_id, sort_by = "gmv", order = "desc", limit = n }
+  M.publish(which)
   if not recs then
     return reply(STATUS[err.kind] or 502, shoplive.encode_record{ error = tostring(err), kind = err.kind } .. "\n")
   end
@@ -56,6 +82,7 @@ end
 function M.count(seller_id)
   if type(seller_id) ~= "string" or not seller_id:find("^%d+$") then return "bad seller_id" end
   local page, err = clients.default:livestreams{ seller_id = seller_id, page_size = 3 }
+  M.publish("default")
   return page and tostring(#page.records) or tostring(err)
 end
 
@@ -74,6 +101,7 @@ function M.start_timer()
     if premature then return end
     local recs, ferr = clients.default:all_livestreams{ seller_id = seller_id, sort_by = "gmv", order = "desc", limit = 5 }
     timer_result = recs and tostring(#recs) or tostring(ferr)
+    M.publish("default")
   end)
   if not ok then return reply(500, shoplive.encode_record{ error = tostring(err) } .. "\n") end
   reply(202, '{"started":true}\n')

@@ -6,6 +6,7 @@ local argcheck = require("shoplive.argcheck")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
 local limiter = require("shoplive.limiter")
+local metrics = require("shoplive.metrics")
 local query = require("shoplive.query")
 local request = require("shoplive.request")
 local response = require("shoplive.response")
@@ -80,7 +81,8 @@ function M.new(opts, version)
     _redact = function(s, cut) return c:redact(s, cut) end,
     _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0, _queued = 0,
     _limiter = o.limiter or limiter.new(o.qps),
-    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0 },
+    _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0, errors = {} },
+    _latency = metrics.histogram(),
     _store = o.store, _cache_ttl = o.cache_ttl or 86400, _saved = { new = 0, changed = 0 },
     -- opts.interrupt: checked at each step of a blocking wait (sync.lua too)
     _interrupted = o.interrupt, _sleep = o.interrupt and interruptible_sleep(o.interrupt),
@@ -140,8 +142,11 @@ function Client:stats()
   check_self(self)
   local s = self._stats
   local l = self._limiter
+  local errs = {}
+  for kind, n in pairs(s.errors) do errs[kind] = n end
   return { requests = s.requests, credits = s.credits, retries = s.retries, bytes = s.bytes,
-    cache_hits = s.cache_hits, limiter = l.stats and l:stats() or nil }
+    cache_hits = s.cache_hits, errors = errs, latency = metrics.snapshot(self._latency),
+    limiter = l.stats and l:stats() or nil }
 end
 
 -- ---- the pump -------------------------------------------------------
@@ -220,7 +225,8 @@ function Client:_complete(req, t)
   self._inflight = self._inflight - 1
   -- A 200 needs only the body: the info table and the error mapping are
   -- built for the other outcomes alone.
-  local ok, bytes, status = x:outcome()
+  local ok, bytes, status, seconds = x:outcome()
+  metrics.observe(self._latency, seconds)
   local info, page, err
   if ok then
     page, err = response.from_body(x, req.params, self._redact)
@@ -251,6 +257,7 @@ function Client:_complete(req, t)
     return
   end
   err.attempts = req.attempts
+  s.errors[err.kind] = (s.errors[err.kind] or 0) + 1 -- every failed attempt, retried or not
   if info and dead_pooled_connection(info) and not req.reconnected then
     req.reconnected, req.fresh = true, true
     req.state, req.not_before = "waiting", t
@@ -324,6 +331,8 @@ function Client:_cancel(req)
     req.xfer:cancel()
     req.xfer = nil
     self._inflight = self._inflight - 1
+    local errs = self._stats.errors
+    errs.cancelled = (errs.cancelled or 0) + 1 -- sent, never answered
   end
   req:_finish(nil, request.cancelled(req.attempts))
   for i, r in ipairs(self._active) do
@@ -483,6 +492,14 @@ local function finished(req) return req.state == "done" end
 -- @tfield int retries extra attempts after a retryable failure
 -- @tfield int bytes response body bytes received
 -- @tfield int cache_hits queries answered from the `store` (no credit)
+-- @tfield table errors requests sent that failed, by err kind (`{ rate_limited = 2 }`):
+-- every failed attempt, a retried one too, and `cancelled` for a request
+-- cancelled in flight; once nothing is in flight `requests` equals the
+-- answered pages plus the sum of `errors`
+-- @tfield table latency the histogram of the seconds each sent request took
+-- (libcurl's total time, retries observed one by one): `le` (upper bounds,
+-- ascending), `counts` (`counts[i]` requests that took at most `le[i]`,
+-- cumulative), `count` (all of them, the `+Inf` bucket), `sum` (seconds)
 -- @tfield ?table limiter the limiter's state: `kind` (`"local"`,
 -- `"shared_dict"`, `"redis"`), `rate` (requests/s it paces to now, nil for
 -- none), `qps` (the configured rate), `ceiling` (a rate the server refused

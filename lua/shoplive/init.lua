@@ -90,6 +90,11 @@ M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
 M.store = store
+--- Prometheus text of a client's counters (`shoplive.metrics`): `prometheus`,
+-- `publish` and `gather` for several nginx workers, `CONTENT_TYPE`.
+-- @table metrics
+-- @usage ngx.print(shoplive.metrics.prometheus(client))
+M.metrics = require("shoplive.metrics")
 --- The limiters' constructors, for `shoplive.new{ limiter = }`: `new`,
 -- `shared_dict`, `redis` (see `shoplive.limiter`).
 -- @table limiter
