@@ -75,12 +75,18 @@ local function fix_links(html, src_dir)
   return html
 end
 
--- The first sentence of a Markdown page after its "# title" line (a "." or
--- ":" then a space, outside `code`), Markdown links reduced to their text.
+-- The first sentence of a Markdown page's first paragraph of prose (not a
+-- heading, table, list, image or code block): up to a "." or ":" then a
+-- space, outside `code`, Markdown links reduced to their text.
 local function summary(md)
-  local body = md:gsub("^#[^\n]*\n", ""):gsub("^%s+", "")
-  local para = body:match("^(.-)\n%s*\n") or body
-  if para:match("^[|#!]") or para:match("^%- ") then return "" end
+  local para = ""
+  for block in (md:gsub("\n```.-\n```", "") .. "\n\n"):gmatch("(.-)\n%s*\n") do
+    block = block:gsub("^%s+", "")
+    if block ~= "" and not block:match("^[|#!<]") and not block:match("^[-*] ") then
+      para = block
+      break
+    end
+  end
   para = para:gsub("%s+", " ")
   local sentence, ticks = para, 0
   for i = 1, #para do
