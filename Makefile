@@ -114,10 +114,12 @@ $(FLOOR_BIN): bench/floor/floor.c
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
 
 # The man page of the command line, built from the same definitions as its
-# --help (lua/shoplive/cli/parser.lua).
+# --help (lua/shoplive/cli/parser.lua). `make install` builds it too, and
+# tests/versions runs suites side by side that install: each writes a
+# temporary file of its own.
 man: $(BUILD)/shoplive.1
 $(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO)
-	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
+	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
 
 # The API reference (LDoc, config.ld) in build/doc: the public modules and the
 # pages of docs/.
