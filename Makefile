@@ -39,7 +39,7 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
 
-.PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
+.PHONY: man doc doc-links install install-modules install-man rock-install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint dist
 
 all: $(SO) $(DB_SOS) $(CLISYS_SO)
 
@@ -88,8 +88,10 @@ test: all luajit-core $(HOST_BIN)
 check: all asan luajit-core $(HOST_BIN)
 	LUA_BIN=$(LUA_BIN) BUILD=$(BUILD) tests/check
 
+# make sandbox [SANDBOX_PORT=8080]: the sandbox server in the foreground
+# (any non-empty API key works against it; see sandbox/README.md).
 sandbox:
-	sandbox/run
+	sandbox/run $(if $(SANDBOX_PORT),--port $(SANDBOX_PORT))
 
 clean:
 	rm -rf build
@@ -120,20 +122,38 @@ $(FLOOR_BIN): bench/floor/floor.c
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) $(CURL_CFLAGS) -o $@ $< $(CURL_LIBS)
 
 # The man page of the command line, built from the same definitions as its
-# --help (lua/shoplive/cli/parser.lua).
+# --help (lua/shoplive/cli/parser.lua). `make install` builds it too, and
+# tests/versions runs suites side by side that install: each writes a
+# temporary file of its own.
 man: $(BUILD)/shoplive.1
 $(BUILD)/shoplive.1: lua/shoplive/cli/parser.lua lua/shoplive/cli.lua $(SO) $(CLISYS_SO)
-	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp && mv $@.tmp $@
+	$(SRC_ENV) $(LUA_BIN) -e 'io.write(require("shoplive.cli").man())' > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
 
 # The API reference (LDoc, config.ld) in build/doc: the public modules and the
 # pages of docs/.
+# tools/doc-html.lua then points the pages' links between Markdown files at
+# the pages LDoc wrote for them (and names the rest as repository paths),
+# gives each topic its summary, and tools/check-links.lua checks that every
+# relative href and src resolves to a file and every #fragment to an id.
 doc:
 	rm -rf build/doc
 	ldoc .
+	$(MAKE) --no-print-directory doc-links
+
+doc-links:
+	lua5.4 tools/doc-html.lua build/doc config.ld
+	lua5.4 tools/check-links.lua build/doc
 
 lint:
 	luacheck lua tests bin examples sandbox/lua bench
 	luarocks lint shoplive-scm-1.rockspec
+
+# make dist: build/dist/shoplive-<version>-1.src.rock, shoplive-<version>.tar.gz
+# and its versioned rockspec, from the tracked files (tools/dist). The rock
+# installs offline: luarocks --lua-version 5.4 --deps-mode=none install
+# build/dist/shoplive-<version>-1.src.rock
+dist:
+	tools/dist build/dist
 
 # make install [PREFIX=/usr/local] [LUA=5.4|5.3|5.2|5.1|luajit] [DESTDIR=]
 # Installs where the interpreter looks: the directories under PREFIX that its
@@ -151,15 +171,21 @@ NO_LUA_ENV = env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_$(subst .,_,$(LUA_V)) -u L
 INST_LIBDIR ?= $(or $(shell $(NO_LUA_ENV) $(LUA_BIN) tools/install-dir.lua cpath $(PREFIX) 2>/dev/null),$(PREFIX)/lib/lua/$(LUA_V))
 INST_LUADIR ?= $(or $(shell $(NO_LUA_ENV) $(LUA_BIN) tools/install-dir.lua path $(PREFIX) 2>/dev/null),$(PREFIX)/share/lua/$(LUA_V))
 INST_BINDIR ?= $(PREFIX)/bin
+INST_MANDIR ?= $(PREFIX)/share/man/man1
 INST_CMD   = $(if $(filter 5.4,$(LUA)),shoplive,shoplive-$(LUA))
 
-install: install-modules
+install: install-modules install-man
 	install -d $(DESTDIR)$(INST_BINDIR)
 	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
 	  echo 'package.path = "$(INST_LUADIR)/?.lua;$(INST_LUADIR)/?/init.lua;" .. package.path'; \
 	  echo 'package.cpath = "$(INST_LIBDIR)/?.so;" .. package.cpath'; \
 	  echo 'os.exit(require("shoplive.cli").main({ ... }))'; } > $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
 	chmod 0755 $(DESTDIR)$(INST_BINDIR)/$(INST_CMD)
+
+# The man page, built for the version being installed ($(BUILD)/shoplive.1).
+install-man: $(BUILD)/shoplive.1
+	install -d $(DESTDIR)$(INST_MANDIR)
+	install -m 0644 $(BUILD)/shoplive.1 $(DESTDIR)$(INST_MANDIR)/shoplive.1
 
 # The core and the Lua modules alone (LuaRocks installs the command itself).
 install-modules: $(SO) $(DB_SOS) $(CLISYS_SO)

@@ -2,9 +2,11 @@ rockspec_format = "3.0"
 package = "shoplive"
 version = "scm-1"
 source = {
-  -- The project's own repository; no release is tagged yet, so there is no
-  -- released rockspec (one is added with its tag).
-  url = "git+https://github.com/shoplive-lua/shoplive.git",
+  -- PLACEHOLDER: the project has no public home yet, and this URL (under the
+  -- reserved .invalid domain) names none. Install from a checkout
+  -- (`luarocks --lua-version 5.4 make`) or from the source rock of
+  -- `make dist`, which carries its own sources.
+  url = "git+https://placeholder.invalid/shoplive.git",
 }
 description = {
   summary = "TikTok Shop livestream analytics (keyapi) for Lua: a libcurl C core with exact int64 records",

@@ -33,6 +33,34 @@ local function table_rows(text)
   return rows
 end
 
+-- The Markdown files of the documentation.
+local function md_files()
+  local files = { "README.md", "BENCHMARKS.md", "CHANGES.md" }
+  local status, out = sh("ls docs/*.md")
+  assert.equals(0, status, out)
+  for f in out:gmatch("%S+") do files[#files + 1] = f end
+  return files
+end
+
+-- "a/b/../c" -> "a/c"
+local function normalize(path)
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." and #parts > 0 then parts[#parts] = nil
+    elseif part ~= "." then parts[#parts + 1] = part end
+  end
+  return table.concat(parts, "/")
+end
+
+-- The anchors GitHub gives a page's headings.
+local function heading_slugs(text)
+  local slugs = {}
+  for title in ("\n" .. text):gmatch("\n#+ ([^\n]+)") do
+    slugs[(title:lower():gsub("[^%w%s_-]", ""):gsub("%s", "-"))] = true
+  end
+  return slugs
+end
+
 describe("the reference", function()
   it("no tracked file points outside the repository", function()
     -- built by concatenation so that this file does not match itself
@@ -53,14 +81,120 @@ describe("the reference", function()
     assert.is_true(n > 40, n .. " files read")
   end)
 
-  it("README.md has no empty section heading", function()
-    local prev
-    for line in (read("README.md") .. "\n"):gmatch("([^\n]*)\n") do
-      if line:match("^#+ ") and prev and prev:match("^#+ ") then
-        error("empty heading: " .. prev)
+  it("README.md and the pages of docs/ have no empty section heading", function()
+    for _, file in ipairs(md_files()) do
+      local prev, fenced
+      for line in (read(file) .. "\n"):gmatch("([^\n]*)\n") do
+        -- a "# " line inside a fenced block is code (Prometheus text, shell
+        -- comments), not a heading
+        if line:match("^```") then fenced = not fenced end
+        -- a heading followed by one of its own level or above ("# Page" then
+        -- "## Part" is a page's title over its first part)
+        local level, prev_level = line:match("^(#+) "), prev and prev:match("^(#+) ")
+        if level and not fenced and prev_level and #level <= #prev_level then
+          error(file .. ": empty heading: " .. prev)
+        end
+        if line ~= "" and not fenced and not line:match("^```") then prev = line end
       end
-      if line ~= "" then prev = line end
     end
+  end)
+
+  -- The front door: short, and install, the sandbox and a first command
+  -- come first; everything else is a guide page it links to.
+  it("README.md is at most 250 lines and opens with install, the sandbox and a first command", function()
+    local text = read("README.md")
+    local _, lines = text:gsub("\n", "")
+    assert.is_true(lines <= 250, "README.md has " .. lines .. " lines")
+    local sections = {}
+    for title in text:gmatch("\n## ([^\n]+)") do sections[#sections + 1] = title end
+    assert.matches("^Install", sections[1])
+    assert.matches("sandbox", sections[2]:lower())
+    assert.matches("first command", sections[2])
+    local sandbox_at = assert(text:find("make sandbox", 1, true), "make sandbox")
+    local first_cmd = assert(text:find("shoplive livestreams 237", 1, true), "a first command")
+    assert.is_true(sandbox_at < first_cmd and first_cmd < text:find("\n## A first script", 1, true))
+    assert.truthy(text:lower():find("any non-empty api key works", 1, true), "the sandbox's keys")
+    for _, page in ipairs{ "library", "paging", "command-line", "store", "report", "openresty", "security",
+        "testing", "options", "errors", "cli" } do
+      assert.truthy(text:find("(docs/" .. page .. ".md)", 1, true), "README.md links docs/" .. page .. ".md")
+    end
+  end)
+
+  -- The commands the README gives a newcomer, run as written against the
+  -- suite's sandbox: the export line's key and the first command's output.
+  it("README.md's first command works against the sandbox, with the key it shows", function()
+    local text = read("README.md")
+    local block = assert(text:match("\n```sh\n(make sandbox[^\n]*\n.-)```"), "the sandbox block")
+    local key = assert(block:match("export KEYAPI_BASE_URL=%S+ KEYAPI_API_KEY=(%S+)"), block)
+    local cmd = assert(block:match("\n(bin/shoplive livestreams [^#\n]-)%s*#"), block)
+    local status, out = sh("KEYAPI_BASE_URL=" .. q(env.sandbox().url) .. " KEYAPI_API_KEY=" .. q(key)
+      .. " SHOPLIVE_BUILD=" .. q(ROOT .. "/" .. env.BUILD) .. " " .. env.LUA .. " " .. cmd)
+    assert.equals(0, status, out)
+    -- the output block under it: its header and first row are what came out
+    local shown = assert(text:match("```\n(room_id[^\n]*\n[^\n]*\n[^\n]*)\n"), "the output shown")
+    assert.equals(shown, out:match("^([^\n]*\n[^\n]*\n[^\n]*)"))
+  end)
+
+  it("the install notes name the Lua version for luarocks, the tree's paths, the man page and the OpenResty runner",
+    function()
+    local text = read("README.md")
+    assert.truthy(text:find("luarocks --lua-version 5.4 make", 1, true), "--lua-version 5.4 make")
+    assert.truthy(text:find('eval "$(luarocks --lua-version 5.4 --tree ~/rocks path)"', 1, true), "luarocks path")
+    assert.truthy(text:find("share/man/man1/shoplive.1", 1, true), "the installed man page")
+    assert.truthy(text:find("examples/openresty/run", 1, true), "examples/openresty/run in README.md")
+    assert.truthy(read("docs/openresty.md"):find("examples/openresty/run", 1, true), "in docs/openresty.md")
+    for _, file in ipairs(md_files()) do
+      local doc = read(file)
+      -- `make man` writes build/<V>/shoplive.1 (the Makefile's $(BUILD))
+      assert.is_nil(doc:find("build/shoplive.1", 1, true), file .. " names build/shoplive.1")
+      -- luarocks builds libpq.so too when pkg-config finds libpq
+      assert.is_nil(doc:find("the SQLite store only", 1, true), file .. ": the rockspec builds libpq.so too")
+    end
+    -- (without the BUILD a test run exports for the Lua under test)
+    local _, mk = sh("unset BUILD; make -n -B man LUA=5.4")
+    assert.truthy(mk:find("> build/5.4/shoplive.1.tmp", 1, true), mk)
+    _, mk = sh("unset BUILD; make -n -B man LUA=5.1 LUA_BIN=lua5.1")
+    assert.truthy(mk:find("> build/5.1/shoplive.1.tmp", 1, true), mk)
+  end)
+
+  it("docs/testing.md keeps the reliability table whole", function()
+    local text = read("docs/testing.md")
+    local rows = 0
+    for _ in text:match("\n## Reliability\n(.-)\n\n[^|]"):gmatch("\n| [^-]") do rows = rows + 1 end
+    -- the header row, then the 24 checks the README had
+    assert.is_true(rows >= 25, rows .. " rows")
+    for _, check in ipairs{ "busted suite (Lua 5.4)", "the same suite with an ASan + UBSan build",
+        "the same suite under valgrind memcheck", "libFuzzer on the response path", "fault injection",
+        "HTTP/2 and TLS reuse", "TLS (", "allocation failure", "threads", "repeated full page",
+        "200 with a broken body", "page longer than page_size", "8 MB of `{}` records", "one bad field",
+        "1xx then silence", "1 MiB / 80 KB response header", "429 storm, then a healthy server",
+        "Redis limiter outage and password", "secrets", "option bounds", "lifetimes", "CLI output under failure",
+        "Ctrl-C", "hostile strings and values" } do
+      assert.truthy(text:find("\n| " .. check, 1, true), check)
+    end
+  end)
+
+  -- What GitHub shows: every relative link of a Markdown file names a file
+  -- of the checkout, and every #fragment a heading of the page it names.
+  it("every relative link in README.md, docs/ and BENCHMARKS.md resolves", function()
+    local n = 0
+    for _, file in ipairs(md_files()) do
+      local dir = file:match("^(.*)/[^/]*$") or "."
+      local text = read(file):gsub("\n```.-\n```", "")
+      for target in text:gmatch("%]%(([^)%s]+)%)") do
+        if not target:match("^%a[%w+.-]*:") then
+          n = n + 1
+          local path, fragment = target:match("^([^#]*)#?(.*)$")
+          path = path == "" and file or normalize(dir .. "/" .. path)
+          local linked = read_file(ROOT .. "/" .. path)
+          assert.truthy(linked, file .. ": " .. target .. " names no file")
+          if fragment ~= "" then
+            assert.truthy(heading_slugs(linked)[fragment], file .. ": " .. target .. " names no heading")
+          end
+        end
+      end
+    end
+    assert.is_true(n > 40, n .. " links")
   end)
 
   it("docs/options.md documents every new{} option, with the default the code applies", function()

@@ -104,7 +104,7 @@ describe("packaging", function()
       assert.truthy(io.open(ROOT .. "/shoplive-scm-1.rockspec"))
     end)
 
-    it("lint clean, a busted test section, lua-cjson optional, the project's own source", function()
+    it("lint clean, a busted test section, lua-cjson optional, a source URL marked as a placeholder", function()
       local status, out = sh("luarocks lint shoplive-scm-1.rockspec")
       assert.equals(0, status, out)
       local spec = load_rockspec("shoplive-scm-1.rockspec")
@@ -113,7 +113,9 @@ describe("packaging", function()
       for _, dep in ipairs(spec.dependencies) do
         assert.falsy(dep:find("cjson"), dep)
       end
-      assert.matches("^git%+https://github%.com/shoplive%-lua/shoplive%.git$", spec.source.url)
+      -- no public home yet: the URL names no real organisation, and says so
+      assert.matches("^git%+https://placeholder%.invalid/", spec.source.url)
+      assert.truthy(read("shoplive-scm-1.rockspec"):find("PLACEHOLDER", 1, true))
     end)
   end)
 
@@ -191,6 +193,10 @@ describe("packaging", function()
     local cmd = dest .. "/usr/local/bin/" .. CMD
     assert.truthy(io.open(cmd), cmd)
     assert.equals("#!/usr/bin/env " .. LUA_BIN, read_first_line(cmd))
+    -- the man page, where man looks under the prefix
+    local man = dest .. "/usr/local/share/man/man1/shoplive.1"
+    assert.truthy(io.open(man), man)
+    assert.matches("^%.TH SHOPLIVE 1", read_first_line(man))
   end)
 
   it("make install LUA=<V> installs that version's core", function()
