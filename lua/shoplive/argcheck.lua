@@ -57,4 +57,24 @@ function M.raise(msg)
   error(msg, outside_level())
 end
 
+local function finish(ok, ...)
+  if ok then return ... end
+  local e = ...
+  -- an argument error counted from a fixed level lands in a library frame
+  -- (or, under pcall, nowhere): it begins "shoplive.x: " with no position.
+  -- Raised again here, it names the caller on every version.
+  if type(e) == "string" and e:find("^shoplive[%w_.:]*: ") then M.raise(e) end
+  error(e, 0) -- positioned already, an err table, or a bug: as it was
+end
+
+--- Call fn(...) of a module that still raises its argument errors with
+-- error(msg, N) (levels counted from an entry point of its own), from an
+-- entry point of the library: the results of fn, or its argument error
+-- raised at the library's caller. Used by init.lua for shoplive.report,
+-- whose `return require(...).report(...)` was a tail call that on Lua
+-- 5.1/LuaJIT left such errors without a file:line.
+function M.call(fn, ...)
+  return finish(pcall(fn, ...))
+end
+
 return M
