@@ -37,9 +37,7 @@ local function check(client, a)
     raise("sync: the client's store was opened with readonly = true; sync saves every page it fetches")
   end
   if a.queue ~= nil then
-    local q = require("shoplive.store.queue")
-    q.check_name("sync", a.queue)
-    q.check_store("sync", client._store)
+    client._store:_check_queue("sync", a.queue)
     if a.enqueue ~= nil and type(a.enqueue) ~= "boolean" then
       raise("sync: argument 'enqueue' must be a boolean, got " .. util.describe(a.enqueue))
     end

@@ -139,6 +139,16 @@ function M.install(Store, h)
     return r
   end
 
+  --- Raise (at the library's caller) unless name is a usable queue name
+  -- and this store can hold a queue; fname names the public function. Sync
+  -- checks its `queue` argument so, through the client's store, without
+  -- requiring this module (the store is an add-on above sync).
+  -- @local
+  function Store:_check_queue(fname, name)
+    M.check_name(fname, name)
+    M.check_store(fname, self)
+  end
+
   --- Put sellers (an array of seller ids) on queue name, as pending. A shop
   -- already done or failed there is queued again (a new round); one pending
   -- or claimed is left as it is. Returns the number of shops queued (new or
