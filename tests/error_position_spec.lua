@@ -160,7 +160,7 @@ local function check_cases(cases)
   end
 end
 
-describe("argument errors of the store, sync and the report point at the caller's file:line", function()
+describe("argument errors of the store, sync, the limiters and the report point at the caller's file:line", function()
   local files = require("support.files")
   local dir = files.tmpdir()
   local path = dir .. "/shops.db"
@@ -223,6 +223,13 @@ describe("argument errors of the store, sync and the report point at the caller'
     { "sync: no store", function() no_store:sync{ sellers = { "1" } } end },
     { "sync: a readonly store", function() with_ro:sync{ sellers = { "1" } } end },
     { "sync: called with a dot", function() with_store.sync{ sellers = { "1" } } end },
+    { "limiter.new: unknown option", function() shoplive.limiter.new{ bogus = 1 } end },
+    { "limiter.new: bad qps", function() shoplive.limiter.new{ qps = 0 } end },
+    { "limiter.new: a bad number", function() shoplive.limiter.new(-1) end },
+    { "limiter.shared_dict: outside nginx", function() shoplive.limiter.shared_dict{ dict = "d", qps = 1 } end },
+    { "limiter.redis: not a table", function() shoplive.limiter.redis(5) end },
+    { "limiter.redis: no url", function() shoplive.limiter.redis{ qps = 1 } end },
+    { "limiter.redis: bad qps", function() shoplive.limiter.redis{ url = "redis://127.0.0.1:1/0", qps = 0 } end },
     { "report: records not a table", function() shoplive.report(42) end },
     { "report: a record not a table", function() shoplive.report{ 5 } end },
     { "report: opts not a table", function() shoplive.report({}, 5) end },

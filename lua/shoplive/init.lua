@@ -94,7 +94,22 @@ M.encode_record = export.encode_record
 -- `shared_dict`, `redis` (see `shoplive.limiter`).
 -- @table limiter
 -- @usage local client = shoplive.new{ limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10 } }
-M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
+-- (Through argcheck.call until limiter/*.lua raise through argcheck: their
+-- counted error levels name no file:line, or a wrong one, on some versions.)
+M.limiter = {
+  new = function(opts)
+    local l = argcheck.call(limiter.new, opts)
+    return l
+  end,
+  shared_dict = function(opts)
+    local l = argcheck.call(limiter.shared_dict, opts)
+    return l
+  end,
+  redis = function(opts)
+    local l = argcheck.call(limiter.redis, opts)
+    return l
+  end,
+}
 
 --- The HTML report of livestream records of one or many shops: one
 -- self-contained document (inline CSS and SVG charts, no script, a CSP
