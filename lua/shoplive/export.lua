@@ -268,6 +268,13 @@ end
 local Writer = {}
 Writer.__index = Writer
 
+-- w.write(r) / w.close() (a dot for a colon): say so, not "attempt to index".
+local function check_self(self, fname)
+  if getmetatable(self) ~= Writer then
+    raise("shoplive.csv_writer: " .. fname .. " called on a " .. type(self) .. "; use writer:" .. fname .. "(...)")
+  end
+end
+
 local function put(self, s)
   local ok, err = self.file:write(s)
   if ok == nil and err ~= nil then return nil, err end
@@ -290,6 +297,7 @@ end
 -- @treturn[2] string the file's error message
 -- @usage assert(w:write(rec))
 function Writer:write(record)
+  check_self(self, "write")
   if self.closed then raise("shoplive.csv_writer: write() after close()") end
   if type(record) ~= "table" then
     raise("shoplive.csv_writer: argument 'record' must be a record table, got " .. util.describe(record))
@@ -311,6 +319,7 @@ end
 -- @treturn[2] string the file's error message
 -- @usage assert(w:close())
 function Writer:close()
+  check_self(self, "close")
   if self.closed then return true end
   local ok, err = put_header(self)
   if not ok then return nil, err end

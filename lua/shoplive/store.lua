@@ -456,6 +456,9 @@ end
 -- Any other method of a closed store raises.
 -- @usage store:close()
 function Store:close()
+  if getmetatable(self) ~= Store then
+    argcheck.raise("shoplive.store: close called on a " .. type(self) .. "; use store:close()")
+  end
   if not self.db then return end
   for _, st in pairs(self._stmts) do st:finalize() end
   self._stmts = {}
