@@ -89,9 +89,11 @@ end
 --- Call fn(...) of a module that still raises its argument errors with
 -- error(msg, N) (levels counted from an entry point of its own), from an
 -- entry point of the library: the results of fn, or its argument error
--- raised at the library's caller. Used by init.lua for shoplive.report,
--- whose `return require(...).report(...)` was a tail call that on Lua
--- 5.1/LuaJIT left such errors without a file:line.
+-- raised at the library's caller. Used by init.lua for shoplive.report and
+-- report_file (a tail call `return require(...).report(...)` there left
+-- report.lua's errors without a file:line on Lua 5.1) and for the limiters'
+-- constructors (whose levels missed the caller on 5.4/LuaJIT, or on 5.1).
+-- Once those modules raise through M.raise, the wrapper changes nothing.
 function M.call(fn, ...)
   return finish(pcall(fn, ...))
 end
