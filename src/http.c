@@ -831,6 +831,4 @@ void sl_http_register(lua_State *L) {
   sl_setfuncs(L, funcs);
   lua_pushstring(L, curl_version_str);
   lua_setfield(L, -2, "curl_version");
-  lua_pushboolean(L, curl_has_http2);
-  lua_setfield(L, -2, "curl_http2");
 }

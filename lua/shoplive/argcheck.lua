@@ -57,4 +57,45 @@ function M.raise(msg)
   error(msg, outside_level())
 end
 
+-- True when short (an error position's file, a short_src: the path, or
+-- "..." and its end when long) is one of the library's files.
+local function library_file(short)
+  if short:sub(1, 3) ~= "..." then return is_library{ source = "@" .. short } end
+  local tail, base = short:sub(4), DIR and DIR:sub(2) or ""
+  if INIT and INIT:sub(-#tail) == tail then return true end
+  local from = 1
+  while true do
+    local _, e = tail:find("shoplive[/\\]", from)
+    if not e then return false end
+    if base:sub(-e) == tail:sub(1, e) then return true end
+    from = e + 1
+  end
+end
+
+local function finish(ok, ...)
+  if ok then return ... end
+  local e = ...
+  if type(e) == "string" then
+    -- an argument error counted from a fixed level lands in a library
+    -- frame, or (under this pcall) nowhere: "shoplive.x: ..." with no
+    -- position or the library's own. Raised again, it names the caller.
+    local file, msg = e:match("^(.-):%d+: (shoplive[%w_.:]*: .*)$")
+    if file and library_file(file) then e = msg end
+    if e:find("^shoplive[%w_.:]*: ") then M.raise(e) end
+  end
+  error(e, 0) -- positioned at the caller already, an err table, or a bug
+end
+
+--- Call fn(...) of a module that still raises its argument errors with
+-- error(msg, N) (levels counted from an entry point of its own), from an
+-- entry point of the library: the results of fn, or its argument error
+-- raised at the library's caller. Used by init.lua for shoplive.report and
+-- report_file (a tail call `return require(...).report(...)` there left
+-- report.lua's errors without a file:line on Lua 5.1) and for the limiters'
+-- constructors (whose levels missed the caller on 5.4/LuaJIT, or on 5.1).
+-- Once those modules raise through M.raise, the wrapper changes nothing.
+function M.call(fn, ...)
+  return finish(pcall(fn, ...))
+end
+
 return M

@@ -5,7 +5,8 @@
 -- (`shoplive.analysis`), `to_csv`, `csv_writer`, `to_json`, `to_ndjson`,
 -- `encode_record` (`shoplive.export`) and `is_err` (`shoplive.errors`) are
 -- the functions of those modules under shorter names; `store` is
--- `shoplive.store`, `limiter` the constructors of `shoplive.limiter`.
+-- `shoplive.store` (loaded on first use), `limiter` the constructors of
+-- `shoplive.limiter`.
 -- Bad arguments raise a Lua error naming the argument before anything is
 -- sent; failures are errs (errors.md).
 -- @usage local shoplive = require("shoplive")
@@ -16,6 +17,7 @@
 -- client:close()
 local core = require("shoplive.core")
 local analysis = require("shoplive.analysis")
+local argcheck = require("shoplive.argcheck")
 local client = require("shoplive.client")
 local export = require("shoplive.export")
 local limiter = require("shoplive.limiter")
@@ -23,7 +25,6 @@ local errors = require("shoplive.errors")
 local options = require("shoplive.options")
 local response = require("shoplive.response")
 local sort = require("shoplive.sort")
-local store = require("shoplive.store")
 
 local M = {
   --- The version, "MAJOR.MINOR.PATCH".
@@ -64,7 +65,7 @@ end
 -- @usage local page, err = shoplive.decode(assert(io.open("answer.json")):read("*a"))
 function M.decode(body, q)
   if type(body) ~= "string" then
-    require("shoplive.argcheck").raise("shoplive.decode: argument 'body' must be a string, got " .. type(body))
+    argcheck.raise("shoplive.decode: argument 'body' must be a string, got " .. type(body))
   end
   local p
   if q ~= nil then p = require("shoplive.query").check(q, "shoplive.decode") end
@@ -89,7 +90,6 @@ M.csv_writer = export.csv_writer
 M.to_json = export.to_json
 M.to_ndjson = export.to_ndjson
 M.encode_record = export.encode_record
-M.store = store
 --- Prometheus text of a client's counters (`shoplive.metrics`): `prometheus`,
 -- `publish` and `gather` for several nginx workers, `CONTENT_TYPE`.
 -- @table metrics
@@ -99,7 +99,22 @@ M.metrics = require("shoplive.metrics")
 -- `shared_dict`, `redis` (see `shoplive.limiter`).
 -- @table limiter
 -- @usage local client = shoplive.new{ limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10 } }
-M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limiter.redis }
+-- (Through argcheck.call until limiter/*.lua raise through argcheck: their
+-- counted error levels name no file:line, or a wrong one, on some versions.)
+M.limiter = {
+  new = function(opts)
+    local l = argcheck.call(limiter.new, opts)
+    return l
+  end,
+  shared_dict = function(opts)
+    local l = argcheck.call(limiter.shared_dict, opts)
+    return l
+  end,
+  redis = function(opts)
+    local l = argcheck.call(limiter.redis, opts)
+    return l
+  end,
+}
 
 --- The HTML report of livestream records of one or many shops: one
 -- self-contained document (inline CSS and SVG charts, no script, a CSP
@@ -117,7 +132,10 @@ M.limiter = { new = limiter.new, shared_dict = limiter.shared_dict, redis = limi
 -- @usage local recs = assert(client:all_livestreams{ seller_id = s })
 -- local html = shoplive.report(recs, { title = "Last week", tz = "+07:00", top = 10 })
 function M.report(records, opts)
-  return require("shoplive.report").report(records, opts, M.VERSION)
+  -- not a tail call, and through argcheck.call: report.lua counts its
+  -- error levels, which on 5.1/LuaJIT a tail call here left with no file:line
+  local doc = argcheck.call(require("shoplive.report").report, records, opts, M.VERSION)
+  return doc
 end
 
 --- Write `shoplive.report(records, opts)` to a file.
@@ -129,7 +147,18 @@ end
 -- @treturn[2] string the message
 -- @usage assert(shoplive.report_file("report.html", recs, { tz = "+07:00" }))
 function M.report_file(path, records, opts)
-  return require("shoplive.report").report_file(path, records, opts, M.VERSION)
+  local ok, err = argcheck.call(require("shoplive.report").report_file, path, records, opts, M.VERSION)
+  return ok, err
 end
+
+-- shoplive.store (an add-on the client does not need) loads on first use:
+-- require("shoplive") stays free of SQLite/PostgreSQL code until a program
+-- asks for a store. Once loaded, it is a plain field.
+setmetatable(M, { __index = function(t, k)
+  if k ~= "store" then return nil end
+  local store = require("shoplive.store")
+  rawset(t, "store", store)
+  return store
+end })
 
 return M

@@ -154,7 +154,13 @@ local CHECKS = {
   -- true cancels the requests in flight and ends the wait (Ctrl-C)
   interrupt = callable("function() returning true to cancel"),
   store = function(name, v)
-    if not require("shoplive.store").is_store(v) then fail(name, "must be a store from shoplive.store.open()", v) end
+    -- a store exists only once shoplive.store is loaded (store.open made it):
+    -- asking the loaded module keeps the exact check without options
+    -- depending on the store (an add-on above the client)
+    local store_mod = package.loaded["shoplive.store"]
+    if not (type(store_mod) == "table" and store_mod.is_store(v)) then
+      fail(name, "must be a store from shoplive.store.open()", v)
+    end
     return v
   end,
   -- whole seconds (the store keeps epoch seconds); 0 = always fetch
@@ -226,7 +232,7 @@ function M.check(opts, getenv)
   for k, v in pairs(out) do out[k] = CHECKS[k](k, v) end
   if out.limiter and out.qps then
     known_secrets = nil
-    error("shoplive.new: give either option 'qps' or option 'limiter' (with its own qps), not both", 3)
+    raise("shoplive.new: give either option 'qps' or option 'limiter' (with its own qps), not both")
   end
   check_cleartext(out)
   known_secrets = nil

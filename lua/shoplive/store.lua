@@ -17,7 +17,7 @@
 local argcheck = require("shoplive.argcheck")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
-local export = require("shoplive.export")
+local json = require("shoplive.json")
 local query = require("shoplive.query")
 local response = require("shoplive.response")
 local schema = require("shoplive.store.schema")
@@ -116,7 +116,7 @@ local function extra_json(r)
       extra[k] = v
     end
   end
-  return extra and export.encode_record(extra) or nil
+    return extra and json.record(extra, "shoplive.encode_record") or nil
 end
 
 local function int(v) if is_int(v) then return v end end
@@ -222,7 +222,7 @@ end
 local function check_time(fname, name, v)
   if v == nil then return nil end
   if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
-    error(fname .. ": argument '" .. name .. "' must be epoch seconds (a number), got " .. util.describe(v), 3)
+    argcheck.raise(fname .. ": argument '" .. name .. "' must be epoch seconds (a number), got " .. util.describe(v))
   end
   return math.floor(v)
 end
@@ -348,19 +348,18 @@ end
 
 --- The dialect and the connection target for target, or raises (a bad
 -- argument: a string; a bad $SHOPLIVE_DB: an err of kind store).
-local function resolve(target, level)
+local function resolve(target)
   local from_env = target == nil
   if from_env then
     target = M.default_path()
     if not target then
-      error(errors.new{ kind = "store", message = "no database path: set SHOPLIVE_DB, XDG_DATA_HOME or HOME" },
-        level + 1)
+      error(errors.new{ kind = "store", message = "no database path: set SHOPLIVE_DB, XDG_DATA_HOME or HOME" }, 0)
     end
   end
   local kind, conn = target_mod.parse(target)
   if not kind then
-    if from_env then error(errors.new{ kind = "store", message = "SHOPLIVE_DB: " .. conn }, level + 1) end
-    require("shoplive.argcheck").raise("shoplive.store.open: argument 'target': " .. conn)
+    if from_env then error(errors.new{ kind = "store", message = "SHOPLIVE_DB: " .. conn }, 0) end
+    argcheck.raise("shoplive.store.open: argument 'target': " .. conn)
   end
   return require(kind == "postgresql" and "shoplive.store.postgres" or "shoplive.store.sqlite"), conn,
     target_mod.redact(target)
@@ -406,23 +405,23 @@ end
 -- local client = shoplive.new{ store = store, cache_ttl = 3600 }
 function M.open(target, opts)
   if target ~= nil and (type(target) ~= "string" or target == "") then
-    error("shoplive.store.open: argument 'target' must be a file path or a postgresql:// URL, got "
-      .. util.describe(target), 2)
+    argcheck.raise("shoplive.store.open: argument 'target' must be a file path or a postgresql:// URL, got "
+      .. util.describe(target))
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("shoplive.store.open: argument 'opts' must be a table, got " .. util.describe(opts), 2)
+    argcheck.raise("shoplive.store.open: argument 'opts' must be a table, got " .. util.describe(opts))
   end
   opts = opts or {}
   if opts.clock ~= nil and type(opts.clock) ~= "function" then
-    error("shoplive.store.open: option 'clock' must be a function returning epoch seconds", 2)
+    argcheck.raise("shoplive.store.open: option 'clock' must be a function returning epoch seconds")
   end
   if opts.readonly ~= nil and type(opts.readonly) ~= "boolean" then
-    error("shoplive.store.open: option 'readonly' must be a boolean, got " .. util.describe(opts.readonly), 2)
+    argcheck.raise("shoplive.store.open: option 'readonly' must be a boolean, got " .. util.describe(opts.readonly))
   end
   local wait = wait_opts(opts)
-  local dialect, conn, name = resolve(target, 2)
+  local dialect, conn, name = resolve(target)
   local db, msg, code = dialect.connect(conn, wait, opts.readonly)
-  if not db then error(store_err(name, msg, code), 2) end
+  if not db then error(store_err(name, msg, code), 0) end -- an err: a table, no position
   local self = setmetatable({ db = db, dialect = dialect, name = name, target = conn, _stmts = {}, _args = {},
     clock = opts.clock or os.time, readonly = opts.readonly or nil }, Store)
   local ok
@@ -433,7 +432,7 @@ function M.open(target, opts)
   end
   if not ok then
     db:close()
-    error(errors.is_err(msg) and msg or store_err(name, msg, code), 2)
+    error(errors.is_err(msg) and msg or store_err(name, msg, code), 0)
   end
   return self
 end
@@ -444,9 +443,9 @@ end
 
 local function check_open(self, fname)
   if getmetatable(self) ~= Store then
-    error("shoplive.store: " .. fname .. " called on a " .. type(self) .. "; use store:" .. fname .. "(...)", 3)
+    argcheck.raise("shoplive.store: " .. fname .. " called on a " .. type(self) .. "; use store:" .. fname .. "(...)")
   end
-  if not self.db then error("shoplive.store: the store is closed", 3) end
+  if not self.db then argcheck.raise("shoplive.store: the store is closed") end
 end
 
 function Store:__tostring()
@@ -457,6 +456,9 @@ end
 -- Any other method of a closed store raises.
 -- @usage store:close()
 function Store:close()
+  if getmetatable(self) ~= Store then
+    argcheck.raise("shoplive.store: close called on a " .. type(self) .. "; use store:close()")
+  end
   if not self.db then return end
   for _, st in pairs(self._stmts) do st:finalize() end
   self._stmts = {}
@@ -582,14 +584,14 @@ end
 function Store:livestreams(q)
   check_open(self, "livestreams")
   q = q or {}
-  if type(q) ~= "table" then error("store:livestreams: expected a table of arguments, got " .. type(q), 2) end
+  if type(q) ~= "table" then argcheck.raise("store:livestreams: expected a table of arguments, got " .. type(q)) end
   for k in pairs(q) do
     if k ~= "seller_id" and k ~= "since" and k ~= "until" then
-      error("store:livestreams: unknown argument '" .. tostring(k) .. "' (accepted: seller_id, since, until)", 2)
+      argcheck.raise("store:livestreams: unknown argument '" .. tostring(k) .. "' (accepted: seller_id, since, until)")
     end
   end
   local seller = q.seller_id
-  if seller ~= nil then seller = query.check({ seller_id = seller }, "store:livestreams", nil, 2).seller_id end
+  if seller ~= nil then seller = query.check({ seller_id = seller }, "store:livestreams").seller_id end
   local since, upto = check_time("store:livestreams", "since", q.since), check_time("store:livestreams", "until", q["until"])
   local where, args = {}, {}
   if seller then where[#where + 1] = "seller_id = ?"; args[#args + 1] = seller end
@@ -656,7 +658,7 @@ end
 function Store:history(room_id)
   check_open(self, "history")
   if type(room_id) ~= "string" or room_id == "" then
-    error("store:history: argument 'room_id' must be a non-empty string, got " .. util.describe(room_id), 2)
+    argcheck.raise("store:history: argument 'room_id' must be a non-empty string, got " .. util.describe(room_id))
   end
   local rows, err = self:_rows("SELECT seen_at, request_id, " .. FIG_LIST
     .. " FROM revisions WHERE room_id = ? ORDER BY seen_at, id", room_id)
@@ -684,7 +686,9 @@ end
 -- @usage print(assert(store:credits{ since = os.time() - 30 * 86400 }).total .. " credits in 30 days")
 function Store:credits(q)
   check_open(self, "credits")
-  if q ~= nil and type(q) ~= "table" then error("store:credits: expected a table of arguments, got " .. type(q), 2) end
+  if q ~= nil and type(q) ~= "table" then
+    argcheck.raise("store:credits: expected a table of arguments, got " .. type(q))
+  end
   local since = check_time("store:credits", "since", q and q.since) or 0
   local rows, err = self:_rows("SELECT (fetched_at / 86400) * 86400, CAST(SUM(credits) AS BIGINT), COUNT(*) "
     .. "FROM pages WHERE fetched_at >= ?i GROUP BY (fetched_at / 86400) * 86400 ORDER BY 1", since)

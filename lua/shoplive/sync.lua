@@ -10,6 +10,9 @@ local query = require("shoplive.query")
 local repeats = require("shoplive.repeats")
 local util = require("shoplive.util")
 
+-- argument errors name the caller of client:sync (argcheck walks past client.lua)
+local raise = require("shoplive.argcheck").raise
+
 local M = {}
 
 local ARGS = { sellers = true, sort_by = true, order = true, page_size = true, max_credits = true,
@@ -20,48 +23,46 @@ local STOP_ALL = { auth = true, quota = true, budget = true, store = true, cance
 
 local function check(client, a)
   local fname = "sync"
-  if type(a) ~= "table" then error("sync: expected a table of arguments (sellers, ...), got " .. type(a), 4) end
+  if type(a) ~= "table" then raise("sync: expected a table of arguments (sellers, ...), got " .. type(a)) end
   for k in pairs(a) do
     if not ARGS[k] then
-      error("sync: unknown argument '" .. tostring(k) .. "' (accepted: " .. util.keys(ARGS) .. ")", 4)
+      raise("sync: unknown argument '" .. tostring(k) .. "' (accepted: " .. util.keys(ARGS) .. ")")
     end
   end
   if not client._store then
-    error("sync: the client has no store (shoplive.new{ store = shoplive.store.open(...) })", 4)
+    raise("sync: the client has no store (shoplive.new{ store = shoplive.store.open(...) })")
   end
   if client._store.readonly then
     -- every page bought would fail to save: refuse before the first one
-    error("sync: the client's store was opened with readonly = true; sync saves every page it fetches", 4)
+    raise("sync: the client's store was opened with readonly = true; sync saves every page it fetches")
   end
   if a.queue ~= nil then
-    local q = require("shoplive.store.queue")
-    q.check_name("sync", a.queue, 4)
-    q.check_store("sync", client._store, 4)
+    client._store:_check_queue("sync", a.queue)
     if a.enqueue ~= nil and type(a.enqueue) ~= "boolean" then
-      error("sync: argument 'enqueue' must be a boolean, got " .. util.describe(a.enqueue), 4)
+      raise("sync: argument 'enqueue' must be a boolean, got " .. util.describe(a.enqueue))
     end
     if a.sellers ~= nil and not a.enqueue then
-      error("sync: with 'queue' the shops come from the queue; to add 'sellers' to it pass enqueue = true "
-        .. "(or call store:enqueue)", 4)
+      raise("sync: with 'queue' the shops come from the queue; to add 'sellers' to it pass enqueue = true "
+        .. "(or call store:enqueue)")
     end
     if a.worker ~= nil and (type(a.worker) ~= "string" or a.worker == "" or #a.worker > 200) then
-      error("sync: argument 'worker' must be a non-empty string (default host:pid), got " .. util.describe(a.worker), 4)
+      raise("sync: argument 'worker' must be a non-empty string (default host:pid), got " .. util.describe(a.worker))
     end
   else
     for _, k in ipairs{ "enqueue", "lease", "worker" } do
-      if a[k] ~= nil then error("sync: argument '" .. k .. "' goes with 'queue'", 4) end
+      if a[k] ~= nil then raise("sync: argument '" .. k .. "' goes with 'queue'") end
     end
   end
   local p0 = query.check({ seller_id = "0", sort_by = a.sort_by, order = a.order, page_size = a.page_size }, fname)
   p0.seller_id = nil
   if a.queue ~= nil and not a.enqueue then a = setmetatable({ sellers = {} }, { __index = a }) end
   if type(a.sellers) ~= "table" or (#a.sellers == 0 and a.queue == nil) then
-    error("sync: argument 'sellers' must be a non-empty array of seller ids, got " .. util.describe(a.sellers), 4)
+    raise("sync: argument 'sellers' must be a non-empty array of seller ids, got " .. util.describe(a.sellers))
   end
   local queries, seen = {}, {}
   for i = 1, #a.sellers do
     local p = query.check({ seller_id = a.sellers[i], sort_by = a.sort_by, order = a.order, page_size = a.page_size },
-      fname .. " (sellers[" .. i .. "])", nil, 4)
+      fname .. " (sellers[" .. i .. "])")
     if not seen[p.seller_id] then
       seen[p.seller_id] = true
       queries[#queries + 1] = p
@@ -72,8 +73,8 @@ local function check(client, a)
     if v == nil then return default end
     local n = util.tointeger(v)
     if not n or n < min or (max and n > max) then
-      error("sync: argument '" .. name .. "' must be an integer >= " .. min .. (max and (" and <= " .. max) or "")
-        .. ", got " .. util.describe(v), 5)
+      raise("sync: argument '" .. name .. "' must be an integer >= " .. min .. (max and (" and <= " .. max) or "")
+        .. ", got " .. util.describe(v))
     end
     return n
   end
@@ -86,7 +87,7 @@ local function check(client, a)
   }
   local mt = getmetatable(a.on_page)
   if a.on_page ~= nil and type(a.on_page) ~= "function" and not (type(mt) == "table" and mt.__call) then
-    error("sync: argument 'on_page' must be a function(page, seller_id), got " .. util.describe(a.on_page), 4)
+    raise("sync: argument 'on_page' must be a function(page, seller_id), got " .. util.describe(a.on_page))
   end
   return queries, opts
 end

@@ -12,6 +12,7 @@
 -- database server's clock, so the hosts' clocks need not agree. A claim is
 -- identified by (claimed_by, attempts): a worker whose lease was taken over
 -- can no longer renew, finish or release the shop.
+local argcheck = require("shoplive.argcheck")
 local query = require("shoplive.query")
 local util = require("shoplive.util")
 
@@ -102,18 +103,18 @@ function M.identity()
 end
 
 --- Raise unless name is a usable queue name (the caller's argument).
-function M.check_name(fname, name, level)
+function M.check_name(fname, name)
   if type(name) ~= "string" or not name:find("^[%w_.:-]+$") or #name > 64 then
-    error(fname .. ": argument 'queue' must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-', got "
-      .. util.describe(name), level + 1)
+    argcheck.raise(fname .. ": argument 'queue' must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-', got "
+      .. util.describe(name))
   end
 end
 
 --- Raise unless store s can hold a queue (PostgreSQL).
-function M.check_store(fname, s, level)
+function M.check_store(fname, s)
   if s.dialect.name ~= "postgresql" then
-    error(fname .. ": a queue needs a PostgreSQL store (shoplive.store.open(\"postgresql://...\")): SQLite has no "
-      .. "SELECT ... FOR UPDATE SKIP LOCKED to share work between hosts", level + 1)
+    argcheck.raise(fname .. ": a queue needs a PostgreSQL store (shoplive.store.open(\"postgresql://...\")): SQLite has no "
+      .. "SELECT ... FOR UPDATE SKIP LOCKED to share work between hosts")
   end
 end
 
@@ -138,23 +139,33 @@ function M.install(Store, h)
     return r
   end
 
+  --- Raise (at the library's caller) unless name is a usable queue name
+  -- and this store can hold a queue; fname names the public function. Sync
+  -- checks its `queue` argument so, through the client's store, without
+  -- requiring this module (the store is an add-on above sync).
+  -- @local
+  function Store:_check_queue(fname, name)
+    M.check_name(fname, name)
+    M.check_store(fname, self)
+  end
+
   --- Put sellers (an array of seller ids) on queue name, as pending. A shop
   -- already done or failed there is queued again (a new round); one pending
   -- or claimed is left as it is. Returns the number of shops queued (new or
   -- again), or nil, err (kind "store").
   function Store:enqueue(name, sellers)
     check_open(self, "enqueue")
-    M.check_store("store:enqueue", self, 2)
-    M.check_name("store:enqueue", name, 2)
+    M.check_store("store:enqueue", self)
+    M.check_name("store:enqueue", name)
     if type(sellers) ~= "table" or #sellers == 0 then
-      error("store:enqueue: argument 'sellers' must be a non-empty array of seller ids, got "
-        .. util.describe(sellers), 2)
+      argcheck.raise("store:enqueue: argument 'sellers' must be a non-empty array of seller ids, got "
+        .. util.describe(sellers))
     end
     -- a shop given twice is queued once (one statement cannot upsert a
     -- row twice)
     local ids, seen = {}, {}
     for i = 1, #sellers do
-      local id = query.check({ seller_id = sellers[i] }, "store:enqueue (sellers[" .. i .. "])", nil, 2).seller_id
+      local id = query.check({ seller_id = sellers[i] }, "store:enqueue (sellers[" .. i .. "])").seller_id
       if not seen[id] then
         seen[id] = true
         ids[#ids + 1] = id
@@ -226,8 +237,8 @@ function M.install(Store, h)
   -- ... }, total = n, now = the database's clock }. Or nil, err.
   function Store:queue_status(name)
     check_open(self, "queue_status")
-    M.check_store("store:queue_status", self, 2)
-    M.check_name("store:queue_status", name, 2)
+    M.check_store("store:queue_status", self)
+    M.check_name("store:queue_status", name)
     return self:_tx(function()
       -- one snapshot: the counts and the lists agree with each other
       local ok, msg, code = self.db:exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
