@@ -16,13 +16,13 @@ local LAYERS = {
     "shoplive.textable" },
   { name = "the client's parts", "shoplive.query", "shoplive.request", "shoplive.response", "shoplive.retry",
     "shoplive.repeats", "shoplive.options", "shoplive.export", "shoplive.analysis", "shoplive.sort",
-    "shoplive.limiter.adapt", "shoplive.limiter.redis_script", "shoplive.limiter.shared_dict", "shoplive.limiter.redis", "shoplive.limiter" },
+    "shoplive.metrics", "shoplive.limiter.adapt", "shoplive.limiter.redis_script", "shoplive.limiter.shared_dict", "shoplive.limiter.redis", "shoplive.limiter" },
   -- operations given a client object (they never require the client; the
   -- client requires them, lazily for sync)
   { name = "paging/sync", "shoplive.paging", "shoplive.sync", "shoplive.sync_queue" },
   { name = "client", "shoplive.client" },
   -- add-ons: nothing below requires them
-  { name = "store/report/metrics", "shoplive.store*", "shoplive.report*", "shoplive.metrics" },
+  { name = "store/report", "shoplive.store*", "shoplive.report*" },
   { name = "the shoplive module", "shoplive" },
   { name = "cli", "shoplive.cli*" },
 }
