@@ -168,6 +168,10 @@ local function header(F, opts, version)
     b("<dt>Period</dt><dd id=\"h-period\">no livestream with a start time</dd>")
   end
   b("<dt>Livestreams</dt><dd id=\"h-livestreams\">", number(F.all.count), "</dd>")
+  if F.aside > 0 then
+    b("<dt>Set aside</dt><dd id=\"h-aside\">", number(F.aside), F.aside == 1 and " record" or " records",
+      " with values no livestream can have, left out of every figure (listed under Data quality)</dd>")
+  end
   b("<dt>Hours live</dt><dd id=\"h-hours\">", fmt_hours(F.all.hours_live), "</dd>")
   if opts.credits ~= nil then
     local c, p = num(opts.credits), num(opts.pages)
@@ -200,7 +204,10 @@ local function cards(F)
   for _, s in ipairs(F.shops) do
     b('<article class="card" id="shop-', esc(s.id), '" data-seller="', esc(s.id), '"><h3>', txt(shop_label(s)),
       "</h3>")
-    if s.summary.count == 0 then
+    local aside = F.aside_by_shop[s.id]
+    if s.summary.count == 0 and aside then
+      b(empty(format("No usable livestreams: %s set aside (see Data quality).", number(aside))), "</article>")
+    elseif s.summary.count == 0 then
       b(empty("No livestreams in the data for this shop."), "</article>")
     else
       local sm = s.summary
@@ -643,6 +650,23 @@ end
 
 -- ---- data quality -------------------------------------------------------------------
 
+-- The values that set a record aside or that are not numbers, one row each
+-- (at most figures' max_listed), so that the reader can find them.
+local function odd_values(F)
+  local odd = F.odd
+  if odd.n == 0 then return "" end
+  local rows = {}
+  for _, e in ipairs(odd) do
+    local r = e.record
+    rows[#rows + 1] = { txt(r.seller_id), txt(r.room_id), txt(r.title), esc(e.field), txt(e.value),
+      txt(e.reason), e.aside and "set aside" or "value ignored" }
+  end
+  local cap = format("%s odd values in %s records%s.", number(odd.n), number(F.quality.n),
+    #odd < odd.n and format("; the first %d listed", #odd) or "")
+  return '<h3 id="odd-values">Odd values</h3>' .. data_table({ { "Shop" }, { "room_id" }, { "Title", false, true },
+    { "Field" }, { "Value", false, true }, { "Why" }, { "Effect" } }, rows, esc(cap))
+end
+
 local function quality(F)
   local q = F.quality
   local b = html.buffer()
@@ -665,8 +689,10 @@ local function quality(F)
   table.sort(extra)
   for _, k in ipairs(extra) do rows[#rows + 1] = { "extra field " .. k, number(q.extra[k]) } end
   if #extra == 0 then rows[#rows + 1] = { "extra fields the API added", "none" } end
+  table.insert(rows, 2, { "set aside: a value no livestream can have (listed below)", number(F.aside) })
   for _, r in ipairs(rows) do r[1] = txt(r[1]) end
   b(data_table({ { "Check" }, { "Livestreams", true } }, rows))
+  b(odd_values(F))
   b("</section>")
   return b()
 end
@@ -713,8 +739,9 @@ local function build(records, opts, version)
     "<title>", txt(title), "</title>\n<style>", CSS, "</style></head>\n<body>\n")
   b(header(F, opts, version), "\n<main>\n", cards(F), "\n", timeline(F), "\n", weekly(F), "\n", heatmap(F), "\n",
     histogram(F), "\n", top(F), "\n", hosts(F), "\n", quality(F), "\n</main>\n")
-  b("<footer>Made by shoplive ", esc(version), " from ", number(F.all.count),
-    " livestream records of keyapi's /v1/tiktok/shop/livestreams/analytics. Times in ", esc(F.tz), ".</footer>\n",
+  b("<footer>Made by shoplive ", esc(version), " from ", number(F.received), " livestream records",
+    F.aside > 0 and (" (" .. number(F.aside) .. " set aside)") or "",
+    " of keyapi's /v1/tiktok/shop/livestreams/analytics. Times in ", esc(F.tz), ".</footer>\n",
     "</body></html>\n")
   return b()
 end

@@ -7,6 +7,7 @@
 -- shoplive.summarize, so the report shows the numbers summarize gives.
 -- Version-neutral (Lua 5.1-5.4, LuaJIT).
 local analysis = require("shoplive.analysis")
+local bounds = require("shoplive.report.bounds")
 
 local M = {}
 
@@ -166,7 +167,9 @@ function M.period(records)
     local r = records[i]
     local t = num(r.create_time)
     if t then
-      local e = num(r.finish_time) or (num(r.duration) and t + num(r.duration)) or t
+      local e = num(r.finish_time)
+      if e and not bounds.plausible_end(t, e) then e = nil end
+      e = e or (num(r.duration) and t + num(r.duration)) or t
       if e < t then e = t end
       if not first or t < first then first = t end
       if not last or e > last then last = e end
@@ -483,13 +486,35 @@ function M.quality(records)
   return q
 end
 
+--- How many records of each shop (seller id) are in `all` but not in `kept`.
+function M.aside_by_shop(all, kept)
+  local out = {}
+  if #all == #kept then return out end
+  local in_kept = {}
+  for i = 1, #kept do in_kept[kept[i]] = true end
+  for i = 1, #all do
+    if not in_kept[all[i]] then
+      local id = shop_of(all[i])
+      out[id] = (out[id] or 0) + 1
+    end
+  end
+  return out
+end
+
 --- Every figure of the report. opts: shops (seller ids to show even
--- without records), tz (see parse_tz), top (default 10), max_marks.
+-- without records), tz (see parse_tz), top (default 10), max_marks,
+-- generated_at (bounds the plausible start times), max_listed (odd values
+-- listed, default 100).
 function M.compute(records, opts)
   opts = opts or {}
   local off, tz_label = M.parse_tz(opts.tz)
   if not off then error(tz_label) end
-  local F = { offset = off, tz = tz_label, top = opts.top or 10 }
+  local F = { offset = off, tz = tz_label, top = opts.top or 10, received = #records }
+  -- what no livestream can hold is set aside first: every figure below is
+  -- then bounded by the records' count, whatever their values
+  local all = records
+  records, F.aside, F.odd = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
+  F.aside_by_shop = M.aside_by_shop(all, records)
   F.all = analysis.summarize(records)
   F.first, F.last = M.period(records)
   F.shops = M.shops(records, opts.shops)
@@ -503,7 +528,7 @@ function M.compute(records, opts)
   end
   F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
   F.hosts = M.hosts(records, F.regions)
-  F.quality = M.quality(records)
+  F.quality = M.quality(all)
   return F
 end
 
