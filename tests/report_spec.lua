@@ -319,11 +319,11 @@ describe("report.figures", function()
       rec{ room_id = "c", duration = 3600, total_sale_gmv_amt = 500 },  -- 500/h, same rate as a, less GMV
       rec{ room_id = "d", duration = 0, total_sale_gmv_amt = 9999 },    -- no rate
     }
-    local top = figures.top(recs, 10)
+    local top = figures.top(recs, 10, "gmv_per_hour")
     assert.same({ "b", "a", "c" }, { top[1].record.room_id, top[2].record.room_id, top[3].record.room_id })
     assert.equals(3, #top)
-    assert.equals(1200, top[1].gmv_per_hour)
-    assert.equals(1, #figures.top(recs, 1))
+    assert.equals(1200, top[1].value)
+    assert.equals(1, #figures.top(recs, 1, "gmv_per_hour"))
   end)
 
   it("gives hosts their share of livestreams and of each region's GMV", function()
@@ -537,7 +537,7 @@ describe("shoplive.report", function()
     local recs = {}
     for i = 1, 30 do recs[i] = rec{ room_id = tostring(i), total_sale_gmv_amt = i } end
     local doc = report(recs, { top = 3 })
-    assert.truthy(doc:find("The 3 best of 30 livestreams in region US", 1, true))
+    assert.truthy(doc:find("The 3 livestreams with the highest GMV of 30 in region US", 1, true))
   end)
 
   it("shows the credits and who made it", function()

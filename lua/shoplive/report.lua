@@ -565,32 +565,53 @@ end
 -- ---- top livestreams -------------------------------------------------------------
 
 local TOP_HEADERS = { { "#", true }, { "Title", false, true }, { "Host (nick_name)", false, true }, { "Shop" },
-  { "Start", false, false, "d" }, { "Duration (h:mm)", true }, { "Views", true }, { "Units", true }, { "GMV", true },
-  { "GMV / hour live", true } }
+  { "Start", false, false, "d" }, { "Duration (h:mm)", true }, { "Views", true }, { "Peak viewers", true },
+  { "Units", true }, { "Conversion", true }, { "GPM", true }, { "GMV", true }, { "GMV / hour live", true } }
+
+-- What each ranking is called in a heading, and its formula.
+local RANK_TEXT = {
+  gmv = { "GMV", "GMV = total_sale_gmv_amt" },
+  gmv_per_hour = { "GMV per hour live", "GMV / hour live = total_sale_gmv_amt / (duration / 3600)" },
+  views = { "views", "views = total_views_cnt" },
+  conversion = { "conversion", "conversion = total_sale_cnt / total_views_cnt (units per view)" },
+}
+
+-- A conversion rate as a percentage with two decimals (they are small).
+local function conversion(x)
+  if not chart.finite(x) then return "–" end
+  return format("%.2f%%", x * 100)
+end
+
+-- One row of the top table: every per-livestream figure, in full.
+local function top_row(i, r, F)
+  return { tostring(i), txt(r.title), txt(r.nick_name), txt(r.seller_id), fmt_time(r.create_time, F),
+    fmt_duration(r.duration), field(r.total_views_cnt), field(r.max_views_cnt), field(r.total_sale_cnt),
+    conversion(figures.ratio(r.total_sale_cnt, r.total_views_cnt)),
+    money(figures.ratio((num(r.total_sale_gmv_amt) or 0) * 1000, r.total_views_cnt)),
+    field(r.total_sale_gmv_amt), money(figures.gmv_per_hour(r)) }
+end
 
 local function top(F)
   local b = html.buffer()
-  b('<section id="top"><h2>Top livestreams by GMV per hour live</h2>')
+  local name, rule = RANK_TEXT[F.rank][1], RANK_TEXT[F.rank][2]
+  b('<section id="top" data-rank="', F.rank, '"><h2>Top livestreams by ', name, "</h2>")
   local any = false
   for gi, g in ipairs(charted(F)) do
     if #g.top > 0 then
       any = true
       local rows = {}
-      for i, e in ipairs(g.top) do
-        local r = e.record
-        rows[#rows + 1] = { tostring(i), txt(r.title), txt(r.nick_name), txt(r.seller_id),
-          fmt_time(r.create_time, F), fmt_duration(r.duration), field(r.total_views_cnt), field(r.total_sale_cnt),
-          field(r.total_sale_gmv_amt), money(e.gmv_per_hour) }
-      end
+      for i, e in ipairs(g.top) do rows[#rows + 1] = top_row(i, e.record, F) end
       b('<h3 id="top-', gi, '">Region ', esc(g.region), "</h3>", data_table(TOP_HEADERS, rows,
-        format("The %d best of %s livestreams in region %s; start in %s.", #g.top, number(#g.records),
-          esc(g.region), esc(F.tz))))
+        format("The %d livestreams with the highest %s of %s in region %s; start in %s.", #g.top, name,
+          number(#g.records), esc(g.region), esc(F.tz))))
     end
   end
-  if not any then b(empty("No livestream has both a positive duration and a GMV: nothing to rank.")) end
+  if not any then b(empty("No livestream has a " .. name .. " figure: nothing to rank.")) end
   b(regions_left_out(F))
-  b(formula("GMV / hour live = total_sale_gmv_amt / (duration / 3600), ranked within each region (GMV of "
-    .. "different regions is in different currencies)"), "</section>")
+  b(formula("Ranked by " .. rule .. ", within each region (GMV of different regions is in different "
+    .. "currencies) · peak viewers = max_views_cnt · conversion = total_sale_cnt / total_views_cnt · GPM = "
+    .. "total_sale_gmv_amt × 1000 / total_views_cnt · GMV / hour live = total_sale_gmv_amt / (duration / 3600) · "
+    .. "– where the divisor is 0"), "</section>")
   return b()
 end
 
@@ -719,6 +740,10 @@ local function check_opts(opts, fname)
   if opts.top ~= nil and not (util.is_integral(opts.top) and opts.top >= 1) then
     error(fname .. ": option 'top' must be an integer >= 1, got " .. util.describe(opts.top), 3)
   end
+  if opts.rank ~= nil and not figures.RANKS[opts.rank] then
+    error(fname .. ": option 'rank' must be one of " .. concat(figures.RANK_NAMES, ", ") .. ", got "
+      .. util.describe(opts.rank), 3)
+  end
   local off, msg = figures.parse_tz(opts.tz)
   if not off then error(fname .. ": option 'tz' " .. msg, 3) end
   if opts.shops ~= nil and type(opts.shops) ~= "table" then
@@ -748,7 +773,9 @@ end
 
 --- The report of `records` (an array of records of one or many shops) as
 -- one HTML document (a string). opts: title, tz ("UTC" default, "+07:00"),
--- top (default 10), shops (seller ids to show even with no records),
+-- top (default 10), rank (the top table's order: "gmv" default,
+-- "gmv_per_hour", "views", "conversion"), shops (seller ids to show even
+-- with no records),
 -- credits and pages (what fetching the data cost), generated_at (unix
 -- seconds, default now). Raises on bad arguments, naming them.
 -- @local

@@ -343,16 +343,29 @@ function M.histogram(records, bins_wanted)
   return h
 end
 
---- The `k` livestreams of one region with the highest GMV per hour live
--- (ties: higher GMV, then room_id), with that figure.
-function M.top(records, k)
+--- The per-livestream figures of the rankings, each a function of a
+-- record: a number, or nil when the record cannot give it.
+M.RANKS = {
+  gmv = function(r) return num(r.total_sale_gmv_amt) end,
+  gmv_per_hour = gmv_per_hour,
+  views = function(r) return num(r.total_views_cnt) end,
+  conversion = function(r) return ratio(r.total_sale_cnt, r.total_views_cnt) end,
+}
+--- The rankings' names, in the order the options list them.
+M.RANK_NAMES = { "gmv", "gmv_per_hour", "views", "conversion" }
+
+--- The `k` livestreams of one region ranked by `rank` (a key of M.RANKS,
+-- default "gmv"), highest first (ties: higher GMV, then room_id), each
+-- { record =, value = its figure }; livestreams without it are left out.
+function M.top(records, k, rank)
+  local key = M.RANKS[rank or "gmv"]
   local list = {}
   for i = 1, #records do
-    local v = gmv_per_hour(records[i])
-    if v then list[#list + 1] = { record = records[i], gmv_per_hour = v } end
+    local v = key(records[i])
+    if v then list[#list + 1] = { record = records[i], value = v } end
   end
   table.sort(list, function(a, b)
-    if a.gmv_per_hour ~= b.gmv_per_hour then return a.gmv_per_hour > b.gmv_per_hour end
+    if a.value ~= b.value then return a.value > b.value end
     local ga, gb = num(a.record.total_sale_gmv_amt) or 0, num(b.record.total_sale_gmv_amt) or 0
     if ga ~= gb then return ga > gb end
     return tostring(a.record.room_id) < tostring(b.record.room_id)
@@ -502,14 +515,15 @@ function M.aside_by_shop(all, kept)
 end
 
 --- Every figure of the report. opts: shops (seller ids to show even
--- without records), tz (see parse_tz), top (default 10), max_marks,
+-- without records), tz (see parse_tz), top (default 10), rank (a key of
+-- M.RANKS, default "gmv"), max_marks,
 -- generated_at (bounds the plausible start times), max_listed (odd values
 -- listed, default 100).
 function M.compute(records, opts)
   opts = opts or {}
   local off, tz_label = M.parse_tz(opts.tz)
   if not off then error(tz_label) end
-  local F = { offset = off, tz = tz_label, top = opts.top or 10, received = #records }
+  local F = { offset = off, tz = tz_label, top = opts.top or 10, rank = opts.rank or "gmv", received = #records }
   -- what no livestream can hold is set aside first: every figure below is
   -- then bounded by the records' count, whatever their values
   local all = records
@@ -524,7 +538,7 @@ function M.compute(records, opts)
     g.weekly = M.weekly(g.records, off)
     g.heatmap = M.heatmap(g.records, off)
     g.histogram = M.histogram(g.records)
-    g.top = M.top(g.records, F.top)
+    g.top = M.top(g.records, F.top, F.rank)
   end
   F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
   F.hosts = M.hosts(records, F.regions)
