@@ -123,7 +123,7 @@ describe("report in Chromium #browser #novalgrind", function()
     local _, n_svg = plain_doc:gsub("<svg", "")
     assert.is_true(n_svg >= 4)
     assert_charts_drawn(plain, n_svg)
-    assert.same({ "shops", "timeline", "weekly", "heatmap", "histogram", "top", "hosts", "quality" },
+    assert.same({ "overview", "shops", "timeline", "weekly", "heatmap", "histogram", "top", "hosts", "quality" },
       plain.widths["1280"].sections)
   end)
 
@@ -160,6 +160,36 @@ describe("report in Chromium #browser #novalgrind", function()
         end
       end
       assert.same(SHOPS, seen)
+    end
+  end)
+
+  it("ranks each region's top livestreams by GMV, as the records' own figures order them", function()
+    for _, w in ipairs({ "1280", "390" }) do
+      local tops = plain.widths[w].tops
+      assert.is_true(#tops > 0)
+      for _, t in ipairs(tops) do
+        assert.equals("gmv", t.rank)
+        local region = assert(t.region:match("^Region (.+)$"), t.region)
+        local gmv = {}
+        for _, r in ipairs(records) do
+          if r.region == region then gmv[#gmv + 1] = r.total_sale_gmv_amt end
+        end
+        table.sort(gmv, function(a, b) return a > b end)
+        assert.equals(math.min(10, #gmv), #t.rows)
+        for i, row in ipairs(t.rows) do
+          assert.equals(tostring(i), row[1])
+          -- GMV is the 12th column; every row's views, units and GPM agree
+          assert.equals(int_text(gmv[i]), digits(row[12]), region .. " row " .. i)
+          local views, units = tonumber((digits(row[7]))), tonumber((digits(row[9])))
+          if views > 0 then
+            assert.equals(string.format("%.2f%%", units / views * 100), row[10])
+            local gpm = gmv[i] * 1000 / views
+            assert.equals(string.format(gpm >= 100 and "%.0f" or "%.2f", gpm), digits(row[11]))
+          else
+            assert.equals("–", row[10])
+          end
+        end
+      end
     end
   end)
 

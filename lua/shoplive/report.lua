@@ -9,6 +9,8 @@
 local chart = require("shoplive.report.chart")
 local figures = require("shoplive.report.figures")
 local html = require("shoplive.report.html")
+local overview = require("shoplive.report.overview")
+local parts = require("shoplive.report.parts")
 local util = require("shoplive.util")
 
 local M = {}
@@ -57,6 +59,8 @@ table{border-collapse:collapse;font-size:.88em;margin:.3em 0;background:#fff}
 th,td{border-bottom:1px solid #e3e6ea;padding:3px 8px;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t{max-width:28em;min-width:10em;overflow-wrap:anywhere}td.d{white-space:nowrap}
+nav.toc ol{display:flex;flex-wrap:wrap;gap:.2em 1.2em;margin:.6em 0;padding:0;list-style:none}
+nav.toc a{color:#1f5a99}
 details{margin-top:6px}summary{cursor:pointer;color:#2a5d9f}
 .empty{color:#6b7580;font-style:italic}
 footer{color:#5a6470;font-size:.85em;padding:20px 16px 40px}
@@ -68,84 +72,9 @@ figure,.card{border-color:#bbb;break-inside:avoid}svg.chart{min-width:0;max-heig
 h2{break-after:avoid}details{display:none}}
 ]]
 
--- ---- small helpers -------------------------------------------------------
-
-local function fmt_time(t, F)
-  t = num(t)
-  if not t then return "–" end
-  local ok, s = pcall(os.date, "!%Y-%m-%d %H:%M", math.floor(t + F.offset))
-  return ok and s or "–"
-end
-
-local function fmt_duration(d)
-  d = num(d)
-  if not d then return "–" end
-  local neg = d < 0 and "-" or ""
-  d = math.abs(d)
-  return format("%s%d:%02d", neg, math.floor(d / 3600), math.floor(d % 3600 / 60))
-end
-
--- A ratio of money (GMV per hour, GPM, unit price): cents only below 100.
-local function money(x)
-  return number(x, (chart.finite(x) and math.abs(x) >= 100) and 0 or 2)
-end
-
-local function fmt_hours(h)
-  return number(h, 1)
-end
-
--- A number from a record field, in full (integers exact).
-local function field(v)
-  local n = num(v)
-  if n then return number(n, 2) end
-  if v == nil then return "–" end
-  return txt(v)
-end
-
-local function shop_label(s)
-  if s.main_nick then return "Shop " .. s.id .. " (" .. s.main_nick .. ")" end
-  return "Shop " .. s.id
-end
-
--- A table: headers is an array of { text, numeric }; rows arrays of cell
--- HTML (already escaped).
-local function data_table(headers, rows, caption)
-  local b = { "<div class=\"scroll\"><table>" }
-  if caption then b[#b + 1] = "<caption class=\"note\">" .. caption .. "</caption>" end
-  b[#b + 1] = "<thead><tr>"
-  for _, h in ipairs(headers) do
-    b[#b + 1] = (h[2] and "<th class=\"n\" scope=\"col\">" or "<th scope=\"col\">") .. esc(h[1]) .. "</th>"
-  end
-  b[#b + 1] = "</tr></thead><tbody>"
-  for _, r in ipairs(rows) do
-    b[#b + 1] = "<tr>"
-    for i, c in ipairs(r) do
-      local h = headers[i]
-      local class = h and (h[2] and "n" or h[3] and "t" or h[4])
-      b[#b + 1] = (class and ('<td class="' .. class .. '">') or "<td>") .. c .. "</td>"
-    end
-    b[#b + 1] = "</tr>"
-  end
-  b[#b + 1] = "</tbody></table></div>"
-  return concat(b)
-end
-
-local function details(summary_text, inner)
-  return "<details><summary>" .. esc(summary_text) .. "</summary>" .. inner .. "</details>"
-end
-
-local function figure(id, caption, svg, after)
-  return format('<figure id="%s"><figcaption>%s</figcaption><div class="scroll">%s</div>%s</figure>',
-    id, esc(caption), svg, after or "")
-end
-
-local function formula(text)
-  return "<p class=\"formula\">" .. esc(text) .. "</p>"
-end
-
-local function empty(text)
-  return "<p class=\"empty\">" .. esc(text) .. "</p>"
-end
+local fmt_time, fmt_duration, money, fmt_hours = parts.fmt_time, parts.fmt_duration, parts.money, parts.fmt_hours
+local field, shop_label, data_table, details = parts.field, parts.shop_label, parts.data_table, parts.details
+local figure, formula, empty, change_text = parts.figure, parts.formula, parts.empty, parts.change_text
 
 -- ---- header and cards ------------------------------------------------------
 
@@ -333,11 +262,6 @@ local function regions_left_out(F)
 end
 
 -- ---- weekly ----------------------------------------------------------------
-
-local function change_text(c)
-  if c == nil then return "–" end
-  return (c > 0 and "+" or "") .. percent(c)
-end
 
 local function weekly_chart(g, F)
   local weeks = g.weekly
@@ -576,17 +500,11 @@ local RANK_TEXT = {
   conversion = { "conversion", "conversion = total_sale_cnt / total_views_cnt (units per view)" },
 }
 
--- A conversion rate as a percentage with two decimals (they are small).
-local function conversion(x)
-  if not chart.finite(x) then return "–" end
-  return format("%.2f%%", x * 100)
-end
-
 -- One row of the top table: every per-livestream figure, in full.
 local function top_row(i, r, F)
   return { tostring(i), txt(r.title), txt(r.nick_name), txt(r.seller_id), fmt_time(r.create_time, F),
     fmt_duration(r.duration), field(r.total_views_cnt), field(r.max_views_cnt), field(r.total_sale_cnt),
-    conversion(figures.ratio(r.total_sale_cnt, r.total_views_cnt)),
+    parts.conversion(figures.ratio(r.total_sale_cnt, r.total_views_cnt)),
     money(figures.ratio((num(r.total_sale_gmv_amt) or 0) * 1000, r.total_views_cnt)),
     field(r.total_sale_gmv_amt), money(figures.gmv_per_hour(r)) }
 end
@@ -651,12 +569,12 @@ local function hosts(F)
   local rows = {}
   for i = 1, math.min(#list, ROWS_MAX) do
     local h = list[i]
-    local parts = {}
+    local by_region = {}
     for _, r in ipairs(h.regions) do
-      parts[#parts + 1] = format("%s %s (%s of the region)", esc(r.region), number(r.gmv), percent(r.share))
+      by_region[#by_region + 1] = format("%s %s (%s of the region)", esc(r.region), number(r.gmv), percent(r.share))
     end
     rows[#rows + 1] = { txt(h.nick_name), txt(h.user_id), txt(concat(h.shops, ", ")), number(h.n),
-      percent(h.share), concat(parts, "<br>") }
+      percent(h.share), concat(by_region, "<br>") }
   end
   local cap = #list > n and format("The chart shows the %d hosts with most livestreams of %d.", n, #list) or nil
   b(figure("fig-hosts", "Share of livestreams per host", s(), "<p class=\"note\">"
@@ -740,6 +658,10 @@ local function check_opts(opts, fname)
   if opts.top ~= nil and not (util.is_integral(opts.top) and opts.top >= 1) then
     error(fname .. ": option 'top' must be an integer >= 1, got " .. util.describe(opts.top), 3)
   end
+  if opts.period ~= nil and not (util.is_integral(opts.period) and opts.period >= 1 and opts.period <= 3660) then
+    error(fname .. ": option 'period' must be a whole number of days from 1 to 3660, got "
+      .. util.describe(opts.period), 3)
+  end
   if opts.rank ~= nil and not figures.RANKS[opts.rank] then
     error(fname .. ": option 'rank' must be one of " .. concat(figures.RANK_NAMES, ", ") .. ", got "
       .. util.describe(opts.rank), 3)
@@ -762,8 +684,9 @@ local function build(records, opts, version)
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
     '<meta name="generator" content="shoplive ', esc(version), '">\n',
     "<title>", txt(title), "</title>\n<style>", CSS, "</style></head>\n<body>\n")
-  b(header(F, opts, version), "\n<main>\n", cards(F), "\n", timeline(F), "\n", weekly(F), "\n", heatmap(F), "\n",
-    histogram(F), "\n", top(F), "\n", hosts(F), "\n", quality(F), "\n</main>\n")
+  b(header(F, opts, version), "\n", overview.toc(), "\n<main>\n", overview.section(F), "\n", cards(F), "\n",
+    timeline(F), "\n", weekly(F), "\n", heatmap(F), "\n", histogram(F), "\n", top(F), "\n", hosts(F), "\n",
+    quality(F), "\n</main>\n")
   b("<footer>Made by shoplive ", esc(version), " from ", number(F.received), " livestream records",
     F.aside > 0 and (" (" .. number(F.aside) .. " set aside)") or "",
     " of keyapi's /v1/tiktok/shop/livestreams/analytics. Times in ", esc(F.tz), ".</footer>\n",
@@ -774,7 +697,8 @@ end
 --- The report of `records` (an array of records of one or many shops) as
 -- one HTML document (a string). opts: title, tz ("UTC" default, "+07:00"),
 -- top (default 10), rank (the top table's order: "gmv" default,
--- "gmv_per_hour", "views", "conversion"), shops (seller ids to show even
+-- "gmv_per_hour", "views", "conversion"), period (days of the overview's
+-- last period, compared with as many before; default 28), shops (seller ids to show even
 -- with no records),
 -- credits and pages (what fetching the data cost), generated_at (unix
 -- seconds, default now). Raises on bad arguments, naming them.

@@ -105,6 +105,12 @@ const PROBE = `(() => {
     regions: [...c.querySelectorAll('tbody tr')].map((tr) => ({
       region: text(tr.querySelector('.v-region')), gmv: text(tr.querySelector('.v-gmv')) })),
   }));
+  // the top tables: per region heading, the cells of each row
+  const tops = [...document.querySelectorAll('#top h3')].map((h) => {
+    const t = h.nextElementSibling;
+    return { region: h.textContent, rank: h.closest('section').dataset.rank,
+      rows: t ? [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent)) : [] };
+  });
   return {
     title: document.title, h1: text(document.querySelector('h1')),
     livestreams: text(document.getElementById('h-livestreams')), hours: text(document.getElementById('h-hours')),
@@ -116,7 +122,7 @@ const PROBE = `(() => {
     sections: [...document.querySelectorAll('main > section')].map((s) => s.id),
     details: document.querySelectorAll('figure details table').length,
     figures: document.querySelectorAll('figure').length,
-    charts, cards,
+    charts, cards, tops,
   };
 })()`;
 

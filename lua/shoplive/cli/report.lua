@@ -1,4 +1,4 @@
---- `shoplive report SELLER_ID... [fetch options] [--title T] [--tz Z] [--top N] [--rank R]`:
+--- `shoplive report SELLER_ID... [fetch options] [--title T] [--tz Z] [--top N] [--period DAYS] [--rank R]`:
 -- the HTML report (shoplive.report) of every shop's livestreams. cli.lua
 -- fetches (the options every fetching command shares: --from, --sort,
 -- --limit, --output, progress, Ctrl-C, partial output) and calls the
@@ -13,6 +13,8 @@ M.OPTIONS = {
   { "--title", "The report's title (default: the shops' ids).", value = "TEXT" },
   { "--tz", "Time zone of the report's dates and hours: UTC or an offset like +07:00.", "UTC", value = "ZONE" },
   { "--top", "Livestreams in the top table, per region (1..1000).", "10", value = "N" },
+  { "--period", "Days of the overview's last period, compared with as many days before (1..3660).", "28",
+    value = "DAYS" },
   { "--rank", "What the top table ranks by: gmv, gmv_per_hour, views or conversion (units / views).", "gmv",
     value = "FIGURE", choices = figures.RANK_NAMES },
 }
@@ -30,8 +32,13 @@ function M.check(args)
   if not top or top < 1 or top > 1000 then
     return nil, "option '--top' must be an integer from 1 to 1000, got '" .. tostring(args.top) .. "'"
   end
-  return { title = args.title, tz = args.tz, top = math.tointeger and math.tointeger(top) or top,
-    rank = args.rank }
+  local period = tostring(args.period or "28"):match("^%s*(%d%d?%d?%d?)%s*$")
+  period = period and tonumber(period)
+  if not period or period < 1 or period > 3660 then
+    return nil, "option '--period' must be a whole number of days from 1 to 3660, got '" .. tostring(args.period) .. "'"
+  end
+  local int = math.tointeger or function(x) return x end
+  return { title = args.title, tz = args.tz, top = int(top), rank = args.rank, period = int(period) }
 end
 
 --- The HTML document: records of the shops `ids` (every one gets a card,

@@ -499,6 +499,36 @@ function M.quality(records)
   return q
 end
 
+--- GMV and livestreams of each shop and region in the last `days` days of
+-- the data (up to `last`, the end of the latest livestream) and in as many
+-- days before: sets s.periods[region] = { n, gmv, prev_n, prev_gmv, change }
+-- on every shop and returns { days =, from =, to =, prev_from = }.
+-- By create_time; change is nil when the earlier period has no GMV.
+function M.compare_periods(shops, last, days)
+  local len = days * DAY
+  local p = { days = days, to = last, from = last and last - len, prev_from = last and last - 2 * len }
+  for _, s in ipairs(shops) do
+    s.periods = {}
+    for _, g in ipairs(s.regions) do
+      local e = { n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
+      for _, r in ipairs(g.records) do
+        local t = num(r.create_time)
+        if t and last then
+          local gmv = num(r.total_sale_gmv_amt) or 0
+          if t > p.from then
+            e.n, e.gmv = e.n + 1, e.gmv + gmv
+          elseif t > p.prev_from then
+            e.prev_n, e.prev_gmv = e.prev_n + 1, e.prev_gmv + gmv
+          end
+        end
+      end
+      e.change = ratio(e.gmv - e.prev_gmv, e.prev_gmv)
+      s.periods[g.region] = e
+    end
+  end
+  return p
+end
+
 --- How many records of each shop (seller id) are in `all` but not in `kept`.
 function M.aside_by_shop(all, kept)
   local out = {}
@@ -516,7 +546,8 @@ end
 
 --- Every figure of the report. opts: shops (seller ids to show even
 -- without records), tz (see parse_tz), top (default 10), rank (a key of
--- M.RANKS, default "gmv"), max_marks,
+-- M.RANKS, default "gmv"), period (days compared with as many before,
+-- default 28), max_marks,
 -- generated_at (bounds the plausible start times), max_listed (odd values
 -- listed, default 100).
 function M.compute(records, opts)
@@ -540,6 +571,7 @@ function M.compute(records, opts)
     g.histogram = M.histogram(g.records)
     g.top = M.top(g.records, F.top, F.rank)
   end
+  F.period = M.compare_periods(F.shops, F.last, opts.period or 28)
   F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
   F.hosts = M.hosts(records, F.regions)
   F.quality = M.quality(all)
