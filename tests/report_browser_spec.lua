@@ -169,7 +169,7 @@ describe("report in Chromium #browser #novalgrind", function()
       assert.is_true(#tops > 0)
       for _, t in ipairs(tops) do
         assert.equals("gmv", t.rank)
-        local region = assert(t.region:match("^Region (.+)$"), t.region)
+        local region = assert(t.region:match("^Region (%S+)"), t.region)
         local gmv = {}
         for _, r in ipairs(records) do
           if r.region == region then gmv[#gmv + 1] = r.total_sale_gmv_amt end

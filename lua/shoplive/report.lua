@@ -11,6 +11,7 @@ local figures = require("shoplive.report.figures")
 local html = require("shoplive.report.html")
 local overview = require("shoplive.report.overview")
 local parts = require("shoplive.report.parts")
+local rates = require("shoplive.report.rates")
 local util = require("shoplive.util")
 
 local M = {}
@@ -116,9 +117,21 @@ local function header(F, opts, version)
   b("<dt>Generated</dt><dd id=\"h-generated\">", fmt_time(gen, F), " ", esc(F.tz), " by shoplive ", esc(version),
     "</dd>")
   local regions = {}
-  for _, g in ipairs(F.regions) do regions[#regions + 1] = esc(g.region) end
+  for _, g in ipairs(F.regions) do regions[#regions + 1] = esc(parts.region_label(g.region)) end
   b("<dt>Regions</dt><dd id=\"h-regions\">", #regions > 0 and concat(regions, ", ") or "none", "</dd></dl>")
-  b("<p class=\"note\">GMV is in the currency of the shop's region as the API reports it. Figures that add or ",
+  if F.rates then
+    local list = {}
+    for _, c in ipairs(F.rates.codes) do
+      -- 6 significant digits, never in e-notation (a rate of VND in USD is 0.0000393)
+      local r = format("%.6g", F.rates.per[c])
+      if r:find("e", 1, true) then r = format("%.12f", F.rates.per[c]):gsub("0+$", "") end
+      list[#list + 1] = format("1 %s = %s %s", c, r, F.rates.to)
+    end
+    b('<dl class="facts"><dt>Exchange rates</dt><dd id="h-rates">given by the user, of ', esc(F.rates.date), ": ",
+      esc(#list > 0 and concat(list, ", ") or "none"), " (used only where a figure says converted)</dd></dl>")
+  end
+  b("<p class=\"note\">GMV is in the currency of the shop's region as the API reports it (the ISO 4217 code ",
+    "after each region is the currency of that market; the API does not name it). Figures that add or ",
     "compare GMV are therefore given per region and never summed across regions. Cover and avatar images are ",
     "not loaded (their URLs expire and would reveal the reader's address).</p></header>")
   return b()
@@ -152,8 +165,8 @@ local function cards(F)
       local rows = {}
       for _, g in ipairs(s.regions) do
         local gs = g.summary
-        rows[#rows + 1] = { '<span class="v-region">' .. esc(g.region) .. "</span>",
-          number(gs.count), '<span class="v-gmv">' .. number(gs.total_gmv) .. "</span>",
+        rows[#rows + 1] = { '<span class="v-region">' .. esc(g.region) .. "</span>", number(gs.count),
+          '<span class="v-gmv">' .. number(gs.total_gmv) .. "</span> " .. esc(parts.code(g.region)),
           money(g.gmv_per_hour), money(g.gpm), number(g.units_per_1000_views, 2),
           money(g.unit_price) }
       end
@@ -194,7 +207,7 @@ local function timeline(F)
   local x = chart.linear(tl.first, t1, L, W - R)
   local s = html.buffer()
   s(chart.svg_open(W, H, "Timeline of livestreams: start time, duration and GMV per shop"), legend)
-  s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV (region currency)"))
+  s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV (each in its region's currency)"))
   local xt = {}
   for _, t in ipairs(chart.time_ticks(tl.first, t1, 7, F.offset)) do xt[#xt + 1] = { x = x(t.t), label = t.label } end
   s(chart.axis_bottom(xt, top + ph, L, W - R, "Start time (" .. F.tz .. ")"))
@@ -280,7 +293,7 @@ local function weekly_chart(g, F)
   local bx, bw = chart.band(#weeks, L, W - R, 0.25)
   local s = html.buffer()
   s(chart.svg_open(W, H, "Weekly GMV and GMV per hour live, region " .. g.region))
-  s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV per week (" .. g.region .. ")"))
+  s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV per week (" .. parts.unit(g.region) .. ")"))
   for _, v in ipairs(ht) do
     s(chart.text(W - R + 6, yh(v) + 4, abbrev(v), "start", "tick"))
   end
@@ -324,7 +337,8 @@ local function weekly(F)
         rows[#rows + 1] = { w.start, number(w.summary.count), fmt_hours(w.summary.hours_live), number(w.gmv),
           change_text(w.change), money(w.gmv_per_hour), change_text(w.change_per_hour) }
       end
-      b(figure("fig-weekly-" .. gi, "Region " .. g.region .. ": GMV (bars) and GMV per hour live (dots) per week",
+      b(figure("fig-weekly-" .. gi, "Region " .. parts.region_label(g.region)
+        .. ": GMV (bars) and GMV per hour live (dots) per week",
         weekly_chart(g, F), details("Data: weekly totals, region " .. g.region, data_table({
           { "Week from (" .. F.tz .. ")" }, { "Livestreams", true }, { "Hours live", true }, { "GMV", true },
           { "Change", true }, { "GMV / hour live", true }, { "Change", true } }, rows))))
@@ -373,7 +387,8 @@ local function heatmap_chart(g, F)
   -- the colour scale
   local ly = T + 7 * ch + 34
   for i = 0, 9 do s(chart.rect(L + i * 24, ly, 24, 12, chart.heat(math.sqrt(i / 9)))) end
-  s(chart.text(L + 250, ly + 11, "0 to " .. abbrev(hm.max) .. " GMV / hour live (" .. g.region .. ")", "start",
+  s(chart.text(L + 250, ly + 11, "0 to " .. abbrev(hm.max) .. " GMV / hour live (" .. parts.unit(g.region) .. ")",
+    "start",
     "legend"))
   s(chart.rect(L + 520, ly, 12, 12, "#eceff2"), chart.text(L + 538, ly + 11, "no livestream", "start", "legend"))
   s("</svg>")
@@ -397,7 +412,8 @@ local function heatmap(F)
     end
     if #rows > 0 then
       any = true
-      b(figure("fig-heatmap-" .. gi, "Region " .. g.region .. ": GMV per hour live by weekday and start hour ("
+      b(figure("fig-heatmap-" .. gi, "Region " .. parts.region_label(g.region)
+        .. ": GMV per hour live by weekday and start hour ("
         .. F.tz .. ")", heatmap_chart(g, F), details("Data: cells with livestreams, region " .. g.region,
         data_table({ { "Weekday" }, { "Hour" }, { "Livestreams", true }, { "GMV", true }, { "Hours live", true },
           { "GMV / hour live", true } }, rows))))
@@ -436,7 +452,7 @@ local function histogram_chart(g)
       if i == #h.bins then xt[#xt + 1] = { x = x(i), label = abbrev(bin.to) } end
     end
   end
-  s(chart.axis_bottom(xt, T + ph, L, W - R, "GMV per hour live (" .. g.region .. ")"
+  s(chart.axis_bottom(xt, T + ph, L, W - R, "GMV per hour live (" .. parts.unit(g.region) .. ")"
     .. (h.log and ", log scale: one bar per power of ten" or "")))
   for i, bin in ipairs(h.bins) do
     local x0, x1 = x(i - 1), x(i)
@@ -469,7 +485,8 @@ local function histogram(F)
         number(h.n), money(h.median), money(h.mean), money(h.min), money(h.max))
       if h.skipped > 0 then note = note .. " " .. number(h.skipped) .. " without a duration or GMV are left out." end
       if h.max == 0 and h.min == 0 then note = note .. " Every livestream here has a GMV of 0." end
-      b(figure("fig-histogram-" .. gi, "Region " .. g.region .. ": livestreams by GMV per hour live",
+      b(figure("fig-histogram-" .. gi, "Region " .. parts.region_label(g.region)
+        .. ": livestreams by GMV per hour live",
         histogram_chart(g), "<p class=\"note\">" .. esc(note) .. "</p>"
         .. details("Data: histogram bins, region " .. g.region, data_table({ { "GMV / hour live (from – to)" },
           { "Livestreams", true } }, rows))))
@@ -519,7 +536,7 @@ local function top(F)
       any = true
       local rows = {}
       for i, e in ipairs(g.top) do rows[#rows + 1] = top_row(i, e.record, F) end
-      b('<h3 id="top-', gi, '">Region ', esc(g.region), "</h3>", data_table(TOP_HEADERS, rows,
+      b('<h3 id="top-', gi, '">Region ', esc(parts.region_label(g.region)), "</h3>", data_table(TOP_HEADERS, rows,
         format("The %d livestreams with the highest %s of %s in region %s; start in %s.", #g.top, name,
           number(#g.records), esc(g.region), esc(F.tz))))
     end
@@ -571,7 +588,8 @@ local function hosts(F)
     local h = list[i]
     local by_region = {}
     for _, r in ipairs(h.regions) do
-      by_region[#by_region + 1] = format("%s %s (%s of the region)", esc(r.region), number(r.gmv), percent(r.share))
+      by_region[#by_region + 1] = format("%s %s %s (%s of the region)", esc(r.region), number(r.gmv),
+        esc(parts.code(r.region)), percent(r.share))
     end
     rows[#rows + 1] = { txt(h.nick_name), txt(h.user_id), txt(concat(h.shops, ", ")), number(h.n),
       percent(h.share), concat(by_region, "<br>") }
@@ -662,6 +680,10 @@ local function check_opts(opts, fname)
     error(fname .. ": option 'period' must be a whole number of days from 1 to 3660, got "
       .. util.describe(opts.period), 3)
   end
+  if opts.rates ~= nil then
+    local ok, msg = rates.check(opts.rates)
+    if not ok then error(fname .. ": option 'rates' " .. msg, 3) end
+  end
   if opts.rank ~= nil and not figures.RANKS[opts.rank] then
     error(fname .. ": option 'rank' must be one of " .. concat(figures.RANK_NAMES, ", ") .. ", got "
       .. util.describe(opts.rank), 3)
@@ -676,6 +698,7 @@ end
 
 local function build(records, opts, version)
   local F = figures.compute(records, opts)
+  F.rates = opts.rates and rates.check(opts.rates)
   local b = html.buffer()
   local title = opts.title or "TikTok Shop livestreams report"
   b('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n',
@@ -699,7 +722,8 @@ end
 -- top (default 10), rank (the top table's order: "gmv" default,
 -- "gmv_per_hour", "views", "conversion"), period (days of the overview's
 -- last period, compared with as many before; default 28), shops (seller ids to show even
--- with no records),
+-- with no records), rates (exchange rates the user gives, see
+-- report/rates.lua: the overview then adds each shop's GMV converted),
 -- credits and pages (what fetching the data cost), generated_at (unix
 -- seconds, default now). Raises on bad arguments, naming them.
 -- @local

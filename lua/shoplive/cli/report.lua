@@ -1,10 +1,11 @@
---- `shoplive report SELLER_ID... [fetch options] [--title T] [--tz Z] [--top N] [--period DAYS] [--rank R]`:
--- the HTML report (shoplive.report) of every shop's livestreams. cli.lua
+--- `shoplive report SELLER_ID... [fetch options] [--title T] [--tz Z] [--top N]
+-- [--period DAYS] [--rates FILE] [--rank R]`: the HTML report (shoplive.report) of every shop's livestreams. cli.lua
 -- fetches (the options every fetching command shares: --from, --sort,
 -- --limit, --output, progress, Ctrl-C, partial output) and calls the
 -- functions here: OPTIONS for cli/parser.lua, check() before anything is
 -- sent, document() once the records are in.
 local figures = require("shoplive.report.figures")
+local report_rates = require("shoplive.report.rates")
 
 local M = {}
 
@@ -15,6 +16,8 @@ M.OPTIONS = {
   { "--top", "Livestreams in the top table, per region (1..1000).", "10", value = "N" },
   { "--period", "Days of the overview's last period, compared with as many days before (1..3660).", "28",
     value = "DAYS" },
+  { "--rates", "Exchange rates for the overview: a file of lines \"to USD\", \"date 2026-12-01\", \"VND 0.0000393\".",
+    value = "FILE" },
   { "--rank", "What the top table ranks by: gmv, gmv_per_hour, views or conversion (units / views).", "gmv",
     value = "FIGURE", choices = figures.RANK_NAMES },
 }
@@ -37,8 +40,17 @@ function M.check(args)
   if not period or period < 1 or period > 3660 then
     return nil, "option '--period' must be a whole number of days from 1 to 3660, got '" .. tostring(args.period) .. "'"
   end
+  local rates
+  if args.rates then
+    local t, err = report_rates.read(args.rates)
+    if not t then return nil, "option '--rates': " .. err end
+    local ok, why = report_rates.check(t)
+    if not ok then return nil, "option '--rates': " .. args.rates .. " " .. why end
+    rates = t
+  end
   local int = math.tointeger or function(x) return x end
-  return { title = args.title, tz = args.tz, top = int(top), rank = args.rank, period = int(period) }
+  return { title = args.title, tz = args.tz, top = int(top), rank = args.rank, period = int(period),
+    rates = rates }
 end
 
 --- The HTML document: records of the shops `ids` (every one gets a card,

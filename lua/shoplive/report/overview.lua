@@ -6,6 +6,7 @@ local chart = require("shoplive.report.chart")
 local figures = require("shoplive.report.figures")
 local html = require("shoplive.report.html")
 local parts = require("shoplive.report.parts")
+local rates = require("shoplive.report.rates")
 
 local M = {}
 
@@ -28,24 +29,43 @@ function M.toc()
   return concat(b)
 end
 
--- The shops in the order of the leaderboard: by GMV when every shop sells
--- in one and the same region (one currency), else by livestreams; and the
--- order's name.
+-- A shop's GMV converted at the user's rates (every region's), or nil when
+-- there are no rates or one of its regions has none.
+local function converted(s, R)
+  if not R then return nil end
+  local sum = 0
+  for _, g in ipairs(s.regions) do
+    local v = rates.convert(R, g.summary.total_gmv, g.region)
+    if not v then return nil end
+    sum = sum + v
+  end
+  return sum
+end
+
+-- The shops in the order of the leaderboard: by GMV converted at the
+-- user's rates when every shop's converts, else by GMV when every shop
+-- sells in one and the same region (one currency), else by livestreams;
+-- and the order's name.
 local function ranked(F)
-  local list, region = {}, false
+  local list, region, all_converted = {}, false, F.rates ~= nil
   for _, s in ipairs(F.shops) do
     list[#list + 1] = s
+    s.converted = converted(s, F.rates)
+    if not s.converted then all_converted = false end
     for _, g in ipairs(s.regions) do
       if region == false then region = g.region elseif region ~= g.region then region = nil end
     end
   end
   local by_gmv = region ~= nil and region ~= false
+  local function key(s)
+    if all_converted then return s.converted end
+    return by_gmv and s.summary.total_gmv or s.summary.count
+  end
   table.sort(list, function(a, b)
-    local ka = by_gmv and a.summary.total_gmv or a.summary.count
-    local kb = by_gmv and b.summary.total_gmv or b.summary.count
-    if ka ~= kb then return ka > kb end
+    if key(a) ~= key(b) then return key(a) > key(b) end
     return a.index < b.index
   end)
+  if all_converted then return list, "GMV converted to " .. F.rates.to end
   return list, by_gmv and "GMV" or "livestreams (GMV of different currencies is not compared)"
 end
 
@@ -71,22 +91,31 @@ function M.section(F)
   for i, s in ipairs(list) do
     local sm = s.summary
     local gmv, last, change = per_region(s)
-    rows[#rows + 1] = { tostring(i), txt(parts.shop_label(s)), number(sm.count), parts.fmt_hours(sm.hours_live),
-      gmv, last, change, number(sm.total_views), number(sm.total_sales),
-      sm.count > 0 and parts.conversion(figures.ratio(sm.total_sales, sm.total_views)) or "–" }
+    local row = { tostring(i), txt(parts.shop_label(s)), number(sm.count), parts.fmt_hours(sm.hours_live), gmv }
+    if F.rates then row[#row + 1] = s.converted and esc(parts.compact(s.converted) .. " " .. F.rates.to) or "–" end
+    for _, c in ipairs({ last, change, number(sm.total_views), number(sm.total_sales),
+      sm.count > 0 and parts.conversion(figures.ratio(sm.total_sales, sm.total_views)) or "–" }) do
+      row[#row + 1] = c
+    end
+    rows[#rows + 1] = row
   end
   local p = F.period
   local when = p.to and format("%s to %s (%s)", parts.fmt_time(p.from, F), parts.fmt_time(p.to, F), F.tz)
     or "no livestream has a start time"
   local b = { '<section id="overview"><h2>Overview</h2>' }
-  b[#b + 1] = parts.data_table({ { "#", true }, { "Shop" }, { "Livestreams", true }, { "Hours live", true },
-    { "GMV", true }, { format("GMV, last %d days", days), true }, { format("Change vs the %d days before", days), true },
-    { "Views", true }, { "Units", true }, { "Conversion", true } }, rows,
-    esc(format("One row per shop, by %s. Last %d days: %s.", order, days, when)))
+  local headers = { { "#", true }, { "Shop" }, { "Livestreams", true }, { "Hours live", true }, { "GMV", true } }
+  if F.rates then headers[#headers + 1] = { "GMV in " .. F.rates.to .. " (converted)", true } end
+  for _, h in ipairs({ { format("GMV, last %d days", days), true }, { format("Change vs the %d days before", days), true },
+    { "Views", true }, { "Units", true }, { "Conversion", true } }) do
+    headers[#headers + 1] = h
+  end
+  b[#b + 1] = parts.data_table(headers, rows, esc(format("One row per shop, by %s. Last %d days: %s.", order, days,
+    when)))
   b[#b + 1] = parts.formula(format("Last %d days = livestreams whose create_time is in the %d days up to the end "
     .. "of the latest livestream · change = (GMV of those days − GMV of the %d days before) / GMV of the %d days "
     .. "before · conversion = Σ total_sale_cnt / Σ total_views_cnt · GMV per region, in its currency", days, days,
-    days, days))
+    days, days) .. (F.rates and (" · converted = Σ over the shop's regions of GMV × the rate of the region's "
+    .. "currency (rates given by the user, of " .. F.rates.date .. "); – when a region has no rate") or ""))
   b[#b + 1] = "</section>"
   return concat(b)
 end

@@ -103,8 +103,8 @@ function M.conversion(x)
   return format("%.2f%%", x * 100)
 end
 
---- A number in 4 significant figures at most, with K, M, B, T: 436.2B,
--- 12.5K, 950, 7.25. "–" when not finite.
+--- A number in short form, with K, M, B, T: one decimal from 10 up, two
+-- below (436.2B, 12.5K, 950, 7.25). "–" when not finite.
 function M.compact(x)
   if not chart.finite(x) then return "–" end
   local units, v, u = { "", "K", "M", "B", "T" }, math.abs(x), 1
@@ -118,6 +118,16 @@ end
 -- region's currency is not known).
 function M.code(region)
   return currency.of(region) or ""
+end
+
+--- The unit of a region's GMV: its currency code, or "currency unknown".
+function M.unit(region)
+  return currency.of(region) or "currency unknown"
+end
+
+--- A region with its currency: "US (USD)", "ZZ (currency unknown)".
+function M.region_label(region)
+  return tostring(region) .. " (" .. M.unit(region) .. ")"
 end
 
 --- GMV of a region in short form with its currency: "436.2B VND", or
