@@ -31,10 +31,11 @@ local function render(doc, name)
   assert(env.sh_ok("mkdir -p " .. env.sh_quote(dir)))
   local file = dir .. "/report.html"
   files.write(file, doc)
-  -- timeout: should Chromium hang, the spec fails instead of the suite stalling
+  -- timeout: should Chromium hang, the spec fails instead of the suite stalling (a
+  -- generous one: axe-core checks a 1 MB page four times, on a shared machine)
   -- env -u LD_PRELOAD: under the ASan run the sanitizer runtime is preloaded
   -- into the interpreter; node and Chromium are not built for it
-  local status, out = env.sh("env -u LD_PRELOAD timeout 180 node " .. env.sh_quote(ROOT .. "/tests/support/browser.js") .. " "
+  local status, out = env.sh("env -u LD_PRELOAD timeout 600 node " .. env.sh_quote(ROOT .. "/tests/support/browser.js") .. " "
     .. env.sh_quote(file) .. " " .. env.sh_quote(dir) .. " " .. env.sh_quote(CHROMIUM) .. " 2>/dev/null")
   local ok, res = pcall(cjson.decode, out)
   assert(ok and type(res) == "table", "browser.js gave no report (status " .. status .. "): " .. out:sub(1, 500))
@@ -85,6 +86,33 @@ local function assert_charts_drawn(res, n_svg)
     assert.equals(0, p.images)
     assert.equals(0, p.scripts)
     assert.equals(0, p.iframes)
+  end
+end
+
+-- No block of the page wider than its box and no text drawn under 10 px,
+-- at every width, with the <details> closed and open.
+local function assert_fits(res)
+  for _, w in ipairs({ "1920", "1280", "768", "390", "360" }) do
+    for _, p in ipairs({ res.widths[w], res.widths[w].open }) do
+      assert.is_true(p.scrollWidth <= p.clientWidth, "page is " .. p.scrollWidth .. " px wide at " .. w)
+      assert.is_true(#p.blocks >= 10)
+      for _, b in ipairs(p.blocks) do
+        assert.is_true(b.scrollWidth <= b.clientWidth, b.id .. " is " .. b.scrollWidth .. " px in "
+          .. b.clientWidth .. " at " .. w)
+      end
+      assert.is_true(p.minFont.px >= 10, w .. " px: " .. cjson.encode(p.minFont))
+    end
+  end
+end
+
+-- axe-core finds nothing at 1280 and 390 px, details closed and open.
+local function assert_accessible(res)
+  for _, w in ipairs({ "1280", "390" }) do
+    for _, mode in ipairs({ "closed", "open" }) do
+      local a = res.axe[w][mode]
+      assert.is_nil(a.error, a.error)
+      assert.same({}, a.violations, w .. " px, details " .. mode .. ": " .. cjson.encode(a.violations))
+    end
   end
 end
 
@@ -204,6 +232,14 @@ describe("report in Chromium #browser #novalgrind", function()
     assert.is_true(plain.pdf_pages >= 1)
   end)
 
+  it("fits every width from 360 to 1920 px, with no text under 10 px, details open or closed", function()
+    assert_fits(plain)
+  end)
+
+  it("has no accessibility violation axe-core finds, at 1280 and 390 px, details open or closed", function()
+    assert_accessible(plain)
+  end)
+
   it("saved screenshots at 1280 and 390 px", function()
     for _, name in ipairs({ "report-1280.png", "report-390.png", "report-1280-full.png", "report-390-full.png" }) do
       local png = files.read(OUT .. "/plain/" .. name)
@@ -239,6 +275,8 @@ describe("report in Chromium #browser #novalgrind", function()
     assert_quiet(res)
     local _, n_svg = doc:gsub("<svg", "")
     assert_charts_drawn(res, n_svg)
+    assert_fits(res)
+    assert_accessible(res)
     for _, w in ipairs({ "1280", "390" }) do
       local p = res.widths[w]
       -- the title is shown as text (the invalid byte as U+FFFD), in the tab too

@@ -47,7 +47,7 @@ describe("report currencies", function()
   it("puts the code on every GMV figure, axis and legend, and says when it is unknown", function()
     local doc = shoplive.report(RECS, { generated_at = 1700100000 })
     for _, s in ipairs({ '<dd id="h-regions">US (USD), VN (VND), ZZ (currency unknown)</dd>',
-      "GMV per week (VND)", "GMV per hour live (VND)", " GMV / hour live (VND)", "Region VN (VND): GMV (bars)",
+      "GMV per week (VND)", "GMV per hour live (VND)", " GMV / hour (VND)", "Region VN (VND): GMV per week",
       '<h3 id="top-2">Region VN (VND)</h3>', '<span class="v-gmv">436,200,000,000</span> VND',
       "GMV per week (currency unknown)", "5 (currency of ZZ unknown)" }) do
       assert.truthy(doc:find(s, 1, true), s)

@@ -22,14 +22,17 @@ local format, concat = string.format, table.concat
 local num = figures.num
 
 local CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-local W = 800 -- charts' viewBox width (user units; the page scales them)
+-- Charts' viewBox width (user units). The page draws a chart at most 1.45
+-- times this wide and, on a 360 px phone, 0.88 times: the charts' 12-unit
+-- text stays between 10.6 and 17.4 px at every width.
+local W = 360
 local ROWS_MAX = 500 -- data tables under a chart list at most this many rows
 
 local CSS = [[
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;
 color:#1d232b;background:#f6f7f9}
-main,header.top,footer{max-width:1040px;margin:0 auto;padding:0 16px}
+main,header.top,nav.toc,footer{max-width:1040px;margin:0 auto;padding:0 16px}
 header.top{padding-top:20px}
 h1{font-size:1.6em;margin:.2em 0 .4em;overflow-wrap:anywhere}
 h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:2px solid #d9dde3;padding-bottom:.2em}
@@ -47,16 +50,18 @@ font-size:.82em;background:#eef1f4;padding:.4em .6em;border-radius:4px}
 figure{margin:12px 0;background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:10px;break-inside:avoid}
 figcaption{font-weight:600;margin-bottom:4px}
 .scroll{overflow-x:auto}
-svg.chart{display:block;width:100%;height:auto;min-width:520px;font-size:12px}
+svg.chart{display:block;width:100%;max-width:522px;height:auto;margin:0 auto;font-size:12px}
 svg.chart text{fill:#1d232b}
-svg.chart .tick{font-size:11px;fill:#4a5561}
+svg.chart .tick{font-size:12px;fill:#4a5561}
 svg.chart .axis-title{font-size:12px;font-weight:600}
 svg.chart .legend{font-size:12px}
+svg.chart .count{font-size:12px;font-weight:600}svg.chart .on-heat{fill:#fff}
 svg.chart .axis{stroke:#4a5561;stroke-width:1}
-svg.chart .grid{stroke:#e3e6ea;stroke-width:1}
+svg.chart .grid{stroke:#e3e6ea;stroke-width:1}svg.chart .cut{stroke:#fff;stroke-width:2}
 svg.chart .median{stroke:#b2182b;stroke-width:2;stroke-dasharray:5 3}
-svg.chart .mark{opacity:.75}
+svg.chart .partial{stroke:#1d232b;stroke-width:1.5;stroke-dasharray:4 2}
 table{border-collapse:collapse;font-size:.88em;margin:.3em 0;background:#fff}
+caption{text-align:left;caption-side:top}.r caption{display:block}
 th,td{border-bottom:1px solid #e3e6ea;padding:3px 8px;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t{max-width:28em;min-width:10em;overflow-wrap:anywhere}td.d{white-space:nowrap}
@@ -65,8 +70,19 @@ nav.toc a{color:#1f5a99}
 details{margin-top:6px}summary{cursor:pointer;color:#2a5d9f}
 .empty{color:#6b7580;font-style:italic}
 footer{color:#5a6470;font-size:.85em;padding:20px 16px 40px}
-@media (max-width:600px){body{font-size:14px}main,header.top,footer{padding:0 10px}
+@media (max-width:600px){body{font-size:14px}main,header.top,nav.toc,footer{padding:0 10px}
 .card dl.facts{grid-template-columns:max-content minmax(0,1fr)}}
+@media (max-width:700px){table.r{width:100%}}
+@media (max-width:700px){.r thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.r,.r tbody,.r tr,.r td{display:block}.r tr{border-bottom:2px solid #d9dde3;padding:4px 0}
+.r td{display:grid;grid-template-columns:minmax(7em,40%) minmax(0,1fr);gap:0 8px;border:0;padding:1px 4px;
+text-align:left;white-space:normal;min-width:0;max-width:none;overflow-wrap:anywhere}
+.r td::before{content:attr(data-label);color:#4a5561}}
+@media (min-width:701px) and (max-width:1000px){.wide thead{position:absolute;width:1px;height:1px;overflow:hidden;
+clip:rect(0 0 0 0)}.wide,.wide tbody,.wide tr,.wide td{display:block}.wide tr{border-bottom:2px solid #d9dde3;
+padding:4px 0}.wide td{display:grid;grid-template-columns:minmax(7em,30%) minmax(0,1fr);gap:0 8px;border:0;
+padding:1px 4px;text-align:left;white-space:normal;min-width:0;max-width:none;overflow-wrap:anywhere}
+.wide td::before{content:attr(data-label);color:#4a5561}}
 @page{size:A4;margin:12mm}
 @media print{body{background:#fff;font-size:10pt}main,header.top,footer{max-width:none;padding:0}
 figure,.card{border-color:#bbb;break-inside:avoid}svg.chart{min-width:0;max-height:120mm}.scroll{overflow:visible}
@@ -79,14 +95,19 @@ local figure, formula, empty, change_text = parts.figure, parts.formula, parts.e
 
 -- ---- header and cards ------------------------------------------------------
 
+-- The title without opts.title: the shops' ids (the first 10 of more).
+local function default_title(F)
+  local ids = {}
+  for i, s in ipairs(F.shops) do
+    if i > 10 then ids[#ids + 1] = format("and %d more", #F.shops - 10) break end
+    ids[#ids + 1] = s.id
+  end
+  return "TikTok Shop livestreams: " .. (#ids > 0 and ("shop " .. concat(ids, ", ")) or "no shop")
+end
+
 local function header(F, opts, version)
   local b = html.buffer()
-  local title = opts.title
-  if title == nil then
-    local ids = {}
-    for _, s in ipairs(F.shops) do ids[#ids + 1] = s.id end
-    title = "TikTok Shop livestreams: " .. (#ids > 0 and ("shop " .. concat(ids, ", ")) or "no shop")
-  end
+  local title = opts.title or default_title(F)
   b('<header class="top"><h1 id="title">', txt(title), "</h1><dl class=\"facts\">")
   local names = {}
   for _, s in ipairs(F.shops) do names[#names + 1] = txt(shop_label(s)) end
@@ -104,12 +125,14 @@ local function header(F, opts, version)
   end
   b("<dt>Hours live</dt><dd id=\"h-hours\">", fmt_hours(F.all.hours_live), "</dd>")
   if opts.credits ~= nil then
-    local c, p = num(opts.credits), num(opts.pages)
+    local c, p, q = num(opts.credits), num(opts.pages), num(opts.requests)
     local text = number(c) .. (c == 1 and " credit" or " credits")
     if p then
       text = text .. " for " .. number(p) .. (p == 1 and " page" or " pages")
+      -- requests sent ahead (--concurrency) past a shop's last page
+      if q and q ~= p then text = text .. format("; %s requests sent", number(q)) end
       -- pages answered from a store (shoplive report --db) cost nothing
-      if c and c < p then text = text .. "; pages answered from the store cost nothing" end
+      if opts.store and c and c < p then text = text .. "; pages answered from the store cost nothing" end
     end
     b("<dt>Credits</dt><dd id=\"h-credits\">", esc(text), "</dd>")
   end
@@ -182,6 +205,33 @@ end
 
 -- ---- timeline --------------------------------------------------------------
 
+-- The timeline's colours: one for each of the chart.SERIES - 1 shops with
+-- most livestreams, one grey for all the others (a legend of 20 colours
+-- cannot be read). Returns colours by shop index and the legend's items.
+local function series(F)
+  local order = {}
+  for i, s in ipairs(F.shops) do if #s.records > 0 then order[#order + 1] = i end end
+  table.sort(order, function(a, b)
+    local na, nb = #F.shops[a].records, #F.shops[b].records
+    if na ~= nb then return na > nb end
+    return a < b
+  end)
+  local keep = #order <= chart.SERIES and #order or chart.SERIES - 1
+  local colors, items = {}, {}
+  for k, i in ipairs(order) do
+    if k <= keep then
+      colors[i] = chart.color(k)
+      items[#items + 1] = { label = shop_label(F.shops[i]), color = colors[i] }
+    else
+      colors[i] = chart.OTHERS
+    end
+  end
+  if #order > keep then
+    items[#items + 1] = { label = format("%d other shops", #order - keep), color = chart.OTHERS }
+  end
+  return colors, items
+end
+
 local function timeline(F)
   local tl = F.timeline
   local b = html.buffer()
@@ -190,14 +240,11 @@ local function timeline(F)
     b(empty("No livestream has a start time (create_time): nothing to place on a timeline."), "</section>")
     return b()
   end
-  local items = {}
-  for i, s in ipairs(F.shops) do
-    if #s.records > 0 then items[#items + 1] = { label = shop_label(s), color = chart.color(i) } end
-  end
-  local L, R, T = 70, 16, 14
+  local colors, items = series(F)
+  local L, R, T = 58, 8, 14
   local legend, lh = chart.legend(items, L, T + 10, W - L - R)
-  local top = T + lh + 8
-  local ph = 240
+  local top = T + lh + 14
+  local ph = 170
   local H = top + ph + 50
   local gmax = 0
   for _, m in ipairs(tl.marks) do if m.gmv and m.gmv > gmax then gmax = m.gmv end end
@@ -209,7 +256,7 @@ local function timeline(F)
   s(chart.svg_open(W, H, "Timeline of livestreams: start time, duration and GMV per shop"), legend)
   s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV (each in its region's currency)"))
   local xt = {}
-  for _, t in ipairs(chart.time_ticks(tl.first, t1, 7, F.offset)) do xt[#xt + 1] = { x = x(t.t), label = t.label } end
+  for _, t in ipairs(chart.time_ticks(tl.first, t1, 3, F.offset)) do xt[#xt + 1] = { x = x(t.t), label = t.label } end
   s(chart.axis_bottom(xt, top + ph, L, W - R, "Start time (" .. F.tz .. ")"))
   local base = y(0)
   for _, m in ipairs(tl.marks) do
@@ -220,7 +267,7 @@ local function timeline(F)
     local w = math.max(x(t + math.max(d, 0)) - x0, 1.5)
     local h = m.gmv and (base - y(m.gmv)) or 0
     if h < 1 then h = 1 end -- a 0-GMV livestream still shows where it was
-    s(chart.rect(x0, base - h, w, h, chart.color(m.shop),
+    s(chart.rect(x0, base - h, w, h, colors[m.shop],
       format("%s · %s · %s, %s · GMV %s %s", shop_label(F.shops[m.shop]), tostring(r.title or ""),
         fmt_time(t, F), fmt_duration(d), abbrev(m.gmv), figures.region_of(r)), "mark"))
   end
@@ -264,62 +311,68 @@ local function charted(F)
   return out
 end
 
--- What charted() left out, said where it happens.
-local function regions_left_out(F)
-  if #F.regions <= REGIONS_CHARTED then return "" end
+-- The charted regions with two livestreams or more: a chart of one
+-- livestream says no more than its row in the top table, and costs 10 kB.
+local function chartable(F)
+  local out = {}
+  for _, g in ipairs(charted(F)) do if #g.records >= 2 then out[#out + 1] = g end end
+  return out
+end
+
+-- What charted() and chartable() left out, said where it happens.
+local function regions_left_out(F, single)
+  local one = {}
+  if single then
+    for _, g in ipairs(charted(F)) do if #g.records < 2 then one[#one + 1] = parts.region_label(g.region) end end
+  end
+  local note = #one > 0 and empty("Not charted: " .. (#one == 1 and "region " or "regions ") .. concat(one, ", ")
+    .. (#one == 1 and ", with one livestream" or ", with one livestream each") .. " (see Top livestreams).") or ""
+  if #F.regions <= REGIONS_CHARTED then return note end
   local n = 0
   for i = REGIONS_CHARTED + 1, #F.regions do n = n + #F.regions[i].records end
-  return empty(format("%d more regions (%s livestreams) are not charted here: only the %d regions with most "
+  return note .. empty(format("%d more regions (%s livestreams) are not charted here: only the %d regions with most "
     .. "livestreams are; the shop cards list every region.", #F.regions - REGIONS_CHARTED, number(n),
     REGIONS_CHARTED))
 end
 
 -- ---- weekly ----------------------------------------------------------------
 
+-- Whether the week starting at `start` (unix seconds) ends after the data
+-- does: its total is not comparable with a whole week's.
+local function partial(start, F)
+  return F.last ~= nil and F.last < start + 7 * 86400
+end
+
 local function weekly_chart(g, F)
   local weeks = g.weekly
-  local L, R, T = 70, 70, 16
-  local ph = 200
+  local L, R, T = 58, 8, 18
+  local ph = 170
   local H = T + ph + 56
-  local gmax, hmax = 0, 0
+  local gmax = 0
   for _, w in ipairs(weeks) do
     if num(w.gmv) and w.gmv > gmax then gmax = w.gmv end
-    if w.gmv_per_hour and w.gmv_per_hour > hmax then hmax = w.gmv_per_hour end
   end
-  local yt, y0, y1 = chart.ticks(0, gmax, 5)
+  local yt, y0, y1 = chart.ticks(0, gmax, 4)
   local y = chart.linear(y0, y1, T + ph, T)
-  local ht, h0, h1 = chart.ticks(0, hmax, 5)
-  local yh = chart.linear(h0, h1, T + ph, T)
   local bx, bw = chart.band(#weeks, L, W - R, 0.25)
   local s = html.buffer()
-  s(chart.svg_open(W, H, "Weekly GMV and GMV per hour live, region " .. g.region))
+  s(chart.svg_open(W, H, "Weekly GMV, region " .. g.region))
   s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV per week (" .. parts.unit(g.region) .. ")"))
-  for _, v in ipairs(ht) do
-    s(chart.text(W - R + 6, yh(v) + 4, abbrev(v), "start", "tick"))
-  end
-  s(chart.text(W - 12, T + ph / 2, "GMV / hour live (dots)", "middle", "axis-title", 90))
   local xt = {}
-  local every = math.max(1, math.ceil(#weeks / 10))
+  local every = math.max(1, math.ceil(#weeks / 4))
   for i, w in ipairs(weeks) do
     if (i - 1) % every == 0 then xt[#xt + 1] = { x = bx(i) + bw / 2, label = w.start } end
   end
   s(chart.axis_bottom(xt, T + ph, L, W - R, "Week starting Monday (" .. F.tz .. ")"))
   for i, w in ipairs(weeks) do
     local g_ = num(w.gmv) or 0
-    s(chart.rect(bx(i), y(g_), bw, y(0) - y(g_), "#4E79A7", format("Week of %s: GMV %s, %s livestreams, change %s",
-      w.start, abbrev(g_), number(w.summary.count), change_text(w.change)), "mark"))
-  end
-  local pts = {}
-  for i, w in ipairs(weeks) do
-    if w.gmv_per_hour then
-      pts[#pts + 1] = chart.coord(bx(i) + bw / 2) .. "," .. chart.coord(yh(w.gmv_per_hour))
-      s(format('<circle cx="%s" cy="%s" r="3.5" fill="#E15759">%s</circle>', chart.coord(bx(i) + bw / 2),
-        chart.coord(yh(w.gmv_per_hour)), chart.tooltip("Week of " .. w.start .. ": GMV / hour live "
-          .. abbrev(w.gmv_per_hour))))
+    local part = partial(w.week * 7 * 86400 + chart.MONDAY - F.offset, F)
+    s(chart.rect(bx(i), y(g_), bw, y(0) - y(g_), "#0072B2", format("Week of %s%s: GMV %s %s, %s livestreams, "
+      .. "change %s", w.start, part and " (partial: the data ends in it)" or "", abbrev(g_), parts.unit(g.region),
+      number(w.summary.count), change_text(w.change)), part and "mark partial" or "mark"))
+    if part then
+      s(chart.text(math.min(bx(i) + bw / 2, W - R - 24), math.max(y(g_) - 4, T - 4), "partial", "middle", "tick"))
     end
-  end
-  if #pts > 1 then
-    s('<polyline fill="none" stroke="#E15759" stroke-width="1.5" points="', concat(pts, " "), '"/>')
   end
   s("</svg>")
   return s()
@@ -329,7 +382,7 @@ local function weekly(F)
   local b = html.buffer()
   b('<section id="weekly"><h2>Weekly totals</h2>')
   local any = false
-  for gi, g in ipairs(charted(F)) do
+  for gi, g in ipairs(chartable(F)) do
     if #g.weekly > 0 then
       any = true
       local rows = {}
@@ -338,59 +391,74 @@ local function weekly(F)
           change_text(w.change), money(w.gmv_per_hour), change_text(w.change_per_hour) }
       end
       b(figure("fig-weekly-" .. gi, "Region " .. parts.region_label(g.region)
-        .. ": GMV (bars) and GMV per hour live (dots) per week",
+        .. ": GMV per week",
         weekly_chart(g, F), details("Data: weekly totals, region " .. g.region, data_table({
           { "Week from (" .. F.tz .. ")" }, { "Livestreams", true }, { "Hours live", true }, { "GMV", true },
           { "Change", true }, { "GMV / hour live", true }, { "Change", true } }, rows))))
     end
   end
   if not any then b(empty("No livestream has a start time: no weeks to show.")) end
-  b(regions_left_out(F))
+  b(regions_left_out(F, true))
   b(formula("Week = Monday 00:00 to Sunday 24:00 in " .. F.tz .. ", by create_time · GMV = Σ total_sale_gmv_amt · "
     .. "GMV / hour live = GMV / (Σ duration / 3600) · change = (this week − week before) / week before; – after a "
-    .. "week of 0"), "</section>")
+    .. "week of 0 · a partial week (outlined, marked \"partial\") is one the data ends in: its total is not a "
+    .. "whole week's"), "</section>")
   return b()
 end
 
 -- ---- heatmap -----------------------------------------------------------------
 
+-- One cell of the heatmap: its colour, tooltip and the count written on it.
+local function heat_cell(c, label, hm, unit)
+  if c.n == 0 then return chart.NONE, label .. ": no livestream started" end
+  if c.value == nil then return "#d0d4d9", label .. ": " .. c.n .. " livestreams, no duration", "count" end
+  -- square root: one exceptional cell does not wash out the others
+  local fill = chart.heat(hm.max > 0 and math.sqrt(math.max(c.value, 0) / hm.max) or 0)
+  return fill, format("%s: GMV / hour live %s %s (%d livestreams)", label, abbrev(c.value), unit, c.n),
+    "count on-heat"
+end
+
+-- Weekdays across, start hours down (a 7-column grid stays readable on a
+-- phone); the number of livestreams written in each cell.
 local function heatmap_chart(g, F)
   local hm = g.heatmap
-  local L, T, R = 50, 24, 16
-  local cw = (W - L - R) / 24
-  local ch = 26
-  local H = T + 7 * ch + 70
+  local L, T, R = 34, 22, 8
+  local cw, ch = (W - L - R) / 7, 16
+  local H = T + 24 * ch + 62
+  local unit = parts.unit(g.region)
   local s = html.buffer()
-  s(chart.svg_open(W, H, "GMV per hour live by weekday and start hour, region " .. g.region))
-  for h = 0, 23 do
-    s(chart.text(L + h * cw + cw / 2, T - 8, format("%02d", h), "middle", "tick"))
-  end
+  s(chart.svg_open(W, H, "Livestreams and GMV per hour live by weekday and start hour, region " .. g.region))
   for wd = 1, 7 do
-    s(chart.text(L - 8, T + (wd - 1) * ch + ch / 2 + 4, figures.WEEKDAYS[wd], "end", "tick"))
-    for h = 0, 23 do
+    s(chart.text(L + (wd - 1) * cw + cw / 2, T - 7, figures.WEEKDAYS[wd], "middle", "tick"))
+  end
+  -- the empty grid in one piece (most cells are empty: one rect each made
+  -- a 3-livestream report 70 kB), white lines between its cells
+  s(chart.rect(L, T, W - L - R, 24 * ch, chart.NONE))
+  for wd = 1, 6 do s(chart.line(L + wd * cw, T, L + wd * cw, T + 24 * ch, "cut")) end
+  for h = 1, 23 do s(chart.line(L, T + h * ch, W - R, T + h * ch, "cut")) end
+  for h = 0, 23 do
+    local yy = T + h * ch
+    s(chart.text(L - 6, yy + ch / 2 + 4, format("%02d", h), "end", "tick"))
+    for wd = 1, 7 do
       local c = hm.cells[wd][h]
-      local fill, tip
-      local label = figures.WEEKDAYS[wd] .. " " .. format("%02d:00", h)
-      if c.n == 0 then
-        fill, tip = "#eceff2", label .. ": no livestream started"
-      elseif c.value == nil then
-        fill, tip = "#d0d4d9", label .. ": " .. c.n .. " livestreams, no duration"
-      else
-        -- square root: one exceptional cell does not wash out the others
-        fill = chart.heat(hm.max > 0 and math.sqrt(math.max(c.value, 0) / hm.max) or 0)
-        tip = format("%s: GMV / hour live %s (%d livestreams)", label, abbrev(c.value), c.n)
+      local fill, tip, ink = heat_cell(c, figures.WEEKDAYS[wd] .. " " .. format("%02d:00", h), hm, unit)
+      local x0 = L + (wd - 1) * cw
+      if c.n > 0 then s(chart.rect(x0 + 1, yy + 1, cw - 2, ch - 2, fill, tip)) end
+      if ink then
+        s(format('<text x="%s" y="%s" text-anchor="middle" class="%s">%d</text>', chart.coord(x0 + cw / 2),
+          chart.coord(yy + ch / 2 + 4), ink, c.n))
       end
-      s(chart.rect(L + h * cw + 1, T + (wd - 1) * ch + 1, cw - 2, ch - 2, fill, tip))
     end
   end
-  s(chart.text((L + W - R) / 2, T + 7 * ch + 18, "Start hour (" .. F.tz .. ")", "middle", "axis-title"))
-  -- the colour scale
-  local ly = T + 7 * ch + 34
-  for i = 0, 9 do s(chart.rect(L + i * 24, ly, 24, 12, chart.heat(math.sqrt(i / 9)))) end
-  s(chart.text(L + 250, ly + 11, "0 to " .. abbrev(hm.max) .. " GMV / hour live (" .. parts.unit(g.region) .. ")",
-    "start",
+  s(chart.text(8, T + 24 * ch + 16, "Rows: start hour (" .. F.tz .. "); in each cell: livestreams", "start",
     "legend"))
-  s(chart.rect(L + 520, ly, 12, 12, "#eceff2"), chart.text(L + 538, ly + 11, "no livestream", "start", "legend"))
+  -- the colour scale
+  local ly = T + 24 * ch + 28
+  for i = 0, 5 do s(chart.rect(8 + i * 16, ly, 16, 12, chart.heat(math.sqrt(i / 5)))) end
+  s(chart.text(8 + 6 * 16 + 6, ly + 11, "0 to " .. abbrev(hm.max) .. " GMV / hour (" .. unit .. ")", "start",
+    "legend"))
+  s(chart.rect(8, ly + 18, 16, 12, chart.NONE), chart.text(30, ly + 29, "no livestream", "start", "legend"))
+  s(chart.rect(130, ly + 18, 16, 12, "#d0d4d9"), chart.text(152, ly + 29, "no duration", "start", "legend"))
   s("</svg>")
   return s()
 end
@@ -399,7 +467,7 @@ local function heatmap(F)
   local b = html.buffer()
   b('<section id="heatmap"><h2>When livestreams sell: weekday × start hour</h2>')
   local any = false
-  for gi, g in ipairs(charted(F)) do
+  for gi, g in ipairs(chartable(F)) do
     local rows = {}
     for wd = 1, 7 do
       for h = 0, 23 do
@@ -420,7 +488,7 @@ local function heatmap(F)
     end
   end
   if not any then b(empty("No livestream has a start time: no weekday or hour to show.")) end
-  b(regions_left_out(F))
+  b(regions_left_out(F, true))
   b(formula("Cell = livestreams whose create_time falls on that weekday and hour in " .. F.tz
     .. " · value = Σ total_sale_gmv_amt / (Σ duration / 3600) · colour = √(value / the region's best cell)"),
     "</section>")
@@ -431,39 +499,42 @@ end
 
 local function histogram_chart(g)
   local h = g.histogram
-  local L, R, T = 70, 16, 16
-  local ph = 200
+  local L, R, T = 58, 18, 22
+  local ph = 160
   local H = T + ph + 56
   local cmax = 0
   for _, bin in ipairs(h.bins) do if bin.n > cmax then cmax = bin.n end end
-  local yt, y0, y1 = chart.ticks(0, cmax, 5)
+  local yt, y0, y1 = chart.ticks(0, cmax, 4)
   local y = chart.linear(y0, y1, T + ph, T)
   local x = chart.linear(0, #h.bins, L, W - R) -- in bins: h.pos places a value
   local s = html.buffer()
   s(chart.svg_open(W, H, "Distribution of GMV per hour live, region " .. g.region))
-  s(chart.axis_left(y, yt, L, W - R, chart.number, "Livestreams"))
+  s(chart.axis_left(y, yt, L, W - R, abbrev, "Livestreams"))
   local xt = {}
-  local every = math.max(1, math.ceil(#h.bins / 8))
+  local every = math.max(1, math.ceil(#h.bins / 4))
   for i, bin in ipairs(h.bins) do
     if bin.zero then
       xt[#xt + 1] = { x = x(i - 0.5), label = "0" }
     elseif (i - 1) % every == 0 or i == #h.bins then
-      xt[#xt + 1] = { x = x(i - 1), label = abbrev(bin.from) }
-      if i == #h.bins then xt[#xt + 1] = { x = x(i), label = abbrev(bin.to) } end
+      -- the last bin's end only when no label is drawn just before it
+      if (i - 1) % every == 0 then xt[#xt + 1] = { x = x(i - 1), label = abbrev(bin.from) } end
+      if i == #h.bins and (every == 1 or (i - 1) % every ~= 0) then
+        xt[#xt + 1] = { x = x(i), label = abbrev(bin.to) }
+      end
     end
   end
   s(chart.axis_bottom(xt, T + ph, L, W - R, "GMV per hour live (" .. parts.unit(g.region) .. ")"
-    .. (h.log and ", log scale: one bar per power of ten" or "")))
+    .. (h.log and ", log scale" or "")))
   for i, bin in ipairs(h.bins) do
     local x0, x1 = x(i - 1), x(i)
     local range = bin.zero and "0" or (abbrev(bin.from) .. " to " .. abbrev(bin.to))
-    s(chart.rect(x0 + 1, y(bin.n), math.max(x1 - x0 - 2, 1), y(0) - y(bin.n), "#59A14F",
+    s(chart.rect(x0 + 1, y(bin.n), math.max(x1 - x0 - 2, 1), y(0) - y(bin.n), "#009E73",
       format("%s GMV / hour: %d livestreams", range, bin.n), "mark"))
   end
   if h.median then
     local mx = x(h.pos(h.median))
     s(chart.line(mx, T, mx, T + ph, "median"),
-      chart.text(math.min(mx + 4, W - R - 120), T + 12, "median " .. abbrev(h.median), "start", "legend"))
+      chart.text(math.max(L, math.min(mx, W - R - 50)), T - 6, "median " .. abbrev(h.median), "middle", "legend"))
   end
   s("</svg>")
   return s()
@@ -473,7 +544,7 @@ local function histogram(F)
   local b = html.buffer()
   b('<section id="histogram"><h2>Distribution of GMV per hour live</h2>')
   local any = false
-  for gi, g in ipairs(charted(F)) do
+  for gi, g in ipairs(chartable(F)) do
     local h = g.histogram
     if h.n > 0 then
       any = true
@@ -496,7 +567,7 @@ local function histogram(F)
     end
   end
   if not any then b(empty("No livestreams: nothing to distribute.")) end
-  b(regions_left_out(F))
+  b(regions_left_out(F, true))
   b(formula("Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
     .. "per power of ten when the highest value is 1,000 times the median or more; the red line is the median "
     .. "(half the livestreams below it)"), "</section>")
@@ -563,23 +634,24 @@ local function hosts(F)
     return b()
   end
   local n = math.min(#list, HOSTS_SHOWN)
-  local L, R, T = 200, 60, 10
-  local bh = 22
+  local L, R, T = 16, 48, 4
+  local bh = 34 -- the name on a line of its own above the bar
   local H = T + n * bh + 44
   local x = chart.linear(0, 1, L, W - R)
   local s = html.buffer()
   s(chart.svg_open(W, H, "Share of livestreams per host"))
   local xt = {}
-  for _, v in ipairs({ 0, 0.25, 0.5, 0.75, 1 }) do xt[#xt + 1] = { x = x(v), label = format("%d%%", v * 100) } end
+  for _, v in ipairs({ 0, 0.5, 1 }) do xt[#xt + 1] = { x = x(v), label = format("%d%%", v * 100) } end
   for i = 1, n do
     local h = list[i]
     local yy = T + (i - 1) * bh
     local name = tostring(h.nick_name or h.user_id or "?")
-    if #name > 28 then name = name:sub(1, 26):gsub("[\128-\191]*$", ""):gsub("[\192-\255]$", "") .. "…" end
-    s(chart.text(L - 8, yy + bh / 2 + 4, name, "end", "tick"))
-    s(chart.rect(L, yy + 3, x(h.share or 0) - L, bh - 6, "#B07AA1", format("%s (user_id %s): %d livestreams, %s",
-      tostring(h.nick_name), tostring(h.user_id), h.n, percent(h.share)), "mark"))
-    s(chart.text(x(h.share or 0) + 4, yy + bh / 2 + 4, percent(h.share), "start", "tick"))
+    if #name > 44 then name = name:sub(1, 42):gsub("[\128-\191]*$", ""):gsub("[\192-\255]$", "") .. "…" end
+    s(chart.text(L, yy + 13, name, "start", "tick"))
+    s(chart.rect(L, yy + 17, math.max(x(h.share or 0) - L, 1), 12, "#AA3377",
+      format("%s (user_id %s): %d livestreams, %s", tostring(h.nick_name), tostring(h.user_id), h.n,
+        percent(h.share)), "mark"))
+    s(chart.text(x(h.share or 0) + 4, yy + 28, percent(h.share), "start", "tick"))
   end
   s(chart.axis_bottom(xt, T + n * bh + 2, L, W - R, "Share of all livestreams"))
   s("</svg>")
@@ -616,7 +688,7 @@ local function odd_values(F)
   for _, e in ipairs(odd) do
     local r = e.record
     rows[#rows + 1] = { txt(r.seller_id), txt(r.room_id), txt(r.title), esc(e.field), txt(e.value),
-      txt(e.reason), e.aside and "set aside" or "value ignored" }
+      txt(e.reason), e.effect }
   end
   local cap = format("%s odd values in %s records%s.", number(odd.n), number(F.quality.n),
     #odd < odd.n and format("; the first %d listed", #odd) or "")
@@ -647,6 +719,8 @@ local function quality(F)
   for _, k in ipairs(extra) do rows[#rows + 1] = { "extra field " .. k, number(q.extra[k]) } end
   if #extra == 0 then rows[#rows + 1] = { "extra fields the API added", "none" } end
   table.insert(rows, 2, { "set aside: a value no livestream can have (listed below)", number(F.aside) })
+  table.insert(rows, 3, { "units sold with 0 views (listed below)", number(F.odd.combos.units_no_views) })
+  table.insert(rows, 4, { "more units sold than views (listed below)", number(F.odd.combos.units_over_views) })
   for _, r in ipairs(rows) do r[1] = txt(r[1]) end
   b(data_table({ { "Check" }, { "Livestreams", true } }, rows))
   b(odd_values(F))
@@ -697,10 +771,11 @@ local function check_opts(opts, fname)
 end
 
 local function build(records, opts, version)
+  parts.tables = 0
   local F = figures.compute(records, opts)
   F.rates = opts.rates and rates.check(opts.rates)
   local b = html.buffer()
-  local title = opts.title or "TikTok Shop livestreams report"
+  local title = opts.title or default_title(F)
   b('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n',
     '<meta http-equiv="Content-Security-Policy" content="', CSP, '">\n',
     '<meta name="referrer" content="no-referrer">\n',
@@ -724,7 +799,8 @@ end
 -- last period, compared with as many before; default 28), shops (seller ids to show even
 -- with no records), rates (exchange rates the user gives, see
 -- report/rates.lua: the overview then adds each shop's GMV converted),
--- credits and pages (what fetching the data cost), generated_at (unix
+-- credits, pages and requests (what fetching the data cost), store (true:
+-- pages came through a store, which answers some for nothing), generated_at (unix
 -- seconds, default now). Raises on bad arguments, naming them.
 -- @local
 function M.report(records, opts, version)

@@ -50,13 +50,15 @@ function M.check(args)
   end
   local int = math.tointeger or function(x) return x end
   return { title = args.title, tz = args.tz, top = int(top), rank = args.rank, period = int(period),
-    rates = rates }
+    rates = rates, store = args.offline and "offline" or args.db and "db" or nil }
 end
 
 --- The HTML document: records of the shops `ids` (every one gets a card,
--- an empty shop too), with what fetching them cost. A shop listed twice
+-- an empty shop too), with what fetching them cost: credits, pages with
+-- records and requests sent (more than pages when --concurrency asked
+-- ahead past a shop's last page). A shop listed twice
 -- was fetched twice: each livestream (seller_id, room_id) counts once.
-function M.document(records, ids, opts, credits, pages)
+function M.document(records, ids, opts, credits, pages, requests)
   local seen, unique = {}, {}
   for _, r in ipairs(records) do
     local key = r.room_id ~= nil and (tostring(r.seller_id) .. "\0" .. tostring(r.room_id)) or nil
@@ -67,7 +69,7 @@ function M.document(records, ids, opts, credits, pages)
   end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
-  o.shops, o.credits, o.pages = ids, credits, pages
+  o.shops, o.credits, o.pages, o.requests = ids, credits, pages, requests
   return require("shoplive").report(unique, o)
 end
 

@@ -4,7 +4,9 @@
 -- 10^15): the report sets them aside, so that every chart and table stays
 -- bounded whatever the data, and lists them in its data-quality section.
 -- Values that are not numbers at all stay in (read as missing, as
--- shoplive.summarize reads them) and are listed too.
+-- shoplive.summarize reads them) and are listed too, as are combinations
+-- no livestream can have (units sold with no view, more units than
+-- views), which stay in as given.
 -- Version-neutral (Lua 5.1-5.4, LuaJIT).
 local M = {}
 
@@ -99,6 +101,18 @@ local function problems(r, num, latest)
   return out
 end
 
+-- Combinations of figures no livestream can have, each alone possible:
+-- { field, reason, kind } (kind counts it in M.split's odd.combos).
+local function impossible(r, num)
+  local views, units = num(r.total_views_cnt), num(r.total_sale_cnt)
+  if views == 0 and units and units > 0 then
+    return { "total_sale_cnt", "units sold with total_views_cnt 0", "units_no_views" }
+  end
+  if views and units and units > views then
+    return { "total_sale_cnt", "more units sold than views (total_sale_cnt > total_views_cnt)", "units_over_views" }
+  end
+end
+
 --- True when finish_time f can end a livestream that started at t.
 function M.plausible_end(t, f)
   return f >= t and f - t <= M.MAX_DURATION
@@ -106,30 +120,42 @@ end
 
 --- Split records into those kept and those set aside. Returns kept (an
 -- array), aside (the count) and odd: up to `max_listed` entries { record =,
--- field =, value = shown, reason =, aside = bool } (those that set a record
--- aside first, then values ignored), and odd.n, the number of such values.
+-- field =, value = shown, reason =, effect = } (those that set a record
+-- aside first, then values ignored, then impossible combinations, kept as
+-- given), odd.n, the number of such values, and odd.combos, the count of
+-- each impossible combination (units_no_views, units_over_views).
 function M.split(records, num, latest, max_listed)
-  local kept, odd, aside, later = {}, { n = 0 }, 0, {}
-  local function note(list, r, field, reason, is_aside)
+  local kept, odd, aside, later, kept_odd = {}, { n = 0, combos = { units_no_views = 0, units_over_views = 0 } }, 0,
+    {}, {}
+  local function note(list, r, field, reason, effect)
     odd.n = odd.n + 1
     if #list < max_listed then
-      list[#list + 1] = { record = r, field = field, value = M.show(r[field]), reason = reason, aside = is_aside }
+      list[#list + 1] = { record = r, field = field, value = M.show(r[field]), reason = reason, effect = effect }
     end
   end
   for i = 1, #records do
     local r = records[i]
     local found, is_aside = problems(r, num, latest), false
     for _, p in ipairs(found) do is_aside = is_aside or p[3] == true end
-    for _, p in ipairs(found) do note(is_aside and odd or later, r, p[1], p[2], is_aside) end
+    for _, p in ipairs(found) do
+      note(is_aside and odd or later, r, p[1], p[2], is_aside and "set aside" or "value ignored")
+    end
     if is_aside then aside = aside + 1 else kept[#kept + 1] = r end
     for _, k in ipairs(NUMERIC) do
       local v = r[k]
-      if v ~= nil and not num(v) then note(later, r, k, k .. " is not a number", false) end
+      if v ~= nil and not num(v) then note(later, r, k, k .. " is not a number", "value ignored") end
+    end
+    local c = impossible(r, num)
+    if c then
+      odd.combos[c[3]] = odd.combos[c[3]] + 1
+      note(kept_odd, r, c[1], c[2], is_aside and "set aside" or "kept as given")
     end
   end
-  for _, e in ipairs(later) do
-    if #odd >= max_listed then break end
-    odd[#odd + 1] = e
+  for _, list in ipairs({ later, kept_odd }) do
+    for _, e in ipairs(list) do
+      if #odd >= max_listed then break end
+      odd[#odd + 1] = e
+    end
   end
   return kept, aside, odd
 end

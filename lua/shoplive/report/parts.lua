@@ -51,10 +51,23 @@ function M.shop_label(s)
   return "Shop " .. s.id
 end
 
--- A table: headers is an array of { text, numeric }; rows arrays of cell
--- HTML (already escaped).
+--- Tables made so far in the document (numbers their regions' names).
+M.tables = 0
+
+-- A table: headers is an array of { text, numeric, wrap, class }; rows
+-- arrays of cell HTML (already escaped). Each cell carries its column's
+-- name (data-label): on a narrow screen the CSS stacks a row's cells, each
+-- under its name, so no column is lost off the edge; a wide table (8
+-- columns or more) stacks below 1000 px. Wider than its box, the table
+-- scrolls in a region that takes keyboard focus.
 function M.data_table(headers, rows, caption)
-  local b = { "<div class=\"scroll\"><table>" }
+  local labels = {}
+  for i, h in ipairs(headers) do labels[i] = ' data-label="' .. esc(h[1]) .. '"' end
+  local name = caption and caption:gsub("<[^>]*>", "") or headers[1] and esc(headers[1][1]) or ""
+  M.tables = M.tables + 1 -- a region's name must be unique in the page
+  local b = { '<div class="scroll" tabindex="0" role="region" aria-label="Table ', M.tables, ": ", name,
+    '"><table class="',
+    #headers >= 8 and "r wide" or "r", '">' }
   if caption then b[#b + 1] = "<caption class=\"note\">" .. caption .. "</caption>" end
   b[#b + 1] = "<thead><tr>"
   for _, h in ipairs(headers) do
@@ -66,7 +79,7 @@ function M.data_table(headers, rows, caption)
     for i, c in ipairs(r) do
       local h = headers[i]
       local class = h and (h[2] and "n" or h[3] and "t" or h[4])
-      b[#b + 1] = (class and ('<td class="' .. class .. '">') or "<td>") .. c .. "</td>"
+      b[#b + 1] = (class and ('<td class="' .. class .. '"') or "<td") .. (labels[i] or "") .. ">" .. c .. "</td>"
     end
     b[#b + 1] = "</tr>"
   end
@@ -79,8 +92,7 @@ function M.details(summary_text, inner)
 end
 
 function M.figure(id, caption, svg, after)
-  return format('<figure id="%s"><figcaption>%s</figcaption><div class="scroll">%s</div>%s</figure>',
-    id, esc(caption), svg, after or "")
+  return format('<figure id="%s"><figcaption>%s</figcaption>%s%s</figure>', id, esc(caption), svg, after or "")
 end
 
 function M.formula(text)
