@@ -411,7 +411,8 @@ end
 -- One cell of the heatmap: its colour, tooltip and the count written on it.
 local function heat_cell(c, label, hm, unit)
   if c.n == 0 then return chart.NONE, label .. ": no livestream started" end
-  if c.value == nil then return "#d0d4d9", label .. ": " .. c.n .. " livestreams, no duration", "count" end
+  -- grey, 4.5:1 against white as every mark and under the white count
+  if c.value == nil then return chart.OTHERS, label .. ": " .. c.n .. " livestreams, no duration", "count on-heat" end
   -- square root: one exceptional cell does not wash out the others
   local fill = chart.heat(hm.max > 0 and math.sqrt(math.max(c.value, 0) / hm.max) or 0)
   return fill, format("%s: GMV / hour live %s %s (%d livestreams)", label, abbrev(c.value), unit, c.n),
@@ -458,7 +459,7 @@ local function heatmap_chart(g, F)
   s(chart.text(8 + 6 * 16 + 6, ly + 11, "0 to " .. abbrev(hm.max) .. " GMV / hour (" .. unit .. ")", "start",
     "legend"))
   s(chart.rect(8, ly + 18, 16, 12, chart.NONE), chart.text(30, ly + 29, "no livestream", "start", "legend"))
-  s(chart.rect(130, ly + 18, 16, 12, "#d0d4d9"), chart.text(152, ly + 29, "no duration", "start", "legend"))
+  s(chart.rect(130, ly + 18, 16, 12, chart.OTHERS), chart.text(152, ly + 29, "no duration", "start", "legend"))
   s("</svg>")
   return s()
 end
