@@ -22,6 +22,10 @@ local RECS = {
   rec{ room_id = "u1", seller_id = "9", region = "US", total_sale_gmv_amt = 20000 },
   rec{ room_id = "u2", seller_id = "9", region = "US", total_sale_gmv_amt = 1000 },
   rec{ room_id = "z1", seller_id = "7", region = "ZZ", total_sale_gmv_amt = 5 },
+  -- second livestreams, GMV 0: a region of one livestream is not charted
+  rec{ room_id = "v2", seller_id = "8", region = "VN", total_sale_gmv_amt = 0 },
+  rec{ room_id = "u3", seller_id = "9", region = "US", total_sale_gmv_amt = 0 },
+  rec{ room_id = "z2", seller_id = "7", region = "ZZ", total_sale_gmv_amt = 0 },
 }
 
 local function overview_rows(doc)
@@ -70,7 +74,7 @@ describe("report currencies", function()
     assert.equals("17.4M USD", rows[2][6]) -- 436.2e9 * 0.00004 = 17,448,000
     assert.equals("–", rows[3][6])
     -- every shop converts: ordered by the converted GMV
-    local two = shoplive.report({ RECS[1], RECS[2], RECS[3] }, { rates = rates })
+    local two = shoplive.report({ RECS[1], RECS[2], RECS[3], RECS[5], RECS[6] }, { rates = rates })
     local sec2, rows2 = overview_rows(two)
     assert.truthy(sec2:find("by GMV converted to USD", 1, true))
     assert.truthy(rows2[1][2]:find("Shop 8", 1, true))
