@@ -131,7 +131,7 @@ local function header(F, opts, version)
     if p then
       text = text .. " for " .. number(p) .. (p == 1 and " page" or " pages")
       -- requests sent ahead (--concurrency) past a shop's last page
-      if q and q ~= p then text = text .. format("; %s requests sent", number(q)) end
+      if q and q > p then text = text .. format("; %s requests sent", number(q)) end
       -- pages answered from a store (shoplive report --db) cost nothing
       if opts.store and c and c < p then text = text .. "; pages answered from the store cost nothing" end
     end

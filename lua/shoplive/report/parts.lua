@@ -38,10 +38,11 @@ function M.fmt_hours(h)
   return number(h, 1)
 end
 
--- A number from a record field, in full (integers exact).
+-- A number from a record field, in full: integers exact and without
+-- decimals (on 5.1/LuaJIT every number is a float: 5,000 views, not 5,000.00).
 function M.field(v)
   local n = num(v)
-  if n then return number(n, 2) end
+  if n then return number(n, n == math.floor(n) and 0 or 2) end
   if v == nil then return "–" end
   return txt(v)
 end
