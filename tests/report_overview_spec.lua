@@ -67,7 +67,7 @@ describe("report overview", function()
     -- one row per shop, by GMV (one region: one currency), the empty shop last
     assert.equals(3, #rows)
     assert.same({ "1", "Shop 1 (host)", "5", "5.0", "6K USD", "600 USD", "+50.0%", "500", "25", "5.00%" }, rows[1])
-    assert.same({ "2", "Shop 2 (two)", "1", "1.0", "2K USD", "2K USD", "no livestream before", "1,000", "40",
+    assert.same({ "2", "Shop 2 (two)", "1", "1.0", "2K USD", "2K USD", "none before", "1,000", "40",
       "4.00%" }, rows[2])
     assert.same({ "3", "Shop 3", "0", "0.0", "–", "–", "–", "0", "0", "–" }, rows[3])
     assert.truthy(sec:find("Last 7 days: 2023-11-07 22:13 to 2023-11-14 22:13 (UTC)", 1, true))

@@ -62,7 +62,7 @@ svg.chart .grid{stroke:#e3e6ea;stroke-width:1}svg.chart .cut{stroke:#fff;stroke-
 svg.chart .median{stroke:#b2182b;stroke-width:2;stroke-dasharray:5 3}
 svg.chart .partial{stroke:#1d232b;stroke-width:1.5;stroke-dasharray:4 2}
 table{border-collapse:collapse;font-size:.88em;margin:.3em 0;background:#fff}
-caption{text-align:left;caption-side:top}.r caption{display:block}
+caption{text-align:left;caption-side:top}
 th,td{border-bottom:1px solid #e3e6ea;padding:3px 8px;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t{max-width:28em;min-width:10em;overflow-wrap:anywhere}td.d{white-space:nowrap}
@@ -75,12 +75,12 @@ footer{color:#5a6470;font-size:.85em;padding:20px 16px 40px}
 .card dl.facts{grid-template-columns:max-content minmax(0,1fr)}}
 @media (max-width:700px){table.r{width:100%}}
 @media (max-width:700px){.r thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-.r,.r tbody,.r tr,.r td{display:block}.r tr{border-bottom:2px solid #d9dde3;padding:4px 0}
+.r,.r tbody,.r tr,.r td,.r caption{display:block}.r tr{border-bottom:2px solid #d9dde3;padding:4px 0}
 .r td{display:grid;grid-template-columns:minmax(7em,40%) minmax(0,1fr);gap:0 8px;border:0;padding:1px 4px;
 text-align:left;white-space:normal;min-width:0;max-width:none;overflow-wrap:anywhere}
 .r td::before{content:attr(data-label);color:#4a5561}}
 @media (min-width:701px) and (max-width:1000px){.wide thead{position:absolute;width:1px;height:1px;overflow:hidden;
-clip:rect(0 0 0 0)}.wide,.wide tbody,.wide tr,.wide td{display:block}.wide tr{border-bottom:2px solid #d9dde3;
+clip:rect(0 0 0 0)}.wide,.wide tbody,.wide tr,.wide td,.wide caption{display:block}.wide tr{border-bottom:2px solid #d9dde3;
 padding:4px 0}.wide td{display:grid;grid-template-columns:minmax(7em,30%) minmax(0,1fr);gap:0 8px;border:0;
 padding:1px 4px;text-align:left;white-space:normal;min-width:0;max-width:none;overflow-wrap:anywhere}
 .wide td::before{content:attr(data-label);color:#4a5561}}

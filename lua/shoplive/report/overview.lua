@@ -77,7 +77,7 @@ local function per_region(s)
     gmv[#gmv + 1] = esc(parts.gmv(g.summary.total_gmv, g.region))
     last[#last + 1] = esc(parts.gmv(p.gmv, g.region))
     change[#change + 1] = p.change and esc(parts.change_text(p.change))
-      or (p.prev_n == 0 and "no livestream before" or "–")
+      or (p.prev_n == 0 and "none before" or "–")
   end
   if #gmv == 0 then return "–", "–", "–" end
   return concat(gmv, "<br>"), concat(last, "<br>"), concat(change, "<br>")
@@ -105,7 +105,7 @@ function M.section(F)
   local b = { '<section id="overview"><h2>Overview</h2>' }
   local headers = { { "#", true }, { "Shop" }, { "Livestreams", true }, { "Hours live", true }, { "GMV", true } }
   if F.rates then headers[#headers + 1] = { "GMV in " .. F.rates.to .. " (converted)", true } end
-  for _, h in ipairs({ { format("GMV, last %d days", days), true }, { format("Change vs the %d days before", days), true },
+  for _, h in ipairs({ { format("GMV, last %d days", days), true }, { "Change", true },
     { "Views", true }, { "Units", true }, { "Conversion", true } }) do
     headers[#headers + 1] = h
   end
@@ -113,8 +113,9 @@ function M.section(F)
     when)))
   b[#b + 1] = parts.formula(format("Last %d days = livestreams whose create_time is in the %d days up to the end "
     .. "of the latest livestream · change = (GMV of those days − GMV of the %d days before) / GMV of the %d days "
-    .. "before · conversion = Σ total_sale_cnt / Σ total_views_cnt · GMV per region, in its currency", days, days,
-    days, days) .. (F.rates and (" · converted = Σ over the shop's regions of GMV × the rate of the region's "
+    .. "before (none before: no livestream in those days) · conversion = Σ total_sale_cnt / Σ total_views_cnt · "
+    .. "GMV per region, in its currency", days, days, days, days)
+    .. (F.rates and (" · converted = Σ over the shop's regions of GMV × the rate of the region's "
     .. "currency (rates given by the user, of " .. F.rates.date .. "); – when a region has no rate") or ""))
   b[#b + 1] = "</section>"
   return concat(b)
