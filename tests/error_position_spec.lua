@@ -290,7 +290,6 @@ describe("no module counts stack levels", function()
   -- Modules another change still has to convert (issue 17): their remaining
   -- error(msg, N) calls, by file. Remove a line once its file is converted.
   local NOT_YET = {
-    ["report.lua"] = 8, -- check_records, check_opts, report_file (error(msg, 2|3))
     ["report/figures.lua"] = 1, -- error(tz_label): figures' own tz check
     ["limiter.lua"] = 2, -- check_qps, new's unknown option
     ["limiter/redis.lua"] = 3, -- bad(level + 1), cannot find the script, error(redis)

@@ -31,10 +31,11 @@ local function render(doc, name)
   assert(env.sh_ok("mkdir -p " .. env.sh_quote(dir)))
   local file = dir .. "/report.html"
   files.write(file, doc)
-  -- timeout: should Chromium hang, the spec fails instead of the suite stalling
+  -- timeout: should Chromium hang, the spec fails instead of the suite stalling (a
+  -- generous one: axe-core checks a 1 MB page four times, on a shared machine)
   -- env -u LD_PRELOAD: under the ASan run the sanitizer runtime is preloaded
   -- into the interpreter; node and Chromium are not built for it
-  local status, out = env.sh("env -u LD_PRELOAD timeout 180 node " .. env.sh_quote(ROOT .. "/tests/support/browser.js") .. " "
+  local status, out = env.sh("env -u LD_PRELOAD timeout 600 node " .. env.sh_quote(ROOT .. "/tests/support/browser.js") .. " "
     .. env.sh_quote(file) .. " " .. env.sh_quote(dir) .. " " .. env.sh_quote(CHROMIUM) .. " 2>/dev/null")
   local ok, res = pcall(cjson.decode, out)
   assert(ok and type(res) == "table", "browser.js gave no report (status " .. status .. "): " .. out:sub(1, 500))
@@ -88,6 +89,33 @@ local function assert_charts_drawn(res, n_svg)
   end
 end
 
+-- No block of the page wider than its box and no text drawn under 10 px,
+-- at every width, with the <details> closed and open.
+local function assert_fits(res)
+  for _, w in ipairs({ "1920", "1280", "768", "390", "360" }) do
+    for _, p in ipairs({ res.widths[w], res.widths[w].open }) do
+      assert.is_true(p.scrollWidth <= p.clientWidth, "page is " .. p.scrollWidth .. " px wide at " .. w)
+      assert.is_true(#p.blocks >= 10)
+      for _, b in ipairs(p.blocks) do
+        assert.is_true(b.scrollWidth <= b.clientWidth, b.id .. " is " .. b.scrollWidth .. " px in "
+          .. b.clientWidth .. " at " .. w)
+      end
+      assert.is_true(p.minFont.px >= 10, w .. " px: " .. cjson.encode(p.minFont))
+    end
+  end
+end
+
+-- axe-core finds nothing at 1280 and 390 px, details closed and open.
+local function assert_accessible(res)
+  for _, w in ipairs({ "1280", "390" }) do
+    for _, mode in ipairs({ "closed", "open" }) do
+      local a = res.axe[w][mode]
+      assert.is_nil(a.error, a.error)
+      assert.same({}, a.violations, w .. " px, details " .. mode .. ": " .. cjson.encode(a.violations))
+    end
+  end
+end
+
 -- #novalgrind: what runs here is Chromium (not traced by valgrind) and the
 -- report's pure Lua; the core's fetches are memchecked by every other spec
 describe("report in Chromium #browser #novalgrind", function()
@@ -123,7 +151,7 @@ describe("report in Chromium #browser #novalgrind", function()
     local _, n_svg = plain_doc:gsub("<svg", "")
     assert.is_true(n_svg >= 4)
     assert_charts_drawn(plain, n_svg)
-    assert.same({ "shops", "timeline", "weekly", "heatmap", "histogram", "top", "hosts", "quality" },
+    assert.same({ "overview", "shops", "timeline", "weekly", "heatmap", "histogram", "top", "hosts", "quality" },
       plain.widths["1280"].sections)
   end)
 
@@ -163,6 +191,36 @@ describe("report in Chromium #browser #novalgrind", function()
     end
   end)
 
+  it("ranks each region's top livestreams by GMV, as the records' own figures order them", function()
+    for _, w in ipairs({ "1280", "390" }) do
+      local tops = plain.widths[w].tops
+      assert.is_true(#tops > 0)
+      for _, t in ipairs(tops) do
+        assert.equals("gmv", t.rank)
+        local region = assert(t.region:match("^Region (%S+)"), t.region)
+        local gmv = {}
+        for _, r in ipairs(records) do
+          if r.region == region then gmv[#gmv + 1] = r.total_sale_gmv_amt end
+        end
+        table.sort(gmv, function(a, b) return a > b end)
+        assert.equals(math.min(10, #gmv), #t.rows)
+        for i, row in ipairs(t.rows) do
+          assert.equals(tostring(i), row[1])
+          -- GMV is the 12th column; every row's views, units and GPM agree
+          assert.equals(int_text(gmv[i]), digits(row[12]), region .. " row " .. i)
+          local views, units = tonumber((digits(row[7]))), tonumber((digits(row[9])))
+          if views > 0 then
+            assert.equals(string.format("%.2f%%", units / views * 100), row[10])
+            local gpm = gmv[i] * 1000 / views
+            assert.equals(string.format(gpm >= 100 and "%.0f" or "%.2f", gpm), digits(row[11]))
+          else
+            assert.equals("–", row[10])
+          end
+        end
+      end
+    end
+  end)
+
   it("fits 390 px without widening the page, and A4 in print", function()
     local p = plain.widths["390"]
     assert.is_true(p.scrollWidth <= p.clientWidth, "page is " .. p.scrollWidth .. " px wide at 390")
@@ -172,6 +230,14 @@ describe("report in Chromium #browser #novalgrind", function()
       assert.is_true(c.height > 0 and c.height <= 454, "print height of " .. tostring(c.id) .. ": " .. c.height)
     end
     assert.is_true(plain.pdf_pages >= 1)
+  end)
+
+  it("fits every width from 360 to 1920 px, with no text under 10 px, details open or closed", function()
+    assert_fits(plain)
+  end)
+
+  it("has no accessibility violation axe-core finds, at 1280 and 390 px, details open or closed", function()
+    assert_accessible(plain)
   end)
 
   it("saved screenshots at 1280 and 390 px", function()
@@ -209,6 +275,8 @@ describe("report in Chromium #browser #novalgrind", function()
     assert_quiet(res)
     local _, n_svg = doc:gsub("<svg", "")
     assert_charts_drawn(res, n_svg)
+    assert_fits(res)
+    assert_accessible(res)
     for _, w in ipairs({ "1280", "390" }) do
       local p = res.widths[w]
       -- the title is shown as text (the invalid byte as U+FFFD), in the tab too

@@ -30,7 +30,7 @@ describe("shoplive report", function()
     assert.truthy(doc:find('<dd id="h-livestreams">1,236</dd>', 1, true))
     assert.truthy(doc:find('<dd id="h-credits">125 credits for 125 pages</dd>', 1, true))
     assert.truthy(doc:find('id="shop-0"', 1, true))
-    assert.truthy(doc:find("Start hour (UTC+07:00)", 1, true))
+    assert.truthy(doc:find("start hour (UTC+07:00)", 1, true))
     assert.is_nil(slurp(path .. ".tmp"))
   end)
 

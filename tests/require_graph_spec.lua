@@ -12,7 +12,7 @@ local ROOT = debug.getinfo(1, "S").source:match("^@(.*)tests/[^/]*$") or "./"
 -- spec: a new module has to be given its place.
 local LAYERS = {
   { name = "base", "shoplive.core", "shoplive.clisys", "shoplive.sqlite3", "shoplive.libpq", "shoplive.util",
-    "shoplive.schema", "shoplive.errors", "shoplive.argcheck", "shoplive.json", "shoplive.tz",
+    "shoplive.schema", "shoplive.errors", "shoplive.argcheck", "shoplive.json", "shoplive.tz", "shoplive.currency",
     "shoplive.textable" },
   { name = "the client's parts", "shoplive.query", "shoplive.request", "shoplive.response", "shoplive.retry",
     "shoplive.repeats", "shoplive.options", "shoplive.export", "shoplive.analysis", "shoplive.sort",

@@ -310,7 +310,8 @@ local function run_fetch(args, env)
   local credits = client:stats().credits
   -- the report of what was fetched (kept as FILE.partial when a shop failed)
   if report_opts and stop ~= "write" and (rep.records > 0 or not failed) then
-    local doc = require("shoplive.cli.report").document(report_records, ids, report_opts, credits, rep.pages)
+    local doc = require("shoplive.cli.report").document(report_records, ids, report_opts, credits, rep.pages,
+      client:stats().requests)
     if not pcall(sink.write, sink, doc) then stop = "write" end
   end
   client:close()

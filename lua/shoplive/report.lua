@@ -6,9 +6,14 @@
 -- shoplive.report.chart, escaping from shoplive.report.html (internal).
 -- Version-neutral (Lua 5.1-5.4, LuaJIT).
 -- @usage local html = shoplive.report(records, { title = "Shops", tz = "+07:00", top = 10 })
+local argcheck = require("shoplive.argcheck")
 local chart = require("shoplive.report.chart")
 local figures = require("shoplive.report.figures")
 local html = require("shoplive.report.html")
+local overview = require("shoplive.report.overview")
+local parts = require("shoplive.report.parts")
+local rates = require("shoplive.report.rates")
+local regions = require("shoplive.report.regions")
 local util = require("shoplive.util")
 
 local M = {}
@@ -19,14 +24,17 @@ local format, concat = string.format, table.concat
 local num = figures.num
 
 local CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-local W = 800 -- charts' viewBox width (user units; the page scales them)
+-- Charts' viewBox width (user units). The page draws a chart at most 1.45
+-- times this wide and, on a 360 px phone, 0.88 times: the charts' 12-unit
+-- text stays between 10.6 and 17.4 px at every width.
+local W = 360
 local ROWS_MAX = 500 -- data tables under a chart list at most this many rows
 
 local CSS = [[
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;
 color:#1d232b;background:#f6f7f9}
-main,header.top,footer{max-width:1040px;margin:0 auto;padding:0 16px}
+main,header.top,nav.toc,footer{max-width:1040px;margin:0 auto;padding:0 16px}
 header.top{padding-top:20px}
 h1{font-size:1.6em;margin:.2em 0 .4em;overflow-wrap:anywhere}
 h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:2px solid #d9dde3;padding-bottom:.2em}
@@ -44,119 +52,64 @@ font-size:.82em;background:#eef1f4;padding:.4em .6em;border-radius:4px}
 figure{margin:12px 0;background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:10px;break-inside:avoid}
 figcaption{font-weight:600;margin-bottom:4px}
 .scroll{overflow-x:auto}
-svg.chart{display:block;width:100%;height:auto;min-width:520px;font-size:12px}
+svg.chart{display:block;width:100%;max-width:522px;height:auto;margin:0 auto;font-size:12px}
 svg.chart text{fill:#1d232b}
-svg.chart .tick{font-size:11px;fill:#4a5561}
+svg.chart .tick{font-size:12px;fill:#4a5561}
 svg.chart .axis-title{font-size:12px;font-weight:600}
 svg.chart .legend{font-size:12px}
+svg.chart .count{font-size:12px;font-weight:600}svg.chart .on-heat{fill:#fff}
 svg.chart .axis{stroke:#4a5561;stroke-width:1}
-svg.chart .grid{stroke:#e3e6ea;stroke-width:1}
+svg.chart .grid{stroke:#e3e6ea;stroke-width:1}svg.chart .cut{stroke:#fff;stroke-width:2}
 svg.chart .median{stroke:#b2182b;stroke-width:2;stroke-dasharray:5 3}
-svg.chart .mark{opacity:.75}
+svg.chart .partial{stroke:#1d232b;stroke-width:1.5;stroke-dasharray:4 2}
 table{border-collapse:collapse;font-size:.88em;margin:.3em 0;background:#fff}
+caption{text-align:left;caption-side:top}
 th,td{border-bottom:1px solid #e3e6ea;padding:3px 8px;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t{max-width:28em;min-width:10em;overflow-wrap:anywhere}td.d{white-space:nowrap}
+nav.toc ol{display:flex;flex-wrap:wrap;gap:.2em 1.2em;margin:.6em 0;padding:0;list-style:none}
+nav.toc a{color:#1f5a99}
 details{margin-top:6px}summary{cursor:pointer;color:#2a5d9f}
 .empty{color:#6b7580;font-style:italic}
 footer{color:#5a6470;font-size:.85em;padding:20px 16px 40px}
-@media (max-width:600px){body{font-size:14px}main,header.top,footer{padding:0 10px}
+@media (max-width:600px){body{font-size:14px}main,header.top,nav.toc,footer{padding:0 10px}
 .card dl.facts{grid-template-columns:max-content minmax(0,1fr)}}
+@media (max-width:700px){table.r{width:100%}}
+@media (max-width:700px){.r thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.r,.r tbody,.r tr,.r td,.r caption{display:block}.r tr{border-bottom:2px solid #d9dde3;padding:4px 0}
+.r td{display:grid;grid-template-columns:minmax(7em,40%) minmax(0,1fr);gap:0 8px;border:0;padding:1px 4px;
+text-align:left;white-space:normal;min-width:0;max-width:none;overflow-wrap:anywhere}
+.r td::before{content:attr(data-label);color:#4a5561}}
+@media (min-width:701px) and (max-width:1000px){.wide thead{position:absolute;width:1px;height:1px;overflow:hidden;
+clip:rect(0 0 0 0)}.wide,.wide tbody,.wide tr,.wide td,.wide caption{display:block}.wide tr{border-bottom:2px solid #d9dde3;
+padding:4px 0}.wide td{display:grid;grid-template-columns:minmax(7em,30%) minmax(0,1fr);gap:0 8px;border:0;
+padding:1px 4px;text-align:left;white-space:normal;min-width:0;max-width:none;overflow-wrap:anywhere}
+.wide td::before{content:attr(data-label);color:#4a5561}}
 @page{size:A4;margin:12mm}
 @media print{body{background:#fff;font-size:10pt}main,header.top,footer{max-width:none;padding:0}
 figure,.card{border-color:#bbb;break-inside:avoid}svg.chart{min-width:0;max-height:120mm}.scroll{overflow:visible}
 h2{break-after:avoid}details{display:none}}
 ]]
 
--- ---- small helpers -------------------------------------------------------
-
-local function fmt_time(t, F)
-  t = num(t)
-  if not t then return "–" end
-  local ok, s = pcall(os.date, "!%Y-%m-%d %H:%M", math.floor(t + F.offset))
-  return ok and s or "–"
-end
-
-local function fmt_duration(d)
-  d = num(d)
-  if not d then return "–" end
-  local neg = d < 0 and "-" or ""
-  d = math.abs(d)
-  return format("%s%d:%02d", neg, math.floor(d / 3600), math.floor(d % 3600 / 60))
-end
-
--- A ratio of money (GMV per hour, GPM, unit price): cents only below 100.
-local function money(x)
-  return number(x, (chart.finite(x) and math.abs(x) >= 100) and 0 or 2)
-end
-
-local function fmt_hours(h)
-  return number(h, 1)
-end
-
--- A number from a record field, in full (integers exact).
-local function field(v)
-  local n = num(v)
-  if n then return number(n, 2) end
-  if v == nil then return "–" end
-  return txt(v)
-end
-
-local function shop_label(s)
-  if s.main_nick then return "Shop " .. s.id .. " (" .. s.main_nick .. ")" end
-  return "Shop " .. s.id
-end
-
--- A table: headers is an array of { text, numeric }; rows arrays of cell
--- HTML (already escaped).
-local function data_table(headers, rows, caption)
-  local b = { "<div class=\"scroll\"><table>" }
-  if caption then b[#b + 1] = "<caption class=\"note\">" .. caption .. "</caption>" end
-  b[#b + 1] = "<thead><tr>"
-  for _, h in ipairs(headers) do
-    b[#b + 1] = (h[2] and "<th class=\"n\" scope=\"col\">" or "<th scope=\"col\">") .. esc(h[1]) .. "</th>"
-  end
-  b[#b + 1] = "</tr></thead><tbody>"
-  for _, r in ipairs(rows) do
-    b[#b + 1] = "<tr>"
-    for i, c in ipairs(r) do
-      local h = headers[i]
-      local class = h and (h[2] and "n" or h[3] and "t" or h[4])
-      b[#b + 1] = (class and ('<td class="' .. class .. '">') or "<td>") .. c .. "</td>"
-    end
-    b[#b + 1] = "</tr>"
-  end
-  b[#b + 1] = "</tbody></table></div>"
-  return concat(b)
-end
-
-local function details(summary_text, inner)
-  return "<details><summary>" .. esc(summary_text) .. "</summary>" .. inner .. "</details>"
-end
-
-local function figure(id, caption, svg, after)
-  return format('<figure id="%s"><figcaption>%s</figcaption><div class="scroll">%s</div>%s</figure>',
-    id, esc(caption), svg, after or "")
-end
-
-local function formula(text)
-  return "<p class=\"formula\">" .. esc(text) .. "</p>"
-end
-
-local function empty(text)
-  return "<p class=\"empty\">" .. esc(text) .. "</p>"
-end
+local fmt_time, fmt_duration, money, fmt_hours = parts.fmt_time, parts.fmt_duration, parts.money, parts.fmt_hours
+local field, shop_label, data_table, details = parts.field, parts.shop_label, parts.data_table, parts.details
+local figure, formula, empty = parts.figure, parts.formula, parts.empty
 
 -- ---- header and cards ------------------------------------------------------
 
+-- The title without opts.title: the shops' ids (the first 10 of more).
+local function default_title(F)
+  local ids = {}
+  for i, s in ipairs(F.shops) do
+    if i > 10 then ids[#ids + 1] = format("and %d more", #F.shops - 10) break end
+    ids[#ids + 1] = s.id
+  end
+  return "TikTok Shop livestreams: " .. (#ids > 0 and ("shop " .. concat(ids, ", ")) or "no shop")
+end
+
 local function header(F, opts, version)
   local b = html.buffer()
-  local title = opts.title
-  if title == nil then
-    local ids = {}
-    for _, s in ipairs(F.shops) do ids[#ids + 1] = s.id end
-    title = "TikTok Shop livestreams: " .. (#ids > 0 and ("shop " .. concat(ids, ", ")) or "no shop")
-  end
+  local title = opts.title or default_title(F)
   b('<header class="top"><h1 id="title">', txt(title), "</h1><dl class=\"facts\">")
   local names = {}
   for _, s in ipairs(F.shops) do names[#names + 1] = txt(shop_label(s)) end
@@ -168,24 +121,42 @@ local function header(F, opts, version)
     b("<dt>Period</dt><dd id=\"h-period\">no livestream with a start time</dd>")
   end
   b("<dt>Livestreams</dt><dd id=\"h-livestreams\">", number(F.all.count), "</dd>")
+  if F.aside > 0 then
+    b("<dt>Set aside</dt><dd id=\"h-aside\">", number(F.aside), F.aside == 1 and " record" or " records",
+      " with values no livestream can have, left out of every figure (listed under Data quality)</dd>")
+  end
   b("<dt>Hours live</dt><dd id=\"h-hours\">", fmt_hours(F.all.hours_live), "</dd>")
   if opts.credits ~= nil then
-    local c, p = num(opts.credits), num(opts.pages)
+    local c, p, q = num(opts.credits), num(opts.pages), num(opts.requests)
     local text = number(c) .. (c == 1 and " credit" or " credits")
     if p then
       text = text .. " for " .. number(p) .. (p == 1 and " page" or " pages")
+      -- requests sent ahead (--concurrency) past a shop's last page
+      if q and q > p then text = text .. format("; %s requests sent", number(q)) end
       -- pages answered from a store (shoplive report --db) cost nothing
-      if c and c < p then text = text .. "; pages answered from the store cost nothing" end
+      if opts.store and c and c < p then text = text .. "; pages answered from the store cost nothing" end
     end
     b("<dt>Credits</dt><dd id=\"h-credits\">", esc(text), "</dd>")
   end
   local gen = num(opts.generated_at) or os.time()
   b("<dt>Generated</dt><dd id=\"h-generated\">", fmt_time(gen, F), " ", esc(F.tz), " by shoplive ", esc(version),
     "</dd>")
-  local regions = {}
-  for _, g in ipairs(F.regions) do regions[#regions + 1] = esc(g.region) end
-  b("<dt>Regions</dt><dd id=\"h-regions\">", #regions > 0 and concat(regions, ", ") or "none", "</dd></dl>")
-  b("<p class=\"note\">GMV is in the currency of the shop's region as the API reports it. Figures that add or ",
+  local labels = {}
+  for _, g in ipairs(F.regions) do labels[#labels + 1] = esc(parts.region_label(g.region)) end
+  b("<dt>Regions</dt><dd id=\"h-regions\">", #labels > 0 and concat(labels, ", ") or "none", "</dd></dl>")
+  if F.rates then
+    local list = {}
+    for _, c in ipairs(F.rates.codes) do
+      -- 6 significant digits, never in e-notation (a rate of VND in USD is 0.0000393)
+      local r = format("%.6g", F.rates.per[c])
+      if r:find("e", 1, true) then r = format("%.12f", F.rates.per[c]):gsub("0+$", "") end
+      list[#list + 1] = format("1 %s = %s %s", c, r, F.rates.to)
+    end
+    b('<dl class="facts"><dt>Exchange rates</dt><dd id="h-rates">given by the user, of ', esc(F.rates.date), ": ",
+      esc(#list > 0 and concat(list, ", ") or "none"), " (used only where a figure says converted)</dd></dl>")
+  end
+  b("<p class=\"note\">GMV is in the currency of the shop's region as the API reports it (the ISO 4217 code ",
+    "after each region is the currency of that market; the API does not name it). Figures that add or ",
     "compare GMV are therefore given per region and never summed across regions. Cover and avatar images are ",
     "not loaded (their URLs expire and would reveal the reader's address).</p></header>")
   return b()
@@ -200,7 +171,10 @@ local function cards(F)
   for _, s in ipairs(F.shops) do
     b('<article class="card" id="shop-', esc(s.id), '" data-seller="', esc(s.id), '"><h3>', txt(shop_label(s)),
       "</h3>")
-    if s.summary.count == 0 then
+    local aside = F.aside_by_shop[s.id]
+    if s.summary.count == 0 and aside then
+      b(empty(format("No usable livestreams: %s set aside (see Data quality).", number(aside))), "</article>")
+    elseif s.summary.count == 0 then
       b(empty("No livestreams in the data for this shop."), "</article>")
     else
       local sm = s.summary
@@ -216,8 +190,8 @@ local function cards(F)
       local rows = {}
       for _, g in ipairs(s.regions) do
         local gs = g.summary
-        rows[#rows + 1] = { '<span class="v-region">' .. esc(g.region) .. "</span>",
-          number(gs.count), '<span class="v-gmv">' .. number(gs.total_gmv) .. "</span>",
+        rows[#rows + 1] = { '<span class="v-region">' .. esc(g.region) .. "</span>", number(gs.count),
+          '<span class="v-gmv">' .. number(gs.total_gmv) .. "</span> " .. esc(parts.code(g.region)),
           money(g.gmv_per_hour), money(g.gpm), number(g.units_per_1000_views, 2),
           money(g.unit_price) }
       end
@@ -233,6 +207,33 @@ end
 
 -- ---- timeline --------------------------------------------------------------
 
+-- The timeline's colours: one for each of the chart.SERIES - 1 shops with
+-- most livestreams, one grey for all the others (a legend of 20 colours
+-- cannot be read). Returns colours by shop index and the legend's items.
+local function series(F)
+  local order = {}
+  for i, s in ipairs(F.shops) do if #s.records > 0 then order[#order + 1] = i end end
+  table.sort(order, function(a, b)
+    local na, nb = #F.shops[a].records, #F.shops[b].records
+    if na ~= nb then return na > nb end
+    return a < b
+  end)
+  local keep = #order <= chart.SERIES and #order or chart.SERIES - 1
+  local colors, items = {}, {}
+  for k, i in ipairs(order) do
+    if k <= keep then
+      colors[i] = chart.color(k)
+      items[#items + 1] = { label = shop_label(F.shops[i]), color = colors[i] }
+    else
+      colors[i] = chart.OTHERS
+    end
+  end
+  if #order > keep then
+    items[#items + 1] = { label = format("%d other shops", #order - keep), color = chart.OTHERS }
+  end
+  return colors, items
+end
+
 local function timeline(F)
   local tl = F.timeline
   local b = html.buffer()
@@ -241,14 +242,11 @@ local function timeline(F)
     b(empty("No livestream has a start time (create_time): nothing to place on a timeline."), "</section>")
     return b()
   end
-  local items = {}
-  for i, s in ipairs(F.shops) do
-    if #s.records > 0 then items[#items + 1] = { label = shop_label(s), color = chart.color(i) } end
-  end
-  local L, R, T = 70, 16, 14
+  local colors, items = series(F)
+  local L, R, T = 58, 8, 14
   local legend, lh = chart.legend(items, L, T + 10, W - L - R)
-  local top = T + lh + 8
-  local ph = 240
+  local top = T + lh + 14
+  local ph = 170
   local H = top + ph + 50
   local gmax = 0
   for _, m in ipairs(tl.marks) do if m.gmv and m.gmv > gmax then gmax = m.gmv end end
@@ -258,9 +256,9 @@ local function timeline(F)
   local x = chart.linear(tl.first, t1, L, W - R)
   local s = html.buffer()
   s(chart.svg_open(W, H, "Timeline of livestreams: start time, duration and GMV per shop"), legend)
-  s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV (region currency)"))
+  s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV (each in its region's currency)"))
   local xt = {}
-  for _, t in ipairs(chart.time_ticks(tl.first, t1, 7, F.offset)) do xt[#xt + 1] = { x = x(t.t), label = t.label } end
+  for _, t in ipairs(chart.time_ticks(tl.first, t1, 3, F.offset)) do xt[#xt + 1] = { x = x(t.t), label = t.label } end
   s(chart.axis_bottom(xt, top + ph, L, W - R, "Start time (" .. F.tz .. ")"))
   local base = y(0)
   for _, m in ipairs(tl.marks) do
@@ -271,7 +269,7 @@ local function timeline(F)
     local w = math.max(x(t + math.max(d, 0)) - x0, 1.5)
     local h = m.gmv and (base - y(m.gmv)) or 0
     if h < 1 then h = 1 end -- a 0-GMV livestream still shows where it was
-    s(chart.rect(x0, base - h, w, h, chart.color(m.shop),
+    s(chart.rect(x0, base - h, w, h, colors[m.shop],
       format("%s · %s · %s, %s · GMV %s %s", shop_label(F.shops[m.shop]), tostring(r.title or ""),
         fmt_time(t, F), fmt_duration(d), abbrev(m.gmv), figures.region_of(r)), "mark"))
   end
@@ -302,288 +300,50 @@ local function timeline(F)
   return b()
 end
 
--- ---- per-region sections ---------------------------------------------------
-
--- Regions with charts of their own, most livestreams first: a few in real
--- data; a cap keeps a report of data with hundreds of region values bounded.
-local REGIONS_CHARTED = 12
-
-local function charted(F)
-  if #F.regions <= REGIONS_CHARTED then return F.regions end
-  local out = {}
-  for i = 1, REGIONS_CHARTED do out[i] = F.regions[i] end
-  return out
-end
-
--- What charted() left out, said where it happens.
-local function regions_left_out(F)
-  if #F.regions <= REGIONS_CHARTED then return "" end
-  local n = 0
-  for i = REGIONS_CHARTED + 1, #F.regions do n = n + #F.regions[i].records end
-  return empty(format("%d more regions (%s livestreams) are not charted here: only the %d regions with most "
-    .. "livestreams are; the shop cards list every region.", #F.regions - REGIONS_CHARTED, number(n),
-    REGIONS_CHARTED))
-end
-
--- ---- weekly ----------------------------------------------------------------
-
-local function change_text(c)
-  if c == nil then return "–" end
-  return (c > 0 and "+" or "") .. percent(c)
-end
-
-local function weekly_chart(g, F)
-  local weeks = g.weekly
-  local L, R, T = 70, 70, 16
-  local ph = 200
-  local H = T + ph + 56
-  local gmax, hmax = 0, 0
-  for _, w in ipairs(weeks) do
-    if num(w.gmv) and w.gmv > gmax then gmax = w.gmv end
-    if w.gmv_per_hour and w.gmv_per_hour > hmax then hmax = w.gmv_per_hour end
-  end
-  local yt, y0, y1 = chart.ticks(0, gmax, 5)
-  local y = chart.linear(y0, y1, T + ph, T)
-  local ht, h0, h1 = chart.ticks(0, hmax, 5)
-  local yh = chart.linear(h0, h1, T + ph, T)
-  local bx, bw = chart.band(#weeks, L, W - R, 0.25)
-  local s = html.buffer()
-  s(chart.svg_open(W, H, "Weekly GMV and GMV per hour live, region " .. g.region))
-  s(chart.axis_left(y, yt, L, W - R, abbrev, "GMV per week (" .. g.region .. ")"))
-  for _, v in ipairs(ht) do
-    s(chart.text(W - R + 6, yh(v) + 4, abbrev(v), "start", "tick"))
-  end
-  s(chart.text(W - 12, T + ph / 2, "GMV / hour live (dots)", "middle", "axis-title", 90))
-  local xt = {}
-  local every = math.max(1, math.ceil(#weeks / 10))
-  for i, w in ipairs(weeks) do
-    if (i - 1) % every == 0 then xt[#xt + 1] = { x = bx(i) + bw / 2, label = w.start } end
-  end
-  s(chart.axis_bottom(xt, T + ph, L, W - R, "Week starting Monday (" .. F.tz .. ")"))
-  for i, w in ipairs(weeks) do
-    local g_ = num(w.gmv) or 0
-    s(chart.rect(bx(i), y(g_), bw, y(0) - y(g_), "#4E79A7", format("Week of %s: GMV %s, %s livestreams, change %s",
-      w.start, abbrev(g_), number(w.summary.count), change_text(w.change)), "mark"))
-  end
-  local pts = {}
-  for i, w in ipairs(weeks) do
-    if w.gmv_per_hour then
-      pts[#pts + 1] = chart.coord(bx(i) + bw / 2) .. "," .. chart.coord(yh(w.gmv_per_hour))
-      s(format('<circle cx="%s" cy="%s" r="3.5" fill="#E15759">%s</circle>', chart.coord(bx(i) + bw / 2),
-        chart.coord(yh(w.gmv_per_hour)), chart.tooltip("Week of " .. w.start .. ": GMV / hour live "
-          .. abbrev(w.gmv_per_hour))))
-    end
-  end
-  if #pts > 1 then
-    s('<polyline fill="none" stroke="#E15759" stroke-width="1.5" points="', concat(pts, " "), '"/>')
-  end
-  s("</svg>")
-  return s()
-end
-
-local function weekly(F)
-  local b = html.buffer()
-  b('<section id="weekly"><h2>Weekly totals</h2>')
-  local any = false
-  for gi, g in ipairs(charted(F)) do
-    if #g.weekly > 0 then
-      any = true
-      local rows = {}
-      for _, w in ipairs(g.weekly) do
-        rows[#rows + 1] = { w.start, number(w.summary.count), fmt_hours(w.summary.hours_live), number(w.gmv),
-          change_text(w.change), money(w.gmv_per_hour), change_text(w.change_per_hour) }
-      end
-      b(figure("fig-weekly-" .. gi, "Region " .. g.region .. ": GMV (bars) and GMV per hour live (dots) per week",
-        weekly_chart(g, F), details("Data: weekly totals, region " .. g.region, data_table({
-          { "Week from (" .. F.tz .. ")" }, { "Livestreams", true }, { "Hours live", true }, { "GMV", true },
-          { "Change", true }, { "GMV / hour live", true }, { "Change", true } }, rows))))
-    end
-  end
-  if not any then b(empty("No livestream has a start time: no weeks to show.")) end
-  b(regions_left_out(F))
-  b(formula("Week = Monday 00:00 to Sunday 24:00 in " .. F.tz .. ", by create_time · GMV = Σ total_sale_gmv_amt · "
-    .. "GMV / hour live = GMV / (Σ duration / 3600) · change = (this week − week before) / week before; – after a "
-    .. "week of 0"), "</section>")
-  return b()
-end
-
--- ---- heatmap -----------------------------------------------------------------
-
-local function heatmap_chart(g, F)
-  local hm = g.heatmap
-  local L, T, R = 50, 24, 16
-  local cw = (W - L - R) / 24
-  local ch = 26
-  local H = T + 7 * ch + 70
-  local s = html.buffer()
-  s(chart.svg_open(W, H, "GMV per hour live by weekday and start hour, region " .. g.region))
-  for h = 0, 23 do
-    s(chart.text(L + h * cw + cw / 2, T - 8, format("%02d", h), "middle", "tick"))
-  end
-  for wd = 1, 7 do
-    s(chart.text(L - 8, T + (wd - 1) * ch + ch / 2 + 4, figures.WEEKDAYS[wd], "end", "tick"))
-    for h = 0, 23 do
-      local c = hm.cells[wd][h]
-      local fill, tip
-      local label = figures.WEEKDAYS[wd] .. " " .. format("%02d:00", h)
-      if c.n == 0 then
-        fill, tip = "#eceff2", label .. ": no livestream started"
-      elseif c.value == nil then
-        fill, tip = "#d0d4d9", label .. ": " .. c.n .. " livestreams, no duration"
-      else
-        -- square root: one exceptional cell does not wash out the others
-        fill = chart.heat(hm.max > 0 and math.sqrt(math.max(c.value, 0) / hm.max) or 0)
-        tip = format("%s: GMV / hour live %s (%d livestreams)", label, abbrev(c.value), c.n)
-      end
-      s(chart.rect(L + h * cw + 1, T + (wd - 1) * ch + 1, cw - 2, ch - 2, fill, tip))
-    end
-  end
-  s(chart.text((L + W - R) / 2, T + 7 * ch + 18, "Start hour (" .. F.tz .. ")", "middle", "axis-title"))
-  -- the colour scale
-  local ly = T + 7 * ch + 34
-  for i = 0, 9 do s(chart.rect(L + i * 24, ly, 24, 12, chart.heat(math.sqrt(i / 9)))) end
-  s(chart.text(L + 250, ly + 11, "0 to " .. abbrev(hm.max) .. " GMV / hour live (" .. g.region .. ")", "start",
-    "legend"))
-  s(chart.rect(L + 520, ly, 12, 12, "#eceff2"), chart.text(L + 538, ly + 11, "no livestream", "start", "legend"))
-  s("</svg>")
-  return s()
-end
-
-local function heatmap(F)
-  local b = html.buffer()
-  b('<section id="heatmap"><h2>When livestreams sell: weekday × start hour</h2>')
-  local any = false
-  for gi, g in ipairs(charted(F)) do
-    local rows = {}
-    for wd = 1, 7 do
-      for h = 0, 23 do
-        local c = g.heatmap.cells[wd][h]
-        if c.n > 0 then
-          rows[#rows + 1] = { figures.WEEKDAYS[wd], format("%02d", h), number(c.n), number(c.gmv),
-            number(c.seconds / 3600, 1), money(c.value) }
-        end
-      end
-    end
-    if #rows > 0 then
-      any = true
-      b(figure("fig-heatmap-" .. gi, "Region " .. g.region .. ": GMV per hour live by weekday and start hour ("
-        .. F.tz .. ")", heatmap_chart(g, F), details("Data: cells with livestreams, region " .. g.region,
-        data_table({ { "Weekday" }, { "Hour" }, { "Livestreams", true }, { "GMV", true }, { "Hours live", true },
-          { "GMV / hour live", true } }, rows))))
-    end
-  end
-  if not any then b(empty("No livestream has a start time: no weekday or hour to show.")) end
-  b(regions_left_out(F))
-  b(formula("Cell = livestreams whose create_time falls on that weekday and hour in " .. F.tz
-    .. " · value = Σ total_sale_gmv_amt / (Σ duration / 3600) · colour = √(value / the region's best cell)"),
-    "</section>")
-  return b()
-end
-
--- ---- histogram ---------------------------------------------------------------
-
-local function histogram_chart(g)
-  local h = g.histogram
-  local L, R, T = 70, 16, 16
-  local ph = 200
-  local H = T + ph + 56
-  local cmax = 0
-  for _, bin in ipairs(h.bins) do if bin.n > cmax then cmax = bin.n end end
-  local yt, y0, y1 = chart.ticks(0, cmax, 5)
-  local y = chart.linear(y0, y1, T + ph, T)
-  local x = chart.linear(0, #h.bins, L, W - R) -- in bins: h.pos places a value
-  local s = html.buffer()
-  s(chart.svg_open(W, H, "Distribution of GMV per hour live, region " .. g.region))
-  s(chart.axis_left(y, yt, L, W - R, chart.number, "Livestreams"))
-  local xt = {}
-  local every = math.max(1, math.ceil(#h.bins / 8))
-  for i, bin in ipairs(h.bins) do
-    if bin.zero then
-      xt[#xt + 1] = { x = x(i - 0.5), label = "0" }
-    elseif (i - 1) % every == 0 or i == #h.bins then
-      xt[#xt + 1] = { x = x(i - 1), label = abbrev(bin.from) }
-      if i == #h.bins then xt[#xt + 1] = { x = x(i), label = abbrev(bin.to) } end
-    end
-  end
-  s(chart.axis_bottom(xt, T + ph, L, W - R, "GMV per hour live (" .. g.region .. ")"
-    .. (h.log and ", log scale: one bar per power of ten" or "")))
-  for i, bin in ipairs(h.bins) do
-    local x0, x1 = x(i - 1), x(i)
-    local range = bin.zero and "0" or (abbrev(bin.from) .. " to " .. abbrev(bin.to))
-    s(chart.rect(x0 + 1, y(bin.n), math.max(x1 - x0 - 2, 1), y(0) - y(bin.n), "#59A14F",
-      format("%s GMV / hour: %d livestreams", range, bin.n), "mark"))
-  end
-  if h.median then
-    local mx = x(h.pos(h.median))
-    s(chart.line(mx, T, mx, T + ph, "median"),
-      chart.text(math.min(mx + 4, W - R - 120), T + 12, "median " .. abbrev(h.median), "start", "legend"))
-  end
-  s("</svg>")
-  return s()
-end
-
-local function histogram(F)
-  local b = html.buffer()
-  b('<section id="histogram"><h2>Distribution of GMV per hour live</h2>')
-  local any = false
-  for gi, g in ipairs(charted(F)) do
-    local h = g.histogram
-    if h.n > 0 then
-      any = true
-      local rows = {}
-      for _, bin in ipairs(h.bins) do
-        rows[#rows + 1] = { bin.zero and "0" or (money(bin.from) .. " – " .. money(bin.to)), number(bin.n) }
-      end
-      local note = format("%s livestreams; median %s, mean %s, lowest %s, highest %s GMV / hour live.",
-        number(h.n), money(h.median), money(h.mean), money(h.min), money(h.max))
-      if h.skipped > 0 then note = note .. " " .. number(h.skipped) .. " without a duration or GMV are left out." end
-      if h.max == 0 and h.min == 0 then note = note .. " Every livestream here has a GMV of 0." end
-      b(figure("fig-histogram-" .. gi, "Region " .. g.region .. ": livestreams by GMV per hour live",
-        histogram_chart(g), "<p class=\"note\">" .. esc(note) .. "</p>"
-        .. details("Data: histogram bins, region " .. g.region, data_table({ { "GMV / hour live (from – to)" },
-          { "Livestreams", true } }, rows))))
-    elseif #g.records > 0 then
-      any = true
-      b("<h3>Region ", esc(g.region), "</h3>", empty("No livestream here has both a positive duration and a GMV."))
-    end
-  end
-  if not any then b(empty("No livestreams: nothing to distribute.")) end
-  b(regions_left_out(F))
-  b(formula("Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
-    .. "per power of ten when the highest value is 1,000 times the median or more; the red line is the median "
-    .. "(half the livestreams below it)"), "</section>")
-  return b()
-end
-
 -- ---- top livestreams -------------------------------------------------------------
 
 local TOP_HEADERS = { { "#", true }, { "Title", false, true }, { "Host (nick_name)", false, true }, { "Shop" },
-  { "Start", false, false, "d" }, { "Duration (h:mm)", true }, { "Views", true }, { "Units", true }, { "GMV", true },
-  { "GMV / hour live", true } }
+  { "Start", false, false, "d" }, { "Duration (h:mm)", true }, { "Views", true }, { "Peak viewers", true },
+  { "Units", true }, { "Conversion", true }, { "GPM", true }, { "GMV", true }, { "GMV / hour live", true } }
+
+-- What each ranking is called in a heading, and its formula.
+local RANK_TEXT = {
+  gmv = { "GMV", "GMV = total_sale_gmv_amt" },
+  gmv_per_hour = { "GMV per hour live", "GMV / hour live = total_sale_gmv_amt / (duration / 3600)" },
+  views = { "views", "views = total_views_cnt" },
+  conversion = { "conversion", "conversion = total_sale_cnt / total_views_cnt (units per view)" },
+}
+
+-- One row of the top table: every per-livestream figure, in full.
+local function top_row(i, r, F)
+  return { tostring(i), txt(r.title), txt(r.nick_name), txt(r.seller_id), fmt_time(r.create_time, F),
+    fmt_duration(r.duration), field(r.total_views_cnt), field(r.max_views_cnt), field(r.total_sale_cnt),
+    parts.conversion(figures.ratio(r.total_sale_cnt, r.total_views_cnt)),
+    money(figures.ratio((num(r.total_sale_gmv_amt) or 0) * 1000, r.total_views_cnt)),
+    field(r.total_sale_gmv_amt), money(figures.gmv_per_hour(r)) }
+end
 
 local function top(F)
   local b = html.buffer()
-  b('<section id="top"><h2>Top livestreams by GMV per hour live</h2>')
+  local name, rule = RANK_TEXT[F.rank][1], RANK_TEXT[F.rank][2]
+  b('<section id="top" data-rank="', F.rank, '"><h2>Top livestreams by ', name, "</h2>")
   local any = false
-  for gi, g in ipairs(charted(F)) do
+  for gi, g in ipairs(regions.charted(F)) do
     if #g.top > 0 then
       any = true
       local rows = {}
-      for i, e in ipairs(g.top) do
-        local r = e.record
-        rows[#rows + 1] = { tostring(i), txt(r.title), txt(r.nick_name), txt(r.seller_id),
-          fmt_time(r.create_time, F), fmt_duration(r.duration), field(r.total_views_cnt), field(r.total_sale_cnt),
-          field(r.total_sale_gmv_amt), money(e.gmv_per_hour) }
-      end
-      b('<h3 id="top-', gi, '">Region ', esc(g.region), "</h3>", data_table(TOP_HEADERS, rows,
-        format("The %d best of %s livestreams in region %s; start in %s.", #g.top, number(#g.records),
-          esc(g.region), esc(F.tz))))
+      for i, e in ipairs(g.top) do rows[#rows + 1] = top_row(i, e.record, F) end
+      b('<h3 id="top-', gi, '">Region ', esc(parts.region_label(g.region)), "</h3>", data_table(TOP_HEADERS, rows,
+        format("The %d livestreams with the highest %s of %s in region %s; start in %s.", #g.top, name,
+          number(#g.records), esc(g.region), esc(F.tz))))
     end
   end
-  if not any then b(empty("No livestream has both a positive duration and a GMV: nothing to rank.")) end
-  b(regions_left_out(F))
-  b(formula("GMV / hour live = total_sale_gmv_amt / (duration / 3600), ranked within each region (GMV of "
-    .. "different regions is in different currencies)"), "</section>")
+  if not any then b(empty("No livestream has a " .. name .. " figure: nothing to rank.")) end
+  b(regions.left_out(F))
+  b(formula("Ranked by " .. rule .. ", within each region (GMV of different regions is in different "
+    .. "currencies) · peak viewers = max_views_cnt · conversion = total_sale_cnt / total_views_cnt · GPM = "
+    .. "total_sale_gmv_amt × 1000 / total_views_cnt · GMV / hour live = total_sale_gmv_amt / (duration / 3600) · "
+    .. "– where the divisor is 0"), "</section>")
   return b()
 end
 
@@ -600,35 +360,37 @@ local function hosts(F)
     return b()
   end
   local n = math.min(#list, HOSTS_SHOWN)
-  local L, R, T = 200, 60, 10
-  local bh = 22
+  local L, R, T = 16, 48, 4
+  local bh = 34 -- the name on a line of its own above the bar
   local H = T + n * bh + 44
   local x = chart.linear(0, 1, L, W - R)
   local s = html.buffer()
   s(chart.svg_open(W, H, "Share of livestreams per host"))
   local xt = {}
-  for _, v in ipairs({ 0, 0.25, 0.5, 0.75, 1 }) do xt[#xt + 1] = { x = x(v), label = format("%d%%", v * 100) } end
+  for _, v in ipairs({ 0, 0.5, 1 }) do xt[#xt + 1] = { x = x(v), label = format("%d%%", v * 100) } end
   for i = 1, n do
     local h = list[i]
     local yy = T + (i - 1) * bh
     local name = tostring(h.nick_name or h.user_id or "?")
-    if #name > 28 then name = name:sub(1, 26):gsub("[\128-\191]*$", ""):gsub("[\192-\255]$", "") .. "…" end
-    s(chart.text(L - 8, yy + bh / 2 + 4, name, "end", "tick"))
-    s(chart.rect(L, yy + 3, x(h.share or 0) - L, bh - 6, "#B07AA1", format("%s (user_id %s): %d livestreams, %s",
-      tostring(h.nick_name), tostring(h.user_id), h.n, percent(h.share)), "mark"))
-    s(chart.text(x(h.share or 0) + 4, yy + bh / 2 + 4, percent(h.share), "start", "tick"))
+    if #name > 44 then name = name:sub(1, 42):gsub("[\128-\191]*$", ""):gsub("[\192-\255]$", "") .. "…" end
+    s(chart.text(L, yy + 13, name, "start", "tick"))
+    s(chart.rect(L, yy + 17, math.max(x(h.share or 0) - L, 1), 12, "#AA3377",
+      format("%s (user_id %s): %d livestreams, %s", tostring(h.nick_name), tostring(h.user_id), h.n,
+        percent(h.share)), "mark"))
+    s(chart.text(x(h.share or 0) + 4, yy + 28, percent(h.share), "start", "tick"))
   end
   s(chart.axis_bottom(xt, T + n * bh + 2, L, W - R, "Share of all livestreams"))
   s("</svg>")
   local rows = {}
   for i = 1, math.min(#list, ROWS_MAX) do
     local h = list[i]
-    local parts = {}
+    local by_region = {}
     for _, r in ipairs(h.regions) do
-      parts[#parts + 1] = format("%s %s (%s of the region)", esc(r.region), number(r.gmv), percent(r.share))
+      by_region[#by_region + 1] = format("%s %s %s (%s of the region)", esc(r.region), number(r.gmv),
+        esc(parts.code(r.region)), percent(r.share))
     end
     rows[#rows + 1] = { txt(h.nick_name), txt(h.user_id), txt(concat(h.shops, ", ")), number(h.n),
-      percent(h.share), concat(parts, "<br>") }
+      percent(h.share), concat(by_region, "<br>") }
   end
   local cap = #list > n and format("The chart shows the %d hosts with most livestreams of %d.", n, #list) or nil
   b(figure("fig-hosts", "Share of livestreams per host", s(), "<p class=\"note\">"
@@ -642,6 +404,23 @@ local function hosts(F)
 end
 
 -- ---- data quality -------------------------------------------------------------------
+
+-- The values that set a record aside or that are not numbers, one row each
+-- (at most figures' max_listed), so that the reader can find them.
+local function odd_values(F)
+  local odd = F.odd
+  if odd.n == 0 then return "" end
+  local rows = {}
+  for _, e in ipairs(odd) do
+    local r = e.record
+    rows[#rows + 1] = { txt(r.seller_id), txt(r.room_id), txt(r.title), esc(e.field), txt(e.value),
+      txt(e.reason), e.effect }
+  end
+  local cap = format("%s odd values in %s records%s.", number(odd.n), number(F.quality.n),
+    #odd < odd.n and format("; the first %d listed", #odd) or "")
+  return '<h3 id="odd-values">Odd values</h3>' .. data_table({ { "Shop" }, { "room_id" }, { "Title", false, true },
+    { "Field" }, { "Value", false, true }, { "Why" }, { "Effect" } }, rows, esc(cap))
+end
 
 local function quality(F)
   local q = F.quality
@@ -665,8 +444,12 @@ local function quality(F)
   table.sort(extra)
   for _, k in ipairs(extra) do rows[#rows + 1] = { "extra field " .. k, number(q.extra[k]) } end
   if #extra == 0 then rows[#rows + 1] = { "extra fields the API added", "none" } end
+  table.insert(rows, 2, { "set aside: a value no livestream can have (listed below)", number(F.aside) })
+  table.insert(rows, 3, { "units sold with 0 views (listed below)", number(F.odd.combos.units_no_views) })
+  table.insert(rows, 4, { "more units sold than views (listed below)", number(F.odd.combos.units_over_views) })
   for _, r in ipairs(rows) do r[1] = txt(r[1]) end
   b(data_table({ { "Check" }, { "Livestreams", true } }, rows))
+  b(odd_values(F))
   b("</section>")
   return b()
 end
@@ -675,54 +458,76 @@ end
 
 local function check_records(records, fname)
   if type(records) ~= "table" then
-    error(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records), 3)
+    argcheck.raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
   end
   for i = 1, #records do
     if type(records[i]) ~= "table" then
-      error(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table", 3)
+      argcheck.raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
     end
   end
 end
 
 local function check_opts(opts, fname)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then error(fname .. ": argument 'opts' must be a table, got " .. type(opts), 3) end
+  if type(opts) ~= "table" then argcheck.raise(fname .. ": argument 'opts' must be a table, got " .. type(opts)) end
   if opts.title ~= nil and type(opts.title) ~= "string" then
-    error(fname .. ": option 'title' must be a string, got " .. util.describe(opts.title), 3)
+    argcheck.raise(fname .. ": option 'title' must be a string, got " .. util.describe(opts.title))
   end
   if opts.top ~= nil and not (util.is_integral(opts.top) and opts.top >= 1) then
-    error(fname .. ": option 'top' must be an integer >= 1, got " .. util.describe(opts.top), 3)
+    argcheck.raise(fname .. ": option 'top' must be an integer >= 1, got " .. util.describe(opts.top))
+  end
+  if opts.period ~= nil and not (util.is_integral(opts.period) and opts.period >= 1 and opts.period <= 3660) then
+    argcheck.raise(fname .. ": option 'period' must be a whole number of days from 1 to 3660, got "
+      .. util.describe(opts.period))
+  end
+  if opts.rates ~= nil then
+    local ok, msg = rates.check(opts.rates)
+    if not ok then argcheck.raise(fname .. ": option 'rates' " .. msg) end
+  end
+  if opts.rank ~= nil and not figures.RANKS[opts.rank] then
+    argcheck.raise(fname .. ": option 'rank' must be one of " .. concat(figures.RANK_NAMES, ", ") .. ", got "
+      .. util.describe(opts.rank))
   end
   local off, msg = figures.parse_tz(opts.tz)
-  if not off then error(fname .. ": option 'tz' " .. msg, 3) end
+  if not off then argcheck.raise(fname .. ": option 'tz' " .. msg) end
   if opts.shops ~= nil and type(opts.shops) ~= "table" then
-    error(fname .. ": option 'shops' must be an array of seller ids, got " .. util.describe(opts.shops), 3)
+    argcheck.raise(fname .. ": option 'shops' must be an array of seller ids, got " .. util.describe(opts.shops))
   end
   return opts
 end
 
 local function build(records, opts, version)
+  parts.tables = 0
   local F = figures.compute(records, opts)
+  F.rates = opts.rates and rates.check(opts.rates)
   local b = html.buffer()
-  local title = opts.title or "TikTok Shop livestreams report"
+  local title = opts.title or default_title(F)
   b('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n',
     '<meta http-equiv="Content-Security-Policy" content="', CSP, '">\n',
     '<meta name="referrer" content="no-referrer">\n',
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
     '<meta name="generator" content="shoplive ', esc(version), '">\n',
     "<title>", txt(title), "</title>\n<style>", CSS, "</style></head>\n<body>\n")
-  b(header(F, opts, version), "\n<main>\n", cards(F), "\n", timeline(F), "\n", weekly(F), "\n", heatmap(F), "\n",
-    histogram(F), "\n", top(F), "\n", hosts(F), "\n", quality(F), "\n</main>\n")
-  b("<footer>Made by shoplive ", esc(version), " from ", number(F.all.count),
-    " livestream records of keyapi's /v1/tiktok/shop/livestreams/analytics. Times in ", esc(F.tz), ".</footer>\n",
+  b(header(F, opts, version), "\n", overview.toc(), "\n<main>\n", overview.section(F), "\n", cards(F), "\n",
+    timeline(F), "\n", regions.weekly(F), "\n", regions.heatmap(F), "\n", regions.histogram(F), "\n", top(F),
+    "\n", hosts(F), "\n",
+    quality(F), "\n</main>\n")
+  b("<footer>Made by shoplive ", esc(version), " from ", number(F.received), " livestream records",
+    F.aside > 0 and (" (" .. number(F.aside) .. " set aside)") or "",
+    " of keyapi's /v1/tiktok/shop/livestreams/analytics. Times in ", esc(F.tz), ".</footer>\n",
     "</body></html>\n")
   return b()
 end
 
 --- The report of `records` (an array of records of one or many shops) as
 -- one HTML document (a string). opts: title, tz ("UTC" default, "+07:00"),
--- top (default 10), shops (seller ids to show even with no records),
--- credits and pages (what fetching the data cost), generated_at (unix
+-- top (default 10), rank (the top table's order: "gmv" default,
+-- "gmv_per_hour", "views", "conversion"), period (days of the overview's
+-- last period, compared with as many before; default 28), shops (seller ids to show even
+-- with no records), rates (exchange rates the user gives, see
+-- report/rates.lua: the overview then adds each shop's GMV converted),
+-- credits, pages and requests (what fetching the data cost), store (true:
+-- pages came through a store, which answers some for nothing), generated_at (unix
 -- seconds, default now). Raises on bad arguments, naming them.
 -- @local
 function M.report(records, opts, version)
@@ -735,7 +540,7 @@ end
 -- @local
 function M.report_file(path, records, opts, version)
   if type(path) ~= "string" or path == "" then
-    error("shoplive.report_file: argument 'path' must be a file name, got " .. util.describe(path), 2)
+    argcheck.raise("shoplive.report_file: argument 'path' must be a file name, got " .. util.describe(path))
   end
   check_records(records, "shoplive.report_file")
   opts = check_opts(opts, "shoplive.report_file")

@@ -9,12 +9,16 @@
 // ended by a NUL byte), so it needs nothing but Debian's nodejs: no npm
 // package, no driver whose version must match the browser's, no port.
 //
-// For each width (1280 and 390 px) it loads the page and records: every
+// For each width (1920, 1280, 768, 390 and 360 px) it loads the page and
+// records: every
 // chart's rendered size, the texts the spec compares with
 // shoplive.summarize, the page's title, the images and scripts in the DOM,
 // whether the page is wider than the window; and saves a screenshot of the
-// first screen and of the whole page under OUTDIR. With print media
-// emulated at the width of A4's printable area it records the charts' sizes
+// first screen and of the whole page under OUTDIR. Each block's width
+// against its box and the smallest text as drawn are recorded with every
+// <details> closed and open; at 1280 and 390 px axe-core
+// (tests/support/node_modules) checks the page both ways too. With print
+// media emulated at the width of A4's printable area it records the charts' sizes
 // again and saves a PDF. Throughout it counts console messages, exceptions
 // and every network request other than the page's own file (and which of
 // them Chromium blocked, and why).
@@ -86,7 +90,10 @@ function waitFor(pred, ms, what) {
   });
 }
 
-const result = { console: [], exceptions: [], log: [], requests: [], blocked: [], widths: {}, print: null };
+const result = { console: [], exceptions: [], log: [], requests: [], blocked: [], widths: {}, print: null, axe: {} };
+// axe-core (npm, installed by tools/install-deps into tests/support/node_modules)
+const axePath = path.join(__dirname, 'node_modules', 'axe-core', 'axe.min.js');
+const axeSource = fs.existsSync(axePath) ? fs.readFileSync(axePath, 'utf8') : null;
 const urls = new Map();
 
 // Runs in the page (DevTools evaluation is not subject to the page's CSP).
@@ -105,7 +112,37 @@ const PROBE = `(() => {
     regions: [...c.querySelectorAll('tbody tr')].map((tr) => ({
       region: text(tr.querySelector('.v-region')), gmv: text(tr.querySelector('.v-gmv')) })),
   }));
+  // the top tables: per region heading, the cells of each row
+  const tops = [...document.querySelectorAll('#top h3')].map((h) => {
+    const t = h.nextElementSibling;
+    return { region: h.textContent, rank: h.closest('section').dataset.rank,
+      rows: t ? [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent)) : [] };
+  });
+  // every block of the page: is it wider than its box?
+  const blocks = [...document.querySelectorAll('header.top, nav.toc, main > section, footer')].map((el) => ({
+    id: el.id || el.tagName.toLowerCase(), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+  // the smallest text as drawn: CSS font size, times the scale of an SVG
+  let minFont = null;
+  const consider = (el, px) => {
+    if (!minFont || px < minFont.px) {
+      minFont = { px, tag: el.tagName, text: el.textContent.slice(0, 40), id: (el.closest('[id]') || {}).id };
+    }
+  };
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg') && el.tagName !== 'text') continue;
+    const hasText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '');
+    if (!hasText || el.getClientRects().length === 0) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    const svg = el.closest('svg');
+    if (svg) {
+      const m = svg.getScreenCTM();
+      consider(el, size * (m ? Math.hypot(m.a, m.b) : 1));
+    } else if (el.tagName !== 'TITLE') {
+      consider(el, size);
+    }
+  }
   return {
+    blocks, minFont,
     title: document.title, h1: text(document.querySelector('h1')),
     livestreams: text(document.getElementById('h-livestreams')), hours: text(document.getElementById('h-hours')),
     credits: text(document.getElementById('h-credits')), shops: text(document.getElementById('h-shops')),
@@ -116,9 +153,25 @@ const PROBE = `(() => {
     sections: [...document.querySelectorAll('main > section')].map((s) => s.id),
     details: document.querySelectorAll('figure details table').length,
     figures: document.querySelectorAll('figure').length,
-    charts, cards,
+    charts, cards, tops,
   };
 })()`;
+
+const OPEN_ALL = "document.querySelectorAll('details').forEach((d) => { d.open = true; })";
+
+// axe-core's checks (every rule it runs by default) on the page as it is:
+// the violations, each { id, impact, help, nodes: count, targets: the first 5 }.
+async function axe(sessionId) {
+  if (!axeSource) return { error: 'axe-core is not installed: ' + axePath + ' (run tools/install-deps)' };
+  await send('Runtime.evaluate', { expression: axeSource }, sessionId);
+  const r = await send('Runtime.evaluate', {
+    expression: `axe.run(document, { resultTypes: ['violations'] }).then((res) => res.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+      targets: v.nodes.slice(0, 5).map((n) => String(n.target) + ' ' + (n.failureSummary || '').slice(0, 200)) })))`,
+    awaitPromise: true, returnByValue: true }, sessionId);
+  if (r.exceptionDetails) return { error: JSON.stringify(r.exceptionDetails).slice(0, 500) };
+  return { violations: r.result.value };
+}
 
 async function probe(sessionId) {
   const r = await send('Runtime.evaluate', { expression: PROBE, returnByValue: true }, sessionId);
@@ -161,10 +214,22 @@ async function main() {
   const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
   for (const d of ['Page', 'Runtime', 'Log', 'Network']) await send(d + '.enable', {}, sessionId);
 
-  for (const [width, height, mobile] of [[1280, 900, false], [390, 844, true]]) {
+  for (const [width, height, mobile] of [[1280, 900, false], [1920, 1080, false], [768, 1024, true], [390, 844, true],
+    [360, 740, true]]) {
     await load(sessionId, width, height, mobile);
     const p = await probe(sessionId);
     result.widths[width] = p;
+    // with every <details> open too: the data tables' layout and fonts
+    await send('Runtime.evaluate', { expression: OPEN_ALL }, sessionId);
+    p.open = await probe(sessionId);
+    if (width === 1280 || width === 390) {
+      await load(sessionId, width, height, mobile);
+      result.axe[width] = { closed: await axe(sessionId) };
+      await send('Runtime.evaluate', { expression: OPEN_ALL }, sessionId);
+      result.axe[width].open = await axe(sessionId);
+      await load(sessionId, width, height, mobile);
+    }
+    if (width !== 1280 && width !== 390) continue;
     await shot(sessionId, `report-${width}.png`);
     await shot(sessionId, `report-${width}-top.png`, { x: 0, y: 0, width, height: Math.min(p.scrollHeight, 2000), scale: 1 });
     await shot(sessionId, `report-${width}-full.png`, { x: 0, y: 0, width, height: Math.min(p.scrollHeight, 16000), scale: 1 });

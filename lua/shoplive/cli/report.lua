@@ -1,10 +1,12 @@
---- `shoplive report SELLER_ID... [fetch options] [--title T] [--tz Z] [--top N]`:
--- the HTML report (shoplive.report) of every shop's livestreams. cli.lua
+--- `shoplive report SELLER_ID... [fetch options] [--title T] [--tz Z] [--top N]
+-- [--period DAYS] [--rates FILE] [--rank R]`: the HTML report (shoplive.report) of every shop's livestreams. cli.lua
 -- fetches (the options every fetching command shares: --from, --sort,
 -- --limit, --output, progress, Ctrl-C, partial output) and calls the
 -- functions here: OPTIONS for cli/parser.lua, check() before anything is
 -- sent, document() once the records are in.
 local check = require("shoplive.cli.args")
+local figures = require("shoplive.report.figures")
+local report_rates = require("shoplive.report.rates")
 
 local M = {}
 
@@ -13,6 +15,12 @@ M.OPTIONS = {
   { "--title", "The report's title (default: the shops' ids).", value = "TEXT" },
   { "--tz", "Time zone of the report's dates and hours: UTC or an offset like +07:00.", "UTC", value = "ZONE" },
   { "--top", "Livestreams in the top table, per region (1..1000).", "10", value = "N" },
+  { "--period", "Days of the overview's last period, compared with as many days before (1..3660).", "28",
+    value = "DAYS" },
+  { "--rates", "Exchange rates for the overview: a file of lines \"to USD\", \"date 2026-12-01\", \"VND 0.0000393\".",
+    value = "FILE" },
+  { "--rank", "What the top table ranks by: gmv, gmv_per_hour, views or conversion (units / views).", "gmv",
+    value = "FIGURE", choices = figures.RANK_NAMES },
 }
 
 --- Where the report goes without --output.
@@ -22,8 +30,23 @@ M.DEFAULT_OUTPUT = "report.html"
 -- usage message naming the option.
 function M.check(args)
   local ok, e = pcall(function()
+    local days = tonumber(tostring(args.period or "28"):match("^%s*(%d%d?%d?%d?)%s*$"))
+    if not days or days < 1 or days > 3660 then
+      check.usage_error("option '--period' must be a whole number of days from 1 to 3660, got '"
+        .. tostring(args.period) .. "'")
+    end
+    local rates
+    if args.rates then
+      local t, err = report_rates.read(args.rates)
+      if not t then check.usage_error("option '--rates': " .. err) end
+      local valid, why = report_rates.check(t)
+      if not valid then check.usage_error("option '--rates': " .. args.rates .. " " .. why) end
+      rates = t
+    end
     return { title = args.title, tz = check.tz(args.tz, "--tz"),
-      top = check.integer(args.top or "10", "--top", 1, 1000) }
+      top = check.integer(args.top or "10", "--top", 1, 1000), rank = args.rank,
+      period = math.tointeger and math.tointeger(days) or days, rates = rates,
+      store = args.offline and "offline" or args.db and "db" or nil }
   end)
   if ok then return e end
   if not check.is_usage(e) then error(e, 0) end
@@ -31,9 +54,11 @@ function M.check(args)
 end
 
 --- The HTML document: records of the shops `ids` (every one gets a card,
--- an empty shop too), with what fetching them cost. A shop listed twice
+-- an empty shop too), with what fetching them cost: credits, pages with
+-- records and requests sent (more than pages when --concurrency asked
+-- ahead past a shop's last page). A shop listed twice
 -- was fetched twice: each livestream (seller_id, room_id) counts once.
-function M.document(records, ids, opts, credits, pages)
+function M.document(records, ids, opts, credits, pages, requests)
   local seen, unique = {}, {}
   for _, record in ipairs(records) do
     local key = record.room_id ~= nil and (tostring(record.seller_id) .. "\0" .. tostring(record.room_id)) or nil
@@ -44,7 +69,7 @@ function M.document(records, ids, opts, credits, pages)
   end
   local report_opts = {}
   for k, v in pairs(opts) do report_opts[k] = v end
-  report_opts.shops, report_opts.credits, report_opts.pages = ids, credits, pages
+  report_opts.shops, report_opts.credits, report_opts.pages, report_opts.requests = ids, credits, pages, requests
   return require("shoplive").report(unique, report_opts)
 end
 

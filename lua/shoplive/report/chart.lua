@@ -170,26 +170,31 @@ end
 
 -- ---- colours -----------------------------------------------------------
 
--- Distinguishable on white and for the common colour-vision deficiencies
--- (Okabe-Ito, then Tableau's muted ones).
-local PALETTE = { "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000",
-  "#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#9C755F", "#EDC948", "#76B7B2", "#FF9DA7",
-  "#BAB0AC", "#E15759", "#8CD17D", "#499894" }
+-- Series colours: each at least 3:1 against the white of the charts (WCAG
+-- 1.4.11 for graphics) and apart for the common colour-vision deficiencies
+-- (Okabe-Ito and Paul Tol's). Charts show at most #PALETTE series and put
+-- the rest together as "others", in OTHERS.
+local PALETTE = { "#0072B2", "#D55E00", "#009E73", "#AA3377", "#997700", "#332288" }
+M.SERIES = #PALETTE
+M.OTHERS = "#767676"
 
---- The colour of series i (1-based); the palette repeats after 20.
+--- The colour of series i (1-based); the palette repeats after M.SERIES.
 function M.color(i)
   return PALETTE[(i - 1) % #PALETTE + 1]
 end
 
---- A sequential colour for t in [0, 1] (light yellow to dark red); t outside
--- is clamped, a non-finite t gives the lightest.
+--- A sequential colour for t in [0, 1] (amber to dark brown); t outside is
+-- clamped, a non-finite t gives the lightest. The lightest is 4.4:1 against
+-- NONE, the colour of a cell with no livestream, and every one is 4.5:1 or
+-- more against white text (the counts written on cells).
 function M.heat(t)
   if not finite(t) or t < 0 then t = 0 elseif t > 1 then t = 1 end
-  local a, b = { 255, 247, 188 }, { 153, 52, 4 }
+  local a, b = { 179, 88, 6 }, { 74, 21, 0 }
   local c = {}
   for i = 1, 3 do c[i] = floor(a[i] + (b[i] - a[i]) * t + 0.5) end
   return format("#%02x%02x%02x", c[1], c[2], c[3])
 end
+M.NONE = "#f4f5f7"
 
 -- ---- SVG pieces --------------------------------------------------------
 
@@ -243,7 +248,7 @@ function M.axis_left(scale, ticks, x0, x1, fmt, title)
     local ys = {}
     for _, v in ipairs(ticks) do ys[#ys + 1] = scale(v) end
     local mid = #ys > 0 and (ys[1] + ys[#ys]) / 2 or 0
-    b[#b + 1] = M.text(14, mid, title, "middle", "axis-title", -90)
+    b[#b + 1] = M.text(11, mid, title, "middle", "axis-title", -90)
   end
   return concat(b)
 end

@@ -7,6 +7,7 @@
 -- shoplive.summarize, so the report shows the numbers summarize gives.
 -- Version-neutral (Lua 5.1-5.4, LuaJIT).
 local analysis = require("shoplive.analysis")
+local bounds = require("shoplive.report.bounds")
 
 local M = {}
 
@@ -151,7 +152,9 @@ function M.period(records)
     local r = records[i]
     local t = num(r.create_time)
     if t then
-      local e = num(r.finish_time) or (num(r.duration) and t + num(r.duration)) or t
+      local e = num(r.finish_time)
+      if e and not bounds.plausible_end(t, e) then e = nil end
+      e = e or (num(r.duration) and t + num(r.duration)) or t
       if e < t then e = t end
       if not first or t < first then first = t end
       if not last or e > last then last = e end
@@ -325,16 +328,29 @@ function M.histogram(records, bins_wanted)
   return h
 end
 
---- The `k` livestreams of one region with the highest GMV per hour live
--- (ties: higher GMV, then room_id), with that figure.
-function M.top(records, k)
+--- The per-livestream figures of the rankings, each a function of a
+-- record: a number, or nil when the record cannot give it.
+M.RANKS = {
+  gmv = function(r) return num(r.total_sale_gmv_amt) end,
+  gmv_per_hour = gmv_per_hour,
+  views = function(r) return num(r.total_views_cnt) end,
+  conversion = function(r) return ratio(r.total_sale_cnt, r.total_views_cnt) end,
+}
+--- The rankings' names, in the order the options list them.
+M.RANK_NAMES = { "gmv", "gmv_per_hour", "views", "conversion" }
+
+--- The `k` livestreams of one region ranked by `rank` (a key of M.RANKS,
+-- default "gmv"), highest first (ties: higher GMV, then room_id), each
+-- { record =, value = its figure }; livestreams without it are left out.
+function M.top(records, k, rank)
+  local key = M.RANKS[rank or "gmv"]
   local list = {}
   for i = 1, #records do
-    local v = gmv_per_hour(records[i])
-    if v then list[#list + 1] = { record = records[i], gmv_per_hour = v } end
+    local v = key(records[i])
+    if v then list[#list + 1] = { record = records[i], value = v } end
   end
   table.sort(list, function(a, b)
-    if a.gmv_per_hour ~= b.gmv_per_hour then return a.gmv_per_hour > b.gmv_per_hour end
+    if a.value ~= b.value then return a.value > b.value end
     local ga, gb = num(a.record.total_sale_gmv_amt) or 0, num(b.record.total_sale_gmv_amt) or 0
     if ga ~= gb then return ga > gb end
     return tostring(a.record.room_id) < tostring(b.record.room_id)
@@ -468,13 +484,67 @@ function M.quality(records)
   return q
 end
 
+--- GMV and livestreams of each shop and region in the last `days` days of
+-- the data (up to `last`, the end of the latest livestream) and in as many
+-- days before: sets s.periods[region] = { n, gmv, prev_n, prev_gmv, change }
+-- on every shop and returns { days =, from =, to =, prev_from = }.
+-- By create_time; change is nil when the earlier period has no GMV.
+function M.compare_periods(shops, last, days)
+  local len = days * DAY
+  local p = { days = days, to = last, from = last and last - len, prev_from = last and last - 2 * len }
+  for _, s in ipairs(shops) do
+    s.periods = {}
+    for _, g in ipairs(s.regions) do
+      local e = { n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
+      for _, r in ipairs(g.records) do
+        local t = num(r.create_time)
+        if t and last then
+          local gmv = num(r.total_sale_gmv_amt) or 0
+          if t > p.from then
+            e.n, e.gmv = e.n + 1, e.gmv + gmv
+          elseif t > p.prev_from then
+            e.prev_n, e.prev_gmv = e.prev_n + 1, e.prev_gmv + gmv
+          end
+        end
+      end
+      e.change = ratio(e.gmv - e.prev_gmv, e.prev_gmv)
+      s.periods[g.region] = e
+    end
+  end
+  return p
+end
+
+--- How many records of each shop (seller id) are in `all` but not in `kept`.
+function M.aside_by_shop(all, kept)
+  local out = {}
+  if #all == #kept then return out end
+  local in_kept = {}
+  for i = 1, #kept do in_kept[kept[i]] = true end
+  for i = 1, #all do
+    if not in_kept[all[i]] then
+      local id = shop_of(all[i])
+      out[id] = (out[id] or 0) + 1
+    end
+  end
+  return out
+end
+
 --- Every figure of the report. opts: shops (seller ids to show even
--- without records), tz (see parse_tz), top (default 10), max_marks.
+-- without records), tz (see parse_tz), top (default 10), rank (a key of
+-- M.RANKS, default "gmv"), period (days compared with as many before,
+-- default 28), max_marks,
+-- generated_at (bounds the plausible start times), max_listed (odd values
+-- listed, default 100).
 function M.compute(records, opts)
   opts = opts or {}
   local off, tz_label = M.parse_tz(opts.tz)
   if not off then error(tz_label) end
-  local F = { offset = off, tz = tz_label, top = opts.top or 10 }
+  local F = { offset = off, tz = tz_label, top = opts.top or 10, rank = opts.rank or "gmv", received = #records }
+  -- what no livestream can hold is set aside first: every figure below is
+  -- then bounded by the records' count, whatever their values
+  local all = records
+  records, F.aside, F.odd = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
+  F.aside_by_shop = M.aside_by_shop(all, records)
   F.all = analysis.summarize(records)
   F.first, F.last = M.period(records)
   F.shops = M.shops(records, opts.shops)
@@ -484,11 +554,12 @@ function M.compute(records, opts)
     g.weekly = M.weekly(g.records, off)
     g.heatmap = M.heatmap(g.records, off)
     g.histogram = M.histogram(g.records)
-    g.top = M.top(g.records, F.top)
+    g.top = M.top(g.records, F.top, F.rank)
   end
+  F.period = M.compare_periods(F.shops, F.last, opts.period or 28)
   F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
   F.hosts = M.hosts(records, F.regions)
-  F.quality = M.quality(records)
+  F.quality = M.quality(all)
   return F
 end
 
