@@ -92,3 +92,38 @@ describe("sync{ max_credits } with the in-process limiter", function()
     s:close()
   end)
 end)
+
+describe("livestreams_many past a budget", function()
+  -- a query refused unsent finishes inside the call that queued it, with
+  -- nothing in flight: it still gets its err (it had neither page nor err)
+  local function each_query_answered(limiter, max_credits)
+    env.sandbox():reset()
+    local client = env.client{ max_credits = max_credits, max_retries = 0, limiter = limiter }
+    local qs = {}
+    for i = 1, 10 do qs[i] = { seller_id = "999", page = i } end
+    local pages, errs = client:livestreams_many(qs, { concurrency = 1 })
+    client:close()
+    local got, refused = 0, 0
+    for i = 1, 10 do
+      if pages[i] then got = got + 1 end
+      if errs and errs[i] then
+        assert.equals("budget", errs[i].kind)
+        refused = refused + 1
+      end
+    end
+    assert.equals(5, got)
+    assert.equals(5, refused)
+    assert.equals(5, env.credits())
+  end
+
+  it("the client's own max_credits: 5 pages, 5 budget errs", function()
+    each_query_answered(nil, 5)
+  end)
+
+  it("a shared limiter's max_credits: 5 pages, 5 budget errs", function()
+    local rs = redis_server.start()
+    local ok, e = pcall(each_query_answered, shoplive.limiter.redis{ url = rs.url, qps = 1000, key = "acct" }, 5)
+    rs.stop()
+    assert(ok, e)
+  end)
+end)

@@ -157,6 +157,15 @@ function Client:_budget_full(req)
   if b and b:full() then return "max_credits (" .. b.max .. ") of this call reached" end
 end
 
+--- Ends req unsent. Like a page from the cache, it finished with nothing
+-- in flight: _run_until must ask done() again (livestreams_many lost the
+-- budget errs of the queries it queued last, the LuaJIT "49 of 50").
+-- @local
+function Client:_refuse(req, err)
+  self._cache_progress = true
+  req:_finish(nil, err)
+end
+
 function Client:_send(req, t)
   local o = self._opts
   local lim = self._limiter
@@ -164,7 +173,7 @@ function Client:_send(req, t)
   local full = self:_budget_full(req)
   if full then
     local last = req.last_err
-    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
+    self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
       message = full .. "; request not sent"
         .. (last and ("; the last attempt failed: " .. tostring(last.message)) or "") })
     return
@@ -178,7 +187,7 @@ function Client:_send(req, t)
   -- backend: reserve one before sending, give it back if not billed
   if shared_budget then
     if not lim:reserve(o.max_credits) then
-      req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
+      self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts,
         message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
       return
     end
@@ -336,8 +345,9 @@ function Client:_from_cache(req)
   return true
 end
 
---- True once after a request was answered from the cache: done() may have
--- queued it and must be asked again although nothing is in flight.
+--- True once after a request was answered from the cache or refused unsent
+-- (_refuse): done() may have queued it and must be asked again although
+-- nothing is in flight.
 -- @local
 function Client:_took_cached()
   local p = self._cache_progress
