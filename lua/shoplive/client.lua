@@ -105,6 +105,9 @@ function Client:close()
   self._active = {}
   self._closed = true
   self._core:close()
+  -- a shared limiter hands Redis the credits it spent without it
+  local lim = self._limiter
+  if lim.settle then lim:settle() end
 end
 Client.__close = Client.close
 -- A finalizer must not allocate (it may run because memory ran out): the
