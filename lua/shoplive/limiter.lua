@@ -56,8 +56,9 @@ function M.new(opts)
 end
 
 --- A limiter shared by every worker of one nginx (OpenResty, or nginx with
--- the Lua module), through a `lua_shared_dict`: any second holds at most
--- `qps` + 1 requests whichever worker sends them, one worker's 429 slows
+-- the Lua module), through a `lua_shared_dict`: any sliding second holds at
+-- most `qps` requests whichever worker sends them (as a server counts them:
+-- sends are spaced 5% wider than 1/qps for the jitter), one worker's 429 slows
 -- every worker, and `max_credits` counts the credits of all of them. Only
 -- atomic dict operations: a worker never blocks on another. Outside nginx,
 -- or with a dict nginx.conf does not declare, it raises.

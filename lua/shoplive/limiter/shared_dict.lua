@@ -3,10 +3,11 @@
 -- in nginx.conf. Only atomic shared-dict operations (incr with an initial
 -- value and a ttl, add), no locks: a worker never blocks on another.
 --
--- Pacing: time is cut into slots of 1/rate seconds; the first request to
--- increment a slot's counter owns it and is sent, the others wait for the
--- next slot. So any second holds at most rate + 1 requests, whichever
--- worker sends them. The adaptive state (rate, ceiling, calm) and the
+-- Pacing: time is cut into slots of adapt.interval(rate) seconds (a little
+-- over 1/rate); the first request to increment a slot's counter early in
+-- the slot owns it and is sent, the others wait for the next slot. So any
+-- qps + 1 sends span more than a second, whichever worker sends them, with
+-- a margin for the jitter between a send and the server's clock. The adaptive state (rate, ceiling, calm) and the
 -- credit count live in the dict too: one worker's 429 slows every worker,
 -- and max_credits counts the credits of all of them.
 local adapt = require("shoplive.limiter.adapt")
@@ -65,13 +66,19 @@ function D:take()
   ngx.update_time()
   local t = ngx.now()
   local rate = self.dict:get(self.k .. "rate") or self.max_rate
-  local slot = math.floor(t * rate)
-  local n = self.dict:incr(self.k .. "slot:" .. rate .. ":" .. slot, 1, 0, math.max(1, 2 / rate))
-  if n == 1 then
+  local gap = adapt.interval(rate)
+  local slot = math.floor(t / gap)
+  local start = slot * gap
+  -- a slot is sent in only early in it: two sends of neighbouring slots are
+  -- then at least gap - early apart, and any qps + 1 sends span at least
+  -- WINDOW - early seconds. A worker that woke too late waits for the next.
+  if t - start <= math.min(gap / 2, (adapt.WINDOW - 1) / 2)
+    and self.dict:incr(self.k .. "slot:" .. rate .. ":" .. slot, 1, 0, math.max(1, 2 * gap)) == 1 then
     self.dict:incr(self.k .. "sent:" .. adapt.slot(t), 1, 0, 2)
     return 0
   end
-  return math.max(0.001, (slot + 1) / rate - t)
+  -- never more than one interval: no stamp of the past can hold a worker
+  return math.max(0.001, start + gap - t)
 end
 
 function D:on_success()
