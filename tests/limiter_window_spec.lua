@@ -5,6 +5,7 @@
 -- checked on the server's own count, on its own clock, never timed here.
 local env = require("support.env")
 local openresty = require("support.openresty")
+local rate_log = require("support.rate_log")
 local redis_server = require("support.redis_server")
 local sandbox = require("support.sandbox")
 
@@ -57,6 +58,7 @@ describe("shared limiters against a strict sliding-window server #novalgrind", f
   setup(function()
     rs = redis_server.start()
     sb = sandbox.start()
+    rate_log.server_first(sb.url)
   end)
   teardown(function()
     if sb then sb:stop() end

@@ -21,7 +21,7 @@
 --   state           -> { rate, ceiling, credits } as strings
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local prefix, op, max_rate = KEYS[1], ARGV[1], tonumber(ARGV[2])
-local state_key, tat_key = prefix .. ":state", prefix .. ":tat"
+local state_key, tat_key, log_key = prefix .. ":state", prefix .. ":tat", prefix .. ":log"
 
 local function now()
   local t = redis.call("TIME")
@@ -105,21 +105,21 @@ local function restore(seen, spent, share, others, hold)
 end
 
 if op == "take" then
-  -- GCRA with a burst of one: the theoretical arrival time of the next
-  -- request; a request may go when it has come. Sends are spaced
-  -- adapt.interval apart: a margin under a server's sliding window.
+  -- a log of the grants (adapt.log_wait): at most per_window(rate) in any
+  -- adapt.WINDOW seconds, interval(rate) apart; "tat" is the last grant's
+  -- time, "log" the last per_window(rate) of them, newest first
   local rate = tonumber(redis.call("HGET", state_key, "rate")) or max_rate
-  local gap = adapt.interval(rate)
+  local q, gap = adapt.per_window(rate), adapt.interval(rate)
   local t = now()
-  local tat = tonumber(redis.call("GET", tat_key)) or t
-  if tat > t + gap then
-    -- only a clock that stepped back (or a stamp from elsewhere) leaves a
-    -- time further ahead than one interval: wait one interval, not until it
-    tat = t + gap
-    redis.call("SET", tat_key, tostring(tat), "PX", math.ceil(2000 * gap) + 1000)
-  end
-  if tat > t then return tostring(tat - t) end
-  redis.call("SET", tat_key, tostring(t + gap), "PX", math.ceil(2000 * gap) + 1000)
+  local last = tonumber(redis.call("GET", tat_key))
+  local oldest = q > 1 and tonumber(redis.call("LINDEX", log_key, q - 1)) or nil
+  local w = adapt.log_wait(rate, t, last, oldest)
+  if w > 0 then return tostring(w) end
+  local ttl = math.ceil(1000 * (adapt.WINDOW + gap)) + 1000
+  redis.call("SET", tat_key, tostring(t), "PX", ttl)
+  redis.call("LPUSH", log_key, tostring(t))
+  redis.call("LTRIM", log_key, 0, q - 1)
+  redis.call("PEXPIRE", log_key, ttl)
   local sent_key = prefix .. ":sent:" .. adapt.slot(t)
   redis.call("INCR", sent_key)
   redis.call("EXPIRE", sent_key, 2)
@@ -140,10 +140,11 @@ elseif op == "cut" then
   if not adapt.cut(s, observed, max_rate) then return 0 end
   save(s)
   redis.call("SET", prefix .. ":burst", "1", "PX", math.floor(adapt.BURST * 1000))
-  -- the next send waits a whole interval of the new rate
+  -- the next send waits a whole interval of the new rate, as if one had
+  -- just been sent
   local tat = tonumber(redis.call("GET", tat_key)) or t
   local gap = adapt.interval(s.rate)
-  redis.call("SET", tat_key, tostring(math.max(tat, t + gap)), "PX", math.ceil(2000 * gap) + 1000)
+  redis.call("SET", tat_key, tostring(math.max(tat, t)), "PX", math.ceil(1000 * (adapt.WINDOW + gap)) + 1000)
   return 1
 elseif op == "reserve" then
   release_held()
