@@ -103,16 +103,20 @@ describe("shared limiters against a strict sliding-window server #novalgrind", f
     local outs, cmds = {}, {}
     for w = 1, 3 do
       outs[w] = os.tmpname()
-      cmds[w] = string.format("env %s %s %s/tests/support/limiter_worker.lua %s %s 5 %d 12 - 4 > %s",
-        env.lua_env(), env.LUA, sandbox.root, sb.url, rs.url, (w - 1) * 12 + 1, outs[w])
+      cmds[w] = string.format("env %s %s %s/tests/support/limiter_worker.lua %s %s 5 %d 12 - 4 > %s 2> %s.err",
+        env.lua_env(), env.LUA, sandbox.root, sb.url, rs.url, (w - 1) * 12 + 1, outs[w], outs[w])
     end
     assert(env.sh_ok(table.concat(cmds, " & ") .. " & wait"))
     for w = 1, 3 do
       local f = io.open(outs[w])
       local line = f:read("*l") or ""
       f:close()
+      f = io.open(outs[w] .. ".err")
+      local err = f:read("*a")
+      f:close()
       os.remove(outs[w])
-      assert.equals("credits=12 budget=0 failed=0", line)
+      os.remove(outs[w] .. ".err")
+      assert.equals("credits=12 budget=0 failed=0", line, err)
     end
     local st = sb:stats()
     print(string.format("\n# redis: %d requests, busiest second %d, %.2f a second (qps 5)", st.requests,

@@ -58,7 +58,7 @@ end
 --- A limiter shared by every worker of one nginx (OpenResty, or nginx with
 -- the Lua module), through a `lua_shared_dict`: any sliding second holds at
 -- most `qps` requests whichever worker sends them, as a server counts them
--- (at most floor(qps) in any 1.1 s on the workers' clock: 100 ms for the
+-- (at most floor(qps) in any 1.15 s on the workers' clock: 150 ms for the
 -- jitter between a send and the server's stamp), one worker's 429 slows
 -- every worker, and `max_credits` counts the credits of all of them. Only
 -- atomic dict operations: a worker never blocks on another. Outside nginx,

@@ -33,8 +33,9 @@ M.SLOTS = 10      -- sends are counted in slots of 1/SLOTS second
 -- WINDOW - 1 s between two sends cannot fit them in the server's second.
 -- Measured on 2 cores with two CPU hogs beside the suite: a send reached
 -- the sandbox up to 110 ms after the limiter let it go. Costs 1 - 1/WINDOW
--- of the rate (9%).
-M.WINDOW = 1.1
+-- of the rate (13%): with 1.1, 2 runs of 9 of 3 Redis processes at 5 QPS
+-- beside the hogs ended a page with an error.
+M.WINDOW = 1.15
 
 --- The sends the log holds per WINDOW at `rate` (at least 1).
 function M.per_window(rate)
