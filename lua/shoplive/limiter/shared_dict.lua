@@ -71,8 +71,10 @@ function D:take()
   local q = adapt.per_window(rate)
   local w = adapt.log_wait(rate, t, d:get(k .. "at:" .. n), n >= q and d:get(k .. "at:" .. (n + 1 - q)) or nil)
   if w > 0 then return w end
-  -- send n + 1: add() lets one worker have it; the others look again
-  if not d:add(k .. "claim:" .. (n + 1), true, 10) then return 0.001 end
+  -- send n + 1: add() lets one worker have it; the others look again. The
+  -- claim outlives any pause between reading "seq" and add() (2 s) and no
+  -- more: a dict of 1m holds the claims of 1000 QPS
+  if not d:add(k .. "claim:" .. (n + 1), true, 2) then return 0.001 end
   d:set(k .. "at:" .. (n + 1), t, adapt.WINDOW + adapt.interval(rate) + 1)
   d:set(k .. "seq", n + 1)
   d:incr(k .. "sent:" .. adapt.slot(t), 1, 0, 2)
