@@ -125,6 +125,9 @@ function Client:close()
   self._active = {}
   self._closed = true
   self._core:close()
+  -- a shared limiter hands Redis the credits it spent without it
+  local lim = self._limiter
+  if lim.settle then lim:settle() end
 end
 Client.__close = Client.close
 -- A finalizer must not allocate (it may run because memory ran out): the
@@ -171,14 +174,33 @@ function Client:_over_budget()
   return mc and not self._limiter.reserve and self._stats.credits + self._inflight >= mc
 end
 
+--- The message of the budget that leaves no room for req (the client's
+-- own max_credits, or the call's: sync{ max_credits }), nil when none.
+-- @local
+function Client:_budget_full(req)
+  if self:_over_budget() then return "max_credits (" .. self._opts.max_credits .. ") reached" end
+  local b = req.budget
+  if b and b:full() then return "max_credits (" .. b.max .. ") of this call reached" end
+end
+
+--- Ends req unsent. Like a page from the cache, it finished with nothing
+-- in flight: _run_until must ask done() again (livestreams_many lost the
+-- budget errs of the queries it queued last, the LuaJIT "49 of 50").
+-- @local
+function Client:_refuse(req, err)
+  self._cache_progress = true
+  req:_finish(nil, err)
+end
+
 function Client:_send(req, t)
   local o = self._opts
   local lim = self._limiter
   local shared_budget = o.max_credits and lim.reserve
-  if self:_over_budget() then
+  local full = self:_budget_full(req)
+  if full then
     local last = req.last_err
-    req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
-      message = "max_credits (" .. o.max_credits .. ") reached; request not sent"
+    self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
+      message = full .. "; request not sent"
         .. (last and ("; the last attempt failed: " .. tostring(last.message)) or "") })
     return
   end
@@ -191,7 +213,7 @@ function Client:_send(req, t)
   -- backend: reserve one before sending, give it back if not billed
   if shared_budget then
     if not lim:reserve(o.max_credits) then
-      req:_finish(nil, errors.new{ kind = "budget", attempts = req.attempts,
+      self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts,
         message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
       return
     end
@@ -200,6 +222,7 @@ function Client:_send(req, t)
   req.attempts = req.attempts + 1
   self._stats.requests = self._stats.requests + 1
   self._inflight = self._inflight + 1
+  if req.budget then req.budget:sent() end
   -- the last 64 send times, in a ring (no shifting per request)
   local i = self._sent_i % 64 + 1
   self._sent_times[i], self._sent_i = t, i
@@ -240,6 +263,7 @@ function Client:_complete(req, t)
   s.bytes = s.bytes + bytes
   -- A credit is every answer with status 200 (headers received), whatever
   -- became of its body: cut off, over max_body, a bad chunk or encoding.
+  if req.budget then req.budget:done(status == 200) end
   if status == 200 then
     s.credits = s.credits + 1
     req.credits = (req.credits or 0) + 1 -- over its retries: sync books them to the shop
@@ -264,7 +288,7 @@ function Client:_complete(req, t)
     return
   end
   if err.kind == "rate_limited" then self._limiter:on_rate_limited(t, self:_observed_rate(t)) end
-  if err.retryable and req.attempts <= self._opts.max_retries and self:_over_budget() then
+  if err.retryable and req.attempts <= self._opts.max_retries and self:_budget_full(req) then
     -- a retry past max_credits: end now with the budget err (it names the
     -- failure), rather than after a backoff that could only end the same way
     req.last_err = err
@@ -324,10 +348,12 @@ end
 function Client:_cancel(req)
   if req.xfer then
     -- a page cancelled after its 200 status line arrived is billed all the same
-    if req.xfer:info().status == 200 then
+    local billed = req.xfer:info().status == 200
+    if billed then
       self._stats.credits = self._stats.credits + 1
       req.credits = (req.credits or 0) + 1
     end
+    if req.budget then req.budget:done(billed) end
     req.xfer:cancel()
     req.xfer = nil
     self._inflight = self._inflight - 1
@@ -353,8 +379,9 @@ function Client:_from_cache(req)
   return true
 end
 
---- True once after a request was answered from the cache: done() may have
--- queued it and must be asked again although nothing is in flight.
+--- True once after a request was answered from the cache or refused unsent
+-- (_refuse): done() may have queued it and must be asked again although
+-- nothing is in flight.
 -- @local
 function Client:_took_cached()
   local p = self._cache_progress
@@ -398,10 +425,10 @@ end
 -- URL is built from p unless the caller built it (an iterator does, once).
 -- save_later: a store's page waits in req.unsaved for _save_now (sync).
 -- @local
-function Client:_enqueue(p, url, save_later)
+function Client:_enqueue(p, url, save_later, budget)
   local req = request.new(self, p, nil)
   if self._store and self:_from_cache(req) then return req end
-  req.save_later = save_later
+  req.save_later, req.budget = save_later, budget
   req.url = url or query.url(self.base_url, p) -- only a request that is sent needs it
   self._active[#self._active + 1] = req
   self._queued = self._queued + 1

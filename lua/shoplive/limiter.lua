@@ -56,8 +56,10 @@ function M.new(opts)
 end
 
 --- A limiter shared by every worker of one nginx (OpenResty, or nginx with
--- the Lua module), through a `lua_shared_dict`: any second holds at most
--- `qps` + 1 requests whichever worker sends them, one worker's 429 slows
+-- the Lua module), through a `lua_shared_dict`: any sliding second holds at
+-- most `qps` requests whichever worker sends them, as a server counts them
+-- (at most floor(qps) in any 1.15 s on the workers' clock: 150 ms for the
+-- jitter between a send and the server's stamp), one worker's 429 slows
 -- every worker, and `max_credits` counts the credits of all of them. Only
 -- atomic dict operations: a worker never blocks on another. Outside nginx,
 -- or with a dict nginx.conf does not declare, it raises.
@@ -74,16 +76,22 @@ function M.shared_dict(opts)
 end
 
 --- A limiter shared by every process on every host, through Redis: Redis
--- keeps the bucket, the adaptive state and the credit count, each operation
--- one atomic script. Inside OpenResty it talks over cosockets
+-- keeps the log of sends (any sliding second holds at most `qps`, as for
+-- `shared_dict`, on Redis's clock), the adaptive state and the credit
+-- count, each operation one atomic script. Inside OpenResty it talks over cosockets
 -- (lua-resty-redis), elsewhere over luasocket (redis-lua). Redis unreachable
 -- or slower than `timeout`: it falls back to a local bucket at qps / peers
 -- (and a peers-th of the credits left when Redis last answered), says so
 -- once through the client's `debug` hook and in `stats().limiter`, and tries
 -- Redis again `retry` seconds later. When Redis answers again it says so
 -- once, goes back to the shared bucket and adds the credits it spent
--- meanwhile to Redis's count (raised first to the count it last saw, should
--- Redis have come back empty). A password in the URL never shows in an
+-- meanwhile to Redis's count before anything else (a Redis that came back
+-- empty is rebuilt from the highest count its clients saw); the first
+-- process back holds the shares of the other peers until they are back too
+-- (`retry` + `timeout` + 1 s at most), and a client closing while it falls
+-- back tries Redis once more to hand it its credits. So the key spends at
+-- most max_credits plus the requests in flight, and Redis never counts
+-- fewer than were spent while its clients reach it. A password in the URL never shows in an
 -- error, a debug line, `stats()` or `tostring`; a wrong one is an outage
 -- (`error` says "authentication refused"). Bad options raise.
 -- @tparam table opts `url` (required:

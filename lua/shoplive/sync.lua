@@ -114,14 +114,10 @@ function M.sync(client, a)
   local stats0 = client:stats()
   local saved0 = { new = client._saved.new, changed = client._saved.changed }
   local report = { shops = 0, pages = 0, credits = 0, cache_hits = 0, new = 0, changed = 0, failed = {} }
-  local o = client._opts
-  local cap0 = o.max_credits
-  if opts.max_credits then
-    -- the sync's budget rides on the client's own: requests past it end with
-    -- a "budget" err before anything is sent; cached pages never count
-    local cap = stats0.credits + opts.max_credits
-    o.max_credits = cap0 and math.min(cap0, cap) or cap
-  end
+  -- the sync's own budget, beside the client's (and a shared limiter's):
+  -- requests past it end with a "budget" err before anything is sent;
+  -- cached pages never count
+  local budget = opts.max_credits and require("shoplive.limiter.budget").new(opts.max_credits)
   local running = {} -- seller -> { p =, req = }
   local nxt, stop_err = 1, nil
 
@@ -129,7 +125,7 @@ function M.sync(client, a)
     local q = {}
     for k, v in pairs(job.p) do q[k] = v end
     q.page = job.page
-    job.req = client:_enqueue(q, nil, true)
+    job.req = client:_enqueue(q, nil, true, budget)
   end
 
   -- a queued shop's end: its row says so (or hands it back), unless the
@@ -306,7 +302,6 @@ function M.sync(client, a)
     -- hand an unfinished shop back at once rather than at its lease's end
     if src then pcall(src.finish, src, job, "pending") end
   end
-  o.max_credits = cap0
   local s = client:stats()
   report.credits = s.credits - stats0.credits
   report.cache_hits = s.cache_hits - stats0.cache_hits

@@ -17,4 +17,20 @@ function M.max_per_window(log, window)
   return best
 end
 
+--- Lets the sandbox answering at `url` go before the test's own load: its
+-- nginx (master and worker) at nice -10, when the suite may (root). The
+-- API is another machine in real use; here, with CPU hogs beside the suite,
+-- its one worker waited up to 100 ms for the CPU and then stamped the
+-- requests queued meanwhile a millisecond apart (the median send arrived 22
+-- to 48 ms after the limiter let it go, 8 to 10 ms with this): the server's
+-- window then counted the machine's load, not the client's pace. The
+-- clients (nginx workers, Lua processes) keep their priority and their
+-- jitter. Returns true when it could.
+function M.server_first(url)
+  local port = assert(tostring(url):match(":(%d+)"), "a URL with a port")
+  return os.execute("pids=$(ss -ltnpH 'sport = :" .. port .. "' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u);"
+    .. " [ -n \"$pids\" ] || exit 1; for p in $pids; do renice -n -10 -p $p $(pgrep -P $p) || exit 1; done"
+    .. " >/dev/null 2>&1") == true or nil
+end
+
 return M

@@ -274,7 +274,16 @@ end
 function R:_call(op, ...)
   local t = clock()
   if t < self.down_until then return nil end
-  local res, err = self:_transport(op, ...)
+  local res, err
+  if self.falling_back then
+    -- back from an outage: Redis first counts what this process spent
+    -- meanwhile, then answers op (a reserve before it would be checked
+    -- against a count that lacks those credits)
+    res, err = self:_restore()
+    if res ~= nil then res, err = self:_transport(op, ...) end
+  else
+    res, err = self:_transport(op, ...)
+  end
   if res == nil then
     self.down_until = t + self.retry
     if not self.falling_back then
@@ -287,7 +296,6 @@ function R:_call(op, ...)
   end
   if self.falling_back then
     self.falling_back = false
-    self:_restore()
     self:_say(string.format("shoplive limiter: redis %s:%d answers again; shared bucket at %g qps, "
       .. "%d credits spent meanwhile handed to it", self.conn.host, self.conn.port, self.max_rate,
       self.restored or 0))
@@ -295,17 +303,28 @@ function R:_call(op, ...)
   return res
 end
 
+--- This process's part of the credits left when Redis last answered.
+function R:_share()
+  if not self.last_max then return 0 end
+  return math.floor(math.max(0, self.last_max - self.known_credits) / self.peers)
+end
+
 --- Back from an outage: Redis counts the credits this process spent on its
 -- own meanwhile, on top of at least the count it last saw (a Redis that
--- restarted empty gets the count back from its clients). When this fails
--- the credits stay local and the next return tries again.
+-- restarted empty gets the count back from its clients), and holds the
+-- shares of the peers that may still be spending theirs without it (see
+-- restore in redis_script.lua). Returns true, or nil, err: then the
+-- credits stay local and the next return tries again.
 function R:_restore()
   self.restored = 0
-  if self.fallback_credits == 0 and self.known_credits == 0 then return end
-  local res = self:_transport("restore", self.known_credits, self.fallback_credits)
-  if res ~= nil then
-    self.restored, self.fallback_credits, self.known_credits = self.fallback_credits, 0, tonumber(res) or 0
-  end
+  if self.fallback_credits == 0 and self.known_credits == 0 then return true end
+  -- the peers come back within their retry time, on their next request
+  local hold = self.retry + self.timeout + 1
+  local res, err = self:_transport("restore", self.known_credits, self.fallback_credits, self:_share(),
+    self.peers - 1, hold)
+  if res == nil then return nil, err end
+  self.restored, self.fallback_credits, self.known_credits = self.fallback_credits, 0, tonumber(res) or 0
+  return true
 end
 
 -- ---- the limiter -----------------------------------------------------
@@ -326,11 +345,12 @@ end
 
 function R:reserve(max)
   local res = self:_call("reserve", max)
+  if res ~= nil then self.last_max = max end
   if res == nil then
     -- without Redis each process keeps to its share of what was left when
     -- it last heard from Redis
-    local share = math.floor(math.max(0, max - self.known_credits) / self.peers)
-    if self.fallback_credits + 1 > share then return false end
+    self.last_max = self.last_max or max
+    if self.fallback_credits + 1 > self:_share() then return false end
     self.fallback_credits = self.fallback_credits + 1
     return true
   end
@@ -346,6 +366,16 @@ function R:release()
   else
     self.known_credits = tonumber(res) or self.known_credits
   end
+end
+
+--- The client is closing: a process that spent credits on its own and
+-- ends before its retry time would take them away with it (Redis would
+-- count less than was spent), so it tries Redis once more now, whatever
+-- the retry time (at most `timeout`).
+function R:settle()
+  if not self.falling_back or (self.fallback_credits == 0 and self.known_credits == 0) then return end
+  self.down_until = -math.huge
+  self:_call("state")
 end
 
 function R:stats()

@@ -12,14 +12,16 @@
 --   cut OBSERVED    -> 1 when this call made the cut of the burst, else 0
 --   reserve MAX     -> the credits now counted (>= 1), or 0 when MAX are
 --                      already spent
---   release         -> the credits now counted
---   restore SEEN N  -> a client back from an outage spent N credits on its
+--   release         -> the credits now counted (never below 0)
+--   restore SEEN N SHARE OTHERS HOLD
+--                   -> a client back from an outage spent N credits on its
 --                      own and last saw SEEN counted: the count becomes at
---                      least SEEN, plus N; returns it
+--                      least SEEN, plus N (and shares held for the OTHERS,
+--                      see restore below); returns it
 --   state           -> { rate, ceiling, credits } as strings
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local prefix, op, max_rate = KEYS[1], ARGV[1], tonumber(ARGV[2])
-local state_key, tat_key = prefix .. ":state", prefix .. ":tat"
+local state_key, tat_key, log_key = prefix .. ":state", prefix .. ":tat", prefix .. ":log"
 
 local function now()
   local t = redis.call("TIME")
@@ -43,14 +45,81 @@ local function save(s)
   redis.call("EXPIRE", state_key, 3600)
 end
 
+local credits_key, held_key, rebuilt_key = prefix .. ":credits", prefix .. ":held", prefix .. ":rebuilt"
+
+--- The shares of the budget held for the processes still without Redis
+-- (restore below) go back to the budget once they had time to come back.
+local function release_held()
+  local h = redis.call("HMGET", held_key, "until", "credits")
+  local till, n = tonumber(h[1]), tonumber(h[2])
+  if not till or now() < till then return end
+  redis.call("DEL", held_key)
+  if n and n > 0 then redis.call("DECRBY", credits_key, n) end
+end
+
+--- The count a process back from an outage adds to, given the count it
+-- last saw. A Redis that kept its count already holds every credit any of
+-- them saw. One that came back empty is rebuilt from its clients: the
+-- highest count any of them saw is added once (in `rebuilt`, kept while
+-- the others come back), whichever of them comes back first; taking the
+-- larger of the count and `seen` instead lost the credits the first one
+-- back had not seen.
+local function base_count(seen, hold)
+  local cur = tonumber(redis.call("GET", credits_key))
+  local top = tonumber(redis.call("GET", rebuilt_key))
+  if cur and not top then return math.max(cur, seen) end
+  cur, top = cur or 0, top or 0
+  if seen > top then
+    cur = cur + seen - top
+    top = seen
+  end
+  redis.call("SET", rebuilt_key, top, "PX", math.ceil(hold * 1000))
+  return cur
+end
+
+--- A process back from an outage spent `spent` credits on its own and last
+-- saw `seen` counted; `share` was its part of what was left then, and
+-- `others` processes may still be spending theirs without Redis. The first
+-- one back counts its credits and holds a share for each of the others for
+-- `hold` seconds (they come back within their retry time): without that it
+-- could spend, through Redis, the credits they are spending on their own.
+-- Each of them, back, swaps the share held for it with what it spent.
+local function restore(seen, spent, share, others, hold)
+  local n = base_count(seen, hold)
+  local h = redis.call("HMGET", held_key, "left", "share", "credits")
+  local left, held_share, held = tonumber(h[1]), tonumber(h[2]), tonumber(h[3])
+  if left and left > 0 and held >= held_share then
+    n = n + spent - held_share
+    if left == 1 then redis.call("DEL", held_key)
+    else redis.call("HSET", held_key, "left", left - 1, "credits", held - held_share) end
+  else
+    n = n + spent
+    if others > 0 and share > 0 then
+      n = n + others * share
+      redis.call("DEL", held_key)
+      redis.call("HSET", held_key, "left", others, "share", share, "credits", others * share, "until", tostring(now() + hold))
+    end
+  end
+  redis.call("SET", credits_key, n)
+  return n
+end
+
 if op == "take" then
-  -- GCRA with a burst of one: the theoretical arrival time of the next
-  -- request; a request may go when it has come
+  -- a log of the grants (adapt.log_wait): at most per_window(rate) in any
+  -- adapt.WINDOW seconds, interval(rate) apart; "tat" is the last grant's
+  -- time, "log" the last per_window(rate) of them, newest first
   local rate = tonumber(redis.call("HGET", state_key, "rate")) or max_rate
+  local q, gap = adapt.per_window(rate), adapt.interval(rate)
   local t = now()
-  local tat = tonumber(redis.call("GET", tat_key)) or t
-  if tat > t then return tostring(tat - t) end
-  redis.call("SET", tat_key, tostring(t + 1 / rate), "PX", math.ceil(2000 / rate) + 1000)
+  local last = tonumber(redis.call("GET", tat_key))
+  local oldest = q > 1 and tonumber(redis.call("LINDEX", log_key, q - 1)) or nil
+  local w = adapt.log_wait(rate, t, last, oldest)
+  if w > 0 then return tostring(w) end
+  local ttl = math.ceil(1000 * (adapt.WINDOW + gap)) + 1000
+  redis.call("SET", tat_key, tostring(t), "PX", ttl)
+  redis.call("LPUSH", log_key, tostring(t))
+  redis.call("LTRIM", log_key, 0, q - 1)
+  redis.call("PEXPIRE", log_key, ttl)
   local sent_key = prefix .. ":sent:" .. adapt.slot(t)
   redis.call("INCR", sent_key)
   redis.call("EXPIRE", sent_key, 2)
@@ -71,24 +140,34 @@ elseif op == "cut" then
   if not adapt.cut(s, observed, max_rate) then return 0 end
   save(s)
   redis.call("SET", prefix .. ":burst", "1", "PX", math.floor(adapt.BURST * 1000))
-  -- the next send waits a whole interval of the new rate
+  -- the next send waits a whole interval of the new rate, as if one had
+  -- just been sent
   local tat = tonumber(redis.call("GET", tat_key)) or t
-  redis.call("SET", tat_key, tostring(math.max(tat, t + 1 / s.rate)), "PX", math.ceil(2000 / s.rate) + 1000)
+  local gap = adapt.interval(s.rate)
+  redis.call("SET", tat_key, tostring(math.max(tat, t)), "PX", math.ceil(1000 * (adapt.WINDOW + gap)) + 1000)
   return 1
 elseif op == "reserve" then
-  local n = redis.call("INCR", prefix .. ":credits")
+  release_held()
+  local n = redis.call("INCR", credits_key)
+  if n < 1 then
+    -- a count below zero (releases after a FLUSHALL): this credit is the first
+    n = 1
+    redis.call("SET", credits_key, n)
+  end
   if n > tonumber(ARGV[3]) then
-    redis.call("DECR", prefix .. ":credits")
+    redis.call("DECR", credits_key)
     return 0
   end
   return n
 elseif op == "restore" then
-  local n = math.max(tonumber(redis.call("GET", prefix .. ":credits")) or 0, tonumber(ARGV[3]) or 0)
-    + (tonumber(ARGV[4]) or 0)
-  redis.call("SET", prefix .. ":credits", n)
-  return n
+  return restore(tonumber(ARGV[3]) or 0, tonumber(ARGV[4]) or 0, tonumber(ARGV[5]) or 0, tonumber(ARGV[6]) or 0,
+    tonumber(ARGV[7]) or 0)
 elseif op == "release" then
-  return redis.call("DECR", prefix .. ":credits")
+  -- never below zero: a count that a FLUSHALL emptied under a request in
+  -- flight has nothing to give back
+  local n = tonumber(redis.call("GET", credits_key)) or 0
+  if n <= 0 then return 0 end
+  return redis.call("DECR", credits_key)
 elseif op == "state" then
   local s = load()
   return { tostring(s.rate), s.ceiling and tostring(s.ceiling) or "", redis.call("GET", prefix .. ":credits") or "0" }

@@ -3,10 +3,12 @@
 -- in nginx.conf. Only atomic shared-dict operations (incr with an initial
 -- value and a ttl, add), no locks: a worker never blocks on another.
 --
--- Pacing: time is cut into slots of 1/rate seconds; the first request to
--- increment a slot's counter owns it and is sent, the others wait for the
--- next slot. So any second holds at most rate + 1 requests, whichever
--- worker sends them. The adaptive state (rate, ceiling, calm) and the
+-- Pacing: a log of the sends of every worker (send n's time at "at:n",
+-- the last n at "seq"), held to adapt.log_wait: at most floor(rate) sends
+-- in any adapt.WINDOW seconds, 1/rate apart. Of the workers ready to send
+-- the same n, add() lets one through. The log holds the times the sends
+-- really left: a worker that woke late pushes the next ones later rather
+-- than sending close to them. The adaptive state (rate, ceiling, calm) and the
 -- credit count live in the dict too: one worker's 429 slows every worker,
 -- and max_credits counts the credits of all of them.
 local adapt = require("shoplive.limiter.adapt")
@@ -61,17 +63,22 @@ function D:_save(s)
 end
 
 function D:take()
-  local ngx = self.ngx
+  local ngx, d, k = self.ngx, self.dict, self.k
   ngx.update_time()
   local t = ngx.now()
-  local rate = self.dict:get(self.k .. "rate") or self.max_rate
-  local slot = math.floor(t * rate)
-  local n = self.dict:incr(self.k .. "slot:" .. rate .. ":" .. slot, 1, 0, math.max(1, 2 / rate))
-  if n == 1 then
-    self.dict:incr(self.k .. "sent:" .. adapt.slot(t), 1, 0, 2)
-    return 0
-  end
-  return math.max(0.001, (slot + 1) / rate - t)
+  local rate = d:get(k .. "rate") or self.max_rate
+  local n = d:get(k .. "seq") or 0
+  local q = adapt.per_window(rate)
+  local w = adapt.log_wait(rate, t, d:get(k .. "at:" .. n), n >= q and d:get(k .. "at:" .. (n + 1 - q)) or nil)
+  if w > 0 then return w end
+  -- send n + 1: add() lets one worker have it; the others look again. The
+  -- claim outlives any pause between reading "seq" and add() (2 s) and no
+  -- more: a dict of 1m holds the claims of 1000 QPS
+  if not d:add(k .. "claim:" .. (n + 1), true, 2) then return 0.001 end
+  d:set(k .. "at:" .. (n + 1), t, adapt.WINDOW + adapt.interval(rate) + 1)
+  d:set(k .. "seq", n + 1)
+  d:incr(k .. "sent:" .. adapt.slot(t), 1, 0, 2)
+  return 0
 end
 
 function D:on_success()

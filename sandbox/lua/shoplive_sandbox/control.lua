@@ -64,6 +64,11 @@ function handlers.config()
       new.qps = v
     end
   end
+  if a.window then
+    -- strict: every request counts in the sliding second, refused or not
+    if a.window ~= "strict" and a.window ~= "accepted" then return bad("invalid window") end
+    new.window = a.window
+  end
   if a.shift then
     local v = nonneg_int(a.shift)
     if not v then return bad("invalid shift") end

@@ -33,12 +33,16 @@ function M.setting(name)
 end
 
 function M.settings()
-  return { latency = M.setting("latency"), qps = M.setting("qps"), shift = M.setting("shift") }
+  -- window appears only when strict: the settings of the default mode read
+  -- as they always did
+  return { latency = M.setting("latency"), qps = M.setting("qps"), shift = M.setting("shift"),
+    window = S:get("set:window") }
 end
 
 function M.set_setting(name, v)
+  if name == "window" and v == "accepted" then v = nil end -- the default: no key
   S:set("set:" .. name, v)
-  if name == "qps" then M.qps_reset() end
+  if name == "qps" or name == "window" then M.qps_reset() end
 end
 
 function M.reset()
@@ -145,6 +149,7 @@ function M.stats()
     tls_resumed = S:get("tls_resumed") or 0,
     faults_pending = M.faults_pending(),
     settings = M.settings(),
+    max_window = S:get("win:max") or 0,
     log = log,
   }
 end
@@ -200,22 +205,58 @@ end
 -- QPS limit: at most qps accepted requests in any 1-second window ------------
 function M.qps_reset()
   S:set("qps:k", 0)
+  S:set("win:base", S:get("win:k") or 0)
 end
 
 function M.qps_allow()
   local q = M.setting("qps")
+  local t = M.window_arrival()
   if not q or q <= 0 then return true end
+  if S:get("set:window") == "strict" then
+    -- every request counts, refused or not, in the closed second [t - 1, t]
+    return M.window_count(t) <= q
+  end
   ngx.update_time()
   local now = ngx.now()
   local k = S:get("qps:k") or 0
   local slot = "qps:t:" .. (k % q)
   if k >= q then
-    local t = S:get(slot)
-    if t and now - t < 1.0 then return false end
+    local t0 = S:get(slot)
+    if t0 and now - t0 < 1.0 then return false end
   end
   S:set(slot, now)
   S:set("qps:k", k + 1)
   return true
+end
+
+-- Sliding one-second windows as the server sees them ----------------------
+-- The arrival stamps of the last WIN_MAX authenticated requests, in a ring:
+-- the strict mode counts its window there, and stats() reports the busiest
+-- window since the reset (max_window), whatever the mode.
+M.WIN_MAX = 1000
+
+--- Records this request's arrival (the stamp of its log entry); returns it.
+function M.window_arrival()
+  local e = ngx.ctx.sandbox_entry
+  local t = e and e.t or ngx.now()
+  local k = S:incr("win:k", 1, 0)
+  S:set("win:t:" .. (k % M.WIN_MAX), t)
+  local n = M.window_count(t)
+  if n > (S:get("win:max") or 0) then S:set("win:max", n) end
+  return t
+end
+
+--- Requests that arrived in the closed second [t - 1, t] (the newest ones
+-- of the ring, from the last backwards).
+function M.window_count(t)
+  local k = S:get("win:k") or 0
+  local n = 0
+  for i = k, math.max((S:get("win:base") or 0) + 1, k - M.WIN_MAX + 1), -1 do
+    local ti = S:get("win:t:" .. (i % M.WIN_MAX))
+    if not ti or t - ti > 1.0 then break end
+    n = n + 1
+  end
+  return n
 end
 
 -- shift counters -------------------------------------------------------------
