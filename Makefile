@@ -38,6 +38,7 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
+include mk/bench-openresty.mk
 
 .PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
 
