@@ -38,7 +38,6 @@ SRC_ENV    = LUA_PATH="$$PWD/lua/?.lua;$$PWD/lua/?/init.lua;;" LUA_CPATH="$$PWD/
 
 # fuzz, fuzz-regress, alloc-test, thread-test, helgrind-test (see fuzz/README.md)
 include mk/robustness.mk
-include mk/bench-openresty.mk
 
 .PHONY: man doc install install-modules rock-install luajit-core all test check clean sandbox demo deps bench bench-floor asan lint install
 
@@ -183,3 +182,6 @@ install-modules: $(SO) $(DB_SOS) $(CLISYS_SO)
 # LUA_CFLAGS for the Lua it builds for.
 rock-install:
 	@tmp=$$(mktemp -d) && { $(MAKE) --no-print-directory BUILD="$$tmp" install-modules; rc=$$?; rm -rf "$$tmp"; exit $$rc; }
+
+# make bench-openresty (after `all`: an included target must not become the default goal)
+include mk/bench-openresty.mk

@@ -5,5 +5,5 @@
 .PHONY: bench-openresty
 OPENRESTY_RUNS ?= 3
 bench-openresty:
-	$(MAKE) -s LUA=luajit
+	$(MAKE) -s LUA=luajit all
 	taskset -c 1 lua5.4 bench/openresty/run.lua $(OPENRESTY_RUNS)
