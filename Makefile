@@ -208,3 +208,6 @@ install-modules: $(SO) $(DB_SOS) $(CLISYS_SO)
 # LUA_CFLAGS for the Lua it builds for.
 rock-install:
 	@tmp=$$(mktemp -d) && { $(MAKE) --no-print-directory BUILD="$$tmp" install-modules; rc=$$?; rm -rf "$$tmp"; exit $$rc; }
+
+# make bench-openresty (after `all`: an included target must not become the default goal)
+include mk/bench-openresty.mk

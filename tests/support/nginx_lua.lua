@@ -1,5 +1,5 @@
 --- Test helper: an nginx + lua module of the spec's own, with the given
--- http-block lines and worker count, in a temporary prefix; :stop() ends it
+-- http-block lines, main-context lines (o.main) and worker count, in a temporary prefix; :stop() ends it
 -- (idempotent). shoplive's lua/ and build/luajit/ are on its paths.
 --   local ngx_srv = nginx_lua.start{ workers = 4, http = [[ ... ]], env = { "KEYAPI_API_KEY" } }
 --   ngx_srv.url  -- http://127.0.0.1:PORT
@@ -33,6 +33,7 @@ function M.start(o)
     "error_log " .. prefix .. "/error.log warn;",
     M.is_root() and "user root root;" or "",
     table.concat(envs, "\n"),
+    o.main or "", -- main-context lines (thread_pool ...)
     "events { worker_connections 1024; }",
     "http {",
     "  lua_package_path '" .. root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;/usr/share/lua/5.1/?.lua;;';",

@@ -1,0 +1,88 @@
+-- bench/openresty/ways.lua - runs inside the client nginx of
+-- bench/openresty/run.lua: the four ways to fetch one page and the /run
+-- handler that drives one of them (light threads, latencies, ngx.sleep
+-- calls). Loaded per worker by init_worker_by_lua.
+local shoplive = require("shoplive")
+local cjson = require("cjson")
+local now = require("shoplive.core").now -- ngx.now() counts whole milliseconds
+
+local M = {}
+
+local KEY = os.getenv("KEYAPI_API_KEY")
+local HEADERS = { Authorization = "Bearer " .. KEY, Accept = "application/json" }
+local QUERY = "/v1/tiktok/shop/livestreams/analytics?seller_id=237&page_num=1&page_size=10"
+local sleeps = 0 -- ngx.sleep calls made by shoplive's wait hook
+local clients = {}
+
+-- shoplive today: one client per worker (and per upstream), waits by ngx.sleep
+local function counting_sleep(s)
+  sleeps = sleeps + 1
+  return ngx.sleep(s)
+end
+
+local function client_for(base)
+  local c = clients[base]
+  if not c then
+    c = shoplive.new{ api_key = KEY, base_url = base, wait = counting_sleep, max_retries = 0, timeout = 10 }
+    clients[base] = c
+  end
+  return c
+end
+
+-- Each way: fetch page 1 of shop 237 from base, return its record count.
+M.ways = {}
+
+function M.ways.shoplive(base)
+  local page = assert(client_for(base):livestreams{ seller_id = "237", page = 1 })
+  return #page.records
+end
+
+function M.ways.cosocket(base)
+  local res, kind, msg = require("shoplive.transport.cosocket").get(base .. QUERY, { headers = HEADERS })
+  assert(res, kind and kind .. ": " .. tostring(msg))
+  local page = assert(shoplive.decode(res.body))
+  return #page.records
+end
+
+function M.ways.thread(base)
+  local ok, status, body = ngx.run_worker_thread("shoplive", "shoplive.transport.worker_thread", "get",
+    base .. QUERY, { api_key = KEY, timeout = 10 })
+  assert(ok and status == 200, tostring(body))
+  local page = assert(shoplive.decode(body))
+  return #page.records
+end
+
+function M.ways.resty(base)
+  local httpc = require("resty.http").new()
+  local res = assert(httpc:request_uri(base .. QUERY, { headers = HEADERS, keepalive_timeout = 60000,
+    keepalive_pool = 16 }))
+  return #cjson.decode(res.body).data
+end
+
+--- GET /run?way=&base=&threads=&pages=: `threads` light threads, each
+-- fetching `pages` pages one after another. Answers JSON: elapsed seconds,
+-- every page's latency (seconds), the ngx.sleep calls made meanwhile.
+function M.run()
+  local a = ngx.req.get_uri_args()
+  local fetch = assert(M.ways[a.way], "unknown way")
+  local threads, pages, base = tonumber(a.threads), tonumber(a.pages), a.base
+  local lat = {}
+  local function worker()
+    for _ = 1, pages do
+      local t0 = now()
+      assert(fetch(base) == 10, "a page without 10 records")
+      lat[#lat + 1] = now() - t0
+    end
+  end
+  local s0 = sleeps
+  local t0 = now()
+  local th = {}
+  for i = 1, threads do th[i] = ngx.thread.spawn(worker) end
+  for i = 1, threads do
+    local ok, err = ngx.thread.wait(th[i])
+    if not ok then error(err) end
+  end
+  ngx.say(cjson.encode{ elapsed = now() - t0, lat = lat, sleeps = sleeps - s0 })
+end
+
+return M
