@@ -170,7 +170,9 @@ function M.get(url, opts)
   for k, v in pairs(DEFAULTS) do o[k] = v end
   for k, v in pairs(opts or {}) do o[k] = v end
   local scheme, host, port, path = parse_url(url)
-  if not scheme then error("shoplive.transport.cosocket.get: argument 'url' is not an http(s) URL", 2) end
+  if not scheme then
+    require("shoplive.argcheck").raise("shoplive.transport.cosocket.get: argument 'url' is not an http(s) URL")
+  end
   local req = request_text(host, port, path, o.headers)
   for _ = 1, 2 do
     local sock, cerr = connect(scheme, host, port, o)
