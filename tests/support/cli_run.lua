@@ -38,6 +38,21 @@ end
 
 M.tmpdir = files.tmpdir
 
+--- For each test of the enclosing describe: a reset sandbox and a fresh
+-- temp dir (the returned table's .dir), removed after the test. The spec
+-- passes its busted hooks: busted sets them in the spec's environment only.
+function M.tmpdir_each(before_each, after_each)
+  local t = {}
+  before_each(function()
+    env.reset()
+    t.dir = M.tmpdir()
+  end)
+  after_each(function()
+    env.sh_ok("rm -rf " .. sh_quote(t.dir))
+  end)
+  return t
+end
+
 function M.ls(dir)
   local p = io.popen("ls -A " .. sh_quote(dir))
   local t = {}
