@@ -2,32 +2,21 @@
 -- for the Lua under test, --deps-mode=none) and the first script runs from
 -- that tree against the sandbox; the tarball carries its versioned rockspec.
 local env = require("support.env")
-local sandbox = require("support.sandbox")
-local ROOT = sandbox.root
+local checkout = require("support.checkout")
+local ROOT = checkout.ROOT
 local q = env.sh_quote
 
 local LUA_BIN = env.LUA
 local LUA_V = LUA_BIN == "luajit" and "5.1" or LUA_BIN:match("^lua(5%.%d)$") or "5.4"
 
--- In the checkout, without the test run's LD_PRELOAD (an ASan run), BUILD and
--- Lua paths, so LuaRocks and the interpreter use their own.
-local function sh(cmd)
-  return env.sh("cd " .. q(ROOT) .. " && unset BUILD LD_PRELOAD LUA_PATH LUA_CPATH LUA_PATH_5_1 LUA_CPATH_5_1"
-    .. " LUA_PATH_5_2 LUA_CPATH_5_2 LUA_PATH_5_3 LUA_CPATH_5_3 LUA_PATH_5_4 LUA_CPATH_5_4 && { " .. cmd .. "\n} 2>&1")
-end
+local sh = checkout.sh
 
 describe("make dist #novalgrind", function()
-  local tmp
-  setup(function()
-    tmp = os.tmpname()
-    os.remove(tmp)
-    assert(env.sh_ok("mkdir -p " .. q(tmp)))
-  end)
-  teardown(function() os.execute("rm -rf " .. q(tmp)) end)
+  local tmpdir = checkout.tmpdir_for_block{ setup = setup, teardown = teardown }
 
   it("writes a source rock that installs offline and runs the first script", function()
     local version = require("shoplive").VERSION
-    local out_dir, tree = tmp .. "/dist", tmp .. "/tree"
+    local out_dir, tree = tmpdir.dir .. "/dist", tmpdir.dir .. "/tree"
     local status, out = sh("tools/dist " .. q(out_dir))
     assert.equals(0, status, out)
     local name = "shoplive-" .. version

@@ -4,8 +4,8 @@
 -- Lua that --lua-version picks.
 local env = require("support.env")
 local read_file = require("support.files").read
-local sandbox = require("support.sandbox")
-local ROOT = sandbox.root
+local checkout = require("support.checkout")
+local ROOT = checkout.ROOT
 
 -- Checked for the interpreter under test (tests/run exports it):
 -- LUA=5.1|5.2|5.3|5.4|luajit, its build directory build/<LUA>, the command
@@ -16,14 +16,7 @@ local LUA_V = LUA == "luajit" and "5.1" or LUA
 local CMD = LUA == "5.4" and "shoplive" or "shoplive-" .. LUA
 local q = env.sh_quote
 
--- Runs in the checkout without the test run's LD_PRELOAD (an ASan run), its
--- BUILD (tests/versions exports the directory of the core under test, where
--- make would put a LUA=<other> build) and its LUA_PATH/LUA_CPATH, so the
--- interpreter's own paths apply.
-local function sh(cmd)
-  return env.sh("cd " .. q(ROOT) .. " && unset BUILD LD_PRELOAD LUA_PATH LUA_CPATH LUA_PATH_5_1 LUA_CPATH_5_1"
-    .. " LUA_PATH_5_2 LUA_CPATH_5_2 LUA_PATH_5_3 LUA_CPATH_5_3 LUA_PATH_5_4 LUA_CPATH_5_4 && { " .. cmd .. "\n} 2>&1")
-end
+local sh = checkout.sh
 
 -- A file of the checkout, which must exist.
 local function read(path)
@@ -64,13 +57,7 @@ local function mirror_chunk(destdir)
 end
 
 describe("packaging", function()
-  local tmp
-  setup(function()
-    tmp = os.tmpname()
-    os.remove(tmp)
-    assert(env.sh_ok("mkdir -p " .. q(tmp)))
-  end)
-  teardown(function() os.execute("rm -rf " .. q(tmp)) end)
+  local tmpdir = checkout.tmpdir_for_block{ setup = setup, teardown = teardown }
 
   describe("the rockspecs", function()
     -- Lua 5.1 and LuaJIT give a chunk its environment with setfenv
@@ -132,7 +119,7 @@ describe("packaging", function()
 
   it("luarocks --lua-version <V> make installs a working module and command, and leaves the checkout clean", function()
     local before = stray_files()
-    local rocks = tmp .. "/rocks"
+    local rocks = tmpdir.dir .. "/rocks"
     local status, out = sh("luarocks --lua-version " .. LUA_V .. " --tree " .. q(rocks)
       .. " make --deps-mode=none shoplive-scm-1.rockspec")
     assert.equals(0, status, out)
@@ -156,7 +143,7 @@ describe("packaging", function()
     -- Offline there is no busted rock to fetch: Debian's busted (the same
     -- runner) goes into the test tree as a rock, so LuaRocks' own busted
     -- test type finds it there.
-    local rocks, shim = tmp .. "/test-rocks", tmp .. "/busted-rock"
+    local rocks, shim = tmpdir.dir .. "/test-rocks", tmpdir.dir .. "/busted-rock"
     assert(env.sh_ok("mkdir -p " .. q(shim) .. " && cp /usr/bin/busted " .. q(shim .. "/busted")))
     local f = assert(io.open(shim .. "/busted-2.1.1-1.rockspec", "w"))
     f:write('package = "busted"\nversion = "2.1.1-1"\nsource = { url = "." }\n',
@@ -172,10 +159,10 @@ describe("packaging", function()
     status, out = sh("make -s LUA=" .. LUA_V)
     assert.equals(0, status, out)
     -- `luarocks test` looks for its busted in the configured trees only
-    f = assert(io.open(tmp .. "/luarocks.cfg", "w"))
+    f = assert(io.open(tmpdir.dir .. "/luarocks.cfg", "w"))
     f:write(("rocks_trees = { { name = 'test', root = %q } }\n"):format(rocks))
     f:close()
-    status, out = sh("unset SHOPLIVE_TEST_LUA SHOPLIVE_TEST_BUILD; LUAROCKS_CONFIG=" .. q(tmp .. "/luarocks.cfg")
+    status, out = sh("unset SHOPLIVE_TEST_LUA SHOPLIVE_TEST_BUILD; LUAROCKS_CONFIG=" .. q(tmpdir.dir .. "/luarocks.cfg")
       .. " luarocks --lua-version " .. LUA_V .. " test shoplive-scm-1.rockspec -- -o TAP tests/decode_spec.lua")
     assert.equals(0, status, out)
     assert.matches("\nok %d+ ", out)
@@ -183,7 +170,7 @@ describe("packaging", function()
   end)
 
   it("make install with the default PREFIX puts everything where the interpreter looks", function()
-    local dest = tmp .. "/dest"
+    local dest = tmpdir.dir .. "/dest"
     local status, out = sh(("make -s install LUA=%s LUA_BIN=%s DESTDIR=%s"):format(LUA, LUA_BIN, q(dest)))
     assert.equals(0, status, out)
     -- from /, with nothing but the interpreter's own paths (mirrored into DESTDIR)
@@ -202,7 +189,7 @@ describe("packaging", function()
   it("make install LUA=<V> installs that version's core", function()
     local other = LUA == "5.1" and "5.4" or "5.1"
     local other_bin = "lua" .. other
-    local dest = tmp .. "/dest-" .. other
+    local dest = tmpdir.dir .. "/dest-" .. other
     local status, out = sh(("make -s install LUA=%s LUA_BIN=%s DESTDIR=%s"):format(other, other_bin, q(dest)))
     assert.equals(0, status, out)
     status, out = env.sh("cd / && env -u LD_PRELOAD -u LUA_PATH -u LUA_CPATH " .. other_bin .. " -e " .. q(mirror_chunk(dest)))
@@ -211,13 +198,13 @@ describe("packaging", function()
   end)
 
   it("make install PREFIX=<own dir> installs a command that finds its modules", function()
-    local status, out = sh(("make -s install LUA=%s LUA_BIN=%s PREFIX=%s/usr"):format(LUA, LUA_BIN, q(tmp)))
+    local status, out = sh(("make -s install LUA=%s LUA_BIN=%s PREFIX=%s/usr"):format(LUA, LUA_BIN, q(tmpdir.dir)))
     assert.equals(0, status, out)
     for _, f in ipairs{ "/usr/lib/lua/" .. LUA_V .. "/shoplive/core.so", "/usr/share/lua/" .. LUA_V .. "/shoplive.lua",
         "/usr/share/lua/" .. LUA_V .. "/shoplive/client.lua", "/usr/bin/" .. CMD } do
-      assert.truthy(io.open(tmp .. f), f)
+      assert.truthy(io.open(tmpdir.dir .. f), f)
     end
-    status, out = sh("cd / && " .. q(tmp .. "/usr/bin/" .. CMD) .. " livestreams 7 --dry-run --pages 2")
+    status, out = sh("cd / && " .. q(tmpdir.dir .. "/usr/bin/" .. CMD) .. " livestreams 7 --dry-run --pages 2")
     assert.equals(0, status, out)
     assert.matches("at most 2 credits", out)
   end)

@@ -12,46 +12,34 @@ local shoplive = env.shoplive
 local CREDITS_KEY = "shoplive:acct:credits"
 
 describe("the Redis limiter's budget and bucket under Redis faults", function()
-  local rs, sb
-  setup(function()
-    rs = redis_server.start()
-  end)
-  teardown(function()
-    if rs then rs.stop() end
-    if sb then sb:reset() end
-  end)
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    redis_server.command(rs.port, "FLUSHALL")
-  end)
+  local fx = redis_server.flushed_each{ setup = setup, teardown = teardown, before_each = before_each }
 
   it("a FLUSHALL under an unbilled request does not leave a false budget stop", function()
     local flushed = false
     local c = env.client{ max_retries = 0, max_credits = 100,
-      limiter = shoplive.limiter.redis{ url = rs.url, qps = 1000, key = "acct" },
+      limiter = shoplive.limiter.redis{ url = fx.rs.url, qps = 1000, key = "acct" },
       -- libcurl's lines come while the request (its credit reserved) is on
       -- the wire: the count is flushed under it
       debug = function()
-        if not flushed then flushed = "+OK" == redis_server.command(rs.port, "FLUSHALL") end
+        if not flushed then flushed = "+OK" == redis_server.command(fx.rs.port, "FLUSHALL") end
       end }
-    sb:fault{ type = "status", status = 500 }
+    fx.sb:fault{ type = "status", status = 500 }
     local page, err = c:livestreams{ seller_id = "999" }
     assert.is_nil(page)
     assert.equals(500, err.status)
     assert.is_true(flushed)
     -- the release found nothing to give back: the count is not below 0
-    assert.is_not.equals("-1", redis_server.command(rs.port, "GET " .. CREDITS_KEY))
+    assert.is_not.equals("-1", redis_server.command(fx.rs.port, "GET " .. CREDITS_KEY))
     page, err = c:livestreams{ seller_id = "999" }
     assert.is_table(page, tostring(err))
-    assert.equals("1", redis_server.command(rs.port, "GET " .. CREDITS_KEY))
+    assert.equals("1", redis_server.command(fx.rs.port, "GET " .. CREDITS_KEY))
     assert.equals(1, env.credits())
     c:close()
   end)
 
   it("a bucket time far in the future (a Redis clock that stepped back) costs one interval, not the gap", function()
-    local lim = shoplive.limiter.redis{ url = rs.url, qps = 50, key = "acct" }
-    redis_server.command(rs.port, "SET shoplive:acct:tat " .. (os.time() + 30))
+    local lim = shoplive.limiter.redis{ url = fx.rs.url, qps = 50, key = "acct" }
+    redis_server.command(fx.rs.port, "SET shoplive:acct:tat " .. (os.time() + 30))
     local wait = lim:take(0)
     assert.is_true(wait <= adapt.interval(50), "told to wait " .. wait .. " s")
     assert.is_nil(lim:stats().falling_back)
@@ -70,11 +58,11 @@ describe("the Redis limiter's budget and bucket under Redis faults", function()
     -- each process has a request on the wire most of the time, and its share
     -- of the budget lasts over a second without Redis: Redis is back before
     -- any of them could end without it
-    sb:config{ latency = 0.2 }
+    fx.sb:config{ latency = 0.2 }
     for w = 1, 3 do
       outs[w] = os.tmpname()
       cmds[#cmds + 1] = string.format("env %s %s %s/tests/support/limiter_worker.lua %s %s 1000 %d 30 30 1 0.3 > %s 2> %s.err",
-        env.lua_env(), env.LUA, sandbox.root, sb.url, r2.url, (w - 1) * 30 + 1, outs[w], outs[w])
+        env.lua_env(), env.LUA, sandbox.root, fx.sb.url, r2.url, (w - 1) * 30 + 1, outs[w], outs[w])
     end
     local done = os.tmpname()
     os.remove(done)
@@ -113,7 +101,7 @@ describe("the Redis limiter's budget and bucket under Redis faults", function()
     end)
     for w = 1, 3 do os.remove(outs[w]) os.remove(outs[w] .. ".err") end
     os.remove(done)
-    sb:config{ latency = 0 }
+    fx.sb:config{ latency = 0 }
     r2.stop()
     assert(ok, e)
   end)

@@ -41,19 +41,7 @@ local function three_workers(url, qps, pages, max_credits)
 end
 
 describe("the Redis limiter", function()
-  local rs, sb
-  setup(function()
-    rs = redis_server.start()
-  end)
-  teardown(function()
-    if rs then rs.stop() end
-    if sb then sb:reset() end
-  end)
-  before_each(function()
-    sb = env.sandbox()
-    sb:reset()
-    redis_server.command(rs.port, "FLUSHALL")
-  end)
+  local fx = redis_server.flushed_each{ setup = setup, teardown = teardown, before_each = before_each }
 
   it("raises at new on bad arguments", function()
     local function msg(o)
@@ -64,10 +52,10 @@ describe("the Redis limiter", function()
     assert.matches("option 'url' must be a redis://host:port/db URL", msg{ url = "http://x", qps = 1 })
     assert.matches("option 'url'", msg{ url = "redis://", qps = 1 })
     assert.matches("port must be 1..65535", msg{ url = "redis://h:70000/0", qps = 1 })
-    assert.matches("option 'qps' is required", msg{ url = rs.url })
-    assert.matches("option 'peers'", msg{ url = rs.url, qps = 1, peers = 0 })
-    assert.matches("unknown option 'host'", msg{ url = rs.url, qps = 1, host = "x" })
-    assert.matches("option 'retry' must be a number of seconds >= 0", msg{ url = rs.url, qps = 1, retry = -1 })
+    assert.matches("option 'qps' is required", msg{ url = fx.rs.url })
+    assert.matches("option 'peers'", msg{ url = fx.rs.url, qps = 1, peers = 0 })
+    assert.matches("unknown option 'host'", msg{ url = fx.rs.url, qps = 1, host = "x" })
+    assert.matches("option 'retry' must be a number of seconds >= 0", msg{ url = fx.rs.url, qps = 1, retry = -1 })
     assert.matches("a user without a password", msg{ url = "redis://someone@127.0.0.1/0", qps = 1 })
     local ok, e = pcall(shoplive.new, { api_key = env.KEY, qps = 2, limiter = shoplive.limiter.new{ qps = 2 } })
     assert.is_false(ok)
@@ -80,10 +68,10 @@ describe("the Redis limiter", function()
     function()
     -- the server's own sliding second, refused requests counted too: it
     -- would refuse 3 x 10, and 10 + 1 within a second
-    sb:config{ qps = 10, window = "strict" }
-    rate_log.server_first(sb.url)
-    local sum = three_workers(rs.url, 10, 12)
-    local st = sb:stats()
+    fx.sb:config{ qps = 10, window = "strict" }
+    rate_log.server_first(fx.sb.url)
+    local sum = three_workers(fx.rs.url, 10, 12)
+    local st = fx.sb:stats()
     assert.equals(0, sum.failed)
     assert.equals(36, sum.credits)
     assert.equals(36, st.requests)
@@ -93,18 +81,18 @@ describe("the Redis limiter", function()
   end)
 
   it("max_credits = 100 shared by three processes: 100 credits in total, not 300", function()
-    local sum = three_workers(rs.url, 1000, 50, 100)
-    local st = sb:stats()
+    local sum = three_workers(fx.rs.url, 1000, 50, 100)
+    local st = fx.sb:stats()
     assert.equals(0, sum.failed)
     assert.equals(100, sum.credits)
     assert.equals(50, sum.budget) -- 150 pages asked, 50 refused unsent
     assert.equals(100, st.requests)
-    assert.equals("100", redis_server.command(rs.port, "GET shoplive:acct:credits"))
+    assert.equals("100", redis_server.command(fx.rs.port, "GET shoplive:acct:credits"))
   end)
 
   it("a 429 seen by one process slows the others: the cut is in Redis", function()
-    local a = shoplive.limiter.redis{ url = rs.url, qps = 10, key = "acct" }
-    local b = shoplive.limiter.redis{ url = rs.url, qps = 10, key = "acct" }
+    local a = shoplive.limiter.redis{ url = fx.rs.url, qps = 10, key = "acct" }
+    local b = shoplive.limiter.redis{ url = fx.rs.url, qps = 10, key = "acct" }
     a:on_rate_limited(0, 8)
     assert.equals(4, b:stats().rate)
     assert.equals(8, b:stats().ceiling)
@@ -131,7 +119,7 @@ describe("the Redis limiter", function()
     local ls = c:stats().limiter
     assert.is_true(ls.fallback)
     assert.equals("redis", ls.kind)
-    local m = max_per_second(sb:stats().log)
+    local m = max_per_second(fx.sb:stats().log)
     assert.is_true(m <= 6, "local bucket at 10/2 qps, the sandbox saw " .. m .. " in one second")
     c:close()
   end)

@@ -17,23 +17,12 @@ describe("queue rows", function()
     return
   end
 
-  local s, dbname
-  local dbs = 0
-  before_each(function()
-    dbs = dbs + 1
-    dbname = "rows" .. dbs
-    s = store.open(pg:database(dbname))
-    env.sandbox():reset()
-  end)
-  after_each(function()
-    s:close()
-    env.sandbox():reset()
-  end)
+  local fx = pgsupport.store_each(pg, "rows", { before_each = before_each, after_each = after_each })
 
   --- The rows of queue q as "seller state pages credits", by seller.
   local function rows(q)
     local status, out = pg:psql("SELECT seller_id || ' ' || state || ' ' || COALESCE(pages, -1) || ' ' || "
-      .. "COALESCE(credits, -1) FROM queue WHERE queue = '" .. q .. "' ORDER BY seller_id", dbname)
+      .. "COALESCE(credits, -1) FROM queue WHERE queue = '" .. q .. "' ORDER BY seller_id", fx.name)
     assert.equals(0, status, out)
     local t = {}
     for line in out:gmatch("[^\n]+") do t[#t + 1] = line end
@@ -41,7 +30,7 @@ describe("queue rows", function()
   end
 
   it("a row's credits are every 200 billed for its shop, cut-off bodies and retries included", function()
-    local c = env.client{ store = s, max_retries = 3 }
+    local c = env.client{ store = fx.s, max_retries = 3 }
     -- shop 5: four 200s cut off halfway, then out of retries (failed);
     -- shop 3: one page
     env.sandbox():fault{ type = "truncate", count = 4 }
@@ -50,15 +39,15 @@ describe("queue rows", function()
     assert.equals(5, r.credits)
     assert.equals(5, env.credits())
     assert.same({ "3 done 1 1", "5 failed 0 4" }, rows("q"))
-    local q = assert(s:queue_status("q"))
+    local q = assert(fx.s:queue_status("q"))
     assert.same({ 1, 5 }, { q.pages, q.credits }) -- status sums what sync reported
 
     -- a new round: shop 5's first two answers cut off, the third whole: done
     -- after 3 credits for its one page
-    assert.equals(2, s:enqueue("q", { "5", "3" }))
+    assert.equals(2, fx.s:enqueue("q", { "5", "3" }))
     env.sandbox():reset()
     env.sandbox():fault{ type = "truncate", count = 2 }
-    local c2 = env.client{ store = s, max_retries = 3, cache_ttl = 0 }
+    local c2 = env.client{ store = fx.s, max_retries = 3, cache_ttl = 0 }
     r = assert(c2:sync{ queue = "q", concurrency = 1 })
     assert.same({ 2, 4, 4 }, { r.shops, r.credits, env.credits() })
     assert.same({ "3 done 1 1", "5 done 1 3" }, rows("q"))
@@ -74,13 +63,13 @@ describe("queue rows", function()
     -- fails, so page 2 lands for a claim the worker has lost
     local shop = "7000001015"
     env.sandbox():config{ latency = 0.5 }
-    local thief = store.open(s.target)
-    local c = env.client{ store = s }
+    local thief = store.open(fx.s.target)
+    local c = env.client{ store = fx.s }
     local stolen
     local r = assert(c:sync{ queue = "q", sellers = { shop }, enqueue = true, concurrency = 1, lease = 1,
       page_size = 10, on_page = function(page)
         if page.page ~= 1 then return end
-        assert.equals(0, (pg:psql("UPDATE queue SET lease_until = 0 WHERE seller_id = '" .. shop .. "'", dbname)))
+        assert.equals(0, (pg:psql("UPDATE queue SET lease_until = 0 WHERE seller_id = '" .. shop .. "'", fx.name)))
         local seller, token = thief:_claim("q", "thief:1", 600)
         assert.equals(shop, seller)
         stolen = assert(thief:_finish("q", shop, "thief:1", token, "done", { pages = 2, credits = 0 }))
@@ -101,9 +90,9 @@ describe("queue rows", function()
     local status, out = pg:psql("CREATE FUNCTION no_page_2() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN "
       .. "IF NEW.page = 2 THEN RAISE EXCEPTION ''could not extend file: No space left on device''; END IF; "
       .. "RETURN NEW; END'; CREATE TRIGGER no_page_2 BEFORE INSERT ON pages FOR EACH ROW "
-      .. "EXECUTE FUNCTION no_page_2()", dbname)
+      .. "EXECUTE FUNCTION no_page_2()", fx.name)
     assert.equals(0, status, out)
-    local c = env.client{ store = s }
+    local c = env.client{ store = fx.s }
     local r, err = c:sync{ queue = "q", sellers = { shop }, enqueue = true, concurrency = 1, page_size = 10 }
     assert.is_nil(r)
     assert.equals("store", err.kind)
@@ -112,18 +101,18 @@ describe("queue rows", function()
     assert.is_nil(row:find(" done ", 1, true), row)
     -- handed back: pending, its 3 credits booked (or failed, with its reason)
     assert.truthy(row == shop .. " pending -1 3" or row:find("^" .. shop .. " failed "), row)
-    assert.equals(15, #assert(s:livestreams{ seller_id = shop })) -- pages 1 and 3: a hole
+    assert.equals(15, #assert(fx.s:livestreams{ seller_id = shop })) -- pages 1 and 3: a hole
     c:close()
 
     -- the disk has room again: another worker takes the shop and fills the hole
-    assert.equals(0, (pg:psql("DROP TRIGGER no_page_2 ON pages", dbname)))
-    if row:find(" failed ") then assert.equals(1, s:enqueue("q", { shop })) end
-    c = env.client{ store = s, cache_ttl = 3600 }
+    assert.equals(0, (pg:psql("DROP TRIGGER no_page_2 ON pages", fx.name)))
+    if row:find(" failed ") then assert.equals(1, fx.s:enqueue("q", { shop })) end
+    c = env.client{ store = fx.s, cache_ttl = 3600 }
     r = assert(c:sync{ queue = "q", concurrency = 1, page_size = 10 })
     assert.equals(1, r.shops)
     assert.equals(1, r.credits) -- page 2 alone: pages 1 and 3 come from the cache
-    assert.equals(25, #assert(s:livestreams{ seller_id = shop }))
-    local q = assert(s:queue_status("q"))
+    assert.equals(25, #assert(fx.s:livestreams{ seller_id = shop }))
+    local q = assert(fx.s:queue_status("q"))
     assert.same({ 1, 0, 0 }, { q.done, q.pending, #q.failed })
     c:close()
   end)

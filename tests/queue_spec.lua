@@ -76,23 +76,12 @@ describe("client:sync{ queue = }", function()
     return
   end
 
-  local db, s
-  local dbs = 0
-  before_each(function()
-    dbs = dbs + 1
-    db = pg:database("queue" .. dbs)
-    s = store.open(db)
-    env.sandbox():reset()
-  end)
-  after_each(function()
-    s:close()
-    env.sandbox():reset()
-  end)
+  local fx = pgsupport.store_each(pg, "queue", { before_each = before_each, after_each = after_each })
 
   it("3 workers sync 300 shops through one queue: every page requested exactly once, every shop done", function()
     local sellers, pages = shops(300)
-    assert.equals(300, s:enqueue("daily", sellers))
-    local out = run_workers(3, db, "daily", 30, 2)
+    assert.equals(300, fx.s:enqueue("daily", sellers))
+    local out = run_workers(3, fx.url, "daily", 30, 2)
     local by, total, st = served()
     assert.equals(pages, st.requests)   -- nothing else was sent: no retry, no 429
     assert.equals(pages, total)
@@ -110,10 +99,10 @@ describe("client:sync{ queue = }", function()
     end
     assert.equals(300, done)
     assert.equals(pages, credits)
-    local q = assert(s:queue_status("daily"))
+    local q = assert(fx.s:queue_status("daily"))
     assert.same({ 300, 0, 300, 0, 0, pages, pages }, { q.total, q.pending, q.done, #q.claimed, #q.failed, q.pages,
       q.credits })
-    local _, distinct = pg:psql("SELECT COUNT(DISTINCT claimed_by) FROM queue WHERE queue = 'daily'", "queue" .. dbs)
+    local _, distinct = pg:psql("SELECT COUNT(DISTINCT claimed_by) FROM queue WHERE queue = 'daily'", fx.name)
     assert.equals("3", distinct:match("%d+"))
   end)
 
@@ -122,12 +111,12 @@ describe("client:sync{ queue = }", function()
     local sellers, pages = shops(60)
     table.insert(sellers, 1, big)
     pages = pages + 6
-    assert.equals(61, s:enqueue("daily", sellers))
+    assert.equals(61, fx.s:enqueue("daily", sellers))
     -- the victim claims the first shop and hangs after its 2nd page, saved;
     -- at 2 requests a second its 3rd page is still held back by its limiter
     -- (a page asked for before the kill would be bought twice)
     local outf = tmp .. "/victim"
-    local _, pid = env.sh(worker_cmd(db, "daily", 2, 1, 2, 2) .. " > " .. outf .. " 2>&1 & echo $!")
+    local _, pid = env.sh(worker_cmd(fx.url, "daily", 2, 1, 2, 2) .. " > " .. outf .. " 2>&1 & echo $!")
     pid = assert(tonumber(pid:match("%d+")))
     local line
     for _ = 1, 600 do
@@ -137,7 +126,7 @@ describe("client:sync{ queue = }", function()
       if line then break end
       env.sh("sleep 0.05")
     end
-    local q = assert(s:queue_status("daily"))
+    local q = assert(fx.s:queue_status("daily"))
     os.execute("kill -9 " .. pid .. " 2>/dev/null")
     assert.equals("stuck " .. big .. " 2", line)
     assert.equals(1, #q.claimed)
@@ -145,7 +134,7 @@ describe("client:sync{ queue = }", function()
     assert.equals(big, q.claimed[1].seller_id)
     assert.truthy(victim:find(":" .. pid .. "$"), victim)
 
-    local out = run_workers(2, db, "daily", 2, 2)
+    local out = run_workers(2, fx.url, "daily", 2, 2)
     local by, total = served()
     assert.equals(pages, total)
     for k, n in pairs(by) do assert.equals(1, n, k) end
@@ -156,10 +145,10 @@ describe("client:sync{ queue = }", function()
       hits = hits + field(out[i], "cache_hits")
     end
     assert.equals(2, hits) -- the victim's two saved pages, from the store
-    q = assert(s:queue_status("daily"))
+    q = assert(fx.s:queue_status("daily"))
     assert.same({ 61, 0, 0, 0 }, { q.done, q.pending, #q.claimed, #q.failed })
     local _, row = pg:psql("SELECT claimed_by || ' ' || attempts || ' ' || pages || ' ' || credits FROM queue "
-      .. "WHERE seller_id = '" .. big .. "'", "queue" .. dbs)
+      .. "WHERE seller_id = '" .. big .. "'", fx.name)
     local by_whom, attempts, shop_pages, shop_credits = row:match("^(%S+) (%d+) (%d+) (%d+)")
     assert.are_not.equal(victim, by_whom)
     assert.same({ "2", "6", "4" }, { attempts, shop_pages, shop_credits })
@@ -168,28 +157,28 @@ describe("client:sync{ queue = }", function()
   it("a worker renews its lease while paging: a shop longer than the lease is never taken over", function()
     local big = "7999999095" -- 95 records: 10 pages, 4 s at 0.4 s each, twice the 2 s lease
     local sellers = { big, "7000001003", "7000002004", "7000003005" }
-    assert.equals(4, s:enqueue("daily", sellers))
+    assert.equals(4, fx.s:enqueue("daily", sellers))
     env.sandbox():config{ latency = 0.4 }
-    local out = run_workers(2, db, "daily", 2, 1)
+    local out = run_workers(2, fx.url, "daily", 2, 1)
     local by, total = served()
     assert.equals(13, total)
     for k, n in pairs(by) do assert.equals(1, n, k) end
     for i = 1, 2 do assert.truthy(out[i]:find("failed=0 lost=0", 1, true), out[i]) end
     local _, row = pg:psql("SELECT attempts || ' ' || pages || ' ' || credits FROM queue WHERE seller_id = '" .. big
-      .. "'", "queue" .. dbs)
+      .. "'", fx.name)
     assert.equals("1 10 10", row:match("[%d ]+%d"))
-    local q = assert(s:queue_status("daily"))
+    local q = assert(fx.s:queue_status("daily"))
     assert.same({ 4, 0, 0 }, { q.done, q.pending, #q.claimed })
   end)
 
   it("records a failed shop with its err text, never the key; enqueue again re-queues done and failed shops", function()
     local key = "sk_test_queue_key_0123456789"
-    local c = shoplive.new{ api_key = key, base_url = env.sandbox().url, store = s, max_retries = 0 }
+    local c = shoplive.new{ api_key = key, base_url = env.sandbox().url, store = fx.s, max_retries = 0 }
     env.sandbox():fault{ type = "status", status = 400, count = 1 }
     local r = assert(c:sync{ queue = "q1", sellers = { "5", "3" }, enqueue = true, concurrency = 1 })
     assert.equals(1, r.shops)
     assert.equals("bad_request", r.failed["5"].kind)
-    local q = assert(s:queue_status("q1"))
+    local q = assert(fx.s:queue_status("q1"))
     assert.equals(1, q.done)
     assert.equals(1, #q.failed)
     assert.equals("5", q.failed[1].seller_id)
@@ -197,11 +186,11 @@ describe("client:sync{ queue = }", function()
     assert.equals(tostring(r.failed["5"]), q.failed[1].err)
     assert.falsy(q.failed[1].err:find(key:sub(9, 20), 1, true))
     -- a pending or claimed shop is left alone; done and failed ones go back
-    assert.equals(2, s:enqueue("q1", { "5", "3" }))
-    assert.equals(0, s:enqueue("q1", { "5" }))
+    assert.equals(2, fx.s:enqueue("q1", { "5", "3" }))
+    assert.equals(0, fx.s:enqueue("q1", { "5" }))
     r = assert(c:sync{ queue = "q1" })
     assert.same({ 2, 2, 1, 1 }, { r.shops, r.pages, r.credits, r.cache_hits }) -- "3" from the cache
-    q = assert(s:queue_status("q1"))
+    q = assert(fx.s:queue_status("q1"))
     assert.same({ 2, 0 }, { q.done, #q.failed })
     -- a queue is named: another queue's shops are not touched
     r = assert(c:sync{ queue = "other" })
@@ -211,7 +200,7 @@ describe("client:sync{ queue = }", function()
 
   it("shoplive sync --queue [--enqueue] and shoplive queue status|add, as the real command", function()
     local cli = require("support.cli_run")
-    local q = " --db " .. env.sh_quote(db) .. " --queue daily"
+    local q = " --db " .. env.sh_quote(fx.url) .. " --queue daily"
     local status, out, err = cli.run("sync" .. q .. " --enqueue 5 3 15")
     assert.equals(0, status, err)
     assert.equals("sync: queue daily: this worker did 3 shops, 4 pages, 4 credits, 0 cache hits, 23 new, 0 changed, "
@@ -233,7 +222,7 @@ describe("client:sync{ queue = }", function()
     status, out = cli.run("queue add 7" .. q)
     assert.equals(0, status)
     assert.equals("queue daily: 1 of 1 shop queued\n", out)
-    assert.equals("7", (s:_claim("daily", "otherhost:4242", 600)))
+    assert.equals("7", (fx.s:_claim("daily", "otherhost:4242", 600)))
     status, out = cli.run("queue status" .. q)
     assert.equals(0, status)
     local lines = cli.lines(out)
@@ -245,17 +234,17 @@ describe("client:sync{ queue = }", function()
     assert.is_nil(out:find(env.KEY, 1, true))
     -- bad usage: exit 2, nothing sent
     env.sandbox():reset()
-    assert.equals(2, (cli.run("queue status --db " .. env.sh_quote(db))))
+    assert.equals(2, (cli.run("queue status --db " .. env.sh_quote(fx.url))))
     assert.equals(2, (cli.run("sync" .. q .. " 5")))
     assert.equals(2, (cli.run("sync" .. q .. " --dry-run")))
-    assert.equals(2, (cli.run("sync --enqueue 5 --db " .. env.sh_quote(db))))
+    assert.equals(2, (cli.run("sync --enqueue 5 --db " .. env.sh_quote(fx.url))))
     assert.equals(2, (cli.run("sync --queue daily --db " .. env.sh_quote(tmp .. "/lite2.db"))))
     assert.equals(2, (cli.run("queue status --queue daily --db " .. env.sh_quote(tmp .. "/lite2.db"))))
     assert.equals(0, env.requests())
   end)
 
   it("refuses bad arguments before anything is sent, and SQLite stores with a message naming PostgreSQL", function()
-    local c = env.client{ store = s }
+    local c = env.client{ store = fx.s }
     local function msg(a)
       local ok, e = pcall(c.sync, c, a)
       assert.is_false(ok)

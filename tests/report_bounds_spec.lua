@@ -6,6 +6,7 @@
 local shoplive = require("shoplive")
 local env = require("support.env")
 local cli = require("support.cli_run")
+local records = require("support.report_records")
 
 local sh_quote = env.sh_quote
 
@@ -15,14 +16,7 @@ local HALF = math.tointeger and math.tointeger(2 ^ 62) -- integer arithmetic fro
 local BIG = HALF and (HALF - 1 + HALF) or "9223372036854775807"
 local SMALL = HALF and (-HALF * 2) or "-9223372036854775808"
 
-local function rec(t)
-  local r = { room_id = "7000", seller_id = "1", user_id = "42", nick_name = "host", region = "US", title = "ok",
-    avatar = "https://a/b.webp", cover_url = "https://c/d.webp", create_time = 1700000000, duration = 3600,
-    finish_time = 1700003600, max_views_cnt = 10, total_joins_cnt = 50, total_views_cnt = 100,
-    total_sale_cnt = 5, total_sale_gmv_amt = 500 }
-  for k, v in pairs(t) do r[k] = v end
-  return r
-end
+local rec = records.maker{ room_id = "7000", title = "ok" }
 
 -- Every odd record (room_id = its case) and two sound ones.
 local function odd_records()
@@ -103,23 +97,16 @@ describe("the report on values no livestream can have", function()
 end)
 
 describe("shoplive report --offline from a store holding odd records", function()
-  local dir
-  before_each(function()
-    env.reset()
-    dir = cli.tmpdir()
-  end)
-  after_each(function()
-    env.sh_ok("rm -rf " .. sh_quote(dir))
-  end)
+  local tmp = cli.tmpdir_each(before_each, after_each)
 
   it("exits 0 and lists them", function()
-    local db = dir .. "/odd.db"
+    local db = tmp.dir .. "/odd.db"
     local s = assert(shoplive.store.open(db))
     local recs = odd_records()
     for _, r in ipairs(recs) do r.seller_id = "77" end
     assert(s:save_page({ seller_id = "77", page = 1, page_size = 20 }, { request_id = "odd", records = recs }, 1))
     s:close()
-    local path = dir .. "/r.html"
+    local path = tmp.dir .. "/r.html"
     local status, out, err = cli.run("report 77 --db " .. sh_quote(db) .. " --offline -q -o " .. sh_quote(path),
       { KEYAPI_API_KEY = "" })
     assert.equals(0, status, err)

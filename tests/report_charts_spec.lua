@@ -4,15 +4,9 @@
 -- of the charts, and many shops as the top 5 and "others" in the timeline.
 local shoplive = require("shoplive")
 local chart = require("shoplive.report.chart")
+local records = require("support.report_records")
 
-local function rec(t)
-  local r = { room_id = "r", seller_id = "1", user_id = "42", nick_name = "host", region = "US", title = "t",
-    avatar = "https://a/b.webp", cover_url = "https://c/d.webp", create_time = 1700000000, duration = 3600,
-    finish_time = 1700003600, max_views_cnt = 10, total_joins_cnt = 50, total_views_cnt = 100,
-    total_sale_cnt = 5, total_sale_gmv_amt = 500 }
-  for k, v in pairs(t) do r[k] = v end
-  return r
-end
+local rec = records.record
 
 -- WCAG 2 contrast ratio of two "#rrggbb" colours.
 local function contrast(a, b)

@@ -7,15 +7,9 @@ local shoplive = require("shoplive")
 local currency = require("shoplive.currency")
 local env = require("support.env")
 local cli = require("support.cli_run")
+local records = require("support.report_records")
 
-local function rec(t)
-  local r = { room_id = "r", seller_id = "1", user_id = "42", nick_name = "host", region = "US", title = "t",
-    avatar = "https://a/b.webp", cover_url = "https://c/d.webp", create_time = 1700000000, duration = 3600,
-    finish_time = 1700003600, max_views_cnt = 10, total_joins_cnt = 50, total_views_cnt = 100,
-    total_sale_cnt = 5, total_sale_gmv_amt = 500 }
-  for k, v in pairs(t) do r[k] = v end
-  return r
-end
+local rec = records.record
 
 local RECS = {
   rec{ room_id = "v1", seller_id = "8", region = "VN", total_sale_gmv_amt = 436.2e9 },
@@ -28,16 +22,7 @@ local RECS = {
   rec{ room_id = "z2", seller_id = "7", region = "ZZ", total_sale_gmv_amt = 0 },
 }
 
-local function overview_rows(doc)
-  local sec = assert(doc:match('<section id="overview">.-</section>'))
-  local rows = {}
-  for tr in sec:match("<tbody>(.-)</tbody>"):gmatch("<tr>(.-)</tr>") do
-    local cells = {}
-    for c in tr:gmatch("<td[^>]*>(.-)</td>") do cells[#cells + 1] = c:gsub("<br>", " / "):gsub("<[^>]+>", "") end
-    rows[#rows + 1] = cells
-  end
-  return sec, rows
-end
+local overview_rows = records.overview_rows
 
 describe("report currencies", function()
   it("names the currency of the markets TikTok Shop sells in, and no other", function()
@@ -86,19 +71,12 @@ describe("report currencies", function()
 end)
 
 describe("shoplive report --rates", function()
-  local dir
-  before_each(function()
-    env.reset()
-    dir = cli.tmpdir()
-  end)
-  after_each(function()
-    env.sh_ok("rm -rf " .. env.sh_quote(dir))
-  end)
+  local tmp = cli.tmpdir_each(before_each, after_each)
 
   it("reads the rates from a file, and refuses a bad one before sending anything", function()
-    local file = dir .. "/rates.txt"
+    local file = tmp.dir .. "/rates.txt"
     cli.write(file, "# the day's rates\nto USD\ndate 2026-12-01\nVND 0.00004\nGBP 1.27\n")
-    local path = dir .. "/r.html"
+    local path = tmp.dir .. "/r.html"
     local status, _, err = cli.run("report 25 --rates " .. env.sh_quote(file) .. " -o " .. env.sh_quote(path))
     assert.equals(0, status, err)
     local doc = assert(cli.read(path))
@@ -109,7 +87,7 @@ describe("shoplive report --rates", function()
     status, _, err = cli.run("report 25 --rates " .. env.sh_quote(file) .. " -o " .. env.sh_quote(path))
     assert.equals(2, status)
     assert.truthy(err:find("option '--rates': " .. file .. " needs 'date'", 1, true), err)
-    status, _, err = cli.run("report 25 --rates " .. env.sh_quote(dir .. "/none") .. " -o " .. env.sh_quote(path))
+    status, _, err = cli.run("report 25 --rates " .. env.sh_quote(tmp.dir .. "/none") .. " -o " .. env.sh_quote(path))
     assert.equals(2, status)
     assert.truthy(err:find("option '--rates': cannot read", 1, true), err)
     assert.equals(0, env.requests())

@@ -5,16 +5,13 @@ local shoplive = require("shoplive")
 local figures = require("shoplive.report.figures")
 local env = require("support.env")
 local cli = require("support.cli_run")
+local records = require("support.report_records")
 
 local DAY = 86400
 local END = 1700000000
 
 local function rec(t)
-  local r = { room_id = "r", seller_id = "1", user_id = "42", nick_name = "host", region = "US", title = "t",
-    avatar = "https://a/b.webp", cover_url = "https://c/d.webp", create_time = END - 3600, duration = 3600,
-    finish_time = END, max_views_cnt = 10, total_joins_cnt = 50, total_views_cnt = 100,
-    total_sale_cnt = 5, total_sale_gmv_amt = 500 }
-  for k, v in pairs(t) do r[k] = v end
+  local r = records.record(t, { create_time = END - 3600, finish_time = END })
   r.finish_time = r.create_time + r.duration
   return r
 end
@@ -31,17 +28,7 @@ local RECS = {
     total_views_cnt = 1000, total_sale_cnt = 40 },
 }
 
--- The overview's rows: arrays of cell text (tags dropped).
-local function overview_rows(doc)
-  local sec = assert(doc:match('<section id="overview">.-</section>'))
-  local rows = {}
-  for tr in sec:match("<tbody>(.-)</tbody>"):gmatch("<tr>(.-)</tr>") do
-    local cells = {}
-    for c in tr:gmatch("<td[^>]*>(.-)</td>") do cells[#cells + 1] = c:gsub("<br>", " / "):gsub("<[^>]+>", "") end
-    rows[#rows + 1] = cells
-  end
-  return sec, rows
-end
+local overview_rows = records.overview_rows
 
 describe("report overview", function()
   it("compares each shop's last period with the one of equal length before it", function()

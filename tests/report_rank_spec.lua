@@ -5,15 +5,9 @@ local shoplive = require("shoplive")
 local figures = require("shoplive.report.figures")
 local env = require("support.env")
 local cli = require("support.cli_run")
+local records = require("support.report_records")
 
-local function rec(t)
-  local r = { room_id = "r", seller_id = "1", user_id = "42", nick_name = "host", region = "US", title = "t",
-    avatar = "https://a/b.webp", cover_url = "https://c/d.webp", create_time = 1700000000, duration = 3600,
-    finish_time = 1700003600, max_views_cnt = 10, total_joins_cnt = 50, total_views_cnt = 100,
-    total_sale_cnt = 5, total_sale_gmv_amt = 500 }
-  for k, v in pairs(t) do r[k] = v end
-  return r
-end
+local rec = records.record
 
 -- a: most GMV; b: most GMV per hour; c: most views; d: best conversion
 local RECS = {
@@ -37,14 +31,7 @@ end
 
 -- The cells of the top table's rows, as text.
 local function top_rows(doc)
-  local sec = assert(doc:match('<section id="top".-</section>'))
-  local rows = {}
-  for tr in sec:match("<tbody>(.-)</tbody>"):gmatch("<tr>(.-)</tr>") do
-    local cells = {}
-    for c in tr:gmatch("<td[^>]*>(.-)</td>") do cells[#cells + 1] = c end
-    rows[#rows + 1] = cells
-  end
-  return sec, rows
+  return records.section_rows(doc, '<section id="top".-</section>')
 end
 
 describe("report rankings", function()
@@ -91,17 +78,10 @@ describe("report rankings", function()
 end)
 
 describe("shoplive report --rank", function()
-  local dir
-  before_each(function()
-    env.reset()
-    dir = cli.tmpdir()
-  end)
-  after_each(function()
-    env.sh_ok("rm -rf " .. env.sh_quote(dir))
-  end)
+  local tmp = cli.tmpdir_each(before_each, after_each)
 
   it("ranks the report's top table, and refuses an unknown figure before sending anything", function()
-    local path = dir .. "/r.html"
+    local path = tmp.dir .. "/r.html"
     local status, _, err = cli.run("report 25 --rank views -o " .. env.sh_quote(path))
     assert.equals(0, status, err)
     local sec, rows = top_rows(assert(cli.read(path)))

@@ -5,17 +5,12 @@
 local shoplive = require("shoplive")
 local env = require("support.env")
 local cli = require("support.cli_run")
+local records = require("support.report_records")
 
 local SELLER = "7494818275540568755"
 
-local function rec(t)
-  local r = { room_id = "r", seller_id = SELLER, user_id = "42", nick_name = "host", region = "US", title = "t",
-    avatar = "https://p16.example/a.webp", cover_url = "https://p16.example/c.webp", create_time = 1700000000,
-    duration = 3600, finish_time = 1700003600, max_views_cnt = 10, total_joins_cnt = 50, total_views_cnt = 100,
-    total_sale_cnt = 5, total_sale_gmv_amt = 500 }
-  for k, v in pairs(t) do r[k] = v end
-  return r
-end
+local rec = records.maker{ seller_id = SELLER, avatar = "https://p16.example/a.webp",
+  cover_url = "https://p16.example/c.webp" }
 
 -- The odd-values table's rows as "room_id|field|effect".
 local function odd_rows(doc)
@@ -66,17 +61,10 @@ describe("report text", function()
 end)
 
 describe("shoplive report's header and title", function()
-  local dir
-  before_each(function()
-    env.reset()
-    dir = cli.tmpdir()
-  end)
-  after_each(function()
-    env.sh_ok("rm -rf " .. env.sh_quote(dir))
-  end)
+  local tmp = cli.tmpdir_each(before_each, after_each)
 
   it("counts the requests --concurrency sent, claims no store, and names the shops in <title>", function()
-    local path = dir .. "/r.html"
+    local path = tmp.dir .. "/r.html"
     local status, _, err = cli.run("report 0 --concurrency 8 -o " .. env.sh_quote(path))
     assert.equals(0, status, err)
     local doc = assert(cli.read(path))

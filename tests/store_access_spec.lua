@@ -7,12 +7,7 @@ local cli = require("support.cli_run")
 local pgsupport = require("support.postgres")
 local store = env.shoplive.store
 
-local tmp = require("support.files").tmpdir()
-local pg, pg_why = pgsupport.start()
-teardown(function()
-  if pg then pg:stop() end
-  os.execute("rm -rf " .. tmp)
-end)
+local pg, pg_why = pgsupport.start_with_tmpdir(teardown)
 
 local credits = env.credits
 local READER_PW = "rd-Pw-0xq7"

@@ -15,12 +15,7 @@ local pgsupport = require("support.postgres")
 local shoplive = env.shoplive
 
 local sh_quote = env.sh_quote
-local tmp = require("support.files").tmpdir()
-local pg, pg_why = pgsupport.start()
-teardown(function()
-  if pg then pg:stop() end
-  os.execute("rm -rf " .. tmp)
-end)
+local pg, pg_why, tmp = pgsupport.start_with_tmpdir(teardown)
 
 local HANG = 15 -- seconds: far above the bounded waits, far below the watchdog's 40
 
@@ -60,11 +55,44 @@ local function interrupter()
   return st
 end
 
+--- Ctrl-C to the CLI spawned in dir; it must exit well before HANG.
+local function ctrl_c(pid, dir)
+  local t0 = env.now()
+  os.execute("kill -INT " .. pid)
+  assert(env.wait_for(function() return cli.read(dir .. "/rc") ~= nil end), "the CLI did not exit")
+  local took = env.now() - t0
+  assert.is_true(took < HANG, "the CLI exited " .. took .. " s after Ctrl-C")
+end
+
+--- After the pcall'd wait (ok, e): a CLI left running is ended, then it
+-- must have exited 130 saying "interrupted".
+local function assert_interrupted(ok, e, pid, dir)
+  if not ok then
+    if pid then os.execute("kill -TERM " .. pid .. " 2>/dev/null") end
+    error(e, 0)
+  end
+  assert.equals(130, tonumber(cli.read(dir .. "/rc")))
+  assert.matches("interrupted\n$", cli.read(dir .. "/stdout"))
+end
+
 local function assert_store_err(err, code)
   assert.is_table(err)
   assert.equals("store", err.kind)
   assert.equals(code, err.code, tostring(err))
   assert.is_nil(tostring(err):find(pgsupport.PASSWORD, 1, true))
+end
+
+--- Calls f, a store call the armed interrupter stop must end: it returns
+-- nil and an "interrupted" store err, after more than one poll of stop,
+-- well before HANG.
+local function assert_cut_short(stop, f)
+  local t0 = env.now()
+  local res, err = f()
+  local took = env.now() - t0
+  assert.is_nil(res)
+  assert_store_err(err, "interrupted")
+  assert.is_true(stop.calls >= 2)
+  assert.is_true(took < HANG, "took " .. took .. " s")
 end
 
 describe("store on a stalled PostgreSQL", function()
@@ -121,13 +149,7 @@ describe("store on a stalled PostgreSQL", function()
     local s = shoplive.store.open(pg:database(dbname()), { timeout = 60, interrupt = stop.fn })
     stall(backend_pid(s))
     stop.armed = true
-    local t0 = env.now()
-    local recs, err = s:livestreams()
-    local took = env.now() - t0
-    assert.is_nil(recs)
-    assert_store_err(err, "interrupted")
-    assert.is_true(stop.calls >= 2)
-    assert.is_true(took < HANG, "took " .. took .. " s")
+    assert_cut_short(stop, function() return s:livestreams() end)
     s:close()
   end)
 
@@ -159,10 +181,7 @@ describe("store on a stalled PostgreSQL", function()
     local url = pg:database(name) .. "?application_name=stallcli"
     local dir = tmp .. "/pgcli"
     os.execute("mkdir -p " .. sh_quote(dir))
-    os.execute("(" .. cli.command("sync --db " .. sh_quote(url) .. " 237") .. " >" .. sh_quote(dir .. "/stdout")
-      .. " 2>" .. sh_quote(dir .. "/stderr") .. " & echo $! >" .. sh_quote(dir .. "/pid") .. "; wait $!; echo $? >"
-      .. sh_quote(dir .. "/rc.tmp") .. "; mv " .. sh_quote(dir .. "/rc.tmp") .. " " .. sh_quote(dir .. "/rc")
-      .. ") >/dev/null 2>&1 &")
+    cli.spawn("sync --db " .. sh_quote(url) .. " 237", dir)
     local pid
     local ok, e = pcall(function()
       assert(env.wait_for(function()
@@ -181,19 +200,10 @@ describe("store on a stalled PostgreSQL", function()
         end
         return false
       end), "the CLI never waited on the database")
-      local t0 = env.now()
-      os.execute("kill -INT " .. pid)
-      assert(env.wait_for(function() return cli.read(dir .. "/rc") ~= nil end), "the CLI did not exit")
-      local took = env.now() - t0
-      assert.is_true(took < HANG, "the CLI exited " .. took .. " s after Ctrl-C")
+      ctrl_c(pid, dir)
     end)
     resume_all()
-    if not ok then
-      if pid then os.execute("kill -TERM " .. pid .. " 2>/dev/null") end
-      error(e, 0)
-    end
-    assert.equals(130, tonumber(cli.read(dir .. "/rc")))
-    assert.matches("interrupted\n$", cli.read(dir .. "/stdout"))
+    assert_interrupted(ok, e, pid, dir)
     assert.is_nil(cli.read(dir .. "/stderr"):find(pgsupport.PASSWORD, 1, true))
     -- the cluster survived: a new connection reads what was saved
     local s = shoplive.store.open(pg:database(dbname()))
@@ -240,18 +250,12 @@ describe("store on a locked SQLite file", function()
     local s = shoplive.store.open(path, { timeout = 60, interrupt = stop.fn })
     stop.armed = true
     local client = env.client{ store = s }
-    local t0 = env.now()
-    local report, err = client:sync{ sellers = { "10" } }
-    local took = env.now() - t0
-    assert.is_nil(report)
-    assert_store_err(err, "interrupted")
-    assert.is_true(stop.calls >= 2)
-    assert.is_true(took < HANG, "took " .. took .. " s")
+    assert_cut_short(stop, function() return client:sync{ sellers = { "10" } } end)
     holder:close()
     holder = nil
     -- the lock gone, the same store writes again
     stop.armed = false
-    report = assert(client:sync{ sellers = { "10" } })
+    local report = assert(client:sync{ sellers = { "10" } })
     assert.equals(1, report.shops)
     client:close()
     s:close()
@@ -268,10 +272,7 @@ describe("store on a locked SQLite file", function()
     os.execute("env " .. env.lua_env() .. " " .. env.LUA .. " " .. sh_quote(script) .. " " .. sh_quote(path) .. " "
       .. sh_quote(dir .. "/locked") .. " " .. sh_quote(dir .. "/release") .. " >/dev/null 2>&1 &")
     assert(env.wait_for(function() return cli.read(dir .. "/locked") ~= nil end), "the holder took no lock")
-    os.execute("(" .. cli.command("sync --db " .. sh_quote(path) .. " 237") .. " >" .. sh_quote(dir .. "/stdout")
-      .. " 2>" .. sh_quote(dir .. "/stderr") .. " & echo $! >" .. sh_quote(dir .. "/pid") .. "; wait $!; echo $? >"
-      .. sh_quote(dir .. "/rc.tmp") .. "; mv " .. sh_quote(dir .. "/rc.tmp") .. " " .. sh_quote(dir .. "/rc")
-      .. ") >/dev/null 2>&1 &")
+    cli.spawn("sync --db " .. sh_quote(path) .. " 237", dir)
     local pid
     local ok, e = pcall(function()
       -- page 1 answered and page 2 asked for: the CLI is saving page 1
@@ -279,19 +280,10 @@ describe("store on a locked SQLite file", function()
         pid = tonumber(cli.read(dir .. "/pid") or "")
         return pid ~= nil and env.requests() >= 2
       end), "the CLI fetched nothing")
-      local t0 = env.now()
-      os.execute("kill -INT " .. pid)
-      assert(env.wait_for(function() return cli.read(dir .. "/rc") ~= nil end), "the CLI did not exit")
-      local took = env.now() - t0
-      assert.is_true(took < HANG, "the CLI exited " .. took .. " s after Ctrl-C")
+      ctrl_c(pid, dir)
     end)
     cli.write(dir .. "/release", "")
-    if not ok then
-      if pid then os.execute("kill -TERM " .. pid .. " 2>/dev/null") end
-      error(e, 0)
-    end
-    assert.equals(130, tonumber(cli.read(dir .. "/rc")))
-    assert.matches("interrupted\n$", cli.read(dir .. "/stdout"))
+    assert_interrupted(ok, e, pid, dir)
   end)
 end)
 

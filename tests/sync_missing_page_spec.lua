@@ -9,12 +9,7 @@ local pgsupport = require("support.postgres")
 local shoplive = env.shoplive
 local store = shoplive.store
 
-local tmp = require("support.files").tmpdir()
-local pg, pg_why = pgsupport.start()
-teardown(function()
-  if pg then pg:stop() end
-  os.execute("rm -rf " .. tmp)
-end)
+local pg, pg_why, tmp = pgsupport.start_with_tmpdir(teardown)
 
 local credits = env.credits
 -- shop "10": a full page 1, then an empty page 2 (its last)

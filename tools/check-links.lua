@@ -5,13 +5,10 @@
 -- exits 1 if any is broken. Absolute URLs (scheme:, //host) are not fetched.
 local root = assert(arg[1], "usage: lua tools/check-links.lua DIR")
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("*a")
-  f:close()
-  return text
-end
+-- the helpers beside this script, wherever it is run from
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local docpaths = require("docpaths")
+local read, normalize = docpaths.read, docpaths.normalize
 
 local function html_files(dir)
   local p = assert(io.popen("find '" .. dir:gsub("'", "'\\''") .. "' -name '*.html' -type f | sort"))
@@ -19,16 +16,6 @@ local function html_files(dir)
   for line in p:lines() do files[#files + 1] = line end
   p:close()
   return files
-end
-
--- "a/b/../c/./d" -> "a/c/d"
-local function normalize(path)
-  local parts = {}
-  for part in path:gmatch("[^/]+") do
-    if part == ".." and #parts > 0 and parts[#parts] ~= ".." then parts[#parts] = nil
-    elseif part ~= "." then parts[#parts + 1] = part end
-  end
-  return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
 end
 
 local function unescape(s)

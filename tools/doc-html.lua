@@ -14,11 +14,11 @@
 -- tools/check-links.lua then checks the result.
 local dir, config = assert(arg[1], "usage: doc-html.lua DIR CONFIG"), assert(arg[2])
 
+-- the helpers beside this script, wherever it is run from
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local docpaths = require("docpaths")
 local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("*a")
-  f:close()
-  return text
+  return assert(docpaths.read(path))
 end
 local function write(path, text)
   local f = assert(io.open(path, "wb"))
@@ -26,15 +26,7 @@ local function write(path, text)
   f:close()
 end
 
--- "a/b/../c" -> "a/c"
-local function normalize(path)
-  local parts = {}
-  for part in path:gmatch("[^/]+") do
-    if part == ".." and #parts > 0 and parts[#parts] ~= ".." then parts[#parts] = nil
-    elseif part ~= "." then parts[#parts + 1] = part end
-  end
-  return table.concat(parts, "/")
-end
+local normalize = docpaths.normalize
 
 -- GitHub's heading anchor: lower case, punctuation dropped, spaces to "-".
 local function slug(html)

@@ -30,6 +30,16 @@ function M.run(args, vars, opts)
   return status, out, err
 end
 
+--- Starts the CLI in the background with its stdout, stderr, pid and exit
+-- status in files of dir; pid and rc appear whole (written, then renamed),
+-- so a reader polling for them never sees half a number.
+function M.spawn(args, dir, vars)
+  local q = function(name) return sh_quote(dir .. "/" .. name) end
+  os.execute("(" .. M.command(args, vars) .. " >" .. q("stdout") .. " 2>" .. q("stderr")
+    .. " & echo $! >" .. q("pid.tmp") .. "; mv " .. q("pid.tmp") .. " " .. q("pid")
+    .. "; wait $!; echo $? >" .. q("rc.tmp") .. "; mv " .. q("rc.tmp") .. " " .. q("rc") .. ") >/dev/null 2>&1 &")
+end
+
 function M.lines(s)
   local t = {}
   for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
@@ -37,6 +47,21 @@ function M.lines(s)
 end
 
 M.tmpdir = files.tmpdir
+
+--- For each test of the enclosing describe: a reset sandbox and a fresh
+-- temp dir (the returned table's .dir), removed after the test. The spec
+-- passes its busted hooks: busted sets them in the spec's environment only.
+function M.tmpdir_each(before_each, after_each)
+  local t = {}
+  before_each(function()
+    env.reset()
+    t.dir = M.tmpdir()
+  end)
+  after_each(function()
+    env.sh_ok("rm -rf " .. sh_quote(t.dir))
+  end)
+  return t
+end
 
 function M.ls(dir)
   local p = io.popen("ls -A " .. sh_quote(dir))

@@ -90,4 +90,38 @@ function Pg:stop()
   if self.dir then sh("rm -rf " .. self.dir) self.dir = nil end
 end
 
+--- For a spec file: the cluster (or nil, the reason) and a temp dir, both
+-- gone at the spec's teardown (its busted hook, passed in: busted sets it in
+-- the spec's environment only).
+function M.start_with_tmpdir(teardown)
+  local tmp = require("support.files").tmpdir()
+  local pg, why = M.start()
+  teardown(function()
+    if pg then pg:stop() end
+    os.execute("rm -rf " .. tmp)
+  end)
+  return pg, why, tmp
+end
+
+--- For a describe block: before each test a fresh database named prefix..n
+-- on cluster pg (fx.name, its URL fx.url), a store open on it (fx.s) and
+-- the run's sandbox reset; after it the store closed and the sandbox reset.
+-- hooks: the spec's busted before_each and after_each.
+function M.store_each(pg, prefix, hooks)
+  local env = require("support.env")
+  local fx, n = {}, 0
+  hooks.before_each(function()
+    n = n + 1
+    fx.name = prefix .. n
+    fx.url = pg:database(fx.name)
+    fx.s = env.shoplive.store.open(fx.url)
+    env.sandbox():reset()
+  end)
+  hooks.after_each(function()
+    fx.s:close()
+    env.sandbox():reset()
+  end)
+  return fx
+end
+
 return M

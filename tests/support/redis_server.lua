@@ -77,4 +77,26 @@ function M.command(port, cmd, password)
   return line
 end
 
+--- For a describe block: one redis-server for the block (fx.rs) and, before
+-- each test, the run's sandbox reset (fx.sb) and Redis flushed. hooks: the
+-- spec's busted setup, teardown and before_each (busted sets them in the
+-- spec's environment only).
+function M.flushed_each(hooks)
+  local env = require("support.env")
+  local fx = {}
+  hooks.setup(function()
+    fx.rs = M.start()
+  end)
+  hooks.teardown(function()
+    if fx.rs then fx.rs.stop() end
+    if fx.sb then fx.sb:reset() end
+  end)
+  hooks.before_each(function()
+    fx.sb = env.sandbox()
+    fx.sb:reset()
+    M.command(fx.rs.port, "FLUSHALL")
+  end)
+  return fx
+end
+
 return M

@@ -99,32 +99,46 @@ local function weekly_chart(g, F)
   return s()
 end
 
-function M.weekly(F)
+-- A section of per-region figures: what part(b, g, gi) adds for each
+-- chartable region (it returns true when it added something), or the note
+-- `none` when no region had any; then the regions left out and the formula.
+local function region_section(F, head, part, none, formula_text)
   local b = html.buffer()
-  b('<section id="weekly"><h2>Weekly totals</h2>')
+  b(head)
   local any = false
   for gi, g in ipairs(chartable(F)) do
-    if #g.weekly > 0 then
-      any = true
-      local rows = {}
-      for _, w in ipairs(g.weekly) do
-        rows[#rows + 1] = { w.start, number(w.summary.count), fmt_hours(w.summary.hours_live), number(w.gmv),
-          change_text(w.change), money(w.gmv_per_hour), change_text(w.change_per_hour) }
-      end
-      b(figure("fig-weekly-" .. gi, "Region " .. parts.region_label(g.region)
-        .. ": GMV per week",
-        weekly_chart(g, F), details("Data: weekly totals, region " .. g.region, data_table({
-          { "Week from (" .. F.tz .. ")" }, { "Livestreams", true }, { "Hours live", true }, { "GMV", true },
-          { "Change", true }, { "GMV / hour live", true }, { "Change", true } }, rows))))
-    end
+    if part(b, g, gi) then any = true end
   end
-  if not any then b(empty("No livestream has a start time: no weeks to show.")) end
+  if not any then b(empty(none)) end
   b(M.left_out(F, true))
-  b(formula("Week = Monday 00:00 to Sunday 24:00 in " .. F.tz .. ", by create_time · GMV = Σ total_sale_gmv_amt · "
+  b(formula(formula_text), "</section>")
+  return b()
+end
+
+local function weekly_part(F)
+  return function(b, g, gi)
+    if #g.weekly == 0 then return false end
+    local rows = {}
+    for _, w in ipairs(g.weekly) do
+      rows[#rows + 1] = { w.start, number(w.summary.count), fmt_hours(w.summary.hours_live), number(w.gmv),
+        change_text(w.change), money(w.gmv_per_hour), change_text(w.change_per_hour) }
+    end
+    b(figure("fig-weekly-" .. gi, "Region " .. parts.region_label(g.region)
+      .. ": GMV per week",
+      weekly_chart(g, F), details("Data: weekly totals, region " .. g.region, data_table({
+        { "Week from (" .. F.tz .. ")" }, { "Livestreams", true }, { "Hours live", true }, { "GMV", true },
+        { "Change", true }, { "GMV / hour live", true }, { "Change", true } }, rows))))
+    return true
+  end
+end
+
+function M.weekly(F)
+  return region_section(F, '<section id="weekly"><h2>Weekly totals</h2>', weekly_part(F),
+    "No livestream has a start time: no weeks to show.",
+    "Week = Monday 00:00 to Sunday 24:00 in " .. F.tz .. ", by create_time · GMV = Σ total_sale_gmv_amt · "
     .. "GMV / hour live = GMV / (Σ duration / 3600) · change = (this week − week before) / week before; – after a "
     .. "week of 0 · a partial week (outlined, marked \"partial\") is one the data ends in: its total is not a "
-    .. "whole week's"), "</section>")
-  return b()
+    .. "whole week's")
 end
 
 -- ---- heatmap -----------------------------------------------------------------
@@ -262,38 +276,36 @@ local function histogram_chart(g)
   return s()
 end
 
-function M.histogram(F)
-  local b = html.buffer()
-  b('<section id="histogram"><h2>Distribution of GMV per hour live</h2>')
-  local any = false
-  for gi, g in ipairs(chartable(F)) do
-    local h = g.histogram
-    if h.n > 0 then
-      any = true
-      local rows = {}
-      for _, bin in ipairs(h.bins) do
-        rows[#rows + 1] = { bin.zero and "0" or (money(bin.from) .. " – " .. money(bin.to)), number(bin.n) }
-      end
-      local note = format("%s livestreams; median %s, mean %s, lowest %s, highest %s GMV / hour live.",
-        number(h.n), money(h.median), money(h.mean), money(h.min), money(h.max))
-      if h.skipped > 0 then note = note .. " " .. number(h.skipped) .. " without a duration or GMV are left out." end
-      if h.max == 0 and h.min == 0 then note = note .. " Every livestream here has a GMV of 0." end
-      b(figure("fig-histogram-" .. gi, "Region " .. parts.region_label(g.region)
-        .. ": livestreams by GMV per hour live",
-        histogram_chart(g), "<p class=\"note\">" .. esc(note) .. "</p>"
-        .. details("Data: histogram bins, region " .. g.region, data_table({ { "GMV / hour live (from – to)" },
-          { "Livestreams", true } }, rows))))
-    elseif #g.records > 0 then
-      any = true
-      b("<h3>Region ", esc(g.region), "</h3>", empty("No livestream here has both a positive duration and a GMV."))
+local function histogram_part(b, g, gi)
+  local h = g.histogram
+  if h.n > 0 then
+    local rows = {}
+    for _, bin in ipairs(h.bins) do
+      rows[#rows + 1] = { bin.zero and "0" or (money(bin.from) .. " – " .. money(bin.to)), number(bin.n) }
     end
+    local note = format("%s livestreams; median %s, mean %s, lowest %s, highest %s GMV / hour live.",
+      number(h.n), money(h.median), money(h.mean), money(h.min), money(h.max))
+    if h.skipped > 0 then note = note .. " " .. number(h.skipped) .. " without a duration or GMV are left out." end
+    if h.max == 0 and h.min == 0 then note = note .. " Every livestream here has a GMV of 0." end
+    b(figure("fig-histogram-" .. gi, "Region " .. parts.region_label(g.region)
+      .. ": livestreams by GMV per hour live",
+      histogram_chart(g), "<p class=\"note\">" .. esc(note) .. "</p>"
+      .. details("Data: histogram bins, region " .. g.region, data_table({ { "GMV / hour live (from – to)" },
+        { "Livestreams", true } }, rows))))
+    return true
+  elseif #g.records > 0 then
+    b("<h3>Region ", esc(g.region), "</h3>", empty("No livestream here has both a positive duration and a GMV."))
+    return true
   end
-  if not any then b(empty("No livestreams: nothing to distribute.")) end
-  b(M.left_out(F, true))
-  b(formula("Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
+  return false
+end
+
+function M.histogram(F)
+  return region_section(F, '<section id="histogram"><h2>Distribution of GMV per hour live</h2>', histogram_part,
+    "No livestreams: nothing to distribute.",
+    "Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
     .. "per power of ten when the highest value is 1,000 times the median or more; the red line is the median "
-    .. "(half the livestreams below it)"), "</section>")
-  return b()
+    .. "(half the livestreams below it)")
 end
 
 return M
