@@ -81,7 +81,7 @@ end
 --- A queue name (--queue): the store's own rule (store/queue.lua), in the
 -- command line's words.
 function M.queue_name(v)
-  if not pcall(require("shoplive.store.queue").check_name, "--queue", v, 1) then
+  if not pcall(require("shoplive.store.queue").check_name, "--queue", v) then
     M.usage_error("--queue must be a name of 1 to 64 letters, digits, '_', '.', ':' or '-'")
   end
   return v
