@@ -81,7 +81,7 @@ local function one(h, pg, n, done, round, base)
   h.log("claims: filling %d shops (%d done)...", n, done)
   local fill_ms = timed(function() fill(pg, name, n, done) end)
   local k = math.min(CLAIMS, n - done)
-  local med, max = time_claims(k, function() return s:_claim("big", "bench:1", 600) end)
+  local med, max = time_claims(k, function() return s:claim("big", "bench:1", 600) end)
   local status_ms = timed(function() return assert(s:queue_status("big")) end)
   local row = { n = n, done = done, fill = fill_ms / 1000, claim = med, claim_max = max, status = status_ms, k = k }
   -- the shops claimed (and synced) back to pending: each measure below
@@ -167,7 +167,7 @@ local function run(h)
       r.enqueue and string.format("%.1f s", r.enqueue / 1000) or "-" }
   end
   h.emit_table(t)
-  h.note("Claim: store:_claim on the store's connection, timed in Lua (a round trip on loopback). The 20-credit "
+  h.note("Claim: store:claim on the store's connection, timed in Lua (a round trip on loopback). The 20-credit "
     .. "sync: client:sync{ queue =, max_credits = 20 } of one-page shops against the sandbox at its defaults.")
   local worst = 0
   for _, r in ipairs(rows) do worst = math.max(worst, r.claim) end

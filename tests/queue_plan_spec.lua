@@ -1,5 +1,5 @@
 -- The queue's statements cost the same on a big queue as on a small one:
--- the plans PostgreSQL actually runs for store:_claim, store:_queue_left and
+-- the plans PostgreSQL actually runs for store:claim, store:queue_left and
 -- store:queue_status on a 100k-shop queue (90k done, the way a long crawl
 -- leaves it) beside a second queue. auto_explain logs each statement the
 -- store's own connection runs, with the buffers it touched; the spec reads
@@ -133,11 +133,11 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
     local got = {}
     for i = 1, 12 do
       if i == 10 then exec("SET plan_cache_mode = force_generic_plan") end
-      got[i] = assert(s:_claim("big", "w:2", 60))
+      got[i] = assert(s:claim("big", "w:2", 60))
     end
     assert.same({ "7000000090011", "7000000090012", "7000000090013", "7000000090014", "7000000090015",
       "7000000090021", "7000000090022" }, { got[1], got[2], got[3], got[4], got[5], got[6], got[7] })
-    local pending, claimed = s:_queue_left("big")
+    local pending, claimed = s:queue_left("big")
     assert.same({ BIG - DONE - 20 - 7, 17 }, { pending, claimed })
     local q = assert(s:queue_status("big"))
     assert.same({ BIG, DONE, BIG - DONE - 20 - 7, 17, 10, DONE + 10, 2 * (DONE + 10) },
@@ -183,13 +183,13 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
     assert.equals(3, inserts)
     -- claimed in the order given; pending and claimed shops are left alone,
     -- done ones queued again
-    assert.equals(ids[1], (s:_claim("q", "w:1", 60)))
+    assert.equals(ids[1], (s:claim("q", "w:1", 60)))
     assert.equals(0, (pg:psql("UPDATE queue SET state = 'done' WHERE seller_id IN ('" .. ids[2] .. "', '" .. ids[2500]
       .. "')", "enq")))
     assert.equals(2, s:enqueue("q", ids))
     local q = assert(s:queue_status("q"))
     assert.same({ 2500, 2499, 1, 0 }, { q.total, q.pending, #q.claimed, q.done })
-    assert.equals(ids[2], (s:_claim("q", "w:1", 60)))
+    assert.equals(ids[2], (s:claim("q", "w:1", 60)))
     s:close()
   end)
 
@@ -221,7 +221,7 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
     assert.equals("3", v:match("%d+"))
     local q = assert(s:queue_status("q"))
     assert.same({ 3, 1, 1, 1, 3, 7 }, { q.total, q.done, q.pending, #q.failed, q.pages, q.credits })
-    assert.equals("2", (s:_claim("q", "w:1", 60)))
+    assert.equals("2", (s:claim("q", "w:1", 60)))
     s:close()
 
     local path = os.tmpname()

@@ -58,7 +58,7 @@ local WITHIN = {
   { "shoplive.store.target", "shoplive.store.queue_schema", "shoplive.store.schema", "shoplive.store.sqlite",
     "shoplive.store.postgres", "shoplive.store.queue", "shoplive.store" },
   { "shoplive.cli.plural", "shoplive.cli.ids", "shoplive.cli.args", "shoplive.cli.formats", "shoplive.cli.sink",
-    "shoplive.cli.parser", "shoplive.cli.dryrun", "shoplive.cli.sync", "shoplive.cli.queue", "shoplive.cli.report",
+    "shoplive.cli.parser", "shoplive.cli.dryrun", "shoplive.cli.store_opts", "shoplive.cli.queue_cmd", "shoplive.cli.report",
     "shoplive.cli" },
 }
 

@@ -17,7 +17,7 @@ local parser = require("shoplive.cli.parser")
 local plural = require("shoplive.cli.plural")
 local schema = require("shoplive.schema")
 local sink_mod = require("shoplive.cli.sink")
-local store_cli = require("shoplive.cli.sync")
+local store_cli = require("shoplive.cli.store_opts")
 local util = require("shoplive.util")
 
 local M = {}
@@ -252,7 +252,7 @@ end
 
 local function run_fetch(args, env)
   if args.command == "sync" then return run_checked(store_cli.run, args, env) end
-  if args.command == "queue" then return run_checked(require("shoplive.cli.queue").run, args, env) end
+  if args.command == "queue" then return run_checked(require("shoplive.cli.queue_cmd").run, args, env) end
   local ids = check.sellers(args.seller_id, args.from, env, "give at least one SELLER_ID (or --from FILE)")
   local query = query_of(args)
   if query.fields and args.command ~= "livestreams" then usage_error("--fields is for livestreams") end

@@ -719,11 +719,17 @@ function Store:held(p, ttl)
   end
 end
 
---- True when the store holds the shop's complete answer and it is empty
--- (a page 1 without records ends the shop), false when not, or nil, err.
--- For --offline: such a shop was synced, it has no livestreams.
--- @local
-function Store:_empty_shop(seller_id)
+--- Whether the store holds a shop's complete answer and it is empty: a
+-- page 1 without records ends the shop. For `--offline`: such a shop was
+-- synced, it has no livestreams.
+-- @tparam string seller_id the shop
+-- @treturn[1] boolean true when the shop was synced and has no livestreams
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage if assert(store:empty_shop("237")) then print("synced, no livestreams") end
+function Store:empty_shop(seller_id)
+  check_open(self, "empty_shop")
+  seller_id = query.check({ seller_id = seller_id }, "store:empty_shop").seller_id
   local rows, err = self:_rows("SELECT 1 FROM pages WHERE seller_id = ? AND page = 1 AND records = 0 "
     .. "LIMIT 1", seller_id)
   if not rows then return nil, err end

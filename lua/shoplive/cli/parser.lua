@@ -35,7 +35,7 @@ local FETCH = {
   { "--quiet -q", "No progress line and no closing summary line on stderr.", flag = true },
   { "--verbose -v", "One line per shop on stderr (pages, records, credits).", flag = true },
   { "--debug", "libcurl's protocol trace on stderr (the API key redacted).", flag = true },
-  -- the store (cli/sync.lua)
+  -- the store (cli/store_opts.lua)
   { "--db", "Read through the page cache of this store: a SQLite file or a postgresql:// URL "
     .. "(default $SHOPLIVE_DB, else $XDG_DATA_HOME/shoplive/shoplive.db).", value = "PATH|URL" },
   { "--offline", "Answer from the store alone: no key needed, no request sent.", flag = true },
@@ -55,7 +55,7 @@ M.COMMANDS = {
   } },
   { name = "report", help = "An HTML report (charts, figures per shop) of the shops' livestreams, written to "
     .. "--output (default report.html).", options = require("shoplive.cli.report").OPTIONS },
-  -- the store's commands (cli/sync.lua, cli/queue.lua): their own arguments
+  -- the store's commands (cli/store_opts.lua, cli/queue_cmd.lua): their own arguments
   -- and options only (own = true), none of the fetch options
   { name = "sync", own = true, help = "Fetch whole shops into the store; a re-run pays only for pages it lacks.",
     args = { { "seller_ids", "Shop ids (digits); more with --from.", "*" } }, options = {

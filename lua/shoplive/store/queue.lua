@@ -118,138 +118,262 @@ function M.check_store(fname, s)
   end
 end
 
+-- store.lua's helpers, given to M.install: the store's err objects, and
+-- the check that a method was called on an open store
+local store_err, check_open
+
+local function run(self, name, ...)
+  local ok, st = pcall(self._st, self, SQL[name])
+  if not ok then return nil, st end
+  local n, msg, code = st:run(...)
+  if not n then return nil, store_err(self, msg, code) end
+  return n
+end
+
+local function rows(self, name, ...)
+  local ok, st = pcall(self._st, self, SQL[name])
+  if not ok then return nil, st end
+  local r, msg, code = st:rows(...)
+  if not r then return nil, store_err(self, msg, code) end
+  return r
+end
+
+-- Argument checks of the claim methods: each raises at the library's caller.
+local function check_worker(fname, worker)
+  if type(worker) ~= "string" or worker == "" or #worker > 200 then
+    argcheck.raise(fname .. ": argument 'worker' must be a non-empty string of up to 200 bytes, got "
+      .. util.describe(worker))
+  end
+end
+
+local function check_whole(fname, argname, v, min, max, what)
+  if not (util.is_integral(v) and v >= min and v <= max) then
+    argcheck.raise(fname .. ": argument '" .. argname .. "' must be " .. what .. ", got " .. util.describe(v))
+  end
+end
+
+local function check_lease(fname, lease)
+  check_whole(fname, "lease", lease, 1, 86400, "whole seconds from 1 to 86400")
+end
+
+local function check_token(fname, token)
+  check_whole(fname, "token", token, 1, 2 ^ 53, "a claim's token (a positive integer, as claim returns it)")
+end
+
+local function check_seller(fname, seller)
+  return query.check({ seller_id = seller }, fname).seller_id
+end
+
+-- The queue method fname (without "store:") may run on self with queue name.
+local function check_queue_call(self, fname, name)
+  check_open(self, fname)
+  M.check_store("store:" .. fname, self)
+  M.check_name("store:" .. fname, name)
+end
+
+-- The methods M.install adds to the store.
+local Q = {}
+
+--- Raise (at the library's caller) unless name is a usable queue name and
+-- this store can hold a queue (PostgreSQL). Sync checks its `queue`
+-- argument so, through the store it was given, without requiring this
+-- module (the store is an add-on above sync).
+-- @function Store:check_queue
+-- @tparam string fname the public function the check is for, named in the error ("sync")
+-- @tparam string name the queue
+function Q:check_queue(fname, name)
+  -- not check_open: a closed store's sync fails as it did before, later
+  if type(self) ~= "table" or not self.dialect then
+    argcheck.raise("shoplive.store: check_queue called on a " .. type(self) .. "; use store:check_queue(...)")
+  end
+  if type(fname) ~= "string" or fname == "" then
+    argcheck.raise("store:check_queue: argument 'fname' must be the name of the function checked, got "
+      .. util.describe(fname))
+  end
+  M.check_name(fname, name)
+  M.check_store(fname, self)
+end
+
+--- Put sellers (an array of seller ids) on queue name, as pending. A shop
+-- already done or failed there is queued again (a new round); one pending
+-- or claimed is left as it is. Returns the number of shops queued (new or
+-- again), or nil, err (kind "store").
+function Q:enqueue(name, sellers)
+  check_queue_call(self, "enqueue", name)
+  if type(sellers) ~= "table" or #sellers == 0 then
+    argcheck.raise("store:enqueue: argument 'sellers' must be a non-empty array of seller ids, got "
+      .. util.describe(sellers))
+  end
+  -- a shop given twice is queued once (one statement cannot upsert a
+  -- row twice)
+  local ids, seen = {}, {}
+  for i = 1, #sellers do
+    local id = check_seller("store:enqueue (sellers[" .. i .. "])", sellers[i])
+    if not seen[id] then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+  end
+  return self:_tx(function()
+    local n = 0
+    for i = 1, #ids, M.ENQUEUE_BATCH do
+      local k, err = run(self, "enqueue", name,
+        "{" .. table.concat(ids, ",", i, math.min(i + M.ENQUEUE_BATCH - 1, #ids)) .. "}")
+      if not k then error(err, 0) end
+      n = n + k
+    end
+    return n
+  end)
+end
+
+--- Claim the next shop of a queue for a worker (a shop whose lease ran
+-- out first, else the oldest pending one).
+-- @function Store:claim
+-- @tparam string name the queue
+-- @tparam string worker who claims (host:pid by default in sync)
+-- @tparam integer lease seconds the claim stays the worker's unless renewed (1 to 86400)
+-- @treturn[1] string the shop's seller_id
+-- @treturn[1] integer the claim's token (for renew, finish)
+-- @treturn[1] integer the round: when the shop was queued (for spent)
+-- @treturn[2] false when no shop is claimable now
+-- @treturn[3] nil on failure
+-- @treturn[3] table an err of kind `store`
+function Q:claim(name, worker, lease)
+  check_queue_call(self, "claim", name)
+  check_worker("store:claim", worker)
+  check_lease("store:claim", lease)
+  local r, err = rows(self, "claim", worker, lease, name, name)
+  if not r then return nil, err end
+  if not r[1] then return false end
+  return r[1][1], r[1][2], r[1][3]
+end
+
+--- Add the credits spent by a claim that was taken over to the shop's row
+-- of that round.
+-- @function Store:spent
+-- @tparam string name the queue
+-- @tparam string seller the shop's seller_id
+-- @tparam integer round the round claim returned
+-- @tparam integer credits credits spent (0 or more)
+-- @treturn[1] boolean true, or false when the shop was queued again since
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+function Q:spent(name, seller, round, credits)
+  check_queue_call(self, "spent", name)
+  seller = check_seller("store:spent", seller)
+  check_whole("store:spent", "round", round, 0, 2 ^ 53, "the round claim returned (epoch seconds)")
+  check_whole("store:spent", "credits", credits, 0, 2 ^ 53, "a count of credits (0 or more)")
+  local n, err = run(self, "spent", credits, name, seller, round)
+  if not n then return nil, err end
+  return n > 0
+end
+
+--- Extend a claim's lease.
+-- @function Store:renew
+-- @tparam string name the queue
+-- @tparam string seller the shop's seller_id
+-- @tparam string worker the worker holding the claim
+-- @tparam integer token the token claim returned
+-- @tparam integer lease seconds from now (1 to 86400)
+-- @treturn[1] boolean true, or false when the claim is no longer this
+-- worker's (its lease expired and another worker took the shop)
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+function Q:renew(name, seller, worker, token, lease)
+  check_queue_call(self, "renew", name)
+  seller = check_seller("store:renew", seller)
+  check_worker("store:renew", worker)
+  check_token("store:renew", token)
+  check_lease("store:renew", lease)
+  local n, err = run(self, "renew", lease, name, seller, worker, token)
+  if not n then return nil, err end
+  return n > 0
+end
+
+local FINISH_STATES = { done = true, failed = true, pending = true }
+
+local function check_outcome(state, r)
+  if not FINISH_STATES[state] then
+    argcheck.raise("store:finish: argument 'state' must be \"done\", \"failed\" or \"pending\", got "
+      .. util.describe(state))
+  end
+  if type(r) ~= "table" then
+    argcheck.raise("store:finish: argument 'r' must be a table (pages, credits, err_kind, err), got "
+      .. util.describe(r))
+  end
+end
+
+--- End a claim.
+-- @function Store:finish
+-- @tparam string name the queue
+-- @tparam string seller the shop's seller_id
+-- @tparam string worker the worker holding the claim
+-- @tparam integer token the token claim returned
+-- @tparam string state `"done"`, `"failed"`, or `"pending"` to hand the shop back
+-- @tparam table r `pages`, `credits` (added to the row whatever the state),
+-- `err_kind`, `err` (the failure's text)
+-- @treturn[1] boolean true, or false when the claim was no longer this worker's
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+function Q:finish(name, seller, worker, token, state, r)
+  check_queue_call(self, "finish", name)
+  seller = check_seller("store:finish", seller)
+  check_worker("store:finish", worker)
+  check_token("store:finish", token)
+  check_outcome(state, r)
+  local n, err
+  if state == "pending" then
+    n, err = run(self, "release", r.credits or 0, name, seller, worker, token)
+  else
+    n, err = run(self, "finish", state, r.pages, r.credits or 0, r.err_kind, r.err, name, seller, worker, token)
+  end
+  if not n then return nil, err end
+  return n > 0
+end
+
+--- How many shops of a queue are pending and claimed (by anyone).
+-- @function Store:queue_left
+-- @tparam string name the queue
+-- @treturn[1] integer pending shops
+-- @treturn[1] integer claimed shops
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+function Q:queue_left(name)
+  check_queue_call(self, "queue_left", name)
+  local r, err = rows(self, "left", name, name)
+  if not r then return nil, err end
+  return r[1][1], r[1][2]
+end
+
+--- The state of queue name: { pending = n, claimed = { {seller_id =,
+-- claimed_by =, claimed_at =, lease_until =, attempts = }, ... }, done = n,
+-- failed = { {seller_id =, err_kind =, err =, attempts =, finished_at = },
+-- ... }, total = n, now = the database's clock }. Or nil, err.
+function Q:queue_status(name)
+  check_queue_call(self, "queue_status", name)
+  return self:_tx(function()
+    -- one snapshot: the counts and the lists agree with each other
+    local ok, msg, code = self.db:exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    if not ok then error(store_err(self, msg, code), 0) end
+    return M.status_rows(function(key)
+      local r, err = rows(self, key, name)
+      if not r then error(err, 0) end
+      return r
+    end)
+  end)
+end
+
+-- The names sync_queue.lua and sync.lua call until branch core17 moves
+-- them to the public ones (the lead removes these at merge).
+local OLD_NAMES = { _claim = "claim", _spent = "spent", _renew = "renew", _finish = "finish",
+  _queue_left = "queue_left", _check_queue = "check_queue" }
+
 --- Add the store's queue methods (store.lua calls this). h: store_err,
 -- check_open.
 function M.install(Store, h)
-  local store_err, check_open = h.store_err, h.check_open
-
-  local function run(self, name, ...)
-    local ok, st = pcall(self._st, self, SQL[name])
-    if not ok then return nil, st end
-    local n, msg, code = st:run(...)
-    if not n then return nil, store_err(self, msg, code) end
-    return n
-  end
-
-  local function rows(self, name, ...)
-    local ok, st = pcall(self._st, self, SQL[name])
-    if not ok then return nil, st end
-    local r, msg, code = st:rows(...)
-    if not r then return nil, store_err(self, msg, code) end
-    return r
-  end
-
-  --- Raise (at the library's caller) unless name is a usable queue name
-  -- and this store can hold a queue; fname names the public function. Sync
-  -- checks its `queue` argument so, through the client's store, without
-  -- requiring this module (the store is an add-on above sync).
-  -- @local
-  function Store:_check_queue(fname, name)
-    M.check_name(fname, name)
-    M.check_store(fname, self)
-  end
-
-  --- Put sellers (an array of seller ids) on queue name, as pending. A shop
-  -- already done or failed there is queued again (a new round); one pending
-  -- or claimed is left as it is. Returns the number of shops queued (new or
-  -- again), or nil, err (kind "store").
-  function Store:enqueue(name, sellers)
-    check_open(self, "enqueue")
-    M.check_store("store:enqueue", self)
-    M.check_name("store:enqueue", name)
-    if type(sellers) ~= "table" or #sellers == 0 then
-      argcheck.raise("store:enqueue: argument 'sellers' must be a non-empty array of seller ids, got "
-        .. util.describe(sellers))
-    end
-    -- a shop given twice is queued once (one statement cannot upsert a
-    -- row twice)
-    local ids, seen = {}, {}
-    for i = 1, #sellers do
-      local id = query.check({ seller_id = sellers[i] }, "store:enqueue (sellers[" .. i .. "])").seller_id
-      if not seen[id] then
-        seen[id] = true
-        ids[#ids + 1] = id
-      end
-    end
-    return self:_tx(function()
-      local n = 0
-      for i = 1, #ids, M.ENQUEUE_BATCH do
-        local k, err = run(self, "enqueue", name,
-          "{" .. table.concat(ids, ",", i, math.min(i + M.ENQUEUE_BATCH - 1, #ids)) .. "}")
-        if not k then error(err, 0) end
-        n = n + k
-      end
-      return n
-    end)
-  end
-
-  --- Claim the next shop of queue name for worker for lease seconds.
-  -- Returns seller_id, token, round (when the shop was queued); false when
-  -- no shop is claimable now; nil, err.
-  function Store:_claim(name, worker, lease)
-    local r, err = rows(self, "claim", worker, lease, name, name)
-    if not r then return nil, err end
-    if not r[1] then return false end
-    return r[1][1], r[1][2], r[1][3]
-  end
-
-  --- Add credits spent by a claim that was taken over to the shop's row of
-  -- that round. true, or false when the shop was queued again since.
-  function Store:_spent(name, seller, round, credits)
-    local n, err = run(self, "spent", credits, name, seller, round)
-    if not n then return nil, err end
-    return n > 0
-  end
-
-  --- Extend a claim's lease. true, or false when the claim is no longer this
-  -- worker's (its lease expired and another worker took the shop).
-  function Store:_renew(name, seller, worker, token, lease)
-    local n, err = run(self, "renew", lease, name, seller, worker, token)
-    if not n then return nil, err end
-    return n > 0
-  end
-
-  --- End a claim: state "done" or "failed" (with r.pages, r.credits,
-  -- r.err_kind, r.err), or "pending" to hand the shop back (r.credits are
-  -- added to the row all the same). false when the claim was no longer
-  -- this worker's.
-  function Store:_finish(name, seller, worker, token, state, r)
-    local n, err
-    if state == "pending" then
-      n, err = run(self, "release", r.credits or 0, name, seller, worker, token)
-    else
-      n, err = run(self, "finish", state, r.pages, r.credits or 0, r.err_kind, r.err, name, seller, worker, token)
-    end
-    if not n then return nil, err end
-    return n > 0
-  end
-
-  --- How many shops of queue name are pending and claimed (by anyone).
-  function Store:_queue_left(name)
-    local r, err = rows(self, "left", name, name)
-    if not r then return nil, err end
-    return r[1][1], r[1][2]
-  end
-
-  --- The state of queue name: { pending = n, claimed = { {seller_id =,
-  -- claimed_by =, claimed_at =, lease_until =, attempts = }, ... }, done = n,
-  -- failed = { {seller_id =, err_kind =, err =, attempts =, finished_at = },
-  -- ... }, total = n, now = the database's clock }. Or nil, err.
-  function Store:queue_status(name)
-    check_open(self, "queue_status")
-    M.check_store("store:queue_status", self)
-    M.check_name("store:queue_status", name)
-    return self:_tx(function()
-      -- one snapshot: the counts and the lists agree with each other
-      local ok, msg, code = self.db:exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-      if not ok then error(store_err(self, msg, code), 0) end
-      return M.status_rows(function(key)
-        local r, err = rows(self, key, name)
-        if not r then error(err, 0) end
-        return r
-      end)
-    end)
-  end
+  store_err, check_open = h.store_err, h.check_open
+  for k, f in pairs(Q) do Store[k] = f end
+  for old, new in pairs(OLD_NAMES) do Store[old] = Q[new] end
 end
 
 --- The status table from the rows of the tally, claimed and failed

@@ -5,7 +5,7 @@
 -- (its err); `add` queues shops (done and failed ones again) without
 -- syncing. Exit status: 0, 1 the store failed, 2 bad usage.
 local check = require("shoplive.cli.args")
-local sync_cli = require("shoplive.cli.sync")
+local store_opts = require("shoplive.cli.store_opts")
 local util = require("shoplive.util")
 
 local M = {}
@@ -44,11 +44,11 @@ function M.run(args, env)
   check.queue_name(name)
   local ids
   if args.action == "add" then
-    ids = sync_cli.sellers(args, env)
+    ids = store_opts.sellers(args, env)
   elseif #(args.seller_ids or {}) > 0 or args.from then
     check.usage_error("queue status takes no shop ids")
   end
-  local store = sync_cli.open_store(args.db, env, args.action ~= "add") -- status only reads: a read-only role may ask
+  local store = store_opts.open_store(args.db, env, args.action ~= "add") -- status only reads: a read-only role may ask
   if not store then return 1 end
   if store.dialect.name ~= "postgresql" then
     store:close()
