@@ -215,6 +215,13 @@ for _, backend in ipairs(backends) do
       s = store.open(backend.new("t" .. n .. "b"))
     end)
 
+    it("empty_shop: true for a shop synced with no livestreams, false for one with some or unknown", function()
+      assert(client:livestreams{ seller_id = "0" })
+      assert(client:livestreams{ seller_id = "237" })
+      assert.same({ true, false, false }, { s:empty_shop("0"), s:empty_shop("237"), s:empty_shop(1) })
+      assert.equals(2, credits())
+    end)
+
     it("keeps what it stored across close and reopen", function()
       assert(client:all_livestreams{ seller_id = "237" })
       s:close()
