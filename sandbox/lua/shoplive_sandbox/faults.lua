@@ -122,6 +122,191 @@ local function canned(name)
 end
 M.canned = canned
 
+-- One handler per fault type: f, the fault's parameters (strings).
+local HANDLERS = {}
+
+function HANDLERS.status(f)
+  local status = math.floor(num(f.status, 500))
+  local kind = f.body or "json"
+  local headers = {}
+  if f.retry_after then headers["Retry-After"] = f.retry_after end
+  if kind == "html" then
+    return api.send(status, M.html_page(status), "text/html", headers)
+  elseif kind == "empty" then
+    return api.send(status, "", "application/json", headers)
+  else
+    local msg = f.message or api.MESSAGES[status] or M.REASONS[status] or ("HTTP " .. status)
+    return api.send(status, api.error_body(status, msg), "application/json", headers)
+  end
+end
+
+function HANDLERS.close()
+  return ngx.exit(444)
+end
+
+function HANDLERS.truncate()
+  local body = api.page_for_args()
+  send_headers(200, "application/json", #body)
+  ngx.print(body:sub(1, math.floor(#body / 2)))
+  ngx.flush(true)
+  return ngx.exit(444)
+end
+
+function HANDLERS.stall(f)
+  local body = api.page_for_args()
+  send_headers(200, "application/json", f.length == "1" and #body or nil)
+  ngx.flush(true)
+  sleep(num(f.seconds, 30))
+  ngx.print(body)
+  return ngx.exit(ngx.OK)
+end
+
+function HANDLERS.drip(f)
+  local body
+  if f.body == "empty" then
+    body = '{"code":0,"message":"success","data":[],"requestId":"drip"}'
+  else
+    body = api.page_for_args()
+  end
+  local interval = num(f.interval, 1)
+  send_headers(200, "application/json", #body)
+  ngx.flush(true)
+  for k = 1, #body do
+    ngx.print(body:sub(k, k))
+    local ok = ngx.flush(true)
+    if not ok then return ngx.exit(499) end
+    if k < #body then sleep(interval) end
+  end
+  return ngx.exit(ngx.OK)
+end
+
+function HANDLERS.oversize(f)
+  local total = math.floor(num(f.bytes, 2 * 1024 * 1024))
+  local base = api.page_for_args()
+  local head, tail = base:match('^(.*%])(,"requestId":.*)$')
+  local pad = total - #base - #',"padding":""'
+  local with_length = f.length ~= "0"
+  if pad <= 0 then
+    send_headers(200, "application/json", with_length and #base or nil)
+    ngx.print(base)
+    return ngx.exit(ngx.OK)
+  end
+  send_headers(200, "application/json", with_length and total or nil)
+  ngx.print(head .. ',"padding":"')
+  local chunk = rep("x", 65536)
+  local left = pad
+  while left > 0 do
+    if left >= 65536 then ngx.print(chunk) else ngx.print(chunk:sub(1, left)) end
+    left = left - 65536
+    local ok = ngx.flush(true)
+    if not ok then return ngx.exit(499) end
+  end
+  ngx.print('"' .. tail)
+  return ngx.exit(ngx.OK)
+end
+
+function HANDLERS.body(f)
+  local body, ctype = canned(f.name or "")
+  if f.name == "echo_key" then body = echo_key(f) end
+  if f.name == "code_string" then body = '{"code":"0","message":"success","data":[],"requestId":"code-string"}' end
+  return api.send(math.floor(num(f.status, 200)), body or "", ctype or "application/json")
+end
+
+function HANDLERS.raw(f)
+  local body = api.page_for_args()
+  local head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+  local out
+  if f.name == "bad_chunk" then
+    out = head .. "Transfer-Encoding: chunked\r\n\r\n" .. fmt("%x", 20) .. "\r\n" .. body:sub(1, 20)
+      .. "\r\nZZZZ\r\n" .. body:sub(21) .. "\r\n0\r\n\r\n"
+  elseif f.name == "missing_last_chunk" then
+    out = head .. "Transfer-Encoding: chunked\r\n\r\n" .. fmt("%x", #body) .. "\r\n" .. body .. "\r\n"
+  elseif f.name == "long_length" then -- announces more bytes than it sends, then closes
+    out = head .. "Content-Length: " .. (#body + 500) .. "\r\n\r\n" .. body
+  elseif f.name == "close_after" then -- a complete keep-alive answer, then the socket closes
+    out = head .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
+  elseif f.name == "interim_stall" then -- a 1xx interim answer, then nothing until `seconds`
+    local sock = assert(ngx.req.socket(true))
+    sock:send(fmt("HTTP/1.1 %d %s\r\n\r\n", math.floor(num(f.status, 102)),
+      f.status == "100" and "Continue" or "Processing"))
+    sleep(num(f.seconds, 5))
+    return ngx.exit(444)
+  elseif f.name == "continue_flood" then -- `interims` (default 100000) 100 Continue answers, then the page
+    local n = math.floor(num(f.interims, 100000))
+    local sock = assert(ngx.req.socket(true))
+    local chunk = rep("HTTP/1.1 100 Continue\r\n\r\n", 1000)
+    for _ = 1, math.floor(n / 1000) do
+      if not sock:send(chunk) then return ngx.exit(444) end
+    end
+    sock:send(rep("HTTP/1.1 100 Continue\r\n\r\n", n % 1000))
+    sock:send(head .. "Content-Length: " .. #body .. "\r\n\r\n" .. body)
+    return ngx.exit(444)
+  elseif f.name == "huge_header" then -- one header line of `bytes` (default 1 MiB)
+    out = head .. "X-Padding: " .. rep("a", math.floor(num(f.bytes, 1048576))) .. "\r\n"
+      .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
+  else -- short_length: announces fewer bytes than the body has
+    out = head .. "Content-Length: " .. math.floor(#body / 2) .. "\r\n\r\n" .. body
+  end
+  local sock = assert(ngx.req.socket(true))
+  sock:send(out)
+  return ngx.exit(444)
+end
+
+-- The file's bytes (already gzip-compressed, e.g. a decompression bomb
+-- made by a test) with Content-Encoding: gzip.
+function HANDLERS.gzip(f)
+  local fh = io.open(f.path or "", "rb")
+  if not fh then return api.send(500, api.error_body(500, "gzip fault: cannot read path")) end
+  local gz = fh:read("*a")
+  fh:close()
+  ngx.status = 200
+  ngx.header["Content-Type"] = "application/json"
+  ngx.header["Content-Encoding"] = "gzip"
+  if f.length ~= "0" then ngx.header["Content-Length"] = #gz end
+  ngx.print(gz)
+  return ngx.exit(ngx.OK)
+end
+
+-- an API that clamps page_num: every page_num gets page `page` (default
+-- 1) of the shop, full as requested; rotate=1 turns its records by
+-- page_num places, so the pages differ but hold the same records
+function HANDLERS.clamp(f)
+  local p = api.parse_params(ngx.req.get_uri_args(100))
+  if not p then return api.send(400, api.error_body(400, "clamp fault needs valid params")) end
+  local asked = p.page_num
+  p.page_num = math.floor(num(f.page, 1))
+  if f.rotate ~= "1" then return api.send(200, api.page_body(p, 0)) end
+  local idx = data.page_indices(p.seller_id, p.page_num, p.page_size)
+  local texts = {}
+  for k = 1, #idx do
+    texts[k] = data.encode_record(data.record(p.seller_id, idx[(k - 1 + asked) % #idx + 1]))
+  end
+  return api.send(200, data.encode_page(texts, "clamp-" .. asked))
+end
+
+-- a page with more records than page_size: `records` (default 20) real
+-- records of the shop, or with empty=1 that many `{}` (millions fit in a
+-- few MiB)
+function HANDLERS.long_page(f)
+  local n = math.floor(num(f.records, 20))
+  local body
+  if f.empty == "1" then
+    body = '{"code":0,"message":"success","data":[' .. rep("{},", n - 1) .. '{}],"requestId":"long-page"}'
+  else
+    local _, p = api.page_for_args()
+    local texts = {}
+    for i = 1, n do texts[i] = data.encode_record(data.record(p.seller_id, i)) end
+    body = data.encode_page(texts, "long-page")
+  end
+  return api.send(200, body)
+end
+
+function HANDLERS.redirect(f)
+  local status = math.floor(num(f.status, 302))
+  local location = f.location or ngx.var.request_uri
+  return api.send(status, M.html_page(status), "text/html", { Location = location })
+end
+
 function M.apply(f, latency)
   local t = f.type
   if t == "latency" then
@@ -129,178 +314,8 @@ function M.apply(f, latency)
     return api.normal(latency)
   end
   sleep(latency)
-
-  if t == "status" then
-    local status = math.floor(num(f.status, 500))
-    local kind = f.body or "json"
-    local headers = {}
-    if f.retry_after then headers["Retry-After"] = f.retry_after end
-    if kind == "html" then
-      return api.send(status, M.html_page(status), "text/html", headers)
-    elseif kind == "empty" then
-      return api.send(status, "", "application/json", headers)
-    else
-      local msg = f.message or api.MESSAGES[status] or M.REASONS[status] or ("HTTP " .. status)
-      return api.send(status, api.error_body(status, msg), "application/json", headers)
-    end
-
-  elseif t == "close" then
-    return ngx.exit(444)
-
-  elseif t == "truncate" then
-    local body = api.page_for_args()
-    send_headers(200, "application/json", #body)
-    ngx.print(body:sub(1, math.floor(#body / 2)))
-    ngx.flush(true)
-    return ngx.exit(444)
-
-  elseif t == "stall" then
-    local body = api.page_for_args()
-    send_headers(200, "application/json", f.length == "1" and #body or nil)
-    ngx.flush(true)
-    sleep(num(f.seconds, 30))
-    ngx.print(body)
-    return ngx.exit(ngx.OK)
-
-  elseif t == "drip" then
-    local body
-    if f.body == "empty" then
-      body = '{"code":0,"message":"success","data":[],"requestId":"drip"}'
-    else
-      body = api.page_for_args()
-    end
-    local interval = num(f.interval, 1)
-    send_headers(200, "application/json", #body)
-    ngx.flush(true)
-    for k = 1, #body do
-      ngx.print(body:sub(k, k))
-      local ok = ngx.flush(true)
-      if not ok then return ngx.exit(499) end
-      if k < #body then sleep(interval) end
-    end
-    return ngx.exit(ngx.OK)
-
-  elseif t == "oversize" then
-    local total = math.floor(num(f.bytes, 2 * 1024 * 1024))
-    local base = api.page_for_args()
-    local head, tail = base:match('^(.*%])(,"requestId":.*)$')
-    local pad = total - #base - #',"padding":""'
-    local with_length = f.length ~= "0"
-    if pad <= 0 then
-      send_headers(200, "application/json", with_length and #base or nil)
-      ngx.print(base)
-      return ngx.exit(ngx.OK)
-    end
-    send_headers(200, "application/json", with_length and total or nil)
-    ngx.print(head .. ',"padding":"')
-    local chunk = rep("x", 65536)
-    local left = pad
-    while left > 0 do
-      if left >= 65536 then ngx.print(chunk) else ngx.print(chunk:sub(1, left)) end
-      left = left - 65536
-      local ok = ngx.flush(true)
-      if not ok then return ngx.exit(499) end
-    end
-    ngx.print('"' .. tail)
-    return ngx.exit(ngx.OK)
-
-  elseif t == "body" then
-    local body, ctype = canned(f.name or "")
-    if f.name == "echo_key" then body = echo_key(f) end
-    if f.name == "code_string" then body = '{"code":"0","message":"success","data":[],"requestId":"code-string"}' end
-    return api.send(math.floor(num(f.status, 200)), body or "", ctype or "application/json")
-
-  elseif t == "raw" then
-    local body = api.page_for_args()
-    local head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-    local out
-    if f.name == "bad_chunk" then
-      out = head .. "Transfer-Encoding: chunked\r\n\r\n" .. fmt("%x", 20) .. "\r\n" .. body:sub(1, 20)
-        .. "\r\nZZZZ\r\n" .. body:sub(21) .. "\r\n0\r\n\r\n"
-    elseif f.name == "missing_last_chunk" then
-      out = head .. "Transfer-Encoding: chunked\r\n\r\n" .. fmt("%x", #body) .. "\r\n" .. body .. "\r\n"
-    elseif f.name == "long_length" then -- announces more bytes than it sends, then closes
-      out = head .. "Content-Length: " .. (#body + 500) .. "\r\n\r\n" .. body
-    elseif f.name == "close_after" then -- a complete keep-alive answer, then the socket closes
-      out = head .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
-    elseif f.name == "interim_stall" then -- a 1xx interim answer, then nothing until `seconds`
-      local sock = assert(ngx.req.socket(true))
-      sock:send(fmt("HTTP/1.1 %d %s\r\n\r\n", math.floor(num(f.status, 102)),
-        f.status == "100" and "Continue" or "Processing"))
-      sleep(num(f.seconds, 5))
-      return ngx.exit(444)
-    elseif f.name == "continue_flood" then -- `interims` (default 100000) 100 Continue answers, then the page
-      local n = math.floor(num(f.interims, 100000))
-      local sock = assert(ngx.req.socket(true))
-      local chunk = rep("HTTP/1.1 100 Continue\r\n\r\n", 1000)
-      for _ = 1, math.floor(n / 1000) do
-        if not sock:send(chunk) then return ngx.exit(444) end
-      end
-      sock:send(rep("HTTP/1.1 100 Continue\r\n\r\n", n % 1000))
-      sock:send(head .. "Content-Length: " .. #body .. "\r\n\r\n" .. body)
-      return ngx.exit(444)
-    elseif f.name == "huge_header" then -- one header line of `bytes` (default 1 MiB)
-      out = head .. "X-Padding: " .. rep("a", math.floor(num(f.bytes, 1048576))) .. "\r\n"
-        .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
-    else -- short_length: announces fewer bytes than the body has
-      out = head .. "Content-Length: " .. math.floor(#body / 2) .. "\r\n\r\n" .. body
-    end
-    local sock = assert(ngx.req.socket(true))
-    sock:send(out)
-    return ngx.exit(444)
-
-  elseif t == "gzip" then
-    -- The file's bytes (already gzip-compressed, e.g. a decompression bomb
-    -- made by a test) with Content-Encoding: gzip.
-    local fh = io.open(f.path or "", "rb")
-    if not fh then return api.send(500, api.error_body(500, "gzip fault: cannot read path")) end
-    local gz = fh:read("*a")
-    fh:close()
-    ngx.status = 200
-    ngx.header["Content-Type"] = "application/json"
-    ngx.header["Content-Encoding"] = "gzip"
-    if f.length ~= "0" then ngx.header["Content-Length"] = #gz end
-    ngx.print(gz)
-    return ngx.exit(ngx.OK)
-
-  elseif t == "clamp" then
-    -- an API that clamps page_num: every page_num gets page `page` (default
-    -- 1) of the shop, full as requested; rotate=1 turns its records by
-    -- page_num places, so the pages differ but hold the same records
-    local p = api.parse_params(ngx.req.get_uri_args(100))
-    if not p then return api.send(400, api.error_body(400, "clamp fault needs valid params")) end
-    local asked = p.page_num
-    p.page_num = math.floor(num(f.page, 1))
-    if f.rotate ~= "1" then return api.send(200, api.page_body(p, 0)) end
-    local idx = data.page_indices(p.seller_id, p.page_num, p.page_size)
-    local texts = {}
-    for k = 1, #idx do
-      texts[k] = data.encode_record(data.record(p.seller_id, idx[(k - 1 + asked) % #idx + 1]))
-    end
-    return api.send(200, data.encode_page(texts, "clamp-" .. asked))
-
-  elseif t == "long_page" then
-    -- a page with more records than page_size: `records` (default 20) real
-    -- records of the shop, or with empty=1 that many `{}` (millions fit in a
-    -- few MiB)
-    local n = math.floor(num(f.records, 20))
-    local body
-    if f.empty == "1" then
-      body = '{"code":0,"message":"success","data":[' .. rep("{},", n - 1) .. '{}],"requestId":"long-page"}'
-    else
-      local _, p = api.page_for_args()
-      local texts = {}
-      for i = 1, n do texts[i] = data.encode_record(data.record(p.seller_id, i)) end
-      body = data.encode_page(texts, "long-page")
-    end
-    return api.send(200, body)
-
-  elseif t == "redirect" then
-    local status = math.floor(num(f.status, 302))
-    local location = f.location or ngx.var.request_uri
-    return api.send(status, M.html_page(status), "text/html", { Location = location })
-  end
-
+  local handler = HANDLERS[t]
+  if handler then return handler(f) end
   return api.send(500, api.error_body(500, "unknown fault type " .. tostring(t)))
 end
 
