@@ -523,8 +523,9 @@ function Store:save_page(p, page, credits, body)
       for _, row in ipairs(must(self, self:_st(figures_sql(#ids)):rows(unpack(ids)))) do olds[row[#FIGURES + 2]] = row end
     end
     local function revision(id, seen, rid, figs)
-      must(self, rst:run(id, seen, rid, int(figs[FIGURES[1]]), int(figs[FIGURES[2]]), int(figs[FIGURES[3]]),
-        int(figs[FIGURES[4]]), int(figs[FIGURES[5]]), int(figs[FIGURES[6]]), int(figs[FIGURES[7]])))
+      local a = { id, seen, rid }
+      for j = 1, #FIGURES do a[j + 3] = int(figs[FIGURES[j]]) end
+      must(self, rst:run(unpack(a, 1, #FIGURES + 3)))
     end
     for i = 1, #recs do
       local r = recs[i]

@@ -13,13 +13,14 @@ local M = {}
 
 local floor, huge = math.floor, math.huge
 
+-- field -> its alias (views, sales, gmv), for the aliases' order and the
+-- table's headers
+local ALIAS_OF = {}
+for a, f in pairs(schema.ALIASES) do ALIAS_OF[f] = a end
+
 --- The aliases in the order of their fields in the spec: views, sales, gmv.
 M.ALIAS_NAMES = {}
-do
-  local alias_of = {}
-  for a, f in pairs(schema.ALIASES) do alias_of[f] = a end
-  for _, f in ipairs(schema.FIELDS) do M.ALIAS_NAMES[#M.ALIAS_NAMES + 1] = alias_of[f] end
-end
+for _, f in ipairs(schema.FIELDS) do M.ALIAS_NAMES[#M.ALIAS_NAMES + 1] = ALIAS_OF[f] end
 
 local function fmt_num(v)
   -- an integer (5.3+), or an integral number within 2^53 on 5.1/5.2/LuaJIT,
@@ -60,20 +61,21 @@ local function fmt_duration(d)
   return cell(d)
 end
 
--- How the table shows a field; fields without an entry are shown with cell().
-local TABLE_COLUMNS = {
-  room_id = { header = "room_id" },
-  seller_id = { header = "shop" },
-  create_time = { header = "started (UTC)", fmt = fmt_time },
-  finish_time = { header = "finished (UTC)", fmt = fmt_time },
-  duration = { header = "hours", right = true, fmt = fmt_duration },
-  total_views_cnt = { header = "views", right = true },
-  total_sale_cnt = { header = "sales", right = true },
-  total_sale_gmv_amt = { header = "gmv", right = true },
-  total_joins_cnt = { header = "joins", right = true },
-  max_views_cnt = { header = "max views", right = true },
-  title = { header = "title", flex = true },
-}
+-- The table's headers that are neither the field's alias nor its name.
+local HEADERS = { seller_id = "shop", create_time = "started (UTC)", finish_time = "finished (UTC)",
+  duration = "hours", total_joins_cnt = "joins", max_views_cnt = "max views" }
+
+-- How the table shows each field of the schema, from its kind: times as
+-- dates, counters right-aligned; the duration as hours, the title takes
+-- the width that is left.
+local TABLE_COLUMNS = {}
+for _, f in ipairs(schema.FIELDS) do
+  local kind = schema.KINDS[f]
+  TABLE_COLUMNS[f] = { header = HEADERS[f] or ALIAS_OF[f] or f, right = kind == "integer" or nil,
+    fmt = kind == "time" and fmt_time or nil }
+end
+TABLE_COLUMNS.duration.fmt = fmt_duration
+TABLE_COLUMNS.title.flex = true
 -- The default columns; narrow terminals lose region, then hours, then the
 -- start time.
 local DEFAULT_TABLE = { "room_id", "create_time", "duration", "total_views_cnt", "total_sale_cnt",

@@ -9,18 +9,38 @@ local M = {}
 -- higher was written by a newer shoplive and is refused, untouched.
 M.VERSION = 3
 
---- The 16 fields of the spec, by kind. A value of another kind (12.5 where an
--- integer is documented) is kept in livestreams.extra instead, exactly.
-M.TEXT_FIELDS = { "room_id", "seller_id", "user_id", "nick_name", "region", "title", "avatar", "cover_url" }
-M.INT_FIELDS = { "create_time", "finish_time", "duration", "max_views_cnt", "total_joins_cnt",
-  "total_sale_cnt", "total_sale_gmv_amt", "total_views_cnt" }
---- The figures whose changes between fetches are revisions (T+1 updates).
-M.FIGURES = { "duration", "finish_time", "max_views_cnt", "total_joins_cnt", "total_sale_cnt",
-  "total_sale_gmv_amt", "total_views_cnt" }
+-- The record fields, from the endpoint's schema (shoplive/schema.lua): a
+-- field added there gets its typed column in a new database, and in the
+-- statements that write and read it. (A database made before that needs a
+-- migration that adds the column.)
+local fields = require("shoplive.schema")
 
-M.KNOWN = {}
-for _, f in ipairs(M.TEXT_FIELDS) do M.KNOWN[f] = "text" end
-for _, f in ipairs(M.INT_FIELDS) do M.KNOWN[f] = "int" end
+local STORED_AS = { id = "text", string = "text", integer = "int", time = "int" }
+
+--- The spec's fields by kind, in the schema's order: the text ones (ids,
+-- strings) and the integer ones (counters, amounts, times). A value of
+-- another kind (12.5 where an integer is documented) is kept in
+-- livestreams.extra instead, exactly.
+M.TEXT_FIELDS, M.INT_FIELDS, M.KNOWN = {}, {}, {}
+for _, f in ipairs(fields.FIELDS) do
+  local kind = assert(STORED_AS[fields.KINDS[f]], f)
+  M.KNOWN[f] = kind
+  local list = kind == "text" and M.TEXT_FIELDS or M.INT_FIELDS
+  list[#list + 1] = f
+end
+
+--- The figures whose changes between fetches are revisions (T+1 updates):
+-- every integer field but the start time, which never changes.
+M.FIGURES = {}
+for _, f in ipairs(M.INT_FIELDS) do
+  if f ~= "create_time" then M.FIGURES[#M.FIGURES + 1] = f end
+end
+
+-- The text fields that are ids, kept as short texts (d.ID); room_id is the
+-- key, the others take any byte (d.BYTES).
+local function text_type(d, f)
+  return fields.KINDS[f] == "id" and d.ID or d.BYTES
+end
 
 --- migrations[v](d) -> the statements that take a version v-1 database to v.
 -- d.ID: ids and short texts (TEXT); d.BYTES: free text that may hold any byte
@@ -33,7 +53,7 @@ M.migrations = {
     local cols = {}
     for _, f in ipairs(M.TEXT_FIELDS) do
       if f ~= "room_id" then
-        cols[#cols + 1] = f .. " " .. ((f == "seller_id" or f == "user_id") and d.ID or d.BYTES)
+        cols[#cols + 1] = f .. " " .. text_type(d, f)
       end
     end
     for _, f in ipairs(M.INT_FIELDS) do cols[#cols + 1] = f .. " " .. d.INT end
