@@ -44,10 +44,7 @@ describe("a 33-digit seller id (item 10)", function()
     assert.equals(0, env.requests())
   end)
 
-  if not pg then
-    it("needs PostgreSQL 15 (" .. tostring(pg_why) .. ")", function() error(pg_why) end)
-    return
-  end
+  if pgsupport.missing(pg, pg_why, it) then return end
 
   it("is a usage error for queue add and sync --queue --enqueue with a PostgreSQL store", function()
     local q = " --db " .. sh_quote(pg.url) .. " --queue ids"

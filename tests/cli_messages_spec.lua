@@ -124,10 +124,7 @@ local pg, pg_why = pgsupport.start()
 teardown(function() if pg then pg:stop() end end)
 
 describe("queue add (item 11)", function()
-  if not pg then
-    it("needs PostgreSQL 15 (" .. tostring(pg_why) .. ")", function() error(pg_why) end)
-    return
-  end
+  if pgsupport.missing(pg, pg_why, it) then return end
 
   it("mentions the shops already queued only when there were some", function()
     local q = " --db " .. sh_quote(pg.url) .. " --queue words"

@@ -112,10 +112,7 @@ local function summary(plan)
 end
 
 describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)", function()
-  if not pg then
-    it("needs PostgreSQL 15 (" .. tostring(pg_why) .. ")", function() error(pg_why) end)
-    return
-  end
+  if pgsupport.missing(pg, pg_why, it) then return end
 
   it("claims probe the partial indexes; status counts from an index: no Seq Scan, no Sort", function()
     local s = store.open(pg:database("plans"))

@@ -12,10 +12,7 @@ teardown(function()
 end)
 
 describe("queue rows", function()
-  if not pg then
-    it("needs PostgreSQL 15 (" .. tostring(pg_why) .. ")", function() error(pg_why) end)
-    return
-  end
+  if pgsupport.missing(pg, pg_why, it) then return end
 
   local fx = pgsupport.store_each(pg, "rows", { before_each = before_each, after_each = after_each })
 

@@ -26,10 +26,7 @@ describe("shoplive.store.open", function()
     end
   end)
 
-  if not pg then
-    it("needs PostgreSQL 15 (" .. tostring(pg_why) .. ")", function() error(pg_why) end)
-    return
-  end
+  if pgsupport.missing(pg, pg_why, it) then return end
 
   it("takes the URL scheme in any case (POSTGRESQL://) and creates no local file", function()
     local url = pg:database("upper")

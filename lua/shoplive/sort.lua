@@ -76,6 +76,21 @@ local function check_records(records, fname)
   end
 end
 
+-- { record, index } of each record, sorted by the parsed keys (the index
+-- makes the sort stable); a record that is not a table raises.
+local function sorted_boxes(records, parsed, fname)
+  local boxed = {}
+  for i = 1, #records do
+    local r = records[i]
+    if type(r) ~= "table" then
+      raise(fname .. ": records[" .. i .. "] is a " .. type(r) .. ", expected a record table")
+    end
+    boxed[i] = { r, i }
+  end
+  table.sort(boxed, less_fn(parsed))
+  return boxed
+end
+
 --- Sort records in place (stable), also as `shoplive.sort`. A bad key or
 -- a record that is not a table raises.
 -- @tparam {table,...} records the records (e.g. `page.records`)
@@ -87,18 +102,8 @@ end
 -- shoplive.sort(records, { "-gmv", "create_time" })
 function M.sort(records, keys)
   check_records(records, "shoplive.sort")
-  local parsed = M.parse_keys(keys, "shoplive.sort")
-  local n = #records
-  local boxed = {}
-  for i = 1, n do
-    local r = records[i]
-    if type(r) ~= "table" then
-      raise("shoplive.sort: records[" .. i .. "] is a " .. type(r) .. ", expected a record table")
-    end
-    boxed[i] = { r, i }
-  end
-  table.sort(boxed, less_fn(parsed))
-  for i = 1, n do records[i] = boxed[i][1] end
+  local boxed = sorted_boxes(records, M.parse_keys(keys, "shoplive.sort"), "shoplive.sort")
+  for i = 1, #boxed do records[i] = boxed[i][1] end
   return records
 end
 
@@ -114,16 +119,7 @@ function M.top(records, n, keys)
   if type(n) ~= "number" or n ~= math.floor(n) or n < 0 then
     raise("shoplive.top: argument 'n' must be an integer >= 0, got " .. tostring(n))
   end
-  local parsed = M.parse_keys(keys, "shoplive.top")
-  local boxed = {}
-  for i = 1, #records do
-    local r = records[i]
-    if type(r) ~= "table" then
-      raise("shoplive.top: records[" .. i .. "] is a " .. type(r) .. ", expected a record table")
-    end
-    boxed[i] = { r, i }
-  end
-  table.sort(boxed, less_fn(parsed))
+  local boxed = sorted_boxes(records, M.parse_keys(keys, "shoplive.top"), "shoplive.top")
   local out = {}
   for i = 1, math.min(n, #boxed) do out[i] = boxed[i][1] end
   return out

@@ -103,6 +103,15 @@ function M.start_with_tmpdir(teardown)
   return pg, why, tmp
 end
 
+--- For a describe that needs the cluster: false when pg started, else one
+-- test that fails with the reason why and true (the describe returns
+-- then). it: the spec's busted `it`.
+function M.missing(pg, why, it)
+  if pg then return false end
+  it("needs PostgreSQL 15 (" .. tostring(why) .. ")", function() error(why) end)
+  return true
+end
+
 --- For a describe block: before each test a fresh database named prefix..n
 -- on cluster pg (fx.name, its URL fx.url), a store open on it (fx.s) and
 -- the run's sandbox reset; after it the store closed and the sandbox reset.

@@ -198,6 +198,10 @@ local function roff(s)
   return s
 end
 
+local function append(out, ...)
+  for i = 1, select("#", ...) do out[#out + 1] = select(i, ...) end
+end
+
 --- The man page (troff, man macros) from the same definitions.
 function M.man(version)
   local out = {
@@ -211,12 +215,8 @@ function M.man(version)
     out[#out + 1] = ".RI [ SELLER_ID ...] [ options ]"
     out[#out + 1] = ".br"
   end
-  out[#out + 1] = ".B shoplive completion"
-  out[#out + 1] = ".I bash|zsh|fish"
-  out[#out + 1] = ".br"
-  out[#out + 1] = ".B shoplive \\-\\-version"
-  out[#out + 1] = ".SH DESCRIPTION"
-  out[#out + 1] = roff(M.EPILOG)
+  append(out, ".B shoplive completion", ".I bash|zsh|fish", ".br", ".B shoplive \\-\\-version",
+    ".SH DESCRIPTION", roff(M.EPILOG))
   for _, c in ipairs(M.COMMANDS) do
     out[#out + 1] = ".SH " .. c.name:upper()
     out[#out + 1] = roff(c.help)
@@ -229,15 +229,9 @@ function M.man(version)
       out[#out + 1] = roff(o[2]) .. (o[3] and (" Default: " .. roff(o[3]) .. ".") or "")
     end
   end
-  out[#out + 1] = ".SH COMPLETION"
-  out[#out + 1] = "source <(shoplive completion bash)"
-  out[#out + 1] = ".SH ENVIRONMENT"
-  out[#out + 1] = ".TP"
-  out[#out + 1] = ".B KEYAPI_API_KEY"
-  out[#out + 1] = "The API key (required unless \\-\\-dry\\-run)."
-  out[#out + 1] = ".TP"
-  out[#out + 1] = ".B KEYAPI_BASE_URL"
-  out[#out + 1] = "The API's base URL."
+  append(out, ".SH COMPLETION", "source <(shoplive completion bash)", ".SH ENVIRONMENT",
+    ".TP", ".B KEYAPI_API_KEY", "The API key (required unless \\-\\-dry\\-run).",
+    ".TP", ".B KEYAPI_BASE_URL", "The API's base URL.")
   return table.concat(out, "\n") .. "\n"
 end
 

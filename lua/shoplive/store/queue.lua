@@ -122,21 +122,18 @@ end
 -- the check that a method was called on an open store
 local store_err, check_open
 
-local function run(self, name, ...)
+-- st:run (rows changed) or st:rows (the rows) of statement SQL[name], or
+-- nil, err (kind "store").
+local function statement(self, how, name, ...)
   local ok, st = pcall(self._st, self, SQL[name])
   if not ok then return nil, st end
-  local n, msg, code = st:run(...)
-  if not n then return nil, store_err(self, msg, code) end
-  return n
+  local res, msg, code = st[how](st, ...)
+  if not res then return nil, store_err(self, msg, code) end
+  return res
 end
 
-local function rows(self, name, ...)
-  local ok, st = pcall(self._st, self, SQL[name])
-  if not ok then return nil, st end
-  local r, msg, code = st:rows(...)
-  if not r then return nil, store_err(self, msg, code) end
-  return r
-end
+local function run(self, name, ...) return statement(self, "run", name, ...) end
+local function rows(self, name, ...) return statement(self, "rows", name, ...) end
 
 -- Argument checks of the claim methods: each raises at the library's caller.
 local function check_worker(fname, worker)
