@@ -62,8 +62,7 @@ describe("shoplive CLI features", function()
   it("--fields and --no-header for csv and table", function()
     local status, out = run("livestreams 3 -f csv --fields room_id,gmv --no-header")
     assert.equals(0, status)
-    local ls = {}
-    for l in out:gmatch("(.-)\r\n") do ls[#ls + 1] = l end
+    local ls = cli.crlf_lines(out)
     assert.equals(3, #ls)
     assert.matches("^%d+,%d+$", ls[1])
     status, out = run("livestreams 3 --fields views,title")

@@ -11,11 +11,11 @@ local run, lines, sh_quote = cli.run, cli.lines, env.sh_quote
 local tmp = cli.tmpdir()
 teardown(function() os.execute("rm -rf " .. sh_quote(tmp)) end)
 
+before_each(function() env.reset() end)
+
 local LOG = "^shoplive: command=(%a+) pages=(%d+) records=(%d+) credits=(%d+) seconds=(%d+%.%d%d)\n$"
 
 describe("the closing line on a stderr that is no terminal (item 10)", function()
-  before_each(function() env.reset() end)
-
   it("is one key=value line, no CR or escape, after a complete run; -q leaves it out", function()
     -- run() sends stderr to a file, as cron's 2>>log does
     for _, args in ipairs{ "livestreams 25 -f csv", "summary 25 12", "livestreams 1 -o " .. sh_quote(tmp .. "/o") } do
@@ -37,31 +37,24 @@ describe("the closing line on a stderr that is no terminal (item 10)", function(
   end)
 
   it("a failed run keeps its one err line", function()
-    local status, _, err = run("livestreams 1", { KEYAPI_API_KEY = "sk_test_invalid" })
-    assert.equals(1, status)
-    assert.equals("shoplive: auth: apiKey is invalid (HTTP 401, 1 attempt)\n", err)
+    cli.expect({ status = 1, err = "shoplive: auth: apiKey is invalid (HTTP 401, 1 attempt)\n" }, "livestreams 1",
+      { KEYAPI_API_KEY = "sk_test_invalid" })
   end)
 end)
 
 describe("counts and their nouns (item 11)", function()
-  before_each(function() env.reset() end)
-
   it("sync says 1 shop, 1 page, 1 credit, 1 cache hit", function()
     local db = sh_quote(tmp .. "/one.db")
-    local status, out = run("sync --db " .. db .. " 1")
-    assert.equals(0, status)
-    assert.equals("sync: 1/1 shop done, 1 page, 1 credit, 0 cache hits, 1 new, 0 changed, 0 failed\n", out)
-    status, out = run("sync --db " .. db .. " 1")
-    assert.equals(0, status)
-    assert.equals("sync: 1/1 shop done, 1 page, 0 credits, 1 cache hit, 0 new, 0 changed, 0 failed\n", out)
+    cli.expect({ status = 0, out = "sync: 1/1 shop done, 1 page, 1 credit, 0 cache hits, 1 new, 0 changed, 0 failed\n" },
+      "sync --db " .. db .. " 1")
+    cli.expect({ status = 0, out = "sync: 1/1 shop done, 1 page, 0 credits, 1 cache hit, 0 new, 0 changed, 0 failed\n" },
+      "sync --db " .. db .. " 1")
   end)
 
   it("-v and a partial run's lines say 1 page, 1 record", function()
-    local status, _, err = run("livestreams 1 -f ndjson -v -q")
-    assert.equals(0, status)
-    assert.equals("shoplive: shop 1: 1 page, 1 record\n", err)
+    cli.expect({ status = 0, err = "shoplive: shop 1: 1 page, 1 record\n" }, "livestreams 1 -f ndjson -v -q")
     env.sandbox():fault{ type = "status", status = 400 }
-    status, _, err = run("livestreams 11 1 -f ndjson -q")
+    local status, _, err = run("livestreams 11 1 -f ndjson -q")
     assert.equals(1, status)
     assert.matches("incomplete %(1 of 2 shops failed%): kept 1 record in standard output; credits spent: 1\n$", err)
   end)
@@ -83,8 +76,6 @@ describe("usage errors (item 11)", function()
 end)
 
 describe("sync -q and -v (item 11)", function()
-  before_each(function() env.reset() end)
-
   it("-v: one line per shop; -q: accepted", function()
     local db = sh_quote(tmp .. "/v.db")
     local status, out, err = run("sync --db " .. db .. " 10 1 -v --concurrency 1")
@@ -99,8 +90,6 @@ describe("sync -q and -v (item 11)", function()
 end)
 
 describe("a shop's error line (item 17b)", function()
-  before_each(function() env.reset() end)
-
   it("has one prefix in sync: shoplive: shop ID: kind: ...", function()
     env.sandbox():fault{ type = "status", status = 400 }
     local status, _, err = run("sync --db " .. sh_quote(tmp .. "/e.db") .. " 12 --concurrency 1")

@@ -39,10 +39,8 @@ describe("the shoplive command", function()
   end)
 
   it("writes RFC 4180 CSV with ids as text", function()
-    local status, out = run("livestreams 12 --format csv")
-    assert.equals(0, status)
-    local ls = {}
-    for l in out:gmatch("(.-)\r\n") do ls[#ls + 1] = l end
+    local out = cli_run.expect({ status = 0 }, "livestreams 12 --format csv")
+    local ls = cli_run.crlf_lines(out)
     assert.matches("^room_id,seller_id,user_id,", ls[1])
     assert.matches("^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d,12,", ls[2])
     assert.truthy(out:find('"', 1, true)) -- some titles need quoting
@@ -109,9 +107,8 @@ describe("the shoplive command", function()
     assert.matches("100000 credits", out)
     assert.equals(0, env.requests())
     -- the base URL is checked as shoplive.new checks it
-    local s3, o3, e3 = run("livestreams 237 --dry-run", { KEYAPI_BASE_URL = "ftp://example.com" })
-    assert.equals(1, s3)
-    assert.equals("", o3)
+    local _, e3 = cli_run.expect({ status = 1, out = "" }, "livestreams 237 --dry-run",
+      { KEYAPI_BASE_URL = "ftp://example.com" })
     assert.matches("^shoplive.new: option 'base_url' must be an http:// or https:// URL", e3)
   end)
 
@@ -131,10 +128,8 @@ describe("the shoplive command", function()
   end)
 
   it("exits 1 with one line from tostring(err) when the API fails", function()
-    local status, out, err = run("livestreams 1", { KEYAPI_API_KEY = "sk_test_invalid" })
-    assert.equals(1, status)
-    assert.equals("", out)
-    assert.equals("shoplive: auth: apiKey is invalid (HTTP 401, 1 attempt)\n", err)
+    cli_run.expect({ status = 1, out = "", err = "shoplive: auth: apiKey is invalid (HTTP 401, 1 attempt)\n" },
+      "livestreams 1", { KEYAPI_API_KEY = "sk_test_invalid" })
   end)
 
   it("exits 1 and names KEYAPI_API_KEY when there is no key", function()

@@ -6,7 +6,8 @@ local env = require("support.env")
 local cli = require("support.cli_run")
 
 local sh_quote = env.sh_quote
-local tmp = require("support.files").tmpdir()
+local files = require("support.files")
+local tmp = files.tmpdir()
 teardown(function() os.execute("rm -rf " .. tmp) end)
 
 local credits = env.credits
@@ -94,17 +95,24 @@ describe("shoplive --db", function()
   end)
 end)
 
+-- A fresh SQLite store named label with shops synced into it, and what
+-- `sync SHOPS --dry-run` (dry, which must succeed) says on it.
+local function synced_dry(label, shops, dry)
+  env.sandbox():reset()
+  local db = fresh(label) .. ".db"
+  assert.equals(0, (run("sync " .. shops .. " --db " .. db)))
+  local status, out = run("sync " .. dry .. " --db " .. db .. " --dry-run")
+  assert.equals(0, status)
+  return db, out
+end
+
 describe("shoplive sync --dry-run", function()
   it("reports a store that fails and exits 1, instead of '0 pages held'", function()
-    env.sandbox():reset()
-    local db = fresh("dry") .. ".db"
-    assert.equals(0, (run("sync 10 --db " .. db)))
-    local status, out = run("sync 10 --db " .. db .. " --dry-run")
-    assert.equals(0, status)
+    local db, out = synced_dry("dry", "10", "10")
     assert.matches("10: 2 pages held, complete: 0 credits", out, 1, true)
     -- the page cache gone (a damaged or foreign database): every read fails
     sqlite_exec(db, "DROP TABLE pages")
-    local err
+    local status, err
     status, out, err = run("sync 10 --db " .. db .. " --dry-run")
     assert.equals(1, status)
     assert.is_nil(out:find("pages held", 1, true), out)
@@ -115,15 +123,11 @@ end)
 
 describe("--offline", function()
   it("answers a synced shop with no livestreams with an empty result (report, summary, livestreams)", function()
-    env.sandbox():reset()
-    local db = fresh("empty") .. ".db"
-    assert.equals(0, (run("sync 237 0 --db " .. db)))
-    local status, out = run("sync 0 --db " .. db .. " --dry-run")
-    assert.equals(0, status)
+    local db, out = synced_dry("empty", "237 0", "0")
     assert.matches("0: 1 pages held, complete: 0 credits", out, 1, true)
     local off = { KEYAPI_API_KEY = "" }
     local html = fresh("report") .. ".html"
-    local err, _
+    local status, err, _
     status, _, err = run("report 237 0 --db " .. db .. " --offline --output " .. html, off)
     assert.equals(0, status, err)
     assert.truthy(cli.read(html))
@@ -144,12 +148,7 @@ describe("--offline", function()
   it("reads a read-only snapshot (a read-only file system), which sync still refuses before buying", function()
     env.sandbox():reset()
     local mnt = fresh("snapshot")
-    os.execute("mkdir -p " .. mnt)
-    if not env.sh_ok("mount -t tmpfs -o size=4m tmpfs " .. mnt .. " 2>/dev/null") then
-      pending("cannot mount a tmpfs here (not root)")
-      return
-    end
-    finally(function() os.execute("umount " .. mnt) end)
+    if not files.tmpfs(mnt, "4m", { pending = pending, finally = finally }) then return end
     local db = mnt .. "/shops.db"
     assert.equals(0, (run("sync 237 --db " .. db)))
     assert.truthy(env.sh_ok("mount -o remount,ro " .. mnt))

@@ -163,21 +163,18 @@ describe("failures come back as nil, err", function()
 
   -- A timeout err means libcurl's own timer ended the transfer: the answer
   -- (3 s, 5 s away) was never waited for, whatever the machine's load.
-  it("a slow answer past timeout -> timeout, ended by the timeout", function()
-    sb:fault{ type = "latency", seconds = 3 }
-    local _, err = fetch(env.client{ timeout = 0.5, max_retries = 0 })
-    expect(err, "timeout", true)
-    assert.matches("timed out after %d+ milliseconds", err.message)
-    assert.equals(1, env.requests())
-  end)
-
-  it("a server that stalls after the headers -> timeout", function()
-    sb:fault{ type = "stall", seconds = 5 }
-    local _, err = fetch(env.client{ timeout = 0.5, max_retries = 0 })
-    expect(err, "timeout", true)
-    assert.matches("timed out after %d+ milliseconds", err.message)
-    assert.equals(1, env.requests())
-  end)
+  for _, case in ipairs{
+    { "a slow answer past timeout -> timeout, ended by the timeout", { type = "latency", seconds = 3 } },
+    { "a server that stalls after the headers -> timeout", { type = "stall", seconds = 5 } },
+  } do
+    it(case[1], function()
+      sb:fault(case[2])
+      local _, err = fetch(env.client{ timeout = 0.5, max_retries = 0 })
+      expect(err, "timeout", true)
+      assert.matches("timed out after %d+ milliseconds", err.message)
+      assert.equals(1, env.requests())
+    end)
+  end
 
   it("a truncated body -> transport, retried", function()
     sb:fault{ type = "truncate", count = 2 }

@@ -273,12 +273,7 @@ describe("store.open errors name the database, before any credit", function()
 
   it("a read-only database (a read-only mount)", function()
     local mnt = tmp .. "/ro"
-    os.execute("mkdir -p " .. mnt)
-    if not env.sh_ok("mount -t tmpfs -o size=1m tmpfs " .. mnt .. " 2>/dev/null") then
-      pending("cannot mount a tmpfs here (not root)")
-      return
-    end
-    finally(function() os.execute("umount " .. mnt) end)
+    if not files.tmpfs(mnt, "1m", { pending = pending, finally = finally }) then return end
     store.open(mnt .. "/x.db"):close()
     assert(env.sh_ok("mount -o remount,ro " .. mnt))
     local ok, err = pcall(store.open, mnt .. "/x.db")

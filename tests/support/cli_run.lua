@@ -40,6 +40,25 @@ function M.spawn(args, dir, vars)
     .. "; wait $!; echo $? >" .. q("rc.tmp") .. "; mv " .. q("rc.tmp") .. " " .. q("rc") .. ") >/dev/null 2>&1 &")
 end
 
+--- Run the CLI as M.run does and check its exit status and, where want
+-- gives them, its whole stdout (want.out) and stderr (want.err). Returns
+-- stdout, stderr. For specs (luassert).
+function M.expect(want, args, vars, opts)
+  local luassert = require("luassert")
+  local status, out, err = M.run(args, vars, opts)
+  luassert.equals(want.status, status, args .. ": " .. tostring(err))
+  if want.out then luassert.equals(want.out, out, args) end
+  if want.err then luassert.equals(want.err, err, args) end
+  return out, err
+end
+
+--- The lines of CSV text s (CRLF line ends).
+function M.crlf_lines(s)
+  local ls = {}
+  for l in s:gmatch("(.-)\r\n") do ls[#ls + 1] = l end
+  return ls
+end
+
 function M.lines(s)
   local t = {}
   for l in s:gmatch("[^\n]+") do t[#t + 1] = l end

@@ -26,4 +26,19 @@ function M.tmpdir()
   return assert(d, "mktemp -d failed")
 end
 
+--- A tmpfs of size (e.g. "1m") mounted on dir (created) for one test, and
+-- unmounted by its finally. False, with the test marked pending, where
+-- mounting is not allowed (not root). hooks: the spec's busted pending and
+-- finally (busted sets them in the spec's environment only).
+function M.tmpfs(dir, size, hooks)
+  os.execute("mkdir -p " .. dir)
+  local r = os.execute("mount -t tmpfs -o size=" .. size .. " tmpfs " .. dir .. " 2>/dev/null")
+  if r ~= true and r ~= 0 then
+    hooks.pending("cannot mount a tmpfs here (not root)")
+    return false
+  end
+  hooks.finally(function() os.execute("umount " .. dir) end)
+  return true
+end
+
 return M
