@@ -19,11 +19,7 @@ local started = {} -- pids to stop should a test fail before they exit
 
 --- Start the CLI in the background; returns a handle with pid, rc().
 local function start(args, dir)
-  local cmd = cli.command(args)
-  os.execute("(" .. cmd .. " >" .. sh_quote(dir .. "/stdout") .. " 2>" .. sh_quote(dir .. "/stderr")
-    .. " & echo $! >" .. sh_quote(dir .. "/pid.tmp") .. "; mv " .. sh_quote(dir .. "/pid.tmp") .. " "
-    .. sh_quote(dir .. "/pid") .. "; wait $!; echo $? >" .. sh_quote(dir .. "/rc.tmp") .. "; mv "
-    .. sh_quote(dir .. "/rc.tmp") .. " " .. sh_quote(dir .. "/rc") .. ") >/dev/null 2>&1 &")
+  cli.spawn(args, dir)
   assert(wait_for(function() return read(dir .. "/pid") ~= nil end))
   local h = { pid = tonumber(read(dir .. "/pid")) }
   started[#started + 1] = h.pid
@@ -35,17 +31,15 @@ local function start(args, dir)
 end
 
 describe("shoplive CLI output", function()
+  -- a reset sandbox and a fresh temp dir for each test
+  local t = cli.tmpdir_each(before_each, after_each)
   local sb, dir
-  before_each(function()
-    sb = env.reset()
-    dir = cli.tmpdir()
-  end)
+  before_each(function() sb, dir = env.sandbox(), t.dir end)
   after_each(function()
     for _, pid in ipairs(started) do
       if require("support.sandbox").alive(pid) then os.execute("kill -TERM " .. pid) end
     end
     started = {}
-    os.execute("rm -rf " .. sh_quote(dir))
     sb:reset()
   end)
 

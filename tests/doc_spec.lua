@@ -19,6 +19,17 @@ local function sh(cmd)
   return env.sh("cd " .. q(ROOT) .. " && { " .. cmd .. "\n} 2>&1")
 end
 
+-- `make doc`'s pages written to a temp dir (gone after the test; finally:
+-- busted's), and what ldoc said, which must have succeeded.
+local function ldoc(finally)
+  local dir = os.tmpname()
+  os.remove(dir)
+  finally(function() os.execute("rm -rf " .. q(dir)) end)
+  local status, out = sh("ldoc -d " .. q(dir) .. " .")
+  assert.equals(0, status, out)
+  return dir, out
+end
+
 -- Rows of the Markdown table whose first cell is `name`: name -> cells.
 local function table_rows(text)
   local rows = {}
@@ -247,11 +258,7 @@ describe("the reference", function()
   end)
 
   it("make doc lists every public module and nothing private #novalgrind", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    finally(function() os.execute("rm -rf " .. q(dir)) end)
-    local status, out = sh("ldoc -d " .. q(dir) .. " .")
-    assert.equals(0, status, out)
+    local dir, out = ldoc(finally)
     for line in out:gmatch("[^\n]+") do
       assert.truthy(line:match("^reading configuration") or line:match("^output written"), "ldoc said: " .. line)
     end
@@ -329,11 +336,7 @@ describe("the reference", function()
   end)
 
   it("make doc documents the fields of a page, an err, stats() and a summary #novalgrind", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    finally(function() os.execute("rm -rf " .. q(dir)) end)
-    local status, out = sh("ldoc -d " .. q(dir) .. " .")
-    assert.equals(0, status, out)
+    local dir = ldoc(finally)
     local pages = {
       ["shoplive.client"] = {
         page = { "records", "page", "page_size", "request_id", "has_more", "cached", "fetched_at", "repaired",

@@ -18,16 +18,7 @@ local floor = math.floor
 
 local raise = argcheck.raise
 
-local function check_records(records, fname)
-  if type(records) ~= "table" then
-    raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
-  end
-  for i = 1, #records do
-    if type(records[i]) ~= "table" then
-      raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
-    end
-  end
-end
+local check_records = argcheck.records
 
 -- A usable number, or nil (nil, non-numbers and NaN are skipped).
 local function num(v)

@@ -57,6 +57,20 @@ function M.raise(msg)
   error(msg, outside_level())
 end
 
+--- Raise (as M.raise) unless records is an array of record tables; fname
+-- names the public function (the exports and the analysis take such lists).
+function M.records(records, fname)
+  if type(records) ~= "table" then
+    M.raise(fname .. ": argument 'records' must be an array of records, got "
+      .. require("shoplive.util").describe(records))
+  end
+  for i = 1, #records do
+    if type(records[i]) ~= "table" then
+      M.raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
+    end
+  end
+end
+
 -- True when short (an error position's file, a short_src: the path, or
 -- "..." and its end when long) is one of the library's files.
 local function library_file(short)

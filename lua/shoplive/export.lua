@@ -29,16 +29,7 @@ local fail = raise
 -- @local
 M.format_number = function(v) return format_number(v, false) end
 
-local function check_records(records, fname)
-  if type(records) ~= "table" then
-    raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
-  end
-  for i = 1, #records do
-    if type(records[i]) ~= "table" then
-      raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
-    end
-  end
-end
+local check_records = argcheck.records
 
 local function json_lines(records, fname, open, sep, close)
   local buf = { open }
