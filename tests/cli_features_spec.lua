@@ -11,8 +11,7 @@ local sh_quote = env.sh_quote
 local run, lines = cli.run, cli.lines
 
 describe("shoplive CLI features", function()
-  local sb
-  before_each(function() sb = env.reset() end)
+  before_each(function() env.reset() end)
 
   it("--version", function()
     local status, out = run("--version")
@@ -73,23 +72,7 @@ describe("shoplive CLI features", function()
     assert.equals(3, #lines(out))
   end)
 
-  local function in_process(argv, tty)
-    local cli_mod = require("shoplive.cli")
-    local out, err = {}, {}
-    local function sink(t)
-      return { write = function(_, ...) for _, s in ipairs{ ... } do t[#t + 1] = tostring(s) end return true end,
-        flush = function() return true end }
-    end
-    local status = cli_mod.main(argv, {
-      stdout = sink(out), stderr = sink(err), isatty = function() return tty end,
-      getenv = function(k)
-        if k == "KEYAPI_API_KEY" then return env.KEY end
-        if k == "KEYAPI_BASE_URL" then return sb.url end
-        return os.getenv(k)
-      end,
-    })
-    return status, table.concat(out), table.concat(err)
-  end
+  local in_process = cli.in_process
 
   it("ends a run on a terminal with one line: pages, records, credits, seconds; -q leaves it out", function()
     local status, out, err = in_process({ "livestreams", "25", "-f", "ndjson" }, true)

@@ -151,21 +151,9 @@ describe("the shoplive command", function()
   end)
 
   it("shows a progress line on a terminal", function()
-    local cli = require("shoplive.cli")
-    local out, err = {}, {}
-    local function sink(t) return { write = function(_, ...) for _, s in ipairs{ ... } do t[#t + 1] = tostring(s) end end,
-      flush = function() end } end
-    local status = cli.main({ "livestreams", "25", "--format", "ndjson" }, {
-      stdout = sink(out), stderr = sink(err), isatty = function() return true end,
-      getenv = function(k)
-        if k == "KEYAPI_API_KEY" then return env.KEY end
-        if k == "KEYAPI_BASE_URL" then return sb.url end
-        return os.getenv(k)
-      end,
-    })
+    local status, out, e = cli_run.in_process({ "livestreams", "25", "--format", "ndjson" }, true)
     assert.equals(0, status)
-    local e = table.concat(err)
     assert.matches("\r\27%[Kpages 3, records 25, credits 3, %d+%.%ds", e)
-    assert.equals(25, #lines(table.concat(out)))
+    assert.equals(25, #lines(out))
   end)
 end)

@@ -52,6 +52,26 @@ function M.expect(want, args, vars, opts)
   return out, err
 end
 
+--- Run shoplive.cli.main in this interpreter on argv, against the run's
+-- sandbox, with stdout and stderr captured and isatty() giving tty (for
+-- what only a terminal shows). Returns status, stdout, stderr.
+function M.in_process(argv, tty)
+  local out, err = {}, {}
+  local function sink(t)
+    return { write = function(_, ...) for _, s in ipairs{ ... } do t[#t + 1] = tostring(s) end return true end,
+      flush = function() return true end }
+  end
+  local status = require("shoplive.cli").main(argv, {
+    stdout = sink(out), stderr = sink(err), isatty = function() return tty end,
+    getenv = function(k)
+      if k == "KEYAPI_API_KEY" then return env.KEY end
+      if k == "KEYAPI_BASE_URL" then return env.sandbox().url end
+      return os.getenv(k)
+    end,
+  })
+  return status, table.concat(out), table.concat(err)
+end
+
 --- The lines of CSV text s (CRLF line ends).
 function M.crlf_lines(s)
   local ls = {}
