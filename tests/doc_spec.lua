@@ -30,16 +30,19 @@ local function ldoc(finally)
   return dir, out
 end
 
+-- The cells of a Markdown table row after its first: "a | b |" -> { a, b }.
+local function cells_of(rest)
+  local cells = {}
+  for cell in rest:gmatch("%s*([^|]-)%s*|") do cells[#cells + 1] = cell end
+  return cells
+end
+
 -- Rows of the Markdown table whose first cell is `name`: name -> cells.
 local function table_rows(text)
   local rows = {}
   for line in text:gmatch("[^\n]+") do
     local name, rest = line:match("^| `([%w_]+)` |(.*)$")
-    if name then
-      local cells = {}
-      for cell in rest:gmatch("%s*([^|]-)%s*|") do cells[#cells + 1] = cell end
-      rows[name] = rows[name] or cells
-    end
+    if name then rows[name] = rows[name] or cells_of(rest) end
   end
   return rows
 end
@@ -397,8 +400,7 @@ describe("the reference", function()
       for line in section:gmatch("[^\n]+") do
         local opt_names, rest = line:match("^| (`%-[^|]-) |(.*)$")
         if opt_names then
-          local cells = {}
-          for cell in rest:gmatch("%s*([^|]-)%s*|") do cells[#cells + 1] = cell end
+          local cells = cells_of(rest)
           for opt in opt_names:gmatch("`(%-[%w-]+)`") do rows[opt] = cells end
         end
       end

@@ -281,8 +281,7 @@ describe("argument errors of a PostgreSQL store's queue point at the caller's fi
     pc = env.client{ store = pst }
   end)
   teardown(function()
-    if pc then pc:close() end
-    if pst then pst:close() end
+    for _, o in ipairs{ pc, pst } do o:close() end -- none without pg, both with it
     if pg then pg:stop() end
   end)
   if not pg then
