@@ -15,13 +15,9 @@ local function put(name, body)
   n = n + 1
 end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+-- run from the repo root: the specs' file helpers
+package.path = "tests/?.lua;" .. package.path
+local slurp = require("support.files").read
 
 -- real bodies ------------------------------------------------------------------
 for _, dir in ipairs{ "tests/fixtures/bodies", "sandbox/fixtures" } do
@@ -110,14 +106,13 @@ put("rec_id_floats", rec('"room_id":1.5,"seller_id":1e400,"user_id":-12e2'))
 put("rec_typed_non_numbers", rec('"room_id":null,"seller_id":true,"user_id":{"a":1},"duration":"12","create_time":[1]'))
 
 -- strings and UTF-8
-put("utf8_overlong_c1", '"\xC1\xBF"')
-put("utf8_overlong_c0", '"\xC0\xAF"')
-put("utf8_overlong_e0", '"\xE0\x80\xAF"')
-put("utf8_overlong_f0", '"\xF0\x80\x80\xAF"')
-put("utf8_surrogate_encoded", '"\xED\xA0\x80"')
-put("utf8_surrogate_pair_encoded", '"\xED\xA0\xBD\xED\xB8\x80"')
-put("utf8_above_10ffff", '"\xF4\x90\x80\x80"')
-put("utf8_f5", '"\xF5\x80\x80\x80"')
+-- (each a JSON string of these bytes)
+for _, c in ipairs{ { "overlong_c1", "\xC1\xBF" }, { "overlong_c0", "\xC0\xAF" }, { "overlong_e0", "\xE0\x80\xAF" },
+  { "overlong_f0", "\xF0\x80\x80\xAF" }, { "surrogate_encoded", "\xED\xA0\x80" },
+  { "surrogate_pair_encoded", "\xED\xA0\xBD\xED\xB8\x80" }, { "above_10ffff", "\xF4\x90\x80\x80" },
+  { "f5", "\xF5\x80\x80\x80" } } do
+  put("utf8_" .. c[1], '"' .. c[2] .. '"')
+end
 put("utf8_ff_fe", '"\xFF\xFE"')
 put("utf8_truncated_2", '"\xC3"')
 put("utf8_truncated_3", '"\xE2\x82"')
