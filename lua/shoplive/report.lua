@@ -456,16 +456,7 @@ end
 
 -- ---- the document -------------------------------------------------------------------
 
-local function check_records(records, fname)
-  if type(records) ~= "table" then
-    argcheck.raise(fname .. ": argument 'records' must be an array of records, got " .. util.describe(records))
-  end
-  for i = 1, #records do
-    if type(records[i]) ~= "table" then
-      argcheck.raise(fname .. ": records[" .. i .. "] is a " .. type(records[i]) .. ", expected a record table")
-    end
-  end
-end
+local check_records = argcheck.records
 
 local function check_opts(opts, fname)
   if opts == nil then return {} end
