@@ -37,9 +37,7 @@ describe("failures come back as nil, err", function()
     local c = env.client{ api_key = "sk_test_noquota", max_retries = 3 }
     local _, err = fetch(c)
     expect(err, "quota", false)
-    assert.equals(402, err.status)
-    assert.equals("apiKey quota is not enough", err.message)
-    assert.equals(1, env.requests())
+    expect_fields(err, { status = 402, message = "apiKey quota is not enough" }, 1)
   end)
 
   it("400 -> bad_request, not retried", function()
@@ -47,9 +45,7 @@ describe("failures come back as nil, err", function()
     local c = env.client{ max_retries = 3 }
     local _, err = fetch(c)
     expect(err, "bad_request", false)
-    assert.equals(400, err.status)
-    assert.equals(400, err.code)
-    assert.equals(1, env.requests())
+    expect_fields(err, { status = 400, code = 400 }, 1)
   end)
 
   it("403 and 404 -> http, not retried", function()
@@ -68,9 +64,7 @@ describe("failures come back as nil, err", function()
     local c = env.client{ max_retries = 2 }
     local _, err = fetch(c)
     expect(err, "server", true)
-    assert.equals(502, err.status)
-    assert.equals(3, err.attempts)
-    assert.equals(3, env.requests())
+    expect_fields(err, { status = 502, attempts = 3 }, 3)
     assert.equals(2, c:stats().retries)
   end)
 
