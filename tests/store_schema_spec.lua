@@ -5,41 +5,10 @@
 -- typed again in store/schema.lua or store.lua would miss them.
 local files = require("support.files")
 local schema = require("shoplive.schema")
+local schema_copy = require("support.schema_copy")
 
 local tmp = files.tmpdir()
 teardown(function() os.execute("rm -rf " .. tmp) end)
-
-local function copy_schema()
-  local c = {}
-  for k, v in pairs(schema) do c[k] = v end
-  c.FIELDS, c.KINDS = {}, {}
-  for i, f in ipairs(schema.FIELDS) do c.FIELDS[i] = f end
-  for f, k in pairs(schema.KINDS) do c.KINDS[f] = k end
-  c.FIELDS[#c.FIELDS + 1], c.KINDS.coupon_cnt = "coupon_cnt", "integer"
-  c.FIELDS[#c.FIELDS + 1], c.KINDS.host_name = "host_name", "string"
-  return c
-end
-
-local function is_store_module(name)
-  return name == "shoplive.schema" or name == "shoplive.store" or name:find("^shoplive%.store%.") ~= nil
-end
-
--- fn(store module) with the store's modules loaded afresh over schema copy
--- s; the modules loaded before are put back afterwards.
-local function with_schema(s, fn)
-  local saved = {}
-  for name, m in pairs(package.loaded) do
-    if is_store_module(name) then saved[name] = m end
-  end
-  for name in pairs(saved) do package.loaded[name] = nil end
-  package.loaded["shoplive.schema"] = s
-  local ok, err = pcall(fn, require("shoplive.store"))
-  for name in pairs(package.loaded) do
-    if is_store_module(name) then package.loaded[name] = nil end
-  end
-  for name, m in pairs(saved) do package.loaded[name] = m end
-  assert(ok, err)
-end
 
 local function record(views, coupons)
   return { room_id = "900", seller_id = "1", title = "t", create_time = 1700000000, total_views_cnt = views,
@@ -51,7 +20,8 @@ local P = { seller_id = "1", page = 1, page_size = 10 }
 describe("the store's field lists come from shoplive.schema", function()
   it("a field added to the schema gets a typed column, is read back and has revisions", function()
     local t = 1700000000
-    with_schema(copy_schema(), function(store)
+    local copy = schema_copy.with_fields{ { "coupon_cnt", "integer" }, { "host_name", "string" } }
+    schema_copy.load(copy, "^shoplive%.store", "shoplive.store", function(store)
       local s = store.open(tmp .. "/more_fields.db", { clock = function() return t end })
       assert(s:save_page(P, { records = { record(10, 3) }, request_id = "r1" }, 1))
       t = t + 60
