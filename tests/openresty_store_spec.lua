@@ -117,8 +117,7 @@ describe("the store inside nginx #novalgrind", function()
   end)
   teardown(function()
     if srv then srv.stop() end
-    if sb then sb:stop() end
-    if pg then pg:stop() end
+    for _, server in pairs{ sb = sb, pg = pg } do server:stop() end
   end)
 
   it("with thread_pool, /health stays under 20 ms while sync writes 24 slow pages", function()

@@ -83,7 +83,8 @@ function M.install(store, pool, spec)
   for _, method in ipairs(ROUTED) do
     local direct = Store[method]
     store[method] = function(self, ...)
-      if not can_yield(ngx) then return direct(self, ...) end
+      -- a closed store raises as it always did (the thread's stays open)
+      if not self.db or not can_yield(ngx) then return direct(self, ...) end
       local ok, r = run(pool, "shoplive.store.offload_task", "call", spec, self.clock(), method,
         plain_args(method, ...))
       if not ok then
