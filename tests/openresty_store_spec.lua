@@ -42,6 +42,7 @@ local INIT = [[
     package.loaded.test_stores = {
       wrapped = store.open(url, { thread_pool = "shoplive" }),
       blocking = store.open(url),
+      missing = store.open(url, { thread_pool = "nope" }), -- no such pool in nginx.conf
     }
   }
 ]]
@@ -143,6 +144,12 @@ describe("the store inside nginx #novalgrind", function()
     assert.equals(0, q.pending)
     assert.same({}, q.claimed)
     assert.same({}, q.failed)
+  end)
+
+  it("a thread pool nginx.conf lacks: sync ends with an err of kind store naming it, nothing raises", function()
+    if not pg then return pending(why) end
+    local _, answer = health_during_sync(srv, "mode=missing&seller=1")
+    assert.matches("^error shoplive: store: thread pool 'nope': ", answer)
   end)
 
   it("without it, the worker waits in libpq (what the option is for)", function()
