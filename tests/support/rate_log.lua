@@ -30,21 +30,21 @@ end
 -- libasan into every child, and pgrep under it hung on a futex for ever)
 -- and within a bound, so a tool that hangs costs the test its renice, not
 -- the run.
-function M.server_first(url)
+function M.server_first(url, nice)
   local port = assert(tostring(url):match(":(%d+)"), "a URL with a port")
   local script = "pids=$(ss -ltnpH 'sport = :" .. port .. "' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u);"
-    .. " [ -n \"$pids\" ] || exit 1; for p in $pids; do renice -n -10 -p $p $(pgrep -P $p) || exit 1; done"
+    .. " [ -n \"$pids\" ] || exit 1; for p in $pids; do renice -n " .. (nice or -10) .. " -p $p $(pgrep -P $p) || exit 1; done"
   return os.execute("env -u LD_PRELOAD timeout 10 sh -c '" .. script:gsub("'", "'\\''") .. "' >/dev/null 2>&1")
     == true or nil
 end
 
---- This process at nice -10 too, when the suite may (root), for a spec
--- that times answers itself; true when it could.
-function M.renice_self()
+--- This process at nice `nice` (default -10) too, when the suite may
+-- (root), for a spec that times answers itself; true when it could.
+function M.renice_self(nice)
   local f = io.open("/proc/self/stat")
   local pid = f and f:read("*l"):match("^(%d+)")
   if f then f:close() end
-  return pid and os.execute("env -u LD_PRELOAD timeout 10 renice -n -10 -p " .. pid .. " >/dev/null 2>&1") == true
+  return pid and os.execute("env -u LD_PRELOAD timeout 10 renice -n " .. (nice or -10) .. " -p " .. pid .. " >/dev/null 2>&1") == true
     or nil
 end
 
