@@ -35,6 +35,17 @@ local LOCATIONS = [[
     } }
 ]]
 
+-- /read?mode=...&seller=ID: the shop's stored livestreams through the
+-- store's public API, and the error of a bad call (where it points).
+LOCATIONS = LOCATIONS .. [[
+    location = /read { content_by_lua_block {
+      local st = package.loaded.test_stores[ngx.var.arg_mode]
+      local recs = assert(st:livestreams{ seller_id = ngx.var.arg_seller })
+      local ok, e = pcall(function() st:history(5) end)
+      ngx.say(#recs, " ", tostring(ok), " ", tostring(e))
+    } }
+]]
+
 local INIT = [[
   init_worker_by_lua_block {
     local store = require("shoplive.store")
@@ -154,6 +165,21 @@ describe("the store inside nginx #novalgrind", function()
     assert.equals(0, q.pending)
     assert.same({}, q.claimed)
     assert.same({}, q.failed)
+  end)
+
+  it("the public reads run there too; a bad argument still points at the caller's line", function()
+    if not pg then return pending(why) end
+    local st = env.shoplive.store.open(url)
+    local want = #assert(st:livestreams{ seller_id = "237" })
+    st:close()
+    assert.is_true(want > 0)
+    local code, body = sandbox.get(srv.url .. "/read?mode=wrapped&seller=237", nil, 30)
+    assert.equals(200, code, body)
+    local n, ok, msg = body:match("^(%d+) (%S+) (.*)\n$")
+    assert.equals(want, tonumber(n))
+    assert.equals("false", ok)
+    -- the line of `st:history(5)` in the location's chunk, not the thread's
+    assert.matches("^content_by_lua%(nginx%.conf:%d+%):4: store:history: argument 'room_id' must be", msg)
   end)
 
   it("a thread pool nginx.conf lacks: sync ends with an err of kind store naming it, nothing raises", function()

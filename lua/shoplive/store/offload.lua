@@ -21,9 +21,9 @@ local util = require("shoplive.util")
 local M = {}
 
 -- the methods the client, sync and a queue worker call on their store,
--- with what to send of their arguments (default: as they are)
+-- and the public ones a handler may call
 local ROUTED = { "cached_page", "save_page", "held", "_empty_shop", "_claim", "_spent", "_renew", "_finish",
-  "_queue_left" }
+  "_queue_left", "livestreams", "shops", "history", "credits", "enqueue", "queue_status" }
 
 local YIELDABLE = { rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
   ssl_session_fetch = true }
@@ -84,13 +84,19 @@ function M.install(store, pool, spec)
     local direct = Store[method]
     store[method] = function(self, ...)
       -- a closed store raises as it always did (the thread's stays open)
-      if not self.db or not can_yield(ngx) then return direct(self, ...) end
+      if type(self) ~= "table" or not self.db or not can_yield(ngx) then return direct(self, ...) end
       local ok, r = run(pool, "shoplive.store.offload_task", "call", spec, self.clock(), method,
         plain_args(method, ...))
       if not ok then
         -- the pool is missing or the thread failed: an err of the store,
         -- as a statement that failed
         return nil, errors.new{ kind = "store", message = "thread pool '" .. pool .. "': " .. tostring(r) }
+      end
+      if r.raised_err then error(errors.new(r.raised_err), 0) end
+      if r.raised then
+        -- an argument error raised in the thread: at the caller's line here
+        -- (its position there is the thread's)
+        argcheck.raise((r.raised:gsub("^[^\n]-%.lua:%d+: ", "", 1)))
       end
       if method == "save_page" and r[1] then (select(2, ...)).fetched_at = r.fetched_at end
       return results(r)

@@ -24,7 +24,8 @@ end
 
 --- store[method](args) on this thread's store for spec, at the worker's
 -- clock `now`. Returns the results in one table (n: their count; an err as
--- its plain fields; fetched_at: what save_page set on its page).
+-- its plain fields; fetched_at: what save_page set on its page), or what
+-- the method raised: { raised = message } or { raised_err = err fields }.
 function M.call(spec, now, method, args)
   local ok, s = pcall(store_for, spec)
   if not ok then
@@ -34,7 +35,15 @@ function M.call(spec, now, method, args)
     return { n = 2, nil, { kind = "store", message = e.message, code = e.code } }
   end
   s.clock = function() return now end
-  local r = pack(s[method](s, unpack(args, 1, args.n)))
+  local r = pack(pcall(s[method], s, unpack(args, 1, args.n)))
+  if not r[1] then
+    local e = r[2]
+    if type(e) == "table" then return { raised_err = { kind = e.kind, message = e.message, code = e.code } } end
+    return { raised = tostring(e) }
+  end
+  for i = 1, r.n - 1 do r[i] = r[i + 1] end
+  r[r.n] = nil
+  r.n = r.n - 1
   if r[1] == nil and type(r[2]) == "table" then
     local e = r[2]
     r[2] = { kind = e.kind, message = e.message, code = e.code }
