@@ -1,5 +1,6 @@
---- Inside nginx, the store's calls made while a client fetches and syncs
--- run in nginx's thread pool (ngx.run_worker_thread) instead of the worker:
+--- Inside nginx, the store's calls (those a client, sync and a queue worker
+-- make, and the public reads and writes) run in nginx's thread pool
+-- (ngx.run_worker_thread) instead of the worker:
 -- SQLite and libpq block while they wait, and a worker blocked in a slow
 -- INSERT serves no other request meanwhile (issue 18, item 4).
 --
@@ -9,7 +10,9 @@
 -- pool: each runs in the thread's own Lua VM, which keeps one open store per
 -- target between tasks (offload_task.lua). Where nginx cannot yield (init,
 -- init_worker, set_by_lua, header and body filters, log) or outside nginx,
--- they run in place, as without the option.
+-- they run in place, as without the option. open and close stay in the
+-- worker: open blocks it once (connect, migration check), so open the
+-- store in init_worker_by_lua, before any request.
 --
 -- Only plain values cross into the thread and back: the page's records,
 -- the query's fields, numbers and strings; an err comes back as its fields
