@@ -253,6 +253,18 @@ describe("argument errors of the store, sync, the limiters and the report point 
     { "limiter.redis: not a table", function() shoplive.limiter.redis(5) end },
     { "limiter.redis: no url", function() shoplive.limiter.redis{ qps = 1 } end },
     { "limiter.redis: bad qps", function() shoplive.limiter.redis{ url = "redis://127.0.0.1:1/0", qps = 0 } end },
+    { "limiter.shared_dict: not a table", function() shoplive.limiter.shared_dict(5) end },
+    { "limiter.shared_dict: unknown option", function() shoplive.limiter.shared_dict{ dict = "d", qps = 1, x = 1 } end },
+    { "limiter.redis: unknown option", function() shoplive.limiter.redis{ url = "redis://h/0", qps = 1, x = 1 } end },
+    { "limiter.redis: not a redis URL", function() shoplive.limiter.redis{ url = "http://h/0", qps = 1 } end },
+    { "limiter.redis: a user without password", function() shoplive.limiter.redis{ url = "redis://u@h/0", qps = 1 } end },
+    { "limiter.redis: bad port", function() shoplive.limiter.redis{ url = "redis://h:70000/0", qps = 1 } end },
+    { "limiter.redis: bad key", function() shoplive.limiter.redis{ url = "redis://h/0", qps = 1, key = "a b" } end },
+    { "limiter.redis: bad peers", function() shoplive.limiter.redis{ url = "redis://h/0", qps = 1, peers = 0 } end },
+    { "limiter.redis: bad timeout", function() shoplive.limiter.redis{ url = "redis://h/0", qps = 1, timeout = 0 } end },
+    { "limiter.redis: bad retry", function() shoplive.limiter.redis{ url = "redis://h/0", qps = 1, retry = -1 } end },
+    { "store.open: bad thread_pool", function() shoplive.store.open(dir .. "/tp.db", { thread_pool = 5 }) end },
+    { "store.open: thread_pool outside nginx", function() shoplive.store.open(dir .. "/tp.db", { thread_pool = "p" }) end },
     { "report: records not a table", function() shoplive.report(42) end },
     { "report: a record not a table", function() shoplive.report{ 5 } end },
     { "report: opts not a table", function() shoplive.report({}, 5) end },
@@ -323,9 +335,6 @@ describe("no module counts stack levels", function()
   -- error(msg, N) calls, by file. Remove a line once its file is converted.
   local NOT_YET = {
     ["report/figures.lua"] = 1, -- error(tz_label): figures' own tz check
-    ["limiter.lua"] = 2, -- check_qps, new's unknown option
-    ["limiter/redis.lua"] = 3, -- bad(level + 1), cannot find the script, error(redis)
-    ["limiter/shared_dict.lua"] = 1, -- bad(level + 1)
   }
 
   -- The text of the Lua file without comments and string contents (so that

@@ -45,6 +45,18 @@ local function strict(sb)
   sb:config{ qps = 10, window = "strict" }
 end
 
+--- Every one of the 40 GETs answered 200, and the sandbox served all
+-- `requests` of them with no 429; returns its stats.
+local function all_served(sb, statuses, requests)
+  assert.equals(40, #statuses)
+  for _, s in ipairs(statuses) do assert.equals("200", s) end
+  local st = sb:stats()
+  assert.equals(requests, st.requests)
+  assert.equals(requests, st.by_status["200"])
+  assert.is_nil(st.by_status["429"])
+  return st
+end
+
 local function workers_seen(log)
   local conns = {}
   for _, e in ipairs(log) do conns[e.connection] = true end
@@ -70,12 +82,7 @@ describe("limiters shared by nginx workers #novalgrind", function()
   it("4 workers, 40 concurrent /top at 10 QPS through a lua_shared_dict: <= 10 in any second, no 429", function()
     strict(sb)
     local statuses = concurrent(url, "/top-shared", 40, 1000)
-    assert.equals(40, #statuses)
-    for _, s in ipairs(statuses) do assert.equals("200", s) end
-    local st = sb:stats()
-    assert.equals(40, st.requests)
-    assert.equals(40, st.by_status["200"])
-    assert.is_nil(st.by_status["429"])
+    local st = all_served(sb, statuses, 40)
     assert.is_true(st.max_window <= 10, "the sandbox counted " .. st.max_window .. " in one second")
     assert.is_true(workers_seen(st.log) >= 2, "several workers sent requests")
     -- the histogram counts every request (the log keeps only the last
@@ -127,12 +134,7 @@ describe("limiters shared by nginx workers #novalgrind", function()
     local statuses = read_lines(codes)
     os.remove(codes)
     assert.is_true(finished, "the 40 requests did not end")
-    assert.equals(40, #statuses)
-    for _, s in ipairs(statuses) do assert.equals("200", s) end
-    local st = sb:stats()
-    assert.equals(1200, st.requests)
-    assert.equals(1200, st.by_status["200"])
-    assert.is_nil(st.by_status["429"])
+    local st = all_served(sb, statuses, 1200)
     local entries, per_shop = {}, {}
     for seq = 1, 1200 do
       local e = log[seq]

@@ -4,22 +4,28 @@ local shoplive = require("shoplive")
 local M = {}
 local clients = {}
 
+-- transport = "cosocket": the request's coroutine sends and reads through
+-- nginx's own sockets, and nginx wakes it when the answer arrives (no
+-- poll timer; docs/openresty-transport.md). A shoplive without the option
+-- (before 0.5) uses libcurl as before.
+local COSOCKET = pcall(require, "shoplive.transport.select") and "cosocket" or nil
+
 function M.init()
-  -- wait = ngx.sleep hands every wait (transfers, backoff, pacing) back to
-  -- nginx's event loop. Without `wait`, the client does the same by itself
-  -- wherever nginx allows sleeping (requests, timers); wait = false blocks
-  -- the worker, for the comparison only.
-  clients.async = shoplive.new{ wait = ngx.sleep, timeout = 10 }
+  -- wait = ngx.sleep hands every wait (backoff, pacing) back to nginx's
+  -- event loop. Without `wait`, the client does the same by itself wherever
+  -- nginx allows sleeping (requests, timers); wait = false blocks the
+  -- worker (and keeps libcurl), for the comparison only.
+  clients.async = shoplive.new{ wait = ngx.sleep, timeout = 10, transport = COSOCKET }
   clients.default = shoplive.new{ timeout = 10 }
   clients.blocking = shoplive.new{ wait = false, timeout = 10 }
   -- every worker makes its own client; the limiter's state lives in the
   -- lua_shared_dict (or in Redis), so together they keep to one qps
   local qps = tonumber(os.getenv("SHOPLIVE_QPS") or "10")
-  clients.shared = shoplive.new{ wait = ngx.sleep, timeout = 10,
+  clients.shared = shoplive.new{ wait = ngx.sleep, timeout = 10, transport = COSOCKET,
     limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = qps, key = "acct" } }
   local redis_url = os.getenv("SHOPLIVE_REDIS_URL")
   if redis_url and redis_url ~= "" then
-    clients.redis = shoplive.new{ wait = ngx.sleep, timeout = 10,
+    clients.redis = shoplive.new{ wait = ngx.sleep, timeout = 10, transport = COSOCKET,
       limiter = shoplive.limiter.redis{ url = redis_url, qps = qps, key = "acct" } }
   end
   -- every worker's zeros are in /metrics from the start; a timer, since

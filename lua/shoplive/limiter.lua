@@ -15,25 +15,14 @@
 -- the answer was not billed. The shared ones load lazily, so a user
 -- without nginx or Redis needs neither.
 --
--- The in-process bucket spaces requests 1/rate apart (a token bucket of
--- capacity 1: a quiet client never earns a burst). How 429s cut the rate
--- and successes win it back is limiter/adapt.lua, the same for all three.
-local adapt = require("shoplive.limiter.adapt")
+-- The in-process bucket is limiter/bucket.lua; each constructor checks
+-- qps through limiter/qps.lua, so no child requires this file.
+local argcheck = require("shoplive.argcheck")
+local bucket = require("shoplive.limiter.bucket")
+local check_qps = require("shoplive.limiter.qps").check
 
 local M = {}
-local L = {}
-L.__index = L
-M.Local = L
-
-local function check_qps(where, qps, level)
-  -- the bounds of shoplive.new's qps: the pause between two requests must fit a sleep
-  if qps ~= nil and (type(qps) ~= "number" or not (qps >= 0.001 and qps <= 1e6)) then
-    error(where .. ": option 'qps' must be a number of requests per second from 0.001 to 1000000, got "
-      .. (type(qps) == "number" and tostring(qps) or type(qps)), level + 1)
-  end
-  return qps
-end
-M.check_qps = check_qps
+M.Local = bucket.Local
 
 --- An in-process bucket (what the `qps` option builds): requests of the
 -- client are spaced 1/qps apart, with no burst. qps nil: no pacing until the
@@ -46,13 +35,11 @@ function M.new(opts)
   local qps = opts
   if type(opts) == "table" then
     for k in pairs(opts) do
-      if k ~= "qps" then error("shoplive.limiter.new: unknown option '" .. tostring(k) .. "' (accepted: qps)", 2) end
+      if k ~= "qps" then argcheck.raise("shoplive.limiter.new: unknown option '" .. tostring(k) .. "' (accepted: qps)") end
     end
     qps = opts.qps
   end
-  check_qps("shoplive.limiter.new", qps, 2)
-  return setmetatable({ max_rate = qps, rate = qps, calm = 0, last = -math.huge,
-    next_time = -math.huge, cut_until = -math.huge }, L)
+  return bucket.new(check_qps("shoplive.limiter.new", qps))
 end
 
 --- A limiter shared by every worker of one nginx (OpenResty, or nginx with
@@ -72,7 +59,7 @@ end
 -- local client = shoplive.new{ wait = ngx.sleep,
 --   limiter = shoplive.limiter.shared_dict{ dict = "shoplive", qps = 10, key = "acct" } }
 function M.shared_dict(opts)
-  return require("shoplive.limiter.shared_dict").new(opts, 2)
+  return require("shoplive.limiter.shared_dict").new(opts)
 end
 
 --- A limiter shared by every process on every host, through Redis: Redis
@@ -106,48 +93,7 @@ end
 -- @usage local client = shoplive.new{
 --   limiter = shoplive.limiter.redis{ url = "redis://127.0.0.1:6379/0", qps = 10, key = "acct", peers = 4 } }
 function M.redis(opts)
-  return require("shoplive.limiter.redis").new(opts, 2)
-end
-
-L.kind = "local"
-
---- Seconds until a request may be sent at `now` (0: send now and take the
--- token).
--- @local
-function L:take(now)
-  if not self.rate then return 0 end
-  if now < self.next_time then return self.next_time - now end
-  self.last = now
-  self.next_time = now + 1 / self.rate
-  return 0
-end
-
-function L:target()
-  return adapt.target(self, self.max_rate)
-end
-
-function L:on_success()
-  if adapt.success(self, self.max_rate) and self.rate then
-    -- a faster rate also shortens the wait already handed out
-    self.next_time = math.min(self.next_time, self.last + 1 / self.rate)
-  end
-end
-
---- The server said 429 at `now`; observed_rate is what the client sent in
--- the last second (nil when unknown).
--- @local
-function L:on_rate_limited(now, observed_rate)
-  if now < self.cut_until then return end
-  if adapt.cut(self, observed_rate, self.max_rate) then
-    self.cut_until = now + adapt.BURST
-    self.next_time = math.max(self.next_time, now + 1 / self.rate)
-  end
-end
-
---- What stats().limiter reports.
--- @local
-function L:stats()
-  return { kind = "local", rate = self.rate, qps = self.max_rate, ceiling = self.ceiling }
+  return require("shoplive.limiter.redis").new(opts)
 end
 
 return M

@@ -399,7 +399,10 @@ end
 -- another connection, a PostgreSQL server that does not answer) before it
 -- fails with an err of kind `store`, code `"timeout"` (default 30);
 -- `interrupt`: a function the store calls while it waits, returning true to
--- stop waiting (code `"interrupted"`; the CLI passes its Ctrl-C flag)
+-- stop waiting (code `"interrupted"`; the CLI passes its Ctrl-C flag);
+-- `thread_pool`: inside nginx, the name of a `thread_pool` of nginx.conf in
+-- which the calls a client and sync make run, off the worker's event loop
+-- (store/offload.lua)
 -- @treturn Store the store: `livestreams`, `shops`, `history`, `credits`, `close`
 -- @usage local store = shoplive.store.open("shops.db")
 -- local client = shoplive.new{ store = store, cache_ttl = 3600 }
@@ -419,6 +422,7 @@ function M.open(target, opts)
     argcheck.raise("shoplive.store.open: option 'readonly' must be a boolean, got " .. util.describe(opts.readonly))
   end
   local wait = wait_opts(opts)
+  local offload = opts.thread_pool ~= nil and require("shoplive.store.offload").check(opts.thread_pool)
   local dialect, conn, name = resolve(target)
   local db, msg, code = dialect.connect(conn, wait, opts.readonly)
   if not db then error(store_err(name, msg, code), 0) end -- an err: a table, no position
@@ -433,6 +437,9 @@ function M.open(target, opts)
   if not ok then
     db:close()
     error(errors.is_err(msg) and msg or store_err(name, msg, code), 0)
+  end
+  if offload then
+    offload.install(self, opts.thread_pool, { target = conn, timeout = opts.timeout, readonly = opts.readonly })
   end
   return self
 end

@@ -20,7 +20,9 @@
 -- A password in the URL (redis://:PASSWORD@host or redis://USER:PASSWORD@host,
 -- Redis 6 ACL) is kept out of the limiter's table, in `secrets`, so that no
 -- dump of the limiter shows it, and is cut out of every error text.
-local limiter = require("shoplive.limiter")
+local argcheck = require("shoplive.argcheck")
+local bucket = require("shoplive.limiter.bucket")
+local check_qps = require("shoplive.limiter.qps").check
 
 local M = {}
 local R = {}
@@ -34,8 +36,8 @@ local TIMEOUT = 0.5     -- default seconds to wait for Redis
 -- to the garbage collector
 local secrets = setmetatable({}, { __mode = "k" })
 
-local function fail(what, level)
-  error("shoplive.limiter.redis: " .. what, level + 1)
+local function fail(what)
+  argcheck.raise("shoplive.limiter.redis: " .. what)
 end
 
 local function unescape(s)
@@ -45,10 +47,10 @@ end
 --- redis://[[USER]:PASSWORD@]host[:port][/db]. Returns the connection
 -- { host, port, db } and the secret { user, password } (nil without one).
 -- No error text quotes the URL: it may hold the password.
-local function parse_url(url, level)
-  if type(url) ~= "string" then fail("option 'url' must be a redis://host:port/db URL, got " .. type(url), level) end
+local function parse_url(url)
+  if type(url) ~= "string" then fail("option 'url' must be a redis://host:port/db URL, got " .. type(url)) end
   local rest = url:match("^redis://(.+)$")
-  if not rest or rest:find("[%s%c]") then fail("option 'url' must be a redis://host:port/db URL", level) end
+  if not rest or rest:find("[%s%c]") then fail("option 'url' must be a redis://host:port/db URL") end
   local auth, hostpart = rest:match("^(.*)@([^@]*)$")
   hostpart = hostpart or rest
   local secret
@@ -56,16 +58,16 @@ local function parse_url(url, level)
     local user, password = auth:match("^([^:]*):(.*)$")
     if not user then
       fail("option 'url': a user without a password; write redis://:PASSWORD@host/db "
-        .. "(or redis://USER:PASSWORD@host/db), with %-escapes for reserved characters", level)
+        .. "(or redis://USER:PASSWORD@host/db), with %-escapes for reserved characters")
     end
     if password ~= "" or user ~= "" then
       secret = { user = user ~= "" and unescape(user) or nil, password = unescape(password) }
     end
   end
   local host, port, db = hostpart:match("^([%w%.%-]+):?(%d*)/?(%d*)$")
-  if not host then fail("option 'url' must be a redis://host:port/db URL (host and port not understood)", level) end
+  if not host then fail("option 'url' must be a redis://host:port/db URL (host and port not understood)") end
   port = tonumber(port ~= "" and port or "6379")
-  if port < 1 or port > 65535 then fail("option 'url': port must be 1..65535", level) end
+  if port < 1 or port > 65535 then fail("option 'url': port must be 1..65535") end
   return { host = host, port = port, db = tonumber(db ~= "" and db or "0") }, secret
 end
 
@@ -98,7 +100,7 @@ local function read_module_source(name)
       return src
     end
   end
-  error("shoplive.limiter.redis: cannot find " .. name .. " on package.path")
+  error("shoplive.limiter.redis: cannot find " .. name .. " on package.path", 0)
 end
 
 local script_source
@@ -110,39 +112,38 @@ local function script()
   return script_source
 end
 
-function M.new(opts, level)
-  level = (level or 1) + 1
-  if type(opts) ~= "table" then fail("expected a table { url =, qps =, key =, peers = }, got " .. type(opts), level) end
+function M.new(opts)
+  if type(opts) ~= "table" then fail("expected a table { url =, qps =, key =, peers = }, got " .. type(opts)) end
   local known = { url = true, qps = true, key = true, peers = true, timeout = true, retry = true }
   for k in pairs(opts) do
     if not known[k] then
-      fail("unknown option '" .. tostring(k) .. "' (accepted: key, peers, qps, retry, timeout, url)", level)
+      fail("unknown option '" .. tostring(k) .. "' (accepted: key, peers, qps, retry, timeout, url)")
     end
   end
-  local conn, secret = parse_url(opts.url, level)
-  if opts.qps == nil then fail("option 'qps' is required (requests per second for every process together)", level) end
-  limiter.check_qps("shoplive.limiter.redis", opts.qps, level)
+  local conn, secret = parse_url(opts.url)
+  if opts.qps == nil then fail("option 'qps' is required (requests per second for every process together)") end
+  check_qps("shoplive.limiter.redis", opts.qps)
   local key = opts.key == nil and "shoplive" or opts.key
   if type(key) ~= "string" or key == "" or key:find("[%c%s]") then
-    fail("option 'key' must be a non-empty string without spaces, got " .. type(key), level)
+    fail("option 'key' must be a non-empty string without spaces, got " .. type(key))
   end
   local peers = opts.peers == nil and 1 or opts.peers
   if type(peers) ~= "number" or peers < 1 or peers % 1 ~= 0 or peers > 1e6 then
-    fail("option 'peers' must be an integer >= 1 (processes sharing the key), got " .. tostring(peers), level)
+    fail("option 'peers' must be an integer >= 1 (processes sharing the key), got " .. tostring(peers))
   end
   local timeout = opts.timeout == nil and TIMEOUT or opts.timeout
   if type(timeout) ~= "number" or not (timeout > 0) or timeout > 3600 then
-    fail("option 'timeout' must be a number of seconds > 0, got " .. tostring(timeout), level)
+    fail("option 'timeout' must be a number of seconds > 0, got " .. tostring(timeout))
   end
   local retry = opts.retry == nil and RETRY or opts.retry
   if type(retry) ~= "number" or not (retry >= 0) or retry > 86400 then
-    fail("option 'retry' must be a number of seconds >= 0, got " .. tostring(retry), level)
+    fail("option 'retry' must be a number of seconds >= 0, got " .. tostring(retry))
   end
   local ngx = rawget(_G, "ngx")
   local self = setmetatable({
     conn = conn, max_rate = opts.qps, prefix = "shoplive:" .. key, peers = peers, timeout = timeout,
     retry = retry, ngx = type(ngx) == "table" and ngx.socket and ngx or nil,
-    fallback = limiter.new(opts.qps / peers), fallback_credits = 0, known_credits = 0,
+    fallback = bucket.new(opts.qps / peers), fallback_credits = 0, known_credits = 0,
     down_until = -math.huge,
   }, R)
   secrets[self] = secret
@@ -219,7 +220,7 @@ local function require_redis_lua()
       return package.loaded.redis
     end
   end
-  error(redis)
+  error(redis, 0)
 end
 
 --- Plain Lua: one luasocket connection, reopened after an error.
@@ -391,6 +392,4 @@ function R:stats()
   return st
 end
 
-M._script = script
-M._parse_url = parse_url
 return M

@@ -12,39 +12,40 @@
 -- credit count live in the dict too: one worker's 429 slows every worker,
 -- and max_credits counts the credits of all of them.
 local adapt = require("shoplive.limiter.adapt")
+local argcheck = require("shoplive.argcheck")
+local check_qps = require("shoplive.limiter.qps").check
 
 local M = {}
 local D = {}
 D.__index = D
 D.kind = "shared_dict"
 
-local function fail(what, level)
-  error("shoplive.limiter.shared_dict: " .. what, level + 1)
+local function fail(what)
+  argcheck.raise("shoplive.limiter.shared_dict: " .. what)
 end
 
-function M.new(opts, level)
-  level = (level or 1) + 1
-  if type(opts) ~= "table" then fail("expected a table { dict =, qps =, key = }, got " .. type(opts), level) end
+function M.new(opts)
+  if type(opts) ~= "table" then fail("expected a table { dict =, qps =, key = }, got " .. type(opts)) end
   for k in pairs(opts) do
     if k ~= "dict" and k ~= "qps" and k ~= "key" then
-      fail("unknown option '" .. tostring(k) .. "' (accepted: dict, key, qps)", level)
+      fail("unknown option '" .. tostring(k) .. "' (accepted: dict, key, qps)")
     end
   end
   local ngx = rawget(_G, "ngx")
   if type(ngx) ~= "table" or type(ngx.shared) ~= "table" then
-    fail("needs OpenResty or nginx with the lua module (ngx.shared); outside nginx use shoplive.limiter.redis", level)
+    fail("needs OpenResty or nginx with the lua module (ngx.shared); outside nginx use shoplive.limiter.redis")
   end
   if type(opts.dict) ~= "string" or opts.dict == "" then
-    fail("option 'dict' must name a lua_shared_dict, got " .. type(opts.dict), level)
+    fail("option 'dict' must name a lua_shared_dict, got " .. type(opts.dict))
   end
   local dict = ngx.shared[opts.dict]
-  if not dict then fail("unknown lua_shared_dict '" .. opts.dict .. "' (declare it in nginx.conf)", level) end
+  if not dict then fail("unknown lua_shared_dict '" .. opts.dict .. "' (declare it in nginx.conf)") end
   local key = opts.key == nil and "shoplive" or opts.key
   if type(key) ~= "string" or key == "" or key:find("[%c%s]") then
-    fail("option 'key' must be a non-empty string without spaces, got " .. type(key), level)
+    fail("option 'key' must be a non-empty string without spaces, got " .. type(key))
   end
-  if opts.qps == nil then fail("option 'qps' is required (requests per second for every worker together)", level) end
-  require("shoplive.limiter").check_qps("shoplive.limiter.shared_dict", opts.qps, level)
+  if opts.qps == nil then fail("option 'qps' is required (requests per second for every worker together)") end
+  check_qps("shoplive.limiter.shared_dict", opts.qps)
   return setmetatable({ dict = dict, ngx = ngx, max_rate = opts.qps, k = "shoplive:" .. key .. ":" }, D)
 end
 
