@@ -25,8 +25,8 @@ local M = {}
 
 -- the methods the client, sync and a queue worker call on their store,
 -- and the public ones a handler may call
-local ROUTED = { "cached_page", "save_page", "held", "_empty_shop", "_claim", "_spent", "_renew", "_finish",
-  "_queue_left", "livestreams", "shops", "history", "credits", "enqueue", "queue_status" }
+local ROUTED = { "cached_page", "save_page", "held", "empty_shop", "claim", "spent", "renew", "finish",
+  "queue_left", "livestreams", "shops", "history", "credits", "enqueue", "queue_status" }
 
 local YIELDABLE = { rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
   ssl_session_fetch = true }
@@ -39,7 +39,7 @@ local function plain_args(method, ...)
   if method == "save_page" then
     -- the store reads only these of the page (and sets fetched_at, below)
     a[2] = { records = a[2].records, request_id = a[2].request_id }
-  elseif method == "_finish" and a[6] then
+  elseif method == "finish" and a[6] then
     local r = a[6]
     a[6] = { pages = r.pages, credits = r.credits, err_kind = r.err_kind,
       err = r.err ~= nil and tostring(r.err) or nil }
