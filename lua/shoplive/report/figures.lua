@@ -101,7 +101,11 @@ end
 --- The per-region figures of a card: summarize's figures plus GPM, units
 -- per 1,000 views and the average unit price.
 function M.region_figures(records)
-  local s = analysis.summarize(records)
+  return M.region_figures_of(analysis.summarize(records))
+end
+
+--- The same from a summary.
+function M.region_figures_of(s)
   return {
     summary = s,
     gpm = ratio(s.total_gmv * 1000.0, s.total_views),
@@ -196,11 +200,15 @@ function M.weekly(records, off)
       if not hi or k > hi then hi = k end
     end
   end
-  local out = {}
-  if not lo then return out end
-  local prev
+  if not lo then return {} end
+  return M.weeks(lo, hi, off, function(w) return analysis.summarize(lists[w] or {}) end)
+end
+
+--- The weekly rows of weeks lo..hi: summary_of(w) gives week w's summary.
+function M.weeks(lo, hi, off, summary_of)
+  local out, prev = {}, nil
   for w = lo, hi do
-    local s = analysis.summarize(lists[w] or {})
+    local s = summary_of(w)
     local _, date = M.week_of(w * WEEK + MONDAY - off, off)
     local row = { week = w, start = date, summary = s, gmv = s.total_gmv, gmv_per_hour = s.gmv_per_hour }
     if prev then
@@ -219,11 +227,7 @@ end
 -- { n =, gmv =, seconds =, value = GMV per hour live or nil }, and the
 -- largest value.
 function M.heatmap(records, off)
-  local cells = {}
-  for wd = 1, 7 do
-    cells[wd] = {}
-    for h = 0, 23 do cells[wd][h] = { n = 0, gmv = 0, seconds = 0 } end
-  end
+  local cells = M.heat_cells()
   for i = 1, #records do
     local r = records[i]
     local t = num(r.create_time)
@@ -236,6 +240,21 @@ function M.heatmap(records, off)
       if d and d > 0 then c.seconds = c.seconds + d end
     end
   end
+  return M.heat_values(cells)
+end
+
+--- An empty weekday x hour grid of cells { n =, gmv =, seconds = }.
+function M.heat_cells()
+  local cells = {}
+  for wd = 1, 7 do
+    cells[wd] = {}
+    for h = 0, 23 do cells[wd][h] = { n = 0, gmv = 0, seconds = 0 } end
+  end
+  return cells
+end
+
+--- The heatmap of filled cells: each cell's value and the largest.
+function M.heat_values(cells)
   local max = 0
   for wd = 1, 7 do
     for h = 0, 23 do
@@ -301,6 +320,11 @@ function M.histogram(records, bins_wanted)
     if v then values[#values + 1] = v else skipped = skipped + 1 end
   end
   table.sort(values)
+  return M.histogram_of(values, skipped, bins_wanted)
+end
+
+--- The histogram of `values` (sorted, ascending), `skipped` left out.
+function M.histogram_of(values, skipped, bins_wanted)
   local n = #values
   local h = { n = n, skipped = skipped, bins = {} }
   if n == 0 then return h end
@@ -349,6 +373,12 @@ function M.top(records, k, rank)
     local v = key(records[i])
     if v then list[#list + 1] = { record = records[i], value = v } end
   end
+  return M.rank_order(list, k)
+end
+
+--- The first k of { record =, value = } entries, highest value first (ties:
+-- higher GMV, then room_id).
+function M.rank_order(list, k)
   table.sort(list, function(a, b)
     if a.value ~= b.value then return a.value > b.value end
     local ga, gb = num(a.record.total_sale_gmv_amt) or 0, num(b.record.total_sale_gmv_amt) or 0
@@ -380,12 +410,7 @@ function M.timeline(shops, max_marks)
   if total == 0 then tl.shown = 0; return tl end
   local nshops = 0
   for _, s in ipairs(shops) do if #s.records > 0 then nshops = nshops + 1 end end
-  local slot
-  if total > max_marks then
-    local slots = math.max(20, floor(max_marks / nshops))
-    slot = math.max((last - first) / slots, 1)
-    tl.slot = slot
-  end
+  local slot = M.slot(tl, max_marks, nshops)
   for si, s in ipairs(shops) do
     local keep, order = {}, {}
     for _, r in ipairs(s.records) do
@@ -405,47 +430,107 @@ function M.timeline(shops, max_marks)
     end
     for _, key in ipairs(order) do tl.marks[#tl.marks + 1] = keep[key] end
   end
+  return M.sort_marks(tl)
+end
+
+--- The timeline's slot (seconds; nil when all `tl.total` livestreams of
+-- `nshops` shops are drawn), also set as tl.slot.
+function M.slot(tl, max_marks, nshops)
+  if tl.total <= max_marks then return nil end
+  local slots = math.max(20, floor(max_marks / nshops))
+  tl.slot = math.max((tl.last - tl.first) / slots, 1)
+  return tl.slot
+end
+
+--- tl with its marks in time order (then shop, then room_id) and counted.
+function M.sort_marks(tl)
   tl.shown = #tl.marks
   table.sort(tl.marks, function(a, b)
     local ta, tb = num(a.record.create_time), num(b.record.create_time)
     if ta ~= tb then return ta < tb end
-    return a.shop < b.shop
+    if a.shop ~= b.shop then return a.shop < b.shop end
+    return tostring(a.record.room_id) < tostring(b.record.room_id)
   end)
   return tl
 end
 
---- Hosts (user_id, else nick_name): livestreams, their share of all
--- livestreams, and GMV per region with its share of that region's GMV.
--- Most livestreams first.
-function M.hosts(records, regions)
-  local region_gmv = {}
+--- A host's key: its user_id, else its nick_name.
+function M.host_key(user_id, nick_name)
+  if user_id ~= nil then return "id:" .. tostring(user_id) end
+  return "nick:" .. tostring(nick_name)
+end
+
+--- Add `n` livestreams with `gmv` of shop `shop` in `region`, hosted under
+-- `nick`, to the host entry of `key` in `by` (created with user_id).
+function M.host_add(by, key, user_id, nick, shop, region, n, gmv)
+  local h = by[key]
+  if not h then
+    h = { key = key, user_id = user_id, n = 0, nicks = {}, shops = {}, regions = {} }
+    by[key] = h
+    by[#by + 1] = h
+  end
+  h.n = h.n + n
+  if nick ~= nil then
+    local name = tostring(nick)
+    local c = h.nicks[name]
+    if not c then c = { value = nick, n = 0 }; h.nicks[name] = c end
+    c.n = c.n + n
+  end
+  h.shops[shop] = true
+  local g = h.regions[region]
+  if not g then g = { region = region, n = 0, gmv = 0 }; h.regions[region] = g end
+  g.n, g.gmv = g.n + n, g.gmv + gmv
+end
+
+-- The entry's nick_name: the one it used most (ties: the first by bytes).
+local function main_nick(h)
+  local best, most
+  for name, c in pairs(h.nicks) do
+    if not best or c.n > most or (c.n == most and name < best) then best, most = name, c.n end
+  end
+  return best and h.nicks[best].value
+end
+
+--- The hosts of entries built by host_add over `total` livestreams:
+-- nick_name, shops (in the order of `shops`), livestreams and their share,
+-- and per region (most livestreams first) GMV with its share of the
+-- region's GMV (`regions` give it). Most livestreams first.
+function M.host_list(by, total, regions, shops)
+  local region_gmv, order = {}, {}
   for _, g in ipairs(regions) do region_gmv[g.region] = g.summary.total_gmv end
-  local lists, keys = split(records, function(r)
-    if r.user_id ~= nil then return "id:" .. tostring(r.user_id) end
-    return "nick:" .. tostring(r.nick_name)
-  end)
+  for i, s in ipairs(shops) do order[s.id] = i end
   local out = {}
-  for _, k in ipairs(keys) do
-    local l = lists[k]
-    local shops, shop_list = {}, {}
-    for _, r in ipairs(l) do
-      local s = shop_of(r)
-      if not shops[s] then shops[s] = true; shop_list[#shop_list + 1] = s end
+  for i, e in ipairs(by) do
+    local ids = {}
+    for id in pairs(e.shops) do ids[#ids + 1] = id end
+    table.sort(ids, function(a, b) return (order[a] or huge) < (order[b] or huge) end)
+    local h = { user_id = e.user_id, nick_name = main_nick(e), n = e.n, share = ratio(e.n, total), shops = ids,
+      regions = {} }
+    for _, g in pairs(e.regions) do
+      h.regions[#h.regions + 1] = { region = g.region, n = g.n, gmv = g.gmv, share = ratio(g.gmv, region_gmv[g.region]) }
     end
-    local h = { user_id = l[1].user_id, nick_name = l[1].nick_name, n = #l, share = ratio(#l, #records),
-      shops = shop_list, regions = {} }
-    for _, g in ipairs(by_region(l)) do
-      local s = analysis.summarize(g.records)
-      h.regions[#h.regions + 1] = { region = g.region, n = s.count, gmv = s.total_gmv,
-        share = ratio(s.total_gmv, region_gmv[g.region]) }
-    end
-    out[#out + 1] = h
+    table.sort(h.regions, function(a, b)
+      if a.n ~= b.n then return a.n > b.n end
+      return a.region < b.region
+    end)
+    out[i] = h
   end
   table.sort(out, function(a, b)
     if a.n ~= b.n then return a.n > b.n end
     return tostring(a.user_id or a.nick_name) < tostring(b.user_id or b.nick_name)
   end)
   return out
+end
+
+--- Hosts (user_id, else nick_name) of the records: see host_list.
+function M.hosts(records, regions, shops)
+  local by = {}
+  for i = 1, #records do
+    local r = records[i]
+    M.host_add(by, M.host_key(r.user_id, r.nick_name), r.user_id, r.nick_name, shop_of(r), region_of(r), 1,
+      num(r.total_sale_gmv_amt) or 0)
+  end
+  return M.host_list(by, #records, regions, shops)
 end
 
 --- Data quality: livestreams with max_views_cnt 0, with a duration other
@@ -558,7 +643,7 @@ function M.compute(records, opts)
   end
   F.period = M.compare_periods(F.shops, F.last, opts.period or 28)
   F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
-  F.hosts = M.hosts(records, F.regions)
+  F.hosts = M.hosts(records, F.regions, F.shops)
   F.quality = M.quality(all)
   return F
 end

@@ -1,0 +1,244 @@
+--- The report's figures (as report/figures.lua's compute returns them)
+-- from a store, aggregated by the database (store/aggregate.lua): the
+-- report of a million stored livestreams holds sums, the top and timeline
+-- rows and one number per livestream for the histogram, never the records.
+-- The figures equal those computed from store:livestreams of the same
+-- shops and period (tests/report_store_spec.lua).
+local aggregate = require("shoplive.store.aggregate")
+local bounds = require("shoplive.report.bounds")
+local figures = require("shoplive.report.figures")
+
+local M = {}
+
+local math_type, floor = math.type, math.floor
+local num, ratio = figures.num, figures.ratio
+
+-- a + b as shoplive.summarize adds: integers exact, the float sum past int64.
+local function add(a, b)
+  local s = a + b
+  if math_type and math_type(s) == "integer" and ((b > 0 and s < a) or (b < 0 and s > a)) then
+    return (a + 0.0) + b
+  end
+  return s
+end
+
+local SUMS = { "count", "views", "n_views", "sales", "n_sales", "gmv", "n_gmv", "dur" }
+
+local function zero()
+  return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
+end
+
+-- into + s, field by field (into changed and returned).
+local function plus(into, s)
+  for _, k in ipairs(SUMS) do into[k] = add(into[k], s[k]) end
+  return into
+end
+
+-- The summary (shoplive.summarize's table) of sums s, best its best record.
+local function summary_of(s, best)
+  local hours = s.dur / 3600
+  return { count = s.count, total_views = s.views, total_sales = s.sales, total_gmv = s.gmv,
+    total_duration = s.dur, mean_views = s.n_views > 0 and s.views / s.n_views or nil,
+    mean_sales = s.n_sales > 0 and s.sales / s.n_sales or nil, mean_gmv = s.n_gmv > 0 and s.gmv / s.n_gmv or nil,
+    hours_live = hours, gmv_per_hour = hours ~= 0 and s.gmv / hours or nil,
+    sales_per_1000_views = s.views ~= 0 and s.sales * 1000.0 / s.views or nil, best = best }
+end
+
+-- Regions of a map reg -> sums, most livestreams first (then by name).
+local function region_list(by)
+  local out = {}
+  for reg, s in pairs(by) do out[#out + 1] = { region = reg, sums = s } end
+  table.sort(out, function(a, b)
+    if a.sums.count ~= b.sums.count then return a.sums.count > b.sums.count end
+    return a.region < b.region
+  end)
+  for _, g in ipairs(out) do g.summary = summary_of(g.sums) end
+  return out
+end
+
+-- The shop ids: those asked for (in their order), else every shop stored.
+local function shop_ids(sellers, groups)
+  local ids, seen = {}, {}
+  local function push(id)
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+  for _, id in ipairs(sellers or {}) do push(tostring(id)) end
+  local rest = {}
+  for _, g in ipairs(groups) do if not seen[g.shop] then rest[#rest + 1] = g.shop end end
+  table.sort(rest)
+  for _, id in ipairs(rest) do push(id) end
+  return ids
+end
+
+-- F.shops, F.regions, F.all, F.first and F.last from the groups.
+local function shops_and_regions(F, groups, best, sellers)
+  local by_shop, by_reg, all = {}, {}, zero()
+  for _, g in ipairs(groups) do
+    by_shop[g.shop] = by_shop[g.shop] or {}
+    by_shop[g.shop][g.reg] = g.sums
+    by_reg[g.reg] = plus(by_reg[g.reg] or zero(), g.sums)
+    plus(all, g.sums)
+    if g.first and (not F.first or g.first < F.first) then F.first = g.first end
+    if g.last and (not F.last or g.last > F.last) then F.last = g.last end
+  end
+  F.shops = {}
+  for i, id in ipairs(shop_ids(sellers, groups)) do
+    local regions, sums = region_list(by_shop[id] or {}), zero()
+    for _, g in ipairs(regions) do
+      plus(sums, g.sums)
+      for k, v in pairs(figures.region_figures_of(g.summary)) do g[k] = v end
+    end
+    F.shops[i] = { id = id, index = i, summary = summary_of(sums, best[id]), regions = regions }
+  end
+  F.regions = region_list(by_reg)
+  F.all = summary_of(all)
+end
+
+-- Each region's weekly rows and heatmap from the sums per hour of start.
+local function weekly_and_heatmap(F, hours)
+  local per = {}
+  for _, g in ipairs(F.regions) do per[g.region] = { weeks = {}, cells = figures.heat_cells() } end
+  for _, h in ipairs(hours) do
+    local p = per[h.reg]
+    local days = floor(h.hour / 24)
+    local c = p.cells[(days + 3) % 7 + 1][h.hour - days * 24]
+    c.n, c.gmv, c.seconds = c.n + h.sums.count, add(c.gmv, h.sums.gmv), add(c.seconds, h.seconds)
+    -- weeks from Monday 1970-01-05, 96 hours after the epoch
+    local w = floor((h.hour - 96) / 168)
+    p.weeks[w] = plus(p.weeks[w] or zero(), h.sums)
+    if not p.lo or w < p.lo then p.lo = w end
+    if not p.hi or w > p.hi then p.hi = w end
+  end
+  for _, g in ipairs(F.regions) do
+    local p = per[g.region]
+    g.weekly = p.lo and figures.weeks(p.lo, p.hi, F.offset, function(w) return summary_of(p.weeks[w] or zero()) end)
+      or {}
+    g.heatmap = figures.heat_values(p.cells)
+  end
+end
+
+-- Each region's histogram and top livestreams.
+local function distributions(F, values, tops)
+  local key = figures.RANKS[F.rank]
+  for _, g in ipairs(F.regions) do
+    local v = values[g.region] or {}
+    g.histogram = figures.histogram_of(v, g.summary.count - #v)
+    local list = {}
+    for _, r in ipairs(tops[g.region] or {}) do list[#list + 1] = { record = r, value = key(r) } end
+    g.top = figures.rank_order(list, F.top)
+  end
+end
+
+-- Each shop's change against the previous period, as compare_periods.
+local function periods(F, agg, days)
+  local len = days * 86400
+  local last = F.last
+  F.period = { days = days, to = last, from = last and last - len, prev_from = last and last - 2 * len }
+  local got = {}
+  if last then got = M.need(agg:periods(F.period.from, F.period.prev_from)) end
+  for _, s in ipairs(F.shops) do
+    s.periods = {}
+    for _, g in ipairs(s.regions) do
+      local e = (got[s.id] or {})[g.region] or { n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
+      e.change = ratio(e.gmv - e.prev_gmv, e.prev_gmv)
+      s.periods[g.region] = e
+    end
+  end
+end
+
+-- The timeline, as figures.timeline draws it.
+local function timeline(F, agg, max_marks)
+  local total, index, nshops = 0, {}, 0
+  for _, s in ipairs(F.shops) do
+    index[s.id] = s.index
+    if s.summary.count > 0 then nshops = nshops + 1 end
+  end
+  for _, g in ipairs(F.groups) do total = total + g.starts end
+  local tl = { marks = {}, total = total, no_start = F.all.count - total, first = F.first, last = F.last }
+  if total == 0 then tl.shown = 0; return tl end
+  local slot = figures.slot(tl, max_marks, nshops)
+  for i, e in ipairs(M.need(agg:marks(tl.first, slot))) do
+    tl.marks[i] = { record = e.record, shop = index[e.shop], gmv = num(e.record.total_sale_gmv_amt) }
+  end
+  return figures.sort_marks(tl)
+end
+
+-- Hosts, and each shop's main host (its most frequent nick_name).
+local function hosts(F, rows)
+  local by, nicks = {}, {}
+  for _, r in ipairs(rows) do
+    local user_id, nick, shop, reg, n, gmv = r[1], r[2], r[3], r[4], r[5], r[6] or 0
+    figures.host_add(by, figures.host_key(user_id, nick), user_id, nick, shop, reg, n, gmv)
+    local name = nick ~= nil and tostring(nick) or ""
+    nicks[shop] = nicks[shop] or {}
+    nicks[shop][name] = (nicks[shop][name] or 0) + n
+  end
+  F.hosts = figures.host_list(by, F.all.count, F.regions, F.shops)
+  for _, s in ipairs(F.shops) do
+    local main, most = nil, 0
+    for nick, n in pairs(nicks[s.id] or {}) do
+      if n > most or (n == most and nick < main) then main, most = nick, n end
+    end
+    s.main_nick = main ~= "" and main or nil
+  end
+end
+
+-- Data quality: the rows without extra counted by the database, those
+-- with it (few) by figures.quality.
+local function quality(plain, with_extra)
+  local q = figures.quality(with_extra)
+  for _, k in ipairs({ "n", "zero_peak", "duration_mismatch", "no_positive_duration", "any_missing" }) do
+    q[k] = q[k] + plain[k]
+  end
+  for f, n in pairs(plain.missing) do q.missing[f] = (q.missing[f] or 0) + n end
+  return q
+end
+
+-- The bounds report/bounds.lua sets aside, for the SQL.
+local function limits(latest)
+  return { latest = floor(latest), earliest = bounds.EARLIEST, max_duration = bounds.MAX_DURATION,
+    max_amount = bounds.MAX_AMOUNT, amounts = bounds.AMOUNTS }
+end
+
+--- v, or raise its err (caught by compute) when v is nil.
+function M.need(v, err)
+  if v == nil then error({ store_err = err }) end
+  return v
+end
+
+local function build(store, q, opts)
+  local need = M.need
+  local off, tz_label = figures.parse_tz(opts.tz)
+  local latest = bounds.latest(opts.generated_at)
+  local agg = aggregate.new(store, q, limits(latest))
+  local F = { offset = off, tz = tz_label, top = opts.top or 10, rank = opts.rank or "gmv" }
+  local odd, with_extra = agg:odd_rows()
+  need(odd, with_extra)
+  local kept
+  kept, F.aside, F.odd = bounds.split(odd, num, latest, opts.max_listed or 100)
+  F.aside_by_shop = figures.aside_by_shop(odd, kept)
+  F.quality = quality(need(agg:plain_quality(figures.FIELDS)), with_extra)
+  F.received = F.quality.n
+  F.groups = need(agg:groups())
+  shops_and_regions(F, F.groups, need(agg:best()), q.sellers)
+  weekly_and_heatmap(F, need(agg:hours(off)))
+  distributions(F, need(agg:per_hour_values()), need(agg:top(F.rank, F.top)))
+  periods(F, agg, opts.period or 28)
+  F.timeline = timeline(F, agg, opts.max_marks or 1200)
+  hosts(F, need(agg:hosts()))
+  return F
+end
+
+--- Every figure of the report of the livestreams in `store` of the shops
+-- q.sellers (default: every shop stored) that started in [q.since,
+-- q["until"]), as figures.compute gives them for the same records; opts
+-- as figures.compute takes them. Returns F, or nil and an err of kind
+-- "store".
+function M.compute(store, q, opts)
+  local ok, F = pcall(build, store, q, opts or {})
+  if ok then return F end
+  if type(F) == "table" and F.store_err then return nil, F.store_err end
+  error(F, 0)
+end
+
+return M

@@ -1,0 +1,261 @@
+--- The report's figures from a store, computed by the database: sums and
+-- counts per shop and region and per hour, the top livestreams, the
+-- timeline's marks, hosts and data quality, each a GROUP BY or an ORDER BY
+-- ... LIMIT, so that the report of a million livestreams never holds them
+-- (report/from_store.lua turns the results into the report's figures).
+-- Only two lists come back whole: the GMV per hour live of each livestream
+-- (numbers, for the histogram's median and bins) and the rows that may
+-- hold odd values (few). Every call returns its result or nil, err.
+local sqlmod = require("shoplive.store.aggregate_sql")
+local store_mod = require("shoplive.store")
+
+local M = {}
+local Agg = {}
+Agg.__index = Agg
+
+local format, concat = string.format, table.concat
+local f8 = sqlmod.f8
+
+--- Rows of `store` filtered by q: sellers (an array of seller ids, or nil
+-- for all), since and until (epoch seconds, on create_time as
+-- store:livestreams reads them); lim as aggregate_sql.cte takes it.
+function M.new(store, q, lim)
+  local d = sqlmod[store.dialect.name]
+  local where, params = {}, {}
+  if q.sellers then
+    local marks = {}
+    for i, id in ipairs(q.sellers) do marks[i] = "?"; params[#params + 1] = id end
+    where[#where + 1] = #marks > 0 and ("seller_id IN (" .. concat(marks, ", ") .. ")") or "1 = 0"
+  end
+  if q.since then where[#where + 1] = "create_time >= ?i"; params[#params + 1] = q.since end
+  if q["until"] then where[#where + 1] = "create_time < ?i"; params[#params + 1] = q["until"] end
+  local w = #where > 0 and (" WHERE " .. concat(where, " AND ")) or ""
+  return setmetatable({ store = store, d = d, where = w, params = params, lim = lim,
+    cte = sqlmod.cte(d, w, lim) }, Agg)
+end
+
+-- A SQL result as a Lua number: PostgreSQL's numeric comes as text.
+local function val(v)
+  if type(v) == "string" then return tonumber(v) end
+  return v
+end
+M.val = val
+
+-- The rows of body (after the CTE), params after the CTE's.
+function Agg:rows(body, extra, each)
+  local p = { n = #self.params }
+  for i = 1, p.n do p[i] = self.params[i] end
+  for i = 1, extra and (extra.n or #extra) or 0 do p.n = p.n + 1; p[p.n] = extra[i] end
+  return self.store:aggregate(self.cte .. body, p, each)
+end
+
+--- The sums a summary is made of, as SQL columns (8).
+function Agg:sums()
+  local o = self.d.out
+  return "COUNT(*), " .. o("SUM(total_views_cnt)") .. ", COUNT(total_views_cnt), " .. o("SUM(total_sale_cnt)")
+    .. ", COUNT(total_sale_cnt), " .. o("SUM(total_sale_gmv_amt)") .. ", COUNT(total_sale_gmv_amt), "
+    .. o("SUM(duration)")
+end
+
+--- Row r's sums from column i on: { count, views, n_views, sales, n_sales,
+-- gmv, n_gmv, dur } (a sum of nothing is 0).
+function M.sums_of(r, i)
+  return { count = r[i], views = val(r[i + 1]) or 0, n_views = r[i + 2], sales = val(r[i + 3]) or 0,
+    n_sales = r[i + 4], gmv = val(r[i + 5]) or 0, n_gmv = r[i + 6], dur = val(r[i + 7]) or 0 }
+end
+
+--- Per shop and region: { shop, reg, sums, starts (livestreams with a
+-- start), first (start), last (end: finish_time when plausible, else
+-- start + duration, else start) }.
+function Agg:groups()
+  local o = self.d.out
+  local e = format("CASE WHEN finish_time >= create_time AND finish_time - create_time <= %d THEN finish_time "
+    .. "WHEN duration IS NOT NULL THEN create_time + duration ELSE create_time END", self.lim.max_duration)
+  local rows, err = self:rows("SELECT shop, reg, " .. self:sums() .. ", COUNT(create_time), "
+    .. o("MIN(create_time)") .. ", " .. o("MAX(" .. e .. ")") .. " FROM k GROUP BY shop, reg")
+  if not rows then return nil, err end
+  local out = {}
+  for i, r in ipairs(rows) do
+    out[i] = { shop = r[1], reg = r[2], sums = M.sums_of(r, 3), starts = r[11], first = val(r[12]),
+      last = val(r[13]) }
+  end
+  return out
+end
+
+--- Per shop and region, livestreams and GMV that started after `from`,
+-- and after `prev_from` up to `from`: shop -> reg -> { n, gmv, prev_n, prev_gmv }.
+function Agg:periods(from, prev_from)
+  local o = self.d.out
+  local now, before = "create_time > ?", "create_time > ? AND create_time <= ?"
+  local rows, err = self:rows("SELECT shop, reg, SUM(CASE WHEN " .. now .. " THEN 1 ELSE 0 END), "
+    .. o("SUM(CASE WHEN " .. now .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)") .. ", "
+    .. "SUM(CASE WHEN " .. before .. " THEN 1 ELSE 0 END), "
+    .. o("SUM(CASE WHEN " .. before .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)")
+    .. " FROM k GROUP BY shop, reg", { from, from, prev_from, from, prev_from, from })
+  if not rows then return nil, err end
+  local out = {}
+  for _, r in ipairs(rows) do
+    out[r[1]] = out[r[1]] or {}
+    out[r[1]][r[2]] = { n = val(r[3]) or 0, gmv = val(r[4]) or 0, prev_n = val(r[5]) or 0, prev_gmv = val(r[6]) or 0 }
+  end
+  return out
+end
+
+-- The stored rows of the room_ids `ids` picks from k (a SELECT of room_id
+-- and more columns), each as { record =, [2..] = the other columns }.
+function Agg:records(ids, extra, ncols)
+  local cols = store_mod.COLUMNS:gsub("([%w_]+)", "l.%1")
+  local rows, err = self:rows("SELECT " .. cols .. ", p.* FROM (" .. ids .. ") p JOIN livestreams l ON l.room_id = "
+    .. "p.room_id", extra)
+  if not rows then return nil, err end
+  local n = select(2, store_mod.COLUMNS:gsub(",", ",")) + 1
+  local out = {}
+  for i, r in ipairs(rows) do
+    local e = { record = store_mod.row_record(r) }
+    for c = 2, ncols or 1 do e[c] = r[n + c] end
+    out[i] = e
+  end
+  return out
+end
+
+--- The livestream with the highest GMV of each shop, the first in the
+-- store's order on ties: shop -> record.
+function Agg:best()
+  local list, err = self:records("SELECT room_id, shop FROM (SELECT room_id, shop, ROW_NUMBER() OVER (PARTITION BY "
+    .. "shop ORDER BY total_sale_gmv_amt DESC, o DESC, room_id) AS rn FROM k WHERE total_sale_gmv_amt IS NOT NULL) b "
+    .. "WHERE rn = 1", nil, 2)
+  if not list then return nil, err end
+  local out = {}
+  for _, e in ipairs(list) do out[e[2]] = e.record end
+  return out
+end
+
+--- Sums per region and hour of start (hours since 1970 in the zone `off`
+-- seconds east of UTC): { reg, hour, sums, seconds (of positive durations) }.
+function Agg:hours(off)
+  local o = self.d.out
+  local rows, err = self:rows("SELECT reg, hb, " .. self:sums() .. ", " .. o("SUM(CASE WHEN duration > 0 THEN "
+    .. "duration ELSE 0 END)") .. " FROM (SELECT k.*, " .. self.d.floor(f8("create_time + ?i") .. " / 3600")
+    .. " AS hb FROM k WHERE create_time IS NOT NULL) h GROUP BY reg, hb", { off })
+  if not rows then return nil, err end
+  local out = {}
+  for i, r in ipairs(rows) do out[i] = { reg = r[1], hour = r[2], sums = M.sums_of(r, 3), seconds = val(r[11]) or 0 } end
+  return out
+end
+
+--- GMV per hour live of every livestream with a GMV and a positive
+-- duration, per region, ascending: reg -> array.
+function Agg:per_hour_values()
+  local out = {}
+  local ok, err = self:rows("SELECT reg, " .. f8("total_sale_gmv_amt") .. " / (" .. f8("duration") .. " / 3600) AS v "
+    .. "FROM k WHERE total_sale_gmv_amt IS NOT NULL AND duration > 0 ORDER BY reg, v", nil, function(r)
+      local l = out[r[1]]
+      if not l then l = {}; out[r[1]] = l end
+      l[#l + 1] = r[2]
+    end)
+  if not ok then return nil, err end
+  return out
+end
+
+-- Each ranking's figure in SQL (NULL where the record has none).
+local RANK_SQL = {
+  gmv = "total_sale_gmv_amt",
+  gmv_per_hour = "CASE WHEN duration > 0 THEN " .. f8("total_sale_gmv_amt") .. " / (" .. f8("duration") .. " / 3600) END",
+  views = "total_views_cnt",
+  conversion = "CASE WHEN total_views_cnt <> 0 THEN " .. f8("total_sale_cnt") .. " / " .. f8("total_views_cnt") .. " END",
+}
+
+--- The `k` livestreams of each region ranked highest by `rank` (ties:
+-- higher GMV, then room_id): reg -> array of records, in no order.
+function Agg:top(rank, k)
+  local v = RANK_SQL[rank]
+  local list, err = self:records("SELECT room_id, reg FROM (SELECT room_id, reg, ROW_NUMBER() OVER (PARTITION BY reg "
+    .. "ORDER BY v DESC, COALESCE(total_sale_gmv_amt, 0) DESC, room_id" .. self.d.bytes .. ") AS rn FROM (SELECT k.*, "
+    .. v .. " AS v FROM k) t WHERE v IS NOT NULL) b WHERE rn <= ?i", { k }, 2)
+  if not list then return nil, err end
+  local out = {}
+  for _, e in ipairs(list) do
+    out[e[2]] = out[e[2]] or {}
+    table.insert(out[e[2]], e.record)
+  end
+  return out
+end
+
+--- The timeline's marks: every livestream with a start, or with `slot`
+-- seconds, the highest-GMV one of each shop and slot from `first` (the
+-- first in the store's order on ties): array of { record =, shop = id }.
+function Agg:marks(first, slot)
+  local ids = "SELECT room_id, shop FROM k WHERE create_time IS NOT NULL"
+  local extra
+  if slot then
+    ids = "SELECT room_id, shop FROM (SELECT room_id, shop, ROW_NUMBER() OVER (PARTITION BY shop, "
+      .. self.d.floor(f8("create_time - ?") .. " / ?") .. " ORDER BY CASE WHEN total_sale_gmv_amt IS NULL THEN 1 "
+      .. "ELSE 0 END, total_sale_gmv_amt DESC, o DESC, room_id) AS rn FROM k WHERE create_time IS NOT NULL) b "
+      .. "WHERE rn = 1"
+    extra = { first, slot + 0.0 }
+  end
+  local list, err = self:records(ids, extra, 2)
+  if not list then return nil, err end
+  for _, e in ipairs(list) do e.shop = e[2] end
+  return list
+end
+
+--- Livestreams and GMV per user_id, nick_name, shop and region:
+-- { user_id, nick_name, shop, reg, n, gmv }.
+function Agg:hosts()
+  local rows, err = self:rows("SELECT user_id, nick_name, shop, reg, COUNT(*), "
+    .. self.d.out("SUM(COALESCE(total_sale_gmv_amt, 0))") .. " FROM k GROUP BY user_id, nick_name, shop, reg")
+  if not rows then return nil, err end
+  for _, r in ipairs(rows) do r[6] = val(r[6]) end
+  return rows
+end
+
+-- The stored rows of the filter that also meet cond (SQL).
+function Agg:where_and(cond)
+  return self.where ~= "" and (self.where .. " AND " .. cond) or (" WHERE " .. cond)
+end
+
+--- Data quality of the rows without `extra` (whose typed columns hold
+-- every field they have): as figures.quality counts, without not_number
+-- and extra (such values live in `extra`).
+function Agg:plain_quality(fields)
+  local c = { "COUNT(*)", "SUM(CASE WHEN max_views_cnt = 0 THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN finish_time - create_time <> duration THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN duration IS NULL OR duration <= 0 THEN 1 ELSE 0 END)" }
+  local any = {}
+  for _, f in ipairs(fields) do
+    c[#c + 1] = "SUM(CASE WHEN " .. f .. " IS NULL THEN 1 ELSE 0 END)"
+    any[#any + 1] = f .. " IS NULL"
+  end
+  c[#c + 1] = "SUM(CASE WHEN " .. concat(any, " OR ") .. " THEN 1 ELSE 0 END)"
+  local rows, err = self.store:aggregate("SELECT " .. concat(c, ", ") .. " FROM livestreams"
+    .. self:where_and("extra IS NULL"), self.params)
+  if not rows then return nil, err end
+  local r = rows[1]
+  local q = { n = r[1], zero_peak = val(r[2]) or 0, duration_mismatch = val(r[3]) or 0,
+    no_positive_duration = val(r[4]) or 0, missing = {}, not_number = {}, extra = {} }
+  for i, f in ipairs(fields) do
+    local n = val(r[4 + i]) or 0
+    if n > 0 then q.missing[f] = n end
+  end
+  q.any_missing = val(r[5 + #fields]) or 0
+  return q
+end
+
+--- The rows that may hold a value no livestream can have, an impossible
+-- combination or a field without its typed column (those with extra), in
+-- the store's order: an array of records, and a set of those with extra.
+function Agg:odd_rows()
+  local rows, err = self.store:aggregate("SELECT " .. store_mod.COLUMNS .. " FROM livestreams"
+    .. self:where_and(sqlmod.maybe_odd(self.lim)) .. " ORDER BY create_time DESC, room_id", self.params)
+  if not rows then return nil, err end
+  local out, with_extra = {}, {}
+  local n = select(2, store_mod.COLUMNS:gsub(",", ",")) + 1
+  for i, r in ipairs(rows) do
+    out[i] = store_mod.row_record(r)
+    if r[n] ~= nil then with_extra[#with_extra + 1] = out[i] end
+  end
+  return out, with_extra
+end
+
+return M
