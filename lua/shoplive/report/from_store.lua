@@ -70,7 +70,28 @@ local function shop_ids(sellers, groups)
   return ids
 end
 
--- F.shops, F.regions, F.all, F.first and F.last from the groups.
+-- The cells summed per shop and region: { shop, reg, sums, starts } (the
+-- livestreams with a start), periods (the cells' n, gmv, prev_n, prev_gmv)
+-- and max_gmv.
+local function groups_of(cells)
+  local by, out = {}, {}
+  for _, c in ipairs(cells) do
+    local key = c.shop .. "\0" .. c.reg
+    local g = by[key]
+    if not g then
+      g = { shop = c.shop, reg = c.reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
+      by[key] = g
+      out[#out + 1] = g
+    end
+    plus(g.sums, c.sums)
+    if c.hour then g.starts = g.starts + c.sums.count end
+    g.n, g.gmv, g.prev_n, g.prev_gmv = g.n + c.n, add(g.gmv, c.gmv), g.prev_n + c.prev_n, add(g.prev_gmv, c.prev_gmv)
+    if c.max_gmv and (not g.max_gmv or c.max_gmv > g.max_gmv) then g.max_gmv = c.max_gmv end
+  end
+  return out
+end
+
+-- F.shops, F.regions and F.all from the groups.
 local function shops_and_regions(F, groups, best, sellers)
   local by_shop, by_reg, all = {}, {}, zero()
   for _, g in ipairs(groups) do
@@ -78,8 +99,6 @@ local function shops_and_regions(F, groups, best, sellers)
     by_shop[g.shop][g.reg] = g.sums
     by_reg[g.reg] = plus(by_reg[g.reg] or zero(), g.sums)
     plus(all, g.sums)
-    if g.first and (not F.first or g.first < F.first) then F.first = g.first end
-    if g.last and (not F.last or g.last > F.last) then F.last = g.last end
   end
   F.shops = {}
   for i, id in ipairs(shop_ids(sellers, groups)) do
@@ -99,7 +118,8 @@ local function weekly_and_heatmap(F, hours)
   local per = {}
   for _, g in ipairs(F.regions) do per[g.region] = { weeks = {}, cells = figures.heat_cells() } end
   for _, h in ipairs(hours) do
-    local p = per[h.reg]
+    local p = h.hour and per[h.reg]
+    if p then
     local days = floor(h.hour / 24)
     local c = p.cells[(days + 3) % 7 + 1][h.hour - days * 24]
     c.n, c.gmv, c.seconds = c.n + h.sums.count, add(c.gmv, h.sums.gmv), add(c.seconds, h.seconds)
@@ -108,6 +128,7 @@ local function weekly_and_heatmap(F, hours)
     p.weeks[w] = plus(p.weeks[w] or zero(), h.sums)
     if not p.lo or w < p.lo then p.lo = w end
     if not p.hi or w > p.hi then p.hi = w end
+    end
   end
   for _, g in ipairs(F.regions) do
     local p = per[g.region]
@@ -117,29 +138,73 @@ local function weekly_and_heatmap(F, hours)
   end
 end
 
--- Each region's histogram and top livestreams.
-local function distributions(F, values, tops)
-  local key = figures.RANKS[F.rank]
+-- Each region's histogram and top livestreams (of the candidates).
+local function distributions(F, values, candidates)
+  local key, tops = figures.RANKS[F.rank], {}
+  for _, e in ipairs(candidates) do
+    local v = key(e.record)
+    if v then
+      tops[e.reg] = tops[e.reg] or {}
+      table.insert(tops[e.reg], { record = e.record, value = v })
+    end
+  end
   for _, g in ipairs(F.regions) do
     local v = values[g.region] or {}
     g.histogram = figures.histogram_of(v, g.summary.count - #v)
-    local list = {}
-    for _, r in ipairs(tops[g.region] or {}) do list[#list + 1] = { record = r, value = key(r) } end
-    g.top = figures.rank_order(list, F.top)
+    g.top = figures.rank_order(tops[g.region] or {}, F.top)
   end
 end
 
--- Each shop's change against the previous period, as compare_periods.
-local function periods(F, agg, days)
+-- The thresholds of the candidates: per region, the k-th highest of the
+-- cells' highest figures (no livestream of its top is lower); per shop,
+-- its highest GMV.
+local function thresholds(cells, groups, k)
+  local maxima, floor_of, best_gmv = {}, {}, {}
+  for _, c in ipairs(cells) do
+    if c.max_rank then
+      maxima[c.reg] = maxima[c.reg] or {}
+      table.insert(maxima[c.reg], c.max_rank)
+    end
+  end
+  for reg, list in pairs(maxima) do
+    table.sort(list, function(a, b) return a > b end)
+    floor_of[reg] = list[math.min(k, #list)]
+  end
+  for _, g in ipairs(groups) do
+    if g.max_gmv and (not best_gmv[g.shop] or g.max_gmv > best_gmv[g.shop]) then best_gmv[g.shop] = g.max_gmv end
+  end
+  return floor_of, best_gmv
+end
+
+-- Each shop's best livestream: the first candidate (store order) with its GMV.
+local function bests(candidates, best_gmv)
+  local out = {}
+  for _, e in ipairs(candidates) do
+    if not out[e.shop] and num(e.record.total_sale_gmv_amt) == best_gmv[e.shop] then out[e.shop] = e.record end
+  end
+  return out
+end
+
+-- The overview's periods (as compare_periods) of `days` days up to F.last.
+local function period(F, days)
   local len = days * 86400
   local last = F.last
   F.period = { days = days, to = last, from = last and last - len, prev_from = last and last - 2 * len }
+end
+
+-- Each shop's change against the previous period, from the groups.
+local function periods(F, groups)
   local got = {}
-  if last then got = M.need(agg:periods(F.period.from, F.period.prev_from)) end
+  for _, g in ipairs(groups) do
+    got[g.shop] = got[g.shop] or {}
+    got[g.shop][g.reg] = g
+  end
   for _, s in ipairs(F.shops) do
     s.periods = {}
     for _, g in ipairs(s.regions) do
-      local e = (got[s.id] or {})[g.region] or { n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
+      local c = (got[s.id] or {})[g.region] or {}
+      local e = F.last and { n = c.n or 0, gmv = c.gmv or 0, prev_n = c.prev_n or 0, prev_gmv = c.prev_gmv or 0 }
+        or { n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
       e.change = ratio(e.gmv - e.prev_gmv, e.prev_gmv)
       s.periods[g.region] = e
     end
@@ -219,11 +284,17 @@ local function build(store, q, opts)
   F.aside_by_shop = figures.aside_by_shop(odd, kept)
   F.quality = quality(need(agg:plain_quality(figures.FIELDS)), with_extra)
   F.received = F.quality.n
-  F.groups = need(agg:groups())
-  shops_and_regions(F, F.groups, need(agg:best()), q.sellers)
-  weekly_and_heatmap(F, need(agg:hours(off)))
-  distributions(F, need(agg:per_hour_values()), need(agg:top(F.rank, F.top)))
-  periods(F, agg, opts.period or 28)
+  local span = need(agg:span())
+  F.first, F.last = span.first, span.last
+  period(F, opts.period or 28)
+  local cells = need(agg:cells(off, F.rank, F.period.from, F.period.prev_from))
+  F.groups = groups_of(cells)
+  local floor_of, best_gmv = thresholds(cells, F.groups, F.top)
+  local candidates = need(agg:candidates(F.rank, floor_of, best_gmv))
+  shops_and_regions(F, F.groups, bests(candidates, best_gmv), q.sellers)
+  weekly_and_heatmap(F, cells)
+  distributions(F, need(agg:per_hour_values()), candidates)
+  periods(F, F.groups)
   F.timeline = timeline(F, agg, opts.max_marks or 1200)
   hosts(F, need(agg:hosts()))
   return F

@@ -64,49 +64,13 @@ function M.sums_of(r, i)
     n_sales = r[i + 4], gmv = val(r[i + 5]) or 0, n_gmv = r[i + 6], dur = val(r[i + 7]) or 0 }
 end
 
---- Per shop and region: { shop, reg, sums, starts (livestreams with a
--- start), first (start), last (end: finish_time when plausible, else
--- start + duration, else start) }.
-function Agg:groups()
-  local o = self.d.out
-  local e = format("CASE WHEN finish_time >= create_time AND finish_time - create_time <= %d THEN finish_time "
-    .. "WHEN duration IS NOT NULL THEN create_time + duration ELSE create_time END", self.lim.max_duration)
-  local rows, err = self:rows("SELECT shop, reg, " .. self:sums() .. ", COUNT(create_time), "
-    .. o("MIN(create_time)") .. ", " .. o("MAX(" .. e .. ")") .. " FROM k GROUP BY shop, reg")
-  if not rows then return nil, err end
-  local out = {}
-  for i, r in ipairs(rows) do
-    out[i] = { shop = r[1], reg = r[2], sums = M.sums_of(r, 3), starts = r[11], first = val(r[12]),
-      last = val(r[13]) }
-  end
-  return out
-end
-
---- Per shop and region, livestreams and GMV that started after `from`,
--- and after `prev_from` up to `from`: shop -> reg -> { n, gmv, prev_n, prev_gmv }.
-function Agg:periods(from, prev_from)
-  local o = self.d.out
-  local now, before = "create_time > ?", "create_time > ? AND create_time <= ?"
-  local rows, err = self:rows("SELECT shop, reg, SUM(CASE WHEN " .. now .. " THEN 1 ELSE 0 END), "
-    .. o("SUM(CASE WHEN " .. now .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)") .. ", "
-    .. "SUM(CASE WHEN " .. before .. " THEN 1 ELSE 0 END), "
-    .. o("SUM(CASE WHEN " .. before .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)")
-    .. " FROM k GROUP BY shop, reg", { from, from, prev_from, from, prev_from, from })
-  if not rows then return nil, err end
-  local out = {}
-  for _, r in ipairs(rows) do
-    out[r[1]] = out[r[1]] or {}
-    out[r[1]][r[2]] = { n = val(r[3]) or 0, gmv = val(r[4]) or 0, prev_n = val(r[5]) or 0, prev_gmv = val(r[6]) or 0 }
-  end
-  return out
-end
-
 -- The stored rows of the room_ids `ids` picks from k (a SELECT of room_id
--- and more columns), each as { record =, [2..] = the other columns }.
-function Agg:records(ids, extra, ncols)
+-- and more columns), each as { record =, [2..] = the other columns },
+-- in `order` (SQL over p, the picked rows).
+function Agg:records(ids, extra, ncols, order)
   local cols = store_mod.COLUMNS:gsub("([%w_]+)", "l.%1")
   local rows, err = self:rows("SELECT " .. cols .. ", p.* FROM (" .. ids .. ") p JOIN livestreams l ON l.room_id = "
-    .. "p.room_id", extra)
+    .. "p.room_id" .. (order or ""), extra)
   if not rows then return nil, err end
   local n = select(2, store_mod.COLUMNS:gsub(",", ",")) + 1
   local out = {}
@@ -118,29 +82,81 @@ function Agg:records(ids, extra, ncols)
   return out
 end
 
---- The livestream with the highest GMV of each shop, the first in the
--- store's order on ties: shop -> record.
-function Agg:best()
-  local list, err = self:records("SELECT room_id, shop FROM (SELECT room_id, shop, ROW_NUMBER() OVER (PARTITION BY "
-    .. "shop ORDER BY total_sale_gmv_amt DESC, o DESC, room_id) AS rn FROM k WHERE total_sale_gmv_amt IS NOT NULL) b "
-    .. "WHERE rn = 1", nil, 2)
-  if not list then return nil, err end
+-- A livestream's end: finish_time when plausible, else start + duration,
+-- else its start (figures.period).
+local function end_sql(lim)
+  return format("CASE WHEN finish_time >= create_time AND finish_time - create_time <= %d THEN finish_time "
+    .. "WHEN duration IS NOT NULL THEN create_time + duration ELSE create_time END", lim.max_duration)
+end
+
+--- The first start and the last end of the livestreams kept.
+function Agg:span()
+  local o = self.d.out
+  local rows, err = self:rows("SELECT " .. o("MIN(create_time)") .. ", " .. o("MAX(" .. end_sql(self.lim) .. ")")
+    .. " FROM k")
+  if not rows then return nil, err end
+  return { first = val(rows[1][1]), last = val(rows[1][2]) }
+end
+
+-- Each ranking's figure in SQL (NULL where the record has none).
+local RANK_SQL = {
+  gmv = "total_sale_gmv_amt",
+  gmv_per_hour = "CASE WHEN duration > 0 THEN " .. f8("total_sale_gmv_amt") .. " / (" .. f8("duration") .. " / 3600) END",
+  views = "total_views_cnt",
+  conversion = "CASE WHEN total_views_cnt <> 0 THEN " .. f8("total_sale_cnt") .. " / " .. f8("total_views_cnt") .. " END",
+}
+
+--- The sums per shop, region and hour of start (hours since 1970 in the
+-- zone `off` seconds east of UTC; nil for no start), one sort of the rows:
+-- { shop, reg, hour, sums, seconds (of positive durations), max_gmv,
+-- max_rank (the highest figure of `rank`), n, gmv (started after `from`),
+-- prev_n, prev_gmv (after `prev_from` up to `from`) }.
+function Agg:cells(off, rank, from, prev_from)
+  local o = self.d.out
+  local now, before = "create_time > ?", "create_time > ? AND create_time <= ?"
+  local sql = "SELECT shop, reg, hb, " .. self:sums() .. ", " .. o("SUM(CASE WHEN duration > 0 THEN duration ELSE 0 END)")
+    .. ", " .. o("MAX(total_sale_gmv_amt)") .. ", " .. o("MAX(v)") .. ", SUM(CASE WHEN " .. now .. " THEN 1 ELSE 0 END), "
+    .. o("SUM(CASE WHEN " .. now .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)") .. ", "
+    .. "SUM(CASE WHEN " .. before .. " THEN 1 ELSE 0 END), "
+    .. o("SUM(CASE WHEN " .. before .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)")
+    .. " FROM (SELECT k.*, " .. self.d.floor(f8("create_time + ?i") .. " / 3600") .. " AS hb, " .. RANK_SQL[rank]
+    .. " AS v FROM k) c GROUP BY shop, reg, hb"
+  from, prev_from = from or 0, prev_from or 0
   local out = {}
-  for _, e in ipairs(list) do out[e[2]] = e.record end
+  local ok, err = self:rows(sql, { from, from, prev_from, from, prev_from, from, off }, function(r)
+    out[#out + 1] = { shop = r[1], reg = r[2], hour = r[3], sums = M.sums_of(r, 4), seconds = val(r[12]) or 0,
+      max_gmv = val(r[13]), max_rank = val(r[14]), n = val(r[15]) or 0, gmv = val(r[16]) or 0,
+      prev_n = val(r[17]) or 0, prev_gmv = val(r[18]) or 0 }
+  end)
+  if not ok then return nil, err end
   return out
 end
 
---- Sums per region and hour of start (hours since 1970 in the zone `off`
--- seconds east of UTC): { reg, hour, sums, seconds (of positive durations) }.
-function Agg:hours(off)
-  local o = self.d.out
-  local rows, err = self:rows("SELECT reg, hb, " .. self:sums() .. ", " .. o("SUM(CASE WHEN duration > 0 THEN "
-    .. "duration ELSE 0 END)") .. " FROM (SELECT k.*, " .. self.d.floor(f8("create_time + ?i") .. " / 3600")
-    .. " AS hb FROM k WHERE create_time IS NOT NULL) h GROUP BY reg, hb", { off })
-  if not rows then return nil, err end
-  local out = {}
-  for i, r in ipairs(rows) do out[i] = { reg = r[1], hour = r[2], sums = M.sums_of(r, 3), seconds = val(r[11]) or 0 } end
-  return out
+-- `CASE col WHEN key THEN value ... END` over the pairs of map, params appended.
+local function lookup(col, map, params)
+  local whens = {}
+  for key, v in pairs(map) do
+    whens[#whens + 1] = "WHEN ? THEN CAST(? AS DOUBLE PRECISION)"
+    params[#params + 1] = key
+    params[#params + 1] = v
+  end
+  if #whens == 0 then return "NULL" end
+  return "CASE " .. col .. " " .. concat(whens, " ") .. " END"
+end
+
+--- The livestreams that may be a region's top (a figure of `rank` at
+-- least its region's threshold in `floor_of`) or a shop's best (a GMV equal
+-- to its shop's in `best_gmv`), in the store's order: { record, shop, reg }.
+function Agg:candidates(rank, floor_of, best_gmv)
+  local params = { n = 0 }
+  local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floor_of, params)
+  local best = "total_sale_gmv_amt = " .. lookup("shop", best_gmv, params)
+  params.n = #params
+  local list, err = self:records("SELECT room_id, shop, reg, o FROM k WHERE (" .. top .. ") OR (" .. best .. ")",
+    params, 3, " ORDER BY p.o DESC, p.room_id")
+  if not list then return nil, err end
+  for _, e in ipairs(list) do e.shop, e.reg = e[2], e[3] end
+  return list
 end
 
 --- GMV per hour live of every livestream with a GMV and a positive
@@ -154,30 +170,6 @@ function Agg:per_hour_values()
       l[#l + 1] = r[2]
     end)
   if not ok then return nil, err end
-  return out
-end
-
--- Each ranking's figure in SQL (NULL where the record has none).
-local RANK_SQL = {
-  gmv = "total_sale_gmv_amt",
-  gmv_per_hour = "CASE WHEN duration > 0 THEN " .. f8("total_sale_gmv_amt") .. " / (" .. f8("duration") .. " / 3600) END",
-  views = "total_views_cnt",
-  conversion = "CASE WHEN total_views_cnt <> 0 THEN " .. f8("total_sale_cnt") .. " / " .. f8("total_views_cnt") .. " END",
-}
-
---- The `k` livestreams of each region ranked highest by `rank` (ties:
--- higher GMV, then room_id): reg -> array of records, in no order.
-function Agg:top(rank, k)
-  local v = RANK_SQL[rank]
-  local list, err = self:records("SELECT room_id, reg FROM (SELECT room_id, reg, ROW_NUMBER() OVER (PARTITION BY reg "
-    .. "ORDER BY v DESC, COALESCE(total_sale_gmv_amt, 0) DESC, room_id" .. self.d.bytes .. ") AS rn FROM (SELECT k.*, "
-    .. v .. " AS v FROM k) t WHERE v IS NOT NULL) b WHERE rn <= ?i", { k }, 2)
-  if not list then return nil, err end
-  local out = {}
-  for _, e in ipairs(list) do
-    out[e[2]] = out[e[2]] or {}
-    table.insert(out[e[2]], e.record)
-  end
   return out
 end
 
