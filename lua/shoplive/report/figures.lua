@@ -63,12 +63,14 @@ local function region_of(r)
 end
 M.region_of = region_of
 
+--- A record's shop key: its seller_id, "(no seller_id)" without one.
 local function shop_of(r)
   local s = r.seller_id
   if type(s) == "string" and s ~= "" then return s end
   if type(s) == "number" then return string.format("%.0f", s) end
   return "(no seller_id)"
 end
+M.shop_of = shop_of
 
 -- Lists of records by key, keys in order of first appearance.
 local function split(records, keyfn)
@@ -411,26 +413,31 @@ function M.timeline(shops, max_marks)
   local nshops = 0
   for _, s in ipairs(shops) do if #s.records > 0 then nshops = nshops + 1 end end
   local slot = M.slot(tl, max_marks, nshops)
-  for si, s in ipairs(shops) do
-    local keep, order = {}, {}
-    for _, r in ipairs(s.records) do
-      local t = num(r.create_time)
-      if t then
-        local g = num(r.total_sale_gmv_amt)
-        local key = slot and floor((t - first) / slot) or #order + 1
-        local cur = keep[key]
-        if not cur then
-          cur = { record = r, shop = si, gmv = g }
-          keep[key] = cur
-          order[#order + 1] = key
-        elseif (g or -huge) > (cur.gmv or -huge) then
-          cur.record, cur.gmv = r, g
-        end
+  for si, s in ipairs(shops) do M.thin(tl, s.records, si, slot) end
+  return M.sort_marks(tl)
+end
+
+--- Add the marks of shop `si`'s records (in their order) to tl.marks: every
+-- livestream with a start, or with `slot` seconds, the highest-GMV one of
+-- each slot from tl.first (the first on ties).
+function M.thin(tl, records, si, slot)
+  local keep, order = {}, {}
+  for _, r in ipairs(records) do
+    local t = num(r.create_time)
+    if t then
+      local g = num(r.total_sale_gmv_amt)
+      local key = slot and floor((t - tl.first) / slot) or #order + 1
+      local cur = keep[key]
+      if not cur then
+        cur = { record = r, shop = si, gmv = g }
+        keep[key] = cur
+        order[#order + 1] = key
+      elseif (g or -huge) > (cur.gmv or -huge) then
+        cur.record, cur.gmv = r, g
       end
     end
-    for _, key in ipairs(order) do tl.marks[#tl.marks + 1] = keep[key] end
   end
-  return M.sort_marks(tl)
+  for _, key in ipairs(order) do tl.marks[#tl.marks + 1] = keep[key] end
 end
 
 --- The timeline's slot (seconds; nil when all `tl.total` livestreams of

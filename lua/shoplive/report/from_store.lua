@@ -70,27 +70,6 @@ local function shop_ids(sellers, groups)
   return ids
 end
 
--- The cells summed per shop and region: { shop, reg, sums, starts } (the
--- livestreams with a start), periods (the cells' n, gmv, prev_n, prev_gmv)
--- and max_gmv.
-local function groups_of(cells)
-  local by, out = {}, {}
-  for _, c in ipairs(cells) do
-    local key = c.shop .. "\0" .. c.reg
-    local g = by[key]
-    if not g then
-      g = { shop = c.shop, reg = c.reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
-      by[key] = g
-      out[#out + 1] = g
-    end
-    plus(g.sums, c.sums)
-    if c.hour then g.starts = g.starts + c.sums.count end
-    g.n, g.gmv, g.prev_n, g.prev_gmv = g.n + c.n, add(g.gmv, c.gmv), g.prev_n + c.prev_n, add(g.prev_gmv, c.prev_gmv)
-    if c.max_gmv and (not g.max_gmv or c.max_gmv > g.max_gmv) then g.max_gmv = c.max_gmv end
-  end
-  return out
-end
-
 -- F.shops, F.regions and F.all from the groups.
 local function shops_and_regions(F, groups, best, sellers)
   local by_shop, by_reg, all = {}, {}, zero()
@@ -113,39 +92,34 @@ local function shops_and_regions(F, groups, best, sellers)
   F.all = summary_of(all)
 end
 
--- Each region's weekly rows and heatmap from the sums per hour of start.
-local function weekly_and_heatmap(F, hours)
-  local per = {}
-  for _, g in ipairs(F.regions) do per[g.region] = { weeks = {}, cells = figures.heat_cells() } end
-  for _, h in ipairs(hours) do
-    local p = h.hour and per[h.reg]
-    if p then
-    local days = floor(h.hour / 24)
-    local c = p.cells[(days + 3) % 7 + 1][h.hour - days * 24]
-    c.n, c.gmv, c.seconds = c.n + h.sums.count, add(c.gmv, h.sums.gmv), add(c.seconds, h.seconds)
-    -- weeks from Monday 1970-01-05, 96 hours after the epoch
-    local w = floor((h.hour - 96) / 168)
-    p.weeks[w] = plus(p.weeks[w] or zero(), h.sums)
-    if not p.lo or w < p.lo then p.lo = w end
-    if not p.hi or w > p.hi then p.hi = w end
-    end
-  end
+-- Each region's weekly rows and heatmap: heat[reg][hour of the week] and
+-- weeks[reg][week] (store/aggregate.lua).
+local function weekly_and_heatmap(F, heat, weeks)
   for _, g in ipairs(F.regions) do
-    local p = per[g.region]
-    g.weekly = p.lo and figures.weeks(p.lo, p.hi, F.offset, function(w) return summary_of(p.weeks[w] or zero()) end)
-      or {}
-    g.heatmap = figures.heat_values(p.cells)
+    local cells = figures.heat_cells()
+    for k, c in pairs(heat[g.region] or {}) do
+      local cell = cells[floor(k / 24) + 1][k % 24]
+      cell.n, cell.gmv, cell.seconds = c.n, c.gmv, c.seconds
+    end
+    g.heatmap = figures.heat_values(cells)
+    local w, lo, hi = weeks[g.region] or {}, nil, nil
+    for k in pairs(w) do
+      if not lo or k < lo then lo = k end
+      if not hi or k > hi then hi = k end
+    end
+    g.weekly = lo and figures.weeks(lo, hi, F.offset, function(k) return summary_of(w[k] or zero()) end) or {}
   end
 end
 
 -- Each region's histogram and top livestreams (of the candidates).
 local function distributions(F, values, candidates)
   local key, tops = figures.RANKS[F.rank], {}
-  for _, e in ipairs(candidates) do
-    local v = key(e.record)
+  for _, r in ipairs(candidates) do
+    local v = key(r)
     if v then
-      tops[e.reg] = tops[e.reg] or {}
-      table.insert(tops[e.reg], { record = e.record, value = v })
+      local reg = figures.region_of(r)
+      tops[reg] = tops[reg] or {}
+      table.insert(tops[reg], { record = r, value = v })
     end
   end
   for _, g in ipairs(F.regions) do
@@ -155,32 +129,21 @@ local function distributions(F, values, candidates)
   end
 end
 
--- The thresholds of the candidates: per region, the k-th highest of the
--- cells' highest figures (no livestream of its top is lower); per shop,
--- its highest GMV.
-local function thresholds(cells, groups, k)
-  local maxima, floor_of, best_gmv = {}, {}, {}
-  for _, c in ipairs(cells) do
-    if c.max_rank then
-      maxima[c.reg] = maxima[c.reg] or {}
-      table.insert(maxima[c.reg], c.max_rank)
-    end
-  end
-  for reg, list in pairs(maxima) do
-    table.sort(list, function(a, b) return a > b end)
-    floor_of[reg] = list[math.min(k, #list)]
-  end
+-- Each shop's highest GMV.
+local function best_gmvs(groups)
+  local best_gmv = {}
   for _, g in ipairs(groups) do
     if g.max_gmv and (not best_gmv[g.shop] or g.max_gmv > best_gmv[g.shop]) then best_gmv[g.shop] = g.max_gmv end
   end
-  return floor_of, best_gmv
+  return best_gmv
 end
 
 -- Each shop's best livestream: the first candidate (store order) with its GMV.
 local function bests(candidates, best_gmv)
   local out = {}
-  for _, e in ipairs(candidates) do
-    if not out[e.shop] and num(e.record.total_sale_gmv_amt) == best_gmv[e.shop] then out[e.shop] = e.record end
+  for _, r in ipairs(candidates) do
+    local shop = figures.shop_of(r)
+    if not out[shop] and num(r.total_sale_gmv_amt) == best_gmv[shop] then out[shop] = r end
   end
   return out
 end
@@ -211,20 +174,19 @@ local function periods(F, groups)
   end
 end
 
--- The timeline, as figures.timeline draws it.
-local function timeline(F, agg, max_marks)
-  local total, index, nshops = 0, {}, 0
-  for _, s in ipairs(F.shops) do
-    index[s.id] = s.index
-    if s.summary.count > 0 then nshops = nshops + 1 end
+-- The timeline, as figures.timeline draws it, of `starts` livestreams
+-- with a start and the candidates (every mark among them).
+local function timeline(F, span, slot, candidates)
+  local tl = { marks = {}, total = span.starts, no_start = F.all.count - span.starts, first = F.first, last = F.last,
+    slot = slot }
+  if tl.total == 0 then tl.shown = 0; return tl end
+  local by = {}
+  for _, r in ipairs(candidates) do
+    local id = figures.shop_of(r)
+    by[id] = by[id] or {}
+    table.insert(by[id], r)
   end
-  for _, g in ipairs(F.groups) do total = total + g.starts end
-  local tl = { marks = {}, total = total, no_start = F.all.count - total, first = F.first, last = F.last }
-  if total == 0 then tl.shown = 0; return tl end
-  local slot = figures.slot(tl, max_marks, nshops)
-  for i, e in ipairs(M.need(agg:marks(tl.first, slot))) do
-    tl.marks[i] = { record = e.record, shop = index[e.shop], gmv = num(e.record.total_sale_gmv_amt) }
-  end
+  for _, s in ipairs(F.shops) do figures.thin(tl, by[s.id] or {}, s.index, slot) end
   return figures.sort_marks(tl)
 end
 
@@ -271,32 +233,43 @@ function M.need(v, err)
   return v
 end
 
+-- The odd values and data quality of the candidates; returns those kept.
+local function odd_and_quality(F, agg, candidates, latest, max_listed)
+  local records, with_extra = {}, {}
+  for i, e in ipairs(candidates) do
+    records[i] = e.record
+    if e.has_extra then with_extra[#with_extra + 1] = e.record end
+  end
+  local kept
+  kept, F.aside, F.odd = bounds.split(records, num, latest, max_listed)
+  F.aside_by_shop = figures.aside_by_shop(records, kept)
+  F.quality = quality(M.need(agg:plain_quality(figures.FIELDS)), with_extra)
+  F.received = F.quality.n
+  return kept
+end
+
 local function build(store, q, opts)
   local need = M.need
   local off, tz_label = figures.parse_tz(opts.tz)
   local latest = bounds.latest(opts.generated_at)
   local agg = aggregate.new(store, q, limits(latest))
   local F = { offset = off, tz = tz_label, top = opts.top or 10, rank = opts.rank or "gmv" }
-  local odd, with_extra = agg:odd_rows()
-  need(odd, with_extra)
-  local kept
-  kept, F.aside, F.odd = bounds.split(odd, num, latest, opts.max_listed or 100)
-  F.aside_by_shop = figures.aside_by_shop(odd, kept)
-  F.quality = quality(need(agg:plain_quality(figures.FIELDS)), with_extra)
-  F.received = F.quality.n
   local span = need(agg:span())
   F.first, F.last = span.first, span.last
   period(F, opts.period or 28)
-  local cells = need(agg:cells(off, F.rank, F.period.from, F.period.prev_from))
-  F.groups = groups_of(cells)
-  local floor_of, best_gmv = thresholds(cells, F.groups, F.top)
-  local candidates = need(agg:candidates(F.rank, floor_of, best_gmv))
-  shops_and_regions(F, F.groups, bests(candidates, best_gmv), q.sellers)
-  weekly_and_heatmap(F, cells)
-  distributions(F, need(agg:per_hour_values()), candidates)
-  periods(F, F.groups)
-  F.timeline = timeline(F, agg, opts.max_marks or 1200)
-  hosts(F, need(agg:hosts()))
+  local slot = span.starts > 0 and figures.slot({ total = span.starts, first = F.first, last = F.last },
+    opts.max_marks or 1200, span.shops) or nil
+  local A = need(agg:figures{ off = off, rank = F.rank, top = F.top, from = F.period.from,
+    prev_from = F.period.prev_from, first = F.first, slot = slot })
+  local best_gmv = best_gmvs(A.groups)
+  local kept = odd_and_quality(F, agg, need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots)), latest,
+    opts.max_listed or 100)
+  shops_and_regions(F, A.groups, bests(kept, best_gmv), q.sellers)
+  weekly_and_heatmap(F, A.heat, A.weeks)
+  distributions(F, A.values, kept)
+  periods(F, A.groups)
+  F.timeline = timeline(F, span, slot, kept)
+  hosts(F, A.hosts)
   return F
 end
 

@@ -89,13 +89,15 @@ local function end_sql(lim)
     .. "WHEN duration IS NOT NULL THEN create_time + duration ELSE create_time END", lim.max_duration)
 end
 
---- The first start and the last end of the livestreams kept.
+--- What the kept livestreams span: first (start), last (end), kept,
+-- starts (those with a start) and shops (with a livestream).
 function Agg:span()
   local o = self.d.out
   local rows, err = self:rows("SELECT " .. o("MIN(create_time)") .. ", " .. o("MAX(" .. end_sql(self.lim) .. ")")
-    .. " FROM k")
+    .. ", COUNT(*), COUNT(create_time), COUNT(DISTINCT shop) FROM k")
   if not rows then return nil, err end
-  return { first = val(rows[1][1]), last = val(rows[1][2]) }
+  local r = rows[1]
+  return { first = val(r[1]), last = val(r[2]), kept = r[3], starts = r[4], shops = r[5] }
 end
 
 -- Each ranking's figure in SQL (NULL where the record has none).
@@ -106,57 +108,94 @@ local RANK_SQL = {
   conversion = "CASE WHEN total_views_cnt <> 0 THEN " .. f8("total_sale_cnt") .. " / " .. f8("total_views_cnt") .. " END",
 }
 
---- The sums per shop, region and hour of start (hours since 1970 in the
--- zone `off` seconds east of UTC; nil for no start), one sort of the rows:
--- { shop, reg, hour, sums, seconds (of positive durations), max_gmv,
--- max_rank (the highest figure of `rank`), n, gmv (started after `from`),
--- prev_n, prev_gmv (after `prev_from` up to `from`) }.
-function Agg:cells(off, rank, from, prev_from)
+M.RANK_SQL = RANK_SQL
+
+--- Per shop and region: { shop, reg, sums, starts, max_gmv, n, gmv,
+-- prev_n, prev_gmv } (n and gmv: started after p.from; prev_: after
+-- p.prev_from up to p.from).
+function Agg:groups(p)
   local o = self.d.out
   local now, before = "create_time > ?", "create_time > ? AND create_time <= ?"
-  local sql = "SELECT shop, reg, hb, " .. self:sums() .. ", " .. o("SUM(CASE WHEN duration > 0 THEN duration ELSE 0 END)")
-    .. ", " .. o("MAX(total_sale_gmv_amt)") .. ", " .. o("MAX(v)") .. ", SUM(CASE WHEN " .. now .. " THEN 1 ELSE 0 END), "
+  local from, prev = p.from or 0, p.prev_from or 0
+  local rows, err = self:rows("SELECT shop, reg, " .. self:sums() .. ", COUNT(create_time), "
+    .. o("MAX(total_sale_gmv_amt)") .. ", SUM(CASE WHEN " .. now .. " THEN 1 ELSE 0 END), "
     .. o("SUM(CASE WHEN " .. now .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)") .. ", "
     .. "SUM(CASE WHEN " .. before .. " THEN 1 ELSE 0 END), "
     .. o("SUM(CASE WHEN " .. before .. " THEN COALESCE(total_sale_gmv_amt, 0) ELSE 0 END)")
-    .. " FROM (SELECT k.*, " .. self.d.floor(f8("create_time + ?i") .. " / 3600") .. " AS hb, " .. RANK_SQL[rank]
-    .. " AS v FROM k) c GROUP BY shop, reg, hb"
-  from, prev_from = from or 0, prev_from or 0
+    .. " FROM k GROUP BY shop, reg", { from, from, prev, from, prev, from })
+  if not rows then return nil, err end
   local out = {}
-  local ok, err = self:rows(sql, { from, from, prev_from, from, prev_from, from, off }, function(r)
-    out[#out + 1] = { shop = r[1], reg = r[2], hour = r[3], sums = M.sums_of(r, 4), seconds = val(r[12]) or 0,
-      max_gmv = val(r[13]), max_rank = val(r[14]), n = val(r[15]) or 0, gmv = val(r[16]) or 0,
-      prev_n = val(r[17]) or 0, prev_gmv = val(r[18]) or 0 }
-  end)
-  if not ok then return nil, err end
+  for i, r in ipairs(rows) do
+    out[i] = { shop = r[1], reg = r[2], sums = M.sums_of(r, 3), starts = r[11], max_gmv = val(r[12]),
+      n = val(r[13]) or 0, gmv = val(r[14]) or 0, prev_n = val(r[15]) or 0, prev_gmv = val(r[16]) or 0 }
+  end
   return out
 end
 
--- `CASE col WHEN key THEN value ... END` over the pairs of map, params appended.
-local function lookup(col, map, params)
-  local whens = {}
-  for key, v in pairs(map) do
-    whens[#whens + 1] = "WHEN ? THEN CAST(? AS DOUBLE PRECISION)"
-    params[#params + 1] = key
-    params[#params + 1] = v
-  end
-  if #whens == 0 then return "NULL" end
-  return "CASE " .. col .. " " .. concat(whens, " ") .. " END"
+-- The hour of start (since 1970, in the zone ?i seconds east of UTC).
+function Agg:hour_sql()
+  return self.d.floor(f8("create_time + ?i") .. " / 3600")
 end
 
---- The livestreams that may be a region's top (a figure of `rank` at
--- least its region's threshold in `floor_of`) or a shop's best (a GMV equal
--- to its shop's in `best_gmv`), in the store's order: { record, shop, reg }.
-function Agg:candidates(rank, floor_of, best_gmv)
-  local params = { n = 0 }
-  local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floor_of, params)
-  local best = "total_sale_gmv_amt = " .. lookup("shop", best_gmv, params)
-  params.n = #params
-  local list, err = self:records("SELECT room_id, shop, reg, o FROM k WHERE (" .. top .. ") OR (" .. best .. ")",
-    params, 3, " ORDER BY p.o DESC, p.room_id")
-  if not list then return nil, err end
-  for _, e in ipairs(list) do e.shop, e.reg = e[2], e[3] end
-  return list
+--- The heatmap's cells per region: reg -> { [hour of the week (0 =
+-- Monday 00:00)] = { n, gmv, seconds } }.
+function Agg:heat(off)
+  local o = self.d.out
+  local rows, err = self:rows("SELECT reg, MOD(hb + 72, 168) AS c, COUNT(*), "
+    .. o("SUM(COALESCE(total_sale_gmv_amt, 0))") .. ", " .. o("SUM(CASE WHEN duration > 0 THEN duration ELSE 0 END)")
+    .. " FROM (SELECT reg, total_sale_gmv_amt, duration, " .. self:hour_sql() .. " AS hb FROM k "
+    .. "WHERE create_time IS NOT NULL) h GROUP BY reg, c", { off })
+  if not rows then return nil, err end
+  local out = {}
+  for _, r in ipairs(rows) do
+    out[r[1]] = out[r[1]] or {}
+    out[r[1]][r[2]] = { n = r[3], gmv = val(r[4]) or 0, seconds = val(r[5]) or 0 }
+  end
+  return out
+end
+
+--- The sums per region and week (weeks since Monday 1970-01-05 in the zone):
+-- reg -> { [week] = sums }.
+function Agg:weeks(off)
+  local rows, err = self:rows("SELECT reg, w, " .. self:sums() .. " FROM (SELECT k.*, "
+    .. self.d.floor(f8(self:hour_sql() .. " - 96") .. " / 168") .. " AS w FROM k WHERE create_time IS NOT NULL) h "
+    .. "GROUP BY reg, w", { off })
+  if not rows then return nil, err end
+  local out = {}
+  for _, r in ipairs(rows) do
+    out[r[1]] = out[r[1]] or {}
+    out[r[1]][r[2]] = M.sums_of(r, 3)
+  end
+  return out
+end
+
+--- Per region, the k-th highest figure of `rank` (the lowest when fewer):
+-- no livestream of the region's top k is lower. reg -> number.
+function Agg:floors(rank, k)
+  local rows, err = self:rows("SELECT reg, " .. self.d.out("MIN(v)") .. " FROM (SELECT reg, v, ROW_NUMBER() OVER "
+    .. "(PARTITION BY reg ORDER BY v DESC) AS rn FROM (SELECT reg, " .. RANK_SQL[rank] .. " AS v FROM k) t "
+    .. "WHERE v IS NOT NULL) b WHERE rn <= ?i GROUP BY reg", { k })
+  if not rows then return nil, err end
+  local out = {}
+  for _, r in ipairs(rows) do out[r[1]] = val(r[2]) end
+  return out
+end
+
+--- The highest GMV of each shop and timeline slot of `slot` seconds from
+-- `first`: shop -> { values = { GMV... }, none = true when a slot has
+-- no GMV at all }.
+function Agg:slots(first, slot)
+  local rows, err = self:rows("SELECT shop, " .. self.d.out("MAX(total_sale_gmv_amt)") .. ", COUNT(total_sale_gmv_amt) "
+    .. "FROM (SELECT shop, total_sale_gmv_amt, " .. self.d.floor(f8("create_time - ?") .. " / ?") .. " AS s FROM k "
+    .. "WHERE create_time IS NOT NULL) t GROUP BY shop, s", { first, slot + 0.0 })
+  if not rows then return nil, err end
+  local out = {}
+  for _, r in ipairs(rows) do
+    local e = out[r[1]] or { values = {} }
+    out[r[1]] = e
+    if r[3] == 0 then e.none = true else e.values[#e.values + 1] = val(r[2]) end
+  end
+  return out
 end
 
 --- GMV per hour live of every livestream with a GMV and a positive
@@ -173,25 +212,6 @@ function Agg:per_hour_values()
   return out
 end
 
---- The timeline's marks: every livestream with a start, or with `slot`
--- seconds, the highest-GMV one of each shop and slot from `first` (the
--- first in the store's order on ties): array of { record =, shop = id }.
-function Agg:marks(first, slot)
-  local ids = "SELECT room_id, shop FROM k WHERE create_time IS NOT NULL"
-  local extra
-  if slot then
-    ids = "SELECT room_id, shop FROM (SELECT room_id, shop, ROW_NUMBER() OVER (PARTITION BY shop, "
-      .. self.d.floor(f8("create_time - ?") .. " / ?") .. " ORDER BY CASE WHEN total_sale_gmv_amt IS NULL THEN 1 "
-      .. "ELSE 0 END, total_sale_gmv_amt DESC, o DESC, room_id) AS rn FROM k WHERE create_time IS NOT NULL) b "
-      .. "WHERE rn = 1"
-    extra = { first, slot + 0.0 }
-  end
-  local list, err = self:records(ids, extra, 2)
-  if not list then return nil, err end
-  for _, e in ipairs(list) do e.shop = e[2] end
-  return list
-end
-
 --- Livestreams and GMV per user_id, nick_name, shop and region:
 -- { user_id, nick_name, shop, reg, n, gmv }.
 function Agg:hosts()
@@ -200,6 +220,78 @@ function Agg:hosts()
   if not rows then return nil, err end
   for _, r in ipairs(rows) do r[6] = val(r[6]) end
   return rows
+end
+
+--- The figures aggregated: with PostgreSQL one query each (hash
+-- aggregates in the server); with SQLite, whose GROUP BY sorts every row,
+-- one pass over the rows (store/aggregate_scan.lua). p: off, rank, top,
+-- from, prev_from (the overview's periods), first and slot (the
+-- timeline's). Returns { groups, heat, weeks, floors, slots, hosts, values }.
+function Agg:figures(p)
+  if self.d.scan then return require("shoplive.store.aggregate_scan").run(self, p) end
+  local a, err = {}, nil
+  for _, step in ipairs({
+    { "groups", function() return self:groups(p) end },
+    { "heat", function() return self:heat(p.off) end },
+    { "weeks", function() return self:weeks(p.off) end },
+    { "floors", function() return self:floors(p.rank, p.top) end },
+    { "slots", function() if p.slot then return self:slots(p.first, p.slot) end return {} end },
+    { "hosts", function() return self:hosts() end },
+    { "values", function() return self:per_hour_values() end },
+  }) do
+    a[step[1]], err = step[2]()
+    if not a[step[1]] then return nil, err end
+  end
+  return a
+end
+
+-- `CASE col WHEN key THEN value ... END` over the pairs of map, params appended.
+local function lookup(col, map, params)
+  local whens = {}
+  for key, v in pairs(map) do
+    whens[#whens + 1] = "WHEN ? THEN CAST(? AS DOUBLE PRECISION)"
+    params[#params + 1] = key
+    params[#params + 1] = v
+  end
+  if #whens == 0 then return "NULL" end
+  return "CASE " .. col .. " " .. concat(whens, " ") .. " END"
+end
+
+-- `shop = ? AND (gmv IN (...) OR gmv IS NULL)` per shop of slots.
+local function slot_terms(slots, params)
+  local t = {}
+  for shop, e in pairs(slots) do
+    local marks = {}
+    params[#params + 1] = shop
+    for _, v in ipairs(e.values) do
+      marks[#marks + 1] = "CAST(? AS DOUBLE PRECISION)"
+      params[#params + 1] = v
+    end
+    local any = {}
+    if #marks > 0 then any[#any + 1] = "total_sale_gmv_amt IN (" .. concat(marks, ", ") .. ")" end
+    if e.none then any[#any + 1] = "total_sale_gmv_amt IS NULL" end
+    t[#t + 1] = "(shop = ? AND (" .. (#any > 0 and concat(any, " OR ") or "1 = 0") .. "))"
+  end
+  return #t > 0 and concat(t, " OR ") or "1 = 0"
+end
+
+--- The rows the report lists, in the store's order: those that may hold
+-- an odd value (set aside or not), and of those kept, those that may be a
+-- region's top (a figure of `rank` at least its region's floor), a shop's
+-- best (GMV `best_gmv[shop]`) or a timeline mark (slots; every livestream
+-- with a start without them). { record, has_extra }.
+function Agg:candidates(rank, floors, best_gmv, slots)
+  local params = { n = 0 }
+  local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floors, params)
+  local best = "total_sale_gmv_amt = " .. lookup("shop", best_gmv, params)
+  local marks = slots and slot_terms(slots, params) or "create_time IS NOT NULL"
+  params.n = #params
+  local list, err = self:records("SELECT room_id, has_extra, o FROM src WHERE " .. sqlmod.maybe_odd(self.lim)
+    .. " OR (aside = 0 AND (" .. top .. " OR " .. best .. " OR " .. marks .. "))", params, 2,
+    " ORDER BY p.o DESC, p.room_id")
+  if not list then return nil, err end
+  for _, e in ipairs(list) do e.has_extra = e[2] == 1 end
+  return list
 end
 
 -- The stored rows of the filter that also meet cond (SQL).
@@ -232,22 +324,6 @@ function Agg:plain_quality(fields)
   end
   q.any_missing = val(r[5 + #fields]) or 0
   return q
-end
-
---- The rows that may hold a value no livestream can have, an impossible
--- combination or a field without its typed column (those with extra), in
--- the store's order: an array of records, and a set of those with extra.
-function Agg:odd_rows()
-  local rows, err = self.store:aggregate("SELECT " .. store_mod.COLUMNS .. " FROM livestreams"
-    .. self:where_and(sqlmod.maybe_odd(self.lim)) .. " ORDER BY create_time DESC, room_id", self.params)
-  if not rows then return nil, err end
-  local out, with_extra = {}, {}
-  local n = select(2, store_mod.COLUMNS:gsub(",", ",")) + 1
-  for i, r in ipairs(rows) do
-    out[i] = store_mod.row_record(r)
-    if r[n] ~= nil then with_extra[#with_extra + 1] = out[i] end
-  end
-  return out, with_extra
 end
 
 return M

@@ -29,6 +29,8 @@ M.sqlite = {
   region = "COALESCE(NULLIF(region, ''), '(no region)')",
   -- byte order, as Lua compares strings
   bytes = "",
+  -- no hash aggregate: store/aggregate_scan.lua sums in one pass
+  scan = true,
 }
 
 M.postgresql = {
@@ -42,38 +44,41 @@ M.postgresql = {
 --- A float (IEEE double, as Lua computes) of a SQL expression.
 function M.f8(e) return "CAST(" .. e .. " AS DOUBLE PRECISION)" end
 
+-- The conditions (OR-ed) under which report/bounds.lua sets a record aside.
+local function aside_terms(lim)
+  local t = { format("create_time < %d", lim.earliest), format("create_time > %d", lim.latest),
+    "duration < 0", format("duration > %d", lim.max_duration) }
+  for _, f in ipairs(lim.amounts) do
+    t[#t + 1] = f .. " < 0"
+    t[#t + 1] = format("%s >= %.0f", f, lim.max_amount)
+  end
+  return t
+end
+
 --- The CTE every aggregate starts with: src, the store's rows of the
 -- report (shop, reg, o = the stored create_time the store orders by,
--- has_extra, and each numeric field as the report reads it), and k, the
--- rows kept (src without those set aside). `where` filters livestreams;
--- lim: latest (the latest plausible start), earliest, max_duration,
--- max_amount, amounts (the fields bounded by max_amount).
+-- has_extra, aside (1: set aside), and each numeric field as the report
+-- reads it), and k, the rows kept. `where` filters livestreams; lim:
+-- latest (the latest plausible start), earliest, max_duration, max_amount,
+-- amounts (the fields bounded by max_amount).
 function M.cte(d, where, lim)
   local cols = {}
   for _, f in ipairs(schema.INT_FIELDS) do cols[#cols + 1] = "(" .. d.eff(f) .. ") AS " .. f end
-  local aside = { format("create_time < %d", lim.earliest), format("create_time > %d", lim.latest),
-    "duration < 0", format("duration > %d", lim.max_duration) }
-  for _, f in ipairs(lim.amounts) do
-    aside[#aside + 1] = f .. " < 0"
-    aside[#aside + 1] = format("%s >= %.0f", f, lim.max_amount)
-  end
-  return "WITH src AS (SELECT room_id, COALESCE(NULLIF(seller_id, ''), '(no seller_id)') AS shop, "
+  return "WITH e AS (SELECT room_id, COALESCE(NULLIF(seller_id, ''), '(no seller_id)') AS shop, "
     .. d.region .. " AS reg, user_id, nick_name, create_time AS o, "
     .. "CASE WHEN extra IS NULL THEN 0 ELSE 1 END AS has_extra, " .. table.concat(cols, ", ")
-    .. " FROM livestreams" .. where .. "), k AS (SELECT * FROM src WHERE (" .. table.concat(aside, " OR ")
-    .. ") IS NOT TRUE) "
+    .. " FROM livestreams" .. where .. "), src AS (SELECT e.*, CASE WHEN " .. table.concat(aside_terms(lim), " OR ")
+    .. " THEN 1 ELSE 0 END AS aside FROM e), k AS (SELECT * FROM src WHERE aside = 0) "
 end
 
---- The condition of a stored row (typed columns) that may hold a value
--- the report sets aside or lists (a superset: report/bounds.lua decides).
+--- The condition of a row of src that may hold a value the report sets
+-- aside or lists (a superset: report/bounds.lua decides).
 function M.maybe_odd(lim)
-  local c = { "extra IS NOT NULL", format("create_time < %d", lim.earliest), format("create_time > %d", lim.latest),
-    "duration < 0", format("duration > %d", lim.max_duration), format("finish_time < %d", lim.earliest),
+  local c = aside_terms(lim)
+  for _, t in ipairs({ "has_extra = 1", format("finish_time < %d", lim.earliest),
     format("finish_time > %d", lim.latest + lim.max_duration), "finish_time < create_time",
-    format("finish_time - create_time > %d", lim.max_duration), "total_sale_cnt > total_views_cnt" }
-  for _, f in ipairs(lim.amounts) do
-    c[#c + 1] = f .. " < 0"
-    c[#c + 1] = format("%s >= %.0f", f, lim.max_amount)
+    format("finish_time - create_time > %d", lim.max_duration), "total_sale_cnt > total_views_cnt" }) do
+    c[#c + 1] = t
   end
   return "(" .. table.concat(c, " OR ") .. ")"
 end

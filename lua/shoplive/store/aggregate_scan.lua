@@ -1,0 +1,155 @@
+--- The report's aggregates over a SQLite store in one pass. SQLite has no
+-- hash aggregate: each GROUP BY sorts every row it reads, and with the
+-- sums it carries, one of them took 3.6 s of CPU on a million livestreams
+-- (bench/report_store_bench.lua). So SQLite selects the kept rows' few
+-- numeric columns (the CTE of store/aggregate_sql.lua: values read as the
+-- report reads them, rows set aside left out) and this file sums them into
+-- the same tables store/aggregate.lua's PostgreSQL queries return, holding
+-- one entry per group, never a row.
+local M = {}
+
+local floor = math.floor
+local math_type = math.type
+
+-- a + b: integers exact, the float sum past int64 (as shoplive.summarize).
+local function add(a, b)
+  local s = a + b
+  if math_type and math_type(s) == "integer" and ((b > 0 and s < a) or (b < 0 and s > a)) then
+    return (a + 0.0) + b
+  end
+  return s
+end
+
+local function zero()
+  return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
+end
+
+-- Add one livestream's figures to sums s.
+local function count(s, views, sales, gmv, d)
+  s.count = s.count + 1
+  if views then s.views, s.n_views = add(s.views, views), s.n_views + 1 end
+  if sales then s.sales, s.n_sales = add(s.sales, sales), s.n_sales + 1 end
+  if gmv then s.gmv, s.n_gmv = add(s.gmv, gmv), s.n_gmv + 1 end
+  if d then s.dur = add(s.dur, d) end
+end
+
+-- t[k] (a table), created when missing.
+local function sub(t, k)
+  local v = t[k]
+  if not v then v = {}; t[k] = v end
+  return v
+end
+
+-- The figure of each ranking, as store/aggregate.lua's RANK_SQL computes it.
+local RANK = {
+  gmv = function(gmv) return gmv end,
+  gmv_per_hour = function(gmv, d) if gmv and d and d > 0 then return gmv / (d / 3600) end end,
+  views = function(_, _, views) return views end,
+  conversion = function(_, _, views, sales) if views and sales and views ~= 0 then return sales / views end end,
+}
+
+-- Keep the k highest values of list (sorted, highest first) with v.
+local function keep_top(list, k, v)
+  local n = #list
+  if n >= k and v <= list[n] then return end
+  local i = n >= k and n or n + 1
+  while i > 1 and list[i - 1] < v do list[i] = list[i - 1]; i = i - 1 end
+  list[i] = v
+end
+
+-- The state the rows are summed into.
+local function state()
+  return { groups = {}, heat = {}, weeks = {}, tops = {}, slots = {}, hosts = {}, values = {} }
+end
+
+-- Sum the row's time-bound figures: periods, heatmap, week and slot.
+local function timed(a, p, g, r, t)
+  local shop, reg, d, gmv = r[1], r[2], r[4], r[5]
+  g.starts = g.starts + 1
+  if p.from and t > p.from then
+    g.n, g.gmv = g.n + 1, add(g.gmv, gmv or 0)
+  elseif p.from and t > p.prev_from then
+    g.prev_n, g.prev_gmv = g.prev_n + 1, add(g.prev_gmv, gmv or 0)
+  end
+  local hb = floor((t + p.off) / 3600)
+  local cells = sub(a.heat, reg)
+  local k = (hb + 72) % 168
+  local c = cells[k]
+  if not c then c = { n = 0, gmv = 0, seconds = 0 }; cells[k] = c end
+  c.n, c.gmv = c.n + 1, add(c.gmv, gmv or 0)
+  if d and d > 0 then c.seconds = add(c.seconds, d) end
+  local weeks = sub(a.weeks, reg)
+  local w = floor((hb - 96) / 168)
+  local s = weeks[w]
+  if not s then s = zero(); weeks[w] = s end
+  count(s, r[6], r[7], gmv, d)
+  if p.slot then
+    local slot = sub(sub(a.slots, shop), floor((t - p.first) / p.slot))
+    if gmv and (not slot.max or gmv > slot.max) then slot.max = gmv end
+  end
+end
+
+-- Sum one row (shop, reg, t, d, gmv, views, sales, user_id, nick_name).
+local function row(a, p, r)
+  local shop, reg, t, d, gmv, views, sales = r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+  local regs = sub(a.groups, shop)
+  local g = regs[reg]
+  if not g then
+    g = { shop = shop, reg = reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
+    regs[reg] = g
+  end
+  count(g.sums, views, sales, gmv, d)
+  if gmv and (not g.max_gmv or gmv > g.max_gmv) then g.max_gmv = gmv end
+  if t then timed(a, p, g, r, t) end
+  local v = p.rank_of(gmv, d, views, sales)
+  if v then keep_top(sub(a.tops, reg), p.top, v) end
+  if gmv and d and d > 0 then
+    local l = sub(a.values, reg)
+    l[#l + 1] = gmv / (d / 3600)
+  end
+  local e = sub(sub(sub(a.hosts, r[8] or false), r[9] or false), shop)[reg]
+  if not e then
+    e = { n = 0, gmv = 0 }
+    a.hosts[r[8] or false][r[9] or false][shop][reg] = e
+  end
+  e.n, e.gmv = e.n + 1, add(e.gmv, gmv or 0)
+end
+
+-- The state as store/aggregate.lua's figures returns it.
+local function finish(a)
+  local out = { groups = {}, heat = a.heat, weeks = a.weeks, floors = {}, slots = {}, hosts = {}, values = a.values }
+  for _, regs in pairs(a.groups) do
+    for _, g in pairs(regs) do out.groups[#out.groups + 1] = g end
+  end
+  for reg, t in pairs(a.tops) do out.floors[reg] = t[#t] end
+  for shop, slots in pairs(a.slots) do
+    local e = { values = {} }
+    for _, s in pairs(slots) do
+      if s.max then e.values[#e.values + 1] = s.max else e.none = true end
+    end
+    out.slots[shop] = e
+  end
+  for user, nicks in pairs(a.hosts) do
+    for nick, shops in pairs(nicks) do
+      for shop, regs in pairs(shops) do
+        for reg, e in pairs(regs) do
+          out.hosts[#out.hosts + 1] = { user or nil, nick or nil, shop, reg, e.n, e.gmv }
+        end
+      end
+    end
+  end
+  for _, l in pairs(out.values) do table.sort(l) end
+  return out
+end
+
+--- store/aggregate.lua's figures(p) of agg, in one pass.
+function M.run(agg, p)
+  local a = state()
+  p.rank_of = RANK[p.rank]
+  local ok, err = agg:rows("SELECT shop, reg, create_time, duration, total_sale_gmv_amt, total_views_cnt, "
+    .. "total_sale_cnt, user_id, nick_name FROM k", nil, function(r) row(a, p, r) end)
+  if not ok then return nil, err end
+  return finish(a)
+end
+
+return M
