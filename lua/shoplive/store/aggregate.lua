@@ -64,19 +64,16 @@ function M.sums_of(r, i)
     n_sales = r[i + 4], gmv = val(r[i + 5]) or 0, n_gmv = r[i + 6], dur = val(r[i + 7]) or 0 }
 end
 
--- The stored rows of the room_ids `ids` picks from k (a SELECT of room_id
--- and more columns), each as { record =, [2..] = the other columns },
--- in `order` (SQL over p, the picked rows).
-function Agg:records(ids, extra, ncols, order)
-  local cols = store_mod.COLUMNS:gsub("([%w_]+)", "l.%1")
-  local rows, err = self:rows("SELECT " .. cols .. ", p.* FROM (" .. ids .. ") p JOIN livestreams l ON l.room_id = "
-    .. "p.room_id" .. (order or ""), extra)
+-- The rows of a SELECT of sqlmod.stored_columns() and `ncols` more, each
+-- as { record =, [2..] = the other columns }.
+function Agg:records(sql, params, ncols)
+  local rows, err = self:rows(sql, params)
   if not rows then return nil, err end
   local n = select(2, store_mod.COLUMNS:gsub(",", ",")) + 1
   local out = {}
   for i, r in ipairs(rows) do
     local e = { record = store_mod.row_record(r) }
-    for c = 2, ncols or 1 do e[c] = r[n + c] end
+    for c = 2, ncols or 1 do e[c] = r[n + c - 1] end
     out[i] = e
   end
   return out
@@ -246,10 +243,10 @@ function Agg:figures(p)
 end
 
 -- `CASE col WHEN key THEN value ... END` over the pairs of map, params appended.
-local function lookup(col, map, params)
+local function lookup(col, map, params, number)
   local whens = {}
   for key, v in pairs(map) do
-    whens[#whens + 1] = "WHEN ? THEN CAST(? AS DOUBLE PRECISION)"
+    whens[#whens + 1] = "WHEN ? THEN " .. number
     params[#params + 1] = key
     params[#params + 1] = v
   end
@@ -257,22 +254,30 @@ local function lookup(col, map, params)
   return "CASE " .. col .. " " .. concat(whens, " ") .. " END"
 end
 
--- `shop = ? AND (gmv IN (...) OR gmv IS NULL)` per shop of slots.
-local function slot_terms(slots, params)
-  local t = {}
-  for shop, e in pairs(slots) do
-    local marks = {}
-    params[#params + 1] = shop
-    for _, v in ipairs(e.values) do
-      marks[#marks + 1] = "CAST(? AS DOUBLE PRECISION)"
+-- `gmv IN (every value of the lists)`, params appended: one lookup per
+-- row (a superset: the caller matches shops).
+local function any_of(lists, params)
+  local marks = {}
+  for _, list in pairs(lists) do
+    for _, v in ipairs(list) do
+      marks[#marks + 1] = "?"
       params[#params + 1] = v
     end
-    local any = {}
-    if #marks > 0 then any[#any + 1] = "total_sale_gmv_amt IN (" .. concat(marks, ", ") .. ")" end
-    if e.none then any[#any + 1] = "total_sale_gmv_amt IS NULL" end
-    t[#t + 1] = "(shop = ? AND (" .. (#any > 0 and concat(any, " OR ") or "1 = 0") .. "))"
   end
-  return #t > 0 and concat(t, " OR ") or "1 = 0"
+  if #marks == 0 then return "1 = 0" end
+  return "total_sale_gmv_amt IN (" .. concat(marks, ", ") .. ")"
+end
+
+-- The timeline's marks among the rows: a GMV that is the highest of some
+-- slot, or no GMV in a shop that has a slot without any.
+local function slot_terms(slots, params)
+  local lists, none = {}, {}
+  for shop, e in pairs(slots) do
+    lists[#lists + 1] = e.values
+    if e.none then none[#none + 1] = "?"; params[#params + 1] = shop end
+  end
+  local t = #none > 0 and ("(total_sale_gmv_amt IS NULL AND shop IN (" .. concat(none, ", ") .. ")) OR ") or ""
+  return t .. any_of(lists, params)
 end
 
 --- The rows the report lists, in the store's order: those that may hold
@@ -282,13 +287,15 @@ end
 -- with a start without them). { record, has_extra }.
 function Agg:candidates(rank, floors, best_gmv, slots)
   local params = { n = 0 }
-  local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floors, params)
-  local best = "total_sale_gmv_amt = " .. lookup("shop", best_gmv, params)
+  local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floors, params, self.d.number)
+  local bests = {}
+  for _, v in pairs(best_gmv) do bests[#bests + 1] = v end
+  local best = any_of({ bests }, params)
   local marks = slots and slot_terms(slots, params) or "create_time IS NOT NULL"
   params.n = #params
-  local list, err = self:records("SELECT room_id, has_extra, o FROM src WHERE " .. sqlmod.maybe_odd(self.lim)
-    .. " OR (aside = 0 AND (" .. top .. " OR " .. best .. " OR " .. marks .. "))", params, 2,
-    " ORDER BY p.o DESC, p.room_id")
+  local list, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra FROM src WHERE "
+    .. sqlmod.maybe_odd(self.lim) .. " OR (aside = 0 AND (" .. top .. " OR " .. best .. " OR " .. marks .. ")) "
+    .. "ORDER BY o DESC, room_id", params, 2)
   if not list then return nil, err end
   for _, e in ipairs(list) do e.has_extra = e[2] == 1 end
   return list

@@ -24,13 +24,31 @@ local function zero()
   return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
 end
 
--- Add one livestream's figures to sums s.
+-- Add one livestream's figures to sums s (add() inlined: this runs for
+-- every row).
 local function count(s, views, sales, gmv, d)
   s.count = s.count + 1
-  if views then s.views, s.n_views = add(s.views, views), s.n_views + 1 end
-  if sales then s.sales, s.n_sales = add(s.sales, sales), s.n_sales + 1 end
-  if gmv then s.gmv, s.n_gmv = add(s.gmv, gmv), s.n_gmv + 1 end
-  if d then s.dur = add(s.dur, d) end
+  local x
+  if views then
+    x = s.views + views
+    if views > 0 and x < s.views or views < 0 and x > s.views then x = add(s.views, views) end
+    s.views, s.n_views = x, s.n_views + 1
+  end
+  if sales then
+    x = s.sales + sales
+    if sales > 0 and x < s.sales or sales < 0 and x > s.sales then x = add(s.sales, sales) end
+    s.sales, s.n_sales = x, s.n_sales + 1
+  end
+  if gmv then
+    x = s.gmv + gmv
+    if gmv > 0 and x < s.gmv or gmv < 0 and x > s.gmv then x = add(s.gmv, gmv) end
+    s.gmv, s.n_gmv = x, s.n_gmv + 1
+  end
+  if d then
+    x = s.dur + d
+    if d > 0 and x < s.dur or d < 0 and x > s.dur then x = add(s.dur, d) end
+    s.dur = x
+  end
 end
 
 -- t[k] (a table), created when missing.
@@ -62,9 +80,18 @@ local function state()
   return { groups = {}, heat = {}, weeks = {}, tops = {}, slots = {}, hosts = {}, values = {} }
 end
 
+-- The group of shop and region: its sums, and its region's tables.
+local function group(a, shop, reg)
+  local g = { shop = shop, reg = reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0,
+    heat = sub(a.heat, reg), weeks = sub(a.weeks, reg), top = sub(a.tops, reg), values = sub(a.values, reg),
+    hosts = {} }
+  sub(a.groups, shop)[reg] = g
+  return g
+end
+
 -- Sum the row's time-bound figures: periods, heatmap, week and slot.
 local function timed(a, p, g, r, t)
-  local shop, reg, d, gmv = r[1], r[2], r[4], r[5]
+  local d, gmv = r[4], r[5]
   g.starts = g.starts + 1
   if p.from and t > p.from then
     g.n, g.gmv = g.n + 1, add(g.gmv, gmv or 0)
@@ -72,19 +99,18 @@ local function timed(a, p, g, r, t)
     g.prev_n, g.prev_gmv = g.prev_n + 1, add(g.prev_gmv, gmv or 0)
   end
   local hb = floor((t + p.off) / 3600)
-  local cells = sub(a.heat, reg)
   local k = (hb + 72) % 168
-  local c = cells[k]
-  if not c then c = { n = 0, gmv = 0, seconds = 0 }; cells[k] = c end
-  c.n, c.gmv = c.n + 1, add(c.gmv, gmv or 0)
+  local c = g.heat[k]
+  if not c then c = { n = 0, gmv = 0, seconds = 0 }; g.heat[k] = c end
+  c.n = c.n + 1
+  if gmv then c.gmv = add(c.gmv, gmv) end
   if d and d > 0 then c.seconds = add(c.seconds, d) end
-  local weeks = sub(a.weeks, reg)
   local w = floor((hb - 96) / 168)
-  local s = weeks[w]
-  if not s then s = zero(); weeks[w] = s end
+  local s = g.weeks[w]
+  if not s then s = zero(); g.weeks[w] = s end
   count(s, r[6], r[7], gmv, d)
   if p.slot then
-    local slot = sub(sub(a.slots, shop), floor((t - p.first) / p.slot))
+    local slot = sub(sub(a.slots, g.shop), floor((t - p.first) / p.slot))
     if gmv and (not slot.max or gmv > slot.max) then slot.max = gmv end
   end
 end
@@ -92,34 +118,37 @@ end
 -- Sum one row (shop, reg, t, d, gmv, views, sales, user_id, nick_name).
 local function row(a, p, r)
   local shop, reg, t, d, gmv, views, sales = r[1], r[2], r[3], r[4], r[5], r[6], r[7]
-  local regs = sub(a.groups, shop)
-  local g = regs[reg]
-  if not g then
-    g = { shop = shop, reg = reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0 }
-    regs[reg] = g
-  end
+  local regs = a.groups[shop]
+  local g = regs and regs[reg] or group(a, shop, reg)
   count(g.sums, views, sales, gmv, d)
   if gmv and (not g.max_gmv or gmv > g.max_gmv) then g.max_gmv = gmv end
   if t then timed(a, p, g, r, t) end
   local v = p.rank_of(gmv, d, views, sales)
-  if v then keep_top(sub(a.tops, reg), p.top, v) end
+  if v then keep_top(g.top, p.top, v) end
   if gmv and d and d > 0 then
-    local l = sub(a.values, reg)
+    local l = g.values
     l[#l + 1] = gmv / (d / 3600)
   end
-  local e = sub(sub(sub(a.hosts, r[8] or false), r[9] or false), shop)[reg]
-  if not e then
-    e = { n = 0, gmv = 0 }
-    a.hosts[r[8] or false][r[9] or false][shop][reg] = e
-  end
-  e.n, e.gmv = e.n + 1, add(e.gmv, gmv or 0)
+  local nicks = sub(g.hosts, r[8] or false)
+  local nick = r[9] or false
+  local e = nicks[nick]
+  if not e then e = { n = 0, gmv = 0 }; nicks[nick] = e end
+  e.n = e.n + 1
+  if gmv then e.gmv = add(e.gmv, gmv) end
 end
 
 -- The state as store/aggregate.lua's figures returns it.
 local function finish(a)
   local out = { groups = {}, heat = a.heat, weeks = a.weeks, floors = {}, slots = {}, hosts = {}, values = a.values }
-  for _, regs in pairs(a.groups) do
-    for _, g in pairs(regs) do out.groups[#out.groups + 1] = g end
+  for shop, regs in pairs(a.groups) do
+    for reg, g in pairs(regs) do
+      out.groups[#out.groups + 1] = g
+      for user, nicks in pairs(g.hosts) do
+        for nick, e in pairs(nicks) do
+          out.hosts[#out.hosts + 1] = { user or nil, nick or nil, shop, reg, e.n, e.gmv }
+        end
+      end
+    end
   end
   for reg, t in pairs(a.tops) do out.floors[reg] = t[#t] end
   for shop, slots in pairs(a.slots) do
@@ -128,15 +157,6 @@ local function finish(a)
       if s.max then e.values[#e.values + 1] = s.max else e.none = true end
     end
     out.slots[shop] = e
-  end
-  for user, nicks in pairs(a.hosts) do
-    for nick, shops in pairs(nicks) do
-      for shop, regs in pairs(shops) do
-        for reg, e in pairs(regs) do
-          out.hosts[#out.hosts + 1] = { user or nil, nick or nil, shop, reg, e.n, e.gmv }
-        end
-      end
-    end
   end
   for _, l in pairs(out.values) do table.sort(l) end
   return out

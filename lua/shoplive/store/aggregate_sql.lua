@@ -31,6 +31,8 @@ M.sqlite = {
   bytes = "",
   -- no hash aggregate: store/aggregate_scan.lua sums in one pass
   scan = true,
+  -- a parameter holding a number (SQLite binds Lua's own)
+  number = "?",
 }
 
 M.postgresql = {
@@ -39,7 +41,25 @@ M.postgresql = {
   out = function(e) return "(" .. e .. ")::text" end,
   region = "COALESCE(NULLIF(region, ''::bytea), '(no region)'::bytea)",
   bytes = ' COLLATE "C"',
+  -- a parameter holding a number, where nothing else gives its type
+  number = "CAST(? AS DOUBLE PRECISION)",
 }
+
+-- The stored columns src also gives as r_<name> (the others: room_id,
+-- user_id, nick_name and extra keep their names).
+M.RAW_FIELDS = { "seller_id", "region", "title", "avatar", "cover_url" }
+for _, f in ipairs(schema.INT_FIELDS) do M.RAW_FIELDS[#M.RAW_FIELDS + 1] = f end
+
+--- The columns of src that make the stored row, in store.COLUMNS' order.
+function M.stored_columns()
+  local cols = {}
+  for _, f in ipairs(schema.TEXT_FIELDS) do
+    cols[#cols + 1] = (f == "room_id" or f == "user_id" or f == "nick_name") and f or ("r_" .. f)
+  end
+  for _, f in ipairs(schema.INT_FIELDS) do cols[#cols + 1] = "r_" .. f end
+  cols[#cols + 1] = "extra"
+  return table.concat(cols, ", ")
+end
 
 --- A float (IEEE double, as Lua computes) of a SQL expression.
 function M.f8(e) return "CAST(" .. e .. " AS DOUBLE PRECISION)" end
@@ -64,8 +84,10 @@ end
 function M.cte(d, where, lim)
   local cols = {}
   for _, f in ipairs(schema.INT_FIELDS) do cols[#cols + 1] = "(" .. d.eff(f) .. ") AS " .. f end
+  -- and the stored columns under r_ names (M.RAW: the record as stored)
+  for _, f in ipairs(M.RAW_FIELDS) do cols[#cols + 1] = f .. " AS r_" .. f end
   return "WITH e AS (SELECT room_id, COALESCE(NULLIF(seller_id, ''), '(no seller_id)') AS shop, "
-    .. d.region .. " AS reg, user_id, nick_name, create_time AS o, "
+    .. d.region .. " AS reg, user_id, nick_name, extra, create_time AS o, "
     .. "CASE WHEN extra IS NULL THEN 0 ELSE 1 END AS has_extra, " .. table.concat(cols, ", ")
     .. " FROM livestreams" .. where .. "), src AS (SELECT e.*, CASE WHEN " .. table.concat(aside_terms(lim), " OR ")
     .. " THEN 1 ELSE 0 END AS aside FROM e), k AS (SELECT * FROM src WHERE aside = 0) "
