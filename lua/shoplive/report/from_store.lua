@@ -234,7 +234,7 @@ function M.need(v, err)
 end
 
 -- The odd values and data quality of the candidates; returns those kept.
-local function odd_and_quality(F, agg, candidates, latest, max_listed)
+local function odd_and_quality(F, plain, candidates, latest, max_listed)
   local records, with_extra = {}, {}
   for i, e in ipairs(candidates) do
     records[i] = e.record
@@ -243,7 +243,7 @@ local function odd_and_quality(F, agg, candidates, latest, max_listed)
   local kept
   kept, F.aside, F.odd = bounds.split(records, num, latest, max_listed)
   F.aside_by_shop = figures.aside_by_shop(records, kept)
-  F.quality = quality(M.need(agg:plain_quality(figures.FIELDS)), with_extra)
+  F.quality = quality(plain, with_extra)
   F.received = F.quality.n
   return kept
 end
@@ -254,7 +254,7 @@ local function build(store, q, opts)
   local latest = bounds.latest(opts.generated_at)
   local agg = aggregate.new(store, q, limits(latest))
   local F = { offset = off, tz = tz_label, top = opts.top or 10, rank = opts.rank or "gmv" }
-  local span = need(agg:span())
+  local span = need(agg:span(figures.FIELDS))
   F.first, F.last = span.first, span.last
   period(F, opts.period or 28)
   local slot = span.starts > 0 and figures.slot({ total = span.starts, first = F.first, last = F.last },
@@ -262,7 +262,7 @@ local function build(store, q, opts)
   local A = need(agg:figures{ off = off, rank = F.rank, top = F.top, from = F.period.from,
     prev_from = F.period.prev_from, first = F.first, slot = slot })
   local best_gmv = best_gmvs(A.groups)
-  local kept = odd_and_quality(F, agg, need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots)), latest,
+  local kept = odd_and_quality(F, span.quality, need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots)), latest,
     opts.max_listed or 100)
   shops_and_regions(F, A.groups, bests(kept, best_gmv), q.sellers)
   weekly_and_heatmap(F, A.heat, A.weeks)

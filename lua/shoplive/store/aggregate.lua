@@ -86,15 +86,56 @@ local function end_sql(lim)
     .. "WHEN duration IS NOT NULL THEN create_time + duration ELSE create_time END", lim.max_duration)
 end
 
+-- The src column of a stored field (report/figures.lua's FIELDS).
+local function stored(f)
+  if f == "room_id" or f == "user_id" or f == "nick_name" then return f end
+  return "r_" .. f
+end
+
+-- Data quality of the rows without `extra` (whose typed columns hold every
+-- field they have), as SQL columns (5 + #fields): as figures.quality
+-- counts, without not_number and extra (such values live in `extra`).
+local function quality_sql(fields)
+  local plain = "has_extra = 0 AND "
+  local c = { "SUM(CASE WHEN has_extra = 0 THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN " .. plain .. "r_max_views_cnt = 0 THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN " .. plain .. "r_finish_time - r_create_time <> r_duration THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN " .. plain .. "(r_duration IS NULL OR r_duration <= 0) THEN 1 ELSE 0 END)" }
+  local any = {}
+  for _, f in ipairs(fields) do
+    c[#c + 1] = "SUM(CASE WHEN " .. plain .. stored(f) .. " IS NULL THEN 1 ELSE 0 END)"
+    any[#any + 1] = stored(f) .. " IS NULL"
+  end
+  c[#c + 1] = "SUM(CASE WHEN " .. plain .. "(" .. concat(any, " OR ") .. ") THEN 1 ELSE 0 END)"
+  return concat(c, ", ")
+end
+
+local function quality_of(r, i, fields)
+  local q = { n = val(r[i]) or 0, zero_peak = val(r[i + 1]) or 0, duration_mismatch = val(r[i + 2]) or 0,
+    no_positive_duration = val(r[i + 3]) or 0, missing = {}, not_number = {}, extra = {} }
+  for k, f in ipairs(fields) do
+    local n = val(r[i + 3 + k]) or 0
+    if n > 0 then q.missing[f] = n end
+  end
+  q.any_missing = val(r[i + 4 + #fields]) or 0
+  return q
+end
+
 --- What the kept livestreams span: first (start), last (end), kept,
--- starts (those with a start) and shops (with a livestream).
-function Agg:span()
+-- starts (those with a start) and shops (with a livestream); and quality,
+-- the data quality of the rows without extra (see quality_sql). Two scans:
+-- a row's aside flag costs as much as the scan each time a query reads it.
+function Agg:span(fields)
   local o = self.d.out
   local rows, err = self:rows("SELECT " .. o("MIN(create_time)") .. ", " .. o("MAX(" .. end_sql(self.lim) .. ")")
     .. ", COUNT(*), COUNT(create_time), COUNT(DISTINCT shop) FROM k")
   if not rows then return nil, err end
   local r = rows[1]
-  return { first = val(r[1]), last = val(r[2]), kept = r[3], starts = r[4], shops = r[5] }
+  local q
+  q, err = self:rows("SELECT " .. quality_sql(fields) .. " FROM src")
+  if not q then return nil, err end
+  return { first = val(r[1]), last = val(r[2]), kept = r[3], starts = r[4], shops = r[5],
+    quality = quality_of(q[1], 1, fields) }
 end
 
 -- Each ranking's figure in SQL (NULL where the record has none).
@@ -299,38 +340,6 @@ function Agg:candidates(rank, floors, best_gmv, slots)
   if not list then return nil, err end
   for _, e in ipairs(list) do e.has_extra = e[2] == 1 end
   return list
-end
-
--- The stored rows of the filter that also meet cond (SQL).
-function Agg:where_and(cond)
-  return self.where ~= "" and (self.where .. " AND " .. cond) or (" WHERE " .. cond)
-end
-
---- Data quality of the rows without `extra` (whose typed columns hold
--- every field they have): as figures.quality counts, without not_number
--- and extra (such values live in `extra`).
-function Agg:plain_quality(fields)
-  local c = { "COUNT(*)", "SUM(CASE WHEN max_views_cnt = 0 THEN 1 ELSE 0 END)",
-    "SUM(CASE WHEN finish_time - create_time <> duration THEN 1 ELSE 0 END)",
-    "SUM(CASE WHEN duration IS NULL OR duration <= 0 THEN 1 ELSE 0 END)" }
-  local any = {}
-  for _, f in ipairs(fields) do
-    c[#c + 1] = "SUM(CASE WHEN " .. f .. " IS NULL THEN 1 ELSE 0 END)"
-    any[#any + 1] = f .. " IS NULL"
-  end
-  c[#c + 1] = "SUM(CASE WHEN " .. concat(any, " OR ") .. " THEN 1 ELSE 0 END)"
-  local rows, err = self.store:aggregate("SELECT " .. concat(c, ", ") .. " FROM livestreams"
-    .. self:where_and("extra IS NULL"), self.params)
-  if not rows then return nil, err end
-  local r = rows[1]
-  local q = { n = r[1], zero_peak = val(r[2]) or 0, duration_mismatch = val(r[3]) or 0,
-    no_positive_duration = val(r[4]) or 0, missing = {}, not_number = {}, extra = {} }
-  for i, f in ipairs(fields) do
-    local n = val(r[4 + i]) or 0
-    if n > 0 then q.missing[f] = n end
-  end
-  q.any_missing = val(r[5 + #fields]) or 0
-  return q
 end
 
 return M
