@@ -267,7 +267,7 @@ end
 -- timeline's). Returns { groups, heat, weeks, floors, slots, hosts, values }.
 function Agg:figures(p)
   if self.d.scan then return require("shoplive.store.aggregate_scan").run(self, p) end
-  local a, err = {}, nil
+  local a = {}
   for _, step in ipairs({
     { "groups", function() return self:groups(p) end },
     { "heat", function() return self:heat(p.off) end },
@@ -277,8 +277,9 @@ function Agg:figures(p)
     { "hosts", function() return self:hosts() end },
     { "values", function() return self:per_hour_values() end },
   }) do
-    a[step[1]], err = step[2]()
-    if not a[step[1]] then return nil, err end
+    local v, err = step[2]()
+    if not v then return nil, err end
+    a[step[1]] = v
   end
   return a
 end
