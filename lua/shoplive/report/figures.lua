@@ -6,14 +6,15 @@
 -- or compare GMV are grouped by region. Sums and counts come from
 -- shoplive.summarize, so the report shows the numbers summarize gives.
 -- Version-neutral (Lua 5.1-5.4, LuaJIT).
-local analysis = require("shoplive.analysis")
 local bounds = require("shoplive.report.bounds")
+local sums = require("shoplive.report.sums")
 
 local M = {}
 
 local floor, huge = math.floor, math.huge
 local HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
 local MONDAY = 4 * DAY -- 1970-01-05, a Monday
+local MAX_DURATION = bounds.MAX_DURATION
 
 --- The 16 fields the spec gives every record, in its order.
 M.FIELDS = { "avatar", "cover_url", "create_time", "duration", "finish_time", "max_views_cnt", "nick_name",
@@ -103,7 +104,7 @@ end
 --- The per-region figures of a card: summarize's figures plus GPM, units
 -- per 1,000 views and the average unit price.
 function M.region_figures(records)
-  return M.region_figures_of(analysis.summarize(records))
+  return M.region_figures_of(sums.of(records))
 end
 
 --- The same from a summary.
@@ -132,7 +133,7 @@ function M.shops(records, order)
   local out = {}
   for i, id in ipairs(ids) do
     local list = lists[id] or {}
-    local s = analysis.summarize(list)
+    local s = sums.of(list)
     local hosts = split(list, function(r) return r.nick_name ~= nil and tostring(r.nick_name) or "" end)
     local main, most = nil, 0
     for nick, l in pairs(hosts) do
@@ -159,8 +160,12 @@ function M.period(records)
     local t = num(r.create_time)
     if t then
       local e = num(r.finish_time)
-      if e and not bounds.plausible_end(t, e) then e = nil end
-      e = e or (num(r.duration) and t + num(r.duration)) or t
+      -- bounds.plausible_end, inlined: this runs for every record
+      if e and not (e >= t and e - t <= MAX_DURATION) then e = nil end
+      if not e then
+        local d = num(r.duration)
+        e = d and t + d or t
+      end
       if e < t then e = t end
       if not first or t < first then first = t end
       if not last or e > last then last = e end
@@ -191,9 +196,10 @@ end
 -- summary, GMV per hour live and the change from the week before (nil
 -- for the first week and after a week with zero GMV).
 function M.weekly(records, off)
+  -- the week's index alone (week_of also formats its date)
   local lists, keys = split(records, function(r)
     local t = num(r.create_time)
-    return t and (M.week_of(t, off)) or false
+    return t and floor((t + off - MONDAY) / WEEK) or false
   end)
   local lo, hi
   for _, k in ipairs(keys) do
@@ -203,7 +209,7 @@ function M.weekly(records, off)
     end
   end
   if not lo then return {} end
-  return M.weeks(lo, hi, off, function(w) return analysis.summarize(lists[w] or {}) end)
+  return M.weeks(lo, hi, off, function(w) return sums.of(lists[w] or {}) end)
 end
 
 --- The weekly rows of weeks lo..hi: summary_of(w) gives week w's summary.
@@ -397,13 +403,16 @@ end
 -- slot, only each shop's highest-GMV livestream is kept. Returns { marks
 -- (each { record =, shop = index, gmv = }), total, shown, slot (seconds,
 -- nil when nothing was thinned), first, last, no_start }.
-function M.timeline(shops, max_marks)
-  local first, last
+function M.timeline(shops, max_marks, first, last)
+  if not first then
+    for _, s in ipairs(shops) do
+      local a, b = M.period(s.records)
+      if a and (not first or a < first) then first = a end
+      if b and (not last or b > last) then last = b end
+    end
+  end
   local total, no_start = 0, 0
   for _, s in ipairs(shops) do
-    local a, b = M.period(s.records)
-    if a and (not first or a < first) then first = a end
-    if b and (not last or b > last) then last = b end
     for _, r in ipairs(s.records) do
       if num(r.create_time) then total = total + 1 else no_start = no_start + 1 end
     end
@@ -637,19 +646,19 @@ function M.compute(records, opts)
   local all = records
   records, F.aside, F.odd = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
   F.aside_by_shop = M.aside_by_shop(all, records)
-  F.all = analysis.summarize(records)
+  F.all = sums.of(records)
   F.first, F.last = M.period(records)
   F.shops = M.shops(records, opts.shops)
   F.regions = by_region(records)
   for _, g in ipairs(F.regions) do
-    g.summary = analysis.summarize(g.records)
+    g.summary = sums.of(g.records)
     g.weekly = M.weekly(g.records, off)
     g.heatmap = M.heatmap(g.records, off)
     g.histogram = M.histogram(g.records)
     g.top = M.top(g.records, F.top, F.rank)
   end
   F.period = M.compare_periods(F.shops, F.last, opts.period or 28)
-  F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
+  F.timeline = M.timeline(F.shops, opts.max_marks or 1200, F.first, F.last)
   F.hosts = M.hosts(records, F.regions, F.shops)
   F.quality = M.quality(all)
   return F

@@ -7,42 +7,14 @@
 local aggregate = require("shoplive.store.aggregate")
 local bounds = require("shoplive.report.bounds")
 local figures = require("shoplive.report.figures")
+local sums = require("shoplive.report.sums")
 
 local M = {}
 
-local math_type, floor = math.type, math.floor
+local floor = math.floor
 local num, ratio = figures.num, figures.ratio
 
--- a + b as shoplive.summarize adds: integers exact, the float sum past int64.
-local function add(a, b)
-  local s = a + b
-  if math_type and math_type(s) == "integer" and ((b > 0 and s < a) or (b < 0 and s > a)) then
-    return (a + 0.0) + b
-  end
-  return s
-end
-
-local SUMS = { "count", "views", "n_views", "sales", "n_sales", "gmv", "n_gmv", "dur" }
-
-local function zero()
-  return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
-end
-
--- into + s, field by field (into changed and returned).
-local function plus(into, s)
-  for _, k in ipairs(SUMS) do into[k] = add(into[k], s[k]) end
-  return into
-end
-
--- The summary (shoplive.summarize's table) of sums s, best its best record.
-local function summary_of(s, best)
-  local hours = s.dur / 3600
-  return { count = s.count, total_views = s.views, total_sales = s.sales, total_gmv = s.gmv,
-    total_duration = s.dur, mean_views = s.n_views > 0 and s.views / s.n_views or nil,
-    mean_sales = s.n_sales > 0 and s.sales / s.n_sales or nil, mean_gmv = s.n_gmv > 0 and s.gmv / s.n_gmv or nil,
-    hours_live = hours, gmv_per_hour = hours ~= 0 and s.gmv / hours or nil,
-    sales_per_1000_views = s.views ~= 0 and s.sales * 1000.0 / s.views or nil, best = best }
-end
+local zero, plus, summary_of = sums.zero, sums.plus, sums.summary
 
 -- Regions of a map reg -> sums, most livestreams first (then by name).
 local function region_list(by)
@@ -81,12 +53,12 @@ local function shops_and_regions(F, groups, best, sellers)
   end
   F.shops = {}
   for i, id in ipairs(shop_ids(sellers, groups)) do
-    local regions, sums = region_list(by_shop[id] or {}), zero()
+    local regions, total = region_list(by_shop[id] or {}), zero()
     for _, g in ipairs(regions) do
-      plus(sums, g.sums)
+      plus(total, g.sums)
       for k, v in pairs(figures.region_figures_of(g.summary)) do g[k] = v end
     end
-    F.shops[i] = { id = id, index = i, summary = summary_of(sums, best[id]), regions = regions }
+    F.shops[i] = { id = id, index = i, summary = summary_of(total, best[id]), regions = regions }
   end
   F.regions = region_list(by_reg)
   F.all = summary_of(all)

@@ -8,48 +8,10 @@
 -- one entry per group, never a row.
 local M = {}
 
+local sums = require("shoplive.report.sums")
+
 local floor = math.floor
-local math_type = math.type
-
--- a + b: integers exact, the float sum past int64 (as shoplive.summarize).
-local function add(a, b)
-  local s = a + b
-  if math_type and math_type(s) == "integer" and ((b > 0 and s < a) or (b < 0 and s > a)) then
-    return (a + 0.0) + b
-  end
-  return s
-end
-
-local function zero()
-  return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
-end
-
--- Add one livestream's figures to sums s (add() inlined: this runs for
--- every row).
-local function count(s, views, sales, gmv, d)
-  s.count = s.count + 1
-  local x
-  if views then
-    x = s.views + views
-    if views > 0 and x < s.views or views < 0 and x > s.views then x = add(s.views, views) end
-    s.views, s.n_views = x, s.n_views + 1
-  end
-  if sales then
-    x = s.sales + sales
-    if sales > 0 and x < s.sales or sales < 0 and x > s.sales then x = add(s.sales, sales) end
-    s.sales, s.n_sales = x, s.n_sales + 1
-  end
-  if gmv then
-    x = s.gmv + gmv
-    if gmv > 0 and x < s.gmv or gmv < 0 and x > s.gmv then x = add(s.gmv, gmv) end
-    s.gmv, s.n_gmv = x, s.n_gmv + 1
-  end
-  if d then
-    x = s.dur + d
-    if d > 0 and x < s.dur or d < 0 and x > s.dur then x = add(s.dur, d) end
-    s.dur = x
-  end
-end
+local add, zero, count = sums.add, sums.zero, sums.count
 
 -- t[k] (a table), created when missing.
 local function sub(t, k)
