@@ -387,14 +387,24 @@ end
 --- The first k of { record =, value = } entries, highest value first (ties:
 -- higher GMV, then room_id).
 function M.rank_order(list, k)
-  table.sort(list, function(a, b)
+  local function before(a, b)
     if a.value ~= b.value then return a.value > b.value end
-    local ga, gb = num(a.record.total_sale_gmv_amt) or 0, num(b.record.total_sale_gmv_amt) or 0
-    if ga ~= gb then return ga > gb end
-    return tostring(a.record.room_id) < tostring(b.record.room_id)
-  end)
+    if a.gmv ~= b.gmv then return a.gmv > b.gmv end
+    return a.id < b.id
+  end
+  -- the k first kept in order as the list is read: a sort of every
+  -- livestream of a region took most of the top table's time
   local out = {}
-  for i = 1, math.min(k, #list) do out[i] = list[i] end
+  for _, e in ipairs(list) do
+    e.gmv, e.id = num(e.record.total_sale_gmv_amt) or 0, tostring(e.record.room_id)
+    local n = #out
+    if n < k or before(e, out[n]) then
+      local i = n < k and n + 1 or n
+      while i > 1 and before(e, out[i - 1]) do out[i] = out[i - 1]; i = i - 1 end
+      out[i] = e
+    end
+  end
+  for _, e in ipairs(out) do e.gmv, e.id = nil, nil end
   return out
 end
 
@@ -549,6 +559,9 @@ function M.hosts(records, regions, shops)
   return M.host_list(by, #records, regions, shops)
 end
 
+local NUMERIC = { create_time = true, duration = true, finish_time = true, max_views_cnt = true,
+  total_joins_cnt = true, total_sale_cnt = true, total_sale_gmv_amt = true, total_views_cnt = true }
+
 --- Data quality: livestreams with max_views_cnt 0, with a duration other
 -- than finish_time - create_time, with a spec field missing (per field),
 -- fields the spec does not name (per field), and values of the wrong type
@@ -556,8 +569,6 @@ end
 function M.quality(records)
   local q = { n = #records, zero_peak = 0, duration_mismatch = 0, missing = {}, extra = {}, not_number = {},
     any_missing = 0, no_positive_duration = 0 }
-  local NUMERIC = { create_time = true, duration = true, finish_time = true, max_views_cnt = true,
-    total_joins_cnt = true, total_sale_cnt = true, total_sale_gmv_amt = true, total_views_cnt = true }
   for i = 1, #records do
     local r = records[i]
     if num(r.max_views_cnt) == 0 then q.zero_peak = q.zero_peak + 1 end
@@ -570,7 +581,7 @@ function M.quality(records)
       if v == nil then
         q.missing[k] = (q.missing[k] or 0) + 1
         missing = true
-      elseif NUMERIC[k] and not num(v) then
+      elseif NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
         q.not_number[k] = (q.not_number[k] or 0) + 1
       end
     end
