@@ -5,7 +5,7 @@
 -- functions here: OPTIONS for cli/parser.lua, check() before anything is
 -- sent, document() once the records are in.
 local check = require("shoplive.cli.args")
-local figures = require("shoplive.report.figures")
+local ranks = require("shoplive.report.ranks")
 local report_rates = require("shoplive.report.rates")
 
 local M = {}
@@ -20,7 +20,7 @@ M.OPTIONS = {
   { "--rates", "Exchange rates for the overview: a file of lines \"to USD\", \"date 2026-12-01\", \"VND 0.0000393\".",
     value = "FILE" },
   { "--rank", "What the top table ranks by: gmv, gmv_per_hour, views or conversion (units / views).", "gmv",
-    value = "FIGURE", choices = figures.RANK_NAMES },
+    value = "FIGURE", choices = ranks.NAMES },
 }
 
 --- Where the report goes without --output.

@@ -6,22 +6,31 @@
 -- or compare GMV are grouped by region. Sums and counts come from
 -- shoplive.summarize, so the report shows the numbers summarize gives.
 -- Version-neutral (Lua 5.1-5.4, LuaJIT).
+local argcheck = require("shoplive.argcheck")
 local bounds = require("shoplive.report.bounds")
+local ranks = require("shoplive.report.ranks")
+local schema = require("shoplive.schema")
+local ticks_mod = require("shoplive.report.ticks")
 local sums = require("shoplive.report.sums")
 
 local M = {}
+local NUMERIC
 
 local floor, huge = math.floor, math.huge
 local HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
 local MONDAY = 4 * DAY -- 1970-01-05, a Monday
 local MAX_DURATION = bounds.MAX_DURATION
 
---- The 16 fields the spec gives every record, in its order.
-M.FIELDS = { "avatar", "cover_url", "create_time", "duration", "finish_time", "max_views_cnt", "nick_name",
-  "region", "room_id", "seller_id", "title", "total_joins_cnt", "total_sale_cnt", "total_sale_gmv_amt",
-  "total_views_cnt", "user_id" }
+--- The 16 fields the spec gives every record (shoplive/schema.lua), in
+-- the spec's (alphabetical) order; NUMERIC: those that hold numbers.
+M.FIELDS, NUMERIC = {}, {}
 local KNOWN = {}
-for _, f in ipairs(M.FIELDS) do KNOWN[f] = true end
+for _, f in ipairs(schema.FIELDS) do
+  M.FIELDS[#M.FIELDS + 1] = f
+  KNOWN[f] = true
+  if schema.KINDS[f] == "integer" or schema.KINDS[f] == "time" then NUMERIC[f] = true end
+end
+table.sort(M.FIELDS)
 
 M.WEEKDAYS = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" }
 
@@ -281,7 +290,6 @@ local function median(sorted)
   if n % 2 == 1 then return sorted[(n + 1) / 2] end
   return (sorted[n / 2] + sorted[n / 2 + 1]) / 2
 end
-M.median = median
 
 -- Decade bins (1-10, 10-100, ...) from the decade of the smallest positive
 -- value to the largest's, after a bin for 0 (and below) when some values are.
@@ -344,8 +352,7 @@ function M.histogram_of(values, skipped, bins_wanted)
     return h
   end
   local lo = values[1] < 0 and values[1] or 0
-  local chart = require("shoplive.report.chart")
-  local ticks, first, last = chart.ticks(lo, values[n], bins_wanted or 12)
+  local ticks, first, last = ticks_mod.ticks(lo, values[n], bins_wanted or 12)
   local width = ticks[2] and (ticks[2] - ticks[1]) or 1
   h.width, h.from, h.to = width, first, last
   local nb = #ticks - 1
@@ -369,7 +376,7 @@ M.RANKS = {
   conversion = function(r) return ratio(r.total_sale_cnt, r.total_views_cnt) end,
 }
 --- The rankings' names, in the order the options list them.
-M.RANK_NAMES = { "gmv", "gmv_per_hour", "views", "conversion" }
+M.RANK_NAMES = ranks.NAMES
 
 --- The `k` livestreams of one region ranked by `rank` (a key of M.RANKS,
 -- default "gmv"), highest first (ties: higher GMV, then room_id), each
@@ -559,9 +566,6 @@ function M.hosts(records, regions, shops)
   return M.host_list(by, #records, regions, shops)
 end
 
-local NUMERIC = { create_time = true, duration = true, finish_time = true, max_views_cnt = true,
-  total_joins_cnt = true, total_sale_cnt = true, total_sale_gmv_amt = true, total_views_cnt = true }
-
 --- Data quality: livestreams with max_views_cnt 0, with a duration other
 -- than finish_time - create_time, with a spec field missing (per field),
 -- fields the spec does not name (per field), and values of the wrong type
@@ -650,7 +654,7 @@ end
 function M.compute(records, opts)
   opts = opts or {}
   local off, tz_label = M.parse_tz(opts.tz)
-  if not off then error(tz_label) end
+  if not off then argcheck.raise("shoplive.report: option 'tz' " .. tz_label) end
   local F = { offset = off, tz = tz_label, top = opts.top or 10, rank = opts.rank or "gmv", received = #records }
   -- what no livestream can hold is set aside first: every figure below is
   -- then bounded by the records' count, whatever their values

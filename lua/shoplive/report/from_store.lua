@@ -201,7 +201,7 @@ end
 
 --- v, or raise its err (caught by compute) when v is nil.
 function M.need(v, err)
-  if v == nil then error({ store_err = err }) end
+  if v == nil then error({ store_err = err }, 0) end
   return v
 end
 
