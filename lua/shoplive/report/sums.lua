@@ -10,15 +10,18 @@ local M = {}
 
 local math_type = math.type
 
---- a + b: two integers stay exact; past int64 the float sum instead.
-local function add(a, b)
-  local s = a + b
-  if math_type and math_type(s) == "integer" and ((b > 0 and s < a) or (b < 0 and s > a)) then
-    return (a + 0.0) + b
-  end
-  return s
-end
+--- a + b: two integers stay exact; past int64 the float sum instead
+-- (shoplive.summarize's own addition).
+local add = require("shoplive.analysis").add
 M.add = add
+
+-- total + v, with add()'s care only where an integer sum wrapped around
+-- (cheaper than add() for each term: this runs for every record).
+local function inc(total, v)
+  local x = total + v
+  if v > 0 and x < total or v < 0 and x > total then return add(total, v) end
+  return x
+end
 
 --- A usable number as shoplive.summarize reads it, or nil.
 function M.num(v)
@@ -33,31 +36,13 @@ function M.zero()
   return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
 end
 
---- Add one livestream's figures (numbers or nil) to sums s. The additions
--- are add() inlined: this runs for every record.
+--- Add one livestream's figures (numbers or nil) to sums s.
 function M.count(s, views, sales, gmv, d)
   s.count = s.count + 1
-  local x
-  if views then
-    x = s.views + views
-    if views > 0 and x < s.views or views < 0 and x > s.views then x = add(s.views, views) end
-    s.views, s.n_views = x, s.n_views + 1
-  end
-  if sales then
-    x = s.sales + sales
-    if sales > 0 and x < s.sales or sales < 0 and x > s.sales then x = add(s.sales, sales) end
-    s.sales, s.n_sales = x, s.n_sales + 1
-  end
-  if gmv then
-    x = s.gmv + gmv
-    if gmv > 0 and x < s.gmv or gmv < 0 and x > s.gmv then x = add(s.gmv, gmv) end
-    s.gmv, s.n_gmv = x, s.n_gmv + 1
-  end
-  if d then
-    x = s.dur + d
-    if d > 0 and x < s.dur or d < 0 and x > s.dur then x = add(s.dur, d) end
-    s.dur = x
-  end
+  if views then s.views, s.n_views = inc(s.views, views), s.n_views + 1 end
+  if sales then s.sales, s.n_sales = inc(s.sales, sales), s.n_sales + 1 end
+  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
+  if d then s.dur = inc(s.dur, d) end
 end
 
 local FIELDS = { "count", "views", "n_views", "sales", "n_sales", "gmv", "n_gmv", "dur" }
