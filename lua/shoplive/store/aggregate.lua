@@ -86,38 +86,32 @@ local function end_sql(lim)
     .. "WHEN duration IS NOT NULL THEN create_time + duration ELSE create_time END", lim.max_duration)
 end
 
--- The src column of a stored field (report/figures.lua's FIELDS).
-local function stored(f)
-  if f == "room_id" or f == "user_id" or f == "nick_name" then return f end
-  return "r_" .. f
-end
-
 -- Data quality of the rows without `extra` (whose typed columns hold every
--- field they have), as SQL columns (5 + #fields): as figures.quality
--- counts, without not_number and extra (such values live in `extra`).
+-- field they have), read from livestreams itself (no CTE) and by
+-- COUNT(column) (not a CASE per field), as SQL columns (5 + #fields): as
+-- figures.quality counts them, without not_number and extra (such values
+-- live in `extra`).
 local function quality_sql(fields)
-  local plain = "has_extra = 0 AND "
-  local c = { "SUM(CASE WHEN has_extra = 0 THEN 1 ELSE 0 END)",
-    "SUM(CASE WHEN " .. plain .. "r_max_views_cnt = 0 THEN 1 ELSE 0 END)",
-    "SUM(CASE WHEN " .. plain .. "r_finish_time - r_create_time <> r_duration THEN 1 ELSE 0 END)",
-    "SUM(CASE WHEN " .. plain .. "(r_duration IS NULL OR r_duration <= 0) THEN 1 ELSE 0 END)" }
+  local c = { "COUNT(*)", "SUM(CASE WHEN max_views_cnt = 0 THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN finish_time - create_time <> duration THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN duration IS NULL OR duration <= 0 THEN 1 ELSE 0 END)" }
   local any = {}
   for _, f in ipairs(fields) do
-    c[#c + 1] = "SUM(CASE WHEN " .. plain .. stored(f) .. " IS NULL THEN 1 ELSE 0 END)"
-    any[#any + 1] = stored(f) .. " IS NULL"
+    c[#c + 1] = "COUNT(" .. f .. ")"
+    any[#any + 1] = f .. " IS NULL"
   end
-  c[#c + 1] = "SUM(CASE WHEN " .. plain .. "(" .. concat(any, " OR ") .. ") THEN 1 ELSE 0 END)"
+  c[#c + 1] = "SUM(CASE WHEN " .. concat(any, " OR ") .. " THEN 1 ELSE 0 END)"
   return concat(c, ", ")
 end
 
-local function quality_of(r, i, fields)
-  local q = { n = val(r[i]) or 0, zero_peak = val(r[i + 1]) or 0, duration_mismatch = val(r[i + 2]) or 0,
-    no_positive_duration = val(r[i + 3]) or 0, missing = {}, not_number = {}, extra = {} }
+local function quality_of(r, fields)
+  local q = { n = val(r[1]) or 0, zero_peak = val(r[2]) or 0, duration_mismatch = val(r[3]) or 0,
+    no_positive_duration = val(r[4]) or 0, missing = {}, not_number = {}, extra = {} }
   for k, f in ipairs(fields) do
-    local n = val(r[i + 3 + k]) or 0
+    local n = q.n - (val(r[4 + k]) or 0)
     if n > 0 then q.missing[f] = n end
   end
-  q.any_missing = val(r[i + 4 + #fields]) or 0
+  q.any_missing = val(r[5 + #fields]) or 0
   return q
 end
 
@@ -132,10 +126,11 @@ function Agg:span(fields)
   if not rows then return nil, err end
   local r = rows[1]
   local q
-  q, err = self:rows("SELECT " .. quality_sql(fields) .. " FROM src")
+  q, err = self.store:aggregate("SELECT " .. quality_sql(fields) .. " FROM livestreams"
+    .. (self.where ~= "" and (self.where .. " AND ") or " WHERE ") .. "extra IS NULL", self.params)
   if not q then return nil, err end
   return { first = val(r[1]), last = val(r[2]), kept = r[3], starts = r[4], shops = r[5],
-    quality = quality_of(q[1], 1, fields) }
+    quality = quality_of(q[1], fields) }
 end
 
 -- Each ranking's figure in SQL (NULL where the record has none).
