@@ -22,6 +22,7 @@ local function inc(total, v)
   if v > 0 and x < total or v < 0 and x > total then return add(total, v) end
   return x
 end
+M.inc = inc
 
 --- A usable number as shoplive.summarize reads it, or nil.
 function M.num(v)

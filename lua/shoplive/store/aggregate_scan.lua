@@ -11,7 +11,7 @@ local M = {}
 local sums = require("shoplive.report.sums")
 
 local floor = math.floor
-local add, zero, count = sums.add, sums.zero, sums.count
+local inc, zero, count = sums.inc, sums.zero, sums.count
 
 -- t[k] (a table), created when missing.
 local function sub(t, k)
@@ -55,22 +55,28 @@ end
 local function timed(a, p, g, r, t)
   local d, gmv = r[4], r[5]
   g.starts = g.starts + 1
-  if p.from and t > p.from then
-    g.n, g.gmv = g.n + 1, add(g.gmv, gmv or 0)
-  elseif p.from and t > p.prev_from then
-    g.prev_n, g.prev_gmv = g.prev_n + 1, add(g.prev_gmv, gmv or 0)
+  local from = p.from
+  if from and t > from then
+    g.n, g.gmv = g.n + 1, inc(g.gmv, gmv or 0)
+  elseif from and t > p.prev_from then
+    g.prev_n, g.prev_gmv = g.prev_n + 1, inc(g.prev_gmv, gmv or 0)
   end
   local hb = floor((t + p.off) / 3600)
   local k = (hb + 72) % 168
   local c = g.heat[k]
   if not c then c = { n = 0, gmv = 0, seconds = 0 }; g.heat[k] = c end
   c.n = c.n + 1
-  if gmv then c.gmv = add(c.gmv, gmv) end
-  if d and d > 0 then c.seconds = add(c.seconds, d) end
+  if gmv then c.gmv = inc(c.gmv, gmv) end
+  local positive = d and d > 0
+  if positive then c.seconds = inc(c.seconds, d) end
+  -- the weekly chart reads a week's count, GMV and hours (not its views
+  -- or units): those alone are summed, a third of the work
   local w = floor((hb - 96) / 168)
   local s = g.weeks[w]
   if not s then s = zero(); g.weeks[w] = s end
-  count(s, r[6], r[7], gmv, d)
+  s.count = s.count + 1
+  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
+  if d then s.dur = inc(s.dur, d) end
   if p.slot then
     local slot = sub(sub(a.slots, g.shop), floor((t - p.first) / p.slot))
     if gmv and (not slot.max or gmv > slot.max) then slot.max = gmv end
@@ -96,7 +102,7 @@ local function row(a, p, r)
   local e = nicks[nick]
   if not e then e = { n = 0, gmv = 0 }; nicks[nick] = e end
   e.n = e.n + 1
-  if gmv then e.gmv = add(e.gmv, gmv) end
+  if gmv then e.gmv = inc(e.gmv, gmv) end
 end
 
 -- The state as store/aggregate.lua's figures returns it.
