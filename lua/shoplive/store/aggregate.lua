@@ -1,11 +1,15 @@
---- The report's figures from a store, computed by the database: sums and
--- counts per shop and region and per hour, the top livestreams, the
--- timeline's marks, hosts and data quality, each a GROUP BY or an ORDER BY
--- ... LIMIT, so that the report of a million livestreams never holds them
--- (report/from_store.lua turns the results into the report's figures).
--- Only two lists come back whole: the GMV per hour live of each livestream
--- (numbers, for the histogram's median and bins) and the rows that may
--- hold odd values (few). Every call returns its result or nil, err.
+--- The report's figures from a store, computed by the database, so that
+-- the report of a million livestreams never holds them
+-- (report/from_store.lua turns the results into the report's figures):
+-- what the rows span and their data quality (two scans); sums per shop and
+-- region, per region and week, the heatmap's cells, hosts, the thresholds
+-- of the top tables and the timeline's slot maxima (with PostgreSQL one
+-- hash-aggregated query each; with SQLite, whose GROUP BY sorts every row,
+-- one pass in store/aggregate_scan.lua); then one scan for the few rows the
+-- report lists (odd values, tops, bests, timeline marks). Whole lists come
+-- back only for the GMV per hour live of each livestream (numbers: the
+-- histogram's median and bins are exact) and those listed rows. Every call
+-- returns its result or nil, err.
 local sqlmod = require("shoplive.store.aggregate_sql")
 local store_mod = require("shoplive.store")
 
