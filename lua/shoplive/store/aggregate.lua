@@ -29,12 +29,22 @@ function M.new(store, q, lim)
   if q.sellers then
     local marks = {}
     for i, id in ipairs(q.sellers) do marks[i] = "?"; params[#params + 1] = id end
-    where[#where + 1] = #marks > 0 and ("seller_id IN (" .. concat(marks, ", ") .. ")") or "1 = 0"
+    -- d.scan_all: a full scan (SQLite would walk the index on seller_id and
+    -- fetch each row by its key: 50 s instead of 6 on a million rows)
+    where[#where + 1] = #marks > 0 and (d.scan_all .. "seller_id IN (" .. concat(marks, ", ") .. ")") or "1 = 0"
   end
   if q.since then where[#where + 1] = "create_time >= ?i"; params[#params + 1] = q.since end
   if q["until"] then where[#where + 1] = "create_time < ?i"; params[#params + 1] = q["until"] end
   local w = #where > 0 and (" WHERE " .. concat(where, " AND ")) or ""
-  return setmetatable({ store = store, d = d, where = w, params = params, lim = lim,
+  local sellers
+  if q.sellers then
+    sellers = {}
+    local seen = {}
+    for _, id in ipairs(q.sellers) do
+      if not seen[id] then seen[id] = true; sellers[#sellers + 1] = id end
+    end
+  end
+  return setmetatable({ store = store, d = d, where = w, params = params, lim = lim, sellers = sellers,
     cte = sqlmod.cte(d, w, lim) }, Agg)
 end
 
@@ -125,10 +135,21 @@ end
 -- a row's aside flag costs as much as the scan each time a query reads it.
 function Agg:span(fields)
   local o = self.d.out
+  -- with sellers given, the shops with a kept row are found one by one
+  -- through the index on seller_id (COUNT(DISTINCT) cost a third of the scan)
   local rows, err = self:rows("SELECT " .. o("MIN(create_time)") .. ", " .. o("MAX(" .. end_sql(self.lim) .. ")")
-    .. ", COUNT(*), COUNT(create_time), COUNT(DISTINCT shop) FROM k")
+    .. ", COUNT(*), COUNT(create_time)" .. (self.sellers and "" or ", COUNT(DISTINCT shop)") .. " FROM k")
   if not rows then return nil, err end
   local r = rows[1]
+  if self.sellers then
+    r[5] = 0
+    for _, id in ipairs(self.sellers) do
+      local any
+      any, err = self:rows("SELECT 1 FROM k WHERE shop = ? LIMIT 1", { id })
+      if not any then return nil, err end
+      if #any > 0 then r[5] = r[5] + 1 end
+    end
+  end
   local q
   q, err = self.store:aggregate("SELECT " .. quality_sql(fields) .. " FROM livestreams"
     .. (self.where ~= "" and (self.where .. " AND ") or " WHERE ") .. "extra IS NULL", self.params)

@@ -33,6 +33,8 @@ M.sqlite = {
   bytes = "",
   -- no hash aggregate: store/aggregate_scan.lua sums in one pass
   scan = true,
+  -- a unary + keeps SQLite from using an index for a column
+  scan_all = "+",
   -- a parameter holding a number (SQLite binds Lua's own)
   number = "?",
 }
@@ -43,6 +45,7 @@ M.postgresql = {
   out = function(e) return "(" .. e .. ")::text" end,
   region = "COALESCE(NULLIF(region, ''::bytea), '(no region)'::bytea)",
   bytes = ' COLLATE "C"',
+  scan_all = "",
   -- a parameter holding a number, where nothing else gives its type
   number = "CAST(? AS DOUBLE PRECISION)",
 }
