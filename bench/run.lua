@@ -6,7 +6,7 @@
 --
 --   make bench        (builds, starts a sandbox, runs this; see the Makefile)
 --   tools/with-sandbox lua5.4 bench/run.lua [SECTION...] [--no-write]
---     SECTION: memory decode rate speed poll recovery shared store report queue claims floor (default:
+--     SECTION: memory decode rate speed poll recovery shared store report report_store queue claims floor (default:
 --     all of them; floor is bench/floor_bench.lua, which needs `make bench-floor`)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
 --
@@ -45,8 +45,8 @@ if not BASE or not os.getenv("KEYAPI_API_KEY") then
   os.exit(2)
 end
 
-local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report", "queue", "claims",
-  "floor" }
+local SECTIONS = { "memory", "decode", "rate", "speed", "poll", "recovery", "shared", "store", "report", "report_store",
+  "queue", "claims", "floor" }
 local want, write_md = {}, true
 for _, a in ipairs(arg) do
   if a == "--no-write" then
@@ -559,6 +559,23 @@ local function bench_report()
   goal("report: built in under 1 s of CPU", tonumber(rep) < 1, rep .. " s (" .. ratio .. "x to_json)")
 end
 
+-- The report of a store of 1,000,000 livestreams (bench/report_store_bench.lua;
+-- the store is generated once under build/bench and reused).
+local function bench_report_store()
+  log("report_store: bench/report_store_bench.lua (generates build/bench/report_1m.db once)...")
+  local out, ok = sh(sh_quote(LUA) .. " bench/report_store_bench.lua 2>&1")
+  assert(ok, "report_store_bench.lua failed: " .. out)
+  local n, shops, bytes, cpu, rss = out:match(
+    "report_store: (%d+) livestreams, (%d+) shops, (%d+) bytes; cpu ([%d.]+) s, peak rss (%d+) MB")
+  assert(n, "report_store_bench.lua said: " .. out)
+  section(string.format("6b. shoplive.report(store): %s livestreams over %s shops in SQLite "
+    .. "(bench/report_store_bench.lua)", n, shops))
+  emit_table({ { "document", "CPU (the process: SQLite included)", "peak RSS" },
+    { string.format("%.2f MB", bytes / 1048576), cpu .. " s", rss .. " MB" } })
+  goal("report_store: 1,000,000 stored livestreams in <= 5 s of CPU", tonumber(cpu) <= 5, cpu .. " s")
+  goal("report_store: peak RSS <= 300 MB", tonumber(rss) <= 300, rss .. " MB")
+end
+
 -- ---- run -------------------------------------------------------------------
 
 -- ---- the store (bench/store_bench.lua) ------------------------------------
@@ -609,6 +626,7 @@ if want.shared then
 end
 if want.store then bench_store() end
 if want.report then bench_report() end
+if want.report_store then bench_report_store() end
 if want.queue then
   dofile("bench/queue_bench.lua"){ base = BASE, control = control, section = section, lua = LUA,
     emit_table = emit_table, note = note, goal = goal, log = log }

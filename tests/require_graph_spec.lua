@@ -33,8 +33,6 @@ local LAYERS = {
 local KNOWN = {
   -- a queue worker's host:pid (queue.identity) from the store's queue module
   ["shoplive.sync_queue -> shoplive.store.queue"] = true,
-  -- figures (numbers) load the chart (drawing) for one helper
-  ["shoplive.report.figures -> shoplive.report.chart"] = true,
   -- the CLI's parser takes the report command's option list
   ["shoplive.cli.parser -> shoplive.cli.report"] = true,
 }

@@ -37,6 +37,9 @@ local function add(a, b)
   end
   return s
 end
+--- (report/sums.lua adds with the same arithmetic.)
+-- @local
+M.add = add
 
 -- The region of a record as a group key ("" for none).
 local function region_key(r)

@@ -250,6 +250,21 @@ local function outputs(args, env, sink, query, ids)
   return nil, function(_, record) records[#records + 1] = record end, on_shop_done, report_records
 end
 
+-- Write a report built without fetching (report --offline). Returns the
+-- exit status.
+local function write_report(args, env, doc)
+  local sink, serr = sink_mod.open(args.output, env.stdout)
+  if not sink then say(env, util.clean(serr)) return 1 end
+  if not pcall(sink.write, sink, doc) then
+    sink:discard()
+    say(env, util.clean(sink.failed or "write failed"))
+    return 1
+  end
+  local cok, cerr = sink:commit()
+  if not cok then say(env, util.clean(cerr)) return 1 end
+  return print_checked(env, args.output, "\n")
+end
+
 local function run_fetch(args, env)
   if args.command == "sync" then return run_checked(store_cli.run, args, env) end
   if args.command == "queue" then return run_checked(require("shoplive.cli.queue_cmd").run, args, env) end
@@ -263,6 +278,11 @@ local function run_fetch(args, env)
     report_opts, rerr = require("shoplive.cli.report").check(args)
     if not report_opts then usage_error(rerr) end
     args.output = args.output or require("shoplive.cli.report").DEFAULT_OUTPUT
+  end
+  if report_opts and args.offline then
+    local doc = require("shoplive.cli.report").offline(args, env, ids, query, report_opts)
+    if doc == false then return 1 end
+    if doc then return write_report(args, env, doc) end
   end
   local key = env.getenv("KEYAPI_API_KEY")
   if not args.offline and (not key or key == "") then

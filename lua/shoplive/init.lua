@@ -134,8 +134,8 @@ M.limiter = {
 function M.report(records, opts)
   -- not a tail call, and through argcheck.call: report.lua counts its
   -- error levels, which on 5.1/LuaJIT a tail call here left with no file:line
-  local doc = argcheck.call(require("shoplive.report").report, records, opts, M.VERSION)
-  return doc
+  local doc, err = argcheck.call(require("shoplive.report").report, records, opts, M.VERSION)
+  return doc, err
 end
 
 --- Write `shoplive.report(records, opts)` to a file.

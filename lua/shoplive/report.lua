@@ -212,9 +212,9 @@ end
 -- cannot be read). Returns colours by shop index and the legend's items.
 local function series(F)
   local order = {}
-  for i, s in ipairs(F.shops) do if #s.records > 0 then order[#order + 1] = i end end
+  for i, s in ipairs(F.shops) do if s.summary.count > 0 then order[#order + 1] = i end end
   table.sort(order, function(a, b)
-    local na, nb = #F.shops[a].records, #F.shops[b].records
+    local na, nb = F.shops[a].summary.count, F.shops[b].summary.count
     if na ~= nb then return na > nb end
     return a < b
   end)
@@ -335,7 +335,7 @@ local function top(F)
       for i, e in ipairs(g.top) do rows[#rows + 1] = top_row(i, e.record, F) end
       b('<h3 id="top-', gi, '">Region ', esc(parts.region_label(g.region)), "</h3>", data_table(TOP_HEADERS, rows,
         format("The %d livestreams with the highest %s of %s in region %s; start in %s.", #g.top, name,
-          number(#g.records), esc(g.region), esc(F.tz))))
+          number(g.summary.count), esc(g.region), esc(F.tz))))
     end
   end
   if not any then b(empty("No livestream has a " .. name .. " figure: nothing to rank.")) end
@@ -456,7 +456,42 @@ end
 
 -- ---- the document -------------------------------------------------------------------
 
-local check_records = argcheck.records
+-- True when v is a shoplive store (whose module is then loaded already).
+local function is_store(v)
+  local store = package.loaded["shoplive.store"]
+  return type(store) == "table" and store.is_store(v)
+end
+
+-- opts.sellers, since and until: only with a store.
+local function check_store_opts(records, opts, fname)
+  local store = is_store(records)
+  for _, k in ipairs({ "sellers", "since", "until" }) do
+    if opts[k] ~= nil and not store then
+      argcheck.raise(fname .. ": option '" .. k .. "' is for a report from a store (argument 'records' is a list)")
+    end
+  end
+  if opts.sellers ~= nil then
+    if type(opts.sellers) ~= "table" then
+      argcheck.raise(fname .. ": option 'sellers' must be an array of seller ids, got " .. util.describe(opts.sellers))
+    end
+    for i, id in ipairs(opts.sellers) do
+      if type(id) ~= "string" or not id:find("^%d+$") then
+        argcheck.raise(fname .. ": option 'sellers': sellers[" .. i .. "] must be a seller id (a string of digits), got "
+          .. util.describe(id))
+      end
+    end
+  end
+  for _, k in ipairs({ "since", "until" }) do
+    if opts[k] ~= nil and not util.is_integral(opts[k]) then
+      argcheck.raise(fname .. ": option '" .. k .. "' must be epoch seconds (an integer), got " .. util.describe(opts[k]))
+    end
+  end
+end
+
+local function check_records(records, fname)
+  if is_store(records) then return end
+  argcheck.records(records, fname)
+end
 
 local function check_opts(opts, fname)
   if opts == nil then return {} end
@@ -487,9 +522,18 @@ local function check_opts(opts, fname)
   return opts
 end
 
+-- The report's figures: computed from the records, or by the store's
+-- database (report/from_store.lua). Returns F or nil, err.
+local function compute(records, opts)
+  if not is_store(records) then return figures.compute(records, opts) end
+  return require("shoplive.report.from_store").compute(records, { sellers = opts.sellers, since = opts.since,
+    ["until"] = opts["until"] }, opts)
+end
+
 local function build(records, opts, version)
   parts.tables = 0
-  local F = figures.compute(records, opts)
+  local F, err = compute(records, opts)
+  if not F then return nil, err end
   F.rates = opts.rates and rates.check(opts.rates)
   local b = html.buffer()
   local title = opts.title or default_title(F)
@@ -524,6 +568,7 @@ end
 function M.report(records, opts, version)
   check_records(records, "shoplive.report")
   opts = check_opts(opts, "shoplive.report")
+  check_store_opts(records, opts, "shoplive.report")
   return build(records, opts, version or "?")
 end
 
@@ -535,7 +580,9 @@ function M.report_file(path, records, opts, version)
   end
   check_records(records, "shoplive.report_file")
   opts = check_opts(opts, "shoplive.report_file")
-  local doc = build(records, opts, version or "?")
+  check_store_opts(records, opts, "shoplive.report_file")
+  local doc, derr = build(records, opts, version or "?")
+  if not doc then return nil, derr end
   local f, err = io.open(path, "wb")
   if not f then return nil, err end
   local ok, werr = f:write(doc)

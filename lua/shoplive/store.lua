@@ -615,6 +615,33 @@ function Store:livestreams(q)
   return out
 end
 
+--- The rows of a read-only query over the store's tables (the report's
+-- SQL aggregates, store/aggregate.lua): ? a parameter, ?i an int64; integer
+-- results exact (on PostgreSQL cast numeric sums to text). Returns the rows
+-- or nil, err; with each_row, calls it on each row instead (no array).
+-- @local
+function Store:aggregate(sql, params, each_row)
+  check_open(self, "aggregate")
+  if not each_row then return self:_rows(sql, unpack(params, 1, params.n or #params)) end
+  local ok, st = pcall(self._st, self, sql)
+  if not ok then return nil, st end
+  local done, msg, code = st:bind(unpack(params, 1, params.n or #params))
+  while done do
+    local row
+    row, msg, code = st:step()
+    if not row then break end
+    each_row(row)
+  end
+  if msg then return nil, store_err(self, msg, code) end
+  return true
+end
+
+--- A livestreams row read as M.COLUMNS (the typed columns, then extra) back
+-- to the record the API gave.
+-- @local
+M.row_record = row_record
+M.COLUMNS = COL_LIST
+
 --- The shops the store knows, by `seller_id`.
 -- @treturn[1] {table,...} one table per shop: `seller_id`, `livestreams`
 -- (how many stored), `pages` and `credits` (fetched and spent), `first_seen`

@@ -5,7 +5,7 @@
 -- functions here: OPTIONS for cli/parser.lua, check() before anything is
 -- sent, document() once the records are in.
 local check = require("shoplive.cli.args")
-local figures = require("shoplive.report.figures")
+local ranks = require("shoplive.report.ranks")
 local report_rates = require("shoplive.report.rates")
 
 local M = {}
@@ -20,7 +20,7 @@ M.OPTIONS = {
   { "--rates", "Exchange rates for the overview: a file of lines \"to USD\", \"date 2026-12-01\", \"VND 0.0000393\".",
     value = "FILE" },
   { "--rank", "What the top table ranks by: gmv, gmv_per_hour, views or conversion (units / views).", "gmv",
-    value = "FIGURE", choices = figures.RANK_NAMES },
+    value = "FIGURE", choices = ranks.NAMES },
 }
 
 --- Where the report goes without --output.
@@ -71,6 +71,41 @@ function M.document(records, ids, opts, credits, pages, requests)
   for k, v in pairs(opts) do report_opts[k] = v end
   report_opts.shops, report_opts.credits, report_opts.pages, report_opts.requests = ids, credits, pages, requests
   return require("shoplive").report(unique, report_opts)
+end
+
+-- True when shop `id` has stored livestreams, or is stored as having none.
+local function stored(store, id)
+  local rows = store:aggregate("SELECT 1 FROM livestreams WHERE seller_id = ? LIMIT 1", { id })
+  if rows and #rows > 0 then return true end
+  return rows ~= nil and store:_empty_shop(id) == true
+end
+
+--- `report --offline`: the report built by the store's database
+-- (shoplive.report(store, opts)), which never holds every record. Returns
+-- the document; nil when the records must be read one by one instead (the
+-- query picks some: --limit, --pages, --page; or a shop is not stored, which
+-- that way names); false after saying why the store cannot be opened.
+function M.offline(args, env, ids, query, opts)
+  if query.limit or query.max_pages or (query.page or 1) > 1 then return nil end
+  local store = require("shoplive.cli.sync").open_store(args.db, env, true)
+  if not store then return false end
+  local sellers, seen = {}, {}
+  for _, id in ipairs(ids) do
+    if not seen[id] then
+      seen[id] = true
+      sellers[#sellers + 1] = id
+      if not stored(store, id) then store:close() return nil end
+    end
+  end
+  local report_opts = { sellers = sellers, credits = 0, pages = #ids, requests = 0 }
+  for k, v in pairs(opts) do report_opts[k] = v end
+  local doc, err = require("shoplive").report(store, report_opts)
+  store:close()
+  if not doc then
+    env.stderr:write("shoplive: ", tostring(err), "\n")
+    return false
+  end
+  return doc
 end
 
 return M

@@ -23,7 +23,7 @@ M.SLACK = 7 * 86400
 -- No count or GMV reaches this (10^15 VND is 40 billion USD).
 M.MAX_AMOUNT = 1e15
 
-local AMOUNTS = { "total_sale_gmv_amt", "total_views_cnt", "total_sale_cnt", "max_views_cnt", "total_joins_cnt" }
+M.AMOUNTS = { "total_sale_gmv_amt", "total_views_cnt", "total_sale_cnt", "max_views_cnt", "total_joins_cnt" }
 local NUMERIC = { "create_time", "duration", "finish_time", "max_views_cnt", "total_joins_cnt", "total_sale_cnt",
   "total_sale_gmv_amt", "total_views_cnt" }
 
@@ -93,7 +93,7 @@ local function problems(r, num, latest)
       out[#out + 1] = { "finish_time", "finish_time is more than a week after create_time" }
     end
   end
-  for _, k in ipairs(AMOUNTS) do
+  for _, k in ipairs(M.AMOUNTS) do
     local v = num(r[k])
     if v and v < 0 then out[#out + 1] = { k, k .. " is negative", true } end
     if v and v >= M.MAX_AMOUNT then out[#out + 1] = { k, k .. " is 10^15 or more", true } end

@@ -6,21 +6,31 @@
 -- or compare GMV are grouped by region. Sums and counts come from
 -- shoplive.summarize, so the report shows the numbers summarize gives.
 -- Version-neutral (Lua 5.1-5.4, LuaJIT).
-local analysis = require("shoplive.analysis")
+local argcheck = require("shoplive.argcheck")
 local bounds = require("shoplive.report.bounds")
+local ranks = require("shoplive.report.ranks")
+local schema = require("shoplive.schema")
+local ticks_mod = require("shoplive.report.ticks")
+local sums = require("shoplive.report.sums")
 
 local M = {}
+local NUMERIC
 
 local floor, huge = math.floor, math.huge
 local HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
 local MONDAY = 4 * DAY -- 1970-01-05, a Monday
+local MAX_DURATION = bounds.MAX_DURATION
 
---- The 16 fields the spec gives every record, in its order.
-M.FIELDS = { "avatar", "cover_url", "create_time", "duration", "finish_time", "max_views_cnt", "nick_name",
-  "region", "room_id", "seller_id", "title", "total_joins_cnt", "total_sale_cnt", "total_sale_gmv_amt",
-  "total_views_cnt", "user_id" }
+--- The 16 fields the spec gives every record (shoplive/schema.lua), in
+-- the spec's (alphabetical) order; NUMERIC: those that hold numbers.
+M.FIELDS, NUMERIC = {}, {}
 local KNOWN = {}
-for _, f in ipairs(M.FIELDS) do KNOWN[f] = true end
+for _, f in ipairs(schema.FIELDS) do
+  M.FIELDS[#M.FIELDS + 1] = f
+  KNOWN[f] = true
+  if schema.KINDS[f] == "integer" or schema.KINDS[f] == "time" then NUMERIC[f] = true end
+end
+table.sort(M.FIELDS)
 
 M.WEEKDAYS = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" }
 
@@ -63,12 +73,14 @@ local function region_of(r)
 end
 M.region_of = region_of
 
+--- A record's shop key: its seller_id, "(no seller_id)" without one.
 local function shop_of(r)
   local s = r.seller_id
   if type(s) == "string" and s ~= "" then return s end
   if type(s) == "number" then return string.format("%.0f", s) end
   return "(no seller_id)"
 end
+M.shop_of = shop_of
 
 -- Lists of records by key, keys in order of first appearance.
 local function split(records, keyfn)
@@ -101,7 +113,11 @@ end
 --- The per-region figures of a card: summarize's figures plus GPM, units
 -- per 1,000 views and the average unit price.
 function M.region_figures(records)
-  local s = analysis.summarize(records)
+  return M.region_figures_of(sums.of(records))
+end
+
+--- The same from a summary.
+function M.region_figures_of(s)
   return {
     summary = s,
     gpm = ratio(s.total_gmv * 1000.0, s.total_views),
@@ -126,7 +142,7 @@ function M.shops(records, order)
   local out = {}
   for i, id in ipairs(ids) do
     local list = lists[id] or {}
-    local s = analysis.summarize(list)
+    local s = sums.of(list)
     local hosts = split(list, function(r) return r.nick_name ~= nil and tostring(r.nick_name) or "" end)
     local main, most = nil, 0
     for nick, l in pairs(hosts) do
@@ -153,8 +169,12 @@ function M.period(records)
     local t = num(r.create_time)
     if t then
       local e = num(r.finish_time)
-      if e and not bounds.plausible_end(t, e) then e = nil end
-      e = e or (num(r.duration) and t + num(r.duration)) or t
+      -- bounds.plausible_end, inlined: this runs for every record
+      if e and not (e >= t and e - t <= MAX_DURATION) then e = nil end
+      if not e then
+        local d = num(r.duration)
+        e = d and t + d or t
+      end
       if e < t then e = t end
       if not first or t < first then first = t end
       if not last or e > last then last = e end
@@ -185,9 +205,10 @@ end
 -- summary, GMV per hour live and the change from the week before (nil
 -- for the first week and after a week with zero GMV).
 function M.weekly(records, off)
+  -- the week's index alone (week_of also formats its date)
   local lists, keys = split(records, function(r)
     local t = num(r.create_time)
-    return t and (M.week_of(t, off)) or false
+    return t and floor((t + off - MONDAY) / WEEK) or false
   end)
   local lo, hi
   for _, k in ipairs(keys) do
@@ -196,11 +217,15 @@ function M.weekly(records, off)
       if not hi or k > hi then hi = k end
     end
   end
-  local out = {}
-  if not lo then return out end
-  local prev
+  if not lo then return {} end
+  return M.weeks(lo, hi, off, function(w) return sums.of(lists[w] or {}) end)
+end
+
+--- The weekly rows of weeks lo..hi: summary_of(w) gives week w's summary.
+function M.weeks(lo, hi, off, summary_of)
+  local out, prev = {}, nil
   for w = lo, hi do
-    local s = analysis.summarize(lists[w] or {})
+    local s = summary_of(w)
     local _, date = M.week_of(w * WEEK + MONDAY - off, off)
     local row = { week = w, start = date, summary = s, gmv = s.total_gmv, gmv_per_hour = s.gmv_per_hour }
     if prev then
@@ -219,11 +244,7 @@ end
 -- { n =, gmv =, seconds =, value = GMV per hour live or nil }, and the
 -- largest value.
 function M.heatmap(records, off)
-  local cells = {}
-  for wd = 1, 7 do
-    cells[wd] = {}
-    for h = 0, 23 do cells[wd][h] = { n = 0, gmv = 0, seconds = 0 } end
-  end
+  local cells = M.heat_cells()
   for i = 1, #records do
     local r = records[i]
     local t = num(r.create_time)
@@ -236,6 +257,21 @@ function M.heatmap(records, off)
       if d and d > 0 then c.seconds = c.seconds + d end
     end
   end
+  return M.heat_values(cells)
+end
+
+--- An empty weekday x hour grid of cells { n =, gmv =, seconds = }.
+function M.heat_cells()
+  local cells = {}
+  for wd = 1, 7 do
+    cells[wd] = {}
+    for h = 0, 23 do cells[wd][h] = { n = 0, gmv = 0, seconds = 0 } end
+  end
+  return cells
+end
+
+--- The heatmap of filled cells: each cell's value and the largest.
+function M.heat_values(cells)
   local max = 0
   for wd = 1, 7 do
     for h = 0, 23 do
@@ -254,7 +290,6 @@ local function median(sorted)
   if n % 2 == 1 then return sorted[(n + 1) / 2] end
   return (sorted[n / 2] + sorted[n / 2 + 1]) / 2
 end
-M.median = median
 
 -- Decade bins (1-10, 10-100, ...) from the decade of the smallest positive
 -- value to the largest's, after a bin for 0 (and below) when some values are.
@@ -301,6 +336,11 @@ function M.histogram(records, bins_wanted)
     if v then values[#values + 1] = v else skipped = skipped + 1 end
   end
   table.sort(values)
+  return M.histogram_of(values, skipped, bins_wanted)
+end
+
+--- The histogram of `values` (sorted, ascending), `skipped` left out.
+function M.histogram_of(values, skipped, bins_wanted)
   local n = #values
   local h = { n = n, skipped = skipped, bins = {} }
   if n == 0 then return h end
@@ -312,8 +352,7 @@ function M.histogram(records, bins_wanted)
     return h
   end
   local lo = values[1] < 0 and values[1] or 0
-  local chart = require("shoplive.report.chart")
-  local ticks, first, last = chart.ticks(lo, values[n], bins_wanted or 12)
+  local ticks, first, last = ticks_mod.ticks(lo, values[n], bins_wanted or 12)
   local width = ticks[2] and (ticks[2] - ticks[1]) or 1
   h.width, h.from, h.to = width, first, last
   local nb = #ticks - 1
@@ -337,7 +376,7 @@ M.RANKS = {
   conversion = function(r) return ratio(r.total_sale_cnt, r.total_views_cnt) end,
 }
 --- The rankings' names, in the order the options list them.
-M.RANK_NAMES = { "gmv", "gmv_per_hour", "views", "conversion" }
+M.RANK_NAMES = ranks.NAMES
 
 --- The `k` livestreams of one region ranked by `rank` (a key of M.RANKS,
 -- default "gmv"), highest first (ties: higher GMV, then room_id), each
@@ -349,14 +388,30 @@ function M.top(records, k, rank)
     local v = key(records[i])
     if v then list[#list + 1] = { record = records[i], value = v } end
   end
-  table.sort(list, function(a, b)
+  return M.rank_order(list, k)
+end
+
+--- The first k of { record =, value = } entries, highest value first (ties:
+-- higher GMV, then room_id).
+function M.rank_order(list, k)
+  local function before(a, b)
     if a.value ~= b.value then return a.value > b.value end
-    local ga, gb = num(a.record.total_sale_gmv_amt) or 0, num(b.record.total_sale_gmv_amt) or 0
-    if ga ~= gb then return ga > gb end
-    return tostring(a.record.room_id) < tostring(b.record.room_id)
-  end)
+    if a.gmv ~= b.gmv then return a.gmv > b.gmv end
+    return a.id < b.id
+  end
+  -- the k first kept in order as the list is read: a sort of every
+  -- livestream of a region took most of the top table's time
   local out = {}
-  for i = 1, math.min(k, #list) do out[i] = list[i] end
+  for _, e in ipairs(list) do
+    e.gmv, e.id = num(e.record.total_sale_gmv_amt) or 0, tostring(e.record.room_id)
+    local n = #out
+    if n < k or before(e, out[n]) then
+      local i = n < k and n + 1 or n
+      while i > 1 and before(e, out[i - 1]) do out[i] = out[i - 1]; i = i - 1 end
+      out[i] = e
+    end
+  end
+  for _, e in ipairs(out) do e.gmv, e.id = nil, nil end
   return out
 end
 
@@ -365,13 +420,16 @@ end
 -- slot, only each shop's highest-GMV livestream is kept. Returns { marks
 -- (each { record =, shop = index, gmv = }), total, shown, slot (seconds,
 -- nil when nothing was thinned), first, last, no_start }.
-function M.timeline(shops, max_marks)
-  local first, last
+function M.timeline(shops, max_marks, first, last)
+  if not first then
+    for _, s in ipairs(shops) do
+      local a, b = M.period(s.records)
+      if a and (not first or a < first) then first = a end
+      if b and (not last or b > last) then last = b end
+    end
+  end
   local total, no_start = 0, 0
   for _, s in ipairs(shops) do
-    local a, b = M.period(s.records)
-    if a and (not first or a < first) then first = a end
-    if b and (not last or b > last) then last = b end
     for _, r in ipairs(s.records) do
       if num(r.create_time) then total = total + 1 else no_start = no_start + 1 end
     end
@@ -380,72 +438,132 @@ function M.timeline(shops, max_marks)
   if total == 0 then tl.shown = 0; return tl end
   local nshops = 0
   for _, s in ipairs(shops) do if #s.records > 0 then nshops = nshops + 1 end end
-  local slot
-  if total > max_marks then
-    local slots = math.max(20, floor(max_marks / nshops))
-    slot = math.max((last - first) / slots, 1)
-    tl.slot = slot
-  end
-  for si, s in ipairs(shops) do
-    local keep, order = {}, {}
-    for _, r in ipairs(s.records) do
-      local t = num(r.create_time)
-      if t then
-        local g = num(r.total_sale_gmv_amt)
-        local key = slot and floor((t - first) / slot) or #order + 1
-        local cur = keep[key]
-        if not cur then
-          cur = { record = r, shop = si, gmv = g }
-          keep[key] = cur
-          order[#order + 1] = key
-        elseif (g or -huge) > (cur.gmv or -huge) then
-          cur.record, cur.gmv = r, g
-        end
+  local slot = M.slot(tl, max_marks, nshops)
+  for si, s in ipairs(shops) do M.thin(tl, s.records, si, slot) end
+  return M.sort_marks(tl)
+end
+
+--- Add the marks of shop `si`'s records (in their order) to tl.marks: every
+-- livestream with a start, or with `slot` seconds, the highest-GMV one of
+-- each slot from tl.first (the first on ties).
+function M.thin(tl, records, si, slot)
+  local keep, order = {}, {}
+  for _, r in ipairs(records) do
+    local t = num(r.create_time)
+    if t then
+      local g = num(r.total_sale_gmv_amt)
+      local key = slot and floor((t - tl.first) / slot) or #order + 1
+      local cur = keep[key]
+      if not cur then
+        cur = { record = r, shop = si, gmv = g }
+        keep[key] = cur
+        order[#order + 1] = key
+      elseif (g or -huge) > (cur.gmv or -huge) then
+        cur.record, cur.gmv = r, g
       end
     end
-    for _, key in ipairs(order) do tl.marks[#tl.marks + 1] = keep[key] end
   end
+  for _, key in ipairs(order) do tl.marks[#tl.marks + 1] = keep[key] end
+end
+
+--- The timeline's slot (seconds; nil when all `tl.total` livestreams of
+-- `nshops` shops are drawn), also set as tl.slot.
+function M.slot(tl, max_marks, nshops)
+  if tl.total <= max_marks then return nil end
+  local slots = math.max(20, floor(max_marks / nshops))
+  tl.slot = math.max((tl.last - tl.first) / slots, 1)
+  return tl.slot
+end
+
+--- tl with its marks in time order (then shop, then room_id) and counted.
+function M.sort_marks(tl)
   tl.shown = #tl.marks
   table.sort(tl.marks, function(a, b)
     local ta, tb = num(a.record.create_time), num(b.record.create_time)
     if ta ~= tb then return ta < tb end
-    return a.shop < b.shop
+    if a.shop ~= b.shop then return a.shop < b.shop end
+    return tostring(a.record.room_id) < tostring(b.record.room_id)
   end)
   return tl
 end
 
---- Hosts (user_id, else nick_name): livestreams, their share of all
--- livestreams, and GMV per region with its share of that region's GMV.
--- Most livestreams first.
-function M.hosts(records, regions)
-  local region_gmv = {}
+--- A host's key: its user_id, else its nick_name.
+function M.host_key(user_id, nick_name)
+  if user_id ~= nil then return "id:" .. tostring(user_id) end
+  return "nick:" .. tostring(nick_name)
+end
+
+--- Add `n` livestreams with `gmv` of shop `shop` in `region`, hosted under
+-- `nick`, to the host entry of `key` in `by` (created with user_id).
+function M.host_add(by, key, user_id, nick, shop, region, n, gmv)
+  local h = by[key]
+  if not h then
+    h = { key = key, user_id = user_id, n = 0, nicks = {}, shops = {}, regions = {} }
+    by[key] = h
+    by[#by + 1] = h
+  end
+  h.n = h.n + n
+  if nick ~= nil then
+    local name = tostring(nick)
+    local c = h.nicks[name]
+    if not c then c = { value = nick, n = 0 }; h.nicks[name] = c end
+    c.n = c.n + n
+  end
+  h.shops[shop] = true
+  local g = h.regions[region]
+  if not g then g = { region = region, n = 0, gmv = 0 }; h.regions[region] = g end
+  g.n, g.gmv = g.n + n, g.gmv + gmv
+end
+
+-- The entry's nick_name: the one it used most (ties: the first by bytes).
+local function main_nick(h)
+  local best, most
+  for name, c in pairs(h.nicks) do
+    if not best or c.n > most or (c.n == most and name < best) then best, most = name, c.n end
+  end
+  return best and h.nicks[best].value
+end
+
+--- The hosts of entries built by host_add over `total` livestreams:
+-- nick_name, shops (in the order of `shops`), livestreams and their share,
+-- and per region (most livestreams first) GMV with its share of the
+-- region's GMV (`regions` give it). Most livestreams first.
+function M.host_list(by, total, regions, shops)
+  local region_gmv, order = {}, {}
   for _, g in ipairs(regions) do region_gmv[g.region] = g.summary.total_gmv end
-  local lists, keys = split(records, function(r)
-    if r.user_id ~= nil then return "id:" .. tostring(r.user_id) end
-    return "nick:" .. tostring(r.nick_name)
-  end)
+  for i, s in ipairs(shops) do order[s.id] = i end
   local out = {}
-  for _, k in ipairs(keys) do
-    local l = lists[k]
-    local shops, shop_list = {}, {}
-    for _, r in ipairs(l) do
-      local s = shop_of(r)
-      if not shops[s] then shops[s] = true; shop_list[#shop_list + 1] = s end
+  for i, e in ipairs(by) do
+    local ids = {}
+    for id in pairs(e.shops) do ids[#ids + 1] = id end
+    table.sort(ids, function(a, b) return (order[a] or huge) < (order[b] or huge) end)
+    local h = { user_id = e.user_id, nick_name = main_nick(e), n = e.n, share = ratio(e.n, total), shops = ids,
+      regions = {} }
+    for _, g in pairs(e.regions) do
+      h.regions[#h.regions + 1] = { region = g.region, n = g.n, gmv = g.gmv, share = ratio(g.gmv, region_gmv[g.region]) }
     end
-    local h = { user_id = l[1].user_id, nick_name = l[1].nick_name, n = #l, share = ratio(#l, #records),
-      shops = shop_list, regions = {} }
-    for _, g in ipairs(by_region(l)) do
-      local s = analysis.summarize(g.records)
-      h.regions[#h.regions + 1] = { region = g.region, n = s.count, gmv = s.total_gmv,
-        share = ratio(s.total_gmv, region_gmv[g.region]) }
-    end
-    out[#out + 1] = h
+    table.sort(h.regions, function(a, b)
+      if a.n ~= b.n then return a.n > b.n end
+      return a.region < b.region
+    end)
+    out[i] = h
   end
   table.sort(out, function(a, b)
     if a.n ~= b.n then return a.n > b.n end
     return tostring(a.user_id or a.nick_name) < tostring(b.user_id or b.nick_name)
   end)
   return out
+end
+
+--- Hosts (user_id, else nick_name) of the records: see host_list.
+function M.hosts(records, regions, shops)
+  local by = {}
+  for i = 1, #records do
+    local r = records[i]
+    M.host_add(by, M.host_key(r.user_id, r.nick_name), r.user_id, r.nick_name, shop_of(r), region_of(r), 1,
+      num(r.total_sale_gmv_amt) or 0)
+  end
+  return M.host_list(by, #records, regions, shops)
 end
 
 --- Data quality: livestreams with max_views_cnt 0, with a duration other
@@ -455,8 +573,6 @@ end
 function M.quality(records)
   local q = { n = #records, zero_peak = 0, duration_mismatch = 0, missing = {}, extra = {}, not_number = {},
     any_missing = 0, no_positive_duration = 0 }
-  local NUMERIC = { create_time = true, duration = true, finish_time = true, max_views_cnt = true,
-    total_joins_cnt = true, total_sale_cnt = true, total_sale_gmv_amt = true, total_views_cnt = true }
   for i = 1, #records do
     local r = records[i]
     if num(r.max_views_cnt) == 0 then q.zero_peak = q.zero_peak + 1 end
@@ -469,7 +585,7 @@ function M.quality(records)
       if v == nil then
         q.missing[k] = (q.missing[k] or 0) + 1
         missing = true
-      elseif NUMERIC[k] and not num(v) then
+      elseif NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
         q.not_number[k] = (q.not_number[k] or 0) + 1
       end
     end
@@ -538,27 +654,27 @@ end
 function M.compute(records, opts)
   opts = opts or {}
   local off, tz_label = M.parse_tz(opts.tz)
-  if not off then error(tz_label) end
+  if not off then argcheck.raise("shoplive.report: option 'tz' " .. tz_label) end
   local F = { offset = off, tz = tz_label, top = opts.top or 10, rank = opts.rank or "gmv", received = #records }
   -- what no livestream can hold is set aside first: every figure below is
   -- then bounded by the records' count, whatever their values
   local all = records
   records, F.aside, F.odd = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
   F.aside_by_shop = M.aside_by_shop(all, records)
-  F.all = analysis.summarize(records)
+  F.all = sums.of(records)
   F.first, F.last = M.period(records)
   F.shops = M.shops(records, opts.shops)
   F.regions = by_region(records)
   for _, g in ipairs(F.regions) do
-    g.summary = analysis.summarize(g.records)
+    g.summary = sums.of(g.records)
     g.weekly = M.weekly(g.records, off)
     g.heatmap = M.heatmap(g.records, off)
     g.histogram = M.histogram(g.records)
     g.top = M.top(g.records, F.top, F.rank)
   end
   F.period = M.compare_periods(F.shops, F.last, opts.period or 28)
-  F.timeline = M.timeline(F.shops, opts.max_marks or 1200)
-  F.hosts = M.hosts(records, F.regions)
+  F.timeline = M.timeline(F.shops, opts.max_marks or 1200, F.first, F.last)
+  F.hosts = M.hosts(records, F.regions, F.shops)
   F.quality = M.quality(all)
   return F
 end

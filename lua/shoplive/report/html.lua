@@ -93,17 +93,6 @@ function M.buffer()
   end
 end
 
---- A start tag with attributes from an array of { name, value } pairs (a nil
--- value drops the attribute); values are escaped.
-function M.tag(name, attrs)
-  local b = { "<", name }
-  for _, a in ipairs(attrs or {}) do
-    if a[2] ~= nil then b[#b + 1] = " " .. a[1] .. '="' .. M.escape(a[2]) .. '"' end
-  end
-  b[#b + 1] = ">"
-  return concat(b)
-end
-
 M.REPLACEMENT = REPLACEMENT
 
 return M

@@ -36,7 +36,7 @@ end
 -- livestream says no more than its row in the top table, and costs 10 kB.
 local function chartable(F)
   local out = {}
-  for _, g in ipairs(M.charted(F)) do if #g.records >= 2 then out[#out + 1] = g end end
+  for _, g in ipairs(M.charted(F)) do if g.summary.count >= 2 then out[#out + 1] = g end end
   return out
 end
 
@@ -44,13 +44,13 @@ end
 function M.left_out(F, single)
   local one = {}
   if single then
-    for _, g in ipairs(M.charted(F)) do if #g.records < 2 then one[#one + 1] = parts.region_label(g.region) end end
+    for _, g in ipairs(M.charted(F)) do if g.summary.count < 2 then one[#one + 1] = parts.region_label(g.region) end end
   end
   local note = #one > 0 and empty("Not charted: " .. (#one == 1 and "region " or "regions ") .. concat(one, ", ")
     .. (#one == 1 and ", with one livestream" or ", with one livestream each") .. " (see Top livestreams).") or ""
   if #F.regions <= REGIONS_CHARTED then return note end
   local n = 0
-  for i = REGIONS_CHARTED + 1, #F.regions do n = n + #F.regions[i].records end
+  for i = REGIONS_CHARTED + 1, #F.regions do n = n + F.regions[i].summary.count end
   return note .. empty(format("%d more regions (%s livestreams) are not charted here: only the %d regions with most "
     .. "livestreams are; the shop cards list every region.", #F.regions - REGIONS_CHARTED, number(n),
     REGIONS_CHARTED))
@@ -293,7 +293,7 @@ local function histogram_part(b, g, gi)
       .. details("Data: histogram bins, region " .. g.region, data_table({ { "GMV / hour live (from – to)" },
         { "Livestreams", true } }, rows))))
     return true
-  elseif #g.records > 0 then
+  elseif g.summary.count > 0 then
     b("<h3>Region ", esc(g.region), "</h3>", empty("No livestream here has both a positive duration and a GMV."))
     return true
   end

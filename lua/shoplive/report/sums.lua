@@ -1,0 +1,82 @@
+--- The sums a summary is made of (count, views, sales, GMV, duration and
+-- how many records had each), added up record by record or group by group,
+-- and the summary they give: the figures of shoplive.summarize that the
+-- report shows, with its arithmetic (integers exact, the float sum past
+-- int64; nil, non-numbers and NaN skipped). Shared by the report from
+-- records (report/figures.lua) and from a store (report/from_store.lua,
+-- store/aggregate_scan.lua), so that both give the same numbers.
+-- Version-neutral (Lua 5.1-5.4, LuaJIT).
+local M = {}
+
+local math_type = math.type
+
+--- a + b: two integers stay exact; past int64 the float sum instead
+-- (shoplive.summarize's own addition).
+local add = require("shoplive.analysis").add
+M.add = add
+
+-- total + v, with add()'s care only where an integer sum wrapped around
+-- (cheaper than add() for each term: this runs for every record).
+local function inc(total, v)
+  local x = total + v
+  if v > 0 and x < total or v < 0 and x > total then return add(total, v) end
+  return x
+end
+M.inc = inc
+
+--- A usable number as shoplive.summarize reads it, or nil.
+function M.num(v)
+  if type(v) == "number" and v == v then return v end
+  -- no integer subtype: the decoder's digits for an integer past 2^53
+  if not math_type and type(v) == "string" and v:find("^%-?%d+$") then return tonumber(v) end
+  return nil
+end
+
+--- Empty sums.
+function M.zero()
+  return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
+end
+
+--- Add one livestream's figures (numbers or nil) to sums s.
+function M.count(s, views, sales, gmv, d)
+  s.count = s.count + 1
+  if views then s.views, s.n_views = inc(s.views, views), s.n_views + 1 end
+  if sales then s.sales, s.n_sales = inc(s.sales, sales), s.n_sales + 1 end
+  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
+  if d then s.dur = inc(s.dur, d) end
+end
+
+local FIELDS = { "count", "views", "n_views", "sales", "n_sales", "gmv", "n_gmv", "dur" }
+
+--- into + s, field by field (into changed and returned).
+function M.plus(into, s)
+  for _, k in ipairs(FIELDS) do into[k] = add(into[k], s[k]) end
+  return into
+end
+
+--- The summary (the fields of shoplive.summarize's the report reads) of
+-- sums s; best: the record with the highest GMV.
+function M.summary(s, best)
+  local hours = s.dur / 3600
+  return { count = s.count, total_views = s.views, total_sales = s.sales, total_gmv = s.gmv,
+    total_duration = s.dur, mean_views = s.n_views > 0 and s.views / s.n_views or nil,
+    mean_sales = s.n_sales > 0 and s.sales / s.n_sales or nil, mean_gmv = s.n_gmv > 0 and s.gmv / s.n_gmv or nil,
+    hours_live = hours, gmv_per_hour = hours ~= 0 and s.gmv / hours or nil,
+    sales_per_1000_views = s.views ~= 0 and s.sales * 1000.0 / s.views or nil, best = best }
+end
+
+--- The summary of an array of records, in one pass (best: the first
+-- record with the highest total_sale_gmv_amt).
+function M.of(records)
+  local num = M.num
+  local s, best, best_gmv = M.zero(), nil, nil
+  for i = 1, #records do
+    local r = records[i]
+    local gmv = num(r.total_sale_gmv_amt)
+    M.count(s, num(r.total_views_cnt), num(r.total_sale_cnt), gmv, num(r.duration))
+    if gmv and (best_gmv == nil or gmv > best_gmv) then best, best_gmv = r, gmv end
+  end
+  return M.summary(s, best)
+end
+
+return M

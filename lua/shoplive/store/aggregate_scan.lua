@@ -1,0 +1,143 @@
+--- The report's aggregates over a SQLite store in one pass. SQLite has no
+-- hash aggregate: each GROUP BY sorts every row it reads, and with the
+-- sums it carries, one of them took 3.6 s of CPU on a million livestreams
+-- (bench/report_store_bench.lua). So SQLite selects the kept rows' few
+-- numeric columns (the CTE of store/aggregate_sql.lua: values read as the
+-- report reads them, rows set aside left out) and this file sums them into
+-- the same tables store/aggregate.lua's PostgreSQL queries return, holding
+-- one entry per group, never a row.
+local M = {}
+
+local sums = require("shoplive.report.sums")
+
+local floor = math.floor
+local inc, zero, count = sums.inc, sums.zero, sums.count
+
+-- t[k] (a table), created when missing.
+local function sub(t, k)
+  local v = t[k]
+  if not v then v = {}; t[k] = v end
+  return v
+end
+
+-- The figure of each ranking, as store/aggregate.lua's RANK_SQL computes it.
+local RANK = {
+  gmv = function(gmv) return gmv end,
+  gmv_per_hour = function(gmv, d) if gmv and d and d > 0 then return gmv / (d / 3600) end end,
+  views = function(_, _, views) return views end,
+  conversion = function(_, _, views, sales) if views and sales and views ~= 0 then return sales / views end end,
+}
+
+-- Keep the k highest values of list (sorted, highest first) with v.
+local function keep_top(list, k, v)
+  local n = #list
+  if n >= k and v <= list[n] then return end
+  local i = n >= k and n or n + 1
+  while i > 1 and list[i - 1] < v do list[i] = list[i - 1]; i = i - 1 end
+  list[i] = v
+end
+
+-- The state the rows are summed into.
+local function state()
+  return { groups = {}, heat = {}, weeks = {}, tops = {}, slots = {}, hosts = {}, values = {} }
+end
+
+-- The group of shop and region: its sums, and its region's tables.
+local function group(a, shop, reg)
+  local g = { shop = shop, reg = reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0,
+    heat = sub(a.heat, reg), weeks = sub(a.weeks, reg), top = sub(a.tops, reg), values = sub(a.values, reg),
+    hosts = {} }
+  sub(a.groups, shop)[reg] = g
+  return g
+end
+
+-- Sum the row's time-bound figures: periods, heatmap, week and slot.
+local function timed(a, p, g, r, t)
+  local d, gmv = r[4], r[5]
+  g.starts = g.starts + 1
+  local from = p.from
+  if from and t > from then
+    g.n, g.gmv = g.n + 1, inc(g.gmv, gmv or 0)
+  elseif from and t > p.prev_from then
+    g.prev_n, g.prev_gmv = g.prev_n + 1, inc(g.prev_gmv, gmv or 0)
+  end
+  local hb = floor((t + p.off) / 3600)
+  local k = (hb + 72) % 168
+  local c = g.heat[k]
+  if not c then c = { n = 0, gmv = 0, seconds = 0 }; g.heat[k] = c end
+  c.n = c.n + 1
+  if gmv then c.gmv = inc(c.gmv, gmv) end
+  local positive = d and d > 0
+  if positive then c.seconds = inc(c.seconds, d) end
+  -- the weekly chart reads a week's count, GMV and hours (not its views
+  -- or units): those alone are summed, a third of the work
+  local w = floor((hb - 96) / 168)
+  local s = g.weeks[w]
+  if not s then s = zero(); g.weeks[w] = s end
+  s.count = s.count + 1
+  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
+  if d then s.dur = inc(s.dur, d) end
+  if p.slot then
+    local slot = sub(sub(a.slots, g.shop), floor((t - p.first) / p.slot))
+    if gmv and (not slot.max or gmv > slot.max) then slot.max = gmv end
+  end
+end
+
+-- Sum one row (shop, reg, t, d, gmv, views, sales, user_id, nick_name).
+local function row(a, p, r)
+  local shop, reg, t, d, gmv, views, sales = r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+  local regs = a.groups[shop]
+  local g = regs and regs[reg] or group(a, shop, reg)
+  count(g.sums, views, sales, gmv, d)
+  if gmv and (not g.max_gmv or gmv > g.max_gmv) then g.max_gmv = gmv end
+  if t then timed(a, p, g, r, t) end
+  local v = p.rank_of(gmv, d, views, sales)
+  if v then keep_top(g.top, p.top, v) end
+  if gmv and d and d > 0 then
+    local l = g.values
+    l[#l + 1] = gmv / (d / 3600)
+  end
+  local nicks = sub(g.hosts, r[8] or false)
+  local nick = r[9] or false
+  local e = nicks[nick]
+  if not e then e = { n = 0, gmv = 0 }; nicks[nick] = e end
+  e.n = e.n + 1
+  if gmv then e.gmv = inc(e.gmv, gmv) end
+end
+
+-- The state as store/aggregate.lua's figures returns it.
+local function finish(a)
+  local out = { groups = {}, heat = a.heat, weeks = a.weeks, floors = {}, slots = {}, hosts = {}, values = a.values }
+  for shop, regs in pairs(a.groups) do
+    for reg, g in pairs(regs) do
+      out.groups[#out.groups + 1] = g
+      for user, nicks in pairs(g.hosts) do
+        for nick, e in pairs(nicks) do
+          out.hosts[#out.hosts + 1] = { user or nil, nick or nil, shop, reg, e.n, e.gmv }
+        end
+      end
+    end
+  end
+  for reg, t in pairs(a.tops) do out.floors[reg] = t[#t] end
+  for shop, slots in pairs(a.slots) do
+    local e = { values = {} }
+    for _, s in pairs(slots) do
+      if s.max then e.values[#e.values + 1] = s.max else e.none = true end
+    end
+    out.slots[shop] = e
+  end
+  for _, l in pairs(out.values) do table.sort(l) end
+  return out
+end
+
+--- store/aggregate.lua's figures(p) of agg, in one pass.
+function M.run(agg, p)
+  local a = state()
+  p.rank_of = RANK[p.rank]
+  local ok, err = agg:rows("SELECT shop, reg, create_time, duration, total_sale_gmv_amt, total_views_cnt, "
+    .. "total_sale_cnt, user_id, nick_name FROM k", nil, function(r) row(a, p, r) end)
+  if not ok then return nil, err end
+  return finish(a)
+end
+
+return M
