@@ -20,9 +20,6 @@ local KNOWN = {
   ["lua/shoplive/sync.lua:M.sync"] = true,
   ["lua/shoplive/sync.lua:step"] = true,
   ["lua/shoplive/paging.lua:source"] = true,
-  -- the floor bench's body and its pcall'd measurement (not issue 17's
-  -- files; left to the bench's owner, who can run it)
-  ["bench/floor_bench.lua:(anonymous)"] = true,
 }
 
 local function checked_files()
