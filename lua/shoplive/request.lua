@@ -58,14 +58,14 @@ end
 -- @usage if not req:done() then req:cancel() end
 function Request:cancel()
   check_self(self)
-  if self.state == "done" then return false end
-  self.client:_cancel(self)
-  return true
+  return self.client:cancel(self)
 end
 
-function Request:_finish(page, err)
-  self.state, self.page, self.err = "done", page, err
-  if err and err.attempts == nil then err.attempts = self.attempts end
+--- Ends req with page or err (the client's pump, which owns the request).
+-- A module function rather than a method: nothing outside the client calls it.
+function M.finish(req, page, err)
+  req.state, req.page, req.err = "done", page, err
+  if err and err.attempts == nil then err.attempts = req.attempts end
 end
 
 function Request:__tostring()

@@ -211,7 +211,7 @@ function Offline:pages(q)
   if #recs == 0 then
     -- a shop whose complete result is empty is an answer, not a miss
     local eerr
-    empty, eerr = self.store:_empty_shop(q.seller_id)
+    empty, eerr = self.store:empty_shop(q.seller_id)
     if empty == nil then error(eerr, 0) end
   end
   if #recs == 0 and not empty then
