@@ -17,12 +17,11 @@ local retry = require("shoplive.retry")
 local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
--- Looked up at each call, not captured: a test can swap in a clock of its
--- own (core.now, core.sleep) after the client was made.
-local function now() return core.now() end
+-- Looked up at each call, not captured: a test can swap in a sleep of its
+-- own (core.sleep) after the client was made. The clock is the C function
+-- itself (read several times a page); the `clock` option replaces it.
 local function sleep(s) return core.sleep(s) end
 local huge, min, max = math.huge, math.min, math.max
-local finish = request.finish
 
 -- Inside OpenResty the phases where nginx may suspend the request's Lua
 -- thread (lua-nginx-module's "yieldable" contexts, and the stream module's
@@ -89,7 +88,7 @@ function M.new(opts, version)
   for k, v in pairs(opts) do
     if k ~= "api_key" then o[k] = v end -- the key lives only in the transport
   end
-  local clock = o.clock or now
+  local clock = o.clock or core.now
   local base_sleep = o.sleep or sleep
   local cl = setmetatable({
     _core = tr, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
@@ -126,18 +125,24 @@ local function check_open(self)
   if self._closed then raise("shoplive: client is closed") end
 end
 
+-- The methods called for every page (submit, run, poll, flush) test the
+-- usual case inline (getmetatable(self) == Client and not self._closed) and
+-- call the checks only to raise.
+
 function Client:__tostring()
   return "shoplive client (" .. self.base_url .. (self._closed and ", closed)" or ")")
 end
 
 --- Ends req with page or err and tells its on_done.
 local function done_with(req, page, err)
-  finish(req, page, err)
+  req.state, req.page, req.err = "done", page, err
+  if err and err.attempts == nil then err.attempts = req.attempts end
   local cb = req.on_done
   if cb then cb(req, page, err) end
 end
 
 --- Every request not finished yet, in one array (close and interrupt end them all).
+-- @local
 function Client:_unfinished()
   local all = {}
   for i, r in ipairs(self._active) do all[i] = r end
@@ -202,20 +207,16 @@ function Client:_observed_rate(t)
   return n
 end
 
---- True when max_credits leaves no room for one more request (the requests
--- in flight may each still be billed). A shared limiter keeps the budget in
--- its backend instead (reserve() in _send).
--- @local
-function Client:_over_budget()
-  local mc = self._opts.max_credits
-  return mc and not self._limiter.reserve and self._stats.credits + self._nsending >= mc
-end
-
---- The message of the budget that leaves no room for req (the client's
--- own max_credits, or the call's: submit{ budget }), nil when none.
+--- The message of the budget that leaves no room for req, nil when none:
+-- the client's own max_credits (the requests in flight may each still be
+-- billed; a shared limiter keeps that budget in its backend instead:
+-- reserve() in _send), or the call's (submit{ budget }).
 -- @local
 function Client:_budget_full(req)
-  if self:_over_budget() then return "max_credits (" .. self._opts.max_credits .. ") reached" end
+  local mc = self._opts.max_credits
+  if mc and not self._limiter.reserve and self._stats.credits + self._nsending >= mc then
+    return "max_credits (" .. mc .. ") reached"
+  end
   local b = req.budget
   if b and b:full() then return "max_credits (" .. b.max .. ") of this call reached" end
 end
@@ -422,20 +423,9 @@ end
 -- reports finished.
 -- @local
 function Client:_perform(timeout)
-  return self:_pump(self._core:perform(timeout))
-end
-
---- The page cache (the store): a query fetched within cache_ttl is
--- answered from it, finished at once, costing nothing.
--- @local
-function Client:_from_cache(req)
-  if self._cache_ttl <= 0 then return false end
-  local page = self.store:cached_page(req.params, self._cache_ttl)
-  if not page then return false end -- a failed lookup fetches: it costs a credit, loses nothing
-  self._stats.cache_hits = self._stats.cache_hits + 1
-  self._cache_progress = true
-  done_with(req, page)
-  return true
+  local completed = self._core:perform(timeout)
+  if completed[1] or self._active[1] or self._debug then return self:_pump(completed) end
+  return nil
 end
 
 --- True once after a request was answered from the cache or refused unsent
@@ -462,17 +452,31 @@ end
 -- given) and try to send it at once.
 -- @local
 function Client:_enqueue(p, parts, o)
-  local req = request.new(self, p, nil)
+  local req = setmetatable({ client = self, params = p, attempts = 0, state = "waiting", not_before = -huge },
+    request.Request)
   if o then req.save, req.budget, req.on_done = o.save, o.budget, o.on_done end
-  if self.store and self:_from_cache(req) then return req end
-  if parts then
-    req.url = parts[1] .. p.page .. parts[2]
-  else
-    req.url = query.url(self.base_url, p) -- only a request that is sent needs it
+  -- The page cache (the store): a query fetched within cache_ttl is
+  -- answered from it, finished at once, costing nothing. A failed lookup
+  -- fetches: it costs a credit, loses nothing.
+  local store, ttl = self.store, self._cache_ttl
+  local page = store and ttl > 0 and store:cached_page(p, ttl)
+  if page then
+    self._stats.cache_hits = self._stats.cache_hits + 1
+    self._cache_progress = true
+    done_with(req, page)
+    return req
   end
-  self._active[#self._active + 1] = req
+  req.url = parts and (parts[1] .. p.page .. parts[2])
+    or query.url(self.base_url, p) -- only a request that is sent needs it
   self._queued = self._queued + 1
-  self:_pump()
+  local active = self._active
+  if active[1] or self._pumping then
+    active[#active + 1] = req -- behind the requests already waiting
+    self:_pump()
+  else
+    self:_send(req, self._clock())
+    if req.state == "waiting" then active[1] = req end -- paced by the limiter
+  end
   return req
 end
 
@@ -539,7 +543,11 @@ function Client:_run(done, arg, seconds)
     if done(arg) then return true end
     -- done() may have queued requests that the limiter made wait: their
     -- due time is unknown until a pump
-    if not known or self._queued ~= queued then due = self:_pump() end
+    if not (self._active[1] or self._debug) then
+      due = nil -- nothing waits: no pump needed to know it
+    elseif not known or self._queued ~= queued then
+      due = self:_pump()
+    end
     local left = deadline and deadline - self._clock()
     if left and left <= 0 then return false, "timeout" end
     local idle, hit
@@ -577,23 +585,36 @@ function Client:query(q, fname, extra)
 end
 
 local SUBMIT_OPTS = { page = true, budget = true, on_done = true, save = true }
+local SAVE = { now = true, later = true, [false] = true }
 
-local function check_submit_opts(o)
-  if o == nil then return end
+local function bad_submit_opts(o)
   if type(o) ~= "table" then raise("submit: argument 'opts' must be a table, got " .. type(o)) end
   for k in pairs(o) do
     if not SUBMIT_OPTS[k] then raise("submit: unknown option '" .. tostring(k) .. "'") end
   end
-  local s = o.save
-  if s ~= nil and s ~= "now" and s ~= "later" and s ~= false then
-    raise("submit: option 'save' must be \"now\", \"later\" or false, got " .. tostring(s))
+  if o.save ~= nil and not SAVE[o.save] then
+    raise("submit: option 'save' must be \"now\", \"later\" or false, got " .. util.describe(o.save))
   end
   if o.on_done ~= nil and type(o.on_done) ~= "function" then
     raise("submit: option 'on_done' must be a function(req, page, err), got " .. type(o.on_done))
   end
-  if o.budget ~= nil and (type(o.budget) ~= "table" or type(o.budget.full) ~= "function") then
+  if o.budget ~= nil then
     raise("submit: option 'budget' must be a budget from shoplive.limiter.budget.new(n)")
   end
+  raise("submit: option 'page' (with params from client:query) must be an integer from 1 to " .. query.MAX_PAGE
+    .. ", got " .. util.describe(o.page))
+end
+
+--- opts as submit takes them (checked inline: submit runs for every page).
+local function opts_ok(o, parts)
+  if type(o) ~= "table" then return false end
+  for k in next, o do
+    if not SUBMIT_OPTS[k] then return false end
+  end
+  local save, cb, b, n = o.save, o.on_done, o.budget, o.page
+  return (save == nil or SAVE[save] ~= nil) and (cb == nil or type(cb) == "function")
+    and (b == nil or (type(b) == "table" and type(b.full) == "function"))
+    and (n == nil or (parts ~= nil and type(n) == "number" and n % 1 == 0 and n >= 1 and n <= query.MAX_PAGE))
 end
 
 --- Submit one page request and return at once: the scheduler's way in.
@@ -612,23 +633,16 @@ end
 -- @usage local req = client:submit({ seller_id = s }, { on_done = function(r, page) print(page) end })
 -- client:run(function() return req:done() end)
 function Client:submit(q, opts)
-  check_open(self)
-  check_submit_opts(opts)
+  if getmetatable(self) ~= Client or self._closed then check_open(self) end
   local parts = self._params[q]
+  if opts ~= nil and not opts_ok(opts, parts) then bad_submit_opts(opts) end
   local p = q
-  if parts then
-    local n = opts and opts.page
-    if n ~= nil then
-      n = util.tointeger(n)
-      if not n or n < 1 or n > query.MAX_PAGE then
-        raise("submit: option 'page' must be an integer from 1 to " .. query.MAX_PAGE .. ", got "
-          .. util.describe(opts.page))
-      end
-      p = { seller_id = q.seller_id, sort_field = q.sort_field, sort_type = q.sort_type, page = n,
-        page_size = q.page_size }
-    end
-  else
+  local n = opts and opts.page
+  if not parts then
     p = query.check(q, "submit")
+  elseif n ~= nil then
+    p = { seller_id = q.seller_id, sort_field = q.sort_field, sort_type = q.sort_type,
+      page = math.tointeger and math.tointeger(n) or n, page_size = q.page_size }
   end
   return self:_enqueue(p, parts, opts)
 end
@@ -646,7 +660,7 @@ end
 -- @treturn[2] string why: `"idle"`, `"timeout"` or `"interrupted"`
 -- @usage client:run(function() return req:done() end)
 function Client:run(until_fn, seconds)
-  check_open(self)
+  if getmetatable(self) ~= Client or self._closed then check_open(self) end
   if until_fn ~= nil and type(until_fn) ~= "function" then
     raise("run: argument 'until_fn' must be a function, got " .. type(until_fn))
   end
@@ -700,11 +714,14 @@ end
 -- @treturn[2] table the err (kind `store`)
 -- @usage local res = client:flush(req)
 function Client:flush(req)
-  check_self(self)
+  if getmetatable(self) ~= Client then check_self(self) end
   local u = req.unsaved
   if not u then return nil end
   req.unsaved = nil
-  return self:_save(req, u[1], u[2])
+  local page = u[1]
+  local res, err = self.store:save_page(req.params, page, 1, u[2])
+  if not res then page.store_err = err end
+  return res, err
 end
 
 --- The client's clock (the `clock` option), in seconds.
@@ -821,12 +838,12 @@ end
 -- @usage client:start(q1); client:start(q2)
 -- while client:poll(0.1) > 0 do end
 function Client:poll(seconds)
-  check_open(self)
+  if getmetatable(self) ~= Client or self._closed then check_open(self) end
   if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
     raise("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds))
   end
   seconds = seconds or 0
-  local due = self:_pump()
+  local due = (self._active[1] or self._debug) and self:_pump() or nil
   if self._core:running() > 0 then
     self:_perform(min(seconds, due or seconds))
   elseif due and seconds > 0 then

@@ -153,6 +153,16 @@ local CHECKS = {
   wait = callable("function(seconds), or false", true),
   -- true cancels the requests in flight and ends the wait (Ctrl-C)
   interrupt = callable("function() returning true to cancel"),
+  -- what varies under the client's scheduler: how it talks HTTP, tells
+  -- the time and sleeps (tests, and hosts with their own event loop)
+  transport = function(name, v)
+    if v ~= "curl" and v ~= "cosocket" and not (type(v) == "table" and type(v.new) == "function") then
+      fail(name, 'must be "curl", "cosocket" or a transport module (a table with new(core_opts))', v)
+    end
+    return v
+  end,
+  clock = callable("function() returning seconds"),
+  sleep = callable("function(seconds)"),
   store = function(name, v)
     -- a store exists only once shoplive.store is loaded (store.open made it):
     -- asking the loaded module keeps the exact check without options

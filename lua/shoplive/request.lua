@@ -14,12 +14,8 @@ local Request = {}
 Request.__index = Request
 M.Request = Request
 
-function M.new(client, params, url)
-  return setmetatable({
-    client = client, params = params, url = url,
-    attempts = 0, state = "waiting", not_before = -math.huge,
-  }, Request)
-end
+-- (The client makes its requests itself: setmetatable({ client =, params =,
+-- attempts = 0, state = "waiting", not_before = -math.huge }, Request).)
 
 -- req.done() (a dot for a colon) would fail inside this file on indexing
 -- nil: name the mistake at the caller's line instead.
@@ -59,13 +55,6 @@ end
 function Request:cancel()
   check_self(self)
   return self.client:cancel(self)
-end
-
---- Ends req with page or err (the client's pump, which owns the request).
--- A module function rather than a method: nothing outside the client calls it.
-function M.finish(req, page, err)
-  req.state, req.page, req.err = "done", page, err
-  if err and err.attempts == nil then err.attempts = req.attempts end
 end
 
 function Request:__tostring()

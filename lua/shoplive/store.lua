@@ -135,8 +135,8 @@ local function row_args(args, at, r, t)
     if v ~= nil then
       if IS_TEXT[i] then
         if type(v) == "string" then typed_n = typed_n + 1 else v = nil end
-      elseif is_int(v) then
-        typed_n = typed_n + 1
+      elseif math_type and math_type(v) == "integer" or not math_type and is_int(v) then
+        typed_n = typed_n + 1 -- (is_int written out on 5.3+: 8 columns a record)
       else
         v = nil
       end

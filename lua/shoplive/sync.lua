@@ -104,7 +104,10 @@ function Sync:fill()
     if not job then return end
     job.page, job.pages, job.credits = 1, 0, 0
     job.guard, job.seen = repeats.guard(), {}
-    job.on_done = function() finished[#finished + 1] = job end
+    job.on_done = function(_, page, err)
+      job.got, job.err = page, err
+      finished[#finished + 1] = job
+    end
     self.running[job.p.seller_id] = job
     self.nrunning = self.nrunning + 1
     self:start(job)
@@ -198,11 +201,10 @@ function Sync:handle_finished()
   local list, i = self.finished, 1
   while list[i] do
     local job = list[i]
-    local req = job.req
-    local page, err = req:result()
+    local req, page = job.req, job.got -- what req:result() gives, from on_done
     -- every 200 the shop's request got is billed, a truncated one too
     job.credits = job.credits + (req.credits or 0)
-    if page then self:on_page(job, req, page) else self:on_err(job, err) end
+    if page then self:on_page(job, req, page) else self:on_err(job, job.err) end
     i = i + 1
   end
   for k = #list, 1, -1 do list[k] = nil end
