@@ -373,6 +373,21 @@ function Client:_debug_lines()
   end
 end
 
+--- Complete the request of each transfer in list (one the client still
+-- waits for: a cancelled one is not).
+-- @local
+function Client:_completed(list, t)
+  local sending = self._sending
+  for i = 1, #list do
+    local x = list[i]
+    local req = sending[x]
+    if req then
+      sending[x] = nil
+      self:_complete(req, x, t)
+    end
+  end
+end
+
 --- Handle the transfers that finished (completed, from the transport's
 -- perform) and send every waiting request that may go now. Returns the
 -- seconds until the earliest waiting request may be sent (nil when none).
@@ -382,18 +397,23 @@ function Client:_pump(completed)
   -- A shared limiter inside OpenResty talks to Redis over a cosocket, which
   -- yields: another request of the worker may call in meanwhile. One pump
   -- at a time; the other comes back after poll_interval.
-  if self._pumping then return self._opts.poll_interval end
+  -- Transfers that finished meanwhile wait in _late for that next pump.
+  if self._pumping then
+    if completed and completed[1] then
+      local late = self._late or {}
+      for i = 1, #completed do late[#late + 1] = completed[i] end
+      self._late = late
+    end
+    return self._opts.poll_interval
+  end
   self._pumping = true
   local t = self._clock()
-  local sending = self._sending
-  for i = 1, completed and #completed or 0 do
-    local x = completed[i]
-    local req = sending[x]
-    if req then
-      sending[x] = nil
-      self:_complete(req, x, t)
-    end
+  local late = self._late
+  if late then
+    self._late = nil
+    self:_completed(late, t)
   end
+  if completed then self:_completed(completed, t) end
   -- The waiting requests move to a spare list (the previous pump's,
   -- emptied), not a new table: the pump runs at every step.
   local active, keep = self._active, self._spare or {}
@@ -424,7 +444,7 @@ end
 -- @local
 function Client:_perform(timeout)
   local completed = self._core:perform(timeout)
-  if completed[1] or self._active[1] or self._debug then return self:_pump(completed) end
+  if completed[1] or self._active[1] or self._debug or self._late then return self:_pump(completed) end
   return nil
 end
 
@@ -474,8 +494,12 @@ function Client:_enqueue(p, parts, o)
     active[#active + 1] = req -- behind the requests already waiting
     self:_pump()
   else
+    -- as the pump does: a shared limiter may yield inside _send (a cosocket),
+    -- and another request of the worker must then queue behind this one
+    self._pumping = true
     self:_send(req, self._clock())
-    if req.state == "waiting" then active[1] = req end -- paced by the limiter
+    self._pumping = nil
+    if req.state == "waiting" then active[#active + 1] = req end -- paced by the limiter
   end
   return req
 end
@@ -543,7 +567,7 @@ function Client:_run(done, arg, seconds)
     if done(arg) then return true end
     -- done() may have queued requests that the limiter made wait: their
     -- due time is unknown until a pump
-    if not (self._active[1] or self._debug) then
+    if not (self._active[1] or self._debug or self._late) then
       due = nil -- nothing waits: no pump needed to know it
     elseif not known or self._queued ~= queued then
       due = self:_pump()
@@ -843,7 +867,7 @@ function Client:poll(seconds)
     raise("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds))
   end
   seconds = seconds or 0
-  local due = (self._active[1] or self._debug) and self:_pump() or nil
+  local due = (self._active[1] or self._debug or self._late) and self:_pump() or nil
   if self._core:running() > 0 then
     self:_perform(min(seconds, due or seconds))
   elseif due and seconds > 0 then
