@@ -17,9 +17,10 @@ local retry = require("shoplive.retry")
 local schema = require("shoplive.schema")
 local util = require("shoplive.util")
 
--- Looked up at each call, not captured: a test can swap in a sleep of its
--- own (core.sleep) after the client was made. The clock is the C function
--- itself (read several times a page); the `clock` option replaces it.
+-- Looked up at each call, not captured: a test can swap in a clock of its
+-- own (core.now, core.sleep) after the client was made. The `clock` and
+-- `sleep` options replace them.
+local function now() return core.now() end
 local function sleep(s) return core.sleep(s) end
 local huge, min, max = math.huge, math.min, math.max
 
@@ -64,7 +65,13 @@ end
 -- or a table with new), made with what the C core takes.
 local function make_transport(opts, version)
   local t = opts.transport or "curl"
-  if type(t) == "string" then t = require("shoplive.transport." .. t) end
+  if type(t) == "string" then
+    local name = t
+    t = require("shoplive.transport." .. name)
+    if type(t) ~= "table" or type(t.new) ~= "function" then
+      argcheck.raise("shoplive.new: option 'transport': shoplive.transport." .. name .. " has no new(core_opts) here")
+    end
+  end
   return t.new{
     api_key = opts.api_key,
     user_agent = opts.user_agent or ("shoplive/" .. version .. " libcurl/" .. core.curl_version),
@@ -88,7 +95,7 @@ function M.new(opts, version)
   for k, v in pairs(opts) do
     if k ~= "api_key" then o[k] = v end -- the key lives only in the transport
   end
-  local clock = o.clock or core.now
+  local clock = o.clock or now
   local base_sleep = o.sleep or sleep
   local cl = setmetatable({
     _core = tr, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
