@@ -8,44 +8,39 @@ local files = require("support.files")
 
 local ROOT = debug.getinfo(1, "S").source:match("^@(.*)tests/[^/]*$") or "./"
 
---- The opening of a long bracket at i ("[[", "[==["), as its level, or nil.
-local function long_open(src, i)
-  local eq = src:match("^%[(=*)%[", i)
-  return eq and #eq or nil
+--- Where the comment or string literal that starts at k ends (k itself
+-- when none starts there: a lone "-" or "[").
+local function literal_end(src, k)
+  local c = src:sub(k, k)
+  local comment = src:sub(k, k + 1) == "--"
+  local level = src:match("^%[(=*)%[", comment and k + 2 or k)
+  if level then -- a long string or comment: [[...]], --[==[...]==]
+    local _, e = src:find("]" .. level .. "]", k, true)
+    return e or #src
+  end
+  if comment then return (src:find("\n", k, true) or #src + 1) - 1 end
+  if c ~= '"' and c ~= "'" then return k end
+  local from = k + 1
+  while true do -- to the closing quote, past escapes; a newline ends it too
+    local q = src:find("[\\\n" .. c .. "]", from)
+    if not q or src:sub(q, q) ~= "\\" then return q or #src end
+    from = q + 2
+  end
 end
 
 --- src with every comment and string literal blanked (newlines kept, so
 -- line numbers stay), leaving only code to scan.
 local function code_only(src)
-  local out, i, n = {}, 1, #src
-  local function blank(j, k) out[#out + 1] = src:sub(j, k):gsub("[^\n]", " ") end
-  while i <= n do
-    local c = src:sub(i, i)
-    local level = c == "[" and long_open(src, i)
-    local comment = src:sub(i, i + 1) == "--"
-    if comment then level = long_open(src, i + 2) end
-    if level then -- a long string or comment
-      local close = "]" .. ("="):rep(level) .. "]"
-      local _, e = src:find(close, i, true)
-      e = e or n
-      blank(i, e)
-      i = e + 1
-    elseif comment then
-      local e = (src:find("\n", i, true) or n + 1) - 1
-      blank(i, e)
-      i = e + 1
-    elseif c == '"' or c == "'" then
-      local j = i + 1
-      while j <= n and src:sub(j, j) ~= c and src:sub(j, j) ~= "\n" do
-        j = j + (src:sub(j, j) == "\\" and 2 or 1)
-      end
-      blank(i, j)
-      i = j + 1
-    else
-      out[#out + 1] = c
-      i = i + 1
-    end
+  local out, i = {}, 1
+  while true do
+    local k = src:find("[-%[\"']", i)
+    if not k then break end
+    local e = literal_end(src, k)
+    out[#out + 1] = src:sub(i, k - 1)
+    out[#out + 1] = e > k and src:sub(k, e):gsub("[^\n]", " ") or src:sub(k, k)
+    i = e + 1
   end
+  out[#out + 1] = src:sub(i)
   return table.concat(out)
 end
 
