@@ -2,8 +2,9 @@
 -- debug hook on call events counts the Lua function calls and the calls of
 -- C functions (crossings into C) made while the client syncs SHOP's pages
 -- into a fresh SQLite store, and while it fetches the same pages one by one
--- with client:livestreams. Figures per page; no timing, so the shared
--- machine's noise does not touch them.
+-- with client:livestreams. Figures per page; the counts involve no timing,
+-- so the shared machine's noise does not touch them. Then, without the
+-- hook, the CPU time (os.clock) per page of the same two runs, median of 5.
 --
 --   tools/with-sandbox lua5.4 bench/calls_per_page.lua [PAGES]
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
@@ -56,22 +57,48 @@ local function report(what, pages, n)
     what, pages, n.lua / pages, n.c / pages, n.store_lua / pages, n.store_c / pages))
 end
 
--- sync: one shop, every page fetched (a fresh store) and saved
-local db = tmp_db()
-local store = shoplive.store.open(db)
-local client = shoplive.new{ store = store }
-local r
-local n = count(function() r = assert(client:sync{ sellers = { SHOP } }) end)
-client:close()
-store:close()
-os.remove(db)
-report("sync", r.pages, n)
+--- sync: one shop, every page fetched (a fresh store) and saved; wrap
+-- runs it (count, or cpu). Returns wrap's result and the pages.
+local function sync_run(wrap)
+  local db = tmp_db()
+  local store = shoplive.store.open(db)
+  local client = shoplive.new{ store = store }
+  local r
+  local res = wrap(function() r = assert(client:sync{ sellers = { SHOP } }) end)
+  client:close()
+  store:close()
+  os.remove(db)
+  return res, r.pages
+end
 
--- livestreams: the same pages, one blocking call each, no store
 local pages = math.min(PAGES, 100)
-client = shoplive.new{}
-n = count(function()
-  for p = 1, pages do assert(client:livestreams{ seller_id = SHOP, page = p }) end
-end)
-client:close()
-report("livestreams", pages, n)
+
+--- livestreams: the same pages, one blocking call each, no store.
+local function livestreams_run(wrap)
+  local client = shoplive.new{}
+  local res = wrap(function()
+    for p = 1, pages do assert(client:livestreams{ seller_id = SHOP, page = p }) end
+  end)
+  client:close()
+  return res, pages
+end
+
+local function cpu(fn)
+  local t0 = os.clock()
+  fn()
+  return os.clock() - t0
+end
+
+local function median_cpu(run)
+  local t, n = {}, nil
+  for i = 1, 5 do t[i], n = run(cpu) end
+  table.sort(t)
+  return t[3] / n * 1e6
+end
+
+local n, p = sync_run(count)
+report("sync", p, n)
+n, p = livestreams_run(count)
+report("livestreams", p, n)
+print(("CPU per page (median of 5): sync %.0f us, livestreams %.0f us"):format(median_cpu(sync_run),
+  median_cpu(livestreams_run)))

@@ -380,6 +380,16 @@ function Client:_debug_lines()
   end
 end
 
+--- Keep the transfers of completed (if any) for the next pump.
+-- @local
+function Client:_defer(completed)
+  if completed and completed[1] then
+    local late = self._late or {}
+    for i = 1, #completed do late[#late + 1] = completed[i] end
+    self._late = late
+  end
+end
+
 --- Complete the request of each transfer in list (one the client still
 -- waits for: a cancelled one is not).
 -- @local
@@ -406,11 +416,7 @@ function Client:_pump(completed)
   -- at a time; the other comes back after poll_interval.
   -- Transfers that finished meanwhile wait in _late for that next pump.
   if self._pumping then
-    if completed and completed[1] then
-      local late = self._late or {}
-      for i = 1, #completed do late[#late + 1] = completed[i] end
-      self._late = late
-    end
+    self:_defer(completed)
     return self._opts.poll_interval
   end
   self._pumping = true
@@ -857,7 +863,9 @@ function Client:start(q)
   check_open(self)
   local p = query.check(q, "start")
   local req = self:_enqueue(p)
-  if req.xfer then self:_perform(0) end
+  -- on the wire now; what finishes is handled by the next poll, as ever
+  -- (start never ends the request it sends)
+  if req.xfer then self:_defer(self._core:perform(0)) end
   return req
 end
 
