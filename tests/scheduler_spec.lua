@@ -136,21 +136,28 @@ describe("client:submit with a store", function()
 end)
 
 describe("the client's transport, clock and sleep options", function()
-  it("a transport module given as a table carries every request; a bad one raises naming the option", function()
-    env.reset()
-    local started = 0
-    local counting = { new = function(o)
+  -- A transport module over the real libcurl one: its instances pass every
+  -- call through, with the fields of extra (and on_start told of each URL).
+  local function wrapped(extra, on_start)
+    return { new = function(o)
       local tr = require("shoplive.transport.curl").new(o)
-      -- the real libcurl transport, its starts counted through a proxy table
-      return setmetatable({ start = function(_, url, fresh)
-        started = started + 1
+      local t = setmetatable({ start = function(_, url, fresh)
+        if on_start then on_start(url) end
         return tr:start(url, fresh)
       end }, { __index = function(_, k)
         local v = tr[k]
         if type(v) == "function" then return function(_, ...) return v(tr, ...) end end
         return v
       end })
+      for k, v in pairs(extra or {}) do t[k] = v end
+      return t
     end }
+  end
+
+  it("a transport module given as a table carries every request; a bad one raises naming the option", function()
+    env.reset()
+    local started = 0
+    local counting = wrapped(nil, function() started = started + 1 end)
     local c = env.client{ transport = counting }
     finally(function() c:close() end)
     local recs = assert(c:all_livestreams{ seller_id = "237" })
@@ -162,6 +169,17 @@ describe("the client's transport, clock and sleep options", function()
       assert.is_false(ok)
       assert.truthy(msg:find("option 'transport'", 1, true), msg)
     end
+  end)
+
+  it("an event-driven transport is driven by perform alone: the wait hook gets no poll_interval naps", function()
+    env.reset()
+    env.sandbox():config{ latency = 0.2 }
+    local naps = 0
+    local c = env.client{ transport = wrapped{ event_driven = true }, wait = function() naps = naps + 1 end }
+    finally(function() c:close(); env.sandbox():config{ latency = 0 } end)
+    local page = assert(c:livestreams{ seller_id = "237" })
+    assert.equals(10, #page.records)
+    assert.equals(0, naps)
   end)
 
   it("clock and sleep: the client's pacing waits go through them", function()

@@ -537,7 +537,7 @@ function Client:_hand_over(wait, due, left, done, arg)
     running = tr:running() > 0
   end
   local interval = self._opts.poll_interval
-  local d = running and (self._event_driven and (due or 1) or min(interval, due or interval)) or due
+  local d = running and min(interval, due or interval) or due
   if left then d = min(d or left, left) end
   if not d and not self:_took_cached() then return due, true end
   if d then wait(d) end
@@ -546,14 +546,17 @@ end
 
 --- One blocking step of _run without a wait hook: libcurl waits for the
 -- network, or the client sleeps until a paced request or the deadline.
--- Returns due, true when nothing can change, and true when due is fresh.
+-- An event-driven transport (cosockets) comes here too, wait hook or not:
+-- its perform itself yields until a transfer finishes, and nap (the wait
+-- hook) covers the sleeps. Returns due, true when nothing can change, and
+-- true when due is fresh.
 -- @local
-function Client:_block(due, left)
+function Client:_block(due, left, nap)
   local cap = min(1, left or 1, self._interrupted and INTERRUPT_SLICE or 1)
   if self._core:running() > 0 then return self:_perform(min(due or cap, cap)), false, true end
   local d = due or left
   if d then
-    self._sleep(min(d, left or d))
+    (nap or self._sleep)(min(d, left or d))
     return nil, false, false
   end
   return due, not self:_took_cached(), true -- nothing in flight, nothing scheduled
@@ -588,12 +591,12 @@ function Client:_run(done, arg, seconds)
     local left = deadline and deadline - self._clock()
     if left and left <= 0 then return false, "timeout" end
     local idle, hit
-    if wait then
+    if wait and not self._event_driven then
       due, idle, hit = self:_hand_over(wait, due, left, done, arg)
       if hit then return true end
       known = false
     else
-      due, idle, known = self:_block(due, left)
+      due, idle, known = self:_block(due, left, wait)
     end
     if idle then return false, "idle" end
   end
