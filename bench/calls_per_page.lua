@@ -6,7 +6,7 @@
 -- so the shared machine's noise does not touch them. Then, without the
 -- hook, the CPU time (os.clock) per page of the same two runs, median of 5.
 --
---   tools/with-sandbox lua5.4 bench/calls_per_page.lua [PAGES]
+--   tools/with-sandbox lua5.4 bench/calls_per_page.lua [PAGES] [cpu]   (cpu: the CPU figures only)
 --     with LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/5.4/?.so;;"
 local shoplive = require("shoplive")
 
@@ -96,9 +96,11 @@ local function median_cpu(run)
   return t[3] / n * 1e6
 end
 
-local n, p = sync_run(count)
-report("sync", p, n)
-n, p = livestreams_run(count)
-report("livestreams", p, n)
+if arg[2] ~= "cpu" then
+  local n, p = sync_run(count)
+  report("sync", p, n)
+  n, p = livestreams_run(count)
+  report("livestreams", p, n)
+end
 print(("CPU per page (median of 5): sync %.0f us, livestreams %.0f us"):format(median_cpu(sync_run),
   median_cpu(livestreams_run)))

@@ -135,6 +135,36 @@ describe("client:submit with a store", function()
   end)
 end)
 
+describe("the store option takes any page source and sink", function()
+  it("a table with cached_page and save_page: pages saved there, and answered from there", function()
+    env.reset()
+    local held, saves = {}, 0
+    local function key(p) return p.seller_id .. "/" .. p.page .. "/" .. p.page_size end
+    local sink = {
+      cached_page = function(_, p) return held[key(p)] end,
+      save_page = function(_, p, page)
+        saves = saves + 1
+        held[key(p)] = { records = page.records, page = page.page, page_size = page.page_size,
+          has_more = page.has_more, cached = true }
+        return { new = #page.records, changed = 0 }
+      end,
+    }
+    local c = env.client{ store = sink }
+    finally(function() c:close() end)
+    local first = assert(c:livestreams{ seller_id = "237", page = 3 })
+    local again = assert(c:livestreams{ seller_id = "237", page = 3 })
+    assert.is_nil(first.cached)
+    assert.is_true(again.cached)
+    assert.same(first.records, again.records)
+    assert.equals(1, saves)
+    assert.equals(1, env.requests())
+    assert.equals(1, c:stats().cache_hits)
+    local ok, msg = pcall(env.client, { store = { cached_page = function() end } })
+    assert.is_false(ok)
+    assert.truthy(msg:find("option 'store'", 1, true), msg)
+  end)
+end)
+
 describe("the client's transport, clock and sleep options", function()
   -- A transport module over the real libcurl one: its instances pass every
   -- call through, with the fields of extra (and on_start told of each URL).

@@ -168,10 +168,10 @@ local CHECKS = {
     -- asking the loaded module keeps the exact check without options
     -- depending on the store (an add-on above the client)
     local store_mod = package.loaded["shoplive.store"]
-    if not (type(store_mod) == "table" and store_mod.is_store(v)) then
-      fail(name, "must be a store from shoplive.store.open()", v)
-    end
-    return v
+    if type(store_mod) == "table" and store_mod.is_store(v) then return v end
+    -- or any page source and sink: the two methods the client calls
+    if type(v) == "table" and type(v.cached_page) == "function" and type(v.save_page) == "function" then return v end
+    fail(name, "must be a store from shoplive.store.open() (or a table with cached_page and save_page)", v)
   end,
   -- whole seconds (the store keeps epoch seconds); 0 = always fetch
   cache_ttl = int_in(0, 2 ^ 53),
