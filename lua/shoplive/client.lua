@@ -251,7 +251,7 @@ end
 function Client:_send(req, t)
   local o = self._opts
   local lim = self._limiter
-  local full = self:_budget_full(req)
+  local full = (o.max_credits or req.budget) and self:_budget_full(req)
   if full then return self:_refuse(req, budget_err(req, full)) end
   local wait = lim:take(t)
   if wait > 0 then
@@ -390,21 +390,6 @@ function Client:_defer(completed)
   end
 end
 
---- Complete the request of each transfer in list (one the client still
--- waits for: a cancelled one is not).
--- @local
-function Client:_completed(list, t)
-  local sending = self._sending
-  for i = 1, #list do
-    local x = list[i]
-    local req = sending[x]
-    if req then
-      sending[x] = nil
-      self:_complete(req, x, t)
-    end
-  end
-end
-
 --- Handle the transfers that finished (completed, from the transport's
 -- perform) and send every waiting request that may go now. Returns the
 -- seconds until the earliest waiting request may be sent (nil when none).
@@ -421,12 +406,20 @@ function Client:_pump(completed)
   end
   self._pumping = true
   local t = self._clock()
-  local late = self._late
-  if late then
+  local late, sending = self._late, self._sending
+  if late then -- handled first, with what this pump brings
     self._late = nil
-    self:_completed(late, t)
+    for i = 1, completed and #completed or 0 do late[#late + 1] = completed[i] end
+    completed = late
   end
-  if completed then self:_completed(completed, t) end
+  for i = 1, completed and #completed or 0 do
+    local x = completed[i]
+    local req = sending[x]
+    if req then
+      sending[x] = nil
+      self:_complete(req, x, t)
+    end
+  end
   -- The waiting requests move to a spare list (the previous pump's,
   -- emptied), not a new table: the pump runs at every step.
   local active, keep = self._active, self._spare or {}
