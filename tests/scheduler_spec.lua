@@ -52,6 +52,14 @@ describe("client:submit and client:run", function()
     assert.equals(2, (r2:result()).page)
     assert.equals(3, (r3:result()).page)
     assert.are_not.same((r2:result()).records[1].room_id, (r3:result()).records[1].room_id)
+    -- the values checked are the ones sent, whatever the caller does to p later
+    p.seller_id, p.page = "10", "1&page_size=99"
+    local r1 = client:submit(p)
+    assert.is_true(client:run(function() return r1:done() end))
+    local page = assert(r1:result())
+    assert.equals(1, page.page)
+    assert.equals("237", page.records[1].seller_id)
+    assert.equals(10, #page.records)
   end)
 
   it("a budget of the call refuses what would pass it, unsent; the client's own stays open", function()

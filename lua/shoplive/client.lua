@@ -613,7 +613,11 @@ local function never() return false end
 function Client:query(q, fname, extra)
   check_open(self)
   local p = query.check(q, fname or "query", extra)
-  self._params[p] = { query.url_parts(self.base_url, p) }
+  -- the checked values as they are now: a caller that changes p later
+  -- changes nothing that reaches a URL or the store
+  local prefix, suffix = query.url_parts(self.base_url, p)
+  self._params[p] = { prefix, suffix, seller_id = p.seller_id, sort_field = p.sort_field,
+    sort_type = p.sort_type, page = p.page, page_size = p.page_size }
   return p
 end
 
@@ -669,13 +673,14 @@ function Client:submit(q, opts)
   if getmetatable(self) ~= Client or self._closed then check_open(self) end
   local parts = self._params[q]
   if opts ~= nil and not opts_ok(opts, parts) then bad_submit_opts(opts) end
-  local p = q
-  local n = opts and opts.page
-  if not parts then
+  local p
+  if parts then
+    local n = opts and opts.page
+    n = n and math.tointeger and math.tointeger(n) or n or parts.page
+    p = { seller_id = parts.seller_id, sort_field = parts.sort_field, sort_type = parts.sort_type,
+      page = n, page_size = parts.page_size }
+  else
     p = query.check(q, "submit")
-  elseif n ~= nil then
-    p = { seller_id = q.seller_id, sort_field = q.sort_field, sort_type = q.sort_type,
-      page = math.tointeger and math.tointeger(n) or n, page_size = q.page_size }
   end
   return self:_enqueue(p, parts, opts)
 end
