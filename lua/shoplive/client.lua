@@ -167,7 +167,7 @@ function Client:close()
   check_self(self)
   if self._closed then return end
   local left = self:_unfinished()
-  self._active, self._sending, self._nsending = {}, {}, 0
+  self._active, self._sending, self._nsending, self._late = {}, {}, 0, nil
   for _, req in ipairs(left) do
     req.xfer = nil
     done_with(req, nil, request.cancelled(req.attempts))
