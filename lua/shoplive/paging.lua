@@ -206,31 +206,31 @@ local function iterator(producer, close)
   return step, nil, nil, closer
 end
 
---- for page in client:pages(q) do ... end
-function M.pages(self, q)
-  local p, it = check_args(self, q, "pages")
+--- An iterator over the pages of q for client:`fname`: give(page, emit)
+-- emits what the loop gets of each page.
+local function page_loop(self, q, fname, give)
+  local p, it = check_args(self, q, fname)
   local next_page, close = source(self, p, it)
   return iterator(function(emit)
-    while true do
-      local page = next_page()
-      if not page then return end
-      emit(page)
-    end
+    for page in next_page do give(page, emit) end
   end, close)
+end
+
+local function whole_page(page, emit) emit(page) end
+
+local function each_record(page, emit)
+  local recs = page.records
+  for i = 1, #recs do emit(recs[i]) end
+end
+
+--- for page in client:pages(q) do ... end
+function M.pages(self, q)
+  return page_loop(self, q, "pages", whole_page)
 end
 
 --- for rec in client:each_livestream(q) do ... end
 function M.each_livestream(self, q)
-  local p, it = check_args(self, q, "each_livestream")
-  local next_page, close = source(self, p, it)
-  return iterator(function(emit)
-    while true do
-      local page = next_page()
-      if not page then return end
-      local recs = page.records
-      for i = 1, #recs do emit(recs[i]) end
-    end
-  end, close)
+  return page_loop(self, q, "each_livestream", each_record)
 end
 
 --- local recs, err = client:all_livestreams(q): every record, or nil, err
