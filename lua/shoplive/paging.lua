@@ -212,7 +212,13 @@ local function page_loop(self, q, fname, give)
   local p, it = check_args(self, q, fname)
   local next_page, close = source(self, p, it)
   return iterator(function(emit)
-    for page in next_page do give(page, emit) end
+    -- a while, not a generic for: on 5.1 a wait hook's coroutine.yield
+    -- cannot cross the for's call of its iterator
+    while true do
+      local page = next_page()
+      if not page then return end
+      give(page, emit)
+    end
   end, close)
 end
 
