@@ -200,6 +200,9 @@ install-modules: $(SO) $(DB_SOS) $(CLISYS_SO)
 	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/report $(DESTDIR)$(INST_LUADIR)/shoplive/cli
 	install -m 0644 lua/shoplive/report/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/report/
 	install -m 0644 lua/shoplive/cli/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/cli/
+	install -d $(DESTDIR)$(INST_LUADIR)/shoplive/transport $(DESTDIR)$(INST_LUADIR)/shoplive/sync
+	install -m 0644 lua/shoplive/transport/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/transport/
+	install -m 0644 lua/shoplive/sync/*.lua $(DESTDIR)$(INST_LUADIR)/shoplive/sync/
 	mv $(DESTDIR)$(INST_LUADIR)/shoplive/init.lua $(DESTDIR)$(INST_LUADIR)/shoplive.lua
 
 # LuaRocks' install pass (shoplive-scm-1.rockspec, build.type = "make"): the

@@ -41,6 +41,7 @@ typedef struct sl_client {
   long low_speed_limit, low_speed_time;
   size_t max_body;
   sl_xfer *xfers; /* transfers added to multi */
+  sl_xfer *early; /* transfers that failed in start: the next perform reports them */
   CURL *pool[SL_POOL_MAX];
   int npool;
   int running;
@@ -54,6 +55,8 @@ struct sl_xfer {
   sl_client *client; /* set only while in flight */
   CURL *easy;        /* set only while in flight */
   sl_xfer *prev, *next;
+  sl_client *early_of; /* set while on that client's early list */
+  sl_xfer *early_next;
   sl_buf body;
   size_t max_body;
   int state;
@@ -312,6 +315,27 @@ static void unlink_xfer(sl_client *c, sl_xfer *x) {
   x->prev = x->next = NULL;
 }
 
+/* A transfer that ended inside start is reported by the next perform, as
+ * if libcurl had finished it. */
+static void push_early(sl_client *c, sl_xfer *x) {
+  x->early_of = c;
+  x->early_next = c->early;
+  c->early = x;
+}
+
+static void drop_early(sl_xfer *x) {
+  sl_client *c = x->early_of;
+  if (c == NULL) return;
+  for (sl_xfer **p = &c->early; *p; p = &(*p)->early_next) {
+    if (*p == x) {
+      *p = x->early_next;
+      break;
+    }
+  }
+  x->early_of = NULL;
+  x->early_next = NULL;
+}
+
 /* Take a transfer out of the multi handle, keeping what it learned. */
 static void detach_xfer(sl_client *c, sl_xfer *x, int state, int keep_easy) {
   unlink_xfer(c, x);
@@ -343,9 +367,44 @@ static void finish_xfer(sl_client *c, sl_xfer *x, CURLcode res) {
   detach_xfer(c, x, XF_DONE, 1);
 }
 
-static int drain(sl_client *c) {
+/* Every transfer in flight, by its address, in a registry table with weak
+ * values: drain turns libcurl's "done" messages back into the userdata to
+ * report, and a transfer nobody holds any more is still collected (its __gc
+ * cancels it). */
+static const char live_key = 'l';
+
+static void push_live(lua_State *L) {
+  lua_pushlightuserdata(L, (void *)&live_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+}
+
+/* Append x's userdata (found in the live table on top) to the array at out. */
+static int report(lua_State *L, sl_xfer *x, int out, int n) {
+  lua_pushlightuserdata(L, x);
+  lua_rawget(L, -2);
+  if (lua_isnil(L, -1)) { /* being collected: nobody waits for it */
+    lua_pop(L, 1);
+    return n;
+  }
+  lua_rawseti(L, out, ++n);
+  lua_pushlightuserdata(L, x);
+  lua_pushnil(L);
+  lua_rawset(L, -3);
+  return n;
+}
+
+/* Finish every transfer libcurl reports done and append its userdata to the
+ * array at `out` (pre-sized by the caller to the transfers in flight, so the
+ * appends allocate nothing); n is its length so far. Returns the new length. */
+static int drain(lua_State *L, sl_client *c, int out, int n) {
   CURLMsg *m;
-  int left, n = 0;
+  int left;
+  push_live(L);
+  while (c->early) {
+    sl_xfer *x = c->early;
+    drop_early(x);
+    n = report(L, x, out, n);
+  }
   while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
     if (m->msg != CURLMSG_DONE) continue;
     CURL *e = m->easy_handle;
@@ -354,8 +413,9 @@ static int drain(sl_client *c) {
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
     if (x == NULL) continue;
     finish_xfer(c, x, res);
-    n++;
+    n = report(L, x, out, n);
   }
+  lua_pop(L, 1);
   return n;
 }
 
@@ -367,6 +427,7 @@ static void client_release(sl_client *c) {
     snprintf(x->errbuf, sizeof x->errbuf, "client closed while the request was in flight");
     detach_xfer(c, x, XF_CANCELLED, 0);
   }
+  while (c->early) drop_early(c->early);
   for (int i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
   c->npool = 0;
   if (c->multi) curl_multi_cleanup(c->multi);
@@ -525,6 +586,12 @@ static int l_client_start(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, 1);
   sl_setuservalue(L, -2);
+  /* listed before it holds anything: a failed insert leaves nothing unowned */
+  push_live(L);
+  lua_pushlightuserdata(L, x);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
   x->max_body = c->max_body;
   x->state = XF_DONE;
 
@@ -547,6 +614,7 @@ static int l_client_start(lua_State *L) {
     pool_put(c, e);
     x->result = r;
     copy_trimmed(x->errbuf, sizeof x->errbuf, curl_easy_strerror(r), strlen(curl_easy_strerror(r)));
+    push_early(c, x);
     return 1;
   }
   x->easy = e;
@@ -566,30 +634,37 @@ static int l_client_start(lua_State *L) {
     x->result = CURLE_FAILED_INIT;
     snprintf(x->errbuf, sizeof x->errbuf, "could not start the request: %s", curl_multi_strerror(mc));
     pool_put(c, e);
+    push_early(c, x);
   }
   return 1;
 }
 
-/* client:perform([seconds]) -> running, completed
+/* client:perform([seconds]) -> completed, running
  * Drives every transfer; waits for network activity at most `seconds`
- * (default 0: never blocks). */
+ * (default 0: never blocks). completed: the transfers that finished in this
+ * call (an array, maybe empty), so the caller handles exactly those. */
 static int l_client_perform(lua_State *L) {
   sl_client *c = check_open_client(L, 1);
   double timeout = luaL_optnumber(L, 2, 0);
-  int still, completed;
+  int still, n;
+  /* no transfer finishes that was not in flight (or failed in start): room
+   * for all of them */
+  int nearly = 0;
+  for (sl_xfer *x = c->early; x; x = x->early_next) nearly++;
+  lua_createtable(L, c->running + nearly, 0);
+  int out = lua_gettop(L);
   CURLMcode mc = curl_multi_perform(c->multi, &still);
-  completed = drain(c);
-  if (mc == CURLM_OK && completed == 0 && timeout > 0 && c->running > 0) {
+  n = drain(L, c, out, 0);
+  if (mc == CURLM_OK && n == 0 && timeout > 0 && c->running > 0) {
     double ms = timeout * 1000.0;
     int wait_ms = ms >= (double)INT_MAX ? INT_MAX : (int)ms;
     if (wait_ms == 0) wait_ms = 1;
     mc = curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
     if (mc == CURLM_OK) mc = curl_multi_perform(c->multi, &still);
-    completed += drain(c);
+    n = drain(L, c, out, n);
   }
   if (mc != CURLM_OK) return luaL_error(L, "shoplive: libcurl multi error: %s", curl_multi_strerror(mc));
   lua_pushinteger(L, c->running);
-  lua_pushinteger(L, completed);
   return 2;
 }
 
@@ -703,6 +778,7 @@ static void xfer_cancel(sl_xfer *x) {
 
 static int l_xfer_gc(lua_State *L) {
   sl_xfer *x = check_xfer(L, 1);
+  drop_early(x);
   xfer_cancel(x);
   sl_buf_free(&x->body);
   return 0;
@@ -711,6 +787,7 @@ static int l_xfer_gc(lua_State *L) {
 static int l_xfer_cancel(lua_State *L) {
   sl_xfer *x = check_xfer(L, 1);
   int was_running = x->state == XF_RUNNING;
+  drop_early(x);
   xfer_cancel(x);
   sl_buf_free(&x->body);
   lua_pushboolean(L, was_running);
@@ -826,6 +903,19 @@ void sl_http_register(lua_State *L) {
     luaL_error(L, "shoplive: curl_global_init failed: %s", curl_easy_strerror(global_result));
   new_metatable(L, SL_CLIENT_MT, client_methods, l_client_close, l_client_tostring);
   new_metatable(L, SL_XFER_MT, xfer_methods, l_xfer_gc, NULL);
+  push_live(L);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushlightuserdata(L, (void *)&live_key);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+  } else {
+    lua_pop(L, 1);
+  }
   static const luaL_Reg funcs[] = {
     {"client", l_client_new}, {NULL, NULL}};
   sl_setfuncs(L, funcs);

@@ -19,7 +19,7 @@ local LAYERS = {
     "shoplive.metrics", "shoplive.transport.*", "shoplive.limiter.budget", "shoplive.limiter.adapt", "shoplive.limiter.qps", "shoplive.limiter.bucket", "shoplive.limiter.redis_script", "shoplive.limiter.shared_dict", "shoplive.limiter.redis", "shoplive.limiter" },
   -- operations given a client object (they never require the client; the
   -- client requires them, lazily for sync)
-  { name = "paging/sync", "shoplive.paging", "shoplive.sync", "shoplive.sync_queue" },
+  { name = "paging/sync", "shoplive.paging", "shoplive.sync", "shoplive.sync.args", "shoplive.sync_queue" },
   { name = "client", "shoplive.client" },
   -- add-ons: nothing below requires them
   { name = "store/report", "shoplive.store*", "shoplive.report*" },

@@ -1,7 +1,10 @@
---- The client: owns a core client (libcurl multi handle), the rate limiter,
--- the statistics and the requests in progress. Every way of making a request
--- (blocking, many at once, start/poll) goes through the same pump, so
--- retries, pacing, budgets and accounting behave identically everywhere.
+--- The client: a small scheduler over a transport (libcurl's multi handle,
+-- or nginx's cosockets), with the rate limiter, the statistics and the
+-- requests in progress. Every way of making a request (blocking, many at
+-- once, start/poll, the iterators, sync) submits requests and runs them
+-- through the same pump, so retries, pacing, budgets and accounting behave
+-- identically everywhere. `submit`, `run`, `cancel`, `flush` and `query`
+-- are that scheduler's public face: paging and sync are built on them alone.
 local argcheck = require("shoplive.argcheck")
 local core = require("shoplive.core")
 local errors = require("shoplive.errors")
@@ -12,9 +15,11 @@ local request = require("shoplive.request")
 local response = require("shoplive.response")
 local retry = require("shoplive.retry")
 local schema = require("shoplive.schema")
+local util = require("shoplive.util")
 
 -- Looked up at each call, not captured: a test can swap in a clock of its
--- own (core.now, core.sleep) after the client was made.
+-- own (core.now, core.sleep) after the client was made. The `clock` and
+-- `sleep` options replace them.
 local function now() return core.now() end
 local function sleep(s) return core.sleep(s) end
 local huge, min, max = math.huge, math.min, math.max
@@ -45,24 +50,29 @@ end
 local INTERRUPT_SLICE = 0.1
 
 --- A sleep that ends early once interrupt() returns true.
-local function interruptible_sleep(interrupt)
+local function interruptible_sleep(interrupt, clock, base)
   return function(s)
-    local stop_at = now() + s
+    local stop_at = clock() + s
     while not interrupt() do
-      local left = stop_at - now()
+      local left = stop_at - clock()
       if left <= 0 then return end
-      sleep(min(left, INTERRUPT_SLICE))
+      base(min(left, INTERRUPT_SLICE))
     end
   end
 end
 
-local M = {}
-local Client = {}
-Client.__index = Client
-M.Client = Client
-
-function M.new(opts, version)
-  local c = core.client{
+--- The transport named by opts.transport ("curl" by default, "cosocket",
+-- or a table with new), made with what the C core takes.
+local function make_transport(opts, version)
+  local t = opts.transport or "curl"
+  if type(t) == "string" then
+    local name = t
+    t = require("shoplive.transport." .. name)
+    if type(t) ~= "table" or type(t.new) ~= "function" then
+      argcheck.raise("shoplive.new: option 'transport': shoplive.transport." .. name .. " has no new(core_opts) here")
+    end
+  end
+  return t.new{
     api_key = opts.api_key,
     user_agent = opts.user_agent or ("shoplive/" .. version .. " libcurl/" .. core.curl_version),
     ca_file = opts.ca_file, proxy = opts.proxy,
@@ -72,20 +82,36 @@ function M.new(opts, version)
     debug = opts.debug ~= nil,
     http2 = opts.http2,
   }
+end
+
+local M = {}
+local Client = {}
+Client.__index = Client
+M.Client = Client
+
+function M.new(opts, version)
+  local tr = make_transport(opts, version)
   local o = {}
   for k, v in pairs(opts) do
-    if k ~= "api_key" then o[k] = v end -- the key lives only in the C core
+    if k ~= "api_key" then o[k] = v end -- the key lives only in the transport
   end
+  local clock = o.clock or now
+  local base_sleep = o.sleep or sleep
   local cl = setmetatable({
-    _core = c, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
-    _redact = function(s, cut) return c:redact(s, cut) end,
-    _active = {}, _inflight = 0, _sent_times = {}, _sent_i = 0, _queued = 0,
+    _core = tr, _opts = o, _wait = o.wait, _debug = o.debug, base_url = o.base_url,
+    _event_driven = tr.event_driven,
+    _redact = function(s, cut) return tr:redact(s, cut) end,
+    -- _active: requests not on the wire (queued, paced, backing off);
+    -- _sending: transfer -> request, for the transfers the transport reports
+    _active = {}, _sending = {}, _nsending = 0, _sent_times = {}, _sent_i = 0, _queued = 0,
+    _params = setmetatable({}, { __mode = "k" }), -- query() results -> their URL parts
     _limiter = o.limiter or limiter.new(o.qps),
     _stats = { requests = 0, credits = 0, retries = 0, bytes = 0, cache_hits = 0, errors = {} },
     _latency = metrics.histogram(),
-    _store = o.store, _cache_ttl = o.cache_ttl or 86400, _saved = { new = 0, changed = 0 },
-    -- opts.interrupt: checked at each step of a blocking wait (sync.lua too)
-    _interrupted = o.interrupt, _sleep = o.interrupt and interruptible_sleep(o.interrupt),
+    -- the page source and sink (a store): cached_page(params, ttl), save_page(params, page, n, body)
+    store = o.store, _cache_ttl = o.cache_ttl or 86400,
+    _clock = clock, _interrupted = o.interrupt,
+    _sleep = o.interrupt and interruptible_sleep(o.interrupt, clock, base_sleep) or base_sleep,
   }, Client)
   -- a shared limiter reports its fallback through the debug hook and stops
   -- waiting on its backend after the client's timeout
@@ -106,8 +132,29 @@ local function check_open(self)
   if self._closed then raise("shoplive: client is closed") end
 end
 
+-- The methods called for every page (submit, run, poll, flush) test the
+-- usual case inline (getmetatable(self) == Client and not self._closed) and
+-- call the checks only to raise.
+
 function Client:__tostring()
   return "shoplive client (" .. self.base_url .. (self._closed and ", closed)" or ")")
+end
+
+--- Ends req with page or err and tells its on_done.
+local function done_with(req, page, err)
+  req.state, req.page, req.err = "done", page, err
+  if err and err.attempts == nil then err.attempts = req.attempts end
+  local cb = req.on_done
+  if cb then cb(req, page, err) end
+end
+
+--- Every request not finished yet, in one array (close and interrupt end them all).
+-- @local
+function Client:_unfinished()
+  local all = {}
+  for i, r in ipairs(self._active) do all[i] = r end
+  for _, r in pairs(self._sending) do all[#all + 1] = r end
+  return all
 end
 
 --- Free the connection and every transfer; idempotent. Requests still
@@ -119,10 +166,12 @@ end
 function Client:close()
   check_self(self)
   if self._closed then return end
-  for _, req in ipairs(self._active) do
-    req:_finish(nil, request.cancelled(req.attempts))
+  local left = self:_unfinished()
+  self._active, self._sending, self._nsending, self._late = {}, {}, 0, nil
+  for _, req in ipairs(left) do
+    req.xfer = nil
+    done_with(req, nil, request.cancelled(req.attempts))
   end
-  self._active = {}
   self._closed = true
   self._core:close()
   -- a shared limiter hands Redis the credits it spent without it
@@ -165,45 +214,45 @@ function Client:_observed_rate(t)
   return n
 end
 
---- True when max_credits leaves no room for one more request (the requests
--- in flight may each still be billed). A shared limiter keeps the budget in
--- its backend instead (reserve() in _send).
--- @local
-function Client:_over_budget()
-  local mc = self._opts.max_credits
-  return mc and not self._limiter.reserve and self._stats.credits + self._inflight >= mc
-end
-
---- The message of the budget that leaves no room for req (the client's
--- own max_credits, or the call's: sync{ max_credits }), nil when none.
+--- The message of the budget that leaves no room for req, nil when none:
+-- the client's own max_credits (the requests in flight may each still be
+-- billed; a shared limiter keeps that budget in its backend instead:
+-- reserve() in _send), or the call's (submit{ budget }).
 -- @local
 function Client:_budget_full(req)
-  if self:_over_budget() then return "max_credits (" .. self._opts.max_credits .. ") reached" end
+  local mc = self._opts.max_credits
+  if mc and not self._limiter.reserve and self._stats.credits + self._nsending >= mc then
+    return "max_credits (" .. mc .. ") reached"
+  end
   local b = req.budget
   if b and b:full() then return "max_credits (" .. b.max .. ") of this call reached" end
 end
 
 --- Ends req unsent. Like a page from the cache, it finished with nothing
--- in flight: _run_until must ask done() again (livestreams_many lost the
+-- in flight: _run must ask its condition again (livestreams_many lost the
 -- budget errs of the queries it queued last, the LuaJIT "49 of 50").
 -- @local
 function Client:_refuse(req, err)
   self._cache_progress = true
-  req:_finish(nil, err)
+  done_with(req, nil, err)
 end
 
+--- The budget err for req, naming the last failure it retried, if any.
+local function budget_err(req, full)
+  local last = req.last_err
+  return errors.new{ kind = "budget", attempts = req.attempts, cause = last,
+    message = full .. "; request not sent"
+      .. (last and ("; the last attempt failed: " .. tostring(last.message)) or "") }
+end
+
+--- Send req now if its budgets and the limiter let it; else it waits
+-- (req.not_before) or ends with a budget err.
+-- @local
 function Client:_send(req, t)
   local o = self._opts
   local lim = self._limiter
-  local shared_budget = o.max_credits and lim.reserve
-  local full = self:_budget_full(req)
-  if full then
-    local last = req.last_err
-    self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts, cause = last,
-      message = full .. "; request not sent"
-        .. (last and ("; the last attempt failed: " .. tostring(last.message)) or "") })
-    return
-  end
+  local full = (o.max_credits or req.budget) and self:_budget_full(req)
+  if full then return self:_refuse(req, budget_err(req, full)) end
   local wait = lim:take(t)
   if wait > 0 then
     req.not_before = t + wait
@@ -211,24 +260,23 @@ function Client:_send(req, t)
   end
   -- a shared limiter counts the credits of every worker and host in its
   -- backend: reserve one before sending, give it back if not billed
-  if shared_budget then
+  if o.max_credits and lim.reserve then
     if not lim:reserve(o.max_credits) then
-      self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts,
+      return self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts,
         message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
-      return
     end
     req.reserved = true
   end
   req.attempts = req.attempts + 1
   self._stats.requests = self._stats.requests + 1
-  self._inflight = self._inflight + 1
   if req.budget then req.budget:sent() end
   -- the last 64 send times, in a ring (no shifting per request)
   local i = self._sent_i % 64 + 1
   self._sent_times[i], self._sent_i = t, i
-  req.xfer = self._core:start(req.url, req.fresh)
-  req.fresh = nil
-  req.state = "sending"
+  local x = self._core:start(req.url, req.fresh)
+  req.xfer, req.fresh, req.state = x, nil, "sending"
+  self._sending[x] = req
+  self._nsending = self._nsending + 1
 end
 
 --- A pooled keep-alive connection that the server closed just before we
@@ -242,10 +290,10 @@ local function dead_pooled_connection(info)
   return DEAD_CONNECTION[info.curl_code] and info.connects == 0 and not info.status and info.bytes == 0
 end
 
-function Client:_complete(req, t)
-  local x = req.xfer
-  req.xfer = nil
-  self._inflight = self._inflight - 1
+--- Books a finished transfer's bytes and credit; returns its page or err
+-- and, for an error, the info table.
+-- @local
+function Client:_account(req, x)
   -- A 200 needs only the body: the info table and the error mapping are
   -- built for the other outcomes alone.
   local ok, bytes, status, seconds = x:outcome()
@@ -257,7 +305,7 @@ function Client:_complete(req, t)
     info = x:info()
     page, err = response.from_transfer(x, info, req.params, self._redact)
   end
-  local body = page and self._store and x:body() -- kept by the cache
+  local body = page and self.store and req.save ~= false and x:body() -- kept by the cache
   x:release()
   local s = self._stats
   s.bytes = s.bytes + bytes
@@ -271,68 +319,120 @@ function Client:_complete(req, t)
     self._limiter:release() -- not billed (a 200 always is, whatever its body)
   end
   req.reserved = nil
-  if page then
-    self._limiter:on_success()
-    if self._store then
-      -- sync saves it itself, once the shop's next page is on its way
-      if req.save_later then req.unsaved = { page, body } else self:_save(req, page, body) end
-    end
-    req:_finish(page)
-    return
-  end
+  return page, err, info, body
+end
+
+--- A failed attempt: retried now, after a backoff, or the end of req.
+-- @local
+function Client:_failed(req, err, info, t)
   err.attempts = req.attempts
+  local s = self._stats
   s.errors[err.kind] = (s.errors[err.kind] or 0) + 1 -- every failed attempt, retried or not
+  local active = self._active
   if info and dead_pooled_connection(info) and not req.reconnected then
     req.reconnected, req.fresh = true, true
     req.state, req.not_before = "waiting", t
+    active[#active + 1] = req
     return
   end
   if err.kind == "rate_limited" then self._limiter:on_rate_limited(t, self:_observed_rate(t)) end
-  if err.retryable and req.attempts <= self._opts.max_retries and self:_budget_full(req) then
+  local again = err.retryable and req.attempts <= self._opts.max_retries
+  if again and self:_budget_full(req) then
     -- a retry past max_credits: end now with the budget err (it names the
     -- failure), rather than after a backoff that could only end the same way
     req.last_err = err
     self:_send(req, t)
-  elseif err.retryable and req.attempts <= self._opts.max_retries then
+  elseif again then
     s.retries = s.retries + 1
     req.state = "waiting"
     req.not_before = t + retry.delay(err, req.attempts, self._opts)
     req.last_err = err
+    active[#active + 1] = req
   else
-    req:_finish(nil, err)
+    done_with(req, nil, err)
   end
 end
 
---- Move every request as far as it can go now. Returns the seconds until
--- the earliest waiting request may be sent (nil when none waits).
+--- A transfer of req finished: its page (saved to the sink unless the
+-- request said otherwise), or its failure.
 -- @local
-function Client:_pump()
-  if self._debug then
-    -- libcurl's verbose lines, collected in C (Authorization redacted, the
-    -- key scrubbed), delivered here where calling Lua is safe
-    local text = self._core:debug_take()
-    if text then
-      for line in text:gmatch("[^\n]+") do self._debug(line) end
-    end
+function Client:_complete(req, x, t)
+  req.xfer = nil
+  self._nsending = self._nsending - 1
+  local page, err, info, body = self:_account(req, x)
+  if not page then return self:_failed(req, err, info, t) end
+  self._limiter:on_success()
+  local save = req.save
+  if self.store and save ~= false then
+    -- "later": the caller saves it with flush(req), once its next page is on its way
+    if save == "later" then req.unsaved = { page, body } else self:_save(req, page, body) end
   end
+  done_with(req, page)
+end
+
+--- Hand the transport's libcurl verbose lines (collected in C, Authorization
+-- redacted, the key scrubbed) to the debug hook, where calling Lua is safe.
+-- @local
+function Client:_debug_lines()
+  local text = self._core:debug_take()
+  if text then
+    for line in text:gmatch("[^\n]+") do self._debug(line) end
+  end
+end
+
+--- Keep the transfers of completed (if any) for the next pump.
+-- @local
+function Client:_defer(completed)
+  if completed and completed[1] then
+    local late = self._late or {}
+    for i = 1, #completed do late[#late + 1] = completed[i] end
+    self._late = late
+  end
+end
+
+--- Handle the transfers that finished (completed, from the transport's
+-- perform) and send every waiting request that may go now. Returns the
+-- seconds until the earliest waiting request may be sent (nil when none).
+-- @local
+function Client:_pump(completed)
+  if self._debug then self:_debug_lines() end
   -- A shared limiter inside OpenResty talks to Redis over a cosocket, which
   -- yields: another request of the worker may call in meanwhile. One pump
   -- at a time; the other comes back after poll_interval.
-  if self._pumping then return self._opts.poll_interval end
+  -- Transfers that finished meanwhile wait in _late for that next pump.
+  if self._pumping then
+    self:_defer(completed)
+    return self._opts.poll_interval
+  end
   self._pumping = true
-  local t = now()
-  -- The requests still going move to a spare list (the previous pump's,
-  -- emptied), not a new table: the pump runs several times a page.
+  local t = self._clock()
+  local late, sending = self._late, self._sending
+  if late then -- handled first, with what this pump brings
+    self._late = nil
+    for i = 1, completed and #completed or 0 do late[#late + 1] = completed[i] end
+    completed = late
+  end
+  for i = 1, completed and #completed or 0 do
+    local x = completed[i]
+    local req = sending[x]
+    if req then
+      sending[x] = nil
+      self:_complete(req, x, t)
+    end
+  end
+  -- The waiting requests move to a spare list (the previous pump's,
+  -- emptied), not a new table: the pump runs at every step.
   local active, keep = self._active, self._spare or {}
   self._spare = nil
   local next_due = huge
   local n = #active
   for i = 1, n do
     local req = active[i]
-    if req.state == "sending" and req.xfer:done() then self:_complete(req, t) end
     if req.state == "waiting" and t >= req.not_before then self:_send(req, t) end
-    if req.state == "waiting" then next_due = min(next_due, req.not_before - t) end
-    if req.state ~= "done" then keep[#keep + 1] = req end
+    if req.state == "waiting" then
+      next_due = min(next_due, req.not_before - t)
+      keep[#keep + 1] = req
+    end
   end
   for i = n + 1, #active do -- queued by another coroutine while this one yielded
     keep[#keep + 1] = active[i]
@@ -345,43 +445,18 @@ function Client:_pump()
   return max(0, next_due)
 end
 
-function Client:_cancel(req)
-  if req.xfer then
-    -- a page cancelled after its 200 status line arrived is billed all the same
-    local billed = req.xfer:info().status == 200
-    if billed then
-      self._stats.credits = self._stats.credits + 1
-      req.credits = (req.credits or 0) + 1
-    end
-    if req.budget then req.budget:done(billed) end
-    req.xfer:cancel()
-    req.xfer = nil
-    self._inflight = self._inflight - 1
-    local errs = self._stats.errors
-    errs.cancelled = (errs.cancelled or 0) + 1 -- sent, never answered
-  end
-  req:_finish(nil, request.cancelled(req.attempts))
-  for i, r in ipairs(self._active) do
-    if r == req then table.remove(self._active, i) break end
-  end
-end
-
---- The page cache (shoplive.store): a query fetched within cache_ttl is
--- answered from the store, finished at once, costing nothing.
+--- Drive the transport for at most `timeout` seconds and pump what it
+-- reports finished.
 -- @local
-function Client:_from_cache(req)
-  if self._cache_ttl <= 0 then return false end
-  local page = self._store:cached_page(req.params, self._cache_ttl)
-  if not page then return false end -- a failed lookup fetches: it costs a credit, loses nothing
-  self._stats.cache_hits = self._stats.cache_hits + 1
-  self._cache_progress = true
-  req:_finish(page)
-  return true
+function Client:_perform(timeout)
+  local completed = self._core:perform(timeout)
+  if completed[1] or self._active[1] or self._debug or self._late then return self:_pump(completed) end
+  return nil
 end
 
 --- True once after a request was answered from the cache or refused unsent
--- (_refuse): done() may have queued it and must be asked again although
--- nothing is in flight.
+-- (_refuse): the run's condition may have queued it and must be asked
+-- again although nothing is in flight.
 -- @local
 function Client:_took_cached()
   local p = self._cache_progress
@@ -390,100 +465,322 @@ function Client:_took_cached()
 end
 
 --- Every page paid for is saved (one transaction) before the caller sees
--- it (sync's just after asking for the shop's next page: _save_now); if
--- saving fails the page is still handed out, with page.store_err.
+-- it (or at flush(req)); if saving fails the page is still handed out, with
+-- page.store_err. Returns the save's { new =, changed = } or nil, err.
 -- @local
 function Client:_save(req, page, body)
-  local res, err = self._store:save_page(req.params, page, 1, body)
-  if res then
-    local sv = self._saved
-    sv.new, sv.changed = sv.new + res.new, sv.changed + res.changed
-  else
-    page.store_err = err
+  local res, err = self.store:save_page(req.params, page, 1, body)
+  if not res then page.store_err = err end
+  return res, err
+end
+
+--- Queue a request for checked params p (its URL built from parts when
+-- given) and try to send it at once.
+-- @local
+function Client:_enqueue(p, parts, o)
+  local req = setmetatable({ client = self, params = p, attempts = 0, state = "waiting", not_before = -huge },
+    request.Request)
+  if o then req.save, req.budget, req.on_done = o.save, o.budget, o.on_done end
+  -- The page cache (the store): a query fetched within cache_ttl is
+  -- answered from it, finished at once, costing nothing. A failed lookup
+  -- fetches: it costs a credit, loses nothing.
+  local store, ttl = self.store, self._cache_ttl
+  local page = store and ttl > 0 and store:cached_page(p, ttl)
+  if page then
+    self._stats.cache_hits = self._stats.cache_hits + 1
+    self._cache_progress = true
+    done_with(req, page)
+    return req
   end
-end
-
---- Save the page of a request made with save_later (sync's), if it is not
--- saved yet; sets page.store_err when saving fails.
--- @local
-function Client:_save_now(req)
-  local u = req.unsaved
-  if u then
-    req.unsaved = nil
-    self:_save(req, u[1], u[2])
-  end
-end
-
---- Put requests just queued on the wire now, without waiting: the caller
--- has other work (saving a page) to do while the server answers.
--- @local
-function Client:_kick()
-  if self._core:running() > 0 then self._core:perform(0) end
-end
-
---- Queue a request for validated params p and try to send it at once; its
--- URL is built from p unless the caller built it (an iterator does, once).
--- save_later: a store's page waits in req.unsaved for _save_now (sync).
--- @local
-function Client:_enqueue(p, url, save_later, budget)
-  local req = request.new(self, p, nil)
-  if self._store and self:_from_cache(req) then return req end
-  req.save_later, req.budget = save_later, budget
-  req.url = url or query.url(self.base_url, p) -- only a request that is sent needs it
-  self._active[#self._active + 1] = req
+  req.url = parts and (parts[1] .. p.page .. parts[2])
+    or query.url(self.base_url, p) -- only a request that is sent needs it
   self._queued = self._queued + 1
-  self:_pump()
+  local active = self._active
+  if active[1] or self._pumping then
+    active[#active + 1] = req -- behind the requests already waiting
+    self:_pump()
+  else
+    -- as the pump does: a shared limiter may yield inside _send (a cosocket),
+    -- and another request of the worker must then queue behind this one
+    self._pumping = true
+    self:_send(req, self._clock())
+    self._pumping = nil
+    if req.state == "waiting" then active[#active + 1] = req end -- paced by the limiter
+  end
   return req
 end
 
---- Drive all requests until done(arg) returns true. Blocks in libcurl (or
--- in the user's wait hook when one was given) between steps.
+--- The client's interrupt hook says stop: every request ends cancelled.
 -- @local
-function Client:_run_until(done, arg)
-  local core_client, wait, interval = self._core, self._wait, self._opts.poll_interval
+function Client:_stop_all()
+  for _, req in ipairs(self:_unfinished()) do self:cancel(req) end
+end
+
+--- One wait of _run when there is a wait hook (OpenResty, a user's
+-- scheduler): never block in C; drive what is ready, then hand the time to
+-- the host. Returns due, and true when nothing can change (or done(arg)
+-- became true: third value).
+-- @local
+function Client:_hand_over(wait, due, left, done, arg)
+  local tr = self._core
+  local running = tr:running() > 0
+  if running then
+    due = self:_perform(0)
+    if done(arg) then return due, false, true end
+    running = tr:running() > 0
+  end
+  local interval = self._opts.poll_interval
+  local d = running and min(interval, due or interval) or due
+  if left then d = min(d or left, left) end
+  if not d and not self:_took_cached() then return due, true end
+  if d then wait(d) end
+  return nil, self._closed
+end
+
+--- One blocking step of _run without a wait hook: libcurl waits for the
+-- network, or the client sleeps until a paced request or the deadline.
+-- An event-driven transport (cosockets) comes here too, wait hook or not:
+-- its perform itself yields until a transfer finishes, and nap (the wait
+-- hook) covers the sleeps. Returns due, true when nothing can change, and
+-- true when due is fresh.
+-- @local
+function Client:_block(due, left, nap)
+  local cap = min(1, left or 1, self._interrupted and INTERRUPT_SLICE or 1)
+  if self._core:running() > 0 then return self:_perform(min(due or cap, cap)), false, true end
+  local d = due or left
+  if d then
+    (nap or self._sleep)(min(d, left or d))
+    return nil, false, false
+  end
+  return due, not self:_took_cached(), true -- nothing in flight, nothing scheduled
+end
+
+--- Drive all requests until done(arg) returns true (true), the interrupt
+-- hook fires ("interrupted"), `seconds` pass ("timeout") or nothing can
+-- change any more ("idle").
+-- @local
+function Client:_run(done, arg, seconds)
+  local wait = self._wait
   if wait == nil then wait = host_wait() end -- false: the caller asked to block
+  local deadline = seconds and self._clock() + seconds
+  local due, known = nil, false
   while true do
     -- opts.interrupt (the command line's Ctrl-C): end every request now
-    -- (cancelled errs) and stop waiting.
+    -- (cancelled errs) and stop waiting
     local stop = self._interrupted
     if stop and stop() then
-      for i = #self._active, 1, -1 do self:_cancel(self._active[i]) end
-      return
+      self:_stop_all()
+      return false, "interrupted"
     end
-    local due = self:_pump()
     local queued = self._queued
-    if done(arg) then return end
-    -- done() may have queued requests that the limiter made wait: without
-    -- this their due time is unknown and the loop would return early (only
-    -- then: a pump more on every step would cost each page a fourth one)
-    if not due and self._queued ~= queued then due = self:_pump() end
-    local running = core_client:running() > 0
-    if wait then
-      -- Never block in C: drive what is ready, then hand the time to the host.
-      if running then
-        core_client:perform(0)
-        due = self:_pump()
-        if done(arg) then return end
-        running = core_client:running() > 0
-      end
-      local d = running and min(interval, due or interval) or due
-      if not d and not self:_took_cached() then return end
-      if d then wait(d) end
-      if self._closed then return end
-    elseif running then
-      core_client:perform(min(due or 1, stop and INTERRUPT_SLICE or 1))
-    elseif due then
-      (self._sleep or sleep)(due)
-    elseif not self:_took_cached() then
-      return -- nothing in flight, nothing scheduled: done() can never change
+    if done(arg) then return true end
+    -- done() may have queued requests that the limiter made wait: their
+    -- due time is unknown until a pump
+    if not (self._active[1] or self._debug or self._late) then
+      due = nil -- nothing waits: no pump needed to know it
+    elseif not known or self._queued ~= queued then
+      due = self:_pump()
     end
+    local left = deadline and deadline - self._clock()
+    if left and left <= 0 then return false, "timeout" end
+    local idle, hit
+    if wait and not self._event_driven then
+      due, idle, hit = self:_hand_over(wait, due, left, done, arg)
+      if hit then return true end
+      known = false
+    else
+      due, idle, known = self:_block(due, left, wait)
+    end
+    if idle then return false, "idle" end
   end
 end
 
--- ---- public request API ---------------------------------------------
+-- ---- the scheduler's public face ---------------------------------------
 
--- A done() for _run_until that needs no closure per request.
+-- A run condition that needs no closure per request.
 local function finished(req) return req.state == "done" end
+local function never() return false end
+
+--- Check a query once, for many `submit`s: the checked params, whose pages
+-- `submit(params, { page = n })` sends without checking again.
+-- @function Client:query
+-- @tparam table q a query, as for `Client:livestreams`
+-- @tparam[opt="query"] string fname the function named in argument errors
+-- @tparam[opt] table extra further keys q may hold (checked by the caller)
+-- @treturn table the params
+-- @usage local p = client:query{ seller_id = s, page_size = 10 }
+-- local r1, r2 = client:submit(p, { page = 1 }), client:submit(p, { page = 2 })
+function Client:query(q, fname, extra)
+  check_open(self)
+  local p = query.check(q, fname or "query", extra)
+  -- the checked values as they are now: a caller that changes p later
+  -- changes nothing that reaches a URL or the store
+  local prefix, suffix = query.url_parts(self.base_url, p)
+  self._params[p] = { prefix, suffix, seller_id = p.seller_id, sort_field = p.sort_field,
+    sort_type = p.sort_type, page = p.page, page_size = p.page_size }
+  return p
+end
+
+local SUBMIT_OPTS = { page = true, budget = true, on_done = true, save = true }
+local SAVE = { now = true, later = true, [false] = true }
+
+local function bad_submit_opts(o)
+  if type(o) ~= "table" then raise("submit: argument 'opts' must be a table, got " .. type(o)) end
+  for k in pairs(o) do
+    if not SUBMIT_OPTS[k] then raise("submit: unknown option '" .. tostring(k) .. "'") end
+  end
+  if o.save ~= nil and not SAVE[o.save] then
+    raise("submit: option 'save' must be \"now\", \"later\" or false, got " .. util.describe(o.save))
+  end
+  if o.on_done ~= nil and type(o.on_done) ~= "function" then
+    raise("submit: option 'on_done' must be a function(req, page, err), got " .. type(o.on_done))
+  end
+  if o.budget ~= nil then
+    raise("submit: option 'budget' must be a budget from shoplive.limiter.budget.new(n)")
+  end
+  raise("submit: option 'page' (with params from client:query) must be an integer from 1 to " .. query.MAX_PAGE
+    .. ", got " .. util.describe(o.page))
+end
+
+--- opts as submit takes them (checked inline: submit runs for every page).
+local function opts_ok(o, parts)
+  if type(o) ~= "table" then return false end
+  for k in next, o do
+    if not SUBMIT_OPTS[k] then return false end
+  end
+  local save, cb, b, n = o.save, o.on_done, o.budget, o.page
+  return (save == nil or SAVE[save] ~= nil) and (cb == nil or type(cb) == "function")
+    and (b == nil or (type(b) == "table" and type(b.full) == "function"))
+    and (n == nil or (parts ~= nil and type(n) == "number" and n % 1 == 0 and n >= 1 and n <= query.MAX_PAGE))
+end
+
+--- Submit one page request and return at once: the scheduler's way in.
+-- The request is answered from the `store` when it holds the page (it is
+-- then finished before `submit` returns), else it is sent as soon as the
+-- limiter and the budgets allow; `run`, `poll` or a blocking call drive it.
+-- @function Client:submit
+-- @tparam table q a query as for `Client:livestreams`, or params from `Client:query`
+-- @tparam[opt] table opts `page` (the page number, with params from
+-- `query`), `budget` (a `shoplive.limiter.budget`: the call's own
+-- max_credits), `on_done` (`function(req, page, err)`, called once when the
+-- request finishes), `save` (with a store: `"now"`, the default, saves a
+-- fetched page before it is handed out; `"later"` keeps it until
+-- `Client:flush`; `false` never saves it)
+-- @treturn Request a @{shoplive.request|request}: `done()`, `result()`, `cancel()`
+-- @usage local req = client:submit({ seller_id = s }, { on_done = function(r, page) print(page) end })
+-- client:run(function() return req:done() end)
+function Client:submit(q, opts)
+  if getmetatable(self) ~= Client or self._closed then check_open(self) end
+  local parts = self._params[q]
+  if opts ~= nil and not opts_ok(opts, parts) then bad_submit_opts(opts) end
+  local p
+  if parts then
+    local n = opts and opts.page
+    n = n and math.tointeger and math.tointeger(n) or n or parts.page
+    p = { seller_id = parts.seller_id, sort_field = parts.sort_field, sort_type = parts.sort_type,
+      page = n, page_size = parts.page_size }
+  else
+    p = query.check(q, "submit")
+  end
+  return self:_enqueue(p, parts, opts)
+end
+
+--- Drive every request until `until_fn()` returns true, `seconds` pass, the
+-- `interrupt` hook fires (every request then ends `cancelled`) or nothing
+-- can change any more. Blocks in the transport, or hands each wait to the
+-- `wait` hook.
+-- @function Client:run
+-- @tparam[opt] function until_fn the condition, asked after each step
+-- (default: never, so run until idle or `seconds`)
+-- @tparam[opt] number seconds the longest run, >= 0
+-- @treturn[1] boolean true when `until_fn` returned true
+-- @treturn[2] boolean false otherwise
+-- @treturn[2] string why: `"idle"`, `"timeout"` or `"interrupted"`
+-- @usage client:run(function() return req:done() end)
+function Client:run(until_fn, seconds)
+  if getmetatable(self) ~= Client or self._closed then check_open(self) end
+  if until_fn ~= nil and type(until_fn) ~= "function" then
+    raise("run: argument 'until_fn' must be a function, got " .. type(until_fn))
+  end
+  if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
+    raise("run: argument 'seconds' must be a number >= 0, got " .. type(seconds))
+  end
+  return self:_run(until_fn or never, nil, seconds)
+end
+
+--- Cancel a request: frees its transfer (a page cancelled after its HTTP
+-- 200 status arrived is still billed); `result()` then gives a `cancelled`
+-- err. `req:cancel()` calls this.
+-- @function Client:cancel
+-- @tparam Request req a request of this client
+-- @treturn boolean true if the request was still running, false if it had finished
+-- @usage client:cancel(req)
+function Client:cancel(req)
+  check_self(self)
+  if req.state == "done" then return false end
+  local x = req.xfer
+  if x then
+    -- a page cancelled after its 200 status line arrived is billed all the same
+    local billed = x:info().status == 200
+    if billed then
+      self._stats.credits = self._stats.credits + 1
+      req.credits = (req.credits or 0) + 1
+    end
+    if req.budget then req.budget:done(billed) end
+    x:cancel()
+    req.xfer = nil
+    self._sending[x] = nil
+    self._nsending = self._nsending - 1
+    local errs = self._stats.errors
+    errs.cancelled = (errs.cancelled or 0) + 1 -- sent, never answered
+  else
+    for i, r in ipairs(self._active) do
+      if r == req then table.remove(self._active, i) break end
+    end
+  end
+  done_with(req, nil, request.cancelled(req.attempts))
+  return true
+end
+
+--- Save the page of a request submitted with `save = "later"` into the
+-- store, once; sets `page.store_err` when saving fails.
+-- @function Client:flush
+-- @tparam Request req the request
+-- @treturn[1] table `{ new = n, changed = n }` (livestreams saved); nil when
+-- there was nothing to save
+-- @treturn[2] nil
+-- @treturn[2] table the err (kind `store`)
+-- @usage local res = client:flush(req)
+function Client:flush(req)
+  if getmetatable(self) ~= Client then check_self(self) end
+  local u = req.unsaved
+  if not u then return nil end
+  req.unsaved = nil
+  local page = u[1]
+  local res, err = self.store:save_page(req.params, page, 1, u[2])
+  if not res then page.store_err = err end
+  return res, err
+end
+
+--- The client's clock (the `clock` option), in seconds.
+-- @function Client:now
+-- @treturn number seconds
+-- @usage local t0 = client:now()
+function Client:now()
+  return self._clock()
+end
+
+--- Scrub the API key from a text (what every err already went through).
+-- @function Client:redact
+-- @tparam string s the text
+-- @treturn string the text with the key replaced
+-- @usage log(client:redact(text))
+function Client:redact(s)
+  check_self(self)
+  return self._redact(s)
+end
+
+-- ---- public request API ---------------------------------------------
 
 --- A page: what `Client:livestreams`, `req:result()`, `Client:pages` and
 -- `shoplive.decode` give.
@@ -551,7 +848,7 @@ function Client:livestreams(q)
   check_open(self)
   local p = query.check(q, "livestreams")
   local req = self:_enqueue(p)
-  self:_run_until(finished, req)
+  self:_run(finished, req)
   return req:result()
 end
 
@@ -567,7 +864,9 @@ function Client:start(q)
   check_open(self)
   local p = query.check(q, "start")
   local req = self:_enqueue(p)
-  if req.xfer then self._core:perform(0) end
+  -- on the wire now; what finishes is handled by the next poll, as ever
+  -- (start never ends the request it sends)
+  if req.xfer then self:_defer(self._core:perform(0)) end
   return req
 end
 
@@ -579,19 +878,19 @@ end
 -- @usage client:start(q1); client:start(q2)
 -- while client:poll(0.1) > 0 do end
 function Client:poll(seconds)
-  check_open(self)
+  if getmetatable(self) ~= Client or self._closed then check_open(self) end
   if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
     raise("poll: argument 'seconds' must be a number >= 0, got " .. type(seconds))
   end
   seconds = seconds or 0
-  local due = self:_pump()
+  local due = (self._active[1] or self._debug or self._late) and self:_pump() or nil
   if self._core:running() > 0 then
-    self._core:perform(min(seconds, due or seconds))
+    self:_perform(min(seconds, due or seconds))
   elseif due and seconds > 0 then
-    sleep(min(due, seconds))
+    self._sleep(min(due, seconds))
+    self:_pump()
   end
-  self:_pump()
-  return #self._active
+  return #self._active + self._nsending
 end
 
 --- Fetch many pages at once, at most `opts.concurrency` in flight.
@@ -640,7 +939,7 @@ function Client:livestreams_many(queries, opts)
     end
     return pending == 0 and nxt > n
   end
-  self:_run_until(refill)
+  self:_run(refill)
   return pages, errs
 end
 

@@ -153,15 +153,25 @@ local CHECKS = {
   wait = callable("function(seconds), or false", true),
   -- true cancels the requests in flight and ends the wait (Ctrl-C)
   interrupt = callable("function() returning true to cancel"),
+  -- what varies under the client's scheduler: how it talks HTTP, tells
+  -- the time and sleeps (tests, and hosts with their own event loop)
+  transport = function(name, v)
+    if v ~= "curl" and v ~= "cosocket" and not (type(v) == "table" and type(v.new) == "function") then
+      fail(name, 'must be "curl", "cosocket" or a transport module (a table with new(core_opts))', v)
+    end
+    return v
+  end,
+  clock = callable("function() returning seconds"),
+  sleep = callable("function(seconds)"),
   store = function(name, v)
     -- a store exists only once shoplive.store is loaded (store.open made it):
     -- asking the loaded module keeps the exact check without options
     -- depending on the store (an add-on above the client)
     local store_mod = package.loaded["shoplive.store"]
-    if not (type(store_mod) == "table" and store_mod.is_store(v)) then
-      fail(name, "must be a store from shoplive.store.open()", v)
-    end
-    return v
+    if type(store_mod) == "table" and store_mod.is_store(v) then return v end
+    -- or any page source and sink: the two methods the client calls
+    if type(v) == "table" and type(v.cached_page) == "function" and type(v.save_page) == "function" then return v end
+    fail(name, "must be a store from shoplive.store.open() (or a table with cached_page and save_page)", v)
   end,
   -- whole seconds (the store keeps epoch seconds); 0 = always fetch
   cache_ttl = int_in(0, 2 ^ 53),

@@ -18,7 +18,6 @@
 -- fetched in err.records). The repeated page itself is not handed out.
 local argcheck = require("shoplive.argcheck")
 local errors = require("shoplive.errors")
-local query = require("shoplive.query")
 local repeats = require("shoplive.repeats")
 local schema = require("shoplive.schema")
 local util = require("shoplive.util")
@@ -29,9 +28,10 @@ local ITER_ARGS = { max_pages = true, limit = true, concurrency = true, dedup = 
 
 
 --- Validate iterator arguments; raises at the caller of client:`fname`
--- (argcheck finds that frame).
-local function check_args(q, fname)
-  local p = query.check(q, fname, ITER_ARGS)
+-- (argcheck finds that frame). The query is checked once by the client
+-- (client:query), so each page is only its number.
+local function check_args(client, q, fname)
+  local p = client:query(q, fname, ITER_ARGS)
   local function count(name, max)
     local v = q[name]
     if v == nil then return nil end
@@ -55,100 +55,116 @@ local function check_args(q, fname)
   return p, it
 end
 
---- _run_until's test for one request (no closure per page).
-local function is_done(req) return req.state == "done" end
-
 local repeated = repeats.err
+
+--- The page source of one shop: pages in flight by number, handed out in order.
+local Source = {}
+Source.__index = Source
+
+local function new_source(client, p, it)
+  local src = setmetatable({ client = client, p = p, it = it, first = p.page,
+    next_start = p.page, next_yield = p.page, -- the next page to ask for, and to hand out
+    inflight = {}, ninflight = 0, stopped = false,
+    seen = it.dedup and {} or nil, produced = 0, -- records handed out (after dedup)
+    guard = repeats.guard(), at = {}, -- the submit options, reused for every page
+  }, Source)
+  -- the run condition, made once (not a closure per page)
+  src.ready = function() return src.waiting.state == "done" end
+  return src
+end
+
+--- Cancel the pages in flight; nothing more is asked for.
+function Source:close()
+  self.stopped = true
+  for n, req in pairs(self.inflight) do
+    req:cancel()
+    self.inflight[n] = nil
+  end
+  self.ninflight = 0
+end
+
+function Source:may_start(n)
+  local it = self.it
+  if n > schema.MAX_PAGE then return false end
+  if it.max_pages and n >= self.first + it.max_pages then return false end
+  if it.limit then
+    -- Pages already in flight cover this many more records at most.
+    local covered = (n - self.next_yield) * self.p.page_size
+    if self.produced + covered >= it.limit then return false end
+  end
+  return true
+end
+
+--- Ask for pages until `concurrency` are in flight or a stop rule says no.
+function Source:fill()
+  local client, at, conc = self.client, self.at, self.it.concurrency
+  while self.ninflight < conc and self:may_start(self.next_start) do
+    local n = self.next_start
+    at.page = n
+    self.inflight[n] = client:submit(self.p, at)
+    self.ninflight = self.ninflight + 1
+    self.next_start = n + 1
+  end
+end
+
+--- Closes, then raises err (the iterators' way to fail).
+function Source:fail(err)
+  self:close()
+  error(err, 0)
+end
+
+--- The repeat checks and the limit on page n (raise on a repeat).
+function Source:filter(page, n)
+  -- The stop rule (page.has_more) looks at what the server sent, before dedup.
+  local more = page.has_more
+  -- (only a page that would lead to another request can start a loop)
+  if more and #page.records > 0 and self.guard:same_as_last(page.records) then
+    self:fail(repeated(page, n, "is identical to page " .. (n - 1)))
+  end
+  if self.seen then
+    local recs = page.records
+    local kept = repeats.fresh(recs, self.seen)
+    page.duplicates = #recs - #kept
+    if more and #kept == 0 then
+      self:fail(repeated(page, n, "holds only records already seen (" .. #recs .. " of them)"))
+    end
+    page.records = kept
+  end
+  local limit, produced = self.it.limit, self.produced
+  if limit and produced + #page.records >= limit then
+    for i = #page.records, limit - produced + 1, -1 do page.records[i] = nil end
+    self:close()
+  end
+  self.produced = produced + #page.records
+  if not more then self:close() end
+end
+
+--- The next page in order (nil at the end; raises the err on failure).
+function Source:next()
+  if self.stopped then return nil end
+  self:fill()
+  local n = self.next_yield
+  local req = self.inflight[n]
+  if not req then
+    self:close()
+    return nil
+  end
+  self.waiting = req
+  self.client:run(self.ready)
+  self.inflight[n] = nil
+  self.ninflight = self.ninflight - 1
+  local page, err = req:result()
+  if not page then self:fail(err) end
+  self.next_yield = n + 1
+  self:filter(page, n)
+  return page
+end
 
 --- The page source. Returns next_page() (page | nil at the end; raises the
 -- err object on failure) and close() (cancels pages in flight).
 local function source(client, p, it)
-  local page_size = p.page_size
-  local first = p.page
-  local next_start, next_yield = first, first
-  local inflight = {}      -- page number -> request
-  local ninflight = 0
-  local stopped = false
-  local seen = it.dedup and {} or nil
-  local produced = 0       -- records handed out (after dedup)
-  -- Validated once; each page only splices its number into the URL.
-  local url_prefix, url_suffix = query.url_parts(client.base_url, p)
-  local seller_id, sort_field, sort_type = p.seller_id, p.sort_field, p.sort_type
-  local guard = repeats.guard()
-
-  local function close()
-    stopped = true
-    for n, req in pairs(inflight) do
-      req:cancel()
-      inflight[n] = nil
-    end
-    ninflight = 0
-  end
-
-  local function may_start(n)
-    if n > schema.MAX_PAGE then return false end
-    if it.max_pages and n >= first + it.max_pages then return false end
-    if it.limit then
-      -- Pages already in flight cover this many more records at most.
-      local covered = (n - next_yield) * page_size
-      if produced + covered >= it.limit then return false end
-    end
-    return true
-  end
-
-  local function next_page()
-    if stopped then return nil end
-    while ninflight < it.concurrency and may_start(next_start) do
-      local q = { seller_id = seller_id, sort_field = sort_field, sort_type = sort_type, page = next_start,
-        page_size = page_size }
-      inflight[next_start] = client:_enqueue(q, url_prefix .. next_start .. url_suffix)
-      ninflight = ninflight + 1
-      next_start = next_start + 1
-    end
-    local req = inflight[next_yield]
-    if not req then
-      close()
-      return nil
-    end
-    client:_run_until(is_done, req)
-    inflight[next_yield] = nil
-    ninflight = ninflight - 1
-    local page, err = req:result()
-    if not page then
-      close()
-      error(err, 0)
-    end
-    local n = next_yield
-    next_yield = next_yield + 1
-    -- The stop rule (page.has_more) looks at what the server sent, before dedup.
-    local more = page.has_more
-    -- (only a page that would lead to another request can start a loop)
-    if more and #page.records > 0 then
-      if guard:same_as_last(page.records) then
-        close()
-        error(repeated(page, n, "is identical to page " .. (n - 1)), 0)
-      end
-    end
-    if seen then
-      local recs = page.records
-      local kept = repeats.fresh(recs, seen)
-      page.duplicates = #recs - #kept
-      if more and #kept == 0 then
-        close()
-        error(repeated(page, n, "holds only records already seen (" .. #recs .. " of them)"), 0)
-      end
-      page.records = kept
-    end
-    if it.limit and produced + #page.records >= it.limit then
-      for i = #page.records, it.limit - produced + 1, -1 do page.records[i] = nil end
-      close()
-    end
-    produced = produced + #page.records
-    if not more then close() end
-    return page
-  end
-
-  return next_page, close
+  local src = new_source(client, p, it)
+  return function() return src:next() end, function() src:close() end
 end
 
 --- Iterator plumbing: the producer runs in a coroutine, and yields that are
@@ -190,37 +206,43 @@ local function iterator(producer, close)
   return step, nil, nil, closer
 end
 
---- for page in client:pages(q) do ... end
-function M.pages(self, q)
-  local p, it = check_args(q, "pages")
+--- An iterator over the pages of q for client:`fname`: give(page, emit)
+-- emits what the loop gets of each page.
+local function page_loop(self, q, fname, give)
+  local p, it = check_args(self, q, fname)
   local next_page, close = source(self, p, it)
   return iterator(function(emit)
+    -- a while, not a generic for: on 5.1 a wait hook's coroutine.yield
+    -- cannot cross the for's call of its iterator
     while true do
       local page = next_page()
       if not page then return end
-      emit(page)
+      give(page, emit)
     end
   end, close)
 end
 
+local function whole_page(page, emit) emit(page) end
+
+local function each_record(page, emit)
+  local recs = page.records
+  for i = 1, #recs do emit(recs[i]) end
+end
+
+--- for page in client:pages(q) do ... end
+function M.pages(self, q)
+  return page_loop(self, q, "pages", whole_page)
+end
+
 --- for rec in client:each_livestream(q) do ... end
 function M.each_livestream(self, q)
-  local p, it = check_args(q, "each_livestream")
-  local next_page, close = source(self, p, it)
-  return iterator(function(emit)
-    while true do
-      local page = next_page()
-      if not page then return end
-      local recs = page.records
-      for i = 1, #recs do emit(recs[i]) end
-    end
-  end, close)
+  return page_loop(self, q, "each_livestream", each_record)
 end
 
 --- local recs, err = client:all_livestreams(q): every record, or nil, err
 -- (err.records holds what was fetched before the failure).
 function M.all_livestreams(self, q)
-  local p, it = check_args(q, "all_livestreams")
+  local p, it = check_args(self, q, "all_livestreams")
   local next_page, close = source(self, p, it)
   local out = {}
   local ok, err = pcall(function()

@@ -14,12 +14,8 @@ local Request = {}
 Request.__index = Request
 M.Request = Request
 
-function M.new(client, params, url)
-  return setmetatable({
-    client = client, params = params, url = url,
-    attempts = 0, state = "waiting", not_before = -math.huge,
-  }, Request)
-end
+-- (The client makes its requests itself: setmetatable({ client =, params =,
+-- attempts = 0, state = "waiting", not_before = -math.huge }, Request).)
 
 -- req.done() (a dot for a colon) would fail inside this file on indexing
 -- nil: name the mistake at the caller's line instead.
@@ -58,14 +54,7 @@ end
 -- @usage if not req:done() then req:cancel() end
 function Request:cancel()
   check_self(self)
-  if self.state == "done" then return false end
-  self.client:_cancel(self)
-  return true
-end
-
-function Request:_finish(page, err)
-  self.state, self.page, self.err = "done", page, err
-  if err and err.attempts == nil then err.attempts = self.attempts end
+  return self.client:cancel(self)
 end
 
 function Request:__tostring()

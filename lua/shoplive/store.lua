@@ -135,8 +135,8 @@ local function row_args(args, at, r, t)
     if v ~= nil then
       if IS_TEXT[i] then
         if type(v) == "string" then typed_n = typed_n + 1 else v = nil end
-      elseif is_int(v) then
-        typed_n = typed_n + 1
+      elseif math_type and math_type(v) == "integer" or not math_type and is_int(v) then
+        typed_n = typed_n + 1 -- (is_int written out on 5.3+: 8 columns a record)
       else
         v = nil
       end
@@ -799,5 +799,10 @@ end
 
 -- the work queue of a crawl split across hosts (PostgreSQL): store/queue.lua
 require("shoplive.store.queue").install(Store, { store_err = store_err, check_open = check_open })
+-- alias until tidy17 lands (it renames the queue methods public); sync and
+-- the CLI call these names
+for _, name in ipairs{ "claim", "spent", "renew", "finish", "queue_left", "check_queue", "empty_shop" } do
+  Store[name] = Store["_" .. name]
+end
 
 return M

@@ -7,7 +7,6 @@
 -- still holds a claim it waits, and takes the shop over if that claim's
 -- lease runs out (a worker killed mid-shop); the pages the dead worker saved
 -- come from the cache, so they are not bought again.
-local core = require("shoplive.core")
 local util = require("shoplive.util")
 local queue = require("shoplive.store.queue")
 
@@ -21,29 +20,26 @@ M.DEFAULT_LEASE = 120
 local Source = {}
 Source.__index = Source
 
---- opts: queue (name), lease (seconds), worker (claimed_by), p0 (the query
--- params every shop is synced with: sort, order, page_size), redact.
+--- opts: queue (name), lease (seconds), worker (claimed_by), params
+-- (seller id -> the shop's query params), redact, clock (the client's).
 function M.new(store, opts)
   return setmetatable({ store = store, name = opts.queue, lease = opts.lease or M.DEFAULT_LEASE,
-    worker = opts.worker or queue.identity(), p0 = opts.p0, redact = opts.redact,
-    next_claim = 0, exhausted = false, lost = 0 }, Source)
+    worker = opts.worker or queue.identity(), params = opts.params, redact = opts.redact,
+    clock = opts.clock, next_claim = 0, exhausted = false, lost = 0 }, Source)
 end
 
 --- The next shop's job { p =, token =, renew_at = }, or nil when none can be
 -- claimed now (self.exhausted says whether one ever will be), or nil, err.
 function Source:claim(running_n)
-  local t = core.now()
+  local t = self.clock()
   if self.exhausted or t < self.next_claim then return nil end
-  local seller, token, round = self.store:_claim(self.name, self.worker, self.lease)
+  local seller, token, round = self.store:claim(self.name, self.worker, self.lease)
   if seller == nil then return nil, token end
   if seller then
-    local p = {}
-    for k, v in pairs(self.p0) do p[k] = v end
-    p.seller_id = seller
-    return { p = p, token = token, round = round, renew_at = t + self.lease / 3 }
+    return { p = self.params(seller), token = token, round = round, renew_at = t + self.lease / 3 }
   end
   -- nothing claimable: done when no shop is pending or claimed beyond ours
-  local pending, claimed = self.store:_queue_left(self.name)
+  local pending, claimed = self.store:queue_left(self.name)
   if pending == nil then return nil, claimed end
   if pending == 0 and claimed <= running_n then
     self.exhausted = true
@@ -58,13 +54,13 @@ end
 -- the store, and the shop is left to its new owner. Returns nil, err when
 -- the store failed.
 function Source:renew(running)
-  local t = core.now()
+  local t = self.clock()
   for seller, job in pairs(running) do
     if not job.lost and t >= job.renew_at then
       -- the next try is scheduled whatever this one gives: a renewal that
       -- stays due would end every wait for transfers at once
       job.renew_at = t + self.lease / 3
-      local ok, err = self.store:_renew(self.name, seller, self.worker, job.token, self.lease)
+      local ok, err = self.store:renew(self.name, seller, self.worker, job.token, self.lease)
       if ok == nil then return nil, err end
       if not ok then job.lost = true end
     end
@@ -98,7 +94,7 @@ function Source:finish(job, state, err)
     local text = util.clean(tostring(err))
     r.err = self.redact and self.redact(text) or text
   end
-  local ok, serr = self.store:_finish(self.name, job.p.seller_id, self.worker, job.token, state, r)
+  local ok, serr = self.store:finish(self.name, job.p.seller_id, self.worker, job.token, state, r)
   if ok == false then
     self.lost = self.lost + 1
     job.lost = true
@@ -113,7 +109,7 @@ end
 function Source:book_lost(job)
   if not job.booked and (job.credits or 0) > 0 then
     job.booked = true
-    local ok, err = self.store:_spent(self.name, job.p.seller_id, job.round, job.credits)
+    local ok, err = self.store:spent(self.name, job.p.seller_id, job.round, job.credits)
     if ok == nil then return nil, err end
   end
   return false
