@@ -799,10 +799,4 @@ end
 
 -- the work queue of a crawl split across hosts (PostgreSQL): store/queue.lua
 require("shoplive.store.queue").install(Store, { store_err = store_err, check_open = check_open })
--- alias until tidy17 lands (it renames the queue methods public); sync and
--- the CLI call these names
-for _, name in ipairs{ "claim", "spent", "renew", "finish", "queue_left", "check_queue", "empty_shop" } do
-  Store[name] = Store["_" .. name]
-end
-
 return M

@@ -77,7 +77,7 @@ end
 local function stored(store, id)
   local rows = store:aggregate("SELECT 1 FROM livestreams WHERE seller_id = ? LIMIT 1", { id })
   if rows and #rows > 0 then return true end
-  return rows ~= nil and store:_empty_shop(id) == true
+  return rows ~= nil and store:empty_shop(id) == true
 end
 
 --- `report --offline`: the report built by the store's database

@@ -360,17 +360,11 @@ function Q:queue_status(name)
   end)
 end
 
--- The names sync_queue.lua and sync.lua call until branch core17 moves
--- them to the public ones (the lead removes these at merge).
-local OLD_NAMES = { _claim = "claim", _spent = "spent", _renew = "renew", _finish = "finish",
-  _queue_left = "queue_left", _check_queue = "check_queue" }
-
 --- Add the store's queue methods (store.lua calls this). h: store_err,
 -- check_open.
 function M.install(Store, h)
   store_err, check_open = h.store_err, h.check_open
   for k, f in pairs(Q) do Store[k] = f end
-  for old, new in pairs(OLD_NAMES) do Store[old] = Q[new] end
 end
 
 --- The status table from the rows of the tally, claimed and failed
