@@ -62,7 +62,7 @@ Client.__index = Client
 M.Client = Client
 
 function M.new(opts, version)
-  local c = core.client{
+  local c = require("shoplive.transport.select")(opts, {
     api_key = opts.api_key,
     user_agent = opts.user_agent or ("shoplive/" .. version .. " libcurl/" .. core.curl_version),
     ca_file = opts.ca_file, proxy = opts.proxy,
@@ -71,7 +71,7 @@ function M.new(opts, version)
     max_body = opts.max_body,
     debug = opts.debug ~= nil,
     http2 = opts.http2,
-  }
+  })
   local o = {}
   for k, v in pairs(opts) do
     if k ~= "api_key" then o[k] = v end -- the key lives only in the C core
@@ -458,7 +458,11 @@ function Client:_run_until(done, arg)
     -- then: a pump more on every step would cost each page a fourth one)
     if not due and self._queued ~= queued then due = self:_pump() end
     local running = core_client:running() > 0
-    if wait then
+    if running and core_client.event_driven then
+      -- the transport yields to nginx until a transfer ends: no poll timer
+      core_client:perform(min(due or huge, stop and INTERRUPT_SLICE or huge))
+      if self._closed then return end
+    elseif wait then
       -- Never block in C: drive what is ready, then hand the time to the host.
       if running then
         core_client:perform(0)

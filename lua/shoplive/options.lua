@@ -140,6 +140,11 @@ local CHECKS = {
     if type(v) ~= "boolean" then fail(name, "must be a boolean", v) end
     return v
   end,
+  -- nil: "cosocket" inside OpenResty, "curl" elsewhere (shoplive.transport.select)
+  transport = function(name, v)
+    if v ~= "curl" and v ~= "cosocket" then fail(name, 'must be "curl" or "cosocket"', v) end
+    return v
+  end,
   limiter = function(name, v)
     -- shoplive.limiter.new{}, .shared_dict{} or .redis{} (or any table with
     -- their methods)
@@ -236,6 +241,8 @@ function M.check(opts, getenv)
   end
   check_cleartext(out)
   known_secrets = nil
+  local why = out.transport == "cosocket" and require("shoplive.transport.cosocket").unsupported(out)
+  if why then raise("shoplive.new: " .. why) end
   if out.low_speed_limit and not out.low_speed_time then out.low_speed_time = out.timeout end
   return out
 end
