@@ -10,8 +10,6 @@ local nginx_lua = require("support.nginx_lua")
 local certs = require("support.certs")
 local core = require("shoplive.core")
 
-local shoplive = env.shoplive
-
 -- GET /run?opts=LUA&q=LUA (table constructors): one client:livestreams(q)
 -- with the options, the outcome as JSON.
 local LOCATIONS = [[

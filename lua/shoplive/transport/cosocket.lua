@@ -106,7 +106,7 @@ end
 Transport.event_driven = true
 
 local function check_open(tr)
-  if tr._closed then error("shoplive: client is closed", 3) end
+  if tr._closed then argcheck.raise("shoplive: client is closed") end
 end
 
 --- Starts the GET now (its light thread runs up to its first wait); fresh:
