@@ -6,7 +6,7 @@
 -- never showing the key in an err or a debug line.
 local env = require("support.env")
 local sandbox = require("support.sandbox")
-local nginx_lua = require("support.nginx_lua")
+local nginx_tls = require("support.nginx_tls")
 local certs = require("support.certs")
 local core = require("shoplive.core")
 
@@ -86,23 +86,17 @@ local function comparable(r, sent)
 end
 
 describe("OpenResty: the cosocket transport behaves as libcurl's #novalgrind", function()
-  local sb, other, srv, cert, cert2
+  local t, sb, other, srv, cert, cert2
   setup(function()
-    cert, cert2 = certs.make(), certs.make()
-    sb = sandbox.start{ tls_cert = cert.cert, tls_key = cert.key }
+    t = nginx_tls.start{ locations = LOCATIONS }
+    sb, srv, cert = t.sb, t.srv, t.cert
+    -- TLS with a CA nginx does not trust
+    cert2 = certs.make()
     other = sandbox.start{ tls_cert = cert2.cert, tls_key = cert2.key }
-    srv = nginx_lua.start{
-      env = { "KEYAPI_API_KEY" },
-      env_assign = "KEYAPI_API_KEY=" .. env.KEY,
-      http = "  lua_ssl_trusted_certificate " .. cert.ca .. ";\n  lua_ssl_verify_depth 2;",
-      locations = LOCATIONS,
-    }
   end)
   teardown(function()
-    if srv then srv.stop() end
-    if sb then sb:stop() end
+    if t then t.stop() end
     if other then other:stop() end
-    if cert then cert:remove() end
     if cert2 then cert2:remove() end
   end)
 

@@ -8,8 +8,7 @@
 -- openresty_parity_spec.lua.
 local env = require("support.env")
 local sandbox = require("support.sandbox")
-local nginx_lua = require("support.nginx_lua")
-local certs = require("support.certs")
+local nginx_tls = require("support.nginx_tls")
 local core = require("shoplive.core")
 
 -- GET /t?case=NAME&base=URL: one case of CASES below, run inside nginx,
@@ -101,22 +100,13 @@ local LOCATIONS = [[
 ]]
 
 describe("OpenResty: the cosocket transport #novalgrind", function()
-  local sb, srv, cert
+  local servers, sb, srv, cert
   setup(function()
-    cert = certs.make()
-    sb = sandbox.start{ tls_cert = cert.cert, tls_key = cert.key }
-    srv = nginx_lua.start{
-      main = "thread_pool shoplive threads=1;",
-      env = { "KEYAPI_API_KEY" },
-      env_assign = "KEYAPI_API_KEY=" .. env.KEY,
-      http = "  lua_ssl_trusted_certificate " .. cert.ca .. ";\n  lua_ssl_verify_depth 2;",
-      locations = LOCATIONS,
-    }
+    servers = nginx_tls.start{ locations = LOCATIONS, main = "thread_pool shoplive threads=1;" }
+    sb, srv, cert = servers.sb, servers.srv, servers.cert
   end)
   teardown(function()
-    if srv then srv.stop() end
-    if sb then sb:stop() end
-    if cert then cert:remove() end
+    if servers then servers.stop() end
   end)
 
   local function get(path, args)

@@ -42,21 +42,29 @@ function M.unsupported(o)
   end
 end
 
+-- x no longer runs: out of the counts
+local function settle(tr, x)
+  tr._running = tr._running - 1
+  tr._live[x] = nil
+  local by_co = tr._by_co
+  by_co[x.co] = by_co[x.co] - 1
+end
+
 local function finish(tr, x)
   x.time = now() - x.t0
   x.thread, x.sock = nil, nil
   if x.state ~= "running" then return end -- cancelled meanwhile
   x.state = "done"
-  tr._running = tr._running - 1
+  settle(tr, x)
   local d = tr._done
   d[#d + 1] = x
   local waiters = -tr._sema:count()
   if waiters > 0 then tr._sema:post(waiters) end
 end
 
--- the light thread of one transfer
-local function run(tr, x, url, fresh)
-  local ok, err = pcall(http1.get, tr._cfg, x, url, fresh, tr._request, tr._debug_line)
+-- one transfer, in a light thread of its own or in the caller's coroutine
+local function run(tr, x)
+  local ok, err = pcall(http1.get, tr._cfg, x, x.url, x.fresh, tr._request, tr._debug_line)
   if not ok then
     x.code, x.error = 2, "cosocket transport failed: " .. tostring(err) -- CURLE_FAILED_INIT
   end
@@ -78,7 +86,9 @@ function M.new(o)
   local tail = "\r\nUser-Agent: " .. (o.user_agent or "shoplive") .. "\r\nAccept: application/json"
     .. "\r\nAuthorization: Bearer " .. o.api_key .. "\r\n\r\n"
   local tr = setmetatable({
-    _cc = cc, _running = 0, _done = {}, _cx = {}, _sema = require("ngx.semaphore").new(0),
+    _cc = cc, _running = 0, _live = {}, _done = {}, _cx = {}, _pending = {},
+    _sema = require("ngx.semaphore").new(0),
+    _by_co = setmetatable({}, { __mode = "k" }), -- coroutine -> its transfers running
     _request = function(hostport, path) return "GET " .. path .. " HTTP/1.1\r\nHost: " .. hostport .. tail end,
     _cfg = {
       timeout = o.timeout or 30, connect_timeout = o.connect_timeout or 10,
@@ -109,7 +119,7 @@ local function check_open(tr)
   if tr._closed then argcheck.raise("shoplive: client is closed") end
 end
 
---- Starts the GET now (its light thread runs up to its first wait); fresh:
+--- Starts a GET (sent at the next perform, perform(0) included); fresh:
 -- not over a pooled connection.
 function Transport:start(url, fresh)
   check_open(self)
@@ -118,12 +128,49 @@ function Transport:start(url, fresh)
     self._cx[#self._cx + 1] = x
     return x
   end
-  local t = now()
+  local t, co = now(), coroutine.running()
   local x = setmetatable({ state = "running", code = 0, connects = 0, time = 0, t0 = t,
-    deadline = t + self._cfg.timeout, owner = self }, Xfer)
+    deadline = t + self._cfg.timeout, owner = self, url = url, fresh = fresh, co = co }, Xfer)
   self._running = self._running + 1
-  x.thread = ngx.thread.spawn(run, self, x, url, fresh)
+  self._live[x] = true
+  self._by_co[co] = (self._by_co[co] or 0) + 1
+  local p = self._pending
+  p[#p + 1] = x -- on the wire at the next perform, which the client calls next
   return x
+end
+
+-- Puts the transfers started since the last perform on the wire, each in a
+-- light thread of its own; except when the caller is about to wait at least
+-- as long as its one running transfer may take: that one runs in the
+-- caller's own coroutine, woken by its socket (no thread, no semaphore).
+local function launch(tr, timeout)
+  local p = tr._pending
+  tr._pending = {}
+  local me, inline = coroutine.running(), nil
+  for _, x in ipairs(p) do
+    if x.state == "running" then
+      if x.co == me and tr._by_co[me] == 1 and timeout >= x.deadline - now() then
+        inline = x
+      else
+        x.thread = ngx.thread.spawn(run, tr, x)
+      end
+    end
+  end
+  if inline then run(tr, inline) end
+end
+
+-- A light thread dies with the request that spawned it: a transfer still
+-- running a second past its own deadline lost its thread (its timeouts
+-- would have ended it) and fails, so a request sharing the client waits
+-- no longer for it.
+local function reap(tr)
+  local t = now()
+  for x in pairs(tr._live) do
+    if t > x.deadline + 1 then
+      x.code, x.error = 2, "the request that started this transfer ended before it (nginx ended its light thread)"
+      finish(tr, x)
+    end
+  end
 end
 
 -- libcurl's transfers that finished, moved to the finished list
@@ -143,6 +190,7 @@ function Transport:perform(timeout)
   timeout = timeout or huge
   -- a transfer ends by the client's timeout: no wait needs to be longer
   local cap = min(timeout, self._cfg.timeout + 1)
+  if #self._pending > 0 then launch(self, timeout) end
   if #self._cx > 0 then
     -- libcurl's transfers block, as they do without this transport
     local idle = #self._done == 0 and (self._running == 0 or not phase.yieldable())
@@ -150,7 +198,7 @@ function Transport:perform(timeout)
     collect_curl(self)
   end
   if #self._done == 0 and self._running > 0 and cap > 0 and phase.yieldable() then
-    self._sema:wait(cap)
+    if not self._sema:wait(cap) then reap(self) end
   end
   local done = self._done
   self._done = {}
@@ -188,6 +236,7 @@ end
 function Transport:close()
   if self._closed then return end
   self._closed = true
+  for x in pairs(self._live) do x:cancel() end
   for _, x in ipairs(self._cx) do x:cancel() end
   self._cx = {}
   self._cc:close()
@@ -233,7 +282,7 @@ function Xfer:cancel()
   local was = self.state == "running"
   if was then
     self.state, self.error = "cancelled", "request cancelled"
-    self.owner._running = self.owner._running - 1
+    settle(self.owner, self)
     -- only the coroutine that spawned it may kill it; else its socket ends it
     if self.thread then pcall(ngx.thread.kill, self.thread) end
     if self.sock then pcall(self.sock.close, self.sock) end

@@ -20,7 +20,7 @@ local READ_SIZE = 65536
 -- libcurl's codes (curl.h) for the faults met here
 local C = {
   url = 3, resolve = 6, connect = 7, weird = 8, partial = 18, write = 23, timeout = 28,
-  handshake = 35, nothing = 52, send = 55, recv = 56, verify = 60, too_large = 63,
+  handshake = 35, nothing = 52, send = 55, recv = 56, verify = 60, encoding = 61, too_large = 63,
 }
 M.CODE = C
 
@@ -171,6 +171,13 @@ end
 --- Reads the body into r.parts. Returns true, keepalive or nil, err.
 local function read_body(r, h, status, max_body)
   if status == 204 or status == 304 then return true, true end
+  -- we ask for none (libcurl asks for and decodes gzip/deflate): a server
+  -- that compresses anyway gets libcurl's answer to an unknown encoding
+  local ce = h["content-encoding"]
+  if ce and ce:lower() ~= "identity" then
+    r.encoding = ce:sub(1, 40)
+    return nil, "encoding"
+  end
   local te = h["transfer-encoding"]
   if te and te:lower():find("chunked", 1, true) then
     local ok, err = read_chunked(r, max_body)
@@ -215,6 +222,8 @@ local function read_failed(x, r, err, where, c)
   elseif err == "headers" then
     x.headers_too_large = true
     return fail(x, C.write, "Failed writing received data to disk/application")
+  elseif err == "encoding" then
+    return fail(x, C.encoding, "Unrecognized content encoding type: " .. tostring(r.encoding))
   elseif err == "weird" then
     return fail(x, C.weird, "Weird server reply")
   elseif err == "bad chunk" then
