@@ -58,8 +58,7 @@ local function finish(tr, x)
   settle(tr, x)
   local d = tr._done
   d[#d + 1] = x
-  local waiters = -tr._sema:count()
-  if waiters > 0 then tr._sema:post(waiters) end
+  if tr._waiting > 0 then tr._sema:post(tr._waiting) end
 end
 
 -- one transfer, in a light thread of its own or in the caller's coroutine
@@ -86,7 +85,7 @@ function M.new(o)
   local tail = "\r\nUser-Agent: " .. (o.user_agent or "shoplive") .. "\r\nAccept: application/json"
     .. "\r\nAuthorization: Bearer " .. o.api_key .. "\r\n\r\n"
   local tr = setmetatable({
-    _cc = cc, _running = 0, _live = {}, _done = {}, _cx = {}, _pending = {},
+    _cc = cc, _running = 0, _waiting = 0, _live = {}, _done = {}, _cx = {}, _pending = {},
     _sema = require("ngx.semaphore").new(0),
     _by_co = setmetatable({}, { __mode = "k" }), -- coroutine -> its transfers running
     _request = function(hostport, path) return "GET " .. path .. " HTTP/1.1\r\nHost: " .. hostport .. tail end,
@@ -198,7 +197,10 @@ function Transport:perform(timeout)
     collect_curl(self)
   end
   if #self._done == 0 and self._running > 0 and cap > 0 and phase.yieldable() then
-    if not self._sema:wait(cap) then reap(self) end
+    self._waiting = self._waiting + 1
+    local woken = self._sema:wait(cap)
+    self._waiting = self._waiting - 1
+    if not woken then reap(self) end
   end
   local done = self._done
   self._done = {}

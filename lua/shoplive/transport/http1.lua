@@ -33,8 +33,7 @@ local function fail(x, code, msg)
   return nil
 end
 
---- scheme, host, port, path of an http(s) URL, or nil
-function M.parse_url(url)
+local function parse(url)
   local scheme, authority, path = url:match("^(https?)://([^/?#]+)([^#]*)$")
   if not scheme or find(url, "[%s%c]") then return nil end
   local host, port = authority:match("^%[([^%]]+)%]:?(%d*)$")
@@ -42,7 +41,28 @@ function M.parse_url(url)
   if not host then return nil end
   port = tonumber(port) or (scheme == "https" and 443 or 80)
   if path == "" then path = "/" elseif sub(path, 1, 1) == "?" then path = "/" .. path end
-  return scheme, host, port, path
+  return { scheme, host, port, path }
+end
+
+-- the parsed part of each URL before its query: a client asks one base URL
+-- for page after page (bounded: cleared when it grows past 64 entries)
+local parsed, nparsed = {}, 0
+
+--- scheme, host, port, path of an http(s) URL, or nil
+function M.parse_url(url)
+  local q = find(url, "?", 1, true)
+  local head = q and sub(url, 1, q - 1) or url
+  local p = parsed[head]
+  if not p then
+    p = parse(head)
+    if not p then return nil end
+    if nparsed >= 64 then parsed, nparsed = {}, 0 end
+    parsed[head], nparsed = p, nparsed + 1
+  end
+  if not q then return p[1], p[2], p[3], p[4] end
+  local query = sub(url, q)
+  if find(query, "[%s%c#]") then return nil end
+  return p[1], p[2], p[3], p[4] .. query
 end
 
 local function ms(s) return max(1, ceil(s * 1000)) end
