@@ -122,29 +122,31 @@ describe("OpenResty: the cosocket transport #novalgrind", function()
   end
   local tls_base = function() return (sb.tls_url:gsub("127%.0%.0%.1", "localhost")) end
 
-  it("keep-alive: five pages over one connection", function()
+  -- n pages through one cosocket client after an optional fault: the sandbox's counts
+  local function pages(n, fault, base)
     sb:reset()
-    local r = t{ case = "pages", n = 5, transport = "cosocket" }
-    assert.same({ 10, 10, 10, 10, 10 }, r.got)
-    assert.equals(5, sb:stats().requests)
-    assert.equals(1, sb:stats().connections)
+    if fault then sb:fault(fault) end
+    local r = t{ case = "pages", n = n, transport = "cosocket", base = base }
+    assert.equals(n, #r.got)
+    for i = 1, n do assert.equals(10, r.got[i]) end
+    return sb:stats()
+  end
+  local CLOSE_AFTER = { type = "raw", name = "close_after" }
+
+  it("keep-alive: five pages over one connection", function()
+    local st = pages(5)
+    assert.equals(5, st.requests)
+    assert.equals(1, st.connections)
   end)
 
   it("a connection the server closed after its answer is not used again", function()
-    sb:reset()
-    sb:fault{ type = "raw", name = "close_after" }
-    local r = t{ case = "pages", n = 2, transport = "cosocket" }
-    assert.same({ 10, 10 }, r.got)
-    assert.equals(2, sb:stats().requests)
-    assert.equals(2, sb:stats().connections)
+    local st = pages(2, CLOSE_AFTER)
+    assert.equals(2, st.requests)
+    assert.equals(2, st.connections)
   end)
 
   it("TLS verified against nginx's CA, the session resumed on a new connection", function()
-    sb:reset()
-    sb:fault{ type = "raw", name = "close_after" }
-    local r = t{ case = "pages", n = 3, transport = "cosocket", base = tls_base() }
-    assert.same({ 10, 10, 10 }, r.got)
-    local st = sb:stats()
+    local st = pages(3, CLOSE_AFTER, tls_base())
     assert.equals(2, st.tls_handshakes)
     assert.equals(1, st.tls_resumed)
   end)
