@@ -1,8 +1,10 @@
 --- The cosocket transport: the client's transport inside OpenResty (the
 -- default there). Each request is an HTTP/1.1 GET on an ngx.socket.tcp
--- cosocket in a light thread (ngx.thread.spawn), so nginx's event loop
--- itself resumes it when bytes arrive; a waiting client sleeps on an
--- ngx.semaphore that the finishing thread posts: no poll timer.
+-- cosocket (http1.lua), so nginx's event loop itself resumes the coroutine
+-- doing it when bytes arrive: no poll timer. The transfer a coroutine waits
+-- for alone runs in that coroutine; others run in light threads
+-- (ngx.thread.spawn), and a coroutine waiting for any of them sleeps on an
+-- ngx.semaphore that a finishing transfer posts.
 -- Same interface and same transfer fields as the libcurl core client
 -- (src/http.c), so the client and shoplive.response treat both alike.
 -- Where nginx cannot yield (set_by_lua, init_worker, filters, log) a
@@ -127,7 +129,7 @@ function Transport:start(url, fresh)
     self._cx[#self._cx + 1] = x
     return x
   end
-  local t, co = now(), coroutine.running()
+  local t, co = now(), coroutine.running() or self -- (nginx runs yieldable code in coroutines)
   local x = setmetatable({ state = "running", code = 0, connects = 0, time = 0, t0 = t,
     deadline = t + self._cfg.timeout, owner = self, url = url, fresh = fresh, co = co }, Xfer)
   self._running = self._running + 1
@@ -145,7 +147,7 @@ end
 local function launch(tr, timeout)
   local p = tr._pending
   tr._pending = {}
-  local me, inline = coroutine.running(), nil
+  local me, inline = coroutine.running() or tr, nil
   for _, x in ipairs(p) do
     if x.state == "running" then
       if x.co == me and tr._by_co[me] == 1 and timeout >= x.deadline - now() then
