@@ -9,7 +9,7 @@ local now = require("shoplive.core").now
 
 local M = {}
 
-local byte, find, sub, concat = string.byte, string.find, string.sub, table.concat
+local byte, find, lower, sub, concat = string.byte, string.find, string.lower, string.sub, table.concat
 local min, max, ceil = math.min, math.max, math.ceil
 
 -- src/http.c's SL_MAX_HEADER_BYTES: the header bytes of one transfer,
@@ -61,7 +61,12 @@ function M.parse_url(url)
   end
   if not q then return p[1], p[2], p[3], p[4] end
   local query = sub(url, q)
-  if find(query, "[%s%c#]") then return nil end
+  -- plain searches (LuaJIT compiles them): a line break would end the
+  -- request line, a blank split it (the client's URLs are percent-encoded)
+  if find(query, "\r", 1, true) or find(query, "\n", 1, true) or find(query, " ", 1, true)
+    or find(query, "#", 1, true) then
+    return nil
+  end
   return p[1], p[2], p[3], p[4] .. query
 end
 
@@ -136,11 +141,38 @@ end
 
 -- ---- the exchange ----------------------------------------------------
 
+-- Head lines are parsed with plain searches and byte tests, not patterns:
+-- LuaJIT compiles these, a pattern match falls back to the interpreter.
+
+local function is_digit(b) return b and b >= 48 and b <= 57 end
+
+--- The status of "HTTP/1.x NNN ..." or nil.
+local function status_of(l)
+  if sub(l, 1, 7) ~= "HTTP/1." or byte(l, 9) ~= 32 then return nil end
+  local minor, b1, b2, b3 = byte(l, 8), byte(l, 10), byte(l, 11), byte(l, 12)
+  if (minor ~= 48 and minor ~= 49) or not (is_digit(b1) and is_digit(b2) and is_digit(b3)) then return nil end
+  local after = byte(l, 13)
+  if after and after ~= 32 then return nil end
+  return (b1 - 48) * 100 + (b2 - 48) * 10 + b3 - 48
+end
+
+local function blank(b) return b == 32 or b == 9 end
+
+--- lowercase name, value (blanks around it removed) of a header line, or nil
+local function header_of(l)
+  local colon = find(l, ":", 1, true)
+  if not colon or colon == 1 then return nil end
+  local i, j = colon + 1, #l
+  while i <= j and blank(byte(l, i)) do i = i + 1 end
+  while j >= i and blank(byte(l, j)) do j = j - 1 end
+  return lower(sub(l, 1, colon - 1)), sub(l, i, j)
+end
+
 local function read_head(r, x, debug)
   while true do
     local l, err = line(r, true)
     if not l then return nil, err end
-    local status = tonumber(l:match("^HTTP/1%.[01] (%d%d%d)"))
+    local status = status_of(l)
     if not status then return nil, "weird" end
     if debug then debug("< " .. l) end
     -- like libcurl: a final status counts from its status line (a 200 is
@@ -152,9 +184,9 @@ local function read_head(r, x, debug)
       if not l then return nil, err end
       if l == "" then break end
       if debug then debug("< " .. l) end
-      local name, value = l:match("^([^:]+):[ \t]*(.-)[ \t]*$")
+      local name, value = header_of(l)
       if not name then return nil, "weird" end
-      h[name:lower()] = value
+      h[name] = value
     end
     -- an interim answer (100 Continue, 102) is followed by the real one;
     -- like libcurl, only a final status is kept
@@ -206,7 +238,10 @@ local function read_body(r, h, status, max_body)
   end
   local len = h["content-length"]
   if len then
-    len = tonumber(len:match("^%d+$"))
+    for i = 1, #len do
+      if not is_digit(byte(len, i)) then return nil, "weird" end
+    end
+    len = tonumber(len)
     if not len then return nil, "weird" end
     if len > max_body then return nil, "too_large" end
     local ok, err = take(r, len)
@@ -287,7 +322,10 @@ local function connect(c, x, scheme, host, port, fresh, debug)
   if scheme == "https" and reused == 0 then
     sock:settimeout(ms(limit - now()))
     -- verify: nginx checks the chain against lua_ssl_trusted_certificate and the name
-    local sess, serr = sock:sslhandshake(sessions[pool], host, true)
+    -- Debian's lua-resty-core raises (an assert) instead of returning an
+    -- error when a handshake that finished at once then fails verification
+    local called, sess, serr = pcall(sock.sslhandshake, sock, sessions[pool], host, true)
+    if not called then sess, serr = nil, "20: certificate verification failed (" .. tostring(sess) .. ")" end
     if not sess then
       sock:close()
       if serr == "timeout" then return fail(x, C.timeout, "SSL connection timeout") end
