@@ -1,141 +1,209 @@
--- The two OpenResty transport prototypes (shoplive.transport.cosocket and
--- shoplive.transport.worker_thread) inside a real nginx + lua module, against
--- the sandbox: a page decodes to the records the libcurl client gets; chunked
--- bodies, keep-alive reuse (connections counted by the sandbox), a pooled
--- connection the server closed, max_body and verified TLS with session reuse.
+-- The cosocket transport (shoplive.transport.cosocket) inside a real nginx +
+-- lua module, through the client, against the sandbox: keep-alive reuse and
+-- TLS session resumption (counted by the sandbox), a connection the server
+-- closed, no wait-hook call while a transfer is in flight (nginx wakes the
+-- request), the key in no field, the transport chosen by default and the
+-- options it refuses, libcurl where nginx cannot yield, cancel. Also the
+-- worker-thread prototype. Err kinds and fields against libcurl's:
+-- openresty_parity_spec.lua.
 local env = require("support.env")
 local sandbox = require("support.sandbox")
-local nginx_lua = require("support.nginx_lua")
-local certs = require("support.certs")
+local nginx_tls = require("support.nginx_tls")
 local core = require("shoplive.core")
 
-local shoplive = env.shoplive
-local PAGE = "?seller_id=237&page_num=2&page_size=10"
-
--- GET /fetch?via=co|wt&url=...[&max_body=&read=&sni=]: the prototype's answer
--- decoded by shoplive.decode inside nginx, as JSON.
+-- GET /t?case=NAME&base=URL: one case of CASES below, run inside nginx,
+-- its outcome as JSON. /set?base=URL: a page fetched in set_by_lua.
 local LOCATIONS = [[
-    location = /fetch { content_by_lua_block {
+    location = /t { content_by_lua_block {
       local shoplive = require("shoplive")
       local a = ngx.req.get_uri_args()
       local key = os.getenv("KEYAPI_API_KEY")
-      local out, status, body = {}
-      if a.via == "co" then
-        local res, kind, msg = require("shoplive.transport.cosocket").get(a.url, {
-          headers = { Authorization = "Bearer " .. key, Accept = "application/json" },
-          max_body = tonumber(a.max_body), read = tonumber(a.read), server_name = a.sni })
-        if not res then return ngx.say(shoplive.encode_record{ kind = kind, message = msg }) end
-        status, body = res.status, res.body
-        out.reused, out.te = res.reused, res.headers["transfer-encoding"]
-      else
-        local ok, st, b, connects = ngx.run_worker_thread("shoplive", "shoplive.transport.worker_thread", "get",
-          a.url, { api_key = key, timeout = 10 })
-        if not ok then error(st) end
-        status, body, out.connects = st, b, connects
+      local waits = 0
+      local function new(o)
+        o = o or {}
+        o.api_key, o.base_url, o.max_retries = key, a.base, o.max_retries or 0
+        o.wait = o.wait == nil and function(s) waits = waits + 1; ngx.sleep(s) end or o.wait
+        return shoplive.new(o)
       end
-      local page, err = shoplive.decode(body)
-      out.status, out.records, out.err = status, page and page.records, err and tostring(err)
-      ngx.say(shoplive.encode_record(out))
+      local function page(c, n) return c:livestreams{ seller_id = "237", page = n or 1 } end
+      local CASES = {}
+      function CASES.pages(n, transport)
+        local c = new{ transport = transport }
+        local got = {}
+        for i = 1, n do got[i] = #assert(page(c, i)).records end
+        return { got = got, waits = waits, event_driven = c._core.event_driven == true }
+      end
+      function CASES.many(transport)
+        local c = new{ transport = transport }
+        local qs = {}
+        for i = 1, 4 do qs[i] = { seller_id = "237", page = i } end
+        local pages, errs = c:livestreams_many(qs, { concurrency = 4 })
+        return { n = #pages, errs = errs and #errs, waits = waits }
+      end
+      function CASES.fields()
+        local c = new{ transport = "cosocket" }
+        local req = c:start{ seller_id = "237" }
+        local seen = {}
+        local function strings(t, depth)
+          for k, v in pairs(t) do
+            if type(v) == "string" then seen[#seen + 1] = tostring(k) .. "=" .. v
+            elseif type(v) == "table" and depth < 3 then strings(v, depth + 1) end
+          end
+        end
+        strings(c._core, 1)
+        strings(req.xfer, 1)
+        local p = c:livestreams{ seller_id = "237" }
+        local r = req:result()
+        return { fields = table.concat(seen, "\n"), ok = p ~= nil and r ~= nil }
+      end
+      function CASES.default(o)
+        local ok, c = pcall(new, o)
+        if not ok then return { err = c } end
+        return { event_driven = c._core.event_driven == true }
+      end
+      function CASES.cancel()
+        local c = new{ transport = "cosocket" }
+        local req = c:start{ seller_id = "237" }
+        req:cancel()
+        local _, err = req:result()
+        local p = page(c)
+        return { kind = err.kind, records = #p.records, cancelled = c:stats().errors.cancelled }
+      end
+      local case = a.case
+      local out
+      if case == "pages" then out = CASES.pages(tonumber(a.n), a.transport)
+      elseif case == "many" then out = CASES.many(a.transport)
+      elseif case == "default" then
+        local o = { proxy = a.proxy, ca_file = a.ca_file, transport = a.transport, allow_http = true }
+        if a.wait == "false" then o.wait = false end
+        out = CASES.default(o)
+      else out = CASES[case]() end
+      ngx.say(require("cjson").encode(out))
+    } }
+    location = /set {
+      set_by_lua_block $n {
+        local c = require("shoplive").new{ api_key = os.getenv("KEYAPI_API_KEY"), base_url = ngx.unescape_uri(ngx.var.arg_base),
+          transport = "cosocket", max_retries = 0 }
+        local p, err = c:livestreams{ seller_id = "237" }
+        return p and #p.records or tostring(err)
+      }
+      return 200 $n;
+    }
+    location = /wt { content_by_lua_block {
+      local a = ngx.req.get_uri_args()
+      local ok, st, b, connects = ngx.run_worker_thread("shoplive", "shoplive.transport.worker_thread", "get",
+        a.url, { api_key = os.getenv("KEYAPI_API_KEY"), timeout = 10 })
+      if not ok then error(st) end
+      local page = require("shoplive").decode(b)
+      ngx.say(require("cjson").encode{ status = st, records = #page.records, connects = connects })
     } }
 ]]
 
-describe("OpenResty transport prototypes #novalgrind", function()
-  local sb, srv, cert, want
+describe("OpenResty: the cosocket transport #novalgrind", function()
+  local servers, sb, srv, cert
   setup(function()
-    cert = certs.make()
-    sb = sandbox.start{ tls_cert = cert.cert, tls_key = cert.key }
-    srv = nginx_lua.start{
-      main = "thread_pool shoplive threads=1;",
-      env = { "KEYAPI_API_KEY" },
-      env_assign = "KEYAPI_API_KEY=" .. env.KEY,
-      http = "  lua_ssl_trusted_certificate " .. cert.ca .. ";\n  lua_ssl_verify_depth 2;",
-      locations = LOCATIONS,
-    }
-    local client = shoplive.new{ api_key = env.KEY, base_url = sb.url, max_retries = 0 }
-    want = assert(client:livestreams{ seller_id = "237", page = 2 }).records
+    servers = nginx_tls.start{ locations = LOCATIONS, main = "thread_pool shoplive threads=1;" }
+    sb, srv, cert = servers.sb, servers.srv, servers.cert
   end)
   teardown(function()
-    if srv then srv.stop() end
-    if sb then sb:stop() end
-    if cert then cert:remove() end
+    if servers then servers.stop() end
   end)
 
-  local function fetch(via, url, extra)
-    local q = "via=" .. via .. "&url=" .. sandbox.urlencode(url) .. (extra or "")
-    local res = sandbox.raw_get(srv.url, "/fetch?" .. q, nil, 30)
+  local function get(path, args)
+    local q = {}
+    for k, v in pairs(args) do q[#q + 1] = k .. "=" .. sandbox.urlencode(tostring(v)) end
+    local res = sandbox.raw_get(srv.url, path .. "?" .. table.concat(q, "&"), nil, 60)
     assert.equals(200, res.status, res.body .. srv.log())
-    return core.json_decode(res.body)
+    return res.body
   end
+  local function t(args)
+    args.base = args.base or sb.url
+    return core.json_decode(get("/t", args))
+  end
+  local tls_base = function() return (sb.tls_url:gsub("127%.0%.0%.1", "localhost")) end
 
-  local function api(base) return (base or sb.url) .. sandbox.API_PATH .. PAGE end
+  -- n pages through one cosocket client after an optional fault: the sandbox's counts
+  local function pages(n, fault, base)
+    sb:reset()
+    if fault then sb:fault(fault) end
+    local r = t{ case = "pages", n = n, transport = "cosocket", base = base }
+    assert.equals(n, #r.got)
+    for i = 1, n do assert.equals(10, r.got[i]) end
+    return sb:stats()
+  end
+  local CLOSE_AFTER = { type = "raw", name = "close_after" }
 
-  it("cosocket: a page decodes to the libcurl client's records", function()
-    local r = fetch("co", api())
-    assert.equals(200, r.status)
-    assert.equals(10, #r.records)
-    assert.equals(shoplive.to_json(want), shoplive.to_json(r.records))
+  it("keep-alive: five pages over one connection", function()
+    local st = pages(5)
+    assert.equals(5, st.requests)
+    assert.equals(1, st.connections)
   end)
 
-  it("cosocket: keep-alive, five pages over one connection", function()
-    sb:reset()
-    local reused = {}
-    for i = 1, 5 do reused[i] = fetch("co", api()).reused end
-    assert.equals(5, sb:stats().requests)
-    assert.equals(1, sb:stats().connections)
-    assert.is_true(reused[5] > reused[1])
+  it("a connection the server closed after its answer is not used again", function()
+    local st = pages(2, CLOSE_AFTER)
+    assert.equals(2, st.requests)
+    assert.equals(2, st.connections)
   end)
 
-  it("cosocket: a chunked body of many chunks", function()
-    sb:reset()
-    sb:fault{ type = "oversize", bytes = 300000, length = 0 }
-    local r = fetch("co", api())
-    assert.equals("chunked", r.te)
-    assert.equals(shoplive.to_json(want), shoplive.to_json(r.records))
-  end)
-
-  it("cosocket: a connection the server closed after its answer is not used again", function()
-    fetch("co", api())
-    sb:reset()
-    sb:fault{ type = "raw", name = "close_after" }
-    assert.equals(shoplive.to_json(want), shoplive.to_json(fetch("co", api()).records))
-    local r = fetch("co", api())
-    assert.equals(shoplive.to_json(want), shoplive.to_json(r.records))
-    assert.equals(2, sb:stats().requests)
-    assert.equals(2, sb:stats().connections)
-  end)
-
-  it("cosocket: max_body refuses a larger body as too_large", function()
-    sb:reset()
-    sb:fault{ type = "oversize", bytes = 300000, length = 0 }
-    assert.equals("too_large", fetch("co", api(), "&max_body=100000").kind)
-    sb:fault{ type = "oversize", bytes = 300000, length = 1 }
-    assert.equals("too_large", fetch("co", api(), "&max_body=100000").kind)
-  end)
-
-  it("cosocket: a read timeout is kind timeout", function()
-    sb:reset()
-    sb:fault{ type = "latency", seconds = 3 }
-    assert.equals("timeout", fetch("co", api(), "&read=0.3").kind)
-  end)
-
-  it("cosocket: TLS verified against the CA, the session resumed on a new connection", function()
-    sb:reset()
-    sb:fault{ type = "raw", name = "close_after" }
-    for _ = 1, 3 do
-      assert.equals(shoplive.to_json(want), shoplive.to_json(fetch("co", api(sb.tls_url), "&sni=localhost").records))
-    end
-    local st = sb:stats()
+  it("TLS verified against nginx's CA, the session resumed on a new connection", function()
+    local st = pages(3, CLOSE_AFTER, tls_base())
     assert.equals(2, st.tls_handshakes)
     assert.equals(1, st.tls_resumed)
   end)
 
-  it("worker thread: a page decodes to the libcurl client's records, the connection kept", function()
+  it("nginx wakes the waiting request: no wait-hook call while a page is in flight (libcurl: some)", function()
     sb:reset()
-    local r1 = fetch("wt", api())
-    local r2 = fetch("wt", api())
+    sb:fault{ type = "latency", seconds = 0.3, count = 6 }
+    local co = t{ case = "pages", n = 1, transport = "cosocket" }
+    local curl = t{ case = "pages", n = 1, transport = "curl" }
+    assert.is_true(co.event_driven)
+    assert.equals(0, co.waits)
+    assert.is_false(curl.event_driven)
+    assert.is_true(curl.waits > 0)
+    local many = t{ case = "many", transport = "cosocket" }
+    assert.equals(4, many.n)
+    assert.equals(0, many.waits)
+  end)
+
+  it("the key is in no field of the transport or of a transfer", function()
+    local r = t{ case = "fields" }
+    assert.is_true(r.ok)
+    assert.truthy(r.fields:find("state=", 1, true), r.fields) -- the walk saw the transfer's fields
+    assert.is_nil(r.fields:find(env.KEY, 1, true))
+    assert.is_nil(r.fields:find(env.KEY:sub(1, 12), 1, true))
+  end)
+
+  it("the default inside nginx; libcurl with proxy or wait = false; cosocket refuses proxy and ca_file", function()
+    assert.is_true(t{ case = "default" }.event_driven)
+    assert.is_false(t{ case = "default", proxy = "http://127.0.0.1:9" }.event_driven)
+    assert.is_false(t{ case = "default", wait = "false" }.event_driven)
+    assert.is_false(t{ case = "default", transport = "curl" }.event_driven)
+    assert.matches("option 'proxy' needs transport = \"curl\"",
+      t{ case = "default", transport = "cosocket", proxy = "http://127.0.0.1:9" }.err, 1, true)
+    assert.matches("option 'ca_file' needs transport = \"curl\"",
+      t{ case = "default", transport = "cosocket", ca_file = cert.ca }.err, 1, true)
+  end)
+
+  it("where nginx cannot yield (set_by_lua) the request goes through libcurl", function()
+    assert.equals("10", get("/set", { base = sb.url }))
+  end)
+
+  it("a cancelled transfer ends as cancelled; the client goes on", function()
+    sb:reset()
+    local r = t{ case = "cancel" }
+    assert.equals("cancelled", r.kind)
+    assert.equals(10, r.records)
+    assert.equals(1, r.cancelled)
+  end)
+
+  it("worker thread prototype: a page, the thread's libcurl connection kept", function()
+    sb:reset()
+    local url = sb.url .. sandbox.API_PATH .. "?seller_id=237&page_num=2&page_size=10"
+    local r1 = core.json_decode(get("/wt", { url = url }))
+    local r2 = core.json_decode(get("/wt", { url = url }))
     assert.equals(200, r1.status)
-    assert.equals(shoplive.to_json(want), shoplive.to_json(r1.records))
-    assert.equals(shoplive.to_json(want), shoplive.to_json(r2.records))
+    assert.equals(10, r1.records)
+    assert.equals(10, r2.records)
     assert.equals(0, r2.connects)
     assert.equals(1, sb:stats().connections)
   end)

@@ -1,9 +1,10 @@
 -- bench/openresty/run.lua - shoplive inside OpenResty (Debian's nginx +
--- lua-nginx-module, LuaJIT), four ways to fetch a page, in one client nginx
+-- lua-nginx-module, LuaJIT), five ways to fetch a page, in one client nginx
 -- (1 worker, pinned to CPU 0) against an upstream nginx serving a fixed
 -- 10-record page (pinned to CPU 1, as is this driver):
---   shoplive  today's client (libcurl multi, wait = ngx.sleep)
---   cosocket  shoplive.transport.cosocket + shoplive.decode
+--   shoplive  the client with transport = "curl" (libcurl multi, wait = ngx.sleep)
+--   client_co the client with transport = "cosocket" (the default inside nginx)
+--   cosocket  a bare cosocket GET (shoplive.transport.cosocket.get) + shoplive.decode
 --   thread    shoplive.transport.worker_thread (libcurl in nginx's thread pool)
 --   resty     lua-resty-http 0.17.2 request_uri (keepalive pool) + cjson
 -- Worker CPU is the worker process's (all its threads, thread pool included)
@@ -21,7 +22,7 @@ local cjson = require("cjson")
 local report = require("bench.openresty.report")
 
 local RUNS = tonumber(arg[1] or "3")
-local WAYS = { "shoplive", "cosocket", "thread", "resty" }
+local WAYS = { "shoplive", "client_co", "cosocket", "thread", "resty" }
 local ROOT = sandbox.root
 -- name, light threads, pages per thread, upstream path prefix (/slow holds 200 ms)
 local CASES = {

@@ -61,18 +61,11 @@ local function interruptible_sleep(interrupt, clock, base)
   end
 end
 
---- The transport named by opts.transport ("curl" by default, "cosocket",
--- or a table with new), made with what the C core takes.
+--- The transport of opts.transport (shoplive.transport.select: "curl",
+-- "cosocket", a module table, or by default what the host has), made with
+-- what the C core takes.
 local function make_transport(opts, version)
-  local t = opts.transport or "curl"
-  if type(t) == "string" then
-    local name = t
-    t = require("shoplive.transport." .. name)
-    if type(t) ~= "table" or type(t.new) ~= "function" then
-      argcheck.raise("shoplive.new: option 'transport': shoplive.transport." .. name .. " has no new(core_opts) here")
-    end
-  end
-  return t.new{
+  return require("shoplive.transport.select")(opts, {
     api_key = opts.api_key,
     user_agent = opts.user_agent or ("shoplive/" .. version .. " libcurl/" .. core.curl_version),
     ca_file = opts.ca_file, proxy = opts.proxy,
@@ -81,7 +74,7 @@ local function make_transport(opts, version)
     max_body = opts.max_body,
     debug = opts.debug ~= nil,
     http2 = opts.http2,
-  }
+  })
 end
 
 local M = {}

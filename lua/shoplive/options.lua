@@ -154,7 +154,8 @@ local CHECKS = {
   -- true cancels the requests in flight and ends the wait (Ctrl-C)
   interrupt = callable("function() returning true to cancel"),
   -- what varies under the client's scheduler: how it talks HTTP, tells
-  -- the time and sleeps (tests, and hosts with their own event loop)
+  -- the time and sleeps (tests, and hosts with their own event loop); nil:
+  -- "cosocket" inside OpenResty, "curl" elsewhere (shoplive.transport.select)
   transport = function(name, v)
     if v ~= "curl" and v ~= "cosocket" and not (type(v) == "table" and type(v.new) == "function") then
       fail(name, 'must be "curl", "cosocket" or a transport module (a table with new(core_opts))', v)
@@ -246,6 +247,8 @@ function M.check(opts, getenv)
   end
   check_cleartext(out)
   known_secrets = nil
+  local why = out.transport == "cosocket" and require("shoplive.transport.cosocket").unsupported(out)
+  if why then raise("shoplive.new: " .. why) end
   if out.low_speed_limit and not out.low_speed_time then out.low_speed_time = out.timeout end
   return out
 end

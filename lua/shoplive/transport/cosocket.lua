@@ -1,188 +1,318 @@
---- Prototype transport for inside OpenResty: one HTTP/1.1 GET over an
--- ngx.socket.tcp cosocket, so nginx's event loop itself wakes the waiting
--- coroutine when the answer arrives (libcurl's sockets are not in that loop;
--- the client then learns of an answer only at its next poll timer).
--- Not wired into the client yet: docs/openresty-transport.md gives the
--- interface the client needs. Runs only inside nginx (cosocket contexts).
+--- The cosocket transport: the client's transport inside OpenResty (the
+-- default there). Each request is an HTTP/1.1 GET on an ngx.socket.tcp
+-- cosocket (http1.lua), so nginx's event loop itself resumes the coroutine
+-- doing it when bytes arrive: no poll timer. The transfer a coroutine waits
+-- for alone runs in that coroutine; others run in light threads
+-- (ngx.thread.spawn), and a coroutine waiting for any of them sleeps on an
+-- ngx.semaphore that a finishing transfer posts.
+-- Same interface and same transfer fields as the libcurl core client
+-- (src/http.c), so the client and shoplive.response treat both alike.
+-- Where nginx cannot yield (set_by_lua, init_worker, filters, log) a
+-- request goes to a libcurl core client made with the same options, and
+-- blocks as it does without this transport.
 --
---   local cosocket = require("shoplive.transport.cosocket")
---   local res, kind, msg = cosocket.get(url, { headers = {...}, timeouts = {...} })
---   res = { status =, headers = { lowercase name = value }, body =, reused = }
---   kind: "timeout" | "transport" | "too_large" (API.md's err kinds)
+--   local tr = require("shoplive.transport.cosocket").new(core_opts)
+--   local x = tr:start(url, fresh); tr:perform(seconds) -> finished transfers
+local argcheck = require("shoplive.argcheck")
+local core = require("shoplive.core")
+local http1 = require("shoplive.transport.http1")
+local phase = require("shoplive.transport.phase")
+
+local now = core.now
+local huge, min = math.huge, math.min
+
 local M = {}
+local Transport = {}
+Transport.__index = Transport
+local Xfer = {}
+Xfer.__index = Xfer
 
-local DEFAULTS = {
-  connect = 10, send = 30, read = 30, -- seconds
-  max_body = 8388608,
-  pool_size = 16, keepalive = 60,     -- pooled connections per pool, idle seconds
-}
+-- debug text kept between two debug_take calls at most (src/http.c's SL_DEBUG_MAX)
+local DEBUG_MAX = 256 * 1024
+local POOL_SIZE, KEEPALIVE = 16, 60 -- pooled connections per host:port, idle seconds
 
--- TLS sessions per pool name: a new connection resumes the last session
--- instead of a full handshake.
-local sessions = {}
-
-local function parse_url(url)
-  local scheme, host, port, path = url:match("^(https?)://([^/:?#]+):?(%d*)([^#]*)$")
-  if not scheme then return nil end
-  port = tonumber(port) or (scheme == "https" and 443 or 80)
-  if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
-  return scheme, host, port, path
+--- Why options `o` cannot go through cosockets, or nil: what only libcurl
+-- does. options.lua refuses these with transport = "cosocket".
+function M.unsupported(o)
+  if o.proxy and o.proxy ~= "" then
+    return "option 'proxy' needs transport = \"curl\" (cosockets connect directly, they cannot tunnel)"
+  elseif o.ca_file then
+    return "option 'ca_file' needs transport = \"curl\" (cosockets verify against nginx's"
+      .. " lua_ssl_trusted_certificate; set the CA there)"
+  elseif o.http2 == true then
+    return "option 'http2' = true needs transport = \"curl\" (cosockets speak HTTP/1.1)"
+  end
 end
 
-local function failed(err)
-  return nil, err == "timeout" and "timeout" or "transport", err
+-- x no longer runs: out of the counts
+local function settle(tr, x)
+  tr._running = tr._running - 1
+  tr._live[x] = nil
+  local by_co = tr._by_co
+  by_co[x.co] = by_co[x.co] - 1
 end
 
-local function read_head(sock)
-  local line, err = sock:receive("*l")
-  if not line then return nil, err end
-  local status = tonumber(line:match("^HTTP/1%.[01] (%d%d%d)"))
-  if not status then return nil, "bad status line" end
-  local headers = {}
-  while true do
-    local h, herr = sock:receive("*l")
-    if not h then return nil, herr end
-    if h == "" then break end
-    local name, value = h:match("^([^:]+):%s*(.-)%s*$")
-    if not name then return nil, "bad header line" end
-    name = name:lower()
-    headers[name] = headers[name] and headers[name] .. ", " .. value or value
-  end
-  -- an interim answer (100 Continue, 102) is followed by the real one
-  if status >= 100 and status < 200 then return read_head(sock) end
-  return status, headers
+local function finish(tr, x)
+  x.time = now() - x.t0
+  x.thread, x.sock = nil, nil
+  if x.state ~= "running" then return end -- cancelled meanwhile
+  x.state = "done"
+  settle(tr, x)
+  local d = tr._done
+  d[#d + 1] = x
+  if tr._waiting > 0 then tr._sema:post(tr._waiting) end
 end
 
-local function read_chunked(sock, max_body)
-  local parts, total = {}, 0
-  while true do
-    local line, err = sock:receive("*l")
-    if not line then return nil, err end
-    local size = tonumber(line:match("^%s*(%x+)"), 16)
-    if not size then return nil, "bad chunk size" end
-    if size == 0 then break end
-    total = total + size
-    if total > max_body then return nil, "too_large" end
-    local data, derr = sock:receive(size)
-    if not data then return nil, derr end
-    parts[#parts + 1] = data
-    local crlf, cerr = sock:receive(2)
-    if crlf ~= "\r\n" then return nil, cerr or "bad chunk end" end
+-- one transfer, in a light thread of its own or in the caller's coroutine
+local function run(tr, x)
+  local ok, err = pcall(http1.get, tr._cfg, x, x.url, x.fresh, tr._request, tr._debug_line)
+  if not ok then
+    x.code, x.error = 2, "cosocket transport failed: " .. tostring(err) -- CURLE_FAILED_INIT
   end
-  repeat -- trailers, up to the empty line
-    local t, err = sock:receive("*l")
-    if not t then return nil, err end
-  until t == ""
-  return table.concat(parts)
+  finish(tr, x)
 end
 
--- Returns body, keepalive (whether the connection may go back to the pool).
-local function read_body(sock, status, headers, max_body)
-  if status == 204 or status == 304 then return "", true end
-  local te = headers["transfer-encoding"]
-  if te and te:lower():find("chunked", 1, true) then
-    local body, err = read_chunked(sock, max_body)
-    return body, body ~= nil or err
+--- A transport for the client. o: what core.client takes (api_key,
+-- user_agent, timeout, connect_timeout, low_speed_limit, low_speed_time,
+-- max_body, debug; proxy, ca_file and http2 = true are refused).
+function M.new(o)
+  local why = M.unsupported(o)
+  if why then argcheck.raise("shoplive.new: " .. why) end
+  if not phase.has_cosockets() then
+    argcheck.raise("shoplive.new: option 'transport' = \"cosocket\" works only inside OpenResty (ngx.socket.tcp)")
   end
-  local len = headers["content-length"]
-  if len then
-    len = tonumber(len:match("^%d+$"))
-    if not len then return nil, "bad Content-Length" end
-    if len > max_body then return nil, "too_large" end
-    local body, err = sock:receive(len)
-    return body, body ~= nil or err
-  end
-  -- no length: the body ends when the server closes (never pooled)
-  local parts, total = {}, 0
-  while true do
-    local data, err = sock:receiveany(65536)
-    if not data then
-      if err ~= "closed" then return nil, err end
-      return table.concat(parts), false
+  -- the key: inside the libcurl core client (which also redacts) and in
+  -- this closure, never in a field
+  local cc = core.client(o)
+  local tail = "\r\nUser-Agent: " .. (o.user_agent or "shoplive") .. "\r\nAccept: application/json"
+    .. "\r\nAuthorization: Bearer " .. o.api_key .. "\r\n\r\n"
+  local tr = setmetatable({
+    _cc = cc, _running = 0, _waiting = 0, _live = {}, _done = {}, _cx = {}, _pending = {},
+    _sema = require("ngx.semaphore").new(0),
+    _by_co = setmetatable({}, { __mode = "k" }), -- coroutine -> its transfers running
+    _request = function(hostport, path) return "GET " .. path .. " HTTP/1.1\r\nHost: " .. hostport .. tail end,
+    _cfg = {
+      timeout = o.timeout or 30, connect_timeout = o.connect_timeout or 10,
+      low_speed_limit = (o.low_speed_limit or 0) > 0 and o.low_speed_limit or nil,
+      low_speed_time = o.low_speed_time or o.timeout or 30,
+      max_body = o.max_body or 8388608, pool_size = POOL_SIZE, keepalive = KEEPALIVE,
+    },
+  }, Transport)
+  if o.debug then
+    local lines, size = {}, 0
+    tr._lines = lines
+    tr._debug_line = function(l)
+      if size + #l > DEBUG_MAX then return end
+      size = size + #l + 1
+      lines[#lines + 1] = l
+      if l:sub(1, 6) == "> GET " then
+        lines[#lines + 1] = "> Authorization: [REDACTED]"
+      end
     end
-    total = total + #data
-    if total > max_body then return nil, "too_large" end
-    parts[#parts + 1] = data
+    tr._debug_reset = function() size = 0 end
   end
+  return tr
 end
 
-local function connect(scheme, host, port, o)
-  local sock = ngx.socket.tcp()
-  sock:settimeouts(o.connect * 1000, o.send * 1000, o.read * 1000)
-  local pool = scheme .. ":" .. host .. ":" .. port
-  local ok, err = sock:connect(host, port, { pool = pool, pool_size = o.pool_size })
-  if not ok then return nil, err end
-  if scheme == "https" and sock:getreusedtimes() == 0 then
-    -- verify = true needs lua_ssl_trusted_certificate in nginx.conf
-    local sess, serr = sock:sslhandshake(sessions[pool], o.server_name or host, o.verify ~= false)
-    if not sess then
-      sock:close()
-      return nil, "TLS: " .. tostring(serr)
+Transport.event_driven = true
+
+local function check_open(tr)
+  if tr._closed then argcheck.raise("shoplive: client is closed") end
+end
+
+--- Starts a GET (sent at the next perform, perform(0) included); fresh:
+-- not over a pooled connection.
+function Transport:start(url, fresh)
+  check_open(self)
+  if not phase.yieldable() then
+    local x = self._cc:start(url, fresh)
+    self._cx[#self._cx + 1] = x
+    return x
+  end
+  local t, co = now(), coroutine.running() or self -- (nginx runs yieldable code in coroutines)
+  local x = setmetatable({ state = "running", code = 0, connects = 0, time = 0, t0 = t,
+    deadline = t + self._cfg.timeout, owner = self, url = url, fresh = fresh, co = co }, Xfer)
+  self._running = self._running + 1
+  self._live[x] = true
+  self._by_co[co] = (self._by_co[co] or 0) + 1
+  local p = self._pending
+  p[#p + 1] = x -- on the wire at the next perform, which the client calls next
+  return x
+end
+
+-- Puts the transfers started since the last perform on the wire, each in a
+-- light thread of its own; except when the caller is about to wait at least
+-- as long as its one running transfer may take: that one runs in the
+-- caller's own coroutine, woken by its socket (no thread, no semaphore).
+local function launch(tr, timeout)
+  local p = tr._pending
+  tr._pending = {}
+  local me, inline = coroutine.running() or tr, nil
+  for _, x in ipairs(p) do
+    if x.state == "running" then
+      if x.co == me and tr._by_co[me] == 1 and timeout >= x.deadline - now() then
+        inline = x
+      else
+        x.thread = ngx.thread.spawn(run, tr, x)
+      end
     end
-    sessions[pool] = sess
   end
-  return sock
+  if inline then run(tr, inline) end
 end
 
-local function request_text(host, port, path, headers)
-  local lines = { "GET " .. path .. " HTTP/1.1", "Host: " .. host .. ((port == 80 or port == 443) and "" or ":" .. port) }
-  for k, v in pairs(headers or {}) do
-    -- a CR or LF would inject a header line; the caller validates, we refuse
-    assert(not tostring(v):find("[\r\n]") and not k:find("[\r\n:]"), "header with a line break")
-    lines[#lines + 1] = k .. ": " .. v
+-- A light thread dies with the request that spawned it: a transfer still
+-- running a second past its own deadline lost its thread (its timeouts
+-- would have ended it) and fails, so a request sharing the client waits
+-- no longer for it.
+local function reap(tr)
+  local t = now()
+  for x in pairs(tr._live) do
+    if t > x.deadline + 1 then
+      x.code, x.error = 2, "the request that started this transfer ended before it (nginx ended its light thread)"
+      finish(tr, x)
+    end
   end
-  lines[#lines + 1] = "\r\n"
-  return table.concat(lines, "\r\n")
 end
 
--- One exchange on one connection. retry = true when a pooled connection
--- died before the server said anything (the server closed it while idle).
-local function exchange(sock, req, o)
-  local reused = sock:getreusedtimes()
-  local ok, err = sock:send(req)
-  local status, headers
-  if ok then status, headers = read_head(sock) end
-  if not status then
-    sock:close()
-    err = err or headers
-    return nil, err, reused > 0 and err ~= "timeout"
+-- libcurl's transfers that finished, moved to the finished list
+local function collect_curl(tr)
+  local cx, keep = tr._cx, {}
+  for _, x in ipairs(cx) do
+    if x:done() then tr._done[#tr._done + 1] = x else keep[#keep + 1] = x end
   end
-  local body, keep = read_body(sock, status, headers, o.max_body)
-  if body == nil then
-    sock:close()
-    return nil, keep
-  end
-  local conn = (headers.connection or ""):lower()
-  if keep == true and not conn:find("close", 1, true) then
-    sock:setkeepalive(o.keepalive * 1000, o.pool_size)
-  else
-    sock:close()
-  end
-  return { status = status, headers = headers, body = body, reused = reused }
+  tr._cx = keep
 end
 
---- GET url. opts: headers (table name -> value), connect/send/read
--- (seconds), max_body (bytes), pool_size, keepalive (idle seconds),
--- verify (TLS certificate check, default true), server_name (the TLS
--- name to send and verify, default the URL's host).
+--- Waits, yielding to nginx, until a transfer finished or `timeout`
+-- seconds passed (0: never waits; nil: until one finishes). Returns the
+-- transfers finished since the last call.
+function Transport:perform(timeout)
+  check_open(self)
+  timeout = timeout or huge
+  -- a transfer ends by the client's timeout: no wait needs to be longer
+  local cap = min(timeout, self._cfg.timeout + 1)
+  if #self._pending > 0 then launch(self, timeout) end
+  if #self._cx > 0 then
+    -- libcurl's transfers block, as they do without this transport
+    local idle = #self._done == 0 and (self._running == 0 or not phase.yieldable())
+    self._cc:perform(idle and cap or 0)
+    collect_curl(self)
+  end
+  if #self._done == 0 and self._running > 0 and cap > 0 and phase.yieldable() then
+    self._waiting = self._waiting + 1
+    local woken = self._sema:wait(cap)
+    self._waiting = self._waiting - 1
+    if not woken then reap(self) end
+  end
+  local done = self._done
+  self._done = {}
+  return done
+end
+
+function Transport:running()
+  return self._running + #self._cx
+end
+
+-- libcurl asks to be called back by a deadline; cosockets never do
+function Transport.timeout() return nil end
+
+--- text with the API key (and every long piece of it) replaced, as the
+-- libcurl client redacts.
+function Transport:redact(s, cut)
+  return self._cc:redact(s, cut)
+end
+
+--- The debug lines since the last call (the key scrubbed), or nil.
+function Transport:debug_take()
+  local parts = {}
+  local lines = self._lines
+  if lines and #lines > 0 then
+    parts[1] = self._cc:redact(table.concat(lines, "\n") .. "\n")
+    for i = #lines, 1, -1 do lines[i] = nil end
+    self._debug_reset()
+  end
+  local curl = self._cc:debug_take()
+  if curl then parts[#parts + 1] = curl end
+  return parts[1] and table.concat(parts) or nil
+end
+
+--- Cancels every transfer; idempotent.
+function Transport:close()
+  if self._closed then return end
+  self._closed = true
+  for x in pairs(self._live) do x:cancel() end
+  for _, x in ipairs(self._cx) do x:cancel() end
+  self._cx = {}
+  self._cc:close()
+end
+
+function Transport:closed()
+  return self._closed == true
+end
+
+-- ---- a transfer --------------------------------------------------------
+
+function Xfer:done() return self.state ~= "running" end
+
+--- ok (status 200, a whole body, no failure), bytes, status (0: none), seconds
+function Xfer:outcome()
+  local ok = self.state == "done" and self.code == 0 and self.status == 200
+  return ok, self.data and #self.data or 0, self.status or 0, self.time
+end
+
+--- The fields of the libcurl transfer's info() (src/http.c l_xfer_info).
+function Xfer:info()
+  local failed = self.state ~= "running" and (self.code ~= 0 or self.state == "cancelled")
+  return {
+    state = self.state, status = self.status, curl_code = self.code,
+    error = failed and self.error or nil,
+    too_large = self.too_large == true, out_of_memory = false,
+    headers_too_large = self.headers_too_large == true,
+    retry_after = self.retry_after, content_type = self.content_type,
+    bytes = self.data and #self.data or 0, connects = self.connects, time = self.time,
+  }
+end
+
+function Xfer:decode(max_records)
+  return core.decode_response(self.data or "", max_records)
+end
+
+function Xfer:body() return self.data or "" end
+
+function Xfer:release() self.data = nil end
+
+--- Ends the transfer if it still runs; returns whether it did.
+function Xfer:cancel()
+  local was = self.state == "running"
+  if was then
+    self.state, self.error = "cancelled", "request cancelled"
+    settle(self.owner, self)
+    -- only the coroutine that spawned it may kill it; else its socket ends it
+    if self.thread then pcall(ngx.thread.kill, self.thread) end
+    if self.sock then pcall(self.sock.close, self.sock) end
+  end
+  self.data = nil
+  return was
+end
+
+-- ---- a bare GET (the bench's "cosocket-raw" way) ------------------------
+
+--- GET url with headers (a table), no client: { status, body, reused } or
+-- nil, kind ("timeout" | "too_large" | "transport"), message.
 function M.get(url, opts)
-  local o = {}
-  for k, v in pairs(DEFAULTS) do o[k] = v end
-  for k, v in pairs(opts or {}) do o[k] = v end
-  local scheme, host, port, path = parse_url(url)
-  if not scheme then
-    require("shoplive.argcheck").raise("shoplive.transport.cosocket.get: argument 'url' is not an http(s) URL")
+  opts = opts or {}
+  local t = now()
+  local x = { t0 = t, deadline = t + (opts.timeout or 30) }
+  local lines = {}
+  for k, v in pairs(opts.headers or {}) do lines[#lines + 1] = k .. ": " .. v .. "\r\n" end
+  local head = table.concat(lines) .. "\r\n"
+  http1.get({ timeout = opts.timeout or 30, connect_timeout = 10, low_speed_time = 30,
+    max_body = opts.max_body or 8388608, pool_size = POOL_SIZE, keepalive = KEEPALIVE }, x, url, false,
+    function(hostport, path) return "GET " .. path .. " HTTP/1.1\r\nHost: " .. hostport .. "\r\n" .. head end)
+  if x.code then
+    return nil, x.too_large and "too_large" or x.code == http1.CODE.timeout and "timeout" or "transport", x.error
   end
-  local req = request_text(host, port, path, o.headers)
-  for _ = 1, 2 do
-    local sock, cerr = connect(scheme, host, port, o)
-    if not sock then return failed(cerr) end
-    local res, err, retry = exchange(sock, req, o)
-    if res then return res end
-    if err == "too_large" then return nil, "too_large", "body larger than max_body (" .. o.max_body .. " bytes)" end
-    if not retry then return failed(err) end
-  end
-  return nil, "transport", "pooled connection closed twice"
+  return { status = x.status, body = x.data, reused = x.connects == 0 }
 end
 
 return M
