@@ -87,7 +87,7 @@ end
 -- that way names); false after saying why the store cannot be opened.
 function M.offline(args, env, ids, query, opts)
   if query.limit or query.max_pages or (query.page or 1) > 1 then return nil end
-  local store = require("shoplive.cli.sync").open_store(args.db, env, true)
+  local store = require("shoplive.cli.store_opts").open_store(args.db, env, true)
   if not store then return false end
   local sellers, seen = {}, {}
   for _, id in ipairs(ids) do
