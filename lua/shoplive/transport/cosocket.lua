@@ -209,8 +209,12 @@ function Transport:perform(timeout)
   return done
 end
 
+-- Finished transfers not yet handed out by perform count as running, as
+-- libcurl's do until its next perform: a transfer that a light thread
+-- finished while the client's coroutine waited elsewhere (a store call in
+-- the thread pool) would otherwise never be asked for.
 function Transport:running()
-  return self._running + #self._cx
+  return self._running + #self._cx + #self._done
 end
 
 -- libcurl asks to be called back by a deadline; cosockets never do
