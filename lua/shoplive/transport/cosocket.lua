@@ -45,31 +45,31 @@ function M.unsupported(o)
 end
 
 -- x no longer runs: out of the counts
-local function settle(tr, x)
-  tr._running = tr._running - 1
-  tr._live[x] = nil
-  local by_co = tr._by_co
+local function settle(self, x)
+  self._running = self._running - 1
+  self._live[x] = nil
+  local by_co = self._by_co
   by_co[x.co] = by_co[x.co] - 1
 end
 
-local function finish(tr, x)
+local function finish(self, x)
   x.time = now() - x.t0
   x.thread, x.sock = nil, nil
   if x.state ~= "running" then return end -- cancelled meanwhile
   x.state = "done"
-  settle(tr, x)
-  local d = tr._done
+  settle(self, x)
+  local d = self._done
   d[#d + 1] = x
-  if tr._waiting > 0 then tr._sema:post(tr._waiting) end
+  if self._waiting > 0 then self._sema:post(self._waiting) end
 end
 
 -- one transfer, in a light thread of its own or in the caller's coroutine
-local function run(tr, x)
-  local ok, err = pcall(http1.get, tr._cfg, x, x.url, x.fresh, tr._request, tr._debug_line)
+local function run(self, x)
+  local ok, err = pcall(http1.get, self._cfg, x, x.url, x.fresh, self._request, self._debug_line)
   if not ok then
     x.code, x.error = 2, "cosocket transport failed: " .. tostring(err) -- CURLE_FAILED_INIT
   end
-  finish(tr, x)
+  finish(self, x)
 end
 
 --- A transport for the client. o: what core.client takes (api_key,
@@ -86,7 +86,7 @@ function M.new(o)
   local cc = core.client(o)
   local tail = "\r\nUser-Agent: " .. (o.user_agent or "shoplive") .. "\r\nAccept: application/json"
     .. "\r\nAuthorization: Bearer " .. o.api_key .. "\r\n\r\n"
-  local tr = setmetatable({
+  local self = setmetatable({
     _cc = cc, _running = 0, _waiting = 0, _live = {}, _done = {}, _cx = {}, _pending = {},
     _sema = require("ngx.semaphore").new(0),
     _by_co = setmetatable({}, { __mode = "k" }), -- coroutine -> its transfers running
@@ -100,8 +100,8 @@ function M.new(o)
   }, Transport)
   if o.debug then
     local lines, size = {}, 0
-    tr._lines = lines
-    tr._debug_line = function(l)
+    self._lines = lines
+    self._debug_line = function(l)
       if size + #l > DEBUG_MAX then return end
       size = size + #l + 1
       lines[#lines + 1] = l
@@ -109,15 +109,15 @@ function M.new(o)
         lines[#lines + 1] = "> Authorization: [REDACTED]"
       end
     end
-    tr._debug_reset = function() size = 0 end
+    self._debug_reset = function() size = 0 end
   end
-  return tr
+  return self
 end
 
 Transport.event_driven = true
 
-local function check_open(tr)
-  if tr._closed then argcheck.raise("shoplive: client is closed") end
+local function check_open(self)
+  if self._closed then argcheck.raise("shoplive: client is closed") end
 end
 
 --- Starts a GET (sent at the next perform, perform(0) included); fresh:
@@ -144,43 +144,43 @@ end
 -- light thread of its own; except when the caller is about to wait at least
 -- as long as its one running transfer may take: that one runs in the
 -- caller's own coroutine, woken by its socket (no thread, no semaphore).
-local function launch(tr, timeout)
-  local p = tr._pending
-  tr._pending = {}
-  local me, inline = coroutine.running() or tr, nil
+local function launch(self, timeout)
+  local p = self._pending
+  self._pending = {}
+  local me, inline = coroutine.running() or self, nil
   for _, x in ipairs(p) do
     if x.state == "running" then
-      if x.co == me and tr._by_co[me] == 1 and timeout >= x.deadline - now() then
+      if x.co == me and self._by_co[me] == 1 and timeout >= x.deadline - now() then
         inline = x
       else
-        x.thread = ngx.thread.spawn(run, tr, x)
+        x.thread = ngx.thread.spawn(run, self, x)
       end
     end
   end
-  if inline then run(tr, inline) end
+  if inline then run(self, inline) end
 end
 
 -- A light thread dies with the request that spawned it: a transfer still
 -- running a second past its own deadline lost its thread (its timeouts
 -- would have ended it) and fails, so a request sharing the client waits
 -- no longer for it.
-local function reap(tr)
+local function reap(self)
   local t = now()
-  for x in pairs(tr._live) do
+  for x in pairs(self._live) do
     if t > x.deadline + 1 then
       x.code, x.error = 2, "the request that started this transfer ended before it (nginx ended its light thread)"
-      finish(tr, x)
+      finish(self, x)
     end
   end
 end
 
 -- libcurl's transfers that finished, moved to the finished list
-local function collect_curl(tr)
-  local cx, keep = tr._cx, {}
+local function collect_curl(self)
+  local cx, keep = self._cx, {}
   for _, x in ipairs(cx) do
-    if x:done() then tr._done[#tr._done + 1] = x else keep[#keep + 1] = x end
+    if x:done() then self._done[#self._done + 1] = x else keep[#keep + 1] = x end
   end
-  tr._cx = keep
+  self._cx = keep
 end
 
 --- Waits, yielding to nginx, until a transfer finished or `timeout`
