@@ -67,6 +67,10 @@ local function odd(seller)
     r(11, { max_views_cnt = 0, total_sale_gmv_amt = 0 }),
     r(12, { nil_fields = { "create_time" } }),
     r(13, { duration = 20, total_sale_gmv_amt = 900000000 }), -- a huge GMV per hour (log bins)
+    -- the latest start, a float (kept in extra, its column NULL), ending
+    -- after every other: the period's first and last from extra
+    r(14, { create_time = t + 5000000.5, finish_time = t + 5003600 }),
+    r(15, { create_time = t - 90000000.5 }),
   }
 end
 
