@@ -52,6 +52,12 @@ function M.shop_label(s)
   return "Shop " .. s.id
 end
 
+-- Charts' viewBox width (user units). The page draws a chart at most 1.45
+-- times this wide and, on a 360 px phone, 0.88 times: the charts' 12-unit
+-- text stays between 10.6 and 17.4 px at every width.
+M.W = 360
+M.ROWS_MAX = 500 -- data tables under a chart list at most this many rows
+
 --- Tables made so far in the document (numbers their regions' names).
 M.tables = 0
 
@@ -90,6 +96,12 @@ function M.data_table(headers, rows, caption)
   end
   b[#b + 1] = "</tbody></table></div>"
   return concat(b)
+end
+
+--- A section of the report: <section id> with its <h2> heading (HTML) and
+-- body; attrs: more attributes (` data-rank="gmv"`) or nil.
+function M.section(id, heading, body, attrs)
+  return '<section id="' .. id .. '"' .. (attrs or "") .. "><h2>" .. heading .. "</h2>" .. body .. "</section>"
 end
 
 function M.details(summary_text, inner)
