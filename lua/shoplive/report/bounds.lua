@@ -113,7 +113,7 @@ end
 
 -- Combinations of figures no livestream can have, each alone possible:
 -- { field, reason, kind } (kind counts it in M.split's odd.combos).
-local function impossible(r, num)
+function M.impossible(r, num)
   local views, units = num(r.total_views_cnt), num(r.total_sale_cnt)
   if views == 0 and units and units > 0 then
     return { "total_sale_cnt", "units sold with total_views_cnt 0", "units_no_views" }
@@ -161,7 +161,7 @@ function M.split(records, num, latest, max_listed)
         note(later, r, k, k .. " is not a number", "value ignored")
       end
     end
-    local c = impossible(r, num)
+    local c = M.impossible(r, num)
     if c then
       odd.combos[c[3]] = odd.combos[c[3]] + 1
       note(kept_odd, r, c[1], c[2], is_aside and "set aside" or "kept as given")

@@ -220,6 +220,23 @@ local function odd_and_quality(F, plain, candidates, latest, max_listed)
   return kept
 end
 
+-- The impossible combinations counted: those of the rows without extra by
+-- the scan (the candidates hold only the first few), those with extra as
+-- bounds.split counted them among the candidates.
+local function combos(odd, counted, candidates)
+  for _, e in ipairs(candidates) do
+    local c = not e.has_extra and bounds.impossible(e.record, num)
+    if c then
+      odd.combos[c[3]] = odd.combos[c[3]] - 1
+      odd.n = odd.n - 1
+    end
+  end
+  for k, n in pairs(counted) do
+    odd.combos[k] = odd.combos[k] + n
+    odd.n = odd.n + n
+  end
+end
+
 local function build(store, q, opts)
   local need = M.need
   local off, tz_label = figures.parse_tz(opts.tz)
@@ -239,8 +256,10 @@ local function build(store, q, opts)
   for _, g in ipairs(A.groups) do span.starts = span.starts + (tonumber(g.starts) or 0) end
   if span.starts <= max_marks then slot = nil end
   local best_gmv = best_gmvs(A.groups)
-  local candidates = need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots))
-  local kept = odd_and_quality(F, span.quality or A.quality, candidates, latest, opts.max_listed or 100)
+  local max_listed = opts.max_listed or 100
+  local candidates = need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots, A.combos and max_listed))
+  local kept = odd_and_quality(F, span.quality or A.quality, candidates, latest, max_listed)
+  if A.combos then combos(F.odd, A.combos, candidates) end
   shops_and_regions(F, A.groups, bests(kept, best_gmv), q.sellers)
   weekly_and_heatmap(F, A.heat, A.weeks)
   distributions(F, A.values, kept)

@@ -368,7 +368,7 @@ end
 -- region's top (a figure of `rank` at least its region's floor), a shop's
 -- best (GMV `best_gmv[shop]`) or a timeline mark (slots; every livestream
 -- with a start without them). { record, has_extra }.
-function Agg:candidates(rank, floors, best_gmv, slots)
+function Agg:candidates(rank, floors, best_gmv, slots, combos_listed)
   local params = { n = 0 }
   local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floors, params, self.d.number)
   local bests = {}
@@ -376,11 +376,41 @@ function Agg:candidates(rank, floors, best_gmv, slots)
   local best = any_of({ bests }, params)
   local marks = slots and slot_terms(slots, params) or "create_time IS NOT NULL"
   params.n = #params
-  local list, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra FROM src WHERE "
-    .. sqlmod.maybe_odd(self.lim) .. " OR (aside = 0 AND (" .. top .. " OR " .. best .. " OR " .. marks .. ")) "
-    .. "ORDER BY o DESC, room_id", params, 2)
+  local list, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra, o FROM src WHERE "
+    .. sqlmod.maybe_odd(self.lim, combos_listed) .. " OR (aside = 0 AND (" .. top .. " OR " .. best .. " OR "
+    .. marks .. ")) ORDER BY o DESC, room_id", params, 3)
   if not list then return nil, err end
+  if combos_listed then
+    list, err = self:with_combos(list, combos_listed)
+    if not list then return nil, err end
+  end
   for _, e in ipairs(list) do e.has_extra = e[2] == 1 end
+  return list
+end
+
+-- The store's order: o (the stored create_time) descending, NULL last
+-- (as SQLite sorts it), then room_id.
+local function store_order(a, b)
+  if a[3] ~= b[3] then
+    if a[3] == nil or b[3] == nil then return b[3] == nil end
+    return a[3] > b[3]
+  end
+  return a.record.room_id < b.record.room_id
+end
+
+--- list and the first n rows (store order) without extra that sell more
+-- units than they have views, in the store's order, each row once: the
+-- combinations the report lists (the scan counted them all).
+function Agg:with_combos(list, n)
+  local more, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra, o FROM src WHERE "
+    .. "has_extra = 0 AND " .. sqlmod.COMBO .. " ORDER BY o DESC, room_id LIMIT ?i", { n, n = 1 }, 3)
+  if not more then return nil, err end
+  local seen = {}
+  for _, e in ipairs(list) do seen[e.record.room_id] = true end
+  for _, e in ipairs(more) do
+    if not seen[e.record.room_id] then list[#list + 1] = e end
+  end
+  table.sort(list, store_order)
   return list
 end
 

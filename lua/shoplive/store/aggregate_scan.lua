@@ -150,6 +150,15 @@ local function flags(q, m, nfields)
   q.any_missing = q.any_missing + any
 end
 
+-- Count a row's impossible combination (as report/bounds.lua's) in c.
+local function combo(c, views, units)
+  if views == 0 and units and units > 0 then
+    c.units_no_views = c.units_no_views + 1
+  elseif views and units and units > views then
+    c.units_over_views = c.units_over_views + 1
+  end
+end
+
 -- The quality counts as store/aggregate.lua's quality gives them.
 local function quality_of(q, fields)
   local out = { n = q.n, zero_peak = q.zero_peak, duration_mismatch = q.duration_mismatch,
@@ -160,27 +169,31 @@ local function quality_of(q, fields)
 end
 
 --- store/aggregate.lua's figures(p) of agg, in one pass; with p.fields, also
--- the data quality of the rows without extra (as Agg:quality), the rows
--- set aside included.
+-- the data quality of the rows without extra (as Agg:quality) and their
+-- impossible combinations (combos), the rows set aside included.
 function M.run(agg, p)
   local a = state()
   p.rank_of = RANK[p.rank]
   local fields = p.fields
-  local q = { n = 0, zero_peak = 0, duration_mismatch = 0, no_positive_duration = 0, any_missing = 0, null = {} }
+  local q = { n = 0, zero_peak = 0, duration_mismatch = 0, no_positive_duration = 0, any_missing = 0, null = {},
+    combos = { units_no_views = 0, units_over_views = 0 } }
   local sql = "SELECT shop, reg, create_time, duration, total_sale_gmv_amt, total_views_cnt, total_sale_cnt, "
     .. "user_id, nick_name" .. (fields and (", aside, " .. sqlmod.quality_flags(fields) .. " FROM src") or " FROM k")
   local n = fields and #fields
   local ok, err = agg:rows(sql, nil, function(r)
     if fields then
       local m = r[11]
-      if m then flags(q, m, n) end
+      if m then
+        flags(q, m, n)
+        combo(q.combos, r[6], r[7])
+      end
       if r[10] == 1 then return end
     end
     row(a, p, r)
   end)
   if not ok then return nil, err end
   local out = finish(a)
-  if fields then out.quality = quality_of(q, fields) end
+  if fields then out.quality, out.combos = quality_of(q, fields), q.combos end
   return out
 end
 

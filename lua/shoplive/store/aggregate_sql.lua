@@ -98,13 +98,19 @@ function M.cte(d, where, lim)
     .. " THEN 1 ELSE 0 END AS aside FROM e), k AS (SELECT * FROM src WHERE aside = 0) "
 end
 
+-- A row with more units sold than views (bounds' impossible combinations).
+M.COMBO = "total_sale_cnt > total_views_cnt"
+
 --- The condition of a row of src that may hold a value the report sets
 -- aside or lists (a superset: report/bounds.lua decides).
-function M.maybe_odd(lim)
+-- without_combos: not the impossible combinations of rows without extra
+-- (M.COMBO; store/aggregate_scan.lua counts them, Agg:candidates lists the
+-- first few).
+function M.maybe_odd(lim, without_combos)
   local c = aside_terms(lim)
   for _, t in ipairs({ "has_extra = 1", format("finish_time < %d", lim.earliest),
     format("finish_time > %d", lim.latest + lim.max_duration), "finish_time < create_time",
-    format("finish_time - create_time > %d", lim.max_duration), "total_sale_cnt > total_views_cnt" }) do
+    format("finish_time - create_time > %d", lim.max_duration), not without_combos and M.COMBO or nil }) do
     c[#c + 1] = t
   end
   return "(" .. table.concat(c, " OR ") .. ")"
