@@ -69,41 +69,51 @@ local function bad_start(t, latest)
   return "create_time is after " .. date(latest)
 end
 
+-- No problem: one shared empty list (most records have none, and this
+-- runs for every record).
+local NONE = {}
+
+local function push(out, e)
+  if out == NONE then out = {} end
+  out[#out + 1] = e
+  return out
+end
+
 -- What is wrong in record r: an array of { field, reason, aside } (aside:
 -- the record is set aside; else only that value is ignored), given num
 -- (figures.num) and the latest plausible start.
 local function problems(r, num, latest)
-  local out = {}
+  local out = NONE
   local t, d, f = num(r.create_time), num(r.duration), num(r.finish_time)
   local why = t and bad_start(t, latest)
   if why then
-    out[#out + 1] = { "create_time", why, true }
+    out = push(out, { "create_time", why, true })
     t = nil -- an end is not judged against an impossible start
   end
-  if d and d < 0 then out[#out + 1] = { "duration", "duration is negative", true } end
-  if d and d > M.MAX_DURATION then out[#out + 1] = { "duration", "duration is longer than a week", true } end
+  if d and d < 0 then out = push(out, { "duration", "duration is negative", true }) end
+  if d and d > M.MAX_DURATION then out = push(out, { "duration", "duration is longer than a week", true }) end
   -- the end only bounds the period (figures.period ignores such an end too)
   if f then
     if f < M.EARLIEST or f > latest + M.MAX_DURATION then
-      out[#out + 1] = { "finish_time", "finish_time is outside " .. date(M.EARLIEST) .. " to "
-        .. date(latest + M.MAX_DURATION) }
+      out = push(out, { "finish_time", "finish_time is outside " .. date(M.EARLIEST) .. " to "
+        .. date(latest + M.MAX_DURATION) })
     elseif t and f < t then
-      out[#out + 1] = { "finish_time", "finish_time is before create_time" }
+      out = push(out, { "finish_time", "finish_time is before create_time" })
     elseif t and f - t > M.MAX_DURATION then
-      out[#out + 1] = { "finish_time", "finish_time is more than a week after create_time" }
+      out = push(out, { "finish_time", "finish_time is more than a week after create_time" })
     end
   end
   for _, k in ipairs(M.AMOUNTS) do
     local v = num(r[k])
-    if v and v < 0 then out[#out + 1] = { k, k .. " is negative", true } end
-    if v and v >= M.MAX_AMOUNT then out[#out + 1] = { k, k .. " is 10^15 or more", true } end
+    if v and v < 0 then out = push(out, { k, k .. " is negative", true }) end
+    if v and v >= M.MAX_AMOUNT then out = push(out, { k, k .. " is 10^15 or more", true }) end
   end
   return out
 end
 
 -- Combinations of figures no livestream can have, each alone possible:
 -- { field, reason, kind } (kind counts it in M.split's odd.combos).
-local function impossible(r, num)
+function M.impossible(r, num)
   local views, units = num(r.total_views_cnt), num(r.total_sale_cnt)
   if views == 0 and units and units > 0 then
     return { "total_sale_cnt", "units sold with total_views_cnt 0", "units_no_views" }
@@ -136,16 +146,22 @@ function M.split(records, num, latest, max_listed)
   for i = 1, #records do
     local r = records[i]
     local found, is_aside = problems(r, num, latest), false
-    for _, p in ipairs(found) do is_aside = is_aside or p[3] == true end
-    for _, p in ipairs(found) do
-      note(is_aside and odd or later, r, p[1], p[2], is_aside and "set aside" or "value ignored")
+    if found ~= NONE then
+      for _, p in ipairs(found) do is_aside = is_aside or p[3] == true end
+      for _, p in ipairs(found) do
+        note(is_aside and odd or later, r, p[1], p[2], is_aside and "set aside" or "value ignored")
+      end
     end
     if is_aside then aside = aside + 1 else kept[#kept + 1] = r end
-    for _, k in ipairs(NUMERIC) do
+    for j = 1, #NUMERIC do
+      local k = NUMERIC[j]
       local v = r[k]
-      if v ~= nil and not num(v) then note(later, r, k, k .. " is not a number", "value ignored") end
+      -- a finite number is one without calling num (this runs 8 times a record)
+      if v ~= nil and not (type(v) == "number" and v == v and v > -huge and v < huge) and not num(v) then
+        note(later, r, k, k .. " is not a number", "value ignored")
+      end
     end
-    local c = impossible(r, num)
+    local c = M.impossible(r, num)
     if c then
       odd.combos[c[3]] = odd.combos[c[3]] + 1
       note(kept_odd, r, c[1], c[2], is_aside and "set aside" or "kept as given")

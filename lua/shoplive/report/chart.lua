@@ -21,6 +21,8 @@ local finite = M.finite
 --- A coordinate: one decimal at most, no trailing ".0" (keeps the SVG small).
 function M.coord(x)
   if not finite(x) then return "0" end
+  -- most coordinates are whole: "%d" spares the ".0" trimming (-0 prints 0)
+  if x == floor(x) and x > -1e15 and x < 1e15 then return format("%d", x) end
   local s = format("%.1f", x)
   if s:sub(-2) == ".0" then s = s:sub(1, -3) end
   if s == "-0" then s = "0" end

@@ -129,7 +129,8 @@ end
 
 --- One card per shop: seller ids in `order` first (shops with no record get
 -- an empty card), then the others in order of first appearance.
-function M.shops(records, order)
+function M.shops(records, order, S)
+  S = S or sums.grouped(records, shop_of, region_of)
   local lists, keys = split(records, shop_of)
   local seen, ids = {}, {}
   for _, id in ipairs(order or {}) do
@@ -142,7 +143,7 @@ function M.shops(records, order)
   local out = {}
   for i, id in ipairs(ids) do
     local list = lists[id] or {}
-    local s = sums.of(list)
+    local s = S.shop[id] or sums.of(list)
     local hosts = split(list, function(r) return r.nick_name ~= nil and tostring(r.nick_name) or "" end)
     local main, most = nil, 0
     for nick, l in pairs(hosts) do
@@ -150,7 +151,7 @@ function M.shops(records, order)
     end
     local regions = by_region(list)
     for _, g in ipairs(regions) do
-      local f = M.region_figures(g.records)
+      local f = M.region_figures_of(S.cell[id .. "\0" .. g.region])
       for k, v in pairs(f) do g[k] = v end
     end
     out[i] = { id = id, index = i, records = list, summary = s, regions = regions, main_nick = main ~= "" and main or nil }
@@ -566,6 +567,34 @@ function M.hosts(records, regions, shops)
   return M.host_list(by, #records, regions, shops)
 end
 
+local NFIELDS = #M.FIELDS
+
+-- Counts record r's spec fields that are not numbers where they should be
+-- and fields the spec does not name, in q, in one walk of r; then, only
+-- when fewer than the 16 spec fields were present, the missing ones.
+-- True when a field is missing.
+local function field_checks(q, r)
+  local present = 0
+  for k, v in pairs(r) do
+    if KNOWN[k] then
+      present = present + 1
+      if NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
+        q.not_number[k] = (q.not_number[k] or 0) + 1
+      end
+    else
+      local name = tostring(k)
+      q.extra[name] = (q.extra[name] or 0) + 1
+    end
+  end
+  if present == NFIELDS then return false end
+  local fields = M.FIELDS
+  for i = 1, NFIELDS do
+    local k = fields[i]
+    if r[k] == nil then q.missing[k] = (q.missing[k] or 0) + 1 end
+  end
+  return true
+end
+
 --- Data quality: livestreams with max_views_cnt 0, with a duration other
 -- than finish_time - create_time, with a spec field missing (per field),
 -- fields the spec does not name (per field), and values of the wrong type
@@ -579,23 +608,7 @@ function M.quality(records)
     local c, d, f = num(r.create_time), num(r.duration), num(r.finish_time)
     if c and d and f and f - c ~= d then q.duration_mismatch = q.duration_mismatch + 1 end
     if not d or d <= 0 then q.no_positive_duration = q.no_positive_duration + 1 end
-    local missing = false
-    for _, k in ipairs(M.FIELDS) do
-      local v = r[k]
-      if v == nil then
-        q.missing[k] = (q.missing[k] or 0) + 1
-        missing = true
-      elseif NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
-        q.not_number[k] = (q.not_number[k] or 0) + 1
-      end
-    end
-    if missing then q.any_missing = q.any_missing + 1 end
-    for k in pairs(r) do
-      if not KNOWN[k] then
-        local name = tostring(k)
-        q.extra[name] = (q.extra[name] or 0) + 1
-      end
-    end
+    if field_checks(q, r) then q.any_missing = q.any_missing + 1 end
   end
   return q
 end
@@ -661,12 +674,13 @@ function M.compute(records, opts)
   local all = records
   records, F.aside, F.odd = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
   F.aside_by_shop = M.aside_by_shop(all, records)
-  F.all = sums.of(records)
+  local S = sums.grouped(records, shop_of, region_of)
+  F.all = S.all
   F.first, F.last = M.period(records)
-  F.shops = M.shops(records, opts.shops)
+  F.shops = M.shops(records, opts.shops, S)
   F.regions = by_region(records)
   for _, g in ipairs(F.regions) do
-    g.summary = sums.of(g.records)
+    g.summary = S.region[g.region]
     g.weekly = M.weekly(g.records, off)
     g.heatmap = M.heatmap(g.records, off)
     g.histogram = M.histogram(g.records)

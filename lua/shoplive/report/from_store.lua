@@ -220,6 +220,23 @@ local function odd_and_quality(F, plain, candidates, latest, max_listed)
   return kept
 end
 
+-- The impossible combinations counted: those of the rows without extra by
+-- the scan (the candidates hold only the first few), those with extra as
+-- bounds.split counted them among the candidates.
+local function combos(odd, counted, candidates)
+  for _, e in ipairs(candidates) do
+    local c = not e.has_extra and bounds.impossible(e.record, num)
+    if c then
+      odd.combos[c[3]] = odd.combos[c[3]] - 1
+      odd.n = odd.n - 1
+    end
+  end
+  for k, n in pairs(counted) do
+    odd.combos[k] = odd.combos[k] + n
+    odd.n = odd.n + n
+  end
+end
+
 local function build(store, q, opts)
   local need = M.need
   local off, tz_label = figures.parse_tz(opts.tz)
@@ -229,13 +246,20 @@ local function build(store, q, opts)
   local span = need(agg:span(figures.FIELDS))
   F.first, F.last = span.first, span.last
   period(F, opts.period or 28)
-  local slot = span.starts > 0 and figures.slot({ total = span.starts, first = F.first, last = F.last },
-    opts.max_marks or 1200, span.shops) or nil
+  -- the slot for a timeline that is thinned; dropped below when the
+  -- aggregates count no more starts than the timeline draws
+  local max_marks = opts.max_marks or 1200
+  local slot = F.first and figures.slot({ total = math.huge, first = F.first, last = F.last }, max_marks, span.shops)
   local A = need(agg:figures{ off = off, rank = F.rank, top = F.top, from = F.period.from,
     prev_from = F.period.prev_from, first = F.first, slot = slot })
+  span.starts = 0
+  for _, g in ipairs(A.groups) do span.starts = span.starts + (tonumber(g.starts) or 0) end
+  if span.starts <= max_marks then slot = nil end
   local best_gmv = best_gmvs(A.groups)
-  local kept = odd_and_quality(F, span.quality, need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots)), latest,
-    opts.max_listed or 100)
+  local max_listed = opts.max_listed or 100
+  local candidates = need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots, A.combos and max_listed))
+  local kept = odd_and_quality(F, span.quality or A.quality, candidates, latest, max_listed)
+  if A.combos then combos(F.odd, A.combos, candidates) end
   shops_and_regions(F, A.groups, bests(kept, best_gmv), q.sellers)
   weekly_and_heatmap(F, A.heat, A.weeks)
   distributions(F, A.values, kept)

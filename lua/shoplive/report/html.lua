@@ -33,30 +33,34 @@ local function seq_len(s, i)
   return n
 end
 
+-- The bytes clean() looks at: controls, DEL and every non-ASCII byte; the
+-- runs between them are skipped by find (titles are mostly ASCII, and this
+-- runs for every string of a report).
+local SPECIAL = "[%z\1-\8\11\12\14-\31\127\128-\255]"
+
 --- s with every byte that is not part of well-formed UTF-8 replaced by U+FFFD,
 -- and control characters other than TAB, LF and CR (NUL included: HTML
 -- parsers treat them as errors) replaced by U+FFFD too.
 function M.clean(s)
-  if not find(s, "[%z\1-\8\11\12\14-\31\127\128-\255]") then return s end
-  local out, n, i, len = {}, 0, 1, #s
-  local start = 1
-  while i <= len do
-    local c = byte(s, i)
+  local i = find(s, SPECIAL)
+  if not i then return s end
+  local out, n, start = nil, 0, 1
+  while i do
     local l, bad
-    if c < 0x80 then
-      if c >= 32 and c ~= 127 or c == 9 or c == 10 or c == 13 then l = 1 else bad = 1 end
-    else
-      l, bad = seq_len(s, i)
-    end
+    -- an ASCII byte found here is a control character or DEL
+    if byte(s, i) >= 0x80 then l, bad = seq_len(s, i) else bad = 1 end
     if l then
       i = i + l
     else
+      out = out or {}
       n = n + 1; out[n] = sub(s, start, i - 1)
       n = n + 1; out[n] = REPLACEMENT
       i = i + bad
       start = i
     end
+    i = find(s, SPECIAL, i)
   end
+  if not out then return s end
   n = n + 1; out[n] = sub(s, start)
   return concat(out)
 end

@@ -16,8 +16,7 @@ local num = figures.num
 local money, fmt_hours, data_table, details = parts.money, parts.fmt_hours, parts.data_table, parts.details
 local figure, formula, empty, change_text = parts.figure, parts.formula, parts.empty, parts.change_text
 
--- The charts' viewBox width (see report.lua).
-local W = 360
+local W = parts.W
 
 -- ---- per-region sections ---------------------------------------------------
 
@@ -99,20 +98,22 @@ local function weekly_chart(g, F)
   return s()
 end
 
--- A section of per-region figures: what part(b, g, gi) adds for each
--- chartable region (it returns true when it added something), or the note
--- `none` when no region had any; then the regions left out and the formula.
-local function region_section(F, head, part, none, formula_text)
+-- A section of per-region figures, the skeleton of every one (s: id,
+-- heading, attrs as parts.section takes them): what s.part(b, g, gi) adds
+-- for each region (it returns true when it added something), or the note
+-- s.none when no region had any; then the regions left out and s.formula.
+-- s.every: every charted region (a table of one livestream says something),
+-- else only the chartable ones.
+function M.section(F, s)
   local b = html.buffer()
-  b(head)
   local any = false
-  for gi, g in ipairs(chartable(F)) do
-    if part(b, g, gi) then any = true end
+  for gi, g in ipairs(s.every and M.charted(F) or chartable(F)) do
+    if s.part(b, g, gi) then any = true end
   end
-  if not any then b(empty(none)) end
-  b(M.left_out(F, true))
-  b(formula(formula_text), "</section>")
-  return b()
+  if not any then b(empty(s.none)) end
+  b(M.left_out(F, not s.every))
+  b(formula(s.formula))
+  return parts.section(s.id, s.heading, b(), s.attrs)
 end
 
 local function weekly_part(F)
@@ -133,12 +134,12 @@ local function weekly_part(F)
 end
 
 function M.weekly(F)
-  return region_section(F, '<section id="weekly"><h2>Weekly totals</h2>', weekly_part(F),
-    "No livestream has a start time: no weeks to show.",
-    "Week = Monday 00:00 to Sunday 24:00 in " .. F.tz .. ", by create_time · GMV = Σ total_sale_gmv_amt · "
+  return M.section(F, { id = "weekly", heading = "Weekly totals", part = weekly_part(F),
+    none = "No livestream has a start time: no weeks to show.",
+    formula = "Week = Monday 00:00 to Sunday 24:00 in " .. F.tz .. ", by create_time · GMV = Σ total_sale_gmv_amt · "
     .. "GMV / hour live = GMV / (Σ duration / 3600) · change = (this week − week before) / week before; – after a "
     .. "week of 0 · a partial week (outlined, marked \"partial\") is one the data ends in: its total is not a "
-    .. "whole week's")
+    .. "whole week's" })
 end
 
 -- ---- heatmap -----------------------------------------------------------------
@@ -199,11 +200,9 @@ local function heatmap_chart(g, F)
   return s()
 end
 
-function M.heatmap(F)
-  local b = html.buffer()
-  b('<section id="heatmap"><h2>When livestreams sell: weekday × start hour</h2>')
-  local any = false
-  for gi, g in ipairs(chartable(F)) do
+-- The heatmap of region g, with its table of the cells with livestreams.
+local function heatmap_part(F)
+  return function(b, g, gi)
     local rows = {}
     for wd = 1, 7 do
       for h = 0, 23 do
@@ -214,21 +213,21 @@ function M.heatmap(F)
         end
       end
     end
-    if #rows > 0 then
-      any = true
-      b(figure("fig-heatmap-" .. gi, "Region " .. parts.region_label(g.region)
-        .. ": GMV per hour live by weekday and start hour ("
-        .. F.tz .. ")", heatmap_chart(g, F), details("Data: cells with livestreams, region " .. g.region,
-        data_table({ { "Weekday" }, { "Hour" }, { "Livestreams", true }, { "GMV", true }, { "Hours live", true },
-          { "GMV / hour live", true } }, rows))))
-    end
+    if #rows == 0 then return false end
+    b(figure("fig-heatmap-" .. gi, "Region " .. parts.region_label(g.region)
+      .. ": GMV per hour live by weekday and start hour ("
+      .. F.tz .. ")", heatmap_chart(g, F), details("Data: cells with livestreams, region " .. g.region,
+      data_table({ { "Weekday" }, { "Hour" }, { "Livestreams", true }, { "GMV", true }, { "Hours live", true },
+        { "GMV / hour live", true } }, rows))))
+    return true
   end
-  if not any then b(empty("No livestream has a start time: no weekday or hour to show.")) end
-  b(M.left_out(F, true))
-  b(formula("Cell = livestreams whose create_time falls on that weekday and hour in " .. F.tz
-    .. " · value = Σ total_sale_gmv_amt / (Σ duration / 3600) · colour = √(value / the region's best cell)"),
-    "</section>")
-  return b()
+end
+
+function M.heatmap(F)
+  return M.section(F, { id = "heatmap", heading = "When livestreams sell: weekday × start hour",
+    part = heatmap_part(F), none = "No livestream has a start time: no weekday or hour to show.",
+    formula = "Cell = livestreams whose create_time falls on that weekday and hour in " .. F.tz
+      .. " · value = Σ total_sale_gmv_amt / (Σ duration / 3600) · colour = √(value / the region's best cell)" })
 end
 
 -- ---- histogram ---------------------------------------------------------------
@@ -301,11 +300,11 @@ local function histogram_part(b, g, gi)
 end
 
 function M.histogram(F)
-  return region_section(F, '<section id="histogram"><h2>Distribution of GMV per hour live</h2>', histogram_part,
-    "No livestreams: nothing to distribute.",
-    "Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
+  return M.section(F, { id = "histogram", heading = "Distribution of GMV per hour live", part = histogram_part,
+    none = "No livestreams: nothing to distribute.",
+    formula = "Per livestream: total_sale_gmv_amt / (duration / 3600); bins of equal, round width from 0, or one "
     .. "per power of ten when the highest value is 1,000 times the median or more; the red line is the median "
-    .. "(half the livestreams below it)")
+    .. "(half the livestreams below it)" })
 end
 
 return M

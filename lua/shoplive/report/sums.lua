@@ -79,4 +79,48 @@ function M.of(records)
   return M.summary(s, best)
 end
 
+-- One group's running sums and its best record (the first with the
+-- highest GMV, as M.of finds it: records arrive in the list's order).
+local function group(by, k)
+  local g = by[k]
+  if not g then
+    g = { s = M.zero() }
+    by[k] = g
+  end
+  return g
+end
+
+local function count_best(g, r, views, sales, gmv, d)
+  M.count(g.s, views, sales, gmv, d)
+  if gmv and (g.best_gmv == nil or gmv > g.best_gmv) then g.best, g.best_gmv = r, gmv end
+end
+
+--- The summaries M.of gives of every record, of each shop's, each region's
+-- and each shop's region's records, in one pass: { all =, shop = { [id] = },
+-- region = { [region] = }, cell = { [id .. "\0" .. region] = } }, given
+-- shop_of(r) and region_of(r). Each is what M.of of that list returns.
+function M.grouped(records, shop_of, region_of)
+  local num = M.num
+  local all, shops, regions, cells = { s = M.zero() }, {}, {}, {}
+  for i = 1, #records do
+    local r = records[i]
+    local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
+    -- num only for what is not a plain number (4 calls a record spared)
+    if type(views) ~= "number" or views ~= views then views = num(views) end
+    if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
+    if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
+    if type(d) ~= "number" or d ~= d then d = num(d) end
+    local shop, reg = shop_of(r), region_of(r)
+    count_best(all, r, views, sales, gmv, d)
+    count_best(group(shops, shop), r, views, sales, gmv, d)
+    count_best(group(regions, reg), r, views, sales, gmv, d)
+    count_best(group(cells, shop .. "\0" .. reg), r, views, sales, gmv, d)
+  end
+  local out = { all = M.summary(all.s, all.best), shop = {}, region = {}, cell = {} }
+  for name, by in pairs({ shop = shops, region = regions, cell = cells }) do
+    for k, g in pairs(by) do out[name][k] = M.summary(g.s, g.best) end
+  end
+  return out
+end
+
 return M

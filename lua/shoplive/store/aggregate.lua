@@ -33,6 +33,9 @@ function M.new(store, q, lim)
     -- fetch each row by its key: 50 s instead of 6 on a million rows)
     where[#where + 1] = #marks > 0 and (d.scan_all .. "seller_id IN (" .. concat(marks, ", ") .. ")") or "1 = 0"
   end
+  local time_where, time_params = "", {}
+  if q.since then time_where = time_where .. " AND create_time >= ?i"; time_params[#time_params + 1] = q.since end
+  if q["until"] then time_where = time_where .. " AND create_time < ?i"; time_params[#time_params + 1] = q["until"] end
   if q.since then where[#where + 1] = "create_time >= ?i"; params[#params + 1] = q.since end
   if q["until"] then where[#where + 1] = "create_time < ?i"; params[#params + 1] = q["until"] end
   local w = #where > 0 and (" WHERE " .. concat(where, " AND ")) or ""
@@ -45,7 +48,7 @@ function M.new(store, q, lim)
     end
   end
   return setmetatable({ store = store, d = d, where = w, params = params, lim = lim, sellers = sellers,
-    cte = sqlmod.cte(d, w, lim) }, Agg)
+    cte = sqlmod.cte(d, w, lim), time_where = time_where, time_params = time_params }, Agg)
 end
 
 -- A SQL result as a Lua number: PostgreSQL's numeric comes as text.
@@ -129,11 +132,12 @@ local function quality_of(r, fields)
   return q
 end
 
---- What the kept livestreams span: first (start), last (end), kept,
--- starts (those with a start) and shops (with a livestream); and quality,
+--- What the kept livestreams span: first (start), last (end) and shops
+-- (with a livestream); and quality,
 -- the data quality of the rows without extra (see quality_sql). Two scans:
 -- a row's aside flag costs as much as the scan each time a query reads it.
 function Agg:span(fields)
+  if self.d.scan and self.sellers then return self:indexed_span(fields) end
   local o = self.d.out
   -- with sellers given, the shops with a kept row are found one by one
   -- through the index on seller_id (COUNT(DISTINCT) cost a third of the scan)
@@ -151,11 +155,25 @@ function Agg:span(fields)
     end
   end
   local q
-  q, err = self.store:aggregate("SELECT " .. quality_sql(fields) .. " FROM livestreams"
+  q, err = self:quality(fields)
+  if not q then return nil, err end
+  return { first = val(r[1]), last = val(r[2]), shops = r[5], quality = q }
+end
+
+--- The data quality of the rows without extra (see quality_sql), or nil, err.
+function Agg:quality(fields)
+  local q, err = self.store:aggregate("SELECT " .. quality_sql(fields) .. " FROM livestreams"
     .. (self.where ~= "" and (self.where .. " AND ") or " WHERE ") .. "extra IS NULL", self.params)
   if not q then return nil, err end
-  return { first = val(r[1]), last = val(r[2]), kept = r[3], starts = r[4], shops = r[5],
-    quality = quality_of(q[1], fields) }
+  return quality_of(q[1], fields)
+end
+
+--- Agg:span of a SQLite store's given sellers, through the index
+-- (store/aggregate_span.lua), without quality (figures' pass returns it).
+function Agg:indexed_span(fields)
+  -- the quality: counted by the one pass (aggregate_scan.lua), given fields
+  self.quality_fields = fields
+  return require("shoplive.store.aggregate_span").span(self)
 end
 
 -- Each ranking's figure in SQL (NULL where the record has none).
@@ -286,7 +304,10 @@ end
 -- from, prev_from (the overview's periods), first and slot (the
 -- timeline's). Returns { groups, heat, weeks, floors, slots, hosts, values }.
 function Agg:figures(p)
-  if self.d.scan then return require("shoplive.store.aggregate_scan").run(self, p) end
+  if self.d.scan then
+    p.fields = self.quality_fields
+    return require("shoplive.store.aggregate_scan").run(self, p)
+  end
   local a = {}
   for _, step in ipairs({
     { "groups", function() return self:groups(p) end },
@@ -347,7 +368,7 @@ end
 -- region's top (a figure of `rank` at least its region's floor), a shop's
 -- best (GMV `best_gmv[shop]`) or a timeline mark (slots; every livestream
 -- with a start without them). { record, has_extra }.
-function Agg:candidates(rank, floors, best_gmv, slots)
+function Agg:candidates(rank, floors, best_gmv, slots, combos_listed)
   local params = { n = 0 }
   local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floors, params, self.d.number)
   local bests = {}
@@ -355,11 +376,41 @@ function Agg:candidates(rank, floors, best_gmv, slots)
   local best = any_of({ bests }, params)
   local marks = slots and slot_terms(slots, params) or "create_time IS NOT NULL"
   params.n = #params
-  local list, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra FROM src WHERE "
-    .. sqlmod.maybe_odd(self.lim) .. " OR (aside = 0 AND (" .. top .. " OR " .. best .. " OR " .. marks .. ")) "
-    .. "ORDER BY o DESC, room_id", params, 2)
+  local list, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra, o FROM src WHERE "
+    .. sqlmod.maybe_odd(self.lim, combos_listed) .. " OR (aside = 0 AND (" .. top .. " OR " .. best .. " OR "
+    .. marks .. ")) ORDER BY o DESC, room_id", params, 3)
   if not list then return nil, err end
+  if combos_listed then
+    list, err = self:with_combos(list, combos_listed)
+    if not list then return nil, err end
+  end
   for _, e in ipairs(list) do e.has_extra = e[2] == 1 end
+  return list
+end
+
+-- The store's order: o (the stored create_time) descending, NULL last
+-- (as SQLite sorts it), then room_id.
+local function store_order(a, b)
+  if a[3] ~= b[3] then
+    if a[3] == nil or b[3] == nil then return b[3] == nil end
+    return a[3] > b[3]
+  end
+  return a.record.room_id < b.record.room_id
+end
+
+--- list and the first n rows (store order) without extra that sell more
+-- units than they have views, in the store's order, each row once: the
+-- combinations the report lists (the scan counted them all).
+function Agg:with_combos(list, n)
+  local more, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra, o FROM src WHERE "
+    .. "has_extra = 0 AND " .. sqlmod.COMBO .. " ORDER BY o DESC, room_id LIMIT ?i", { n, n = 1 }, 3)
+  if not more then return nil, err end
+  local seen = {}
+  for _, e in ipairs(list) do seen[e.record.room_id] = true end
+  for _, e in ipairs(more) do
+    if not seen[e.record.room_id] then list[#list + 1] = e end
+  end
+  table.sort(list, store_order)
   return list
 end
 

@@ -8,6 +8,7 @@
 -- one entry per group, never a row.
 local M = {}
 
+local sqlmod = require("shoplive.store.aggregate_sql")
 local sums = require("shoplive.report.sums")
 
 local floor = math.floor
@@ -130,14 +131,70 @@ local function finish(a)
   return out
 end
 
---- store/aggregate.lua's figures(p) of agg, in one pass.
+-- Count a row's quality flags (aggregate_sql.quality_flags) in q.
+local function flags(q, m, nfields)
+  q.n = q.n + 1
+  if m == 0 then return end
+  local bit = {}
+  for i = 1, nfields + 3 do
+    bit[i] = m % 2
+    m = (m - bit[i]) / 2
+  end
+  q.zero_peak = q.zero_peak + bit[1]
+  q.duration_mismatch = q.duration_mismatch + bit[2]
+  q.no_positive_duration = q.no_positive_duration + bit[3]
+  local any = 0
+  for i = 1, nfields do
+    if bit[i + 3] == 1 then q.null[i] = (q.null[i] or 0) + 1; any = 1 end
+  end
+  q.any_missing = q.any_missing + any
+end
+
+-- Count a row's impossible combination (as report/bounds.lua's) in c.
+local function combo(c, views, units)
+  if views == 0 and units and units > 0 then
+    c.units_no_views = c.units_no_views + 1
+  elseif views and units and units > views then
+    c.units_over_views = c.units_over_views + 1
+  end
+end
+
+-- The quality counts as store/aggregate.lua's quality gives them.
+local function quality_of(q, fields)
+  local out = { n = q.n, zero_peak = q.zero_peak, duration_mismatch = q.duration_mismatch,
+    no_positive_duration = q.no_positive_duration, any_missing = q.any_missing, missing = {}, not_number = {},
+    extra = {} }
+  for i, n in pairs(q.null) do out.missing[fields[i]] = n end
+  return out
+end
+
+--- store/aggregate.lua's figures(p) of agg, in one pass; with p.fields, also
+-- the data quality of the rows without extra (as Agg:quality) and their
+-- impossible combinations (combos), the rows set aside included.
 function M.run(agg, p)
   local a = state()
   p.rank_of = RANK[p.rank]
-  local ok, err = agg:rows("SELECT shop, reg, create_time, duration, total_sale_gmv_amt, total_views_cnt, "
-    .. "total_sale_cnt, user_id, nick_name FROM k", nil, function(r) row(a, p, r) end)
+  local fields = p.fields
+  local q = { n = 0, zero_peak = 0, duration_mismatch = 0, no_positive_duration = 0, any_missing = 0, null = {},
+    combos = { units_no_views = 0, units_over_views = 0 } }
+  local sql = "SELECT shop, reg, create_time, duration, total_sale_gmv_amt, total_views_cnt, total_sale_cnt, "
+    .. "user_id, nick_name" .. (fields and (", aside, " .. sqlmod.quality_flags(fields) .. " FROM src") or " FROM k")
+  local n = fields and #fields
+  local ok, err = agg:rows(sql, nil, function(r)
+    if fields then
+      local m = r[11]
+      if m then
+        flags(q, m, n)
+        combo(q.combos, r[6], r[7])
+      end
+      if r[10] == 1 then return end
+    end
+    row(a, p, r)
+  end)
   if not ok then return nil, err end
-  return finish(a)
+  local out = finish(a)
+  if fields then out.quality, out.combos = quality_of(q, fields), q.combos end
+  return out
 end
 
 return M

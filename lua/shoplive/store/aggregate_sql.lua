@@ -98,16 +98,46 @@ function M.cte(d, where, lim)
     .. " THEN 1 ELSE 0 END AS aside FROM e), k AS (SELECT * FROM src WHERE aside = 0) "
 end
 
+-- A row with more units sold than views (bounds' impossible combinations).
+M.COMBO = "total_sale_cnt > total_views_cnt"
+
 --- The condition of a row of src that may hold a value the report sets
 -- aside or lists (a superset: report/bounds.lua decides).
-function M.maybe_odd(lim)
+-- without_combos: not the impossible combinations of rows without extra
+-- (M.COMBO; store/aggregate_scan.lua counts them, Agg:candidates lists the
+-- first few).
+function M.maybe_odd(lim, without_combos)
   local c = aside_terms(lim)
   for _, t in ipairs({ "has_extra = 1", format("finish_time < %d", lim.earliest),
     format("finish_time > %d", lim.latest + lim.max_duration), "finish_time < create_time",
-    format("finish_time - create_time > %d", lim.max_duration), "total_sale_cnt > total_views_cnt" }) do
+    format("finish_time - create_time > %d", lim.max_duration), not without_combos and M.COMBO or nil }) do
     c[#c + 1] = t
   end
   return "(" .. table.concat(c, " OR ") .. ")"
+end
+
+-- The column of src holding the stored value of spec field f.
+local function stored(f)
+  if f == "room_id" or f == "user_id" or f == "nick_name" then return f end
+  return "r_" .. f
+end
+
+--- A row of src's data-quality flags as one integer (NULL for a row with
+-- extra, whose fields figures.quality checks): bit 0 max_views_cnt is 0,
+-- bit 1 duration differs from finish_time - create_time, bit 2 no
+-- positive duration, bit 2 + i spec field fields[i] missing. Summed by the
+-- SQLite pass (store/aggregate_scan.lua) instead of a scan of its own.
+function M.quality_flags(fields)
+  local t = { "COALESCE(r_max_views_cnt = 0, 0)", "2 * COALESCE(r_finish_time - r_create_time <> r_duration, 0)",
+    "4 * (r_duration IS NULL OR r_duration <= 0)" }
+  -- the usual row (nothing to count) by one chain of tests SQLite stops early
+  local plain = { "r_max_views_cnt <> 0", "r_duration > 0", "r_finish_time - r_create_time = r_duration" }
+  for i, f in ipairs(fields) do
+    t[#t + 1] = format("%.0f * (%s IS NULL)", 2 ^ (i + 2), stored(f))
+    plain[#plain + 1] = stored(f) .. " IS NOT NULL"
+  end
+  return "CASE WHEN extra IS NOT NULL THEN NULL WHEN " .. table.concat(plain, " AND ") .. " THEN 0 ELSE "
+    .. table.concat(t, " + ") .. " END"
 end
 
 return M
