@@ -679,12 +679,14 @@ function Client:submit(q, opts)
 end
 
 --- Drive every request until `until_fn()` returns true, `seconds` pass, the
--- `interrupt` hook fires (every request then ends `cancelled`) or nothing
--- can change any more. Blocks in the transport, or hands each wait to the
--- `wait` hook.
+-- `interrupt` hook fires (every request then ends `cancelled`) or, without
+-- `seconds`, nothing can change any more. With `seconds` a client that has
+-- nothing in flight waits them out (sync's queue waits so until its next
+-- claim or lease renewal) and returns `"timeout"`. Blocks in the transport,
+-- or hands each wait to the `wait` hook.
 -- @function Client:run
 -- @tparam[opt] function until_fn the condition, asked after each step
--- (default: never, so run until idle or `seconds`)
+-- (default: never, so run until `seconds`, or without them until idle)
 -- @tparam[opt] number seconds the longest run, >= 0
 -- @treturn[1] boolean true when `until_fn` returned true
 -- @treturn[2] boolean false otherwise
