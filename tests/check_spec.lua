@@ -10,7 +10,7 @@ local ROOT = sandbox.root
 local q = env.sh_quote
 
 local function sh(cmd)
-  return env.sh("cd " .. q(ROOT) .. " && unset BUILD LD_PRELOAD && { " .. cmd .. "\n} 2>&1")
+  return env.sh("cd " .. q(ROOT) .. " && unset BUILD LD_PRELOAD TEST_SERIAL TEST_JOBS && { " .. cmd .. "\n} 2>&1")
 end
 
 
