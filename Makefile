@@ -82,8 +82,12 @@ $(HOST_BIN): examples/host/host.c
 luajit-core:
 	$(MAKE) LUA=luajit
 
+# make test: the quick loop, the 5.4 suite in TEST_JOBS busted processes at
+# once (most of its time is waiting, so more shards than cores pay);
+# make check: every stage, CHECK_JOBS at once (tests/check, docs/testing.md).
+TEST_JOBS ?= 3
 test: all luajit-core $(HOST_BIN)
-	LUA_BIN=$(LUA_BIN) BUILD=$(BUILD) tests/run
+	LUA_BIN=$(LUA_BIN) BUILD=$(BUILD) TEST_JOBS=$(TEST_JOBS) tests/run
 
 check: all asan luajit-core $(HOST_BIN)
 	LUA_BIN=$(LUA_BIN) BUILD=$(BUILD) tests/check

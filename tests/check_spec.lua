@@ -10,7 +10,43 @@ local ROOT = sandbox.root
 local q = env.sh_quote
 
 local function sh(cmd)
-  return env.sh("cd " .. q(ROOT) .. " && unset BUILD LD_PRELOAD && { " .. cmd .. "\n} 2>&1")
+  return env.sh("cd " .. q(ROOT) .. " && unset BUILD LD_PRELOAD TEST_SERIAL TEST_JOBS && { " .. cmd .. "\n} 2>&1")
+end
+
+
+-- A spec that marks that it started, waits (up to 120 s, far beyond a
+-- suite's start on a loaded machine) for a second mark, then marks that it
+-- is done: it passes only beside another such spec running at once.
+local function write_meet(file, dir)
+  files.write(file, ([[
+    local dir = %q
+    describe("meet", function()
+      it("sees the other suite running", function()
+        local me = os.tmpname()
+        os.remove(me)
+        local f = assert(io.open(dir .. "/mark-" .. me:gsub("%%W", ""), "w"))
+        f:close()
+        local n, deadline = 0, os.time() + 120
+        while os.time() < deadline do
+          local p = io.popen("ls " .. dir .. " | grep -c '^mark-'")
+          n = tonumber(p:read("*a"))
+          p:close()
+          if n >= 2 then break end
+          os.execute("sleep 0.1")
+        end
+        f = assert(io.open(dir .. "/done-" .. me:gsub("%%W", ""), "w"))
+        f:close()
+        assert.is_true(n >= 2, "alone: " .. n .. " mark")
+      end)
+    end)
+  ]]):format(dir))
+end
+
+local function tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(env.sh_ok("mkdir -p " .. q(dir)))
+  return dir
 end
 
 describe("make check #novalgrind", function()
@@ -37,30 +73,50 @@ describe("make check #novalgrind", function()
     assert(env.sh_ok("mkdir -p " .. q(dir)))
     -- each run marks that it started, then waits (up to 120 s, far beyond a
     -- suite's start on a loaded machine) for two marks
-    files.write(dir .. "/meet_spec.lua", ([[
-      local dir = %q
-      describe("meet", function()
-        it("sees the other suite running", function()
-          local me = os.tmpname()
-          os.remove(me)
-          local f = assert(io.open(dir .. "/mark-" .. me:gsub("%%W", ""), "w"))
-          f:close()
-          local n, deadline = 0, os.time() + 120
-          while os.time() < deadline do
-            local p = io.popen("ls " .. dir .. " | grep -c '^mark-'")
-            n = tonumber(p:read("*a"))
-            p:close()
-            if n >= 2 then break end
-            os.execute("sleep 0.1")
-          end
-          assert.is_true(n >= 2, "alone: " .. n .. " mark")
-        end)
-      end)
-    ]]):format(dir))
+    write_meet(dir .. "/meet_spec.lua", dir)
     local status, out = sh("VERSIONS='5.4 luajit' VERSIONS_JOBS=2 tests/versions " .. q(dir .. "/meet_spec.lua"))
     assert.equals(0, status, out)
     assert.matches("== 5%.4 %(lua5%.4, build/5%.4, %d+ s%): 1 passed, 0 failed\n", out)
     assert.matches("== luajit %(luajit, build/luajit, %d+ s%): 1 passed, 0 failed\n", out)
     assert.matches("\n2 passed, 0 failed\n$", out)
+  end)
+
+  it("tests/run with TEST_JOBS runs shards at once, then the #serial specs by themselves, and sums them", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    write_meet(dir .. "/meet_a_spec.lua", dir)
+    write_meet(dir .. "/meet_b_spec.lua", dir)
+    files.write(dir .. "/fails_spec.lua", [[
+      describe("a failure", function()
+        it("is counted", function() assert.equals(1, 2) end)
+      end)
+    ]])
+    -- named to come first: the serial spec must still wait for the others
+    -- the marker is a line of its own (written so that this file has none)
+    files.write(dir .. "/a_serial_spec.lua", "-" .. "- #serial: waits for the others\n" .. ([[
+      local dir = %q
+      describe("by itself", function()
+        it("runs once every shard is done", function()
+          local p = io.popen("ls " .. dir .. " | grep -c '^done-'")
+          local done = tonumber(p:read("*a"))
+          p:close()
+          assert.equals(2, done)
+        end)
+      end)
+    ]]):format(dir))
+    local specs = {}
+    for _, name in ipairs({ "a_serial", "fails", "meet_a", "meet_b" }) do
+      specs[#specs + 1] = q(dir .. "/" .. name .. "_spec.lua")
+    end
+    local status, out = sh("TEST_JOBS=2 tests/run " .. table.concat(specs, " "))
+    assert.is_not.equals(0, status, out)
+    assert.matches("# shard 1/2 started", out, 1, true)
+    assert.matches("# shard 2/2 done in %d+ s", out)
+    assert.matches("# serial done in %d+ s: 1 passed, 0 failed\n", out)
+    assert.matches("\n3 passed, 1 failed\n$", out)
+    -- tests/check's last phase: the #serial files alone, whatever TEST_JOBS
+    status, out = sh("TEST_SERIAL=only TEST_JOBS=1 tests/run " .. table.concat(specs, " "))
+    assert.equals(0, status, out)
+    assert.matches("\n1 passed, 0 failed\n$", out)
   end)
 end)

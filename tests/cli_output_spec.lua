@@ -185,8 +185,14 @@ describe("shoplive CLI output", function()
       assert.is_true(#recs >= 30 and #recs % 10 == 0)
       assert.is_true(requests <= #recs / 10 + 1)
       local err = read(dir .. "/stderr")
+      -- the page in flight may have been answered, and so paid for, before
+      -- the Ctrl-C landed (on a loaded machine it was): one credit more than
+      -- the pages kept, never more than the server billed
+      local spent = tonumber(err:match("credits spent: (%d+)\n$"))
+      assert.is_true(spent == #recs / 10 or spent == #recs / 10 + 1, err)
+      assert.is_true(spent <= env.credits(), err)
       assert.equals(string.format("shoplive: interrupted: kept %d records in %s.partial; credits spent: %d\n",
-        #recs, path, #recs / 10), err)
+        #recs, path, spent), err)
       assert.is_nil(err:find("traceback"))
       assert.equals("precious\n", read(path))
     end)

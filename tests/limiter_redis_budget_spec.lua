@@ -1,3 +1,5 @@
+-- #serial (tests/run): its assertions count requests per second or a lease's
+-- renewals, which CPU starvation from specs beside it can tip over
 -- The credit budget and the bucket of shoplive.limiter.redis against the
 -- faults Redis itself has: a FLUSHALL under a request in flight, a clock
 -- that stepped back, a kill and an empty restart in the middle of a run of

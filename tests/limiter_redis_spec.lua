@@ -1,3 +1,5 @@
+-- #serial (tests/run): its assertions count requests per second or a lease's
+-- renewals, which CPU starvation from specs beside it can tip over
 -- shoplive.limiter.redis: one key's rate and budget shared by separate
 -- processes (three "hosts"), kept by a redis-server this spec starts.
 -- Everything is counted on the sandbox, never timed.

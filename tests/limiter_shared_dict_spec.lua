@@ -1,3 +1,5 @@
+-- #serial (tests/run): its assertions count requests per second or a lease's
+-- renewals, which CPU starvation from specs beside it can tip over
 -- shoplive.limiter.shared_dict (and .redis over cosockets) inside nginx:
 -- examples/openresty with 4 workers, each with its own client, the limiter's
 -- state in one lua_shared_dict. Counted on the sandbox, never timed.

@@ -1,3 +1,5 @@
+-- #serial (tests/run): its assertions count requests per second or a lease's
+-- renewals, which CPU starvation from specs beside it can tip over
 -- Issue 18.3: one key's limit as a strict server counts it. The sandbox's
 -- strict mode (window=strict) counts every request that reaches it in the
 -- closed sliding second before it, refused or not, and reports the busiest

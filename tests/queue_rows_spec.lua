@@ -1,3 +1,5 @@
+-- #serial (tests/run): its assertions count requests per second or a lease's
+-- renewals, which CPU starvation from specs beside it can tip over
 -- What a queue row says about its shop is what happened to it: the credits
 -- sync spent on the shop (a billed 200 whose body was cut off too), and a
 -- shop whose page could not be saved is never marked done. Against the

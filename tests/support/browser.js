@@ -2,7 +2,7 @@
 // reports what the rendered page shows, as one JSON object on stdout. Used by
 // tests/report_browser_spec.lua, which makes the assertions.
 //
-//   node tests/support/browser.js FILE OUTDIR [CHROMIUM]
+//   node tests/support/browser.js FILE OUTDIR [CHROMIUM] [once]
 //
 // It speaks the DevTools protocol over --remote-debugging-pipe (fd 3: our
 // commands, fd 4: Chromium's answers and events, each message a JSON text
@@ -21,16 +21,18 @@
 // media emulated at the width of A4's printable area it records the charts' sizes
 // again and saves a PDF. Throughout it counts console messages, exceptions
 // and every network request other than the page's own file (and which of
-// them Chromium blocked, and why).
+// them Chromium blocked, and why). With "once" it loads the page at 1280 px
+// only and records just that (what a spec about loads and the console needs:
+// the widths, axe-core and print take most of a run's minutes).
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const [file, outDir, chromiumBin] = process.argv.slice(2);
+const [file, outDir, chromiumBin, mode] = process.argv.slice(2);
 if (!file || !outDir) {
-  process.stderr.write('usage: node browser.js FILE OUTDIR [CHROMIUM]\n');
+  process.stderr.write('usage: node browser.js FILE OUTDIR [CHROMIUM] [once]\n');
   process.exit(2);
 }
 const pageUrl = 'file://' + path.resolve(file);
@@ -213,6 +215,12 @@ async function main() {
   const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
   const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
   for (const d of ['Page', 'Runtime', 'Log', 'Network']) await send(d + '.enable', {}, sessionId);
+  if (mode === 'once') {
+    await load(sessionId, 1280, 900, false);
+    result.widths[1280] = await probe(sessionId);
+    await send('Target.closeTarget', { targetId });
+    return;
+  }
 
   for (const [width, height, mobile] of [[1280, 900, false], [1920, 1080, false], [768, 1024, true], [390, 844, true],
     [360, 740, true]]) {
