@@ -8,7 +8,6 @@
 -- lease runs out (a worker killed mid-shop); the pages the dead worker saved
 -- come from the cache, so they are not bought again.
 local util = require("shoplive.util")
-local queue = require("shoplive.store.queue")
 
 local M = {}
 
@@ -24,7 +23,7 @@ Source.__index = Source
 -- (seller id -> the shop's query params), redact, clock (the client's).
 function M.new(store, opts)
   return setmetatable({ store = store, name = opts.queue, lease = opts.lease or M.DEFAULT_LEASE,
-    worker = opts.worker or queue.identity(), params = opts.params, redact = opts.redact,
+    worker = opts.worker or util.identity(), params = opts.params, redact = opts.redact,
     clock = opts.clock, next_claim = 0, exhausted = false, lost = 0 }, Source)
 end
 

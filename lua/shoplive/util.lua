@@ -140,4 +140,29 @@ function M.clean(v, spaces)
   return concat(out)
 end
 
+--- This process as a queue worker names itself: host:pid (the pid from
+-- /proc/self/stat where there is one).
+function M.identity()
+  local host
+  for _, path in ipairs{ "/proc/sys/kernel/hostname", "/etc/hostname" } do
+    local f = io.open(path, "r")
+    if f then
+      host = (f:read("*l") or ""):match("^%s*(%S+)")
+      f:close()
+      if host then break end
+    end
+  end
+  host = host or os.getenv("HOSTNAME") or "localhost"
+  local pid
+  local f = io.open("/proc/self/stat", "r")
+  if f then
+    pid = (f:read("*l") or ""):match("^(%d+)")
+    f:close()
+  end
+  -- without procfs: a random number stands in for the pid (unique enough to
+  -- tell two workers of one host apart)
+  pid = pid or tostring(math.random(1, 2 ^ 30))
+  return host .. ":" .. pid
+end
+
 return M

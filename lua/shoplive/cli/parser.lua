@@ -54,7 +54,7 @@ M.COMMANDS = {
     { "--format -f", "Output format (json: one object per shop and line).", "text", choices = { "text", "json" } },
   } },
   { name = "report", help = "An HTML report (charts, figures per shop) of the shops' livestreams, written to "
-    .. "--output (default report.html).", options = require("shoplive.cli.report").OPTIONS },
+    .. "--output (default report.html).", options = require("shoplive.cli.report_opts") },
   -- the store's commands (cli/store_opts.lua, cli/queue_cmd.lua): their own arguments
   -- and options only (own = true), none of the fetch options
   { name = "sync", own = true, help = "Fetch whole shops into the store; a re-run pays only for pages it lacks.",
