@@ -390,10 +390,14 @@ end
 
 -- The store's order: o (the stored create_time) descending, NULL last
 -- (as SQLite sorts it), then room_id.
+-- On 5.1/LuaJIT an o past 2^53 arrives as its digits: compared as numbers.
 local function store_order(a, b)
   if a[3] ~= b[3] then
     if a[3] == nil or b[3] == nil then return b[3] == nil end
-    return a[3] > b[3]
+    local x, y = a[3], b[3]
+    if type(x) == "string" then x = tonumber(x) end
+    if type(y) == "string" then y = tonumber(y) end
+    if x ~= y then return x > y end
   end
   return a.record.room_id < b.record.room_id
 end
