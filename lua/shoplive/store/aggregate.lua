@@ -394,9 +394,7 @@ end
 local function store_order(a, b)
   if a[3] ~= b[3] then
     if a[3] == nil or b[3] == nil then return b[3] == nil end
-    local x, y = a[3], b[3]
-    if type(x) == "string" then x = tonumber(x) end
-    if type(y) == "string" then y = tonumber(y) end
+    local x, y = val(a[3]), val(b[3])
     if x ~= y then return x > y end
   end
   return a.record.room_id < b.record.room_id

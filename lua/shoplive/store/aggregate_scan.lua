@@ -150,17 +150,10 @@ local function flags(q, m, nfields)
   q.any_missing = q.any_missing + any
 end
 
--- A usable number or nil, as report/figures.lua's num: on 5.1/LuaJIT a
--- count past 2^53 comes from the database as its digits.
-local function num(v)
-  if type(v) == "number" and v == v and v > -math.huge and v < math.huge then return v end
-  if not math.type and type(v) == "string" and v:find("^%-?%d+$") then return tonumber(v) end
-  return nil
-end
-
 -- Count a row's impossible combination (as report/bounds.lua's) in c.
 local function combo(c, views, units)
-  views, units = num(views), num(units)
+  -- on 5.1/LuaJIT a count past 2^53 comes from the database as its digits
+  views, units = sums.num(views), sums.num(units)
   if views == 0 and units and units > 0 then
     c.units_no_views = c.units_no_views + 1
   elseif views and units and units > views then
