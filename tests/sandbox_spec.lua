@@ -533,6 +533,34 @@ describe("shoplive sandbox", function()
       assert.are.equal(st.log[3].connection, st.log[5].connection)
       assert.are.equal(3, st.log[5].connection_requests)
     end)
+
+    it("leaves out of the counts a request that arrived before the reset and ends after it", function()
+      -- a client that gave up on a slow answer leaves the server sleeping
+      -- through its latency: that 200 belongs to the counts the reset
+      -- cleared, not to the next test's
+      sb:config{ latency = 0.5 }
+      local c = assert(sandbox.connect(sb.url))
+      assert(c.sock:send("GET " .. raw_target("seller_id=237&page_num=1&page_size=1")
+        .. " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test_ok\r\n\r\n"))
+      for _ = 1, 200 do
+        if sb:stats().requests == 1 then break end
+        socket.sleep(0.01)
+      end
+      assert.are.equal(1, sb:stats().requests)
+      sb:reset()
+      assert.are.equal("HTTP/1.1 200 OK", c.sock:receive("*l")) -- its answer came after the reset
+      c:close()
+      local st
+      for _ = 1, 200 do -- the log phase runs once the answer is sent
+        st = sb:stats()
+        if st.stale == 1 then break end
+        socket.sleep(0.01)
+      end
+      assert.are.equal(1, st.stale)
+      assert.are.equal(0, st.requests)
+      assert.are.same({}, st.by_status)
+      assert.are.equal(0, #st.log)
+    end)
   end)
 
   describe("launcher", function()

@@ -1,6 +1,6 @@
 -- Shared state of the sandbox (lua_shared_dict "sandbox_state" and "sandbox_log").
 -- Everything that /_sandbox/reset clears lives in these two dicts; the request
--- id counter lives in "sandbox_ids" and survives resets.
+-- id counter and the reset's generation live in "sandbox_ids" and survive resets.
 local cjson = require "cjson.safe"
 
 local M = {}
@@ -46,6 +46,10 @@ function M.set_setting(name, v)
 end
 
 function M.reset()
+  -- a request that arrived before the reset and ends after it (a cancelled
+  -- client left it sleeping through its latency) belongs to the counts that
+  -- were cleared, not to the next test's: finish_request skips it
+  IDS:incr("generation", 1, 0)
   S:flush_all()
   L:flush_all()
   S:flush_expired()
@@ -99,6 +103,7 @@ function M.count_request()
   S:incr("sec:" .. sec, 1, 0)
   ngx.ctx.sandbox_seq = seq
   ngx.ctx.sandbox_entry = entry
+  ngx.ctx.sandbox_generation = IDS:get("generation") or 0
   L:set("log:" .. (seq % M.LOG_MAX), cjson.encode(entry))
   return seq
 end
@@ -107,6 +112,10 @@ end
 function M.finish_request()
   local entry = ngx.ctx.sandbox_entry
   if not entry then return end
+  if ngx.ctx.sandbox_generation ~= (IDS:get("generation") or 0) then -- from before a reset
+    S:incr("stale", 1, 0)
+    return
+  end
   local status = tonumber(ngx.var.status) or ngx.status or 0
   entry.status = status
   if ngx.ctx.sandbox_fault then entry.fault = ngx.ctx.sandbox_fault end
@@ -150,6 +159,7 @@ function M.stats()
     faults_pending = M.faults_pending(),
     settings = M.settings(),
     max_window = S:get("win:max") or 0,
+    stale = S:get("stale") or 0,
     log = log,
   }
 end
