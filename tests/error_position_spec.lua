@@ -227,6 +227,8 @@ describe("argument errors of the store, sync, the limiters and the report point 
     { "store:check_queue: a SQLite store", function() st:check_queue("sync", "daily") end, "sync: a queue needs" },
     { "store:check_queue: bad name", function() st:check_queue("sync", "no spaces") end, "sync: argument 'queue'" },
     { "store:check_queue: called with a dot", function() st.check_queue("sync", "daily") end, "check_queue called on a string" },
+    { "store:has_shop: bad seller_id", function() st:has_shop("x") end, "store:has_shop: argument 'seller_id'" },
+    { "store:has_shop: closed store", function() closed_st:has_shop("1") end, "the store is closed" },
     { "store:empty_shop: bad seller_id", function() st:empty_shop("x") end, "store:empty_shop: argument 'seller_id'" },
     { "store:empty_shop: closed store", function() closed_st:empty_shop("1") end, "the store is closed" },
     { "store:empty_shop: called with a dot", function() st.empty_shop("1") end, "empty_shop called on a string" },

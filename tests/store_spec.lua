@@ -222,6 +222,13 @@ for _, backend in ipairs(backends) do
       assert.equals(2, credits())
     end)
 
+    it("has_shop: true for a shop with stored livestreams or synced empty, false for one never fetched", function()
+      assert(client:livestreams{ seller_id = "0" })
+      assert(client:livestreams{ seller_id = "237" })
+      assert.same({ true, true, false }, { s:has_shop("0"), s:has_shop("237"), s:has_shop("10") })
+      assert.equals(2, credits())
+    end)
+
     it("keeps what it stored across close and reopen", function()
       assert(client:all_livestreams{ seller_id = "237" })
       s:close()

@@ -771,6 +771,23 @@ function Store:empty_shop(seller_id)
   return rows[1] ~= nil
 end
 
+--- Whether the store can answer for a shop: it holds livestreams of it,
+-- or the shop was synced and has none (`empty_shop`). A report or an
+-- export from the store alone reads such a shop; any other is a miss.
+-- @tparam string seller_id the shop
+-- @treturn[1] boolean
+-- @treturn[2] nil on failure
+-- @treturn[2] table an err of kind `store`
+-- @usage if not assert(store:has_shop("237")) then print("run: shoplive sync 237") end
+function Store:has_shop(seller_id)
+  check_open(self, "has_shop")
+  seller_id = query.check({ seller_id = seller_id }, "store:has_shop").seller_id
+  local rows, err = self:_rows("SELECT 1 FROM livestreams WHERE seller_id = ? LIMIT 1", seller_id)
+  if not rows then return nil, err end
+  if rows[1] ~= nil then return true end
+  return self:empty_shop(seller_id)
+end
+
 --- Put shops on a queue of a PostgreSQL store, for `client:sync{ queue = }`
 -- workers on any host (defined in store/queue.lua). A shop already done or
 -- failed there is queued again; one pending or claimed is left as it is. A

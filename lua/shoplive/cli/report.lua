@@ -63,13 +63,6 @@ function M.document(records, ids, opts, credits, pages, requests)
   return require("shoplive").report(unique, report_opts)
 end
 
--- True when shop `id` has stored livestreams, or is stored as having none.
-local function stored(store, id)
-  local rows = store:aggregate("SELECT 1 FROM livestreams WHERE seller_id = ? LIMIT 1", { id })
-  if rows and #rows > 0 then return true end
-  return rows ~= nil and store:empty_shop(id) == true
-end
-
 --- `report --offline`: the report built by the store's database
 -- (shoplive.report(store, opts)), which never holds every record. Returns
 -- the document; nil when the records must be read one by one instead (the
@@ -84,7 +77,7 @@ function M.offline(args, env, ids, query, opts)
     if not seen[id] then
       seen[id] = true
       sellers[#sellers + 1] = id
-      if not stored(store, id) then store:close() return nil end
+      if store:has_shop(id) ~= true then store:close() return nil end
     end
   end
   local report_opts = { sellers = sellers, credits = 0, pages = #ids, requests = 0 }
