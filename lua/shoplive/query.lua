@@ -96,8 +96,12 @@ function M.check(q, fname, extra)
   return p
 end
 
+-- a function of the module, not a closure per call: LuaJIT cannot compile
+-- the creation of a closure, and the URL is built for every page
+local function percent(c) return string.format("%%%02X", c:byte()) end
+
 local function encode(s)
-  return (tostring(s):gsub("[^%w%-._~]", function(c) return string.format("%%%02X", c:byte()) end))
+  return (tostring(s):gsub("[^%w%-._~]", percent))
 end
 
 --- The request URL for validated params p, in two parts around the page
