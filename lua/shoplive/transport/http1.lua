@@ -41,17 +41,17 @@ local function parse(url)
   if not host then return nil end
   port = tonumber(port) or (scheme == "https" and 443 or 80)
   if path == "" then path = "/" elseif sub(path, 1, 1) == "?" then path = "/" .. path end
-  -- the Host header's value
+  -- the Host header's value, and the connection pool's name
   local hostport = find(host, ":", 1, true) and "[" .. host .. "]" or host
   if port ~= (scheme == "https" and 443 or 80) then hostport = hostport .. ":" .. port end
-  return { scheme, host, port, path, hostport }
+  return { scheme, host, port, path, hostport, scheme .. ":" .. host .. ":" .. port }
 end
 
 -- the parsed part of each URL before its query: a client asks one base URL
 -- for page after page (bounded: cleared when it grows past 64 entries)
 local parsed, nparsed = {}, 0
 
---- scheme, host, port, path, Host header of an http(s) URL, or nil
+--- scheme, host, port, path, Host header, pool name of an http(s) URL, or nil
 function M.parse_url(url)
   local q = find(url, "?", 1, true)
   local head = q and sub(url, 1, q - 1) or url
@@ -62,7 +62,7 @@ function M.parse_url(url)
     if nparsed >= 64 then parsed, nparsed = {}, 0 end
     parsed[head], nparsed = p, nparsed + 1
   end
-  if not q then return p[1], p[2], p[3], p[4], p[5] end
+  if not q then return p[1], p[2], p[3], p[4], p[5], p[6] end
   local query = sub(url, q)
   -- plain searches (LuaJIT compiles them): a line break would end the
   -- request line, a blank split it (the client's URLs are percent-encoded)
@@ -70,7 +70,7 @@ function M.parse_url(url)
     or find(query, "#", 1, true) then
     return nil
   end
-  return p[1], p[2], p[3], p[4] .. query, p[5]
+  return p[1], p[2], p[3], p[4] .. query, p[5], p[6]
 end
 
 local function ms(s) return max(1, ceil(s * 1000)) end
@@ -324,17 +324,24 @@ end
 
 --- Connects (a pooled connection unless `fresh`) and does the TLS
 -- handshake, both within connect_timeout. Returns the socket or nil.
-local function connect(c, x, scheme, host, port, fresh, debug)
+-- connect's options per pool name and size (the same for every page)
+local pool_opts = setmetatable({}, { __mode = "v" })
+
+local function connect(c, x, scheme, host, port, fresh, debug, pool)
   local sock = ngx.socket.tcp()
   local limit = min(x.t0 + c.connect_timeout, x.deadline)
   sock:settimeout(ms(limit - now()))
-  local pool = scheme .. ":" .. host .. ":" .. port
+  local opts = pool_opts[pool]
+  if not opts or opts.pool_size ~= c.pool_size then
+    opts = { pool = pool, pool_size = c.pool_size }
+    pool_opts[pool] = opts
+  end
   -- nginx resolves a host name only with a `resolver` directive; localhost
   -- is loopback by definition (RFC 6761) and needs none
   local addr = host == "localhost" and "127.0.0.1" or host
   local ok, err
   for _ = 0, c.pool_size do
-    ok, err = sock:connect(addr, port, { pool = pool, pool_size = c.pool_size })
+    ok, err = sock:connect(addr, port, opts)
     if not ok or not fresh or sock:getreusedtimes() == 0 then break end
     sock:close() -- fresh: the pooled connection is suspect, open a new one
   end
@@ -375,9 +382,9 @@ end
 -- keepalive; request(host_header, path) -> the request's text; debug(line)
 -- or nil. x.t0 and x.deadline are set by the caller.
 function M.get(c, x, url, fresh, request, debug)
-  local scheme, host, port, path, hostport = M.parse_url(url)
+  local scheme, host, port, path, hostport, pool = M.parse_url(url)
   if not scheme then return fail(x, C.url, "URL using bad/illegal format or missing URL") end
-  local sock = connect(c, x, scheme, host, port, fresh, debug)
+  local sock = connect(c, x, scheme, host, port, fresh, debug, pool)
   if not sock then return end
   x.sock = sock
   if debug then debug("> GET " .. path .. " HTTP/1.1") end
@@ -397,7 +404,8 @@ function M.get(c, x, url, fresh, request, debug)
     ok, keep = read_body(r, h, x.status, c.max_body)
     if not ok then err = keep end
   end
-  x.data = concat(r.parts)
+  local parts = r.parts
+  x.data = #parts == 1 and parts[1] or concat(parts) -- one read: no copy
   x.sock = nil
   if not ok then
     sock:close()
