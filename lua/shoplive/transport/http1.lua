@@ -397,7 +397,7 @@ function M.get(c, x, url, fresh, request, debug)
     if serr == "timeout" then return read_failed(x, { body_len = 0 }, "timeout") end
     return fail(x, C.send, "Send failure: " .. tostring(serr))
   end
-  r.ws = now() -- the first low-speed window starts once the request is sent
+  if r.lsl then r.ws = now() end -- the first low-speed window starts once the request is sent
   local h, err = read_head(r, x, debug)
   local ok, keep
   if h then
