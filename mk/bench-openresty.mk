@@ -7,3 +7,13 @@ OPENRESTY_RUNS ?= 3
 bench-openresty:
 	$(MAKE) -s LUA=luajit all
 	taskset -c 1 lua5.4 bench/openresty/run.lua $(OPENRESTY_RUNS)
+
+# make profile-openresty PROFILE_WAY=client_co PROFILE_MODE=p:Fi1: where that way spends the worker's
+# CPU (jit.p; PROFILE_MODE=v: jit.v's trace log) (bench/openresty/profile.lua)
+.PHONY: profile-openresty
+PROFILE_WAY ?= client_co
+PROFILE_MODE ?= p:Fi1
+PROFILE_PAGES ?= 3000
+profile-openresty:
+	$(MAKE) -s LUA=luajit all
+	taskset -c 1 lua5.4 bench/openresty/profile.lua $(PROFILE_WAY) $(PROFILE_MODE) $(PROFILE_PAGES)

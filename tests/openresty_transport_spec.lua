@@ -3,7 +3,8 @@
 -- TLS session resumption (counted by the sandbox), a connection the server
 -- closed, no wait-hook call while a transfer is in flight (nginx wakes the
 -- request), the key in no field, the transport chosen by default and the
--- options it refuses, libcurl where nginx cannot yield, cancel. Also the
+-- options it refuses, libcurl where nginx cannot yield, cancel (from another
+-- light thread too: it wakes the waiting coroutine). Also the
 -- worker-thread prototype. Err kinds and fields against libcurl's:
 -- openresty_parity_spec.lua.
 local env = require("support.env")
@@ -69,9 +70,50 @@ local LOCATIONS = [[
         local p = page(c)
         return { kind = err.kind, records = #p.records, cancelled = c:stats().errors.cancelled }
       end
+      -- light threads spawned while one coroutine fetches n pages, one at a
+      -- time, and then 4 at once (livestreams_many)
+      function CASES.spawns(n)
+        local c = new{ transport = "cosocket" }
+        local spawn, count = ngx.thread.spawn, 0
+        ngx.thread.spawn = function(...) count = count + 1; return spawn(...) end
+        local ok, err = pcall(function()
+          for i = 1, n do assert(page(c, i)) end
+        end)
+        local alone = count
+        local pages = ok and c:livestreams_many({ { seller_id = "237" }, { seller_id = "237", page = 2 },
+          { seller_id = "237", page = 3 }, { seller_id = "237", page = 4 } }, { concurrency = 4 })
+        ngx.thread.spawn = spawn
+        assert(ok, err)
+        return { alone = alone, many = count - alone, pages = #pages }
+      end
+      -- two held pages, waited for together; another light thread cancels
+      -- both: in what order the cancel, the run's return and a mark 2 s
+      -- later come (the answers are held 4 s, the client's timeout is 20 s)
+      function CASES.cancel_other()
+        local c = new{ transport = "cosocket", timeout = 20 }
+        local r1, r2 = c:start{ seller_id = "237" }, c:start{ seller_id = "237", page = 2 }
+        local events = {}
+        local canceller = ngx.thread.spawn(function()
+          ngx.sleep(0.2)
+          r1:cancel()
+          r2:cancel()
+          events[#events + 1] = "cancelled"
+        end)
+        local mark = ngx.thread.spawn(function()
+          ngx.sleep(2)
+          events[#events + 1] = "2 s later"
+        end)
+        local ok = c:run(function() return r1:done() and r2:done() end)
+        events[#events + 1] = "run returned"
+        ngx.thread.wait(canceller)
+        ngx.thread.wait(mark)
+        local _, err = r1:result()
+        return { ok = ok, events = table.concat(events, ", "), kind = err.kind }
+      end
       local case = a.case
       local out
       if case == "pages" then out = CASES.pages(tonumber(a.n), a.transport)
+      elseif case == "spawns" then out = CASES.spawns(tonumber(a.n))
       elseif case == "many" then out = CASES.many(a.transport)
       elseif case == "default" then
         local o = { proxy = a.proxy, ca_file = a.ca_file, transport = a.transport, allow_http = true }
@@ -165,6 +207,14 @@ describe("OpenResty: the cosocket transport #novalgrind", function()
     assert.equals(0, many.waits)
   end)
 
+  it("a page the caller waits for alone runs in its coroutine: no light thread; pages at once each get one", function()
+    sb:reset()
+    local r = t{ case = "spawns", n = 3 }
+    assert.equals(0, r.alone)
+    assert.equals(4, r.pages)
+    assert.equals(4, r.many)
+  end)
+
   it("the key is in no field of the transport or of a transfer", function()
     local r = t{ case = "fields" }
     assert.is_true(r.ok)
@@ -194,6 +244,15 @@ describe("OpenResty: the cosocket transport #novalgrind", function()
     assert.equals("cancelled", r.kind)
     assert.equals(10, r.records)
     assert.equals(1, r.cancelled)
+  end)
+
+  it("a request cancelled by another light thread wakes the coroutine waiting for it", function()
+    sb:reset()
+    sb:fault{ type = "latency", seconds = 4, count = 2 }
+    local r = t{ case = "cancel_other" }
+    assert.is_true(r.ok)
+    assert.equals("cancelled", r.kind)
+    assert.equals("cancelled, run returned, 2 s later", r.events)
   end)
 
   it("worker thread prototype: a page, the thread's libcurl connection kept", function()

@@ -93,4 +93,26 @@ function M.run()
   ngx.say(cjson.encode{ elapsed = now() - t0, lat = lat, sleeps = sleeps - s0 })
 end
 
+--- GET /profile?way=&base=&pages=&threads=&rounds=&mode=&out=: as /run (`rounds` times), with
+-- LuaJIT's profiler (mode "p:<jit.p options>") or trace log (mode "v")
+-- writing to the file `out` (bench/openresty/profile.lua reads it).
+function M.profile()
+  local a = ngx.req.get_uri_args()
+  local fetch = assert(M.ways[a.way], "unknown way")
+  local threads, pages, base = tonumber(a.threads) or 1, tonumber(a.pages), a.base
+  local function worker()
+    for _ = 1, pages do assert(fetch(base) == 10, "a page without 10 records") end
+  end
+  local tool = a.mode == "v" and require("jit.v") or require("jit.p")
+  -- traces from the first page on; the profile after a warm-up
+  if a.mode == "v" then tool.start(a.out) else worker(); tool.start(a.mode:sub(3), a.out) end
+  for _ = 1, tonumber(a.rounds) or 1 do -- fresh light threads each round (the "8 at once" case)
+    local th = {}
+    for i = 1, threads do th[i] = ngx.thread.spawn(worker) end
+    for i = 1, threads do assert(ngx.thread.wait(th[i])) end
+  end
+  if a.mode == "v" then tool.off() else tool.stop() end
+  ngx.say("ok")
+end
+
 return M

@@ -538,7 +538,10 @@ end
 -- true when due is fresh.
 -- @local
 function Client:_block(due, left, nap)
-  local cap = min(1, left or 1, self._interrupted and INTERRUPT_SLICE or 1)
+  -- libcurl blocks in C: a second at most. An event-driven transport's
+  -- wait ends at the transfer's own end (or a cancel): uncapped, it runs a
+  -- lone transfer in this coroutine, without a light thread and a semaphore.
+  local cap = min(self._event_driven and huge or 1, left or huge, self._interrupted and INTERRUPT_SLICE or huge)
   if self._core:running() > 0 then return self:_perform(min(due or cap, cap)), false, true end
   local d = due or left
   if d then

@@ -96,8 +96,12 @@ function M.check(q, fname, extra)
   return p
 end
 
+-- a function of the module, not a closure per call: LuaJIT cannot compile
+-- the creation of a closure, and the URL is built for every page
+local function percent(c) return string.format("%%%02X", c:byte()) end
+
 local function encode(s)
-  return (tostring(s):gsub("[^%w%-._~]", function(c) return string.format("%%%02X", c:byte()) end))
+  return (tostring(s):gsub("[^%w%-._~]", percent))
 end
 
 --- The request URL for validated params p, in two parts around the page
@@ -110,9 +114,20 @@ function M.url_parts(base_url, p)
   return prefix .. "&page_num=", string.format("&page_size=%d", p.page_size)
 end
 
+-- url_parts of the last query url() was asked for: a client asks for page
+-- after page of one shop
+local last = {}
+
 function M.url(base_url, p)
-  local prefix, suffix = M.url_parts(base_url, p)
-  return prefix .. string.format("%d", p.page) .. suffix
+  local l = last
+  if l.base_url ~= base_url or l.seller_id ~= p.seller_id or l.sort_field ~= p.sort_field
+    or l.sort_type ~= p.sort_type or l.page_size ~= p.page_size then
+    l = { base_url = base_url, seller_id = p.seller_id, sort_field = p.sort_field, sort_type = p.sort_type,
+      page_size = p.page_size }
+    l.prefix, l.suffix = M.url_parts(base_url, p)
+    last = l
+  end
+  return l.prefix .. string.format("%d", p.page) .. l.suffix
 end
 
 return M

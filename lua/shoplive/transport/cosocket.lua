@@ -48,8 +48,11 @@ end
 local function settle(self, x)
   self._running = self._running - 1
   self._live[x] = nil
-  local by_co = self._by_co
-  by_co[x.co] = by_co[x.co] - 1
+  -- a coroutine with none left leaves the table (light threads come and
+  -- go with requests: a key per dead one would grow it until a GC cycle)
+  local by_co, co = self._by_co, x.co
+  local n = by_co[co] - 1
+  by_co[co] = n > 0 and n or nil
 end
 
 local function finish(self, x)
@@ -290,7 +293,10 @@ function Xfer:cancel()
   local was = self.state == "running"
   if was then
     self.state, self.error = "cancelled", "request cancelled"
-    settle(self.owner, self)
+    local tr = self.owner
+    settle(tr, self)
+    -- a coroutine waiting in perform learns of it now, not at its timeout
+    if tr._waiting > 0 then tr._sema:post(tr._waiting) end
     -- only the coroutine that spawned it may kill it; else its socket ends it
     if self.thread then pcall(ngx.thread.kill, self.thread) end
     if self.sock then pcall(self.sock.close, self.sock) end

@@ -41,14 +41,17 @@ local function parse(url)
   if not host then return nil end
   port = tonumber(port) or (scheme == "https" and 443 or 80)
   if path == "" then path = "/" elseif sub(path, 1, 1) == "?" then path = "/" .. path end
-  return { scheme, host, port, path }
+  -- the Host header's value, and the connection pool's name
+  local hostport = find(host, ":", 1, true) and "[" .. host .. "]" or host
+  if port ~= (scheme == "https" and 443 or 80) then hostport = hostport .. ":" .. port end
+  return { scheme, host, port, path, hostport, scheme .. ":" .. host .. ":" .. port }
 end
 
 -- the parsed part of each URL before its query: a client asks one base URL
 -- for page after page (bounded: cleared when it grows past 64 entries)
 local parsed, nparsed = {}, 0
 
---- scheme, host, port, path of an http(s) URL, or nil
+--- scheme, host, port, path, Host header, pool name of an http(s) URL, or nil
 function M.parse_url(url)
   local q = find(url, "?", 1, true)
   local head = q and sub(url, 1, q - 1) or url
@@ -59,7 +62,7 @@ function M.parse_url(url)
     if nparsed >= 64 then parsed, nparsed = {}, 0 end
     parsed[head], nparsed = p, nparsed + 1
   end
-  if not q then return p[1], p[2], p[3], p[4] end
+  if not q then return p[1], p[2], p[3], p[4], p[5], p[6] end
   local query = sub(url, q)
   -- plain searches (LuaJIT compiles them): a line break would end the
   -- request line, a blank split it (the client's URLs are percent-encoded)
@@ -67,7 +70,7 @@ function M.parse_url(url)
     or find(query, "#", 1, true) then
     return nil
   end
-  return p[1], p[2], p[3], p[4] .. query
+  return p[1], p[2], p[3], p[4] .. query, p[5], p[6]
 end
 
 local function ms(s) return max(1, ceil(s * 1000)) end
@@ -75,55 +78,76 @@ local function ms(s) return max(1, ceil(s * 1000)) end
 -- ---- reading: every read bounded by the total deadline and, when set,
 -- libcurl's low-speed rule (less than `lsl` bytes/s for `lst` seconds)
 
---- The next bytes from the socket, or nil, "timeout" | "slow" | socket error.
-local function recv(r)
-  while true do
-    local t = now()
-    local left = r.deadline - t
-    if left <= 0 then return nil, "timeout" end
-    local wait = left
-    if r.lsl then
-      if t - r.ws >= r.lst then
-        if r.got - r.wb < r.lsl * (t - r.ws) then return nil, "slow" end
-        r.ws, r.wb = t, r.got
-      end
-      wait = min(wait, r.ws + r.lst - t)
-    end
-    r.sock:settimeout(ms(wait))
-    local data, err = r.sock:receiveany(READ_SIZE)
-    if data then
-      r.got = r.got + #data
-      return data
-    end
-    if err ~= "timeout" then return nil, err end
+-- A socket timeout (ms) set only when it differs from the one in force:
+-- the same page's reads mostly fall within one millisecond.
+local function settimeout(r, t)
+  if t ~= r.tmo then
+    r.tmo = t
+    r.sock:settimeout(t)
   end
 end
+
+--- The next bytes from the socket, or nil, "timeout" | "slow" | socket error.
+-- (No loop: a tail call reads again after a low-speed window ends, so
+-- LuaJIT's traces of the usual single read run through it.)
+local function recv(r)
+  local t = now()
+  local left = r.deadline - t
+  if left <= 0 then return nil, "timeout" end
+  local wait = left
+  if r.lsl then
+    if t - r.ws >= r.lst then
+      if r.got - r.wb < r.lsl * (t - r.ws) then return nil, "slow" end
+      r.ws, r.wb = t, r.got
+    end
+    wait = min(wait, r.ws + r.lst - t)
+  end
+  settimeout(r, ms(wait))
+  local data, err = r.sock:receiveany(READ_SIZE)
+  if data then
+    r.got = r.got + #data
+    return data
+  end
+  if err ~= "timeout" then return nil, err end
+  return recv(r)
+end
+
+local line_more
 
 --- One line (without its CR LF) from the head or a chunk-size line; counts
 -- against the header cap when `head` is true.
 local function line(r, head)
-  while true do
-    local e = find(r.buf, "\n", r.pos, true)
-    if e then
-      local stop = e - 1
-      if stop >= r.pos and byte(r.buf, stop) == 13 then stop = stop - 1 end
-      local l = sub(r.buf, r.pos, stop)
-      if head then r.head_bytes = r.head_bytes + e - r.pos + 1 end
-      r.pos = e + 1
-      return l
-    end
-    if head and r.head_bytes + #r.buf - r.pos + 1 > MAX_HEADER_BYTES then return nil, "headers" end
-    if not head and #r.buf - r.pos > 4096 then return nil, "bad chunk" end
-    local data, err = recv(r)
-    if not data then return nil, err end
-    r.buf = r.pos > #r.buf and data or sub(r.buf, r.pos) .. data
-    r.pos = 1
-  end
+  local buf, pos = r.buf, r.pos
+  local e = find(buf, "\n", pos, true)
+  if not e then return line_more(r, head) end
+  local stop = e - 1
+  if stop >= pos and byte(buf, stop) == 13 then stop = stop - 1 end
+  if head then r.head_bytes = r.head_bytes + e - pos + 1 end
+  r.pos = e + 1
+  return sub(buf, pos, stop)
+end
+
+-- line() when the buffer holds no line break: read more, then try again
+-- (a tail call: no loop in line, whose usual case LuaJIT then compiles)
+function line_more(r, head)
+  if head and r.head_bytes + #r.buf - r.pos + 1 > MAX_HEADER_BYTES then return nil, "headers" end
+  if not head and #r.buf - r.pos > 4096 then return nil, "bad chunk" end
+  local data, err = recv(r)
+  if not data then return nil, err end
+  r.buf = r.pos > #r.buf and data or sub(r.buf, r.pos) .. data
+  r.pos = 1
+  return line(r, head)
 end
 
 --- n body bytes appended to r.parts (left-over bytes stay in r.buf).
 local function take(r, n)
   local parts = r.parts
+  local buf, pos = r.buf, r.pos
+  if n > 0 and #buf - pos + 1 >= n then -- all buffered: no read, no loop
+    parts[#parts + 1] = (pos == 1 and n == #buf) and buf or sub(buf, pos, pos + n - 1)
+    r.pos, r.body_len = pos + n, r.body_len + n
+    return true
+  end
   while n > 0 do
     local avail = #r.buf - r.pos + 1
     if avail <= 0 then
@@ -158,10 +182,17 @@ end
 
 local function blank(b) return b == 32 or b == 9 end
 
---- lowercase name, value (blanks around it removed) of a header line, or nil
+-- The headers this file reads, by the length of their name: connection,
+-- retry-after, content-type, content-length, content-encoding,
+-- transfer-encoding. Others are checked, not copied.
+local USED = { [10] = true, [11] = true, [12] = true, [14] = true, [16] = true, [17] = true }
+
+--- lowercase name, value (blanks around it removed) of a header line, or
+-- nil for a malformed line, false for one whose name no code here reads.
 local function header_of(l)
   local colon = find(l, ":", 1, true)
   if not colon or colon == 1 then return nil end
+  if not USED[colon - 1] then return false end
   local i, j = colon + 1, #l
   while i <= j and blank(byte(l, i)) do i = i + 1 end
   while j >= i and blank(byte(l, j)) do j = j - 1 end
@@ -185,8 +216,8 @@ local function read_head(r, x, debug)
       if l == "" then break end
       if debug then debug("< " .. l) end
       local name, value = header_of(l)
-      if not name then return nil, "weird" end
-      h[name] = value
+      if name == nil then return nil, "weird" end
+      if name then h[name] = value end
     end
     -- an interim answer (100 Continue, 102) is followed by the real one;
     -- like libcurl, only a final status is kept
@@ -293,17 +324,24 @@ end
 
 --- Connects (a pooled connection unless `fresh`) and does the TLS
 -- handshake, both within connect_timeout. Returns the socket or nil.
-local function connect(c, x, scheme, host, port, fresh, debug)
+-- connect's options per pool name and size (the same for every page)
+local pool_opts = setmetatable({}, { __mode = "v" })
+
+local function connect(c, x, scheme, host, port, fresh, debug, pool)
   local sock = ngx.socket.tcp()
   local limit = min(x.t0 + c.connect_timeout, x.deadline)
   sock:settimeout(ms(limit - now()))
-  local pool = scheme .. ":" .. host .. ":" .. port
+  local opts = pool_opts[pool]
+  if not opts or opts.pool_size ~= c.pool_size then
+    opts = { pool = pool, pool_size = c.pool_size }
+    pool_opts[pool] = opts
+  end
   -- nginx resolves a host name only with a `resolver` directive; localhost
   -- is loopback by definition (RFC 6761) and needs none
   local addr = host == "localhost" and "127.0.0.1" or host
   local ok, err
   for _ = 0, c.pool_size do
-    ok, err = sock:connect(addr, port, { pool = pool, pool_size = c.pool_size })
+    ok, err = sock:connect(addr, port, opts)
     if not ok or not fresh or sock:getreusedtimes() == 0 then break end
     sock:close() -- fresh: the pooled connection is suspect, open a new one
   end
@@ -344,31 +382,30 @@ end
 -- keepalive; request(host_header, path) -> the request's text; debug(line)
 -- or nil. x.t0 and x.deadline are set by the caller.
 function M.get(c, x, url, fresh, request, debug)
-  local scheme, host, port, path = M.parse_url(url)
+  local scheme, host, port, path, hostport, pool = M.parse_url(url)
   if not scheme then return fail(x, C.url, "URL using bad/illegal format or missing URL") end
-  local sock = connect(c, x, scheme, host, port, fresh, debug)
+  local sock = connect(c, x, scheme, host, port, fresh, debug, pool)
   if not sock then return end
   x.sock = sock
-  local hostport = find(host, ":", 1, true) and "[" .. host .. "]" or host
-  if port ~= (scheme == "https" and 443 or 80) then hostport = hostport .. ":" .. port end
   if debug then debug("> GET " .. path .. " HTTP/1.1") end
-  sock:settimeout(ms(x.deadline - now()))
+  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = {},
+    deadline = x.deadline, lsl = c.low_speed_limit, lst = c.low_speed_time, ws = 0, wb = 0 }
+  settimeout(r, ms(x.deadline - now()))
   local sent, serr = sock:send(request(hostport, path))
   if not sent then
     sock:close()
     if serr == "timeout" then return read_failed(x, { body_len = 0 }, "timeout") end
     return fail(x, C.send, "Send failure: " .. tostring(serr))
   end
-  local t = now()
-  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = {},
-    deadline = x.deadline, lsl = c.low_speed_limit, lst = c.low_speed_time, ws = t, wb = 0 }
+  if r.lsl then r.ws = now() end -- the first low-speed window starts once the request is sent
   local h, err = read_head(r, x, debug)
   local ok, keep
   if h then
     ok, keep = read_body(r, h, x.status, c.max_body)
     if not ok then err = keep end
   end
-  x.data = concat(r.parts)
+  local parts = r.parts
+  x.data = #parts == 1 and parts[1] or concat(parts) -- one read: no copy
   x.sock = nil
   if not ok then
     sock:close()
