@@ -246,7 +246,7 @@ function Client:_send(req, t)
   local lim = self._limiter
   local full = (o.max_credits or req.budget) and self:_budget_full(req)
   if full then return self:_refuse(req, budget_err(req, full)) end
-  local wait = lim:take(t)
+  local wait, slot = lim:take(t)
   if wait > 0 then
     req.not_before = t + wait
     return
@@ -267,6 +267,9 @@ function Client:_send(req, t)
   local i = self._sent_i % 64 + 1
   self._sent_times[i], self._sent_i = t, i
   local x = self._core:start(req.url, req.fresh)
+  -- a shared limiter's window holds on the time a request leaves, not the
+  -- time it was let go (issue 18.3)
+  if slot then lim:sent(slot) end
   req.xfer, req.fresh, req.state = x, nil, "sending"
   self._sending[x] = req
   self._nsending = self._nsending + 1

@@ -192,9 +192,10 @@ function R:_call_resty(op, ...)
     end
   end
   local res
-  if self.sha then res, err = red:evalsha(self.sha, 1, self.prefix, op, self.max_rate, ...) end
+  local reported = self:_reported()
+  if self.sha then res, err = red:evalsha(self.sha, 1, self.prefix, op, self.max_rate, reported, ...) end
   if not self.sha or (not res and tostring(err):find("NOSCRIPT")) then
-    res, err = red:eval(script(), 1, self.prefix, op, self.max_rate, ...)
+    res, err = red:eval(script(), 1, self.prefix, op, self.max_rate, reported, ...)
     if res ~= nil then self.sha = self.ngx.sha1_bin and self:_sha_hex() or nil end
   end
   if res == nil then red:close() return nil, err end
@@ -225,7 +226,7 @@ end
 
 --- Plain Lua: one luasocket connection, reopened after an error.
 function R:_call_socket(op, ...)
-  local args = { ... }
+  local args = { self:_reported(), ... }
   local ok, res = pcall(function()
     if not self.client then
       local redis = require_redis_lua()
@@ -330,10 +331,37 @@ end
 
 -- ---- the limiter -----------------------------------------------------
 
+--- 0 and the grant's number (for sent()) when a request may go now, else
+-- the seconds to wait.
 function R:take(now)
   local res = self:_call("take")
   if res == nil then return self.fallback:take(now) end
+  local wait, n = tostring(res):match("^(%S+) (%d+)$")
+  if n then return tonumber(wait), tonumber(n) end
   return tonumber(res) or 0
+end
+
+--- Grant n's request left now (the client calls it as it hands the
+-- request to the transport). Kept here, on this process's clock, and told
+-- to Redis with the next call, which stamps it on Redis's clock: a round
+-- trip of its own would hold the request back.
+function R:sent(n)
+  local r = self.reports or {}
+  self.reports = r
+  r[#r + 1] = n
+  r[#r + 1] = clock()
+end
+
+--- The reported sends for the script's ARGV[3] ("N:AGO ..."), forgotten
+-- here: a call that fails loses them, and Redis then counts those sends
+-- as leaving adapt.PENDING after their grants.
+function R:_reported()
+  local r = self.reports
+  if not r then return "" end
+  self.reports = nil
+  local t, out = clock(), {}
+  for i = 1, #r, 2 do out[#out + 1] = string.format("%d:%.6f", r[i], math.max(0, t - r[i + 1])) end
+  return table.concat(out, " ")
 end
 
 function R:on_success()

@@ -3,12 +3,12 @@
 -- in nginx.conf. Only atomic shared-dict operations (incr with an initial
 -- value and a ttl, add), no locks: a worker never blocks on another.
 --
--- Pacing: a log of the sends of every worker (send n's time at "at:n",
--- the last n at "seq"), held to adapt.log_wait: at most floor(rate) sends
--- in any adapt.WINDOW seconds, 1/rate apart. Of the workers ready to send
--- the same n, add() lets one through. The log holds the times the sends
--- really left: a worker that woke late pushes the next ones later rather
--- than sending close to them. The adaptive state (rate, ceiling, calm) and the
+-- Pacing: a log of the sends of every worker (grant n's time at "at:n",
+-- the time its request left at "out:n", the last n at "seq"), held to
+-- adapt.log_wait: at most floor(rate) sends in any adapt.WINDOW seconds by
+-- the time they left, granted 1/rate apart. Of the workers ready to send
+-- the same n, add() lets one through. A worker that sent late pushes the
+-- next ones later rather than sending close to them. The adaptive state (rate, ceiling, calm) and the
 -- credit count live in the dict too: one worker's 429 slows every worker,
 -- and max_credits counts the credits of all of them.
 local adapt = require("shoplive.limiter.adapt")
@@ -63,23 +63,49 @@ function D:_save(s)
   d:set(k .. "calm", s.calm)
 end
 
+--- How long a grant's times matter: until no later grant looks at them.
+local function ttl(rate)
+  return adapt.WINDOW + adapt.PENDING + (adapt.LOOKBACK + 1) * adapt.interval(rate) + 1
+end
+
+--- The latest time any of the sends bounding grant n left (nil: none).
+function D:_latest(rate, n)
+  local d, k, latest = self.dict, self.k, nil
+  local first, last = adapt.bounding(rate, n)
+  for i = first, last do
+    local s = adapt.left_at(d:get(k .. "at:" .. i), d:get(k .. "out:" .. i))
+    if s and (not latest or s > latest) then latest = s end
+  end
+  return latest
+end
+
+--- 0 and the grant's number (for sent()) when a request may go now, else
+-- the seconds to wait.
 function D:take()
   local ngx, d, k = self.ngx, self.dict, self.k
   ngx.update_time()
   local t = ngx.now()
   local rate = d:get(k .. "rate") or self.max_rate
   local n = d:get(k .. "seq") or 0
-  local q = adapt.per_window(rate)
-  local w = adapt.log_wait(rate, t, d:get(k .. "at:" .. n), n >= q and d:get(k .. "at:" .. (n + 1 - q)) or nil)
+  local w = adapt.log_wait(rate, t, d:get(k .. "at:" .. n), self:_latest(rate, n + 1))
   if w > 0 then return w end
   -- send n + 1: add() lets one worker have it; the others look again. The
   -- claim outlives any pause between reading "seq" and add() (2 s) and no
   -- more: a dict of 1m holds the claims of 1000 QPS
   if not d:add(k .. "claim:" .. (n + 1), true, 2) then return 0.001 end
-  d:set(k .. "at:" .. (n + 1), t, adapt.WINDOW + adapt.interval(rate) + 1)
+  d:set(k .. "at:" .. (n + 1), t, ttl(rate))
   d:set(k .. "seq", n + 1)
   d:incr(k .. "sent:" .. adapt.slot(t), 1, 0, 2)
-  return 0
+  return 0, n + 1
+end
+
+--- Grant n's request left now (the client calls it as it hands the
+-- request to the transport): the log holds this time, not the grant's.
+function D:sent(n)
+  local ngx = self.ngx
+  ngx.update_time()
+  local rate = self.dict:get(self.k .. "rate") or self.max_rate
+  self.dict:set(self.k .. "out:" .. n, ngx.now(), ttl(rate))
 end
 
 function D:on_success()
