@@ -267,10 +267,7 @@ function Client:_send(req, t)
   local i = self._sent_i % 64 + 1
   self._sent_times[i], self._sent_i = t, i
   local x = self._core:start(req.url, req.fresh)
-  -- a shared limiter's window holds on the time a request leaves, not the
-  -- time it was let go (issue 18.3)
-  if slot then lim:sent(slot) end
-  req.xfer, req.fresh, req.state = x, nil, "sending"
+  req.xfer, req.fresh, req.state, req.slot = x, nil, "sending", slot
   self._sending[x] = req
   self._nsending = self._nsending + 1
 end
@@ -294,6 +291,10 @@ function Client:_account(req, x)
   -- built for the other outcomes alone.
   local ok, bytes, status, seconds = x:outcome()
   metrics.observe(self._latency, seconds)
+  -- a shared limiter's window holds on the time the request left: at most
+  -- the transfer's time ago (issue 18.3)
+  if req.slot then self._limiter:sent(req.slot, seconds) end
+  req.slot = nil
   local info, page, err
   if ok then
     page, err = response.from_body(x, req.params, self._redact)

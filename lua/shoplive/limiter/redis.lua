@@ -341,15 +341,16 @@ function R:take(now)
   return tonumber(res) or 0
 end
 
---- Grant n's request left now (the client calls it as it hands the
--- request to the transport). Kept here, on this process's clock, and told
--- to Redis with the next call, which stamps it on Redis's clock: a round
--- trip of its own would hold the request back.
-function R:sent(n)
+--- Grant n's request left `ago` seconds ago (the client tells it when the
+-- transfer ends, ago its time). Kept here, on this process's clock, and
+-- told to Redis with the next call (the answer's success, usually), which
+-- stamps it on Redis's clock: a round trip of its own per request would
+-- cost as much as the take.
+function R:sent(n, ago)
   local r = self.reports or {}
   self.reports = r
   r[#r + 1] = n
-  r[#r + 1] = clock()
+  r[#r + 1] = clock() - (ago or 0)
 end
 
 --- The reported sends for the script's ARGV[3] ("N:AGO ..."), forgotten

@@ -99,13 +99,15 @@ function D:take()
   return 0, n + 1
 end
 
---- Grant n's request left now (the client calls it as it hands the
--- request to the transport): the log holds this time, not the grant's.
-function D:sent(n)
-  local ngx = self.ngx
+--- Grant n's request left `ago` seconds ago (the client tells it when the
+-- transfer ends, ago its time): the log holds this time, not the grant's.
+function D:sent(n, ago)
+  local ngx, d, k = self.ngx, self.dict, self.k
   ngx.update_time()
-  local rate = self.dict:get(self.k .. "rate") or self.max_rate
-  self.dict:set(self.k .. "out:" .. n, ngx.now(), ttl(rate))
+  local granted = d:get(k .. "at:" .. n)
+  if not granted then return end -- too old to bound any grant
+  local rate = d:get(k .. "rate") or self.max_rate
+  d:set(k .. "out:" .. n, math.max(granted, ngx.now() - (ago or 0)), ttl(rate))
 end
 
 function D:on_success()
