@@ -291,9 +291,9 @@ function Client:_account(req, x)
   -- built for the other outcomes alone.
   local ok, bytes, status, seconds = x:outcome()
   metrics.observe(self._latency, seconds)
-  -- a shared limiter's window holds on the time the request left: at most
-  -- the transfer's time ago (issue 18.3)
-  if req.slot then self._limiter:sent(req.slot, seconds) end
+  -- a shared limiter's window holds on the time the request left (issue
+  -- 18.3): the transfer's time ago, or now when it opened a connection first
+  if req.slot then self._limiter:sent(req.slot, x:info().connects == 0 and seconds or 0) end
   req.slot = nil
   local info, page, err
   if ok then

@@ -75,13 +75,21 @@ function M.bounding(rate, n)
   return math.max(1, last - M.LOOKBACK), last
 end
 
+-- Grants are at least SPREAD intervals apart when a window holds more than
+-- one: the spacing only spreads the first window's sends (the window is the
+-- limit, and later grants follow the sends a window before them). With a
+-- whole interval, each grant the loaded machine made late pushed every
+-- later one: 0.94 x qps through Redis beside two CPU hogs.
+M.SPREAD = 0.5
+
 --- The seconds to wait at `now` before the next send, given the last
 -- grant's time and the latest send time among the bounding sends (nil when
 -- unknown): never more than WINDOW + PENDING or one interval, whatever the
 -- stamps say (a clock that stepped back leaves stamps in the future).
 function M.log_wait(rate, now, last, latest)
   local gap, w = M.interval(rate), 0
-  if last and last <= now + gap then w = last + gap - now end
+  local spaced = M.per_window(rate) > 1 and gap * M.SPREAD or gap
+  if last and last <= now + gap then w = math.max(0, last + spaced - now) end
   if latest and latest <= now + M.PENDING and M.per_window(rate) > 1 then w = math.max(w, latest + M.WINDOW - now) end
   return w
 end
