@@ -103,11 +103,19 @@ local function read_module_source(name)
   error("shoplive.limiter.redis: cannot find " .. name .. " on package.path", 0)
 end
 
+--- src without its whole-line comments (neither file has a long string).
+-- Redis 7 closes the connection of a client that has not authenticated
+-- yet on a bulk argument over 16 KiB, before it could answer NOAUTH: the
+-- script with its comments passed that.
+local function code_only(src)
+  return (("\n" .. src):gsub("\n[ \t]*%-%-[^\n]*", ""))
+end
+
 local script_source
 local function script()
   if not script_source then
-    script_source = "local adapt = (function()\n" .. read_module_source("shoplive.limiter.adapt")
-      .. "\nend)()\n" .. read_module_source("shoplive.limiter.redis_script")
+    script_source = "local adapt = (function()\n" .. code_only(read_module_source("shoplive.limiter.adapt"))
+      .. "\nend)()\n" .. code_only(read_module_source("shoplive.limiter.redis_script"))
   end
   return script_source
 end
