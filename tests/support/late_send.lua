@@ -5,14 +5,15 @@
 -- and inside nginx (the shared dict).
 --   late_send.run{ a =, b =, get =, sleep =, now =, late = }
 -- get() sends one request and returns its transfer's seconds; each send
--- is reported to its limiter as the client does when a transfer ends
--- (a limiter's fallback bucket hands out no grant number: nothing to
--- report). Returns the number of requests sent.
+-- is reported to its limiter as the client does when a transfer ends, and
+-- its success after it (a limiter's fallback bucket hands out no grant
+-- number: nothing to report). Returns the number of requests sent.
 local M = {}
 
 local function send(lim, slot, get)
   local seconds = get()
   if slot then lim:sent(slot, seconds) end
+  lim:on_success() -- as the client does after a page: the Redis limiter's report rides on it
 end
 
 function M.run(o)

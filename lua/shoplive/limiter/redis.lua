@@ -411,6 +411,9 @@ end
 -- count less than was spent), so it tries Redis once more now, whatever
 -- the retry time (at most `timeout`).
 function R:settle()
+  -- the sends not told yet: Redis would count each as leaving adapt.HOLD
+  -- after its grant, and hold back the other processes until then
+  if self.reports and not self.falling_back then self:_call("state") end
   if not self.falling_back or (self.fallback_credits == 0 and self.known_credits == 0) then return end
   self.down_until = -math.huge
   self:_call("state")

@@ -24,15 +24,11 @@
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local prefix, op, max_rate = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local state_key, tat_key, seq_key = prefix .. ":state", prefix .. ":tat", prefix .. ":seq"
+local settled_key = prefix .. ":settled"
 
 local function now()
   local t = redis.call("TIME")
   return tonumber(t[1]) + tonumber(t[2]) / 1e6
-end
-
---- How long (ms) a grant's times matter: until no later grant looks at them.
-local function log_ttl(rate)
-  return math.ceil(1000 * (adapt.WINDOW + adapt.PENDING + (adapt.LOOKBACK + 1) * adapt.interval(rate))) + 1000
 end
 
 -- ARGV[3]: the sends this process reported since its last call, "N:AGO"
@@ -130,20 +126,25 @@ end
 if op == "take" then
   -- a log of the grants (adapt.log_wait): "seq" is the last grant's number,
   -- "at:N" its time, "out:N" the time its request left (reports above),
-  -- "tat" the last grant's time (which a cut pushes back)
+  -- "settled" the log's settled prefix (adapt.settle), "tat" the last
+  -- grant's time (which a cut pushes back)
   local rate = tonumber(redis.call("HGET", state_key, "rate")) or max_rate
   local t = now()
-  local n = tonumber(redis.call("GET", seq_key)) or 0
-  local latest
-  local first, last = adapt.bounding(rate, n + 1)
-  for i = first, last do
-    local v = redis.call("MGET", prefix .. ":at:" .. i, prefix .. ":out:" .. i)
-    local s = adapt.left_at(tonumber(v[1]), tonumber(v[2]))
-    if s and (not latest or s > latest) then latest = s end
+  local n = tonumber(redis.call("GET", seq_key))
+  if not n then -- a new log (or an expired one): no prefix of an old one
+    n = 0
+    redis.call("DEL", settled_key)
   end
+  local p0, m0 = adapt.settled_parse(redis.call("GET", settled_key))
+  local p, latest, again = adapt.settle(p0, m0, adapt.bound(rate, n + 1), t, function(i)
+    local v = redis.call("MGET", prefix .. ":at:" .. i, prefix .. ":out:" .. i)
+    return tonumber(v[1]), tonumber(v[2])
+  end, max_rate)
+  if p ~= p0 then redis.call("SET", settled_key, adapt.settled_text(p, latest), "EX", 3600) end
+  if again then return tostring(again - t) end
   local w = adapt.log_wait(rate, t, tonumber(redis.call("GET", tat_key)), latest)
   if w > 0 then return tostring(w) end
-  local ttl = log_ttl(rate)
+  local ttl = math.ceil(1000 * adapt.log_ttl(rate))
   redis.call("SET", tat_key, tostring(t), "PX", ttl)
   redis.call("SET", prefix .. ":at:" .. (n + 1), tostring(t), "PX", ttl)
   redis.call("SET", seq_key, n + 1, "EX", 3600)
