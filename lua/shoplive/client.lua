@@ -255,6 +255,7 @@ function Client:_send(req, t)
   -- backend: reserve one before sending, give it back if not billed
   if o.max_credits and lim.reserve then
     if not lim:reserve(o.max_credits) then
+      if slot then lim:sent(slot, 0) end -- not sent: its slot is free a window from now, not after adapt.HOLD
       return self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts,
         message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
     end
