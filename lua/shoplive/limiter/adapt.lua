@@ -39,7 +39,7 @@ M.SLOTS = 10      -- sends are counted in slots of 1/SLOTS second
 -- needed; 1.04 to 1.06 drew 429s beside two CPU hogs. What is left between
 -- the reported time and the server's stamp is the socket write and the
 -- server's own queue (docs/openresty.md has the figures behind WINDOW).
-M.WINDOW = 1.03
+M.WINDOW = 1.04
 -- A send not reported yet may still be on its way: a grant that needs it
 -- waits for the report (checking every POLL seconds), for HOLD seconds at
 -- most after its grant; then it counts as leaving at grant + HOLD (a
