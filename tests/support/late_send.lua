@@ -10,6 +10,19 @@
 -- number: nothing to report). Returns the number of requests sent.
 local M = {}
 
+--- get() for run: client fetches the next page of shop 999 (raising on an
+-- err) and returns the seconds it took; clock: core.now.
+function M.getter(client, clock)
+  local page = 0
+  return function()
+    page = page + 1
+    local t0 = clock()
+    local p, err = client:livestreams{ seller_id = "999", page = page }
+    assert(p, tostring(err))
+    return clock() - t0
+  end
+end
+
 local function send(lim, slot, get)
   local seconds = get()
   if slot then lim:sent(slot, seconds) end
