@@ -40,8 +40,9 @@ M.SLOTS = 10      -- sends are counted in slots of 1/SLOTS second
 -- the reported time and the server's stamp is the socket write and the
 -- server's own queue: beside three CPU hogs, up to 12 ms through libcurl
 -- (its time starts inside the perform that writes the request), up to 28
--- ms through cosockets (their time starts when the request is queued, a
--- pump before the write). 1.03 passed the benches but the 1200-request
+-- ms through cosockets, once 79 (their time starts when the request is
+-- queued, a pump before the write: a stamp taken in the transport after
+-- the write would close that). 1.03 passed the benches but the 1200-request
 -- nginx spec once saw 11 in a second at 10 QPS (docs/openresty.md).
 M.WINDOW = 1.04
 -- A send not reported yet may still be on its way: a grant that needs it
