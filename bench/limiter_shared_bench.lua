@@ -11,6 +11,7 @@
 --   dofile("bench/limiter_shared_bench.lua")(h)   (h: see limiter_recovery_bench.lua)
 local shoplive = require("shoplive")
 local core = require("shoplive.core")
+local adapt = require("shoplive.limiter.adapt")
 local socket = require("socket")
 
 -- the suite's helpers start the example nginx, the workers and a sandbox
@@ -99,9 +100,10 @@ local function windows(h, url)
   h.section(string.format("Shared limiters against a strict sliding-window server: %d QPS key, the server's own "
     .. "count (bench/limiter_shared_bench.lua)", WQPS))
   h.emit_table(rows)
-  h.note("The limiters hold at most floor(qps) sends in any limiter/adapt.WINDOW seconds on their own clock; "
-    .. "the server sees each send some jitter later. 'qps + 1 sends within' is the closest the server saw "
-    .. "qps + 1 of them: above 1 s, none of its seconds held more than qps.")
+  h.note(string.format("The limiters hold at most floor(qps) sends in any %.2f s (limiter/adapt.WINDOW) by the time "
+    .. "each request left, which the client reports when its transfer ends; the server sees each send some jitter "
+    .. "later. 'qps + 1 sends within' is the closest the server saw qps + 1 of them: above 1 s, none of its seconds "
+    .. "held more than qps. Throughput is (requests - 1) over the span the server saw.", adapt.WINDOW))
 end
 
 return function(h)

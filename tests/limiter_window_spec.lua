@@ -5,10 +5,35 @@
 -- closed sliding second before it, refused or not, and reports the busiest
 -- such second since the reset (stats().max_window): the shared limiters are
 -- checked on the server's own count, on its own clock, never timed here.
+-- The window holds on the time a request LEFT, not the time the limiter let
+-- it go: one request leaving 300 ms after its grant (a slow transport
+-- start: a process put aside, a connection being opened) while another
+-- worker sends as its grants come. Stamped at the grant, the late one lands
+-- among the next window's sends and the server sees qps + 1 in a second;
+-- stamped when it left (the client reports it when the transfer ends:
+-- sent()), the next window waits for it.
 local env = require("support.env")
 local rate_log = require("support.rate_log")
 local redis_server = require("support.redis_server")
 local sandbox = require("support.sandbox")
+local nginx_lua = require("support.nginx_lua")
+local late_send = require("support.late_send")
+local core = require("shoplive.core")
+local socket = require("socket")
+
+local shoplive = env.shoplive
+local LATE = 0.3
+
+--- The server saw all 10 of a late_send run, none refused, at most 5 in
+-- any second.
+local function held(sb, what)
+  local st = sb:stats()
+  print(string.format("\n# %s: %d requests, busiest second %d, 6 sends in %.3f s at the closest", what,
+    st.requests, st.max_window, rate_log.tightest(st.log, 5)))
+  assert.equals(10, st.requests)
+  assert.is_nil(st.by_status["429"], "the server refused " .. tostring(st.by_status["429"]))
+  assert.is_true(st.max_window <= 5, "the server counted " .. st.max_window .. " in one second")
+end
 
 describe("the sandbox's strict sliding window", function()
   local sb
@@ -84,5 +109,43 @@ describe("shared limiters against a strict sliding-window server #novalgrind", f
     assert.equals(36, st.requests)
     assert.is_nil(st.by_status["429"])
     assert.is_true(st.max_window <= 5, "the server counted " .. st.max_window .. " in one second")
+  end)
+
+  it("a send leaving 300 ms after its grant, through Redis (two processes' limiters): the next window waits for it",
+    function()
+    redis_server.command(rs.port, "FLUSHALL")
+    local c = shoplive.new{ base_url = sb.url, max_retries = 0, timeout = 10 }
+    local function lim() return shoplive.limiter.redis{ url = rs.url, qps = 5, key = "acct" } end
+    local n = late_send.run{ a = lim(), b = lim(), get = late_send.getter(c, core.now), sleep = socket.sleep,
+      now = core.now, late = LATE }
+    c:close()
+    assert.equals(10, n)
+    held(sb, "redis, one send late")
+  end)
+
+  it("a send leaving 300 ms after its grant, through a lua_shared_dict (two workers' limiters): the next window "
+    .. "waits for it", function()
+    local srv = nginx_lua.start{ env = { "KEYAPI_API_KEY" }, http = "lua_shared_dict lim 1m;", locations = [[
+      location = /run { content_by_lua_block {
+        package.path = ngx.var.arg_root .. "/tests/?.lua;" .. package.path
+        local shoplive = require("shoplive")
+        local core = require("shoplive.core")
+        local late_send = require("support.late_send")
+        local c = shoplive.new{ base_url = ngx.var.arg_base, max_retries = 0, timeout = 10,
+          transport = "cosocket", wait = ngx.sleep }
+        local function lim() return shoplive.limiter.shared_dict{ dict = "lim", qps = 5, key = "acct" } end
+        ngx.say(late_send.run{ a = lim(), b = lim(), get = late_send.getter(c, core.now), sleep = ngx.sleep,
+          now = core.now, late = tonumber(ngx.var.arg_late) })
+      } }
+    ]] }
+    local ok, e = pcall(function()
+      local code, body = sandbox.get(string.format("%s/run?root=%s&base=%s&late=%g", srv.url, sandbox.root,
+        sb.url, LATE), nil, 30)
+      assert.equals(200, code, body .. "\n" .. srv.log())
+      assert.equals("10\n", body)
+    end)
+    srv.stop()
+    assert(ok, e)
+    held(sb, "shared_dict, one send late")
   end)
 end)

@@ -246,7 +246,7 @@ function Client:_send(req, t)
   local lim = self._limiter
   local full = (o.max_credits or req.budget) and self:_budget_full(req)
   if full then return self:_refuse(req, budget_err(req, full)) end
-  local wait = lim:take(t)
+  local wait, slot = lim:take(t)
   if wait > 0 then
     req.not_before = t + wait
     return
@@ -255,6 +255,7 @@ function Client:_send(req, t)
   -- backend: reserve one before sending, give it back if not billed
   if o.max_credits and lim.reserve then
     if not lim:reserve(o.max_credits) then
+      if slot then lim:sent(slot, 0) end -- not sent: its slot is free a window from now, not after adapt.HOLD
       return self:_refuse(req, errors.new{ kind = "budget", attempts = req.attempts,
         message = "max_credits (" .. o.max_credits .. ") reached by the workers sharing the limiter; request not sent" })
     end
@@ -267,7 +268,7 @@ function Client:_send(req, t)
   local i = self._sent_i % 64 + 1
   self._sent_times[i], self._sent_i = t, i
   local x = self._core:start(req.url, req.fresh)
-  req.xfer, req.fresh, req.state = x, nil, "sending"
+  req.xfer, req.fresh, req.state, req.slot = x, nil, "sending", slot
   self._sending[x] = req
   self._nsending = self._nsending + 1
 end
@@ -291,6 +292,10 @@ function Client:_account(req, x)
   -- built for the other outcomes alone.
   local ok, bytes, status, seconds = x:outcome()
   metrics.observe(self._latency, seconds)
+  -- a shared limiter's window holds on the time the request left (issue
+  -- 18.3): the transfer's time ago, or now when it opened a connection first
+  if req.slot then self._limiter:sent(req.slot, x:info().connects == 0 and seconds or 0) end
+  req.slot = nil
   local info, page, err
   if ok then
     page, err = response.from_body(x, req.params, self._redact)

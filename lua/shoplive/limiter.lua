@@ -12,7 +12,8 @@
 -- (Internally:) a limiter answers take(now) (seconds to wait, 0: send now), hears
 -- on_success() and on_rate_limited(now, observed_rate), and a shared one
 -- also keeps the credit budget: reserve(max) before a send, release() when
--- the answer was not billed. The shared ones load lazily, so a user
+-- the answer was not billed; with 0 it hands a grant number, and hears
+-- sent(n, ago) when that request's transfer ends (it left ago seconds ago). The shared ones load lazily, so a user
 -- without nginx or Redis needs neither.
 --
 -- The in-process bucket is limiter/bucket.lua; each constructor checks
@@ -45,8 +46,9 @@ end
 --- A limiter shared by every worker of one nginx (OpenResty, or nginx with
 -- the Lua module), through a `lua_shared_dict`: any sliding second holds at
 -- most `qps` requests whichever worker sends them, as a server counts them
--- (at most floor(qps) in any 1.15 s on the workers' clock: 150 ms for the
--- jitter between a send and the server's stamp), one worker's 429 slows
+-- (at most floor(qps) in any 1.04 s by the time each request left, which
+-- the client reports when its transfer ends: 40 ms for the jitter between
+-- that and the server's stamp; about 0.96 x qps), one worker's 429 slows
 -- every worker, and `max_credits` counts the credits of all of them. Only
 -- atomic dict operations: a worker never blocks on another. Outside nginx,
 -- or with a dict nginx.conf does not declare, it raises.
@@ -64,7 +66,8 @@ end
 
 --- A limiter shared by every process on every host, through Redis: Redis
 -- keeps the log of sends (any sliding second holds at most `qps`, as for
--- `shared_dict`, on Redis's clock), the adaptive state and the credit
+-- `shared_dict`, on Redis's clock; each process tells the time its
+-- requests left with its next call), the adaptive state and the credit
 -- count, each operation one atomic script. Inside OpenResty it talks over cosockets
 -- (lua-resty-redis), elsewhere over luasocket (redis-lua). Redis unreachable
 -- or slower than `timeout`: it falls back to a local bucket at qps / peers

@@ -2,7 +2,7 @@
 -- successes win it back. Pure functions over a state table
 -- { rate =, ceiling =, calm = } so that the in-process bucket, the nginx
 -- shared dict and the Redis script (which embeds this file's source: keep it
--- plain Lua 5.1 using nothing but `math`) apply the same rules.
+-- plain Lua 5.1 using nothing but `math` and `string`) apply the same rules.
 --
 -- A 429 halves the rate the client was really sending at (what it sent in
 -- the last second, when known, else its pacing rate); the rate the server
@@ -24,47 +24,109 @@ M.CALM = 20       -- successes in a row after which the ceiling is forgotten
 M.LONE = 3        -- sent fewer than this in the last second: a trickle
 M.SLOTS = 10      -- sends are counted in slots of 1/SLOTS second
 -- A server counting a sliding one-second window sees each send some time
--- after the limiter let it go (a reply from Redis, a process the loaded
--- machine put aside, the server's own queue): sends spaced exactly 1/qps
--- apart put qps + 1 in its window as soon as the first of them is a little
--- later than the last. The shared limiters keep a log of their sends: any
--- WINDOW seconds hold at most floor(rate) of them (spaced 1/rate apart
--- within), so any floor(rate) + 1 span WINDOW seconds and a jitter of up to
--- WINDOW - 1 s between two sends cannot fit them in the server's second.
--- Measured on 2 cores with two CPU hogs beside the suite: a send reached
--- the sandbox up to 110 ms after the limiter let it go. Costs 1 - 1/WINDOW
--- of the rate (13%): with 1.1, 2 runs of 9 of 3 Redis processes at 5 QPS
--- beside the hogs ended a page with an error. Measured again for 0.95 x qps
--- (tests/limiter_window_spec.lua, 4 nginx workers and 3 Redis processes at
--- 5 QPS): 1.04 gave 0.96 x qps on a quiet machine, but beside a second copy
--- of the spec or two CPU hogs the server saw 6 sends within 0.944 to 0.99 s
--- at 1.04 to 1.06 (a 429 each time), and once a Redis 429 at 1.10. The
--- jitter, not the pacing, takes the margin: 0.95 x qps needs it cut where
--- it arises, with the send stamped when the request leaves (the transport),
--- not when the limiter lets it go.
-M.WINDOW = 1.15
+-- after the limiter let it go: sends spaced exactly 1/qps apart put qps + 1
+-- in its window as soon as the first of them is a little later than the
+-- last. The shared limiters keep a log of their sends: grant n waits until
+-- every send granted before n - per_window(rate) left WINDOW seconds ago
+-- (the log's settled prefix, settle below), so any floor(rate) + 1 sends
+-- span WINDOW seconds, whatever order they left in, and a jitter of up to
+-- WINDOW - 1 s cannot fit them in the server's second. The log holds the
+-- time each request LEFT, which the client reports when its transfer ends
+-- (sent(n, ago)), not the time the limiter let it go: with the grant's
+-- time, everything between the grant and the wire (a Redis reply, a credit
+-- reserved in Redis, a process the loaded machine put aside, the pump's
+-- other sends) was jitter, and a WINDOW of 1.15 (13% of the rate) was
+-- needed; 1.04 to 1.06 drew 429s beside two CPU hogs. What is left between
+-- the reported time and the server's stamp is the socket write and the
+-- server's own queue: beside three CPU hogs, up to 12 ms through libcurl
+-- (its time starts inside the perform that writes the request), up to 28
+-- ms through cosockets, once 79 (their time starts when the request is
+-- queued, a pump before the write: a stamp taken in the transport after
+-- the write would close that). 1.03 passed the benches but the 1200-request
+-- nginx spec once saw 11 in a second at 10 QPS (docs/openresty.md).
+M.WINDOW = 1.04
+-- A send not reported yet may still be on its way: a grant that needs it
+-- waits for the report (checking every POLL seconds), for HOLD seconds at
+-- most after its grant; then it counts as leaving at grant + HOLD (a
+-- process that died, a request refused by the budget or cancelled after
+-- its grant). An answer slower than WINDOW holds its slot until it comes.
+M.HOLD = 2
+M.POLL = 0.02
+-- Grants are at least SPREAD intervals apart when a window holds more than
+-- one: the spacing only spreads the first window's sends (the window is the
+-- limit, and later grants follow the sends a window before them). With a
+-- whole interval, each grant the loaded machine made late pushed every
+-- later one: 0.94 x qps through Redis beside two CPU hogs.
+M.SPREAD = 0.5
 
 --- The sends the log holds per WINDOW at `rate` (at least 1).
 function M.per_window(rate)
   return math.max(1, math.floor(rate))
 end
 
---- The least time between two sends at `rate`: 1/rate, or the whole
+--- The least time between two grants at `rate`: 1/rate, or the whole
 -- WINDOW / rate when a window holds a single send.
 function M.interval(rate)
   if M.per_window(rate) == 1 then return M.WINDOW / rate end
   return 1 / rate
 end
 
---- The seconds to wait at `now` before the next send, given the last
--- send's time and the time of the send per_window(rate) - 1 before it (nil
--- when unknown): never more than WINDOW or one interval, whatever the
--- stamps say (a clock that stepped back leaves stamps in the future).
-function M.log_wait(rate, now, last, oldest)
+--- Seconds a grant's times stay in the log: until any grant still looks
+-- at them.
+function M.log_ttl(rate)
+  return M.WINDOW + M.HOLD + M.interval(rate) + 2
+end
+
+--- Moves the settled prefix of the log on: every send up to grant p has
+-- left, the latest at time m (nil: none). get(i) returns grant i's time
+-- and the time its request left (nil when not reported; both nil once the
+-- log forgot it, long ago). Goes up to grant `last`, or stops at the first
+-- send that may not have left yet. Returns p, m, and when it stopped, the
+-- time to look again. Grants further back than max_rate grants in twice
+-- their log_ttl are forgotten: a prefix lost (an evicted key) is not
+-- rebuilt one grant at a time.
+function M.settle(p, m, last, now, get, max_rate)
+  p = math.max(p, last - math.ceil(2 * max_rate * M.log_ttl(max_rate)))
+  while p < last do
+    local granted, left = get(p + 1)
+    if granted and not left then
+      if now < granted + M.HOLD then return p, m, math.min(now + M.POLL, granted + M.HOLD) end
+      left = granted + M.HOLD
+    end
+    if left and (not m or left > m) then m = left end
+    p = p + 1
+  end
+  return p, m
+end
+
+--- The grant number up to which every send must have left WINDOW seconds
+-- before grant n at `rate` (none when below 1).
+function M.bound(rate, n)
+  return n - M.per_window(rate)
+end
+
+--- The seconds to wait at `now` before the next grant, given the last
+-- grant's time and the latest send of the bound (nil when none): never
+-- more than WINDOW or one interval, whatever the stamps say (a clock that
+-- stepped back leaves stamps in the future).
+function M.log_wait(rate, now, last, latest)
   local gap, w = M.interval(rate), 0
-  if last and last <= now + gap then w = last + gap - now end
-  if oldest and oldest <= now and M.per_window(rate) > 1 then w = math.max(w, oldest + M.WINDOW - now) end
+  local spaced = M.per_window(rate) > 1 and gap * M.SPREAD or gap
+  if last and last <= now + gap then w = math.max(0, last + spaced - now) end
+  if latest and latest <= now and M.per_window(rate) > 1 then w = math.max(w, latest + M.WINDOW - now) end
   return w
+end
+
+--- "p m" for the store, and back.
+function M.settled_text(p, m)
+  return string.format("%d %.6f", p, m or -1)
+end
+
+function M.settled_parse(text)
+  local p, m = tostring(text or ""):match("^(%d+) (%S+)$")
+  if not p then return 0, nil end
+  m = tonumber(m)
+  return tonumber(p), (m and m >= 0) and m or nil
 end
 
 --- The slot a send at time t (seconds) is counted in.

@@ -103,11 +103,19 @@ local function read_module_source(name)
   error("shoplive.limiter.redis: cannot find " .. name .. " on package.path", 0)
 end
 
+--- src without its whole-line comments (neither file has a long string).
+-- Redis 7 closes the connection of a client that has not authenticated
+-- yet on a bulk argument over 16 KiB, before it could answer NOAUTH: the
+-- script with its comments passed that.
+local function code_only(src)
+  return (("\n" .. src):gsub("\n[ \t]*%-%-[^\n]*", ""))
+end
+
 local script_source
 local function script()
   if not script_source then
-    script_source = "local adapt = (function()\n" .. read_module_source("shoplive.limiter.adapt")
-      .. "\nend)()\n" .. read_module_source("shoplive.limiter.redis_script")
+    script_source = "local adapt = (function()\n" .. code_only(read_module_source("shoplive.limiter.adapt"))
+      .. "\nend)()\n" .. code_only(read_module_source("shoplive.limiter.redis_script"))
   end
   return script_source
 end
@@ -192,9 +200,10 @@ function R:_call_resty(op, ...)
     end
   end
   local res
-  if self.sha then res, err = red:evalsha(self.sha, 1, self.prefix, op, self.max_rate, ...) end
+  local reported = self:_reported()
+  if self.sha then res, err = red:evalsha(self.sha, 1, self.prefix, op, self.max_rate, reported, ...) end
   if not self.sha or (not res and tostring(err):find("NOSCRIPT")) then
-    res, err = red:eval(script(), 1, self.prefix, op, self.max_rate, ...)
+    res, err = red:eval(script(), 1, self.prefix, op, self.max_rate, reported, ...)
     if res ~= nil then self.sha = self.ngx.sha1_bin and self:_sha_hex() or nil end
   end
   if res == nil then red:close() return nil, err end
@@ -225,7 +234,7 @@ end
 
 --- Plain Lua: one luasocket connection, reopened after an error.
 function R:_call_socket(op, ...)
-  local args = { ... }
+  local args = { self:_reported(), ... }
   local ok, res = pcall(function()
     if not self.client then
       local redis = require_redis_lua()
@@ -330,10 +339,38 @@ end
 
 -- ---- the limiter -----------------------------------------------------
 
+--- 0 and the grant's number (for sent()) when a request may go now, else
+-- the seconds to wait.
 function R:take(now)
   local res = self:_call("take")
   if res == nil then return self.fallback:take(now) end
+  local wait, n = tostring(res):match("^(%S+) (%d+)$")
+  if n then return tonumber(wait), tonumber(n) end
   return tonumber(res) or 0
+end
+
+--- Grant n's request left `ago` seconds ago (the client tells it when the
+-- transfer ends, ago its time). Kept here, on this process's clock, and
+-- told to Redis with the next call (the answer's success, usually), which
+-- stamps it on Redis's clock: a round trip of its own per request would
+-- cost as much as the take.
+function R:sent(n, ago)
+  local r = self.reports or {}
+  self.reports = r
+  r[#r + 1] = n
+  r[#r + 1] = clock() - (ago or 0)
+end
+
+--- The reported sends for the script's ARGV[3] ("N:AGO ..."), forgotten
+-- here: a call that fails loses them, and Redis then counts those sends
+-- as leaving adapt.PENDING after their grants.
+function R:_reported()
+  local r = self.reports
+  if not r then return "" end
+  self.reports = nil
+  local t, out = clock(), {}
+  for i = 1, #r, 2 do out[#out + 1] = string.format("%d:%.6f", r[i], math.max(0, t - r[i + 1])) end
+  return table.concat(out, " ")
 end
 
 function R:on_success()
@@ -374,6 +411,9 @@ end
 -- count less than was spent), so it tries Redis once more now, whatever
 -- the retry time (at most `timeout`).
 function R:settle()
+  -- the sends not told yet: Redis would count each as leaving adapt.HOLD
+  -- after its grant, and hold back the other processes until then
+  if self.reports and not self.falling_back then self:_call("state") end
   if not self.falling_back or (self.fallback_credits == 0 and self.known_credits == 0) then return end
   self.down_until = -math.huge
   self:_call("state")

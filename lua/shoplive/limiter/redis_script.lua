@@ -5,9 +5,11 @@
 -- success recovers by the same rules as in a single process.
 --
 -- KEYS[1]: the key's prefix. ARGV[1]: the operation; ARGV[2]: the
--- configured qps. Times come from Redis's own clock (TIME), so hosts with
+-- configured qps; ARGV[3]: the sends reported (below); the operation's
+-- arguments follow. Times come from Redis's own clock (TIME), so hosts with
 -- skewed clocks still share one schedule.
---   take            -> "0" (send now) or the seconds to wait, as a string
+--   take            -> "0 N" (send now, grant number N) or the seconds to
+--                      wait, as a string
 --   ok              -> 1: one success
 --   cut OBSERVED    -> 1 when this call made the cut of the burst, else 0
 --   reserve MAX     -> the credits now counted (>= 1), or 0 when MAX are
@@ -21,11 +23,28 @@
 --   state           -> { rate, ceiling, credits } as strings
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local prefix, op, max_rate = KEYS[1], ARGV[1], tonumber(ARGV[2])
-local state_key, tat_key, log_key = prefix .. ":state", prefix .. ":tat", prefix .. ":log"
+local state_key, tat_key, seq_key = prefix .. ":state", prefix .. ":tat", prefix .. ":seq"
+local settled_key = prefix .. ":settled"
 
 local function now()
   local t = redis.call("TIME")
   return tonumber(t[1]) + tonumber(t[2]) / 1e6
+end
+
+-- ARGV[3]: the sends this process reported since its last call, "N:AGO"
+-- each (grant N's request left AGO seconds before the call, on the
+-- process's clock): stamped on Redis's clock, whatever the hosts' clocks
+-- say. Each rides on the next call instead of one of its own.
+if ARGV[3] and ARGV[3] ~= "" then
+  local t = now()
+  for n, ago in ARGV[3]:gmatch("(%d+):([^ ]+)") do
+    local granted = tonumber(redis.call("GET", prefix .. ":at:" .. n))
+    local ms = tonumber(redis.call("PTTL", prefix .. ":at:" .. n))
+    -- never before its grant, whatever the process's clock did
+    if granted and ms and ms > 0 then
+      redis.call("SET", prefix .. ":out:" .. n, tostring(math.max(granted, t - (tonumber(ago) or 0))), "PX", ms)
+    end
+  end
 end
 
 local function load()
@@ -105,25 +124,34 @@ local function restore(seen, spent, share, others, hold)
 end
 
 if op == "take" then
-  -- a log of the grants (adapt.log_wait): at most per_window(rate) in any
-  -- adapt.WINDOW seconds, interval(rate) apart; "tat" is the last grant's
-  -- time, "log" the last per_window(rate) of them, newest first
+  -- a log of the grants (adapt.log_wait): "seq" is the last grant's number,
+  -- "at:N" its time, "out:N" the time its request left (reports above),
+  -- "settled" the log's settled prefix (adapt.settle), "tat" the last
+  -- grant's time (which a cut pushes back)
   local rate = tonumber(redis.call("HGET", state_key, "rate")) or max_rate
-  local q, gap = adapt.per_window(rate), adapt.interval(rate)
   local t = now()
-  local last = tonumber(redis.call("GET", tat_key))
-  local oldest = q > 1 and tonumber(redis.call("LINDEX", log_key, q - 1)) or nil
-  local w = adapt.log_wait(rate, t, last, oldest)
+  local n = tonumber(redis.call("GET", seq_key))
+  if not n then -- a new log (or an expired one): no prefix of an old one
+    n = 0
+    redis.call("DEL", settled_key)
+  end
+  local p0, m0 = adapt.settled_parse(redis.call("GET", settled_key))
+  local p, latest, again = adapt.settle(p0, m0, adapt.bound(rate, n + 1), t, function(i)
+    local v = redis.call("MGET", prefix .. ":at:" .. i, prefix .. ":out:" .. i)
+    return tonumber(v[1]), tonumber(v[2])
+  end, max_rate)
+  if p ~= p0 then redis.call("SET", settled_key, adapt.settled_text(p, latest), "EX", 3600) end
+  if again then return tostring(again - t) end
+  local w = adapt.log_wait(rate, t, tonumber(redis.call("GET", tat_key)), latest)
   if w > 0 then return tostring(w) end
-  local ttl = math.ceil(1000 * (adapt.WINDOW + gap)) + 1000
+  local ttl = math.ceil(1000 * adapt.log_ttl(rate))
   redis.call("SET", tat_key, tostring(t), "PX", ttl)
-  redis.call("LPUSH", log_key, tostring(t))
-  redis.call("LTRIM", log_key, 0, q - 1)
-  redis.call("PEXPIRE", log_key, ttl)
+  redis.call("SET", prefix .. ":at:" .. (n + 1), tostring(t), "PX", ttl)
+  redis.call("SET", seq_key, n + 1, "EX", 3600)
   local sent_key = prefix .. ":sent:" .. adapt.slot(t)
   redis.call("INCR", sent_key)
   redis.call("EXPIRE", sent_key, 2)
-  return "0"
+  return "0 " .. (n + 1)
 elseif op == "ok" then
   local s = load()
   if adapt.success(s, max_rate) then save(s) end
@@ -134,7 +162,7 @@ elseif op == "cut" then
   -- process's share
   local t = now()
   local all = adapt.sent_last_second(function(i) return tonumber(redis.call("GET", prefix .. ":sent:" .. i)) end, t)
-  local observed = tonumber(ARGV[3])
+  local observed = tonumber(ARGV[4])
   if all > (observed or 0) then observed = all end
   local s = load()
   if not adapt.cut(s, observed, max_rate) then return 0 end
@@ -154,14 +182,14 @@ elseif op == "reserve" then
     n = 1
     redis.call("SET", credits_key, n)
   end
-  if n > tonumber(ARGV[3]) then
+  if n > tonumber(ARGV[4]) then
     redis.call("DECR", credits_key)
     return 0
   end
   return n
 elseif op == "restore" then
-  return restore(tonumber(ARGV[3]) or 0, tonumber(ARGV[4]) or 0, tonumber(ARGV[5]) or 0, tonumber(ARGV[6]) or 0,
-    tonumber(ARGV[7]) or 0)
+  return restore(tonumber(ARGV[4]) or 0, tonumber(ARGV[5]) or 0, tonumber(ARGV[6]) or 0, tonumber(ARGV[7]) or 0,
+    tonumber(ARGV[8]) or 0)
 elseif op == "release" then
   -- never below zero: a count that a FLUSHALL emptied under a request in
   -- flight has nothing to give back

@@ -3,12 +3,12 @@
 -- in nginx.conf. Only atomic shared-dict operations (incr with an initial
 -- value and a ttl, add), no locks: a worker never blocks on another.
 --
--- Pacing: a log of the sends of every worker (send n's time at "at:n",
--- the last n at "seq"), held to adapt.log_wait: at most floor(rate) sends
--- in any adapt.WINDOW seconds, 1/rate apart. Of the workers ready to send
--- the same n, add() lets one through. The log holds the times the sends
--- really left: a worker that woke late pushes the next ones later rather
--- than sending close to them. The adaptive state (rate, ceiling, calm) and the
+-- Pacing: a log of the sends of every worker (grant n's time at "at:n",
+-- the time its request left at "out:n", the last n at "seq", the settled
+-- prefix at "settled"), held to adapt.log_wait: at most floor(rate) sends
+-- in any adapt.WINDOW seconds by the time they left. Of the workers ready to send
+-- the same n, add() lets one through. A worker that sent late pushes the
+-- next ones later rather than sending close to them. The adaptive state (rate, ceiling, calm) and the
 -- credit count live in the dict too: one worker's 429 slows every worker,
 -- and max_credits counts the credits of all of them.
 local adapt = require("shoplive.limiter.adapt")
@@ -63,23 +63,57 @@ function D:_save(s)
   d:set(k .. "calm", s.calm)
 end
 
+--- The latest time the sends up to grant `last` left (nil: none), after
+-- moving the log's settled prefix on; nil and the time to look again while
+-- one of them may not have left yet.
+function D:_settled(last, t)
+  local d, k = self.dict, self.k
+  local p0, m0 = adapt.settled_parse(d:get(k .. "settled"))
+  local p, m, again = adapt.settle(p0, m0, last, t, function(i)
+    return d:get(k .. "at:" .. i), d:get(k .. "out:" .. i)
+  end, self.max_rate)
+  -- workers racing here write the same prefix, or a shorter one that the
+  -- next take moves on again
+  if p ~= p0 then d:set(k .. "settled", adapt.settled_text(p, m)) end
+  if again then return nil, again end
+  return m
+end
+
+--- 0 and the grant's number (for sent()) when a request may go now, else
+-- the seconds to wait.
 function D:take()
   local ngx, d, k = self.ngx, self.dict, self.k
   ngx.update_time()
   local t = ngx.now()
   local rate = d:get(k .. "rate") or self.max_rate
-  local n = d:get(k .. "seq") or 0
-  local q = adapt.per_window(rate)
-  local w = adapt.log_wait(rate, t, d:get(k .. "at:" .. n), n >= q and d:get(k .. "at:" .. (n + 1 - q)) or nil)
+  local n = d:get(k .. "seq")
+  if not n then -- a new log (or one the dict evicted): no prefix of an old one
+    n = 0
+    d:delete(k .. "settled")
+  end
+  local latest, again = self:_settled(adapt.bound(rate, n + 1), t)
+  if again then return again - t end
+  local w = adapt.log_wait(rate, t, d:get(k .. "at:" .. n), latest)
   if w > 0 then return w end
   -- send n + 1: add() lets one worker have it; the others look again. The
   -- claim outlives any pause between reading "seq" and add() (2 s) and no
   -- more: a dict of 1m holds the claims of 1000 QPS
   if not d:add(k .. "claim:" .. (n + 1), true, 2) then return 0.001 end
-  d:set(k .. "at:" .. (n + 1), t, adapt.WINDOW + adapt.interval(rate) + 1)
+  d:set(k .. "at:" .. (n + 1), t, adapt.log_ttl(rate))
   d:set(k .. "seq", n + 1)
   d:incr(k .. "sent:" .. adapt.slot(t), 1, 0, 2)
-  return 0
+  return 0, n + 1
+end
+
+--- Grant n's request left `ago` seconds ago (the client tells it when the
+-- transfer ends, ago its time): the log holds this time, not the grant's.
+function D:sent(n, ago)
+  local ngx, d, k = self.ngx, self.dict, self.k
+  ngx.update_time()
+  local granted = d:get(k .. "at:" .. n)
+  if not granted then return end -- too old to bound any grant
+  local rate = d:get(k .. "rate") or self.max_rate
+  d:set(k .. "out:" .. n, math.max(granted, ngx.now() - (ago or 0)), adapt.log_ttl(rate))
 end
 
 function D:on_success()
