@@ -294,7 +294,12 @@ function Client:_account(req, x)
   metrics.observe(self._latency, seconds)
   -- a shared limiter's window holds on the time the request left (issue
   -- 18.3): the transfer's time ago, or now when it opened a connection first
-  if req.slot then self._limiter:sent(req.slot, x:info().connects == 0 and seconds or 0) end
+  -- (a transport that stamps its write says exactly when: sent_ago)
+  if req.slot then
+    local ago = x.sent_ago and x:sent_ago()
+    if not ago then ago = x:info().connects == 0 and seconds or 0 end
+    self._limiter:sent(req.slot, ago)
+  end
   req.slot = nil
   local info, page, err
   if ok then

@@ -41,10 +41,14 @@ M.SLOTS = 10      -- sends are counted in slots of 1/SLOTS second
 -- server's own queue: beside three CPU hogs, up to 12 ms through libcurl
 -- (its time starts inside the perform that writes the request), up to 28
 -- ms through cosockets, once 79 (their time starts when the request is
--- queued, a pump before the write: a stamp taken in the transport after
--- the write would close that). 1.03 passed the benches but the 1200-request
--- nginx spec once saw 11 in a second at 10 QPS (docs/openresty.md).
-M.WINDOW = 1.04
+-- queued, a pump before the write: the cosocket transport now stamps
+-- after the write, Xfer:sent_ago). 1.03 passed the benches but the
+-- 1200-request nginx spec once saw 11 in a second at 10 QPS; with the
+-- stamp after the write, beside three CPU hogs (load 8-9), the server saw
+-- 6 sends 54 ms closer than WINDOW at 1.04 (a 429) and 49 ms at 1.08. The
+-- margin is for a loaded machine's scheduling (the test suite runs beside
+-- another copy of itself): 100 ms, about 0.91 x qps (docs/openresty.md).
+M.WINDOW = 1.10
 -- A send not reported yet may still be on its way: a grant that needs it
 -- waits for the report (checking every POLL seconds), for HOLD seconds at
 -- most after its grant; then it counts as leaving at grant + HOLD (a

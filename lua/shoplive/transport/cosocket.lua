@@ -284,6 +284,13 @@ function Xfer:decode(max_records)
   return core.decode_response(self.data or "", max_records)
 end
 
+--- Seconds since the request was handed to the socket, or nil when it
+-- never was: a shared limiter times the request from then (its grant may
+-- be older by however long the worker was busy before the write).
+function Xfer:sent_ago()
+  local left = self.left
+  return left and now() - left
+end
 function Xfer:body() return self.data or "" end
 
 function Xfer:release() self.data = nil end

@@ -397,6 +397,7 @@ function M.get(c, x, url, fresh, request, debug)
     if serr == "timeout" then return read_failed(x, { body_len = 0 }, "timeout") end
     return fail(x, C.send, "Send failure: " .. tostring(serr))
   end
+  x.left = now() -- a shared limiter's window holds on this (Xfer:sent_ago)
   if r.lsl then r.ws = now() end -- the first low-speed window starts once the request is sent
   local h, err = read_head(r, x, debug)
   local ok, keep
