@@ -20,14 +20,6 @@ function M.new(p, lim)
     max_duration = lim.max_duration }
 end
 
---- True when a kept row's finish_time f (a number, or on 5.1/LuaJIT its
--- digits) is one report/bounds.lua may list, start t (aggregate_sql.maybe_odd).
-function M.odd_end(P, t, f)
-  if type(f) ~= "number" then f = tonumber(f) end
-  if not f then return false end
-  return f < P.earliest or f > P.late_end or (t ~= nil and (f < t or f - t > P.max_duration))
-end
-
 -- The store's order (store/aggregate.lua's): o descending, NULL last, then
 -- room_id; on 5.1/LuaJIT an o past 2^53 arrives as its digits.
 local function before(a, b)

@@ -48,26 +48,26 @@ end
 local function group(a, shop, reg)
   local g = { shop = shop, reg = reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0,
     heat = sub(a.heat, reg), weeks = sub(a.weeks, reg), top = sub(a.tops, reg), values = sub(a.values, reg),
-    hosts = {} }
+    hosts = {}, slots = sub(a.slots, shop) }
   sub(a.groups, shop)[reg] = g
   return g
 end
 
--- The hour (since 1970, in the zone) of start t, p.off seconds east:
--- the last one is kept, as consecutive rows mostly start in the same
--- hour (an integer t in its range has that hour; others are computed).
-local function hour_of(p, t)
-  local x = t + p.off
-  if x >= p.hour_lo and x < p.hour_hi and x % 1 == 0 then return p.hour end
+-- The heatmap's cell (hour of the week, 0 = Monday 00:00) and the week
+-- (since Monday 1970-01-05) of a start x seconds since 1970 in the zone,
+-- kept in p with the range of x they hold for: consecutive rows mostly
+-- start in the same hour, and an integer x in that range has them.
+local function hour_of(p, x)
   local hb = floor(x / 3600)
-  p.hour, p.hour_lo, p.hour_hi = hb, hb * 3600, hb * 3600 + 3600
-  return hb
+  p.hour_lo, p.hour_hi = hb * 3600, hb * 3600 + 3600
+  p.cell, p.week = (hb + 72) % 168, floor((hb - 96) / 168)
+  return p.cell, p.week
 end
 
 -- Sum the row's time-bound figures: periods, heatmap, week and slot.
 -- (The kept rows' values are never negative: a total that wraps past
 -- int64 is the only one add() must redo; inlined, as this runs per row.)
-local function timed(a, p, g, t, d, gmv, id)
+local function timed(p, g, t, d, gmv, id)
   g.starts = g.starts + 1
   local from = p.from
   if from and t > from then
@@ -77,8 +77,9 @@ local function timed(a, p, g, t, d, gmv, id)
     g.prev_n = g.prev_n + 1
     if gmv then g.prev_gmv = inc(g.prev_gmv, gmv) end
   end
-  local hb = hour_of(p, t)
-  local k = (hb + 72) % 168
+  local xt = t + p.off
+  local k, w
+  if xt >= p.hour_lo and xt < p.hour_hi and xt % 1 == 0 then k, w = p.cell, p.week else k, w = hour_of(p, xt) end
   local c = g.heat[k]
   if not c then c = { n = 0, gmv = 0, seconds = 0 }; g.heat[k] = c end
   c.n = c.n + 1
@@ -93,7 +94,6 @@ local function timed(a, p, g, t, d, gmv, id)
   end
   -- the weekly chart reads a week's count, GMV and hours (not its views
   -- or units): those alone are summed, a third of the work
-  local w = floor((hb - 96) / 168)
   local s = g.weeks[w]
   if not s then s = zero(); g.weeks[w] = s end
   s.count = s.count + 1
@@ -108,7 +108,7 @@ local function timed(a, p, g, t, d, gmv, id)
   if p.slot then
     -- the slot's highest GMV and the rows that have it (or, while it has
     -- no GMV, those without): its mark is one of them
-    local slot = sub(sub(a.slots, g.shop), floor((t - p.first) / p.slot))
+    local slot = sub(g.slots, floor((t - p.first) / p.slot))
     local mx = slot.max
     if gmv then
       if not mx or gmv > mx then
@@ -121,7 +121,7 @@ local function timed(a, p, g, t, d, gmv, id)
       l[#l + 1] = id
     end
   end
-  pick.start(p.picks, id)
+  if p.picks.all then pick.start(p.picks, id) end
 end
 
 -- Add a kept row's figures to sums s (sums.count, inlined: values >= 0).
@@ -162,7 +162,7 @@ local function row(a, p, r)
       g.best_ids[#g.best_ids + 1] = id
     end
   end
-  if t then timed(a, p, g, t, d, gmv, id) end
+  if t then timed(p, g, t, d, gmv, id) end
   local v = p.rank_of(gmv, d, views, sales)
   if v then
     local list = g.top
@@ -234,20 +234,16 @@ local function quality_of(q, fields)
   return out
 end
 
--- Count a row without extra (quality flags m) in q: its data quality
--- and its impossible combination (as report/bounds.lua's), noted among
--- the rows listed (aggregate_pick.combo). On 5.1/LuaJIT a count past 2^53
--- comes from the database as its digits.
-local function plain(q, P, r, m, nfields)
-  q.n = q.n + 1
-  if m ~= 0 then flags(q, m, nfields) end
-  local views, units = r[6], r[7]
+-- Count a row's impossible combination (as report/bounds.lua's; views
+-- and units not nil) in q.combos and note it among the rows listed
+-- (aggregate_pick.combo). On 5.1/LuaJIT a count past 2^53 comes from the
+-- database as its digits.
+local function combo(q, P, r, views, units)
   if type(views) ~= "number" or type(units) ~= "number" then views, units = num(views), num(units) end
-  if views and units and units > views then
-    local c = q.combos
-    if views == 0 then c.units_no_views = c.units_no_views + 1 else c.units_over_views = c.units_over_views + 1 end
-    pick.combo(P, r[3], r[12])
-  end
+  if not (views and units and units > views) then return end
+  local c = q.combos
+  if views == 0 then c.units_no_views = c.units_no_views + 1 else c.units_over_views = c.units_over_views + 1 end
+  pick.combo(P, r[3], r[12])
 end
 
 --- store/aggregate.lua's figures(p) of agg, in one pass, with the data
@@ -268,13 +264,26 @@ function M.run(agg, p)
   local P = pick.new(p, agg.lim)
   p.picks = P
   local ids = P.ids
+  local early, late, long = P.earliest, P.late_end, P.max_duration
   local ok, err = agg:rows(sql, nil, function(r)
-    local m, f = r[11], r[13]
-    if m then plain(q, P, r, m, n) end
-    -- a row that may hold an odd value (aggregate_sql.maybe_odd)
-    if r[10] == 1 or not m or (f ~= nil and pick.odd_end(P, r[3], f)) then
+    local m, aside, t, f = r[11], r[10], r[3], r[13]
+    local odd = aside == 1 or not m
+    if m then
+      q.n = q.n + 1
+      if m ~= 0 then flags(q, m, n) end
+      local views, units = r[6], r[7]
+      if units ~= nil and views ~= nil and (type(units) ~= "number" or type(views) ~= "number" or units > views) then
+        combo(q, P, r, views, units)
+      end
+    end
+    -- an end aggregate_sql.maybe_odd names (on 5.1 past 2^53 as digits)
+    if not odd and f ~= nil then
+      if type(f) ~= "number" then f = tonumber(f) end
+      odd = f ~= nil and (f < early or f > late or t ~= nil and (f < t or f - t > long))
+    end
+    if odd then
       ids[#ids + 1] = r[12]
-      if r[10] == 1 then return end
+      if aside == 1 then return end
     end
     row(a, p, r)
   end)
