@@ -67,12 +67,20 @@ end
 
 local ENTITIES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
+-- Every byte escape() may change: SPECIAL's and the entities' (most
+-- strings of a report have none: one find then spares clean and gsub).
+local CHANGED = "[%z\1-\8\11\12\14-\31\127\128-\255&<>\"']"
+-- Whitespace text() folds: a run of two, or one other than a space.
+local FOLDED = "[\t-\r]"
+
 --- Any value as HTML text, safe both between tags and inside a quoted
 -- attribute: nil gives "", numbers their tostring, strings are cleaned
 -- (see clean) and & < > " ' become entities.
 function M.escape(v)
   if v == nil then return "" end
-  local s = M.clean(tostring(v))
+  local s = tostring(v)
+  if not find(s, CHANGED) then return s end
+  s = M.clean(s)
   return (gsub(s, "[&<>\"']", ENTITIES))
 end
 
@@ -80,7 +88,9 @@ end
 -- folded into one space: for table cells and tooltips.
 function M.text(v)
   if v == nil then return "" end
-  return M.escape((gsub(tostring(v), "%s+", " ")))
+  local s = tostring(v)
+  if find(s, FOLDED) or find(s, "  ", 1, true) then s = gsub(s, "%s+", " ") end
+  return M.escape(s)
 end
 
 --- A string buffer: b(...) appends its arguments, b() with no argument

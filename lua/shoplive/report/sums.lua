@@ -37,12 +37,29 @@ function M.zero()
   return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
 end
 
---- Add one livestream's figures (numbers or nil) to sums s.
+--- Add one livestream's figures (numbers or nil) to sums s (inc's
+-- arithmetic, inlined: this runs four times a record).
 function M.count(s, views, sales, gmv, d)
   s.count = s.count + 1
-  if views then s.views, s.n_views = inc(s.views, views), s.n_views + 1 end
-  if sales then s.sales, s.n_sales = inc(s.sales, sales), s.n_sales + 1 end
-  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
+  local t, x
+  if views then
+    t = s.views
+    x = t + views
+    if views > 0 and x < t or views < 0 and x > t then x = add(t, views) end
+    s.views, s.n_views = x, s.n_views + 1
+  end
+  if sales then
+    t = s.sales
+    x = t + sales
+    if sales > 0 and x < t or sales < 0 and x > t then x = add(t, sales) end
+    s.sales, s.n_sales = x, s.n_sales + 1
+  end
+  if gmv then
+    t = s.gmv
+    x = t + gmv
+    if gmv > 0 and x < t or gmv < 0 and x > t then x = add(t, gmv) end
+    s.gmv, s.n_gmv = x, s.n_gmv + 1
+  end
   if d then s.dur = inc(s.dur, d) end
 end
 
