@@ -37,29 +37,12 @@ function M.zero()
   return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
 end
 
---- Add one livestream's figures (numbers or nil) to sums s (inc's
--- arithmetic, inlined: this runs four times a record).
+--- Add one livestream's figures (numbers or nil) to sums s.
 function M.count(s, views, sales, gmv, d)
   s.count = s.count + 1
-  local t, x
-  if views then
-    t = s.views
-    x = t + views
-    if views > 0 and x < t or views < 0 and x > t then x = add(t, views) end
-    s.views, s.n_views = x, s.n_views + 1
-  end
-  if sales then
-    t = s.sales
-    x = t + sales
-    if sales > 0 and x < t or sales < 0 and x > t then x = add(t, sales) end
-    s.sales, s.n_sales = x, s.n_sales + 1
-  end
-  if gmv then
-    t = s.gmv
-    x = t + gmv
-    if gmv > 0 and x < t or gmv < 0 and x > t then x = add(t, gmv) end
-    s.gmv, s.n_gmv = x, s.n_gmv + 1
-  end
+  if views then s.views, s.n_views = inc(s.views, views), s.n_views + 1 end
+  if sales then s.sales, s.n_sales = inc(s.sales, sales), s.n_sales + 1 end
+  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
   if d then s.dur = inc(s.dur, d) end
 end
 
@@ -112,6 +95,17 @@ local function count_best(g, r, views, sales, gmv, d)
   if gmv and (g.best_gmv == nil or gmv > g.best_gmv) then g.best, g.best_gmv = r, gmv end
 end
 
+-- Record r's views, units, GMV and duration as num reads them (num only
+-- for what is not a plain number: 4 calls a record spared).
+local function figures_of(r, num)
+  local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
+  if type(views) ~= "number" or views ~= views then views = num(views) end
+  if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
+  if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
+  if type(d) ~= "number" or d ~= d then d = num(d) end
+  return views, sales, gmv, d
+end
+
 -- 2^53: integers below it add exactly as floats too.
 local EXACT = 2 ^ 53
 
@@ -140,11 +134,7 @@ local function by_cells(records, shop_of, region_of, num)
   local cells, of = {}, {}
   for i = 1, #records do
     local r = records[i]
-    local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
-    if type(views) ~= "number" or views ~= views then views = num(views) end
-    if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
-    if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
-    if type(d) ~= "number" or d ~= d then d = num(d) end
+    local views, sales, gmv, d = figures_of(r, num)
     if not (whole(views) and whole(sales) and whole(gmv) and whole(d)) then return nil end
     local shop, reg = shop_of(r), region_of(r)
     local key = shop .. "\0" .. reg
@@ -179,12 +169,7 @@ function M.grouped(records, shop_of, region_of)
   local all, shops, regions, cells = { s = M.zero() }, {}, {}, {}
   for i = 1, #records do
     local r = records[i]
-    local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
-    -- num only for what is not a plain number (4 calls a record spared)
-    if type(views) ~= "number" or views ~= views then views = num(views) end
-    if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
-    if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
-    if type(d) ~= "number" or d ~= d then d = num(d) end
+    local views, sales, gmv, d = figures_of(r, num)
     local shop, reg = shop_of(r), region_of(r)
     count_best(all, r, views, sales, gmv, d)
     count_best(group(shops, shop), r, views, sales, gmv, d)

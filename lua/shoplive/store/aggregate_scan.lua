@@ -64,6 +64,18 @@ local function hour_of(p, x)
   return p.cell, p.week
 end
 
+-- Add a kept row's figures to sums s: sums.count, inlined (this runs for
+-- every row; the values are >= 0, so only a total that wraps past int64
+-- needs add()).
+local function counted(s, views, sales, gmv, d)
+  s.count = s.count + 1
+  local x
+  if views then x = s.views + views; s.views, s.n_views = x >= s.views and x or add(s.views, views), s.n_views + 1 end
+  if sales then x = s.sales + sales; s.sales, s.n_sales = x >= s.sales and x or add(s.sales, sales), s.n_sales + 1 end
+  if gmv then x = s.gmv + gmv; s.gmv, s.n_gmv = x >= s.gmv and x or add(s.gmv, gmv), s.n_gmv + 1 end
+  if d then x = s.dur + d; s.dur = x >= s.dur and x or add(s.dur, d) end
+end
+
 -- Sum the row's time-bound figures: periods, heatmap, week and slot.
 -- (The kept rows' values are never negative: a total that wraps past
 -- int64 is the only one add() must redo; inlined, as this runs per row.)
@@ -96,15 +108,7 @@ local function timed(p, g, t, d, gmv, id)
   -- or units): those alone are summed, a third of the work
   local s = g.weeks[w]
   if not s then s = zero(); g.weeks[w] = s end
-  s.count = s.count + 1
-  if gmv then
-    x = s.gmv + gmv
-    s.gmv, s.n_gmv = x >= s.gmv and x or add(s.gmv, gmv), s.n_gmv + 1
-  end
-  if d then
-    x = s.dur + d
-    s.dur = x >= s.dur and x or add(s.dur, d)
-  end
+  counted(s, nil, nil, gmv, d)
   if p.slot then
     -- the slot's highest GMV and the rows that have it (or, while it has
     -- no GMV, those without): its mark is one of them
@@ -122,28 +126,6 @@ local function timed(p, g, t, d, gmv, id)
     end
   end
   if p.picks.all then pick.start(p.picks, id) end
-end
-
--- Add a kept row's figures to sums s (sums.count, inlined: values >= 0).
-local function counted(s, views, sales, gmv, d)
-  s.count = s.count + 1
-  local x
-  if views then
-    x = s.views + views
-    s.views, s.n_views = x >= s.views and x or add(s.views, views), s.n_views + 1
-  end
-  if sales then
-    x = s.sales + sales
-    s.sales, s.n_sales = x >= s.sales and x or add(s.sales, sales), s.n_sales + 1
-  end
-  if gmv then
-    x = s.gmv + gmv
-    s.gmv, s.n_gmv = x >= s.gmv and x or add(s.gmv, gmv), s.n_gmv + 1
-  end
-  if d then
-    x = s.dur + d
-    s.dur = x >= s.dur and x or add(s.dur, d)
-  end
 end
 
 -- Sum one row (shop, reg, t, d, gmv, views, sales, user_id, nick_name,
