@@ -87,21 +87,9 @@ local function shop_of(r)
 end
 M.shop_of = shop_of
 
--- Lists of records by key, keys in order of first appearance.
-local function split(records, keyfn)
-  local lists, keys = {}, {}
-  for i = 1, #records do
-    local k = keyfn(records[i])
-    local l = lists[k]
-    if not l then
-      l = {}
-      lists[k] = l
-      keys[#keys + 1] = k
-    end
-    l[#l + 1] = records[i]
-  end
-  return lists, keys
-end
+-- Lists of records by key, keys in order of first appearance (the keys
+-- here are never nil or NaN).
+local split = require("shoplive.analysis").split
 
 -- Regions, most livestreams first (then by name): { region =, records = }.
 local function by_region(records)
