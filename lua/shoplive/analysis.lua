@@ -41,6 +41,27 @@ end
 -- @local
 M.add = add
 
+--- Lists of records by keyfn(record), and the keys in order of first
+-- appearance; records whose key is nil or NaN are left out. (The
+-- report's groupings use it too.)
+-- @local
+function M.split(records, keyfn)
+  local lists, keys = {}, {}
+  for i = 1, #records do
+    local k = keyfn(records[i])
+    if k ~= nil and k == k then
+      local l = lists[k]
+      if l == nil then
+        l = {}
+        lists[k] = l
+        keys[#keys + 1] = k
+      end
+      l[#l + 1] = records[i]
+    end
+  end
+  return lists, keys
+end
+
 -- The region of a record as a group key ("" for none).
 local function region_key(r)
   local g = r.region
@@ -260,19 +281,7 @@ function M.group_by(records, key, opts)
     raise("shoplive.group_by: argument 'key' must be a field name, \"day\" or a function(record) -> key, got "
       .. util.describe(key))
   end
-  local lists, keys = {}, {}
-  for i = 1, #records do
-    local k = keyfn(records[i])
-    if k ~= nil and k == k then
-      local l = lists[k]
-      if l == nil then
-        l = {}
-        lists[k] = l
-        keys[#keys + 1] = k
-      end
-      l[#l + 1] = records[i]
-    end
-  end
+  local lists, keys = M.split(records, keyfn)
   local groups = {}
   for i = 1, #keys do groups[keys[i]] = summary(lists[keys[i]]) end
   table.sort(keys, key_less)

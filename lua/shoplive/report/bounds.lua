@@ -79,6 +79,25 @@ local function push(out, e)
   return out
 end
 
+-- True when record r has nothing problems() would name: a start, a
+-- duration and an end in range (the end may be missing) and every amount
+-- missing or in range. Plain comparisons (NaN fails them): most records
+-- are such, and this runs for every record.
+local function plain(r, latest)
+  local t, d, f = r.create_time, r.duration, r.finish_time
+  if type(t) ~= "number" or not (t >= M.EARLIEST and t <= latest) then return false end
+  if type(d) ~= "number" or not (d >= 0 and d <= M.MAX_DURATION) then return false end
+  if f ~= nil and not (type(f) == "number" and f >= t and f - t <= M.MAX_DURATION and f <= latest + M.MAX_DURATION) then
+    return false
+  end
+  local amounts, max = M.AMOUNTS, M.MAX_AMOUNT
+  for i = 1, #amounts do
+    local v = r[amounts[i]]
+    if v ~= nil and not (type(v) == "number" and v >= 0 and v < max) then return false end
+  end
+  return true
+end
+
 -- What is wrong in record r: an array of { field, reason, aside } (aside:
 -- the record is set aside; else only that value is ignored), given num
 -- (figures.num) and the latest plausible start.
@@ -114,7 +133,12 @@ end
 -- Combinations of figures no livestream can have, each alone possible:
 -- { field, reason, kind } (kind counts it in M.split's odd.combos).
 function M.impossible(r, num)
-  local views, units = num(r.total_views_cnt), num(r.total_sale_cnt)
+  local views, units = r.total_views_cnt, r.total_sale_cnt
+  -- two finite numbers (a NaN or an infinity fails the differences): num
+  -- gives them back, no call needed
+  if not (type(views) == "number" and type(units) == "number" and views - units < huge and units - views < huge) then
+    views, units = num(views), num(units)
+  end
   if views == 0 and units and units > 0 then
     return { "total_sale_cnt", "units sold with total_views_cnt 0", "units_no_views" }
   end
@@ -145,7 +169,9 @@ function M.split(records, num, latest, max_listed)
   end
   for i = 1, #records do
     local r = records[i]
-    local found, is_aside = problems(r, num, latest), false
+    -- a plain record has neither problems nor values that are not numbers
+    local is_plain = plain(r, latest)
+    local found, is_aside = is_plain and NONE or problems(r, num, latest), false
     if found ~= NONE then
       for _, p in ipairs(found) do is_aside = is_aside or p[3] == true end
       for _, p in ipairs(found) do
@@ -153,7 +179,7 @@ function M.split(records, num, latest, max_listed)
       end
     end
     if is_aside then aside = aside + 1 else kept[#kept + 1] = r end
-    for j = 1, #NUMERIC do
+    for j = 1, is_plain and 0 or #NUMERIC do
       local k = NUMERIC[j]
       local v = r[k]
       -- a finite number is one without calling num (this runs 8 times a record)

@@ -30,13 +30,17 @@ function M.coord(x)
 end
 local coord = M.coord
 
--- "1234567" -> "1,234,567" (the sign and any decimals are kept).
+-- "1234567" -> "1,234,567" (the sign and any decimals are kept). By
+-- pieces of three from the first (not reverse and gsub: tables of the
+-- report call this thousands of times).
 local function group_digits(s)
   local sign, int, rest = s:match("^(%-?)(%d+)(.*)$")
-  if not int then return s end
-  int = int:reverse():gsub("(%d%d%d)", "%1,"):reverse()
-  if int:sub(1, 1) == "," then int = int:sub(2) end
-  return sign .. int .. rest
+  if not int or #int <= 3 then return s end
+  local n = #int
+  local head = (n - 1) % 3 + 1
+  local out = { int:sub(1, head) }
+  for i = head + 1, n, 3 do out[#out + 1] = int:sub(i, i + 2) end
+  return sign .. concat(out, ",") .. rest
 end
 
 --- A number in full with thousands separators: integers exactly (a Lua

@@ -60,7 +60,12 @@ M.parse_tz = require("shoplive.tz").parse
 -- The record's GMV per hour live (GMV / (duration / 3600)), or nil when
 -- either is missing or the duration is not positive.
 local function gmv_per_hour(r)
-  local g, d = num(r.total_sale_gmv_amt), num(r.duration)
+  local g, d = r.total_sale_gmv_amt, r.duration
+  -- two finite numbers (a NaN or an infinity fails the differences): num
+  -- gives them back, no call needed
+  if not (type(g) == "number" and type(d) == "number" and g - d < huge and d - g < huge) then
+    g, d = num(g), num(d)
+  end
   if not g or not d or d <= 0 then return nil end
   return g / (d / HOUR)
 end
@@ -82,21 +87,9 @@ local function shop_of(r)
 end
 M.shop_of = shop_of
 
--- Lists of records by key, keys in order of first appearance.
-local function split(records, keyfn)
-  local lists, keys = {}, {}
-  for i = 1, #records do
-    local k = keyfn(records[i])
-    local l = lists[k]
-    if not l then
-      l = {}
-      lists[k] = l
-      keys[#keys + 1] = k
-    end
-    l[#l + 1] = records[i]
-  end
-  return lists, keys
-end
+-- Lists of records by key, keys in order of first appearance (the keys
+-- here are never nil or NaN).
+local split = require("shoplive.analysis").split
 
 -- Regions, most livestreams first (then by name): { region =, records = }.
 local function by_region(records)
@@ -479,8 +472,11 @@ end
 --- tl with its marks in time order (then shop, then room_id) and counted.
 function M.sort_marks(tl)
   tl.shown = #tl.marks
+  -- each start read once, not at each comparison
+  local starts = {}
+  for _, m in ipairs(tl.marks) do starts[m] = num(m.record.create_time) end
   table.sort(tl.marks, function(a, b)
-    local ta, tb = num(a.record.create_time), num(b.record.create_time)
+    local ta, tb = starts[a], starts[b]
     if ta ~= tb then return ta < tb end
     if a.shop ~= b.shop then return a.shop < b.shop end
     return tostring(a.record.room_id) < tostring(b.record.room_id)
@@ -604,8 +600,14 @@ function M.quality(records)
     any_missing = 0, no_positive_duration = 0 }
   for i = 1, #records do
     local r = records[i]
-    if num(r.max_views_cnt) == 0 then q.zero_peak = q.zero_peak + 1 end
-    local c, d, f = num(r.create_time), num(r.duration), num(r.finish_time)
+    local peak = r.max_views_cnt
+    if peak == 0 or type(peak) == "string" and num(peak) == 0 then q.zero_peak = q.zero_peak + 1 end
+    local c, d, f = r.create_time, r.duration, r.finish_time
+    -- three plain numbers: num gives them back (no call; this runs per record)
+    if not (type(c) == "number" and type(d) == "number" and type(f) == "number" and c - d < huge and d - c < huge
+      and f - c < huge and c - f < huge) then
+      c, d, f = num(c), num(d), num(f)
+    end
     if c and d and f and f - c ~= d then q.duration_mismatch = q.duration_mismatch + 1 end
     if not d or d <= 0 then q.no_positive_duration = q.no_positive_duration + 1 end
     if field_checks(q, r) then q.any_missing = q.any_missing + 1 end

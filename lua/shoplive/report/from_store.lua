@@ -250,14 +250,14 @@ local function build(store, q, opts)
   -- aggregates count no more starts than the timeline draws
   local max_marks = opts.max_marks or 1200
   local slot = F.first and figures.slot({ total = math.huge, first = F.first, last = F.last }, max_marks, span.shops)
+  local max_listed = opts.max_listed or 100
   local A = need(agg:figures{ off = off, rank = F.rank, top = F.top, from = F.period.from,
-    prev_from = F.period.prev_from, first = F.first, slot = slot })
+    prev_from = F.period.prev_from, first = F.first, slot = slot, listed = max_listed, max_marks = max_marks })
   span.starts = 0
   for _, g in ipairs(A.groups) do span.starts = span.starts + (tonumber(g.starts) or 0) end
   if span.starts <= max_marks then slot = nil end
   local best_gmv = best_gmvs(A.groups)
-  local max_listed = opts.max_listed or 100
-  local candidates = need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots, A.combos and max_listed))
+  local candidates = need(agg:candidates(F.rank, A.floors, best_gmv, slot and A.slots, A.combos and max_listed, A))
   local kept = odd_and_quality(F, span.quality or A.quality, candidates, latest, max_listed)
   if A.combos then combos(F.odd, A.combos, candidates) end
   shops_and_regions(F, A.groups, bests(kept, best_gmv), q.sellers)

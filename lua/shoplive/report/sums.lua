@@ -95,21 +95,81 @@ local function count_best(g, r, views, sales, gmv, d)
   if gmv and (g.best_gmv == nil or gmv > g.best_gmv) then g.best, g.best_gmv = r, gmv end
 end
 
+-- Record r's views, units, GMV and duration as num reads them (num only
+-- for what is not a plain number: 4 calls a record spared).
+local function figures_of(r, num)
+  local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
+  if type(views) ~= "number" or views ~= views then views = num(views) end
+  if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
+  if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
+  if type(d) ~= "number" or d ~= d then d = num(d) end
+  return views, sales, gmv, d
+end
+
+-- 2^53: integers below it add exactly as floats too.
+local EXACT = 2 ^ 53
+
+-- True for nil or a whole number >= 0 (NaN and infinities fail).
+local function whole(v)
+  return v == nil or v >= 0 and v % 1 == 0
+end
+
+-- The group `into` (shop, region or all) with cell g's sums added and its
+-- best record if it comes first among the highest GMVs.
+local function merge(by, k, g)
+  local into = group(by, k)
+  M.plus(into.s, g.s)
+  local b = g.best_gmv
+  if b ~= nil and (into.best_gmv == nil or b > into.best_gmv or b == into.best_gmv and g.best_i < into.best_i) then
+    into.best, into.best_gmv, into.best_i = g.best, b, g.best_i
+  end
+end
+
+-- M.grouped's result from one count per record (into its shop's region,
+-- the cell) when every figure is a whole number >= 0 and no total reaches
+-- 2^53: such sums are exact in any order, so each shop, region and the
+-- whole are the sums of their cells. Else nil (the caller adds record by
+-- record: a float sum depends on its order). Three counts a record spared.
+local function by_cells(records, shop_of, region_of, num)
+  local cells, of = {}, {}
+  for i = 1, #records do
+    local r = records[i]
+    local views, sales, gmv, d = figures_of(r, num)
+    if not (whole(views) and whole(sales) and whole(gmv) and whole(d)) then return nil end
+    local shop, reg = shop_of(r), region_of(r)
+    local key = shop .. "\0" .. reg
+    local g = cells[key]
+    if not g then g = { s = M.zero() }; cells[key] = g; of[key] = { shop, reg } end
+    M.count(g.s, views, sales, gmv, d)
+    if gmv and (g.best_gmv == nil or gmv > g.best_gmv) then g.best, g.best_gmv, g.best_i = r, gmv, i end
+  end
+  local all, shops, regions = {}, {}, {}
+  for key, g in pairs(cells) do
+    merge(all, 1, g)
+    merge(shops, of[key][1], g)
+    merge(regions, of[key][2], g)
+  end
+  local t = all[1] and all[1].s
+  if t and not (t.views < EXACT and t.sales < EXACT and t.gmv < EXACT and t.dur < EXACT) then return nil end
+  local out = { all = M.summary(t or M.zero(), all[1] and all[1].best), shop = {}, region = {}, cell = {} }
+  for name, by in pairs({ shop = shops, region = regions, cell = cells }) do
+    for k, g in pairs(by) do out[name][k] = M.summary(g.s, g.best) end
+  end
+  return out
+end
+
 --- The summaries M.of gives of every record, of each shop's, each region's
 -- and each shop's region's records, in one pass: { all =, shop = { [id] = },
 -- region = { [region] = }, cell = { [id .. "\0" .. region] = } }, given
 -- shop_of(r) and region_of(r). Each is what M.of of that list returns.
 function M.grouped(records, shop_of, region_of)
   local num = M.num
+  local exact = by_cells(records, shop_of, region_of, num)
+  if exact then return exact end
   local all, shops, regions, cells = { s = M.zero() }, {}, {}, {}
   for i = 1, #records do
     local r = records[i]
-    local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
-    -- num only for what is not a plain number (4 calls a record spared)
-    if type(views) ~= "number" or views ~= views then views = num(views) end
-    if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
-    if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
-    if type(d) ~= "number" or d ~= d then d = num(d) end
+    local views, sales, gmv, d = figures_of(r, num)
     local shop, reg = shop_of(r), region_of(r)
     count_best(all, r, views, sales, gmv, d)
     count_best(group(shops, shop), r, views, sales, gmv, d)

@@ -155,8 +155,13 @@ function Agg:span(fields)
     end
   end
   local q
-  q, err = self:quality(fields)
-  if not q then return nil, err end
+  if self.d.scan then
+    -- counted by SQLite's one pass (aggregate_scan.lua)
+    self.quality_fields = fields
+  else
+    q, err = self:quality(fields)
+    if not q then return nil, err end
+  end
   return { first = val(r[1]), last = val(r[2]), shops = r[5], quality = q }
 end
 
@@ -367,8 +372,13 @@ end
 -- an odd value (set aside or not), and of those kept, those that may be a
 -- region's top (a figure of `rank` at least its region's floor), a shop's
 -- best (GMV `best_gmv[shop]`) or a timeline mark (slots; every livestream
--- with a start without them). { record, has_extra }.
-function Agg:candidates(rank, floors, best_gmv, slots, combos_listed)
+-- with a start without them). { record, has_extra }. With A (SQLite's
+-- figures), the rows its pass picked.
+function Agg:candidates(rank, floors, best_gmv, slots, combos_listed, A)
+  if A and A.picks then
+    local pick = require("shoplive.store.aggregate_pick")
+    return self:by_room_ids(pick.ids(A.picks, A.state, floors, best_gmv, slots ~= nil))
+  end
   local params = { n = 0 }
   local top = RANK_SQL[rank] .. " >= " .. lookup("reg", floors, params, self.d.number)
   local bests = {}
@@ -398,6 +408,28 @@ local function store_order(a, b)
     if x ~= y then return x > y end
   end
   return a.record.room_id < b.record.room_id
+end
+
+--- The rows of src with these room_ids, in the store's order, as
+-- candidates returns them (by the primary key, a few hundred at a time).
+function Agg:by_room_ids(ids)
+  local out = {}
+  for i = 1, #ids, 500 do
+    local params, marks = { n = 0 }, {}
+    for j = i, math.min(i + 499, #ids) do
+      params.n = params.n + 1
+      params[params.n], marks[params.n] = ids[j], "?"
+    end
+    local list, err = self:records("SELECT " .. sqlmod.stored_columns() .. ", has_extra, o FROM src WHERE room_id IN ("
+      .. concat(marks, ", ") .. ")", params, 3)
+    if not list then return nil, err end
+    for _, e in ipairs(list) do
+      e.has_extra = e[2] == 1
+      out[#out + 1] = e
+    end
+  end
+  table.sort(out, store_order)
+  return out
 end
 
 --- list and the first n rows (store order) without extra that sell more

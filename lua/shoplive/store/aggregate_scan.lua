@@ -8,11 +8,12 @@
 -- one entry per group, never a row.
 local M = {}
 
+local pick = require("shoplive.store.aggregate_pick")
 local sqlmod = require("shoplive.store.aggregate_sql")
 local sums = require("shoplive.report.sums")
 
 local floor = math.floor
-local inc, zero, count = sums.inc, sums.zero, sums.count
+local inc, zero, add, num = sums.inc, sums.zero, sums.add, sums.num
 
 -- t[k] (a table), created when missing.
 local function sub(t, k)
@@ -47,58 +48,116 @@ end
 local function group(a, shop, reg)
   local g = { shop = shop, reg = reg, sums = zero(), starts = 0, n = 0, gmv = 0, prev_n = 0, prev_gmv = 0,
     heat = sub(a.heat, reg), weeks = sub(a.weeks, reg), top = sub(a.tops, reg), values = sub(a.values, reg),
-    hosts = {} }
+    hosts = {}, slots = sub(a.slots, shop) }
   sub(a.groups, shop)[reg] = g
   return g
 end
 
+-- The heatmap's cell (hour of the week, 0 = Monday 00:00) and the week
+-- (since Monday 1970-01-05) of a start x seconds since 1970 in the zone,
+-- kept in p with the range of x they hold for: consecutive rows mostly
+-- start in the same hour, and an integer x in that range has them.
+local function hour_of(p, x)
+  local hb = floor(x / 3600)
+  p.hour_lo, p.hour_hi = hb * 3600, hb * 3600 + 3600
+  p.cell, p.week = (hb + 72) % 168, floor((hb - 96) / 168)
+  return p.cell, p.week
+end
+
+-- Add a kept row's figures to sums s: sums.count, inlined (this runs for
+-- every row; the values are >= 0, so only a total that wraps past int64
+-- needs add()).
+local function counted(s, views, sales, gmv, d)
+  s.count = s.count + 1
+  local x
+  if views then x = s.views + views; s.views, s.n_views = x >= s.views and x or add(s.views, views), s.n_views + 1 end
+  if sales then x = s.sales + sales; s.sales, s.n_sales = x >= s.sales and x or add(s.sales, sales), s.n_sales + 1 end
+  if gmv then x = s.gmv + gmv; s.gmv, s.n_gmv = x >= s.gmv and x or add(s.gmv, gmv), s.n_gmv + 1 end
+  if d then x = s.dur + d; s.dur = x >= s.dur and x or add(s.dur, d) end
+end
+
 -- Sum the row's time-bound figures: periods, heatmap, week and slot.
-local function timed(a, p, g, r, t)
-  local d, gmv = r[4], r[5]
+-- (The kept rows' values are never negative: a total that wraps past
+-- int64 is the only one add() must redo; inlined, as this runs per row.)
+local function timed(p, g, t, d, gmv, id)
   g.starts = g.starts + 1
   local from = p.from
   if from and t > from then
-    g.n, g.gmv = g.n + 1, inc(g.gmv, gmv or 0)
+    g.n = g.n + 1
+    if gmv then g.gmv = inc(g.gmv, gmv) end
   elseif from and t > p.prev_from then
-    g.prev_n, g.prev_gmv = g.prev_n + 1, inc(g.prev_gmv, gmv or 0)
+    g.prev_n = g.prev_n + 1
+    if gmv then g.prev_gmv = inc(g.prev_gmv, gmv) end
   end
-  local hb = floor((t + p.off) / 3600)
-  local k = (hb + 72) % 168
+  local xt = t + p.off
+  local k, w
+  if xt >= p.hour_lo and xt < p.hour_hi and xt % 1 == 0 then k, w = p.cell, p.week else k, w = hour_of(p, xt) end
   local c = g.heat[k]
   if not c then c = { n = 0, gmv = 0, seconds = 0 }; g.heat[k] = c end
   c.n = c.n + 1
-  if gmv then c.gmv = inc(c.gmv, gmv) end
-  local positive = d and d > 0
-  if positive then c.seconds = inc(c.seconds, d) end
+  local x
+  if gmv then
+    x = c.gmv + gmv
+    c.gmv = x >= c.gmv and x or add(c.gmv, gmv)
+  end
+  if d and d > 0 then
+    x = c.seconds + d
+    c.seconds = x >= c.seconds and x or add(c.seconds, d)
+  end
   -- the weekly chart reads a week's count, GMV and hours (not its views
   -- or units): those alone are summed, a third of the work
-  local w = floor((hb - 96) / 168)
   local s = g.weeks[w]
   if not s then s = zero(); g.weeks[w] = s end
-  s.count = s.count + 1
-  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
-  if d then s.dur = inc(s.dur, d) end
+  counted(s, nil, nil, gmv, d)
   if p.slot then
-    local slot = sub(sub(a.slots, g.shop), floor((t - p.first) / p.slot))
-    if gmv and (not slot.max or gmv > slot.max) then slot.max = gmv end
+    -- the slot's highest GMV and the rows that have it (or, while it has
+    -- no GMV, those without): its mark is one of them
+    local slot = sub(g.slots, floor((t - p.first) / p.slot))
+    local mx = slot.max
+    if gmv then
+      if not mx or gmv > mx then
+        slot.max, slot.ids, slot.nulls = gmv, { id }, nil
+      elseif gmv == mx then
+        slot.ids[#slot.ids + 1] = id
+      end
+    elseif not mx then
+      local l = sub(slot, "nulls")
+      l[#l + 1] = id
+    end
   end
+  if p.picks.all then pick.start(p.picks, id) end
 end
 
--- Sum one row (shop, reg, t, d, gmv, views, sales, user_id, nick_name).
+-- Sum one row (shop, reg, t, d, gmv, views, sales, user_id, nick_name,
+-- and at 12 its room_id).
 local function row(a, p, r)
-  local shop, reg, t, d, gmv, views, sales = r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+  local shop, reg, t, d, gmv, views, sales, id = r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[12]
   local regs = a.groups[shop]
   local g = regs and regs[reg] or group(a, shop, reg)
-  count(g.sums, views, sales, gmv, d)
-  if gmv and (not g.max_gmv or gmv > g.max_gmv) then g.max_gmv = gmv end
-  if t then timed(a, p, g, r, t) end
+  counted(g.sums, views, sales, gmv, d)
+  if gmv then
+    -- the group's highest GMV and the rows that have it (a shop's best)
+    local mx = g.max_gmv
+    if not mx or gmv > mx then
+      g.max_gmv, g.best_ids = gmv, { id }
+    elseif gmv == mx then
+      g.best_ids[#g.best_ids + 1] = id
+    end
+  end
+  if t then timed(p, g, t, d, gmv, id) end
   local v = p.rank_of(gmv, d, views, sales)
-  if v then keep_top(g.top, p.top, v) end
+  if v then
+    local list = g.top
+    keep_top(list, p.top, v)
+    if #list < p.top or v >= list[#list] then pick.top(p.picks, reg, list, v, id) end
+  end
   if gmv and d and d > 0 then
     local l = g.values
     l[#l + 1] = gmv / (d / 3600)
   end
-  local nicks = sub(g.hosts, r[8] or false)
+  local user = r[8] or false
+  local nicks = g.hosts[user]
+  if not nicks then nicks = {}; g.hosts[user] = nicks end
   local nick = r[9] or false
   local e = nicks[nick]
   if not e then e = { n = 0, gmv = 0 }; nicks[nick] = e end
@@ -131,10 +190,8 @@ local function finish(a)
   return out
 end
 
--- Count a row's quality flags (aggregate_sql.quality_flags) in q.
+-- Count a row's quality flags (aggregate_sql.quality_flags, not 0) in q.
 local function flags(q, m, nfields)
-  q.n = q.n + 1
-  if m == 0 then return end
   local bit = {}
   for i = 1, nfields + 3 do
     bit[i] = m % 2
@@ -150,17 +207,6 @@ local function flags(q, m, nfields)
   q.any_missing = q.any_missing + any
 end
 
--- Count a row's impossible combination (as report/bounds.lua's) in c.
-local function combo(c, views, units)
-  -- on 5.1/LuaJIT a count past 2^53 comes from the database as its digits
-  views, units = sums.num(views), sums.num(units)
-  if views == 0 and units and units > 0 then
-    c.units_no_views = c.units_no_views + 1
-  elseif views and units and units > views then
-    c.units_over_views = c.units_over_views + 1
-  end
-end
-
 -- The quality counts as store/aggregate.lua's quality gives them.
 local function quality_of(q, fields)
   local out = { n = q.n, zero_peak = q.zero_peak, duration_mismatch = q.duration_mismatch,
@@ -170,9 +216,23 @@ local function quality_of(q, fields)
   return out
 end
 
---- store/aggregate.lua's figures(p) of agg, in one pass; with p.fields, also
--- the data quality of the rows without extra (as Agg:quality) and their
--- impossible combinations (combos), the rows set aside included.
+-- Count a row's impossible combination (as report/bounds.lua's; views
+-- and units not nil) in q.combos and note it among the rows listed
+-- (aggregate_pick.combo). On 5.1/LuaJIT a count past 2^53 comes from the
+-- database as its digits.
+local function combo(q, P, r, views, units)
+  if type(views) ~= "number" or type(units) ~= "number" then views, units = num(views), num(units) end
+  if not (views and units and units > views) then return end
+  local c = q.combos
+  if views == 0 then c.units_no_views = c.units_no_views + 1 else c.units_over_views = c.units_over_views + 1 end
+  pick.combo(P, r[3], r[12])
+end
+
+--- store/aggregate.lua's figures(p) of agg, in one pass, with the data
+-- quality of the rows without extra in p.fields (as Agg:quality) and their
+-- impossible combinations (combos), the rows set aside included; and the
+-- rows the report lists (picks: aggregate_pick.lua, given p.top,
+-- p.listed, p.max_marks).
 function M.run(agg, p)
   local a = state()
   p.rank_of = RANK[p.rank]
@@ -180,22 +240,38 @@ function M.run(agg, p)
   local q = { n = 0, zero_peak = 0, duration_mismatch = 0, no_positive_duration = 0, any_missing = 0, null = {},
     combos = { units_no_views = 0, units_over_views = 0 } }
   local sql = "SELECT shop, reg, create_time, duration, total_sale_gmv_amt, total_views_cnt, total_sale_cnt, "
-    .. "user_id, nick_name" .. (fields and (", aside, " .. sqlmod.quality_flags(fields) .. " FROM src") or " FROM k")
-  local n = fields and #fields
+    .. "user_id, nick_name, aside, " .. sqlmod.quality_flags(fields) .. ", room_id, finish_time FROM src"
+  local n = #fields
+  p.hour_lo, p.hour_hi = 0, -1
+  local P = pick.new(p, agg.lim)
+  p.picks = P
+  local ids = P.ids
+  local early, late, long = P.earliest, P.late_end, P.max_duration
   local ok, err = agg:rows(sql, nil, function(r)
-    if fields then
-      local m = r[11]
-      if m then
-        flags(q, m, n)
-        combo(q.combos, r[6], r[7])
+    local m, aside, t, f = r[11], r[10], r[3], r[13]
+    local odd = aside == 1 or not m
+    if m then
+      q.n = q.n + 1
+      if m ~= 0 then flags(q, m, n) end
+      local views, units = r[6], r[7]
+      if units ~= nil and views ~= nil and (type(units) ~= "number" or type(views) ~= "number" or units > views) then
+        combo(q, P, r, views, units)
       end
-      if r[10] == 1 then return end
+    end
+    -- an end aggregate_sql.maybe_odd names (on 5.1 past 2^53 as digits)
+    if not odd and f ~= nil then
+      if type(f) ~= "number" then f = tonumber(f) end
+      odd = f ~= nil and (f < early or f > late or t ~= nil and (f < t or f - t > long))
+    end
+    if odd then
+      ids[#ids + 1] = r[12]
+      if aside == 1 then return end
     end
     row(a, p, r)
   end)
   if not ok then return nil, err end
   local out = finish(a)
-  if fields then out.quality, out.combos = quality_of(q, fields), q.combos end
+  out.quality, out.combos, out.picks, out.state = quality_of(q, fields), q.combos, P, a
   return out
 end
 
