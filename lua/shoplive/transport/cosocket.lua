@@ -55,6 +55,11 @@ local function settle(self, x)
   by_co[co] = n > 0 and n or nil
 end
 
+-- every coroutine waiting in perform looks at what finished
+local function wake(self)
+  if self._waiting > 0 then self._sema:post(self._waiting) end
+end
+
 local function finish(self, x)
   x.time = now() - x.t0
   x.thread, x.sock = nil, nil
@@ -63,7 +68,7 @@ local function finish(self, x)
   settle(self, x)
   local d = self._done
   d[#d + 1] = x
-  if self._waiting > 0 then self._sema:post(self._waiting) end
+  wake(self)
 end
 
 -- one transfer, in a light thread of its own or in the caller's coroutine
@@ -302,8 +307,7 @@ function Xfer:cancel()
     self.state, self.error = "cancelled", "request cancelled"
     local tr = self.owner
     settle(tr, self)
-    -- a coroutine waiting in perform learns of it now, not at its timeout
-    if tr._waiting > 0 then tr._sema:post(tr._waiting) end
+    wake(tr) -- a coroutine waiting in perform learns of it now, not at its timeout
     -- only the coroutine that spawned it may kill it; else its socket ends it
     if self.thread then pcall(ngx.thread.kill, self.thread) end
     if self.sock then pcall(self.sock.close, self.sock) end
