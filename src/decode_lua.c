@@ -13,6 +13,17 @@ int sl_opt_max_records(lua_State *L, int arg) {
   return n >= (lua_Number)INT_MAX ? INT_MAX : (int)n;
 }
 
+int sl_decode_results(lua_State *L, int r, const char *err) {
+  if (r == SL_JSON_OK) return 1;
+  lua_pushnil(L);
+  lua_pushstring(L, err);
+  if (r == SL_JSON_TOO_MANY) {
+    lua_pushliteral(L, "records");
+    return 3;
+  }
+  return 2;
+}
+
 /* core.decode_response(body [, max_records]) -> resp | nil, msg [, "records"]
  * (body: a string, or pieces of strings, see sl_decode_text: the cosocket
  * transport hands over its socket reads uncopied. max_records: refuse a
@@ -25,15 +36,7 @@ static int l_decode_response(lua_State *L) {
   char err[160];
   lua_settop(L, 2); /* a joined body's own buffer goes above the arguments */
   s = sl_decode_text(L, 1, &len);
-  int r = sl_json_push_response(L, s, len, max_records, err, sizeof err);
-  if (r == SL_JSON_OK) return 1;
-  lua_pushnil(L);
-  lua_pushstring(L, err);
-  if (r == SL_JSON_TOO_MANY) {
-    lua_pushliteral(L, "records");
-    return 3;
-  }
-  return 2;
+  return sl_decode_results(L, sl_json_push_response(L, s, len, max_records, err, sizeof err), err);
 }
 
 /* core.json_decode(text) -> value | nil, msg  (null -> nil, so a literal

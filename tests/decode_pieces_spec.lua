@@ -7,12 +7,13 @@ local core = require "shoplive.core"
 
 local resp = core.decode_response
 
-local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
-local function fixture(name)
-  local f = assert(io.open(here .. "fixtures/bodies/" .. name, "rb"))
-  local s = f:read("*a")
+-- the spec's example page (tests/fixtures/bodies/example_page.json)
+local function example_page()
+  local dir = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
+  local f = assert(io.open(dir .. "fixtures/bodies/example_page.json", "rb"))
+  local text = f:read("*a")
   f:close()
-  return s
+  return text
 end
 
 -- body cut into pieces of `size` bytes, each inside a string with `pad`
@@ -39,7 +40,7 @@ local function dump(v)
 end
 
 describe("decode_response on pieces of strings", function()
-  local page = fixture("example_page.json")
+  local page = example_page()
 
   it("one piece (in place) or many (joined): the same page as the whole string", function()
     local want = dump(assert(resp(page)))
