@@ -93,6 +93,31 @@ describe("decode_response on pieces of strings", function()
     assert.equals(want, err)
   end)
 
+  it("every input of the fuzz corpus, cut at seeded random places: the same result or message as whole", function()
+    local dir = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
+    local ls = io.popen("ls '" .. dir .. "../fuzz/corpus/' '" .. dir .. "../fuzz/regressions/'")
+    local files, folder = {}, nil
+    for line in ls:lines() do
+      if line:match(":$") then folder = line:sub(1, -2) .. "/"
+      elseif line ~= "" then files[#files + 1] = folder .. line end
+    end
+    ls:close()
+    assert.is_true(#files > 100)
+    math.randomseed(18)
+    for _, path in ipairs(files) do
+      local f = assert(io.open(path, "rb"))
+      local text = f:read("*a")
+      f:close()
+      local r1, e1, w1 = resp(text)
+      for _ = 1, 3 do
+        local r2, e2, w2 = resp(pieces(text, math.random(1, 64), math.random(0, 2)))
+        assert.equals(r1 and dump(r1), r2 and dump(r2), path)
+        assert.equals(e1, e2, path)
+        assert.equals(w1, w2, path)
+      end
+    end
+  end)
+
   it("a range outside its string or a piece that is not a string: an error naming argument #1", function()
     for _, bad in ipairs{ { "abc", 0, 2 }, { "abc", 2, 4 }, { "abc", 3, 1 }, { 42, 1, 1 }, { "{}", 1 }, { "{}", "1", 2 } } do
       local ok, err = pcall(resp, bad)
