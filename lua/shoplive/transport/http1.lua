@@ -144,7 +144,21 @@ end
 -- out: the decoder reads a lone piece where it lies and joins several in a
 -- buffer of its own, rather than string.sub and table.concat making (and
 -- interning) two more strings of a page on each page.
+-- Pieces since the last packing (r.packed entries in) joined into one: a
+-- body of many tiny chunks or reads keeps a piece per 64 of them, not three
+-- table slots per chunk (each byte is copied once more, as string.sub did).
+local PACK = 3 * 64
+local function pack(r)
+  local parts, from, out = r.parts, r.packed, {}
+  for i = from + 1, r.np, 3 do out[#out + 1] = sub(parts[i], parts[i + 1], parts[i + 2]) end
+  for i = r.np, from + 1, -1 do parts[i] = nil end
+  local s = concat(out)
+  parts[from + 1], parts[from + 2], parts[from + 3] = s, 1, #s
+  r.np, r.packed = from + 3, from + 3
+end
+
 local function piece(r, s, first, last)
+  if r.np - r.packed >= PACK then pack(r) end
   local parts, n = r.parts, r.np
   parts[n + 1], parts[n + 2], parts[n + 3] = s, first, last
   r.np = n + 3
@@ -399,7 +413,7 @@ function M.get(c, x, url, fresh, request, debug)
   if not sock then return end
   x.sock = sock
   if debug then debug("> GET " .. path .. " HTTP/1.1") end
-  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = {}, np = 0,
+  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = {}, np = 0, packed = 0,
     deadline = x.deadline, lsl = c.low_speed_limit, lst = c.low_speed_time, ws = 0, wb = 0 }
   settimeout(r, ms(x.deadline - now()))
   local sent, serr = sock:send(request(hostport, path))
