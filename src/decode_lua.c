@@ -2,6 +2,7 @@
  * core.json_decode). Both take a Lua string and never raise for bad JSON:
  * they return nil, message. */
 #include "decode_lua.h"
+#include "decode_pieces.h"
 #include "json.h"
 
 #include <limits.h>
@@ -12,15 +13,7 @@ int sl_opt_max_records(lua_State *L, int arg) {
   return n >= (lua_Number)INT_MAX ? INT_MAX : (int)n;
 }
 
-/* core.decode_response(body [, max_records]) -> resp | nil, msg [, "records"]
- * (max_records: refuse a data array longer than that while decoding; 0 or
- * absent = no limit; the third value marks that refusal) */
-static int l_decode_response(lua_State *L) {
-  size_t len;
-  const char *s = luaL_checklstring(L, 1, &len);
-  int max_records = sl_opt_max_records(L, 2);
-  char err[160];
-  int r = sl_json_push_response(L, s, len, max_records, err, sizeof err);
+int sl_decode_results(lua_State *L, int r, const char *err) {
   if (r == SL_JSON_OK) return 1;
   lua_pushnil(L);
   lua_pushstring(L, err);
@@ -29,6 +22,21 @@ static int l_decode_response(lua_State *L) {
     return 3;
   }
   return 2;
+}
+
+/* core.decode_response(body [, max_records]) -> resp | nil, msg [, "records"]
+ * (body: a string, or pieces of strings, see sl_decode_text: the cosocket
+ * transport hands over its socket reads uncopied. max_records: refuse a
+ * data array longer than that while decoding; 0 or absent = no limit; the
+ * third value marks that refusal) */
+static int l_decode_response(lua_State *L) {
+  size_t len;
+  const char *s;
+  int max_records = sl_opt_max_records(L, 2);
+  char err[160];
+  lua_settop(L, 2); /* a joined body's own buffer goes above the arguments */
+  s = sl_decode_text(L, 1, &len);
+  return sl_decode_results(L, sl_json_push_response(L, s, len, max_records, err, sizeof err), err);
 }
 
 /* core.json_decode(text) -> value | nil, msg  (null -> nil, so a literal

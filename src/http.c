@@ -851,14 +851,7 @@ static int l_xfer_decode(lua_State *L) {
   int max_records = sl_opt_max_records(L, 2);
   char err[160];
   int r = sl_json_push_response(L, x->body.p ? x->body.p : "", x->body.len, max_records, err, sizeof err);
-  if (r == SL_JSON_OK) return 1;
-  lua_pushnil(L);
-  lua_pushstring(L, err);
-  if (r == SL_JSON_TOO_MANY) {
-    lua_pushliteral(L, "records");
-    return 3;
-  }
-  return 2;
+  return sl_decode_results(L, r, err);
 }
 
 /* transfer:release() frees the response buffer early (the userdata stays). */

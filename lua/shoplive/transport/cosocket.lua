@@ -269,7 +269,7 @@ function Xfer:done() return self.state ~= "running" end
 --- ok (status 200, a whole body, no failure), bytes, status (0: none), seconds
 function Xfer:outcome()
   local ok = self.state == "done" and self.code == 0 and self.status == 200
-  return ok, self.data and #self.data or 0, self.status or 0, self.time
+  return ok, self.len or 0, self.status or 0, self.time
 end
 
 --- The fields of the libcurl transfer's info() (src/http.c l_xfer_info).
@@ -281,12 +281,12 @@ function Xfer:info()
     too_large = self.too_large == true, out_of_memory = false,
     headers_too_large = self.headers_too_large == true,
     retry_after = self.retry_after, content_type = self.content_type,
-    bytes = self.data and #self.data or 0, connects = self.connects, time = self.time,
+    bytes = self.len or 0, connects = self.connects, time = self.time,
   }
 end
 
 function Xfer:decode(max_records)
-  return core.decode_response(self.data or "", max_records)
+  return core.decode_response(self.parts or self.data or "", max_records)
 end
 
 --- Seconds since the request was handed to the socket, or nil when it
@@ -296,9 +296,9 @@ function Xfer:sent_ago()
   local left = self.left
   return left and now() - left
 end
-function Xfer:body() return self.data or "" end
+function Xfer:body() return http1.body(self) or "" end
 
-function Xfer:release() self.data = nil end
+function Xfer:release() self.data, self.parts, self.len = nil, nil, nil end
 
 --- Ends the transfer if it still runs; returns whether it did.
 function Xfer:cancel()
@@ -312,7 +312,7 @@ function Xfer:cancel()
     if self.thread then pcall(ngx.thread.kill, self.thread) end
     if self.sock then pcall(self.sock.close, self.sock) end
   end
-  self.data = nil
+  self.data, self.parts, self.len = nil, nil, nil
   return was
 end
 
@@ -333,7 +333,7 @@ function M.get(url, opts)
   if x.code then
     return nil, x.too_large and "too_large" or x.code == http1.CODE.timeout and "timeout" or "transport", x.error
   end
-  return { status = x.status, body = x.data, reused = x.connects == 0 }
+  return { status = x.status, body = http1.body(x), reused = x.connects == 0 }
 end
 
 return M

@@ -139,12 +139,36 @@ function line_more(r, head)
   return line(r, head)
 end
 
+-- One piece of the body: bytes first..last of the read s, added to r.parts
+-- as the triple core.decode_response takes (s, first, last), not copied
+-- out: the decoder reads a lone piece where it lies and joins several in a
+-- buffer of its own, rather than string.sub and table.concat making (and
+-- interning) two more strings of a page on each page.
+-- Pieces since the last packing (r.packed entries in) joined into one: a
+-- body of many tiny chunks or reads keeps a piece per 64 of them, not three
+-- table slots per chunk (each byte is copied once more, as string.sub did).
+local PACK = 3 * 64
+local function pack(r)
+  local parts, from, out = r.parts, r.packed, {}
+  for i = from + 1, r.np, 3 do out[#out + 1] = sub(parts[i], parts[i + 1], parts[i + 2]) end
+  for i = r.np, from + 1, -1 do parts[i] = nil end
+  local s = concat(out)
+  parts[from + 1], parts[from + 2], parts[from + 3] = s, 1, #s
+  r.np, r.packed = from + 3, from + 3
+end
+
+local function piece(r, s, first, last)
+  if r.np - r.packed >= PACK then pack(r) end
+  local parts, n = r.parts, r.np
+  parts[n + 1], parts[n + 2], parts[n + 3] = s, first, last
+  r.np = n + 3
+end
+
 --- n body bytes appended to r.parts (left-over bytes stay in r.buf).
 local function take(r, n)
-  local parts = r.parts
   local buf, pos = r.buf, r.pos
   if n > 0 and #buf - pos + 1 >= n then -- all buffered: no read, no loop
-    parts[#parts + 1] = (pos == 1 and n == #buf) and buf or sub(buf, pos, pos + n - 1)
+    piece(r, buf, pos, pos + n - 1)
     r.pos, r.body_len = pos + n, r.body_len + n
     return true
   end
@@ -156,7 +180,7 @@ local function take(r, n)
       r.buf, r.pos, avail = data, 1, #data
     end
     local k = min(n, avail)
-    parts[#parts + 1] = (r.pos == 1 and k == #r.buf) and r.buf or sub(r.buf, r.pos, r.pos + k - 1)
+    piece(r, r.buf, r.pos, r.pos + k - 1)
     r.pos, n = r.pos + k, n - k
     r.body_len = r.body_len + k
   end
@@ -376,7 +400,8 @@ local function connect(c, x, scheme, host, port, fresh, debug, pool)
   return sock
 end
 
---- GET url: fills x (status, headers' retry_after/content_type, data,
+--- GET url: fills x (status, headers' retry_after/content_type, the body
+-- (data, or parts: pieces of the reads, see piece()), len (its bytes),
 -- connects, or code/error/too_large/headers_too_large). c: timeout,
 -- connect_timeout, low_speed_limit, low_speed_time, max_body, pool_size,
 -- keepalive; request(host_header, path) -> the request's text; debug(line)
@@ -388,7 +413,7 @@ function M.get(c, x, url, fresh, request, debug)
   if not sock then return end
   x.sock = sock
   if debug then debug("> GET " .. path .. " HTTP/1.1") end
-  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = {},
+  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = {}, np = 0, packed = 0,
     deadline = x.deadline, lsl = c.low_speed_limit, lst = c.low_speed_time, ws = 0, wb = 0 }
   settimeout(r, ms(x.deadline - now()))
   local sent, serr = sock:send(request(hostport, path))
@@ -406,7 +431,14 @@ function M.get(c, x, url, fresh, request, debug)
     if not ok then err = keep end
   end
   local parts = r.parts
-  x.data = #parts == 1 and parts[1] or concat(parts) -- one read: no copy
+  if r.np == 0 then
+    x.data = ""
+  elseif r.np == 3 and parts[2] == 1 and parts[3] == #parts[1] then
+    x.data = parts[1] -- one whole read: already the body's string
+  else
+    x.parts = parts
+  end
+  x.len = r.body_len
   x.sock = nil
   if not ok then
     sock:close()
@@ -419,6 +451,18 @@ function M.get(c, x, url, fresh, request, debug)
     sock:close()
   end
   return true
+end
+
+--- The body M.get left in x, as one string (made from the pieces only
+-- when asked: the decoder takes them as they are).
+function M.body(x)
+  local parts = x.parts
+  if parts then
+    local out = {}
+    for i = 1, #parts, 3 do out[#out + 1] = sub(parts[i], parts[i + 1], parts[i + 2]) end
+    x.data, x.parts = concat(out), nil
+  end
+  return x.data
 end
 
 return M
