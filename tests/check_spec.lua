@@ -119,4 +119,51 @@ describe("make check #novalgrind", function()
     assert.equals(0, status, out)
     assert.matches("\n1 passed, 0 failed\n$", out)
   end)
+
+  -- tests/check on three spec files of its own, in the 5.4 and LuaJIT
+  -- stages: one burns 4.2 s of CPU, one is #serial and burns nothing, one
+  -- is #nginx. Each stage's line gives its own CPU (the #serial phase's
+  -- used to add every stage before it), #nginx runs in the LuaJIT stage
+  -- alone, and both stages' #serial files run in the last phase.
+  it("tests/check: each stage's own CPU; #nginx in the LuaJIT stage only; #serial in the last phase", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    files.write(dir .. "/burn_spec.lua", [[
+      describe("burn", function()
+        it("spends CPU", function()
+          local t = os.clock()
+          while os.clock() - t < 4.2 do end
+        end)
+      end)
+    ]])
+    files.write(dir .. "/quiet_serial_spec.lua", "-" .. "- #serial: by itself\n" .. [[
+      describe("serial", function() it("spends none", function() end) end)
+    ]])
+    files.write(dir .. "/in_nginx_spec.lua", [[
+      describe("in nginx #nginx", function() it("runs once", function() end) end)
+    ]])
+    -- TMPDIR: the nested #serial phase takes a lock of its own, not the one
+    -- a check running beside this one may hold for minutes
+    local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,luajit CHECK_JOBS=2 "
+      .. "TEST_JOBS=1 tests/check " .. q(dir .. "/burn_spec.lua") .. " " .. q(dir .. "/quiet_serial_spec.lua")
+      .. " " .. q(dir .. "/in_nginx_spec.lua"))
+    assert.equals(0, status, out)
+    local function stage(name)
+      local p, f, cpu = out:match("\n== " .. name:gsub("%p", "%%%0") .. ": (%d+) passed, (%d+) failed %(%d+ s, (%d+) s CPU")
+      assert.truthy(p, name .. " not in:\n" .. out)
+      return tonumber(p), tonumber(f), tonumber(cpu)
+    end
+    local p, f, cpu = stage("busted")
+    assert.same({ 1, 0 }, { p, f }) -- burn; in_nginx excluded
+    assert.is_true(cpu >= 4, out)
+    p, f, cpu = stage("busted, LuaJIT")
+    assert.same({ 2, 0 }, { p, f }) -- burn and in_nginx
+    assert.is_true(cpu >= 4, out)
+    for _, name in ipairs({ "busted, #serial specs", "busted, LuaJIT, #serial specs" }) do
+      p, f, cpu = stage(name)
+      assert.same({ 1, 0 }, { p, f })
+      assert.is_true(cpu < 4, name .. " counts CPU of other stages:\n" .. out)
+    end
+    assert.matches("\n5 passed, 0 failed\n$", out)
+  end)
 end)
