@@ -17,8 +17,8 @@ end
 -- A spec that marks that it started, waits (up to 120 s, far beyond a
 -- suite's start on a loaded machine) for a second mark, then marks that it
 -- is done: it passes only beside another such spec running at once.
-local function write_meet(file, dir)
-  files.write(file, ([[
+local function write_meet(file, dir, first_line)
+  files.write(file, (first_line or "") .. ([[
     local dir = %q
     describe("meet", function()
       it("sees the other suite running", function()
@@ -53,7 +53,7 @@ describe("make check #novalgrind", function()
   it("samples the allocation sweep and fuzzes briefly; the full runs are targets of their own", function()
     local status, out = sh("make -n alloc-test")
     assert.equals(0, status, out)
-    assert.truthy(out:find("ALLOC_STRIDE=7 tools/with-sandbox", 1, true), out)
+    assert.truthy(out:find("ALLOC_STRIDE=13 ALLOC_OFFSET=%d+ tools/with%-sandbox"), out)
     status, out = sh("make -n alloc-test-full")
     assert.equals(0, status, out)
     assert.truthy(out:find("ALLOC_STRIDE=1 tools/with-sandbox", 1, true), out)
@@ -62,7 +62,7 @@ describe("make check #novalgrind", function()
     assert.truthy(out:find("-max_total_time=60 ", 1, true), out)
     local check = assert(files.read(ROOT .. "/tests/check"))
     assert.truthy(check:find('make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}"', 1, true))
-    assert.truthy(check:find('make -s alloc-test ALLOC_STRIDE="${ALLOC_STRIDE:-7}"', 1, true))
+    assert.truthy(check:find('make -s alloc-test ALLOC_STRIDE="${ALLOC_STRIDE:-13}"', 1, true))
     assert.truthy(check:find("make -s doc-links", 1, true), "the link check")
   end)
 
@@ -118,5 +118,54 @@ describe("make check #novalgrind", function()
     status, out = sh("TEST_SERIAL=only TEST_JOBS=1 tests/run " .. table.concat(specs, " "))
     assert.equals(0, status, out)
     assert.matches("\n1 passed, 0 failed\n$", out)
+  end)
+
+  -- tests/check on three spec files of its own, in the 5.4 and LuaJIT
+  -- stages: one burns 4.2 s of CPU, one is #serial and meets the other
+  -- stage's copy of itself, one is #nginx. Each stage's line gives its own
+  -- CPU (the #serial phase's used to add every stage before it), #nginx
+  -- runs in the LuaJIT stage alone, and the two stages' #serial files run
+  -- side by side in the last phase.
+  it("tests/check: each stage's own CPU; #nginx in the LuaJIT stage only; #serial side by side at the end", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    files.write(dir .. "/burn_spec.lua", [[
+      describe("burn", function()
+        it("spends CPU", function()
+          local t = os.clock()
+          while os.clock() - t < 4.2 do end
+        end)
+      end)
+    ]])
+    write_meet(dir .. "/quiet_serial_spec.lua", dir, "-" .. "- #serial: after the others\n")
+    files.write(dir .. "/in_nginx_spec.lua", [[
+      describe("in nginx #nginx", function() it("runs once", function() end) end)
+    ]])
+    -- TMPDIR: the nested #serial phase takes a lock of its own, not the one
+    -- a check running beside this one may hold for minutes
+    local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,luajit CHECK_JOBS=2 "
+      .. "TEST_JOBS=1 tests/check " .. q(dir .. "/burn_spec.lua") .. " " .. q(dir .. "/quiet_serial_spec.lua")
+      .. " " .. q(dir .. "/in_nginx_spec.lua"))
+    assert.equals(0, status, out)
+    local function stage(name)
+      local p, f, cpu = out:match("\n== " .. name:gsub("%p", "%%%0") .. ": (%d+) passed, (%d+) failed %(%d+ s, (%d+) s CPU")
+      assert.truthy(p, name .. " not in:\n" .. out)
+      return tonumber(p), tonumber(f), tonumber(cpu)
+    end
+    local p, f, cpu = stage("busted")
+    assert.same({ 1, 0 }, { p, f }) -- burn; in_nginx excluded
+    assert.is_true(cpu >= 4, out)
+    p, f, cpu = stage("busted, LuaJIT")
+    assert.same({ 2, 0 }, { p, f }) -- burn and in_nginx
+    assert.is_true(cpu >= 4, out)
+    for _, name in ipairs({ "busted, #serial specs", "busted, LuaJIT, #serial specs" }) do
+      p, f, cpu = stage(name)
+      assert.same({ 1, 0 }, { p, f })
+      assert.is_true(cpu < 4, name .. " counts CPU of other stages:\n" .. out)
+    end
+    -- the LuaJIT group (nginx's 1,200-page run) starts first
+    assert.truthy(out:find("started: busted, LuaJIT, #serial specs", 1, true)
+      < out:find("started: busted, #serial specs", 1, true), out)
+    assert.matches("\n5 passed, 0 failed\n$", out)
   end)
 end)

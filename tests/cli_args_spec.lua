@@ -19,7 +19,7 @@ local function assert_usage(status, out, err, option, what)
   assert.is_truthy(err:find("option '" .. option .. "'", 1, true), what .. ": " .. err)
 end
 
-describe("option values on the command line", function()
+describe("option values on the command line #novalgrind", function()
   before_each(function() env.reset() end)
 
   it("sync --ttl 0x10 / 1e3 / 2.0 / -1 are refused like livestreams --page 0x10", function()
@@ -66,7 +66,7 @@ describe("option values on the command line", function()
   end)
 end)
 
-describe("shoplive.cli.args", function()
+describe("shoplive.cli.args #novalgrind", function()
   local function refused(f, ...)
     local ok, e = pcall(f, ...)
     return not ok and check.is_usage(e) and e.msg

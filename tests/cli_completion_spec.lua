@@ -31,7 +31,7 @@ local function script(shell)
   return out, path
 end
 
-describe("shoplive completion", function()
+describe("shoplive completion #novalgrind", function()
   for _, shell in ipairs{ "bash", "zsh", "fish" } do
     it(shell .. ": names every command and option, and its shell parses it", function()
       local out, path = script(shell)

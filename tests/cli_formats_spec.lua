@@ -18,7 +18,7 @@ local function table_text(copy, fields, records)
   return text
 end
 
-describe("the CLI's table columns come from the schema's kinds", function()
+describe("the CLI's table columns come from the schema's kinds #novalgrind", function()
   it("a new integer field is right-aligned and a new time field is a date", function()
     local copy = schema_copy.with_fields{ { "coupon_cnt", "integer" }, { "paused_at", "time" } }
     local text = table_text(copy, { "coupon_cnt", "paused_at" }, {

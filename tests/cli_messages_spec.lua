@@ -15,7 +15,7 @@ before_each(function() env.reset() end)
 
 local LOG = "^shoplive: command=(%a+) pages=(%d+) records=(%d+) credits=(%d+) seconds=(%d+%.%d%d)\n$"
 
-describe("the closing line on a stderr that is no terminal (item 10)", function()
+describe("the closing line on a stderr that is no terminal (item 10) #novalgrind", function()
   it("is one key=value line, no CR or escape, after a complete run; -q leaves it out", function()
     -- run() sends stderr to a file, as cron's 2>>log does
     for _, args in ipairs{ "livestreams 25 -f csv", "summary 25 12", "livestreams 1 -o " .. sh_quote(tmp .. "/o") } do
@@ -42,7 +42,7 @@ describe("the closing line on a stderr that is no terminal (item 10)", function(
   end)
 end)
 
-describe("counts and their nouns (item 11)", function()
+describe("counts and their nouns (item 11) #novalgrind", function()
   it("sync says 1 shop, 1 page, 1 credit, 1 cache hit", function()
     local db = sh_quote(tmp .. "/one.db")
     cli.expect({ status = 0, out = "sync: 1/1 shop done, 1 page, 1 credit, 0 cache hits, 1 new, 0 changed, 0 failed\n" },
@@ -60,7 +60,7 @@ describe("counts and their nouns (item 11)", function()
   end)
 end)
 
-describe("usage errors (item 11)", function()
+describe("usage errors (item 11) #novalgrind", function()
   it("print the error first, then a one-line hint, not the usage text", function()
     for args, cmd in pairs{ ["livestreams 1 --format xml"] = "livestreams", ["sync --bogus"] = "sync",
         ["summary"] = "summary", ["bogus"] = "" } do
@@ -75,7 +75,7 @@ describe("usage errors (item 11)", function()
   end)
 end)
 
-describe("sync -q and -v (item 11)", function()
+describe("sync -q and -v (item 11) #novalgrind", function()
   it("-v: one line per shop; -q: accepted", function()
     local db = sh_quote(tmp .. "/v.db")
     local status, out, err = run("sync --db " .. db .. " 10 1 -v --concurrency 1")
@@ -89,7 +89,7 @@ describe("sync -q and -v (item 11)", function()
   end)
 end)
 
-describe("a shop's error line (item 17b)", function()
+describe("a shop's error line (item 17b) #novalgrind", function()
   it("has one prefix in sync: shoplive: shop ID: kind: ...", function()
     env.sandbox():fault{ type = "status", status = 400 }
     local status, _, err = run("sync --db " .. sh_quote(tmp .. "/e.db") .. " 12 --concurrency 1")
@@ -112,7 +112,7 @@ end)
 local pg, pg_why = pgsupport.start()
 teardown(function() if pg then pg:stop() end end)
 
-describe("queue add (item 11)", function()
+describe("queue add (item 11) #novalgrind", function()
   if pgsupport.missing(pg, pg_why, it) then return end
 
   it("mentions the shops already queued only when there were some", function()

@@ -65,7 +65,7 @@ local function source_of(n)
   return table.concat(lines, "\n")
 end
 
-describe("the lexer behind the function length check", function()
+describe("the lexer behind the function length check #novalgrind", function()
   it("counts a function from its line to its matching end, past strings, comments and nested blocks", function()
     local fns = lexer.functions(source_of(12))
     assert.same({ "M.f", "g" }, { fns[1].name, fns[2].name })
@@ -85,7 +85,7 @@ describe("the lexer behind the function length check", function()
   end)
 end)
 
-describe("every function of lua/, bin/, sandbox/lua/ and bench/*.lua", function()
+describe("every function of lua/, bin/, sandbox/lua/ and bench/*.lua #novalgrind", function()
   local paths = checked_files()
 
   it("was found (the library, the command, the sandbox, the benchmarks)", function()

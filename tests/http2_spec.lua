@@ -20,10 +20,16 @@ describe("HTTP/2", function()
   end)
 
   -- A client on sb's TLS port; `lines` collects libcurl's verbose lines.
+  -- Under valgrind the handshake is some 20 times slower, and every request
+  -- of a concurrent loop waits for it (PIPEWAIT: they share its connection):
+  -- on a loaded machine the default 30 s ran out, counted from the moment a
+  -- request was queued ("Operation timed out after 2148 milliseconds" with
+  -- 28 s spent waiting for the connection). Nothing here is about timeouts.
+  local slow = os.getenv("SHOPLIVE_UNDER_VALGRIND") == "1" and 20 or 1
   local function client(sb, opts)
     local lines = {}
     local o = { api_key = env.KEY, base_url = sb.tls_url, ca_file = c.ca, max_retries = 0,
-      debug = function(l) lines[#lines + 1] = l end }
+      timeout = 30 * slow, connect_timeout = 10 * slow, debug = function(l) lines[#lines + 1] = l end }
     for k, v in pairs(opts or {}) do o[k] = v end
     return env.shoplive.new(o), lines
   end

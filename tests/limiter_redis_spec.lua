@@ -310,7 +310,7 @@ describe("the Redis limiter with a password", function()
   end)
 end)
 
-describe("the Redis limiter with a password inside nginx (lua-resty-redis) #novalgrind", function()
+describe("the Redis limiter with a password inside nginx (lua-resty-redis) #novalgrind #nginx", function()
   local nginx_lua = require("support.nginx_lua")
   local PW = "ngx:Secret@55"
   local rs, srv

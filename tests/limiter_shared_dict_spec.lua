@@ -67,7 +67,7 @@ local function workers_seen(log)
   return n
 end
 
-describe("limiters shared by nginx workers #novalgrind", function()
+describe("limiters shared by nginx workers #novalgrind #nginx", function()
   local sb, url, stop, rs
   setup(function()
     rs = redis_server.start()
@@ -107,10 +107,10 @@ describe("limiters shared by nginx workers #novalgrind", function()
   end)
 
   -- Issue 11 at full size: 40 x 30 pages = 1200 requests at 10 QPS, about
-  -- two minutes, so one stage runs it (#lua54: nginx loads the LuaJIT core
-  -- whatever the stage's interpreter).
-  it("40 concurrent /top for 30 pages each through a lua_shared_dict: every page served, <= 10 in any second "
-    .. "#lua54", function()
+  -- two minutes (the describe's #nginx: make check runs it in one stage,
+  -- nginx loads the LuaJIT core whatever the stage's interpreter).
+  it("40 concurrent /top for 30 pages each through a lua_shared_dict: every page served, <= 10 in any second",
+    function()
     strict(sb)
     local codes, done = os.tmpname(), os.tmpname()
     os.remove(done)
@@ -183,7 +183,7 @@ describe("limiters shared by nginx workers #novalgrind", function()
   end)
 end)
 
-describe("the shared_dict limiter's budget and cut, across 4 workers #novalgrind", function()
+describe("the shared_dict limiter's budget and cut, across 4 workers #novalgrind #nginx", function()
   local nginx_lua = require("support.nginx_lua")
   local sb, srv
   setup(function()

@@ -85,7 +85,8 @@ describe("shared limiters against a strict sliding-window server #novalgrind", f
     sb:config{ qps = 5, window = "strict" }
   end)
 
-  it("4 nginx workers through a lua_shared_dict, 20 x 3 pages at a 5 QPS key: no 429, <= 5 in any second", function()
+  it("4 nginx workers through a lua_shared_dict, 20 x 3 pages at a 5 QPS key: no 429, <= 5 in any second #nginx",
+    function()
     -- sellers 3001..3020: the top 30 are 3 full pages
     local statuses = rate_log.shared_dict_run(sb, 5, 20)
     assert.equals(20, #statuses)

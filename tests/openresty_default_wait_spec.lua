@@ -11,7 +11,7 @@ local socket = require("socket")
 
 local LATENCY = 3
 
-describe("OpenResty: the default wait hook #novalgrind", function()
+describe("OpenResty: the default wait hook #novalgrind #nginx", function()
   local sb, port, stop
   setup(function()
     sb = sandbox.start{ latency = LATENCY }

@@ -19,7 +19,7 @@ local function sum(p, name, match)
   return total
 end
 
-describe("OpenResty: /metrics #novalgrind", function()
+describe("OpenResty: /metrics #novalgrind #nginx", function()
   local sb, url, stop
   setup(function()
     sb = sandbox.start{}
@@ -71,7 +71,7 @@ describe("OpenResty: /metrics #novalgrind", function()
   end)
 end)
 
-describe("shoplive.metrics.publish into a full lua_shared_dict #novalgrind", function()
+describe("shoplive.metrics.publish into a full lua_shared_dict #novalgrind #nginx", function()
   local nginx_lua = require("support.nginx_lua")
   local srv
   setup(function()

@@ -89,7 +89,7 @@ local function comparable(r, sent)
     errors = r.stats.errors, sent = sent }
 end
 
-describe("OpenResty: the cosocket transport behaves as libcurl's #novalgrind", function()
+describe("OpenResty: the cosocket transport behaves as libcurl's #novalgrind #nginx", function()
   local t, sb, other, srv, cert, cert2
   setup(function()
     t = nginx_tls.start{ locations = LOCATIONS }

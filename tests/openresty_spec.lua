@@ -68,7 +68,7 @@ local function load_and_probe(url, path)
   return worst, statuses, wall, probes, answered
 end
 
-describe("OpenResty example #novalgrind", function()
+describe("OpenResty example #novalgrind #nginx", function()
   local sb, url, pid
   setup(function()
     sb = sandbox.start{ latency = 0.2 }

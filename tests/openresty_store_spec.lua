@@ -102,7 +102,7 @@ local function idle_health(srv, n)
   return lat
 end
 
-describe("the store inside nginx #novalgrind", function()
+describe("the store inside nginx #novalgrind #nginx", function()
   local pg, why, sb, srv, url
   setup(function()
     pg, why = postgres.start()

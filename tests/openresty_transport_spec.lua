@@ -141,7 +141,7 @@ local LOCATIONS = [[
     } }
 ]]
 
-describe("OpenResty: the cosocket transport #novalgrind", function()
+describe("OpenResty: the cosocket transport #novalgrind #nginx", function()
   local servers, sb, srv, cert
   setup(function()
     servers = nginx_tls.start{ locations = LOCATIONS, main = "thread_pool shoplive threads=1;" }

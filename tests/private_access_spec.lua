@@ -77,7 +77,7 @@ local function lua_files()
   return list
 end
 
-describe("private members", function()
+describe("private members #novalgrind", function()
   it("no file under lua/, bin/ or examples/ touches another object's _ members", function()
     local bad, n = {}, 0
     for _, path in ipairs(lua_files()) do

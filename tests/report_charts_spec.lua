@@ -23,7 +23,7 @@ local function contrast(a, b)
   return (la + 0.05) / (lb + 0.05)
 end
 
-describe("report charts", function()
+describe("report charts #novalgrind", function()
   it("draws marks 3:1 against white, the heatmap's lowest colour 3:1 against an empty cell", function()
     for i = 1, chart.SERIES do
       assert.is_true(contrast(chart.color(i), "#ffffff") >= 3, chart.color(i))

@@ -6,7 +6,7 @@ local cli = require("support.cli_run")
 local sh_quote = env.sh_quote
 local run, slurp = cli.run, cli.read
 
-describe("shoplive report", function()
+describe("shoplive report #novalgrind", function()
   local sb, dir
   before_each(function()
     sb = env.reset()

@@ -24,7 +24,7 @@ local RECS = {
 
 local overview_rows = records.overview_rows
 
-describe("report currencies", function()
+describe("report currencies #novalgrind", function()
   it("names the currency of the markets TikTok Shop sells in, and no other", function()
     assert.equals("VND", currency.of("VN"))
     assert.equals("GBP", currency.of("GB"))
@@ -70,7 +70,7 @@ describe("report currencies", function()
   end)
 end)
 
-describe("shoplive report --rates", function()
+describe("shoplive report --rates #novalgrind", function()
   local tmp = cli.tmpdir_each(before_each, after_each)
 
   it("reads the rates from a file, and refuses a bad one before sending anything", function()

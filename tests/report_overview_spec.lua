@@ -30,7 +30,7 @@ local RECS = {
 
 local overview_rows = records.overview_rows
 
-describe("report overview", function()
+describe("report overview #novalgrind", function()
   it("compares each shop's last period with the one of equal length before it", function()
     local shops = figures.shops(RECS, { "1", "2", "3" })
     local p = figures.compare_periods(shops, END, 7)

@@ -34,7 +34,7 @@ local function top_rows(doc)
   return records.section_rows(doc, '<section id="top".-</section>')
 end
 
-describe("report rankings", function()
+describe("report rankings #novalgrind", function()
   it("ranks by each figure, leaving out livestreams without it", function()
     assert.same({ "a", "b", "d", "c", "e" }, order(figures.top(RECS, 10)))
     assert.same({ "b", "a", "d", "c" }, order(figures.top(RECS, 10, "gmv_per_hour")))
@@ -77,7 +77,7 @@ describe("report rankings", function()
   end)
 end)
 
-describe("shoplive report --rank", function()
+describe("shoplive report --rank #novalgrind", function()
   local tmp = cli.tmpdir_each(before_each, after_each)
 
   it("ranks the report's top table, and refuses an unknown figure before sending anything", function()

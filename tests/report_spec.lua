@@ -78,7 +78,7 @@ local function report(records, opts)
   return shoplive.report(records, o)
 end
 
-describe("report.html", function()
+describe("report.html #novalgrind", function()
   it("keeps well-formed UTF-8 and replaces every invalid byte with U+FFFD", function()
     local ok = "caf\195\169 \240\159\152\128 \228\184\173 tab\tnl\n"
     assert.equals(ok, html.clean(ok))
@@ -108,7 +108,7 @@ describe("report.html", function()
   end)
 end)
 
-describe("report.chart", function()
+describe("report.chart #novalgrind", function()
   it("picks round steps and ticks", function()
     assert.equals(200, chart.nice_step(937, 5))
     assert.equals(1, chart.nice_step(0, 5))
@@ -208,7 +208,7 @@ describe("report.chart", function()
   end)
 end)
 
-describe("report.figures", function()
+describe("report.figures #novalgrind", function()
   it("parses time zones", function()
     assert.same({ 0, "UTC" }, { figures.parse_tz(nil) })
     assert.same({ 0, "UTC" }, { figures.parse_tz("UTC") })
@@ -408,7 +408,7 @@ describe("report.figures", function()
   end)
 end)
 
-describe("shoplive.report", function()
+describe("shoplive.report #novalgrind", function()
   it("refuses bad arguments, naming them", function()
     assert.has_error(function() shoplive.report("x") end,
       "shoplive.report: argument 'records' must be an array of records, got string \"x\"")

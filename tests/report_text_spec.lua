@@ -23,7 +23,7 @@ local function odd_rows(doc)
   return out
 end
 
-describe("report text", function()
+describe("report text #novalgrind", function()
   it("counts and lists units sold with no views and more units than views, keeping the records", function()
     local doc = shoplive.report({ rec{ room_id = "ok" }, rec{ room_id = "noviews", total_views_cnt = 0,
       total_sale_cnt = 3 }, rec{ room_id = "over", total_views_cnt = 5, total_sale_cnt = 9 } })
@@ -60,7 +60,7 @@ describe("report text", function()
   end)
 end)
 
-describe("shoplive report's header and title", function()
+describe("shoplive report's header and title #novalgrind", function()
   local tmp = cli.tmpdir_each(before_each, after_each)
 
   it("counts the requests --concurrency sent, claims no store, and names the shops in <title>", function()

@@ -174,7 +174,7 @@ local function upward(graph)
   return bad
 end
 
-describe("the require graph of lua/shoplive", function()
+describe("the require graph of lua/shoplive #novalgrind", function()
   local graph = read_graph(ROOT)
 
   it("was read (the façade, the client and the store are in it)", function()

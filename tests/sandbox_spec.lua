@@ -41,7 +41,7 @@ local function raw_target(q)
 end
 local AUTH = { Authorization = "Bearer sk_test_ok" }
 
-describe("shoplive sandbox", function()
+describe("shoplive sandbox #novalgrind", function()
   setup(function()
     sb = sandbox.shared()
   end)

@@ -24,7 +24,7 @@ local function sorted(keys, r)
   return ids(r)
 end
 
-describe("shoplive.sort", function()
+describe("shoplive.sort #novalgrind", function()
   it("sorts descending with '-', stable, nil last", function()
     local r = recs()
     assert.equals(r, shoplive.sort(r, "-gmv"))
@@ -52,7 +52,7 @@ describe("shoplive.sort", function()
   end)
 end)
 
-describe("shoplive.top", function()
+describe("shoplive.top #novalgrind", function()
   it("returns a new array of at most n, leaving the input alone", function()
     local r = recs()
     local best = shoplive.top(r, 2, "-views")

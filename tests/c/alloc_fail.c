@@ -2,7 +2,9 @@
  *
  * usage: alloc_fail SCENARIO.lua   (env SHOPLIVE_SANDBOX_URL: the sandbox;
  *        ALLOC_JOBS: parallel children, default the number of CPUs;
- *        ALLOC_STRIDE: test every Sth N only, default 1 = every N)
+ *        ALLOC_STRIDE: test every Sth N only, default 1 = every N;
+ *        ALLOC_OFFSET: the first N, default 1: with a stride, successive
+ *        runs at offsets 1..S cover every N between them)
  *
  * A lua_State is made with lua_newstate and a counting allocator. Each run
  * executes tests/c/alloc_scenario.lua (state, openlibs, require "shoplive",
@@ -296,6 +298,8 @@ int main(int argc, char **argv) {
   if (jobs < 1) jobs = 1;
   if (jobs > 64) jobs = 64;
   if (stride < 1) stride = 1;
+  long offset = getenv("ALLOC_OFFSET") ? atol(getenv("ALLOC_OFFSET")) : 1;
+  if (offset < 1) offset = 1;
   signal(SIGPIPE, SIG_IGN);
 
   /* libcurl's global init once here, so that each child only bumps its
@@ -338,7 +342,7 @@ int main(int argc, char **argv) {
    * 50 `from` runs never reached N. The hard cap is twice the clean count. */
   Slot slots[64];
   int busy[64] = {0};
-  unsigned long n = 1, cap = clean.count * 2 + 100;
+  unsigned long n = (unsigned long)offset, cap = clean.count * 2 + 100;
   int mode = MODE_ONCE, done_spawning = 0, active = 0;
   while (!done_spawning || active > 0) {
     for (int i = 0; i < jobs && !done_spawning; i++) {
@@ -368,9 +372,9 @@ int main(int argc, char **argv) {
   }
 
   unsigned long k = max_n_failed[MODE_FROM] > max_n_failed[MODE_ONCE] ? max_n_failed[MODE_FROM] : max_n_failed[MODE_ONCE];
-  printf("alloc-test: K=%lu (clean run %lu allocations), stride %ld, %ld jobs; "
+  printf("alloc-test: K=%lu (clean run %lu allocations), stride %ld from N=%ld, %ld jobs; "
          "%lu ok, %lu memory errors, %lu other failures, %lu warnings from finalizers\n",
-         k, clean.count, stride, jobs, n_ok, n_mem, n_fail, n_warn);
+         k, clean.count, stride, offset, jobs, n_ok, n_mem, n_fail, n_warn);
   printf("alloc-test: mode once: %lu runs, %lu memory errors; mode from: %lu runs, %lu memory errors\n",
          by_mode_runs[MODE_ONCE], by_mode_mem[MODE_ONCE], by_mode_runs[MODE_FROM], by_mode_mem[MODE_FROM]);
   printf("alloc-test: %lu runs, %lu memory errors, %lu crashes, %lu leaks%s\n", runs, n_mem, n_crash,
