@@ -125,7 +125,7 @@ describe("shared limiters against a strict sliding-window server #novalgrind", f
   end)
 
   it("a send leaving 300 ms after its grant, through a lua_shared_dict (two workers' limiters): the next window "
-    .. "waits for it", function()
+    .. "waits for it #nginx", function()
     local srv = nginx_lua.start{ env = { "KEYAPI_API_KEY" }, http = "lua_shared_dict lim 1m;", locations = [[
       location = /run { content_by_lua_block {
         package.path = ngx.var.arg_root .. "/tests/?.lua;" .. package.path

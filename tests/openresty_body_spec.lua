@@ -53,7 +53,7 @@ local LOCATIONS = [[
     } }
 ]]
 
-describe("OpenResty: the cosocket transport's body #novalgrind", function()
+describe("OpenResty: the cosocket transport's body #novalgrind #nginx", function()
   local srv, body_path, body
   setup(function()
     local sb = sandbox.start{}
