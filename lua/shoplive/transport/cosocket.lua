@@ -296,6 +296,7 @@ function Xfer:sent_ago()
   local left = self.left
   return left and now() - left
 end
+
 function Xfer:body() return http1.body(self) or "" end
 
 function Xfer:release() self.data, self.parts, self.len = nil, nil, nil end
@@ -312,7 +313,7 @@ function Xfer:cancel()
     if self.thread then pcall(ngx.thread.kill, self.thread) end
     if self.sock then pcall(self.sock.close, self.sock) end
   end
-  self.data, self.parts, self.len = nil, nil, nil
+  self:release()
   return was
 end
 
