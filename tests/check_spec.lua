@@ -120,6 +120,27 @@ describe("make check #novalgrind", function()
     assert.matches("\n1 passed, 0 failed\n$", out)
   end)
 
+  -- #packaging (luarocks and make in subprocesses) runs in the 5.4 stage,
+  -- not under ASan or valgrind, which reach none of those processes
+  it("tests/check: #packaging specs in the plain stages, not under ASan or valgrind", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    files.write(dir .. "/plain_spec.lua", [[
+      describe("plain", function() it("runs everywhere", function() end) end)
+    ]])
+    files.write(dir .. "/pack_spec.lua", [[
+      describe("packaging #packaging", function() it("runs in the plain stages", function() end) end)
+    ]])
+    local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,asan,valgrind "
+      .. "CHECK_JOBS=3 TEST_JOBS=1 VALGRIND_JOBS=1 tests/check " .. q(dir .. "/plain_spec.lua") .. " "
+      .. q(dir .. "/pack_spec.lua"))
+    assert.equals(0, status, out)
+    assert.matches("\n== busted: 2 passed, 0 failed", out)
+    assert.matches("\n== busted, ASan%+UBSan build: 1 passed, 0 failed", out)
+    assert.matches("\n== busted under valgrind memcheck: 1 passed, 0 failed", out)
+    assert.matches("\n4 passed, 0 failed\n$", out)
+  end)
+
   -- tests/check on three spec files of its own, in the 5.4 and LuaJIT
   -- stages: one burns 4.2 s of CPU, one is #serial and meets the other
   -- stage's copy of itself, one is #nginx. Each stage's line gives its own

@@ -11,7 +11,7 @@ local LUA_V = LUA_BIN == "luajit" and "5.1" or LUA_BIN:match("^lua(5%.%d)$") or 
 
 local sh = checkout.sh
 
-describe("make dist #novalgrind", function()
+describe("make dist #novalgrind #packaging", function()
   local tmpdir = checkout.tmpdir_for_block{ setup = setup, teardown = teardown }
 
   it("writes a source rock that installs offline and runs the first script", function()

@@ -56,7 +56,9 @@ local function mirror_chunk(destdir)
   ]]):format(destdir)
 end
 
-describe("packaging", function()
+-- #packaging: not in the ASan and valgrind stages (tests/check): what runs
+-- here is luarocks, make and the core they build, in subprocesses
+describe("packaging #packaging", function()
   local tmpdir = checkout.tmpdir_for_block{ setup = setup, teardown = teardown }
 
   describe("the rockspecs", function()
