@@ -81,7 +81,10 @@ describe("examples", function()
     local recs, frames, late, worst, credits =
       out:match("records (%d+), frames (%d+), late frames (%d+), worst shoplive slice ([%d.]+) ms, credits (%d+)")
     assert.equals("237", recs)
-    assert.equals("24", credits)
+    -- 24 pages, and up to 3 more: with 4 in flight, pages asked past the
+    -- short last one before its answer was read (the frame loop of a loaded
+    -- machine reads late) reached the server (paging.lua's stop rules)
+    assert.is_true(tonumber(credits) >= 24 and tonumber(credits) <= 27, credits .. " credits")
     print(string.format("\n# game loop: %s frames, %s late, worst slice %s ms", frames, late, worst))
     -- Counted, not timed: a client that blocked would fetch the shop in one
     -- resume (one frame). With the wait hook, each 200 ms round of up to 4

@@ -72,7 +72,9 @@ function M.start(o)
     if lf then lf:close() end
     return text
   end
-  for _ = 1, 100 do
+  -- up to 60 s: on a machine loaded by two suites a start took over 5
+  local deadline = socket.gettime() + 60
+  while socket.gettime() < deadline do
     local code = sandbox.get(self.url .. "/health", nil, 1)
     if code == 200 then return self end
     if not sandbox.alive(pid) then break end

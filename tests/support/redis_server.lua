@@ -43,7 +43,8 @@ function M.start(o)
     end
     os.execute("rm -rf '" .. dir .. "'")
   end
-  for _ = 1, 100 do
+  local deadline = socket.gettime() + 60 -- a loaded machine's start: see nginx_lua
+  while socket.gettime() < deadline do
     local c = socket.connect("127.0.0.1", port)
     if c then
       c:send("PING\r\n")

@@ -162,7 +162,9 @@ function Sandbox:stop()
 end
 
 --- Start a sandbox.  opts: latency, qps, shift, port, host, tls_cert, tls_key,
---- tls_port, tls_http2 (true: offer h2 on the TLS port), timeout (default 10 s).
+--- tls_port, tls_http2 (true: offer h2 on the TLS port), timeout (default 60 s: it
+--- returns as soon as the sandbox answers; the suite runs beside another copy
+--- of itself on 2 cores, where a start with a TLS certificate took over 10 s).
 function M.start(opts)
   opts = opts or {}
   local args = {}
@@ -184,7 +186,7 @@ function M.start(opts)
   p:close()
   assert(pid, "could not start sandbox/run")
   local self = setmetatable({ pid = pid, out_file = out_file, err_file = err_file }, Sandbox)
-  local deadline = socket.gettime() + (opts.timeout or 10)
+  local deadline = socket.gettime() + (opts.timeout or 60)
   while socket.gettime() < deadline do
     local out = read_file(out_file) or ""
     local url = out:match("shoplive sandbox: (http://%S+)")
