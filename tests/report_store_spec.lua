@@ -12,6 +12,7 @@ os.remove(tmp)
 os.execute("mkdir -p " .. tmp)
 
 local GENERATED = 1767225600 -- 2026-01-01
+local UNDER_VALGRIND = os.getenv("SHOPLIVE_UNDER_VALGRIND") == "1"
 
 -- A deterministic generator (no math.random: the same rows every run).
 local function lcg(seed)
@@ -152,7 +153,7 @@ for _, backend in ipairs(backends) do
     end
 
     for _, case in ipairs({
-      { "defaults", {} },
+      { "defaults", {}, nil, "memcheck" },
       { "rank gmv_per_hour, top 3, +07:00", { rank = "gmv_per_hour", top = 3, tz = "+07:00" } },
       { "rank views, a thinned timeline", { rank = "views", max_marks = 40, tz = "-05:30" } },
       { "rank conversion, a 7-day period", { rank = "conversion", period = 7 } },
@@ -160,9 +161,12 @@ for _, backend in ipairs(backends) do
       -- counts them in its pass and fetches only the first few
       { "5 odd values listed, thinned", { max_listed = 5, max_marks = 40 } },
       { "top 2 of ties, rank views, thinned", { rank = "views", top = 2, max_marks = 40 } },
-      { "every stored shop, no sellers given", { max_marks = 60 }, false },
+      { "every stored shop, no sellers given", { max_marks = 60 }, false, "memcheck" },
     }) do
-      it("equals the report of the same records (" .. case[1] .. ")", function()
+      -- under valgrind two cases: the others differ in the report's pure
+      -- Lua (ranking, period, thinning), not in the store's C they read
+      -- through, and each cost memcheck about 13 s of CPU
+      if not UNDER_VALGRIND or case[4] then it("equals the report of the same records (" .. case[1] .. ")", function()
         local opts = case[2]
         opts.generated_at = GENERATED
         local got, want = both(opts, case[3])
@@ -180,7 +184,7 @@ for _, backend in ipairs(backends) do
         end
         assert.equals(#want, #got)
         assert.equals(want, got)
-      end)
+      end) end
     end
 
     -- a second scan for the rows it lists cost a quarter of the CPU of a
