@@ -129,7 +129,7 @@ local function windows(h, url)
     .. "later. 'qps + 1 sends within' is the closest the server saw qps + 1 of them: above 1 s, none of its seconds "
     .. "held more than qps. Throughput is (requests - 1) over the span the server saw; steady is the same from the "
     .. "send in the last one's place in its window (whole windows: the first window's spread left out). Load is "
-    .. "the 1-minute load average after the run.", adapt.WINDOW, 1 + adapt.CEILING))
+    .. "the 1-minute load average after the run.", adapt.WINDOW, 1 + (adapt.CEILING or adapt.WINDOW - 1)))
 end
 
 return function(h)
