@@ -37,6 +37,16 @@ local function hop(sb_url, locations)
   ]] .. (locations or "") }
 end
 
+--- GET path on the spec's nginx srv, then stop it whatever happened;
+-- returns the status, the body and nginx's log.
+local function get_and_stop(srv, path)
+  local ok, code, body = pcall(sandbox.get, srv.url .. path, nil, 30)
+  local log = srv.log()
+  srv.stop()
+  assert(ok, code)
+  return code, body, log
+end
+
 --- The server saw every page once, none refused, at most 5 in any second.
 local function held(sb, what)
   local st = sb:stats()
@@ -90,13 +100,9 @@ describe("shared limiters behind a hop that holds one request #novalgrind", func
         ngx.say("ok")
       } }
     ]])
-    local ok, e = pcall(function()
-      local code, body = sandbox.get(srv.url .. "/run", nil, 30)
-      assert.equals(200, code, body .. "\n" .. srv.log())
-      assert.equals("ok\n", body)
-    end)
-    srv.stop()
-    assert(ok, e)
+    local code, body, log = get_and_stop(srv, "/run")
+    assert.equals(200, code, body .. "\n" .. log)
+    assert.equals("ok\n", body)
     held(sb, "shared_dict behind the hop")
   end)
 end)
