@@ -66,12 +66,35 @@ local function pages(h, lim)
   return dt / PAGES, errs and (PAGES - #got) or 0
 end
 
+--- The long-run pace over qps: (requests - 1) over the span biases short
+-- runs by where the last send falls (the first window's sends are spread,
+-- the later ones follow them a window on); from the send in the same place
+-- of its window as the last one, the span is whole windows.
+local function steady(log)
+  local ts = {}
+  for _, e in ipairs(log) do ts[#ts + 1] = e.t end
+  table.sort(ts)
+  local k = (#ts - 1) % WQPS + 1
+  if #ts - k < WQPS then return 0 end
+  return (#ts - k) / (ts[#ts] - ts[k]) / WQPS
+end
+
+--- The 1-minute load average ("?" where /proc has none): the figures
+-- depend on it.
+local function load1()
+  local f = io.open("/proc/loadavg")
+  if not f then return "?" end
+  local l = f:read("*l")
+  f:close()
+  return l:match("^%S+") or "?"
+end
+
 --- One row of the window table: what the server saw in run i of `what`.
 local function window_row(what, i, st, failed)
   return { what, tostring(i), string.format("%d", st.requests), string.format("%d", st.max_window),
     string.format("%d", st.by_status["429"] or 0),
     string.format("%.3f", rate_log.tightest(st.log, WQPS)), string.format("%.3f", rate_log.pace(st.log) / WQPS),
-    tostring(failed) }
+    string.format("%.3f", steady(st.log)), tostring(failed), load1() }
 end
 
 --- RUNS runs of each shared limiter at WQPS against a strict sandbox.
@@ -79,7 +102,7 @@ local function windows(h, url)
   local sb = sandbox.start()
   rate_log.server_first(sb.url)
   local rows = { { "limiter", "run", "requests", "worst 1-s window", "429s", "qps + 1 sends within (s)",
-    "throughput / qps", "failed" } }
+    "throughput / qps", "steady / qps", "failed", "load" } }
   local ok, err = pcall(function()
     for i = 1, RUNS do
       sb:reset()
@@ -101,9 +124,12 @@ local function windows(h, url)
     .. "count (bench/limiter_shared_bench.lua)", WQPS))
   h.emit_table(rows)
   h.note(string.format("The limiters hold at most floor(qps) sends in any %.2f s (limiter/adapt.WINDOW) by the time "
-    .. "each request left, which the client reports when its transfer ends; the server sees each send some jitter "
+    .. "each request left, which the client reports when its transfer ends, plus what the transfer took beyond the "
+    .. "least its taker saw lately (up to %.2f s in all: limiter/jitter.lua); the server sees each send some jitter "
     .. "later. 'qps + 1 sends within' is the closest the server saw qps + 1 of them: above 1 s, none of its seconds "
-    .. "held more than qps. Throughput is (requests - 1) over the span the server saw.", adapt.WINDOW))
+    .. "held more than qps. Throughput is (requests - 1) over the span the server saw; steady is the same from the "
+    .. "send in the last one's place in its window (whole windows: the first window's spread left out). Load is "
+    .. "the 1-minute load average after the run.", adapt.WINDOW, 1 + (adapt.CEILING or adapt.WINDOW - 1)))
 end
 
 return function(h)

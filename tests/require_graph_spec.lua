@@ -16,7 +16,7 @@ local LAYERS = {
     "shoplive.textable" },
   { name = "the client's parts", "shoplive.query", "shoplive.request", "shoplive.response", "shoplive.retry",
     "shoplive.repeats", "shoplive.options", "shoplive.export", "shoplive.analysis", "shoplive.sort",
-    "shoplive.metrics", "shoplive.transport.*", "shoplive.limiter.budget", "shoplive.limiter.adapt", "shoplive.limiter.qps", "shoplive.limiter.bucket", "shoplive.limiter.redis_script", "shoplive.limiter.shared_dict", "shoplive.limiter.redis", "shoplive.limiter" },
+    "shoplive.metrics", "shoplive.transport.*", "shoplive.limiter.budget", "shoplive.limiter.adapt", "shoplive.limiter.qps", "shoplive.limiter.bucket", "shoplive.limiter.redis_script", "shoplive.limiter.jitter", "shoplive.limiter.shared_dict", "shoplive.limiter.redis", "shoplive.limiter" },
   -- operations given a client object (they never require the client; the
   -- client requires them, lazily for sync)
   { name = "paging/sync", "shoplive.paging", "shoplive.sync", "shoplive.sync.args", "shoplive.sync_queue" },

@@ -46,9 +46,10 @@ end
 --- A limiter shared by every worker of one nginx (OpenResty, or nginx with
 -- the Lua module), through a `lua_shared_dict`: any sliding second holds at
 -- most `qps` requests whichever worker sends them, as a server counts them
--- (at most floor(qps) in any 1.10 s by the time each request left, which
--- the client reports when its transfer ends: 100 ms for the jitter between
--- that and the server's stamp; about 0.91 x qps), one worker's 429 slows
+-- (at most floor(qps) in any 1.04 s by the time each request left, which
+-- the client reports when its transfer ends, and more behind a send whose
+-- transfer took longer than its worker's recent least: up to 1.50 s; about
+-- 0.95 x qps on a quiet machine), one worker's 429 slows
 -- every worker, and `max_credits` counts the credits of all of them. Only
 -- atomic dict operations: a worker never blocks on another. Outside nginx,
 -- or with a dict nginx.conf does not declare, it raises.

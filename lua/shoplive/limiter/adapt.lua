@@ -29,26 +29,34 @@ M.SLOTS = 10      -- sends are counted in slots of 1/SLOTS second
 -- last. The shared limiters keep a log of their sends: grant n waits until
 -- every send granted before n - per_window(rate) left WINDOW seconds ago
 -- (the log's settled prefix, settle below), so any floor(rate) + 1 sends
--- span WINDOW seconds, whatever order they left in, and a jitter of up to
--- WINDOW - 1 s cannot fit them in the server's second. The log holds the
--- time each request LEFT, which the client reports when its transfer ends
--- (sent(n, ago)), not the time the limiter let it go: with the grant's
--- time, everything between the grant and the wire (a Redis reply, a credit
--- reserved in Redis, a process the loaded machine put aside, the pump's
--- other sends) was jitter, and a WINDOW of 1.15 (13% of the rate) was
--- needed; 1.04 to 1.06 drew 429s beside two CPU hogs. What is left between
--- the reported time and the server's stamp is the socket write and the
--- server's own queue: beside three CPU hogs, up to 12 ms through libcurl
--- (its time starts inside the perform that writes the request), up to 28
--- ms through cosockets, once 79 (their time starts when the request is
--- queued, a pump before the write: the cosocket transport now stamps
--- after the write, Xfer:sent_ago). 1.03 passed the benches but the
--- 1200-request nginx spec once saw 11 in a second at 10 QPS; with the
--- stamp after the write, beside three CPU hogs (load 8-9), the server saw
--- 6 sends 54 ms closer than WINDOW at 1.04 (a 429) and 49 ms at 1.08. The
--- margin is for a loaded machine's scheduling (the test suite runs beside
--- another copy of itself): 100 ms, about 0.91 x qps (docs/openresty.md).
-M.WINDOW = 1.10
+-- span WINDOW seconds, whatever order they left in. The log holds the time
+-- each request LEFT, which the client reports when its transfer ends
+-- (sent(n, ago)), not the time the limiter let it go (with the grant's
+-- time, a WINDOW of 1.15 was needed: 13% of the rate).
+--
+-- What is left is the time between the reported send and the server's
+-- stamp, d. Grant n itself cannot reach the server before it is granted,
+-- so only the earlier send's d eats the margin: the window holds when each
+-- send's d is under WINDOW - 1 plus what its entry in the log adds
+-- (excess below). A fixed 100 ms (WINDOW 1.10, 0.91 x qps) was needed for
+-- a loaded machine (beside three CPU hogs the server saw 6 sends 54 ms
+-- closer than a window of 1.04: a 429), where 40 ms serve a quiet one; at
+-- load 28-32 beside three hogs even 100 ms drew 429s in 3 of 6 bench runs
+-- (6 sends within 0.805 s at worst: d near 0.3 s).
+-- The server stamps a request before it answers, so d is at most the
+-- transfer's time, ago; the part of ago every request has (the server's
+-- work, the network's fixed delay: the least ago lately) is not jitter. So
+-- each send's entry moves later by what its transfer took beyond the
+-- least its taker saw lately (limiter/jitter.lua), up to CEILING - (WINDOW
+-- - 1): a send the loaded machine delayed widens the window behind it,
+-- a quiet run keeps WINDOW. The margin rides in the log entry, so every
+-- taker applies the one measured by the taker that sent it (a max of
+-- recent takers' figures kept beside the log would also widen the windows
+-- behind sends that were not late). The ceiling bounds what an API whose
+-- answer times vary for its own reasons (after its stamp) costs: 1/1.5 of
+-- the rate at worst; at 0.20 one of 6 such runs drew a 429 (0.926 s).
+M.WINDOW = 1.04
+M.CEILING = 0.50 -- the most a send's margin reaches (WINDOW - 1 plus its excess)
 -- A send not reported yet may still be on its way: a grant that needs it
 -- waits for the report (checking every POLL seconds), for HOLD seconds at
 -- most after its grant; then it counts as leaving at grant + HOLD (a
@@ -66,6 +74,15 @@ M.SPREAD = 0.5
 --- The sends the log holds per WINDOW at `rate` (at least 1).
 function M.per_window(rate)
   return math.max(1, math.floor(rate))
+end
+
+--- Seconds a send's log entry moves past the time it left: the part of
+-- its transfer's time `ago` beyond `base` (the least its taker saw lately;
+-- 0 when none yet), up to CEILING - (WINDOW - 1), and never past the
+-- report (ago), which the server's stamp cannot follow.
+function M.excess(ago, base)
+  local e = math.min(ago - (base or 0), M.CEILING - (M.WINDOW - 1), ago)
+  return math.max(0, e)
 end
 
 --- The least time between two grants at `rate`: 1/rate, or the whole

@@ -23,6 +23,7 @@
 local argcheck = require("shoplive.argcheck")
 local bucket = require("shoplive.limiter.bucket")
 local check_qps = require("shoplive.limiter.qps").check
+local jitter = require("shoplive.limiter.jitter")
 
 local M = {}
 local R = {}
@@ -152,7 +153,7 @@ function M.new(opts)
     conn = conn, max_rate = opts.qps, prefix = "shoplive:" .. key, peers = peers, timeout = timeout,
     retry = retry, ngx = type(ngx) == "table" and ngx.socket and ngx or nil,
     fallback = bucket.new(opts.qps / peers), fallback_credits = 0, known_credits = 0,
-    down_until = -math.huge,
+    down_until = -math.huge, jitter = jitter.new(),
   }, R)
   secrets[self] = secret
   return self
@@ -353,12 +354,14 @@ end
 -- transfer ends, ago its time). Kept here, on this process's clock, and
 -- told to Redis with the next call (the answer's success, usually), which
 -- stamps it on Redis's clock: a round trip of its own per request would
--- cost as much as the take.
+-- cost as much as the take. The time told is moved later by this
+-- process's measured jitter (limiter/jitter.lua), never past now.
 function R:sent(n, ago)
   local r = self.reports or {}
   self.reports = r
+  ago = ago or 0
   r[#r + 1] = n
-  r[#r + 1] = clock() - (ago or 0)
+  r[#r + 1] = clock() - ago + self.jitter:excess(ago)
 end
 
 --- The reported sends for the script's ARGV[3] ("N:AGO ..."), forgotten

@@ -14,6 +14,7 @@
 local adapt = require("shoplive.limiter.adapt")
 local argcheck = require("shoplive.argcheck")
 local check_qps = require("shoplive.limiter.qps").check
+local jitter = require("shoplive.limiter.jitter")
 
 local M = {}
 local D = {}
@@ -46,7 +47,8 @@ function M.new(opts)
   end
   if opts.qps == nil then fail("option 'qps' is required (requests per second for every worker together)") end
   check_qps("shoplive.limiter.shared_dict", opts.qps)
-  return setmetatable({ dict = dict, ngx = ngx, max_rate = opts.qps, k = "shoplive:" .. key .. ":" }, D)
+  return setmetatable({ dict = dict, ngx = ngx, max_rate = opts.qps, k = "shoplive:" .. key .. ":",
+    jitter = jitter.new() }, D)
 end
 
 function D:_state()
@@ -106,14 +108,18 @@ function D:take()
 end
 
 --- Grant n's request left `ago` seconds ago (the client tells it when the
--- transfer ends, ago its time): the log holds this time, not the grant's.
+-- transfer ends, ago its time): the log holds this time, not the grant's,
+-- moved later by this worker's measured jitter (limiter/jitter.lua).
 function D:sent(n, ago)
   local ngx, d, k = self.ngx, self.dict, self.k
   ngx.update_time()
+  ago = ago or 0
+  local excess = self.jitter:excess(ago)
   local granted = d:get(k .. "at:" .. n)
   if not granted then return end -- too old to bound any grant
   local rate = d:get(k .. "rate") or self.max_rate
-  d:set(k .. "out:" .. n, math.max(granted, ngx.now() - (ago or 0)), adapt.log_ttl(rate))
+  local now = ngx.now()
+  d:set(k .. "out:" .. n, math.min(now, math.max(granted, now - ago) + excess), adapt.log_ttl(rate))
 end
 
 function D:on_success()
