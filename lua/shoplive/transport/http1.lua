@@ -122,31 +122,40 @@ local function recv(r)
   return recv(r)
 end
 
-local line_more
+local span_more
 
---- One line (without its CR LF) from the head or a chunk-size line; counts
--- against the header cap when `head` is true.
-local function line(r, head)
+--- Where the next line lies in the buffer: the buffer, the line's first and
+-- last byte (without its CR LF; last < first: an empty line), or nil, err.
+-- Counts against the header cap when `head` is true.
+local function span(r, head)
   local buf, pos = r.buf, r.pos
   local e = find(buf, "\n", pos, true)
-  if not e then return line_more(r, head) end
+  if not e then return span_more(r, head) end
   local stop = e - 1
   if stop >= pos and byte(buf, stop) == 13 then stop = stop - 1 end
   if head then r.head_bytes = r.head_bytes + e - pos + 1 end
   r.pos = e + 1
-  return sub(buf, pos, stop)
+  return buf, pos, stop
 end
 
--- line() when the buffer holds no line break: read more, then try again
--- (a tail call: no loop in line, whose usual case LuaJIT then compiles)
-function line_more(r, head)
+-- span() when the buffer holds no line break: read more, then try again
+-- (a tail call: no loop in span, whose usual case LuaJIT then compiles)
+function span_more(r, head)
   if head and r.head_bytes + #r.buf - r.pos + 1 > MAX_HEADER_BYTES then return nil, "headers" end
   if not head and #r.buf - r.pos > 4096 then return nil, "bad chunk" end
   local data, err = recv(r)
   if not data then return nil, err end
   r.buf = r.pos > #r.buf and data or sub(r.buf, r.pos) .. data
   r.pos = 1
-  return line(r, head)
+  return span(r, head)
+end
+
+--- One line (without its CR LF) from the head or a chunk-size line; counts
+-- against the header cap when `head` is true.
+local function line(r, head)
+  local buf, first, last = span(r, head)
+  if not buf then return nil, first end
+  return sub(buf, first, last)
 end
 
 -- One piece of the body: bytes first..last of the read s, added to r.parts
@@ -225,16 +234,10 @@ local USED = { [10] = true, [11] = true, [12] = true, [14] = true, [16] = true, 
 -- line: most are headers no code here reads): lowercase name and value
 -- (blanks around it removed) of a header in USED, false for another, ""
 -- for the blank line that ends the head; nil, "weird" for a malformed line
--- or nil, err. Counts against the header cap.
-local header_more
+-- or nil, err.
 local function header_line(r, debug)
-  local buf, pos = r.buf, r.pos
-  local e = find(buf, "\n", pos, true)
-  if not e then return header_more(r, debug) end
-  local stop = e - 1
-  if stop >= pos and byte(buf, stop) == 13 then stop = stop - 1 end
-  r.head_bytes = r.head_bytes + e - pos + 1
-  r.pos = e + 1
+  local buf, pos, stop = span(r, true)
+  if not buf then return nil, pos end
   if stop < pos then return "" end
   if debug then debug("< " .. sub(buf, pos, stop)) end
   local colon = find(buf, ":", pos, true)
@@ -244,16 +247,6 @@ local function header_line(r, debug)
   while i <= j and blank(byte(buf, i)) do i = i + 1 end
   while j >= i and blank(byte(buf, j)) do j = j - 1 end
   return lower(sub(buf, pos, colon - 1)), sub(buf, i, j)
-end
-
--- header_line() when the buffer holds no line break (as line_more)
-function header_more(r, debug)
-  if r.head_bytes + #r.buf - r.pos + 1 > MAX_HEADER_BYTES then return nil, "headers" end
-  local data, err = recv(r)
-  if not data then return nil, err end
-  r.buf = r.pos > #r.buf and data or sub(r.buf, r.pos) .. data
-  r.pos = 1
-  return header_line(r, debug)
 end
 
 local function read_head(r, x, debug)
