@@ -1,12 +1,13 @@
-# make bench-openresty [OPENRESTY_RUNS=n]: shoplive's transports inside Debian's nginx +
-# lua-nginx-module against lua-resty-http + cjson (bench/openresty/run.lua).
+# make bench-openresty [OPENRESTY_CYCLES=n]: shoplive's transports inside Debian's nginx +
+# lua-nginx-module against lua-resty-http + cjson (bench/openresty/run.lua): CPU per
+# page as a ratio to resty per cycle of interleaved batches, median and quartiles.
 # nginx loads the LuaJIT core; the driver runs on CPU 1, the client nginx on
 # CPU 0 (the upstream on CPU 1 too: see the script's header).
 .PHONY: bench-openresty
-OPENRESTY_RUNS ?= 3
+OPENRESTY_CYCLES ?= 20
 bench-openresty:
 	$(MAKE) -s LUA=luajit all
-	taskset -c 1 lua5.4 bench/openresty/run.lua $(OPENRESTY_RUNS)
+	taskset -c 1 lua5.4 bench/openresty/run.lua $(OPENRESTY_CYCLES)
 
 # make profile-openresty PROFILE_WAY=client_co PROFILE_MODE=p:Fi1: where that way spends the worker's
 # CPU (jit.p; PROFILE_MODE=v: jit.v's trace log) (bench/openresty/profile.lua)

@@ -110,6 +110,16 @@ local LOCATIONS = [[
         local _, err = r1:result()
         return { ok = ok, events = table.concat(events, ", "), kind = err.kind }
       end
+      -- the transport's clock between two reads of core.now, many times
+      function CASES.clock()
+        local core, clock = require("shoplive.core"), require("shoplive.transport.clock")
+        local ordered = 0
+        for _ = 1, 1000 do
+          local t0, t, t1 = core.now(), clock(), core.now()
+          if t0 <= t and t <= t1 then ordered = ordered + 1 end
+        end
+        return { ordered = ordered, ffi = clock ~= core.now }
+      end
       local case = a.case
       local out
       if case == "pages" then out = CASES.pages(tonumber(a.n), a.transport)
@@ -213,6 +223,12 @@ describe("OpenResty: the cosocket transport #novalgrind #nginx", function()
     assert.equals(0, r.alone)
     assert.equals(4, r.pages)
     assert.equals(4, r.many)
+  end)
+
+  it("the transport reads core.now's clock, through the FFI inside nginx", function()
+    local r = t{ case = "clock" }
+    assert.equals(1000, r.ordered)
+    assert.is_true(r.ffi)
   end)
 
   it("the key is in no field of the transport or of a transfer", function()

@@ -45,7 +45,7 @@ function M.start_upstream(body_path)
 end
 
 --- The client nginx (1 worker, CPU 0): /run drives a way (ways.lua),
--- /profile profiles one, /pid names the worker (srv.worker).
+-- /profile profiles one, /jitv logs traces, /pid names the worker (srv.worker).
 function M.start_client()
   local paths = ROOT .. "/bench/openresty/?.lua;" .. ROOT .. "/bench/lua-resty-http/lib/?.lua;"
     .. ROOT .. "/bench/lua-resty-http/shim/?.lua;"
@@ -57,6 +57,7 @@ function M.start_client()
     locations = [[
     location = /run { content_by_lua_block { require("ways").run() } }
     location = /profile { content_by_lua_block { require("ways").profile() } }
+    location = /jitv { content_by_lua_block { require("ways").jitv() } }
     location = /pid { content_by_lua_block { ngx.say(ngx.worker.pid()) } }
 ]],
   }

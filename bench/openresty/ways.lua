@@ -115,4 +115,12 @@ function M.profile()
   ngx.say("ok")
 end
 
+--- GET /jitv?out=FILE starts LuaJIT's trace log (jit.v) into FILE, from
+-- then on, over whatever the worker runs; /jitv stops it.
+function M.jitv()
+  local out = ngx.req.get_uri_args().out
+  if out then require("jit.v").start(out) else require("jit.v").off() end
+  ngx.say("ok")
+end
+
 return M

@@ -18,7 +18,7 @@ local core = require("shoplive.core")
 local http1 = require("shoplive.transport.http1")
 local phase = require("shoplive.transport.phase")
 
-local now = core.now
+local now = require("shoplive.transport.clock") -- core.now's clock, compiled by LuaJIT
 local huge, min = math.huge, math.min
 
 local M = {}
@@ -92,13 +92,19 @@ function M.new(o)
   -- the key: inside the libcurl core client (which also redacts) and in
   -- this closure, never in a field
   local cc = core.client(o)
-  local tail = "\r\nUser-Agent: " .. (o.user_agent or "shoplive") .. "\r\nAccept: application/json"
-    .. "\r\nAuthorization: Bearer " .. o.api_key .. "\r\n\r\n"
+  -- the request as the pieces sock:send copies out (before it yields): one
+  -- array per client, refilled per page, rather than a new string of the
+  -- whole request built and interned for every page
+  local req = { "GET ", "", "", " HTTP/1.1\r\nHost: ", "", "\r\nUser-Agent: " .. (o.user_agent or "shoplive")
+    .. "\r\nAccept: application/json\r\nAuthorization: Bearer " .. o.api_key .. "\r\n\r\n" }
   local self = setmetatable({
-    _cc = cc, _running = 0, _waiting = 0, _live = {}, _done = {}, _cx = {}, _pending = {},
+    _cc = cc, _running = 0, _waiting = 0, _live = {}, _done = {}, _cx = {}, _pending = {}, _pending_spare = {},
     _sema = require("ngx.semaphore").new(0),
     _by_co = setmetatable({}, { __mode = "k" }), -- coroutine -> its transfers running
-    _request = function(hostport, path) return "GET " .. path .. " HTTP/1.1\r\nHost: " .. hostport .. tail end,
+    _request = function(hostport, path, query)
+      req[2], req[3], req[5] = path, query, hostport
+      return req
+    end,
     _cfg = {
       timeout = o.timeout or 30, connect_timeout = o.connect_timeout or 10,
       low_speed_limit = (o.low_speed_limit or 0) > 0 and o.low_speed_limit or nil,
@@ -153,10 +159,14 @@ end
 -- as long as its one running transfer may take: that one runs in the
 -- caller's own coroutine, woken by its socket (no thread, no semaphore).
 local function launch(self, timeout)
+  -- the two pending lists take turns (no new table per page): starts while
+  -- this one is walked, or while the inline transfer yields, go to the other
   local p = self._pending
-  self._pending = {}
+  self._pending = self._pending_spare
   local me, inline = coroutine.running() or self, nil
-  for _, x in ipairs(p) do
+  for i = 1, #p do
+    local x = p[i]
+    p[i] = nil
     if x.state == "running" then
       if x.co == me and self._by_co[me] == 1 and timeout >= x.deadline - now() then
         inline = x
@@ -165,6 +175,7 @@ local function launch(self, timeout)
       end
     end
   end
+  self._pending_spare = p
   if inline then run(self, inline) end
 end
 
@@ -330,7 +341,7 @@ function M.get(url, opts)
   local head = table.concat(lines) .. "\r\n"
   http1.get({ timeout = opts.timeout or 30, connect_timeout = 10, low_speed_time = 30,
     max_body = opts.max_body or 8388608, pool_size = POOL_SIZE, keepalive = KEEPALIVE }, x, url, false,
-    function(hostport, path) return "GET " .. path .. " HTTP/1.1\r\nHost: " .. hostport .. "\r\n" .. head end)
+    function(hostport, path, query) return "GET " .. path .. query .. " HTTP/1.1\r\nHost: " .. hostport .. "\r\n" .. head end)
   if x.code then
     return nil, x.too_large and "too_large" or x.code == http1.CODE.timeout and "timeout" or "transport", x.error
   end

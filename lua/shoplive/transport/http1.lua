@@ -5,12 +5,19 @@
 -- failure, the libcurl code libcurl gives the same fault), so
 -- shoplive.response classifies both transports identically.
 -- Private: shoplive.transport.cosocket calls it. Runs only inside nginx.
-local now = require("shoplive.core").now
+local now = require("shoplive.transport.clock")
 
 local M = {}
 
 local byte, find, lower, sub, concat = string.byte, string.find, string.lower, string.sub, table.concat
 local min, max, ceil = math.min, math.max, math.ceil
+-- LuaJIT's preallocating constructor (always there inside nginx): the
+-- per-page tables filled key by key are made at their final size, not
+-- grown (and rehashed) a slot at a time
+local new_tab = (function()
+  local ok, f = pcall(require, "table.new")
+  return ok and f or function() return {} end
+end)()
 
 -- src/http.c's SL_MAX_HEADER_BYTES: the header bytes of one transfer,
 -- interim (1xx) answers included
@@ -51,7 +58,10 @@ end
 -- for page after page (bounded: cleared when it grows past 64 entries)
 local parsed, nparsed = {}, 0
 
---- scheme, host, port, path, Host header, pool name of an http(s) URL, or nil
+--- scheme, host, port, path (before its query), query ("" or from its
+-- "?"), Host header, pool name of an http(s) URL, or nil. The two parts of
+-- the request target stay apart: the request is sent as pieces (get), not
+-- joined into a string per page.
 function M.parse_url(url)
   local q = find(url, "?", 1, true)
   local head = q and sub(url, 1, q - 1) or url
@@ -62,7 +72,7 @@ function M.parse_url(url)
     if nparsed >= 64 then parsed, nparsed = {}, 0 end
     parsed[head], nparsed = p, nparsed + 1
   end
-  if not q then return p[1], p[2], p[3], p[4], p[5], p[6] end
+  if not q then return p[1], p[2], p[3], p[4], "", p[5], p[6] end
   local query = sub(url, q)
   -- plain searches (LuaJIT compiles them): a line break would end the
   -- request line, a blank split it (the client's URLs are percent-encoded)
@@ -70,7 +80,7 @@ function M.parse_url(url)
     or find(query, "#", 1, true) then
     return nil
   end
-  return p[1], p[2], p[3], p[4] .. query, p[5], p[6]
+  return p[1], p[2], p[3], p[4], query, p[5], p[6]
 end
 
 local function ms(s) return max(1, ceil(s * 1000)) end
@@ -112,31 +122,40 @@ local function recv(r)
   return recv(r)
 end
 
-local line_more
+local span_more
 
---- One line (without its CR LF) from the head or a chunk-size line; counts
--- against the header cap when `head` is true.
-local function line(r, head)
+--- Where the next line lies in the buffer: the buffer, the line's first and
+-- last byte (without its CR LF; last < first: an empty line), or nil, err.
+-- Counts against the header cap when `head` is true.
+local function span(r, head)
   local buf, pos = r.buf, r.pos
   local e = find(buf, "\n", pos, true)
-  if not e then return line_more(r, head) end
+  if not e then return span_more(r, head) end
   local stop = e - 1
   if stop >= pos and byte(buf, stop) == 13 then stop = stop - 1 end
   if head then r.head_bytes = r.head_bytes + e - pos + 1 end
   r.pos = e + 1
-  return sub(buf, pos, stop)
+  return buf, pos, stop
 end
 
--- line() when the buffer holds no line break: read more, then try again
--- (a tail call: no loop in line, whose usual case LuaJIT then compiles)
-function line_more(r, head)
+-- span() when the buffer holds no line break: read more, then try again
+-- (a tail call: no loop in span, whose usual case LuaJIT then compiles)
+function span_more(r, head)
   if head and r.head_bytes + #r.buf - r.pos + 1 > MAX_HEADER_BYTES then return nil, "headers" end
   if not head and #r.buf - r.pos > 4096 then return nil, "bad chunk" end
   local data, err = recv(r)
   if not data then return nil, err end
   r.buf = r.pos > #r.buf and data or sub(r.buf, r.pos) .. data
   r.pos = 1
-  return line(r, head)
+  return span(r, head)
+end
+
+--- One line (without its CR LF) from the head or a chunk-size line; counts
+-- against the header cap when `head` is true.
+local function line(r, head)
+  local buf, first, last = span(r, head)
+  if not buf then return nil, first end
+  return sub(buf, first, last)
 end
 
 -- One piece of the body: bytes first..last of the read s, added to r.parts
@@ -211,16 +230,23 @@ local function blank(b) return b == 32 or b == 9 end
 -- transfer-encoding. Others are checked, not copied.
 local USED = { [10] = true, [11] = true, [12] = true, [14] = true, [16] = true, [17] = true }
 
---- lowercase name, value (blanks around it removed) of a header line, or
--- nil for a malformed line, false for one whose name no code here reads.
-local function header_of(l)
-  local colon = find(l, ":", 1, true)
-  if not colon or colon == 1 then return nil end
-  if not USED[colon - 1] then return false end
-  local i, j = colon + 1, #l
-  while i <= j and blank(byte(l, i)) do i = i + 1 end
-  while j >= i and blank(byte(l, j)) do j = j - 1 end
-  return lower(sub(l, 1, colon - 1)), sub(l, i, j)
+--- One header line, parsed where it lies in the buffer (no string of the
+-- line: most are headers no code here reads): lowercase name and value
+-- (blanks around it removed) of a header in USED, false for another, ""
+-- for the blank line that ends the head; nil, "weird" for a malformed line
+-- or nil, err.
+local function header_line(r, debug)
+  local buf, pos, stop = span(r, true)
+  if not buf then return nil, pos end
+  if stop < pos then return "" end
+  if debug then debug("< " .. sub(buf, pos, stop)) end
+  local colon = find(buf, ":", pos, true)
+  if not colon or colon > stop or colon == pos then return nil, "weird" end
+  if not USED[colon - pos] then return false end
+  local i, j = colon + 1, stop
+  while i <= j and blank(byte(buf, i)) do i = i + 1 end
+  while j >= i and blank(byte(buf, j)) do j = j - 1 end
+  return lower(sub(buf, pos, colon - 1)), sub(buf, i, j)
 end
 
 local function read_head(r, x, debug)
@@ -233,14 +259,11 @@ local function read_head(r, x, debug)
     -- like libcurl: a final status counts from its status line (a 200 is
     -- billed even if its headers then fail), an interim one never
     if status >= 200 then x.status = status end
-    local h = {}
+    local h = new_tab(0, 4)
     while true do
-      l, err = line(r, true)
-      if not l then return nil, err end
-      if l == "" then break end
-      if debug then debug("< " .. l) end
-      local name, value = header_of(l)
-      if name == nil then return nil, "weird" end
+      local name, value = header_line(r, debug)
+      if name == "" then break end
+      if name == nil then return nil, value end
       if name then h[name] = value end
     end
     -- an interim answer (100 Continue, 102) is followed by the real one;
@@ -404,19 +427,20 @@ end
 -- (data, or parts: pieces of the reads, see piece()), len (its bytes),
 -- connects, or code/error/too_large/headers_too_large). c: timeout,
 -- connect_timeout, low_speed_limit, low_speed_time, max_body, pool_size,
--- keepalive; request(host_header, path) -> the request's text; debug(line)
--- or nil. x.t0 and x.deadline are set by the caller.
+-- keepalive; request(host_header, path, query) -> the request (a string or
+-- an array of strings, as sock:send takes); debug(line) or nil. x.t0 and
+-- x.deadline are set by the caller.
 function M.get(c, x, url, fresh, request, debug)
-  local scheme, host, port, path, hostport, pool = M.parse_url(url)
+  local scheme, host, port, path, query, hostport, pool = M.parse_url(url)
   if not scheme then return fail(x, C.url, "URL using bad/illegal format or missing URL") end
   local sock = connect(c, x, scheme, host, port, fresh, debug, pool)
   if not sock then return end
   x.sock = sock
-  if debug then debug("> GET " .. path .. " HTTP/1.1") end
-  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = {}, np = 0, packed = 0,
+  if debug then debug("> GET " .. path .. query .. " HTTP/1.1") end
+  local r = { sock = sock, buf = "", pos = 1, got = 0, head_bytes = 0, body_len = 0, parts = new_tab(6, 0), np = 0, packed = 0,
     deadline = x.deadline, lsl = c.low_speed_limit, lst = c.low_speed_time, ws = 0, wb = 0 }
   settimeout(r, ms(x.deadline - now()))
-  local sent, serr = sock:send(request(hostport, path))
+  local sent, serr = sock:send(request(hostport, path, query))
   if not sent then
     sock:close()
     if serr == "timeout" then return read_failed(x, { body_len = 0 }, "timeout") end
