@@ -280,11 +280,12 @@ function Agg:slots(first, slot)
 end
 
 --- GMV per hour live of every livestream with a GMV and a positive
--- duration, per region, ascending: reg -> array.
+-- duration, per region, in no order (report/stats.lua needs none):
+-- reg -> array.
 function Agg:per_hour_values()
   local out = {}
   local ok, err = self:rows("SELECT reg, " .. f8("total_sale_gmv_amt") .. " / (" .. f8("duration") .. " / 3600) AS v "
-    .. "FROM k WHERE total_sale_gmv_amt IS NOT NULL AND duration > 0 ORDER BY reg, v", nil, function(r)
+    .. "FROM k WHERE total_sale_gmv_amt IS NOT NULL AND duration > 0", nil, function(r)
       local l = out[r[1]]
       if not l then l = {}; out[r[1]] = l end
       l[#l + 1] = r[2]

@@ -186,7 +186,6 @@ local function finish(a)
     end
     out.slots[shop] = e
   end
-  for _, l in pairs(out.values) do table.sort(l) end
   return out
 end
 
