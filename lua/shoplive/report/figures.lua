@@ -340,9 +340,9 @@ function M.histogram_of(values, skipped, bins_wanted)
   local n = #values
   local h = { n = n, skipped = skipped, bins = {} }
   if n == 0 then return h end
-  local first_pos
-  h.min, h.max, first_pos = stats.range(values)
-  h.median, h.mean = stats.median(values), stats.sum(values) / n
+  local sum, first_pos
+  sum, h.min, h.max, first_pos = stats.sum_range(values)
+  h.median, h.mean = stats.median(values), sum / n
   if h.max > 0 and h.max >= 1000 * math.max(h.median, 1) then
     log_bins(values, h, first_pos)
     return h
@@ -584,15 +584,16 @@ end
 local NFIELDS = #M.FIELDS
 
 -- Counts record r's spec fields that are not numbers where they should be
+-- (unless r is plain: bounds.split found every number field a number)
 -- and fields the spec does not name, in q, in one walk of r; then, only
 -- when fewer than the 16 spec fields were present, the missing ones.
 -- True when a field is missing.
-local function field_checks(q, r)
+local function field_checks(q, r, is_plain)
   local present = 0
   for k, v in pairs(r) do
     if KNOWN[k] then
       present = present + 1
-      if NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
+      if not is_plain and NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
         q.not_number[k] = (q.not_number[k] or 0) + 1
       end
     else
@@ -612,8 +613,10 @@ end
 --- Data quality: livestreams with max_views_cnt 0, with a duration other
 -- than finish_time - create_time, with a spec field missing (per field),
 -- fields the spec does not name (per field), and values of the wrong type
--- for a number field.
-function M.quality(records)
+-- for a number field. plains: the set of records bounds.split found
+-- plain (optional).
+function M.quality(records, plains)
+  plains = plains or {}
   local q = { n = #records, zero_peak = 0, duration_mismatch = 0, missing = {}, extra = {}, not_number = {},
     any_missing = 0, no_positive_duration = 0 }
   for i = 1, #records do
@@ -628,7 +631,7 @@ function M.quality(records)
     end
     if c and d and f and f - c ~= d then q.duration_mismatch = q.duration_mismatch + 1 end
     if not d or d <= 0 then q.no_positive_duration = q.no_positive_duration + 1 end
-    if field_checks(q, r) then q.any_missing = q.any_missing + 1 end
+    if field_checks(q, r, plains[r]) then q.any_missing = q.any_missing + 1 end
   end
   return q
 end
@@ -692,7 +695,8 @@ function M.compute(records, opts)
   -- what no livestream can hold is set aside first: every figure below is
   -- then bounded by the records' count, whatever their values
   local all = records
-  records, F.aside, F.odd = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
+  local plains
+  records, F.aside, F.odd, plains = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
   F.aside_by_shop = M.aside_by_shop(all, records)
   local S = sums.grouped(records, shop_of, region_of)
   F.all = S.all
@@ -709,7 +713,7 @@ function M.compute(records, opts)
   F.period = M.compare_periods(F.shops, F.last, opts.period or 28)
   F.timeline = M.timeline(F.shops, opts.max_marks or 1200, F.first, F.last)
   F.hosts = M.hosts(records, F.regions, F.shops)
-  F.quality = M.quality(all)
+  F.quality = M.quality(all, plains)
   return F
 end
 

@@ -48,36 +48,29 @@ function M.median(values)
   return (values[k] + nxt) / 2
 end
 
---- The sum of `values` with its rounding errors carried along (Neumaier's
--- compensated sum): within one rounding of the exact sum, whatever the
--- order, where adding them in order could lose the small values to a large
--- running total. The store and the records give their values in different
--- orders; the mean must not depend on it.
-function M.sum(values)
+--- The sum of `values` (not empty) with its rounding errors carried along
+-- (Neumaier's compensated sum): within one rounding of the exact sum,
+-- whatever the order, where adding them in order could lose the small
+-- values to a large running total (the store and the records give their
+-- values in different orders; the mean must not depend on it). With it,
+-- in the same pass, the least and the greatest value and the least above
+-- 0 (nil when none is).
+function M.sum_range(values)
   local s, c = 0, 0
+  local lo, hi, pos = values[1], values[1], nil
   for i = 1, #values do
     local x = values[i]
     local t = s + x
     local as, ax = s < 0 and -s or s, x < 0 and -x or x
     if as >= ax then c = c + ((s - t) + x) else c = c + ((x - t) + s) end
     s = t
+    if x < lo then lo = x elseif x > hi then hi = x end
+    if x > 0 and (pos == nil or x < pos) then pos = x end
   end
   -- an infinite value leaves the compensation NaN: the sum is s
   local r = s + c
-  if r ~= r then return s end
-  return r
-end
-
---- The least and the greatest of `values` (not empty), and the least
--- above 0 (nil when none is).
-function M.range(values)
-  local lo, hi, pos = values[1], values[1], nil
-  for i = 1, #values do
-    local v = values[i]
-    if v < lo then lo = v elseif v > hi then hi = v end
-    if v > 0 and (pos == nil or v < pos) then pos = v end
-  end
-  return lo, hi, pos
+  if r ~= r then r = s end
+  return r, lo, hi, pos
 end
 
 return M
