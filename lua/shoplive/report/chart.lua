@@ -58,9 +58,17 @@ local function group_digits(s)
   local n = stop - start + 1
   if n <= 3 then return s end
   local head = start + (n - 1) % 3
-  local out = { sub(s, 1, head) }
+  -- one concatenation for up to 12 digits (GMV, views), no table
+  local a, rest = sub(s, 1, head), sub(s, stop + 1)
+  if n <= 6 then return a .. "," .. sub(s, head + 1, stop) .. rest end
+  if n <= 9 then return a .. "," .. sub(s, head + 1, head + 3) .. "," .. sub(s, head + 4, stop) .. rest end
+  if n <= 12 then
+    return a .. "," .. sub(s, head + 1, head + 3) .. "," .. sub(s, head + 4, head + 6) .. "," .. sub(s, head + 7, stop)
+      .. rest
+  end
+  local out = { a }
   for i = head + 1, stop, 3 do out[#out + 1] = sub(s, i, i + 2) end
-  return concat(out, ",") .. sub(s, stop + 1)
+  return concat(out, ",") .. rest
 end
 
 local mtype = math.type
@@ -70,7 +78,8 @@ local FIXED = { [0] = "%.0f", "%.1f", "%.2f" }
 -- integer by "%d"; an integral float by "%.0f"), others with `decimals`
 -- places (default 2). "–" for nil, NaN and infinities.
 function M.number(x, decimals)
-  if not finite(x) then return "–" end
+  -- finite(x), inlined: the report's tables call this for every cell
+  if type(x) ~= "number" or x ~= x or x == huge or x == -huge then return "–" end
   if mtype and mtype(x) == "integer" then
     -- most counts in a report's tables need no separator
     if x > -1000 and x < 1000 then return format("%d", x) end

@@ -173,11 +173,16 @@ local function row(a, p, r)
     end
   end
   if t then timed(p, g, t, d, gmv, id) end
-  local v = p.rank_of(gmv, d, views, sales)
+  local v
+  if p.by_gmv then v = gmv else v = p.rank_of(gmv, d, views, sales) end
   if v then
-    local list = g.top
-    keep_top(list, p.top, v)
-    if #list < p.top or v >= list[#list] then pick.top(p.picks, reg, list, v, id) end
+    -- most rows are below the region's k-th highest so far: one test
+    local list, k = g.top, p.top
+    local n = #list
+    if n < k or v >= list[n] then
+      if n < k or v > list[n] then keep_top(list, k, v) end
+      pick.top(p.picks, reg, list, v, id)
+    end
   end
   if gmv and d and d > 0 then
     local l = g.values
@@ -262,7 +267,7 @@ end
 -- p.listed, p.max_marks).
 function M.run(agg, p)
   local a = state()
-  p.rank_of = RANK[p.rank]
+  p.rank_of, p.by_gmv = RANK[p.rank], p.rank == "gmv"
   local fields = p.fields
   local q = { n = 0, zero_peak = 0, duration_mismatch = 0, no_positive_duration = 0, any_missing = 0, null = {},
     combos = { units_no_views = 0, units_over_views = 0 } }
