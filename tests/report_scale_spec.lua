@@ -14,13 +14,10 @@ teardown(function() os.execute("rm -rf " .. tmp) end)
 
 local GENERATED = 1767225600 -- 2026-01-01
 
--- A deterministic generator (the same records every run).
-local function lcg(seed)
-  local x = seed
-  return function(n)
-    x = (x * 1103515245 + 12345) % 2147483648
-    return x % n
-  end
+-- A deterministic value below m for each i (Knuth's multiplicative hash:
+-- the same records every run, no math.random).
+local function hash(i, m)
+  return (i * 2654435761) % 4294967296 % m
 end
 
 -- n livestreams of shop 77 in region VN, an hour apart; gmv(i) and
@@ -81,8 +78,7 @@ describe("report at scale", function()
   end)
 
   it("sorts no list as long as the livestreams, in memory or from a store", function()
-    local rnd = lcg(11)
-    local recs = records(3000, function() return rnd(9000000) end, function() return 600 + rnd(14400) end)
+    local recs = records(3000, function(i) return hash(i, 9000000) end, function(i) return 600 + hash(i + 7, 14400) end)
     local doc
     assert.is_true(longest_sort(function() doc = shoplive.report(recs, { generated_at = GENERATED }) end) < 3000)
     local store = stored("sort", recs)
@@ -96,10 +92,9 @@ describe("report at scale", function()
   end)
 
   it("keeps the median, extremes and bins of the sorted values", function()
-    local rnd = lcg(5)
     for _, n in ipairs({ 1, 2, 3, 4, 7, 100, 1001, 2000 }) do
       -- few distinct values: many ties around the middle
-      local recs = records(n, function() return 100 * rnd(40) end, function() return 900 * (1 + rnd(4)) end)
+      local recs = records(n, function(i) return 100 * hash(i + n, 40) end, function(i) return 900 * (1 + hash(i * 3, 4)) end)
       local values = {}
       for i, r in ipairs(recs) do values[i] = r.total_sale_gmv_amt / (r.duration / 3600) end
       table.sort(values)

@@ -43,26 +43,13 @@ end
 function M.count(s, views, sales, gmv, d)
   s.count = s.count + 1
   local o, x
-  if views then
-    o = s.views; x = o + views
-    if views > 0 and x < o or views < 0 and x > o then x = add(o, views) end
-    s.views, s.n_views = x, s.n_views + 1
-  end
-  if sales then
-    o = s.sales; x = o + sales
-    if sales > 0 and x < o or sales < 0 and x > o then x = add(o, sales) end
-    s.sales, s.n_sales = x, s.n_sales + 1
-  end
-  if gmv then
-    o = s.gmv; x = o + gmv
-    if gmv > 0 and x < o or gmv < 0 and x > o then x = add(o, gmv) end
-    s.gmv, s.n_gmv = x, s.n_gmv + 1
-  end
-  if d then
-    o = s.dur; x = o + d
-    if d > 0 and x < o or d < 0 and x > o then x = add(o, d) end
-    s.dur = x
-  end
+  if views then o, x = s.views, s.views + views; s.views = (views > 0 and x < o or views < 0 and x > o) and add(o, views) or x end
+  if sales then o, x = s.sales, s.sales + sales; s.sales = (sales > 0 and x < o or sales < 0 and x > o) and add(o, sales) or x end
+  if gmv then o, x = s.gmv, s.gmv + gmv; s.gmv = (gmv > 0 and x < o or gmv < 0 and x > o) and add(o, gmv) or x end
+  if d then o, x = s.dur, s.dur + d; s.dur = (d > 0 and x < o or d < 0 and x > o) and add(o, d) or x end
+  if views then s.n_views = s.n_views + 1 end
+  if sales then s.n_sales = s.n_sales + 1 end
+  if gmv then s.n_gmv = s.n_gmv + 1 end
 end
 
 local FIELDS = { "count", "views", "n_views", "sales", "n_sales", "gmv", "n_gmv", "dur" }

@@ -69,27 +69,11 @@ end
 -- needs add()).
 local function counted(s, views, sales, gmv, d)
   s.count = s.count + 1
-  local o, x
-  if views then
-    o = s.views; x = o + views
-    if x < o then x = add(o, views) end
-    s.views, s.n_views = x, s.n_views + 1
-  end
-  if sales then
-    o = s.sales; x = o + sales
-    if x < o then x = add(o, sales) end
-    s.sales, s.n_sales = x, s.n_sales + 1
-  end
-  if gmv then
-    o = s.gmv; x = o + gmv
-    if x < o then x = add(o, gmv) end
-    s.gmv, s.n_gmv = x, s.n_gmv + 1
-  end
-  if d then
-    o = s.dur; x = o + d
-    if x < o then x = add(o, d) end
-    s.dur = x
-  end
+  local x
+  if views then x = s.views + views; s.views, s.n_views = x >= s.views and x or add(s.views, views), s.n_views + 1 end
+  if sales then x = s.sales + sales; s.sales, s.n_sales = x >= s.sales and x or add(s.sales, sales), s.n_sales + 1 end
+  if gmv then x = s.gmv + gmv; s.gmv, s.n_gmv = x >= s.gmv and x or add(s.gmv, gmv), s.n_gmv + 1 end
+  if d then x = s.dur + d; s.dur = x >= s.dur and x or add(s.dur, d) end
 end
 
 -- Sum the row's time-bound figures: periods, heatmap, week and slot.
@@ -111,32 +95,23 @@ local function timed(p, g, t, d, gmv, id)
   local c = g.heat[k]
   if not c then c = { n = 0, gmv = 0, seconds = 0 }; g.heat[k] = c end
   c.n = c.n + 1
-  local o, x
+  local x
   if gmv then
-    o = c.gmv; x = o + gmv
-    if x < o then x = add(o, gmv) end
-    c.gmv = x
+    x = c.gmv + gmv
+    c.gmv = x >= c.gmv and x or add(c.gmv, gmv)
   end
   if d and d > 0 then
-    o = c.seconds; x = o + d
-    if x < o then x = add(o, d) end
-    c.seconds = x
+    x = c.seconds + d
+    c.seconds = x >= c.seconds and x or add(c.seconds, d)
   end
   -- the weekly chart reads a week's count, GMV and hours (not its views
-  -- or units): those alone are summed, a third of the work
+  -- or units): those alone are summed, a third of the work (counted(),
+  -- inlined: no call per row)
   local s = g.weeks[w]
   if not s then s = zero(); g.weeks[w] = s end
   s.count = s.count + 1
-  if gmv then
-    o = s.gmv; x = o + gmv
-    if x < o then x = add(o, gmv) end
-    s.gmv, s.n_gmv = x, s.n_gmv + 1
-  end
-  if d then
-    o = s.dur; x = o + d
-    if x < o then x = add(o, d) end
-    s.dur = x
-  end
+  if gmv then x = s.gmv + gmv; s.gmv, s.n_gmv = x >= s.gmv and x or add(s.gmv, gmv), s.n_gmv + 1 end
+  if d then x = s.dur + d; s.dur = x >= s.dur and x or add(s.dur, d) end
   if p.slot then
     -- the slot's highest GMV and the rows that have it (or, while it has
     -- no GMV, those without): its mark is one of them
