@@ -91,6 +91,43 @@ describe("report at scale", function()
     assert.equals(doc, from_store)
   end)
 
+  it("reads a SQLite store's rows without testing each seller when the sellers asked are all it holds", function()
+    local recs = records(40, function(i) return hash(i, 90000) end, function() return 3600 end)
+    for i = 1, 40, 2 do recs[i].seller_id, recs[i].room_id = "88", "88-" .. i end
+    local store = assert(store_mod.open(tmp .. "/sellers.db"))
+    for _, seller in ipairs({ "77", "88" }) do
+      local page = {}
+      for _, r in ipairs(recs) do if r.seller_id == seller then page[#page + 1] = r end end
+      assert(store:save_page({ seller_id = seller, page = 1, page_size = 50 }, { request_id = "x", records = page }, 1))
+    end
+    -- the SQL of the one pass over the rows (the query read row by row)
+    local pass, aggregate = nil, store.aggregate
+    store.aggregate = function(self, sql, params, each)
+      if each then pass = sql end
+      return aggregate(self, sql, params, each)
+    end
+    local function report(sellers)
+      pass = nil
+      local doc = assert(shoplive.report(store, { sellers = sellers, generated_at = GENERATED }))
+      local mine = {}
+      for _, r in ipairs(recs) do
+        for _, id in ipairs(sellers) do if r.seller_id == id then mine[#mine + 1] = r end end
+      end
+      assert.equals(shoplive.report(mine, { shops = sellers, generated_at = GENERATED }), doc)
+      return pass
+    end
+    local ok, err = pcall(function()
+      assert.falsy(report({ "88", "77" }):find("seller_id IN", 1, true))
+      assert.falsy(report({ "77", "88", "99" }):find("seller_id IN", 1, true))
+      -- one stored shop not asked for: each row is tested
+      assert.truthy(report({ "77" }):find("seller_id IN", 1, true))
+      assert.truthy(report({ "88", "99" }):find("seller_id IN", 1, true))
+    end)
+    store.aggregate = nil -- the method again
+    store:close()
+    assert(ok, err)
+  end)
+
   it("keeps the median, extremes and bins of the sorted values", function()
     for _, n in ipairs({ 1, 2, 3, 4, 7, 100, 1001, 2000 }) do
       -- few distinct values: many ties around the middle
