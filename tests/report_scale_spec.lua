@@ -2,7 +2,7 @@
 -- longer sorts every livestream's value (a million-livestream report spent
 -- 0.48 s of CPU in that sort), in memory and from a SQLite store; its
 -- median, extremes and bins stay those of the sorted values, and its mean
--- is the exact one rounded, whatever order the values come in.
+-- is the exact one, rounded, in memory and from a store alike.
 local shoplive = require("shoplive")
 local store_mod = require("shoplive.store")
 local figures = require("shoplive.report.figures")

@@ -49,9 +49,9 @@ function M.median(values)
 end
 
 --- The sum of `values` (not empty) with its rounding errors carried along
--- (Neumaier's compensated sum): within one rounding of the exact sum,
--- whatever the order, where adding them in order could lose the small
--- values to a large running total (the store and the records give their
+-- (Neumaier's compensated sum): within about a rounding of the exact sum
+-- in whatever order they come, where adding them one by one lets a large
+-- running total swallow units (the store and the records give their
 -- values in different orders; the mean must not depend on it). With it,
 -- in the same pass, the least and the greatest value and the least above
 -- 0 (nil when none is).
