@@ -157,10 +157,13 @@ end
 -- field =, value = shown, reason =, effect = } (those that set a record
 -- aside first, then values ignored, then impossible combinations, kept as
 -- given), odd.n, the number of such values, and odd.combos, the count of
--- each impossible combination (units_no_views, units_over_views).
+-- each impossible combination (units_no_views, units_over_views); and the
+-- set of plain records (record -> true: every number field missing or a
+-- number in range, which figures.quality then need not check again).
 function M.split(records, num, latest, max_listed)
   local kept, odd, aside, later, kept_odd = {}, { n = 0, combos = { units_no_views = 0, units_over_views = 0 } }, 0,
     {}, {}
+  local plains = {}
   local function note(list, r, field, reason, effect)
     odd.n = odd.n + 1
     if #list < max_listed then
@@ -171,6 +174,7 @@ function M.split(records, num, latest, max_listed)
     local r = records[i]
     -- a plain record has neither problems nor values that are not numbers
     local is_plain = plain(r, latest)
+    if is_plain then plains[r] = true end
     local found, is_aside = is_plain and NONE or problems(r, num, latest), false
     if found ~= NONE then
       for _, p in ipairs(found) do is_aside = is_aside or p[3] == true end
@@ -199,7 +203,7 @@ function M.split(records, num, latest, max_listed)
       odd[#odd + 1] = e
     end
   end
-  return kept, aside, odd
+  return kept, aside, odd, plains
 end
 
 return M

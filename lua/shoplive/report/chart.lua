@@ -9,6 +9,7 @@ local M = {}
 
 local floor, ceil, abs, huge = math.floor, math.ceil, math.abs, math.huge
 local format, concat = string.format, table.concat
+local byte, find, sub = string.byte, string.find, string.sub
 
 --- True for a number that is neither NaN nor infinite.
 function M.finite(x)
@@ -18,14 +19,30 @@ local finite = M.finite
 
 -- ---- numbers as text ---------------------------------------------------
 
+-- Coordinates already written: a report repeats most of them (every
+-- region's heatmap has the same grid), and a lookup costs less than a
+-- format. Emptied when full, so a long-lived process keeps it small.
+local coords, ncoords = {}, 0
+
 --- A coordinate: one decimal at most, no trailing ".0" (keeps the SVG small).
 function M.coord(x)
-  if not finite(x) then return "0" end
+  local s = coords[x]
+  if s then return s end
+  if type(x) ~= "number" or not (x > -1e15 and x < 1e15) then
+    -- (NaN fails every comparison; it is never a key)
+    if not finite(x) then return "0" end
+    return (format("%.1f", x):gsub("%.0$", ""))
+  end
   -- most coordinates are whole: "%d" spares the ".0" trimming (-0 prints 0)
-  if x == floor(x) and x > -1e15 and x < 1e15 then return format("%d", x) end
-  local s = format("%.1f", x)
-  if s:sub(-2) == ".0" then s = s:sub(1, -3) end
-  if s == "-0" then s = "0" end
+  if x == floor(x) then
+    s = format("%d", x)
+  else
+    s = format("%.1f", x)
+    if s:sub(-2) == ".0" then s = s:sub(1, -3) end
+    if s == "-0" then s = "0" end
+  end
+  if ncoords >= 4096 then coords, ncoords = {}, 0 end
+  coords[x], ncoords = s, ncoords + 1
   return s
 end
 local coord = M.coord
@@ -33,24 +50,43 @@ local coord = M.coord
 -- "1234567" -> "1,234,567" (the sign and any decimals are kept). By
 -- pieces of three from the first (not reverse and gsub: tables of the
 -- report call this thousands of times).
+-- (s is "%d" or "%.Nf" of a finite number: an optional "-", digits, then
+-- the decimals if any.)
 local function group_digits(s)
-  local sign, int, rest = s:match("^(%-?)(%d+)(.*)$")
-  if not int or #int <= 3 then return s end
-  local n = #int
-  local head = (n - 1) % 3 + 1
-  local out = { int:sub(1, head) }
-  for i = head + 1, n, 3 do out[#out + 1] = int:sub(i, i + 2) end
-  return sign .. concat(out, ",") .. rest
+  local start = byte(s, 1) == 45 and 2 or 1
+  local stop = (find(s, ".", 1, true) or #s + 1) - 1
+  local n = stop - start + 1
+  if n <= 3 then return s end
+  local head = start + (n - 1) % 3
+  -- one concatenation for up to 12 digits (GMV, views), no table
+  local a, rest = sub(s, 1, head), sub(s, stop + 1)
+  if n <= 6 then return a .. "," .. sub(s, head + 1, stop) .. rest end
+  if n <= 9 then return a .. "," .. sub(s, head + 1, head + 3) .. "," .. sub(s, head + 4, stop) .. rest end
+  if n <= 12 then
+    return a .. "," .. sub(s, head + 1, head + 3) .. "," .. sub(s, head + 4, head + 6) .. "," .. sub(s, head + 7, stop)
+      .. rest
+  end
+  local out = { a }
+  for i = head + 1, stop, 3 do out[#out + 1] = sub(s, i, i + 2) end
+  return concat(out, ",") .. rest
 end
+
+local mtype = math.type
+local FIXED = { [0] = "%.0f", "%.1f", "%.2f" }
 
 --- A number in full with thousands separators: integers exactly (a Lua
 -- integer by "%d"; an integral float by "%.0f"), others with `decimals`
 -- places (default 2). "–" for nil, NaN and infinities.
 function M.number(x, decimals)
-  if not finite(x) then return "–" end
-  if math.type and math.type(x) == "integer" then return group_digits(format("%d", x)) end
+  -- finite(x), inlined: the report's tables call this for every cell
+  if type(x) ~= "number" or x ~= x or x == huge or x == -huge then return "–" end
+  if mtype and mtype(x) == "integer" then
+    -- most counts in a report's tables need no separator
+    if x > -1000 and x < 1000 then return format("%d", x) end
+    return group_digits(format("%d", x))
+  end
   if x == floor(x) and (decimals == nil or decimals == 0) then return group_digits(format("%.0f", x)) end
-  return group_digits(format("%." .. (decimals or 2) .. "f", x))
+  return group_digits(format(FIXED[decimals or 2] or ("%." .. decimals .. "f"), x))
 end
 
 local UNITS = { "K", "M", "B", "T", "Q" }
@@ -164,10 +200,8 @@ end
 -- more against white text (the counts written on cells).
 function M.heat(t)
   if not finite(t) or t < 0 then t = 0 elseif t > 1 then t = 1 end
-  local a, b = { 179, 88, 6 }, { 74, 21, 0 }
-  local c = {}
-  for i = 1, 3 do c[i] = floor(a[i] + (b[i] - a[i]) * t + 0.5) end
-  return format("#%02x%02x%02x", c[1], c[2], c[3])
+  -- from (179, 88, 6) to (74, 21, 0)
+  return format("#%02x%02x%02x", floor(179 - 105 * t + 0.5), floor(88 - 67 * t + 0.5), floor(6 - 6 * t + 0.5))
 end
 M.NONE = "#f4f5f7"
 

@@ -10,6 +10,7 @@ local argcheck = require("shoplive.argcheck")
 local bounds = require("shoplive.report.bounds")
 local ranks = require("shoplive.report.ranks")
 local schema = require("shoplive.schema")
+local stats = require("shoplive.report.stats")
 local ticks_mod = require("shoplive.report.ticks")
 local sums = require("shoplive.report.sums")
 
@@ -120,6 +121,17 @@ function M.region_figures_of(s)
   }
 end
 
+-- How many records of the list have each nick_name ("" for none).
+local function nick_counts(list)
+  local n = {}
+  for i = 1, #list do
+    local v = list[i].nick_name
+    local nick = type(v) == "string" and v or v ~= nil and tostring(v) or ""
+    n[nick] = (n[nick] or 0) + 1
+  end
+  return n
+end
+
 --- One card per shop: seller ids in `order` first (shops with no record get
 -- an empty card), then the others in order of first appearance.
 function M.shops(records, order, S)
@@ -137,10 +149,9 @@ function M.shops(records, order, S)
   for i, id in ipairs(ids) do
     local list = lists[id] or {}
     local s = S.shop[id] or sums.of(list)
-    local hosts = split(list, function(r) return r.nick_name ~= nil and tostring(r.nick_name) or "" end)
     local main, most = nil, 0
-    for nick, l in pairs(hosts) do
-      if #l > most or (#l == most and nick < main) then main, most = nick, #l end
+    for nick, n in pairs(nick_counts(list)) do
+      if n > most or (n == most and nick < main) then main, most = nick, n end
     end
     local regions = by_region(list)
     for _, g in ipairs(regions) do
@@ -277,24 +288,15 @@ function M.heat_values(cells)
   return { cells = cells, max = max }
 end
 
---- Median of a sorted array (nil when empty).
-local function median(sorted)
-  local n = #sorted
-  if n == 0 then return nil end
-  if n % 2 == 1 then return sorted[(n + 1) / 2] end
-  return (sorted[n / 2] + sorted[n / 2 + 1]) / 2
-end
 
 -- Decade bins (1-10, 10-100, ...) from the decade of the smallest positive
 -- value to the largest's, after a bin for 0 (and below) when some values are.
-local function log_bins(values, h)
+local function log_bins(values, h, first_pos)
   local LN10 = math.log(10)
-  local first_pos
-  for i = 1, #values do if values[i] > 0 then first_pos = values[i]; break end end
   local lo = floor(math.log(first_pos) / LN10 + 1e-9)
-  local hi = floor(math.log(values[#values]) / LN10 + 1e-9) + 1
-  local zero = values[1] <= 0
-  if zero then h.bins[1] = { from = values[1] < 0 and values[1] or 0, to = 0, n = 0, zero = true } end
+  local hi = floor(math.log(h.max) / LN10 + 1e-9) + 1
+  local zero = h.min <= 0
+  if zero then h.bins[1] = { from = h.min < 0 and h.min or 0, to = 0, n = 0, zero = true } end
   local off = #h.bins
   for e = lo, hi - 1 do h.bins[#h.bins + 1] = { from = 10 ^ e, to = 10 ^ (e + 1), n = 0 } end
   for i = 1, #values do
@@ -329,24 +331,24 @@ function M.histogram(records, bins_wanted)
     local v = gmv_per_hour(records[i])
     if v then values[#values + 1] = v else skipped = skipped + 1 end
   end
-  table.sort(values)
   return M.histogram_of(values, skipped, bins_wanted)
 end
 
---- The histogram of `values` (sorted, ascending), `skipped` left out.
+--- The histogram of `values` (in any order; reordered here), `skipped`
+-- left out.
 function M.histogram_of(values, skipped, bins_wanted)
   local n = #values
   local h = { n = n, skipped = skipped, bins = {} }
   if n == 0 then return h end
-  local sum = 0
-  for i = 1, n do sum = sum + values[i] end
-  h.median, h.mean, h.min, h.max = median(values), sum / n, values[1], values[n]
+  local sum, first_pos
+  sum, h.min, h.max, first_pos = stats.sum_range(values)
+  h.median, h.mean = stats.median(values), sum / n
   if h.max > 0 and h.max >= 1000 * math.max(h.median, 1) then
-    log_bins(values, h)
+    log_bins(values, h, first_pos)
     return h
   end
-  local lo = values[1] < 0 and values[1] or 0
-  local ticks, first, last = ticks_mod.ticks(lo, values[n], bins_wanted or 12)
+  local lo = h.min < 0 and h.min or 0
+  local ticks, first, last = ticks_mod.ticks(lo, h.max, bins_wanted or 12)
   local width = ticks[2] and (ticks[2] - ticks[1]) or 1
   h.width, h.from, h.to = width, first, last
   local nb = #ticks - 1
@@ -372,41 +374,57 @@ M.RANKS = {
 --- The rankings' names, in the order the options list them.
 M.RANK_NAMES = ranks.NAMES
 
+-- Whether entry a ranks before b: higher value, then higher GMV, then
+-- room_id. The GMV and room_id are read only on a tie of values (most
+-- comparisons are not one): e.gmv and e.id, set then.
+local function tie_keys(e)
+  if e.id == nil then e.gmv, e.id = num(e.record.total_sale_gmv_amt) or 0, tostring(e.record.room_id) end
+end
+local function before(a, b)
+  if a.value ~= b.value then return a.value > b.value end
+  tie_keys(a)
+  tie_keys(b)
+  if a.gmv ~= b.gmv then return a.gmv > b.gmv end
+  return a.id < b.id
+end
+
+-- Put entry e in out (the first k so far, in order) if it belongs there.
+local function offer(out, k, e)
+  local n = #out
+  if n < k or before(e, out[n]) then
+    local i = n < k and n + 1 or n
+    while i > 1 and before(e, out[i - 1]) do out[i] = out[i - 1]; i = i - 1 end
+    out[i] = e
+  end
+end
+
+local function without_tie_keys(out)
+  for _, e in ipairs(out) do e.gmv, e.id = nil, nil end
+  return out
+end
+
 --- The `k` livestreams of one region ranked by `rank` (a key of M.RANKS,
 -- default "gmv"), highest first (ties: higher GMV, then room_id), each
 -- { record =, value = its figure }; livestreams without it are left out.
 function M.top(records, k, rank)
   local key = M.RANKS[rank or "gmv"]
-  local list = {}
+  local out = {}
   for i = 1, #records do
     local v = key(records[i])
-    if v then list[#list + 1] = { record = records[i], value = v } end
+    -- an entry only for a figure that may enter: most fall below the k-th
+    if v and (#out < k or v >= out[k].value) then offer(out, k, { record = records[i], value = v }) end
   end
-  return M.rank_order(list, k)
+  return without_tie_keys(out)
 end
 
 --- The first k of { record =, value = } entries, highest value first (ties:
 -- higher GMV, then room_id).
 function M.rank_order(list, k)
-  local function before(a, b)
-    if a.value ~= b.value then return a.value > b.value end
-    if a.gmv ~= b.gmv then return a.gmv > b.gmv end
-    return a.id < b.id
-  end
   -- the k first kept in order as the list is read: a sort of every
   -- livestream of a region took most of the top table's time
   local out = {}
-  for _, e in ipairs(list) do
-    e.gmv, e.id = num(e.record.total_sale_gmv_amt) or 0, tostring(e.record.room_id)
-    local n = #out
-    if n < k or before(e, out[n]) then
-      local i = n < k and n + 1 or n
-      while i > 1 and before(e, out[i - 1]) do out[i] = out[i - 1]; i = i - 1 end
-      out[i] = e
-    end
-  end
-  for _, e in ipairs(out) do e.gmv, e.id = nil, nil end
-  return out
+  for _, e in ipairs(list) do offer(out, k, e) end
+  return without_tie_keys(out)
 end
 
 --- The timeline's marks: one per livestream with a start time, thinned to
@@ -566,15 +584,16 @@ end
 local NFIELDS = #M.FIELDS
 
 -- Counts record r's spec fields that are not numbers where they should be
+-- (unless r is plain: bounds.split found every number field a number)
 -- and fields the spec does not name, in q, in one walk of r; then, only
 -- when fewer than the 16 spec fields were present, the missing ones.
 -- True when a field is missing.
-local function field_checks(q, r)
+local function field_checks(q, r, is_plain)
   local present = 0
   for k, v in pairs(r) do
     if KNOWN[k] then
       present = present + 1
-      if NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
+      if not is_plain and NUMERIC[k] and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) and not num(v) then
         q.not_number[k] = (q.not_number[k] or 0) + 1
       end
     else
@@ -594,8 +613,10 @@ end
 --- Data quality: livestreams with max_views_cnt 0, with a duration other
 -- than finish_time - create_time, with a spec field missing (per field),
 -- fields the spec does not name (per field), and values of the wrong type
--- for a number field.
-function M.quality(records)
+-- for a number field. plains: the set of records bounds.split found
+-- plain (optional).
+function M.quality(records, plains)
+  plains = plains or {}
   local q = { n = #records, zero_peak = 0, duration_mismatch = 0, missing = {}, extra = {}, not_number = {},
     any_missing = 0, no_positive_duration = 0 }
   for i = 1, #records do
@@ -610,7 +631,7 @@ function M.quality(records)
     end
     if c and d and f and f - c ~= d then q.duration_mismatch = q.duration_mismatch + 1 end
     if not d or d <= 0 then q.no_positive_duration = q.no_positive_duration + 1 end
-    if field_checks(q, r) then q.any_missing = q.any_missing + 1 end
+    if field_checks(q, r, plains[r]) then q.any_missing = q.any_missing + 1 end
   end
   return q
 end
@@ -674,7 +695,8 @@ function M.compute(records, opts)
   -- what no livestream can hold is set aside first: every figure below is
   -- then bounded by the records' count, whatever their values
   local all = records
-  records, F.aside, F.odd = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
+  local plains
+  records, F.aside, F.odd, plains = bounds.split(all, num, bounds.latest(opts.generated_at), opts.max_listed or 100)
   F.aside_by_shop = M.aside_by_shop(all, records)
   local S = sums.grouped(records, shop_of, region_of)
   F.all = S.all
@@ -691,7 +713,7 @@ function M.compute(records, opts)
   F.period = M.compare_periods(F.shops, F.last, opts.period or 28)
   F.timeline = M.timeline(F.shops, opts.max_marks or 1200, F.first, F.last)
   F.hosts = M.hosts(records, F.regions, F.shops)
-  F.quality = M.quality(all)
+  F.quality = M.quality(all, plains)
   return F
 end
 

@@ -37,13 +37,19 @@ function M.zero()
   return { count = 0, views = 0, n_views = 0, sales = 0, n_sales = 0, gmv = 0, n_gmv = 0, dur = 0 }
 end
 
---- Add one livestream's figures (numbers or nil) to sums s.
+--- Add one livestream's figures (numbers or nil) to sums s. (inc,
+-- inlined: this runs for every record and every week's, shop's and
+-- region's sums.)
 function M.count(s, views, sales, gmv, d)
   s.count = s.count + 1
-  if views then s.views, s.n_views = inc(s.views, views), s.n_views + 1 end
-  if sales then s.sales, s.n_sales = inc(s.sales, sales), s.n_sales + 1 end
-  if gmv then s.gmv, s.n_gmv = inc(s.gmv, gmv), s.n_gmv + 1 end
-  if d then s.dur = inc(s.dur, d) end
+  local o, x
+  if views then o, x = s.views, s.views + views; s.views = (views > 0 and x < o or views < 0 and x > o) and add(o, views) or x end
+  if sales then o, x = s.sales, s.sales + sales; s.sales = (sales > 0 and x < o or sales < 0 and x > o) and add(o, sales) or x end
+  if gmv then o, x = s.gmv, s.gmv + gmv; s.gmv = (gmv > 0 and x < o or gmv < 0 and x > o) and add(o, gmv) or x end
+  if d then o, x = s.dur, s.dur + d; s.dur = (d > 0 and x < o or d < 0 and x > o) and add(o, d) or x end
+  if views then s.n_views = s.n_views + 1 end
+  if sales then s.n_sales = s.n_sales + 1 end
+  if gmv then s.n_gmv = s.n_gmv + 1 end
 end
 
 local FIELDS = { "count", "views", "n_views", "sales", "n_sales", "gmv", "n_gmv", "dur" }
@@ -65,6 +71,17 @@ function M.summary(s, best)
     sales_per_1000_views = s.views ~= 0 and s.sales * 1000.0 / s.views or nil, best = best }
 end
 
+-- Record r's views, units, GMV and duration as num reads them (num only
+-- for what is not a plain number: 4 calls a record spared).
+local function figures_of(r, num)
+  local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
+  if type(views) ~= "number" or views ~= views then views = num(views) end
+  if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
+  if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
+  if type(d) ~= "number" or d ~= d then d = num(d) end
+  return views, sales, gmv, d
+end
+
 --- The summary of an array of records, in one pass (best: the first
 -- record with the highest total_sale_gmv_amt).
 function M.of(records)
@@ -72,8 +89,8 @@ function M.of(records)
   local s, best, best_gmv = M.zero(), nil, nil
   for i = 1, #records do
     local r = records[i]
-    local gmv = num(r.total_sale_gmv_amt)
-    M.count(s, num(r.total_views_cnt), num(r.total_sale_cnt), gmv, num(r.duration))
+    local views, sales, gmv, d = figures_of(r, num)
+    M.count(s, views, sales, gmv, d)
     if gmv and (best_gmv == nil or gmv > best_gmv) then best, best_gmv = r, gmv end
   end
   return M.summary(s, best)
@@ -93,17 +110,6 @@ end
 local function count_best(g, r, views, sales, gmv, d)
   M.count(g.s, views, sales, gmv, d)
   if gmv and (g.best_gmv == nil or gmv > g.best_gmv) then g.best, g.best_gmv = r, gmv end
-end
-
--- Record r's views, units, GMV and duration as num reads them (num only
--- for what is not a plain number: 4 calls a record spared).
-local function figures_of(r, num)
-  local views, sales, gmv, d = r.total_views_cnt, r.total_sale_cnt, r.total_sale_gmv_amt, r.duration
-  if type(views) ~= "number" or views ~= views then views = num(views) end
-  if type(sales) ~= "number" or sales ~= sales then sales = num(sales) end
-  if type(gmv) ~= "number" or gmv ~= gmv then gmv = num(gmv) end
-  if type(d) ~= "number" or d ~= d then d = num(d) end
-  return views, sales, gmv, d
 end
 
 -- 2^53: integers below it add exactly as floats too.
@@ -131,15 +137,21 @@ end
 -- whole are the sums of their cells. Else nil (the caller adds record by
 -- record: a float sum depends on its order). Three counts a record spared.
 local function by_cells(records, shop_of, region_of, num)
-  local cells, of = {}, {}
+  local cells, of, by_shop = {}, {}, {}
   for i = 1, #records do
     local r = records[i]
     local views, sales, gmv, d = figures_of(r, num)
     if not (whole(views) and whole(sales) and whole(gmv) and whole(d)) then return nil end
     local shop, reg = shop_of(r), region_of(r)
-    local key = shop .. "\0" .. reg
-    local g = cells[key]
-    if not g then g = { s = M.zero() }; cells[key] = g; of[key] = { shop, reg } end
+    -- by shop, then region: no key string made per record
+    local regs = by_shop[shop]
+    if not regs then regs = {}; by_shop[shop] = regs end
+    local g = regs[reg]
+    if not g then
+      local key = shop .. "\0" .. reg
+      g = { s = M.zero() }
+      regs[reg], cells[key], of[key] = g, g, { shop, reg }
+    end
     M.count(g.s, views, sales, gmv, d)
     if gmv and (g.best_gmv == nil or gmv > g.best_gmv) then g.best, g.best_gmv, g.best_i = r, gmv, i end
   end

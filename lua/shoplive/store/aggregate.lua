@@ -20,25 +20,31 @@ Agg.__index = Agg
 local format, concat = string.format, table.concat
 local f8 = sqlmod.f8
 
+-- The WHERE clause of q's rows and its params: the sellers (an array, or
+-- nil for all) and q.since and q["until"] (d: the dialect).
+local function where_of(d, q, sellers)
+  local where, params = {}, {}
+  if sellers then
+    local marks = {}
+    for i, id in ipairs(sellers) do marks[i] = "?"; params[#params + 1] = id end
+    -- d.scan_all: a full scan (SQLite would walk the index on seller_id and
+    -- fetch each row by its key: 50 s instead of 6 on a million rows)
+    where[#where + 1] = #marks > 0 and (d.scan_all .. "seller_id IN (" .. concat(marks, ", ") .. ")") or "1 = 0"
+  end
+  if q.since then where[#where + 1] = "create_time >= ?i"; params[#params + 1] = q.since end
+  if q["until"] then where[#where + 1] = "create_time < ?i"; params[#params + 1] = q["until"] end
+  return #where > 0 and (" WHERE " .. concat(where, " AND ")) or "", params
+end
+
 --- Rows of `store` filtered by q: sellers (an array of seller ids, or nil
 -- for all), since and until (epoch seconds, on create_time as
 -- store:livestreams reads them); lim as aggregate_sql.cte takes it.
 function M.new(store, q, lim)
   local d = sqlmod[store.dialect.name]
-  local where, params = {}, {}
-  if q.sellers then
-    local marks = {}
-    for i, id in ipairs(q.sellers) do marks[i] = "?"; params[#params + 1] = id end
-    -- d.scan_all: a full scan (SQLite would walk the index on seller_id and
-    -- fetch each row by its key: 50 s instead of 6 on a million rows)
-    where[#where + 1] = #marks > 0 and (d.scan_all .. "seller_id IN (" .. concat(marks, ", ") .. ")") or "1 = 0"
-  end
   local time_where, time_params = "", {}
   if q.since then time_where = time_where .. " AND create_time >= ?i"; time_params[#time_params + 1] = q.since end
   if q["until"] then time_where = time_where .. " AND create_time < ?i"; time_params[#time_params + 1] = q["until"] end
-  if q.since then where[#where + 1] = "create_time >= ?i"; params[#params + 1] = q.since end
-  if q["until"] then where[#where + 1] = "create_time < ?i"; params[#params + 1] = q["until"] end
-  local w = #where > 0 and (" WHERE " .. concat(where, " AND ")) or ""
+  local w, params = where_of(d, q, q.sellers)
   local sellers
   if q.sellers then
     sellers = {}
@@ -47,8 +53,23 @@ function M.new(store, q, lim)
       if not seen[id] then seen[id] = true; sellers[#sellers + 1] = id end
     end
   end
-  return setmetatable({ store = store, d = d, where = w, params = params, lim = lim, sellers = sellers,
+  return setmetatable({ store = store, d = d, q = q, where = w, params = params, lim = lim, sellers = sellers,
     cte = sqlmod.cte(d, w, lim), time_where = time_where, time_params = time_params }, Agg)
+end
+
+-- This Agg, or when its sellers hold every stored livestream (SQLite:
+-- store/aggregate_sellers.lua) a copy without the sellers' test, for the
+-- one pass that reads every row; nil, err on failure.
+function Agg:for_scan()
+  if not self.sellers then return self end
+  local all, err = require("shoplive.store.aggregate_sellers").cover_all(self.store, self.sellers)
+  if all == nil then return nil, err end
+  if not all then return self end
+  local copy = setmetatable({}, Agg)
+  for k, v in pairs(self) do copy[k] = v end
+  copy.where, copy.params = where_of(self.d, self.q, nil)
+  copy.cte = sqlmod.cte(self.d, copy.where, self.lim)
+  return copy
 end
 
 -- A SQL result as a Lua number: PostgreSQL's numeric comes as text.
@@ -280,11 +301,12 @@ function Agg:slots(first, slot)
 end
 
 --- GMV per hour live of every livestream with a GMV and a positive
--- duration, per region, ascending: reg -> array.
+-- duration, per region, in no order (report/stats.lua needs none):
+-- reg -> array.
 function Agg:per_hour_values()
   local out = {}
   local ok, err = self:rows("SELECT reg, " .. f8("total_sale_gmv_amt") .. " / (" .. f8("duration") .. " / 3600) AS v "
-    .. "FROM k WHERE total_sale_gmv_amt IS NOT NULL AND duration > 0 ORDER BY reg, v", nil, function(r)
+    .. "FROM k WHERE total_sale_gmv_amt IS NOT NULL AND duration > 0", nil, function(r)
       local l = out[r[1]]
       if not l then l = {}; out[r[1]] = l end
       l[#l + 1] = r[2]
@@ -311,7 +333,9 @@ end
 function Agg:figures(p)
   if self.d.scan then
     p.fields = self.quality_fields
-    return require("shoplive.store.aggregate_scan").run(self, p)
+    local agg, err = self:for_scan()
+    if not agg then return nil, err end
+    return require("shoplive.store.aggregate_scan").run(agg, p)
   end
   local a = {}
   for _, step in ipairs({
