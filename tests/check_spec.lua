@@ -141,6 +141,32 @@ describe("make check #novalgrind", function()
     assert.matches("\n4 passed, 0 failed\n$", out)
   end)
 
+  -- a #serial group that weighs SERIAL_EARLY_MIN seconds or more (nginx's
+  -- two-minute limiter run by default) starts with the stages, beside them
+  it("tests/check: a heavy #serial group starts with the stages, not after them", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    files.write(dir .. "/plain_spec.lua", [[
+      describe("plain", function() it("runs in the stage", function() end) end)
+    ]])
+    files.write(dir .. "/early_serial_spec.lua", "-" .. "- #serial: weighs 5 s (not in tests/spec_times)\n" .. [[
+      describe("early", function() it("runs as a group of its own", function() end) end)
+    ]])
+    local function check(early_min)
+      local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4 CHECK_JOBS=1 "
+        .. "TEST_JOBS=1 SERIAL_EARLY_MIN=" .. early_min .. " tests/check " .. q(dir .. "/plain_spec.lua") .. " "
+        .. q(dir .. "/early_serial_spec.lua"))
+      assert.equals(0, status, out)
+      assert.matches("\n2 passed, 0 failed\n$", out)
+      return out:find("started: busted, #serial specs (early_serial_spec.lua)", 1, true), out:find("\n== busted: ", 1, true),
+        out
+    end
+    local serial, stage_end, out = check(5)
+    assert.is_true(serial < stage_end, out)
+    serial, stage_end, out = check(6)
+    assert.is_true(serial > stage_end, out)
+  end)
+
   -- tests/check on three spec files of its own, in the 5.4 and LuaJIT
   -- stages: one burns 4.2 s of CPU, one is #serial and meets the other
   -- stage's copy of itself, one is #nginx. Each stage's line gives its own
