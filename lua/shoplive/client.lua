@@ -48,6 +48,11 @@ end
 -- How often a blocked client asks its `interrupt` hook (opts.interrupt):
 -- sleeps are cut into slices this long, libcurl waits no longer.
 local INTERRUPT_SLICE = 0.1
+-- The least a wait hook is asked to wait: nginx's timers count whole
+-- milliseconds, and an ngx.sleep under one is a sleep(0), which logs a
+-- warning each time and hands the pump straight back (thousands a second
+-- while a shared limiter's grant was a few microseconds away).
+local MIN_NAP = 0.001
 
 --- A sleep that ends early once interrupt() returns true.
 local function interruptible_sleep(interrupt, clock, base)
@@ -248,7 +253,9 @@ function Client:_send(req, t)
   if full then return self:_refuse(req, budget_err(req, full)) end
   local wait, slot = lim:take(t)
   if wait > 0 then
-    req.not_before = t + wait
+    -- from now, not t: a shared limiter's take may have yielded (a
+    -- cosocket) past t, and a due time already gone makes the pump spin
+    req.not_before = self._clock() + wait
     return
   end
   -- a shared limiter counts the credits of every worker and host in its
@@ -393,6 +400,16 @@ function Client:_defer(completed)
   end
 end
 
+--- Who pumps: the running coroutine, or true for a main thread (which 5.1
+-- and LuaJIT give no handle for). Only compared with coroutine.running():
+-- inside nginx, coroutine.status() calls another request's coroutine dead.
+-- @local
+local function pump_owner()
+  local co, main = coroutine.running()
+  if co == nil or main then return true end
+  return co
+end
+
 --- Handle the transfers that finished (completed, from the transport's
 -- perform) and send every waiting request that may go now. Returns the
 -- seconds until the earliest waiting request may be sent (nil when none).
@@ -407,7 +424,7 @@ function Client:_pump(completed)
     self:_defer(completed)
     return self._opts.poll_interval
   end
-  self._pumping = true
+  self._pumping = pump_owner()
   local t = self._clock()
   local late, sending = self._late, self._sending
   if late then -- handled first, with what this pump brings
@@ -505,7 +522,7 @@ function Client:_enqueue(p, parts, o)
   else
     -- as the pump does: a shared limiter may yield inside _send (a cosocket),
     -- and another request of the worker must then queue behind this one
-    self._pumping = true
+    self._pumping = pump_owner()
     self:_send(req, self._clock())
     self._pumping = nil
     if req.state == "waiting" then active[#active + 1] = req end -- paced by the limiter
@@ -536,7 +553,7 @@ function Client:_hand_over(wait, due, left, done, arg)
   local d = running and min(interval, due or interval) or due
   if left then d = min(d or left, left) end
   if not d and not self:_took_cached() then return due, true end
-  if d then wait(d) end
+  if d then wait(max(d, MIN_NAP)) end
   return nil, self._closed
 end
 
@@ -555,7 +572,8 @@ function Client:_block(due, left, nap)
   if self._core:running() > 0 then return self:_perform(min(due or cap, cap)), false, true end
   local d = due or left
   if d then
-    (nap or self._sleep)(min(d, left or d))
+    d = min(d, left or d)
+    if nap then nap(max(d, MIN_NAP)) else self._sleep(d) end
     return nil, false, false
   end
   return due, not self:_took_cached(), true -- nothing in flight, nothing scheduled
@@ -582,7 +600,13 @@ function Client:_run(done, arg, seconds)
     if done(arg) then return true end
     -- done() may have queued requests that the limiter made wait: their
     -- due time is unknown until a pump
-    if not (self._active[1] or self._debug or self._late) then
+    local p = self._pumping
+    if p and p ~= true and p ~= coroutine.running() then
+      -- another coroutine's pump, suspended in a limiter's cosocket, may be
+      -- finishing ours between its transfer and its answer: nothing runs
+      -- and nothing waits, yet it is not idle; look again after a poll
+      due = self._opts.poll_interval
+    elseif not (self._active[1] or self._debug or self._late) then
       due = nil -- nothing waits: no pump needed to know it
     elseif not known or self._queued ~= queued then
       due = self:_pump()
