@@ -207,7 +207,7 @@ describe("queue statements on a 100k-shop queue (EXPLAIN of what the store runs)
 
   it("a version 2 database gets the new indexes when opened (PostgreSQL and SQLite), its rows kept", function()
     local url = pg:database("v2")
-    local raw = assert(require("shoplive.libpq").open(url, 10000))
+    local raw = assert(require("shoplive.libpq").open(url, pgsupport.CONNECT_TIMEOUT * 1000))
     version2(raw, require("shoplive.store.postgres"))
     raw:close()
     local s = store.open(url)

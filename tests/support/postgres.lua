@@ -47,6 +47,7 @@ Pg.__index = Pg
 -- more than 10 s; the fixture's connect is not what those specs test (the
 -- connect timeout has its own test, with connect_timeout=1 in its URL).
 local LOADED_CONNECT_TIMEOUT = 60
+M.CONNECT_TIMEOUT = LOADED_CONNECT_TIMEOUT -- for a spec's own libpq.open (milliseconds: * 1000)
 
 function M.start()
   require("shoplive.store.postgres").CONNECT_TIMEOUT = LOADED_CONNECT_TIMEOUT
