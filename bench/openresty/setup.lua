@@ -57,6 +57,8 @@ function M.start_client()
     locations = [[
     location = /run { content_by_lua_block { require("ways").run() } }
     location = /profile { content_by_lua_block { require("ways").profile() } }
+    location = /alloc { content_by_lua_block { require("ways").alloc() } }
+    location = /gc { content_by_lua_block { require("ways").gc() } }
     location = /jitv { content_by_lua_block { require("ways").jitv() } }
     location = /pid { content_by_lua_block { ngx.say(ngx.worker.pid()) } }
 ]],
