@@ -67,4 +67,20 @@ function M.start_client()
   return srv
 end
 
+--- run(srv, up) with both nginx started (the fixed page served), then
+-- both stopped and the page's file removed, whether run failed or not.
+function M.with_nginx(run)
+  local body_path = M.page_body()
+  local up = M.start_upstream(body_path)
+  local ok, err = pcall(function()
+    local srv = M.start_client()
+    local rok, rerr = pcall(run, srv, up)
+    srv.stop()
+    assert(rok, rerr)
+  end)
+  up.stop()
+  os.remove(body_path)
+  if not ok then error(err, 0) end
+end
+
 return M
