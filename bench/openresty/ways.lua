@@ -139,12 +139,12 @@ function M.alloc()
   ngx.say(string.format("%.1f", bytes))
 end
 
---- GET /gc: a full collection, asked for before each batch outside its
+--- GET /gc: a full collection (answers the heap left, KB), asked for before each batch outside its
 -- measured window, so that no batch pays the garbage the previous way left
 -- in the worker's one LuaJIT heap.
 function M.gc()
   collectgarbage()
-  ngx.say("ok")
+  ngx.say(string.format("%.0f", collectgarbage("count"))) -- the live heap, KB
 end
 
 --- GET /profile?way=&base=&pages=&threads=&rounds=&mode=&out=: as /run (`rounds` times), with
