@@ -1,4 +1,4 @@
-# make bench-openresty [OPENRESTY_CYCLES=n] [OPENRESTY_GC=0]: shoplive's transports inside Debian's nginx +
+# make bench-openresty [OPENRESTY_CYCLES=n] [OPENRESTY_GC=1]: shoplive's transports inside Debian's nginx +
 # lua-nginx-module against lua-resty-http + cjson (bench/openresty/run.lua): CPU per
 # page as a ratio to resty per cycle of interleaved batches, median and quartiles.
 # nginx loads the LuaJIT core; the driver runs on CPU 1, the client nginx on
@@ -25,3 +25,10 @@ profile-openresty:
 alloc-openresty:
 	$(MAKE) -s LUA=luajit all
 	taskset -c 1 lua5.4 bench/openresty/alloc.lua
+
+# make gc-cycles-openresty: the collector cycles each way's batch completes,
+# with the heap as left and after a full collection (bench/openresty/gc_cycles.lua)
+.PHONY: gc-cycles-openresty
+gc-cycles-openresty:
+	$(MAKE) -s LUA=luajit all
+	taskset -c 1 lua5.4 bench/openresty/gc_cycles.lua

@@ -59,6 +59,7 @@ function M.start_client()
     location = /profile { content_by_lua_block { require("ways").profile() } }
     location = /alloc { content_by_lua_block { require("ways").alloc() } }
     location = /gc { content_by_lua_block { require("ways").gc() } }
+    location = /gc_cycles { content_by_lua_block { require("gc_probe").run() } }
     location = /jitv { content_by_lua_block { require("ways").jitv() } }
     location = /pid { content_by_lua_block { ngx.say(ngx.worker.pid()) } }
 ]],
