@@ -172,6 +172,11 @@ describe("OpenResty: the cosocket transport #novalgrind #nginx", function()
     args.base = args.base or sb.url
     return core.json_decode(get("/t", args))
   end
+  -- a fresh sandbox holding its next `count` answers `seconds` each
+  local function held(seconds, count)
+    sb:reset()
+    sb:fault{ type = "latency", seconds = seconds, count = count }
+  end
   local tls_base = function() return (sb.tls_url:gsub("127%.0%.0%.1", "localhost")) end
 
   -- n pages through one cosocket client after an optional fault: the sandbox's counts
@@ -204,8 +209,7 @@ describe("OpenResty: the cosocket transport #novalgrind #nginx", function()
   end)
 
   it("nginx wakes the waiting request: no wait-hook call while a page is in flight (libcurl: some)", function()
-    sb:reset()
-    sb:fault{ type = "latency", seconds = 0.3, count = 6 }
+    held(0.3, 6)
     local co = t{ case = "pages", n = 1, transport = "cosocket" }
     local curl = t{ case = "pages", n = 1, transport = "curl" }
     assert.is_true(co.event_driven)
@@ -263,8 +267,7 @@ describe("OpenResty: the cosocket transport #novalgrind #nginx", function()
   end)
 
   it("a request cancelled by another light thread wakes the coroutine waiting for it", function()
-    sb:reset()
-    sb:fault{ type = "latency", seconds = 4, count = 2 }
+    held(4, 2)
     local r = t{ case = "cancel_other" }
     assert.is_true(r.ok)
     assert.equals("cancelled", r.kind)

@@ -39,15 +39,5 @@ local function run(srv, up)
 end
 
 local load0 = measure.load()
-local body_path = setup.page_body()
-local up = setup.start_upstream(body_path)
-local ok, err = pcall(function()
-  local srv = setup.start_client()
-  local mok, merr = pcall(run, srv, up)
-  srv.stop()
-  assert(mok, merr)
-end)
-up.stop()
-os.remove(body_path)
-if not ok then error(err, 0) end
+setup.with_nginx(run)
 print("load average " .. load0 .. " → " .. measure.load())

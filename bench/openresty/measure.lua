@@ -28,6 +28,11 @@ end
 function M.batch(srv, up, way, case)
   local q = string.format("/run?way=%s&threads=%d&pages=%d&base=%s", way, case.threads, case.pages,
     sandbox.urlencode(up.url .. (case.prefix or "")))
+  -- OPENRESTY_GC=1: every batch starts from a collected heap, the collection
+  -- outside the measured CPU (ways.lua's /gc). Off by default: it biases
+  -- the ratios towards the way making less garbage (gc_cycles.lua counts
+  -- why; docs/openresty-transport.md, branch perf20)
+  if os.getenv("OPENRESTY_GC") == "1" then assert(sandbox.raw_get(srv.url, "/gc").status == 200) end
   local c0, t0 = M.cpu(srv.worker)
   local b = { pages = 0, elapsed = 0, sleeps = 0, lat = {} }
   for _ = 1, case.repeats or 1 do

@@ -23,7 +23,10 @@
 --   taskset -c 1 lua5.4 bench/openresty/run.lua [cycles]
 --   OPENRESTY_WAYS=client_co,cosocket: only these ways, and resty (the yardstick)
 --   OPENRESTY_CASES=1,4: only these cases (numbers in CASES below); no RSS pass
---   bench/openresty/profile.lua: jit.p / jit.v of one way
+--   OPENRESTY_GC=1: a full collection before every batch, outside its CPU
+--   (biased towards the way making less garbage: gc_cycles.lua)
+--   bench/openresty/profile.lua: jit.p / jit.v of one way; alloc.lua: bytes
+--   per page per way
 package.path = "tests/?.lua;lua/?.lua;lua/?/init.lua;" .. package.path
 local setup = require("bench.openresty.setup")
 local measure = require("bench.openresty.measure")

@@ -57,12 +57,31 @@ function M.start_client()
     locations = [[
     location = /run { content_by_lua_block { require("ways").run() } }
     location = /profile { content_by_lua_block { require("ways").profile() } }
+    location = /alloc { content_by_lua_block { require("ways").alloc() } }
+    location = /gc { content_by_lua_block { require("ways").gc() } }
+    location = /gc_cycles { content_by_lua_block { require("gc_probe").run() } }
     location = /jitv { content_by_lua_block { require("ways").jitv() } }
     location = /pid { content_by_lua_block { ngx.say(ngx.worker.pid()) } }
 ]],
   }
   srv.worker = tonumber(sandbox.raw_get(srv.url, "/pid").body)
   return srv
+end
+
+--- run(srv, up) with both nginx started (the fixed page served), then
+-- both stopped and the page's file removed, whether run failed or not.
+function M.with_nginx(run)
+  local body_path = M.page_body()
+  local up = M.start_upstream(body_path)
+  local ok, err = pcall(function()
+    local srv = M.start_client()
+    local rok, rerr = pcall(run, srv, up)
+    srv.stop()
+    assert(rok, rerr)
+  end)
+  up.stop()
+  os.remove(body_path)
+  if not ok then error(err, 0) end
 end
 
 return M

@@ -60,6 +60,34 @@ function M.ways.thread(base)
   return #page.records
 end
 
+-- Parts of a way, for alloc.lua's split of the bytes per page (each
+-- passes /run's check of 10 records): our bare GET, our decoder and cjson
+-- on a page fetched once, lua-resty-http's GET without the decode.
+local BODY
+function M.ways.part_get(base)
+  local res = assert(require("shoplive.transport.cosocket").get(base .. QUERY, { headers = HEADERS }))
+  BODY = res.body
+  return 10
+end
+
+function M.ways.part_decode(base)
+  if not BODY then M.ways.part_get(base) end
+  return #assert(shoplive.decode(BODY)).records
+end
+
+function M.ways.part_cjson(base)
+  if not BODY then M.ways.part_get(base) end
+  return #cjson.decode(BODY).data
+end
+
+-- (the yardstick's request as M.ways.resty makes it, without the decode)
+function M.ways.part_resty_get(base)
+  local httpc = require("resty.http").new()
+  local res = assert(httpc:request_uri(base .. QUERY, { headers = HEADERS, keepalive_timeout = 60000,
+    keepalive_pool = 16 }))
+  return res.body and 10
+end
+
 function M.ways.resty(base)
   local httpc = require("resty.http").new()
   local res = assert(httpc:request_uri(base .. QUERY, { headers = HEADERS, keepalive_timeout = 60000,
@@ -91,6 +119,32 @@ function M.run()
     if not ok then error(err) end
   end
   ngx.say(cjson.encode{ elapsed = now() - t0, lat = lat, sleeps = sleeps - s0 })
+end
+
+--- GET /alloc?way=&base=&pages=: the bytes of Lua heap one way allocates per
+-- page (collectgarbage("count") across `pages` pages with the collector
+-- stopped, so nothing is freed meanwhile), after a full collection; the
+-- collector runs again before the answer.
+function M.alloc()
+  local a = ngx.req.get_uri_args()
+  local fetch = assert(M.ways[a.way], "unknown way")
+  local pages, base = tonumber(a.pages), a.base
+  collectgarbage()
+  collectgarbage("stop")
+  local k0 = collectgarbage("count")
+  for _ = 1, pages do assert(fetch(base) == 10, "a page without 10 records") end
+  local bytes = (collectgarbage("count") - k0) * 1024 / pages
+  collectgarbage("restart")
+  collectgarbage()
+  ngx.say(string.format("%.1f", bytes))
+end
+
+--- GET /gc: a full collection (answers the heap left, KB), asked for before each batch outside its
+-- measured window, so that no batch pays the garbage the previous way left
+-- in the worker's one LuaJIT heap.
+function M.gc()
+  collectgarbage()
+  ngx.say(string.format("%.0f", collectgarbage("count"))) -- the live heap, KB
 end
 
 --- GET /profile?way=&base=&pages=&threads=&rounds=&mode=&out=: as /run (`rounds` times), with
