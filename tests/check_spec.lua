@@ -216,4 +216,59 @@ describe("make check #novalgrind", function()
       < out:find("started: busted, #serial specs", 1, true), out)
     assert.matches("\n5 passed, 0 failed\n$", out)
   end)
+
+  -- memcheck and ASan slow the specs that run C unevenly: their stages
+  -- balance their shards by times of their own (tests/check's SPEC_TIMES)
+  it("tests/shards weighs the spec files by SPEC_TIMES; the valgrind and ASan stages have theirs", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    local specs = {}
+    for _, name in ipairs({ "a", "b", "c" }) do
+      specs[#specs + 1] = q(dir .. "/" .. name .. "_spec.lua")
+      files.write(dir .. "/" .. name .. "_spec.lua", 'describe("x", function() it("y", function() end) end)\n')
+    end
+    files.write(dir .. "/times", "c_spec 10\na_spec 4\nb_spec 4\n")
+    local status, out = sh("SPEC_TIMES=" .. q(dir .. "/times") .. " EXCLUDE_TAGS=nginx tests/shards 2 "
+      .. table.concat(specs, " "))
+    assert.equals(0, status, out)
+    assert.equals(dir .. "/c_spec.lua\n" .. dir .. "/a_spec.lua " .. dir .. "/b_spec.lua\n", out)
+    local check = assert(files.read(ROOT .. "/tests/check"))
+    for _, stage in ipairs({ "valgrind", "asan" }) do
+      local file = "tests/spec_times." .. stage
+      assert.truthy(check:find("SPEC_TIMES=" .. file, 1, true), file .. " unused")
+      local times = assert(files.read(ROOT .. "/" .. file), file)
+      -- every spec the stage shards (not the #serial ones) has its weight
+      local p = io.popen("cd " .. q(ROOT) .. " && grep -L '^-- #serial' tests/*_spec.lua")
+      for spec in p:lines() do
+        local name = spec:match("([%w_]+)%.lua$")
+        if name ~= "shared_client_spec" then
+          assert.truthy(times:find("\n" .. name .. " %d+\n"), name .. " not in " .. file)
+        end
+      end
+      p:close()
+    end
+  end)
+
+  -- a #serial file none of whose describes the stage runs (limiter_shared_dict
+  -- is all #nginx; the 5.4 and 5.1 stages exclude it) is not even loaded
+  it("tests/run skips a #serial file whose every describe has an excluded tag", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    files.write(dir .. "/all_nginx_spec.lua", "-" .. "- #serial: never loaded without nginx\n" .. ([[
+      local f = assert(io.open(%q, "w"))
+      f:close()
+describe("in nginx #nginx", function() it("runs in nginx", function() end) end)
+describe("more #novalgrind #nginx", function() it("runs in nginx too", function() end) end)
+    ]]):format(dir .. "/loaded"))
+    files.write(dir .. "/mixed_spec.lua", "-" .. "- #serial: one part runs without nginx\n" .. [[
+describe("in nginx #nginx", function() it("runs in nginx", function() end) end)
+describe("plain", function() it("runs in every stage", function() end) end)
+    ]])
+    local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 BUILD=build/5.4 TEST_SERIAL=only TEST_JOBS=2 "
+      .. "tests/run --exclude-tags=nginx " .. q(dir .. "/all_nginx_spec.lua") .. " " .. q(dir .. "/mixed_spec.lua"))
+    assert.equals(0, status, out)
+    assert.matches("all_nginx_spec.lua: every describe has an excluded tag, not run", out, 1, true)
+    assert.is_nil(io.open(dir .. "/loaded"), "all_nginx_spec.lua was loaded:\n" .. out)
+    assert.matches("\n1 passed, 0 failed\n$", out)
+  end)
 end)
