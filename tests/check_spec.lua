@@ -49,6 +49,18 @@ local function tmpdir()
   return dir
 end
 
+-- a temporary directory, removed when the test ends (called in an it)
+local function scratch()
+  local dir = tmpdir()
+  finally(function() os.execute("rm -rf " .. q(dir)) end)
+  return dir
+end
+
+-- a spec file of one describe holding one empty test, at `file`
+local function one_test_spec(file, title, test)
+  files.write(file, ("describe(%q, function() it(%q, function() end) end)\n"):format(title, test))
+end
+
 describe("make check #novalgrind", function()
   it("samples the allocation sweep and fuzzes briefly; the full runs are targets of their own", function()
     local status, out = sh("make -n alloc-test")
@@ -82,8 +94,7 @@ describe("make check #novalgrind", function()
   end)
 
   it("tests/run with TEST_JOBS runs shards at once, then the #serial specs by themselves, and sums them", function()
-    local dir = tmpdir()
-    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    local dir = scratch()
     write_meet(dir .. "/meet_a_spec.lua", dir)
     write_meet(dir .. "/meet_b_spec.lua", dir)
     files.write(dir .. "/fails_spec.lua", [[
@@ -123,14 +134,9 @@ describe("make check #novalgrind", function()
   -- #packaging (luarocks and make in subprocesses) runs in the 5.4 stage,
   -- not under ASan or valgrind, which reach none of those processes
   it("tests/check: #packaging specs in the plain stages, not under ASan or valgrind", function()
-    local dir = tmpdir()
-    finally(function() os.execute("rm -rf " .. q(dir)) end)
-    files.write(dir .. "/plain_spec.lua", [[
-      describe("plain", function() it("runs everywhere", function() end) end)
-    ]])
-    files.write(dir .. "/pack_spec.lua", [[
-      describe("packaging #packaging", function() it("runs in the plain stages", function() end) end)
-    ]])
+    local dir = scratch()
+    one_test_spec(dir .. "/plain_spec.lua", "plain", "runs everywhere")
+    one_test_spec(dir .. "/pack_spec.lua", "packaging #packaging", "runs in the plain stages")
     local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,asan,valgrind "
       .. "CHECK_JOBS=3 TEST_JOBS=1 VALGRIND_JOBS=1 tests/check " .. q(dir .. "/plain_spec.lua") .. " "
       .. q(dir .. "/pack_spec.lua"))
@@ -144,11 +150,8 @@ describe("make check #novalgrind", function()
   -- a #serial group that weighs SERIAL_EARLY_MIN seconds or more (nginx's
   -- two-minute limiter run by default) starts with the stages, beside them
   it("tests/check: a heavy #serial group starts with the stages, not after them", function()
-    local dir = tmpdir()
-    finally(function() os.execute("rm -rf " .. q(dir)) end)
-    files.write(dir .. "/plain_spec.lua", [[
-      describe("plain", function() it("runs in the stage", function() end) end)
-    ]])
+    local dir = scratch()
+    one_test_spec(dir .. "/plain_spec.lua", "plain", "runs in the stage")
     files.write(dir .. "/early_serial_spec.lua", "-" .. "- #serial: weighs 5 s (not in tests/spec_times)\n" .. [[
       describe("early", function() it("runs as a group of its own", function() end) end)
     ]])
@@ -174,8 +177,7 @@ describe("make check #novalgrind", function()
   -- runs in the LuaJIT stage alone, and the two stages' #serial files run
   -- side by side in the last phase.
   it("tests/check: each stage's own CPU; #nginx in the LuaJIT stage only; #serial side by side at the end", function()
-    local dir = tmpdir()
-    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    local dir = scratch()
     files.write(dir .. "/burn_spec.lua", [[
       describe("burn", function()
         it("spends CPU", function()
@@ -185,9 +187,7 @@ describe("make check #novalgrind", function()
       end)
     ]])
     write_meet(dir .. "/quiet_serial_spec.lua", dir, "-" .. "- #serial: after the others\n")
-    files.write(dir .. "/in_nginx_spec.lua", [[
-      describe("in nginx #nginx", function() it("runs once", function() end) end)
-    ]])
+    one_test_spec(dir .. "/in_nginx_spec.lua", "in nginx #nginx", "runs once")
     -- TMPDIR: the nested #serial phase takes a lock of its own, not the one
     -- a check running beside this one may hold for minutes
     local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,luajit CHECK_JOBS=2 "
@@ -215,5 +215,58 @@ describe("make check #novalgrind", function()
     assert.truthy(out:find("started: busted, LuaJIT, #serial specs", 1, true)
       < out:find("started: busted, #serial specs", 1, true), out)
     assert.matches("\n5 passed, 0 failed\n$", out)
+  end)
+
+  -- memcheck and ASan slow the specs that run C unevenly: their stages
+  -- balance their shards by times of their own (tests/check's SPEC_TIMES)
+  it("tests/shards weighs the spec files by SPEC_TIMES; the valgrind and ASan stages have theirs", function()
+    local dir = scratch()
+    local specs = {}
+    for _, name in ipairs({ "a", "b", "c" }) do
+      specs[#specs + 1] = q(dir .. "/" .. name .. "_spec.lua")
+      one_test_spec(dir .. "/" .. name .. "_spec.lua", "x", "y")
+    end
+    files.write(dir .. "/times", "c_spec 10\na_spec 4\nb_spec 4\n")
+    local status, out = sh("SPEC_TIMES=" .. q(dir .. "/times") .. " EXCLUDE_TAGS=nginx tests/shards 2 "
+      .. table.concat(specs, " "))
+    assert.equals(0, status, out)
+    assert.equals(dir .. "/c_spec.lua\n" .. dir .. "/a_spec.lua " .. dir .. "/b_spec.lua\n", out)
+    local check = assert(files.read(ROOT .. "/tests/check"))
+    for _, stage in ipairs({ "valgrind", "asan" }) do
+      local file = "tests/spec_times." .. stage
+      assert.truthy(check:find("SPEC_TIMES=" .. file, 1, true), file .. " unused")
+      local times = assert(files.read(ROOT .. "/" .. file), file)
+      -- every spec the stage shards (not the #serial ones) has its weight
+      local p = io.popen("cd " .. q(ROOT) .. " && grep -L '^-- #serial' tests/*_spec.lua")
+      for spec in p:lines() do
+        local name = spec:match("([%w_]+)%.lua$")
+        if name ~= "shared_client_spec" then
+          assert.truthy(times:find("\n" .. name .. " %d+\n"), name .. " not in " .. file)
+        end
+      end
+      p:close()
+    end
+  end)
+
+  -- a #serial file none of whose describes the stage runs (limiter_shared_dict
+  -- is all #nginx; the 5.4 and 5.1 stages exclude it) is not even loaded
+  it("tests/run skips a #serial file whose every describe has an excluded tag", function()
+    local dir = scratch()
+    files.write(dir .. "/all_nginx_spec.lua", "-" .. "- #serial: never loaded without nginx\n" .. ([[
+      local f = assert(io.open(%q, "w"))
+      f:close()
+describe("in nginx #nginx", function() it("runs in nginx", function() end) end)
+describe("more #novalgrind #nginx", function() it("runs in nginx too", function() end) end)
+    ]]):format(dir .. "/loaded"))
+    files.write(dir .. "/mixed_spec.lua", "-" .. "- #serial: one part runs without nginx\n" .. [[
+describe("in nginx #nginx", function() it("runs in nginx", function() end) end)
+describe("plain", function() it("runs in every stage", function() end) end)
+    ]])
+    local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 BUILD=build/5.4 TEST_SERIAL=only TEST_JOBS=2 "
+      .. "tests/run --exclude-tags=nginx " .. q(dir .. "/all_nginx_spec.lua") .. " " .. q(dir .. "/mixed_spec.lua"))
+    assert.equals(0, status, out)
+    assert.matches("all_nginx_spec.lua: every describe has an excluded tag, not run", out, 1, true)
+    assert.is_nil(io.open(dir .. "/loaded"), "all_nginx_spec.lua was loaded:\n" .. out)
+    assert.matches("\n1 passed, 0 failed\n$", out)
   end)
 end)

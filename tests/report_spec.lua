@@ -1,7 +1,7 @@
 -- The HTML report without a browser: escaping, the chart primitives on their
 -- own, the figures, and whole reports for the edge cases (no shop, an empty
 -- shop, one livestream, all-zero GMV, 10,000 livestreams). The rendered page
--- is checked in Chromium by report_browser_spec.lua.
+-- is checked in Chromium by report_browser_*_spec.lua.
 local shoplive = require("shoplive")
 local html = require("shoplive.report.html")
 local chart = require("shoplive.report.chart")

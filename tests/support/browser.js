@@ -1,6 +1,6 @@
 // tests/support/browser.js - opens an HTML file in headless Chromium and
 // reports what the rendered page shows, as one JSON object on stdout. Used by
-// tests/report_browser_spec.lua, which makes the assertions.
+// tests/report_browser_*_spec.lua, which make the assertions.
 //
 //   node tests/support/browser.js FILE OUTDIR [CHROMIUM] [once]
 //
