@@ -162,14 +162,20 @@ function Sandbox:stop()
 end
 
 --- Start a sandbox.  opts: latency, qps, shift, port, host, tls_cert, tls_key,
---- tls_port, tls_http2 (true: offer h2 on the TLS port), timeout (default 60 s: it
---- returns as soon as the sandbox answers; the suite runs beside another copy
---- of itself on 2 cores, where a start with a TLS certificate took over 10 s).
+--- tls_port, tls_http2 (true: offer h2 on the TLS port), client_timeout (nginx's
+--- idle, handshake and request-head timeout in s; under valgrind 600 by default:
+--- a memchecked client beside another suite took over nginx's 60 s between its
+--- handshake and its first request, and met a closed socket), timeout (default
+--- 60 s: it returns as soon as the sandbox answers; the suite runs beside another
+--- copy of itself on 2 cores, where a start with a TLS certificate took over 10 s).
 function M.start(opts)
   opts = opts or {}
   local args = {}
+  if opts.client_timeout == nil and os.getenv("SHOPLIVE_UNDER_VALGRIND") == "1" then
+    args[1] = "--client-timeout 600"
+  end
   for _, k in ipairs({ "port", "host", "latency", "qps", "shift", "prefix",
-                       "tls_cert", "tls_key", "tls_port" }) do
+                       "tls_cert", "tls_key", "tls_port", "client_timeout" }) do
     if opts[k] ~= nil then
       args[#args + 1] = "--" .. k:gsub("_", "-") .. " " .. sh_quote(opts[k])
     end
