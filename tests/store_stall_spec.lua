@@ -176,7 +176,11 @@ describe("store on a stalled PostgreSQL", function()
   it("shoplive sync with its backend stopped: Ctrl-C exits 130 at once, the cluster lives on", function()
     local sb = env.sandbox()
     sb:reset()
-    sb:config{ latency = 0.5 } -- 24 pages take 12 s: room to stop the backend mid-sync
+    -- 24 pages take 24 s or more (sync asks one page ahead): room to stop the
+    -- backend mid-sync (at 0.5 s a page,
+    -- beside a second suite under valgrind, the sync had ended before the
+    -- spec's psql calls found its backend)
+    sb:config{ latency = 2 }
     local name = dbname()
     local url = pg:database(name) .. "?application_name=stallcli"
     local dir = tmp .. "/pgcli"
@@ -190,7 +194,7 @@ describe("store on a stalled PostgreSQL", function()
         return pid and tonumber(out:match("^%s*(%d+)")) and tonumber(out:match("^%s*(%d+)")) >= 2
       end), "the CLI saved no pages")
       local _, out = pg:psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'stallcli'", name)
-      stall(assert(tonumber(out:match("%d+")), out))
+      stall(assert(tonumber(out:match("%d+")), "no backend of the CLI (has the sync ended?): " .. out))
       -- the CLI's next statement waits on the stopped backend: its bytes
       -- sit unread in the backend's socket
       assert(env.wait_for(function()
