@@ -567,8 +567,11 @@ function Client:_block(due, left, nap)
   -- libcurl blocks in C: a second at most. An event-driven transport's
   -- wait ends at the transfer's own end (or a cancel): uncapped, it runs a
   -- lone transfer in this coroutine, without a light thread and a semaphore.
-  local cap = min(self._event_driven and huge or 1, left or huge, self._interrupted and INTERRUPT_SLICE or huge)
-  if self._core:running() > 0 then return self:_perform(min(due or cap, cap)), false, true end
+  -- (compared inline, not with math.min: this runs for every page)
+  local cap = self._event_driven and huge or 1
+  if left and left < cap then cap = left end
+  if self._interrupted and INTERRUPT_SLICE < cap then cap = INTERRUPT_SLICE end
+  if self._core:running() > 0 then return self:_perform(due and due < cap and due or cap), false, true end
   local d = due or left
   if d then
     d = min(d, left or d)
