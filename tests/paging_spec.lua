@@ -238,3 +238,66 @@ describe("the wait hook", function()
     c:close()
   end)
 end)
+
+describe("the cost of a page", function()
+  -- Every Lua function call and every call into C that pages{} makes per
+  -- page (the producer's coroutine counted too), the page source's own
+  -- calls left out. The pages come from a page source that holds them all,
+  -- so no network step runs: the count is exact, the same on every run
+  -- whatever the machine's load.
+  local function calls_per_page(c, source_fns, n)
+    local hook_count = 0
+    local getinfo = debug.getinfo
+    local function hook()
+      if not source_fns[getinfo(2, "f").func] then hook_count = hook_count + 1 end
+    end
+    -- the producer's coroutine gets the hook too (paging makes it per loop)
+    local create = coroutine.create
+    finally(function() rawset(coroutine, "create", create) end)
+    rawset(coroutine, "create", function(f)
+      local co = create(f)
+      debug.sethook(co, hook, "c")
+      return co
+    end)
+    local function run(pages)
+      hook_count = 0
+      debug.sethook(hook, "c")
+      local got = 0
+      for _ in c:pages{ seller_id = "999", max_pages = pages, dedup = false } do got = got + 1 end
+      debug.sethook()
+      assert.equals(pages, got)
+      return hook_count
+    end
+    local few, many = run(10), run(10 + n)
+    return (many - few) / n
+  end
+
+  it("pages{} makes at most 40 Lua and C calls per page (45 before the cuts of issue 17)", function()
+    if rawget(_G, "jit") then
+      -- its traces and its fast functions (type, next, ...) run no call hook
+      pending("LuaJIT's calls are not all seen by a hook")
+      return
+    end
+    env.reset()
+    local held = {}
+    local sink = {
+      cached_page = function(_, p)
+        local page = held[p.page]
+        return page and { records = page.records, page = page.page, page_size = page.page_size,
+          has_more = page.has_more, cached = true }
+      end,
+      save_page = function(_, p, page)
+        held[p.page] = page
+        return { new = #page.records, changed = 0 }
+      end,
+    }
+    local c = env.client{ store = sink }
+    finally(function() c:close() end)
+    for _ in c:pages{ seller_id = "999", max_pages = 60, dedup = false } do end -- fills the source
+    assert.equals(60, env.requests())
+    local per_page = calls_per_page(c, { [sink.cached_page] = true, [sink.save_page] = true }, 50)
+    assert.equals(60, env.requests()) -- all from the source: nothing was sent
+    print(("# pages{} from a page source: %.2f calls per page"):format(per_page))
+    assert.is_true(per_page <= 40, per_page)
+  end)
+end)

@@ -23,6 +23,7 @@ local util = require("shoplive.util")
 local function now() return core.now() end
 local function sleep(s) return core.sleep(s) end
 local huge, min, max = math.huge, math.min, math.max
+local tointeger = math.tointeger -- nil before 5.3
 
 -- Inside OpenResty the phases where nginx may suspend the request's Lua
 -- thread (lua-nginx-module's "yieldable" contexts, and the stream module's
@@ -403,12 +404,8 @@ end
 --- Who pumps: the running coroutine, or true for a main thread (which 5.1
 -- and LuaJIT give no handle for). Only compared with coroutine.running():
 -- inside nginx, coroutine.status() calls another request's coroutine dead.
--- @local
-local function pump_owner()
-  local co, main = coroutine.running()
-  if co == nil or main then return true end
-  return co
-end
+-- Written out where it is needed (the pump and _enqueue run every page):
+-- `local co, main = coroutine.running()`, then `main or co or true`.
 
 --- Handle the transfers that finished (completed, from the transport's
 -- perform) and send every waiting request that may go now. Returns the
@@ -424,7 +421,8 @@ function Client:_pump(completed)
     self:_defer(completed)
     return self._opts.poll_interval
   end
-  self._pumping = pump_owner()
+  local co, main = coroutine.running()
+  self._pumping = main or co or true
   local t = self._clock()
   local late, sending = self._late, self._sending
   if late then -- handled first, with what this pump brings
@@ -522,7 +520,8 @@ function Client:_enqueue(p, parts, o)
   else
     -- as the pump does: a shared limiter may yield inside _send (a cosocket),
     -- and another request of the worker must then queue behind this one
-    self._pumping = pump_owner()
+    local co, main = coroutine.running()
+    self._pumping = main or co or true
     self:_send(req, self._clock())
     self._pumping = nil
     if req.state == "waiting" then active[#active + 1] = req end -- paced by the limiter
@@ -568,8 +567,11 @@ function Client:_block(due, left, nap)
   -- libcurl blocks in C: a second at most. An event-driven transport's
   -- wait ends at the transfer's own end (or a cancel): uncapped, it runs a
   -- lone transfer in this coroutine, without a light thread and a semaphore.
-  local cap = min(self._event_driven and huge or 1, left or huge, self._interrupted and INTERRUPT_SLICE or huge)
-  if self._core:running() > 0 then return self:_perform(min(due or cap, cap)), false, true end
+  -- (compared inline, not with math.min: this runs for every page)
+  local cap = self._event_driven and huge or 1
+  if left and left < cap then cap = left end
+  if self._interrupted and INTERRUPT_SLICE < cap then cap = INTERRUPT_SLICE end
+  if self._core:running() > 0 then return self:_perform(due and due < cap and due or cap), false, true end
   local d = due or left
   if d then
     d = min(d, left or d)
@@ -585,7 +587,8 @@ end
 -- @local
 function Client:_run(done, arg, seconds)
   local wait = self._wait
-  if wait == nil then wait = host_wait() end -- false: the caller asked to block
+  -- false: the caller asked to block; no ngx, no host to ask (_run runs every page)
+  if wait == nil and rawget(_G, "ngx") ~= nil then wait = host_wait() end
   local deadline = seconds and self._clock() + seconds
   local due, known = nil, false
   while true do
@@ -706,7 +709,7 @@ function Client:submit(q, opts)
   local p
   if parts then
     local n = opts and opts.page
-    n = n and math.tointeger and math.tointeger(n) or n or parts.page
+    n = n and tointeger and tointeger(n) or n or parts.page
     p = { seller_id = parts.seller_id, sort_field = parts.sort_field, sort_type = parts.sort_type,
       page = n, page_size = parts.page_size }
   else

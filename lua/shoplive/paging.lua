@@ -83,23 +83,16 @@ function Source:close()
   self.ninflight = 0
 end
 
-function Source:may_start(n)
-  local it = self.it
-  if n > schema.MAX_PAGE then return false end
-  if it.max_pages and n >= self.first + it.max_pages then return false end
-  if it.limit then
-    -- Pages already in flight cover this many more records at most.
-    local covered = (n - self.next_yield) * self.p.page_size
-    if self.produced + covered >= it.limit then return false end
-  end
-  return true
-end
-
---- Ask for pages until `concurrency` are in flight or a stop rule says no.
+--- Ask for pages until `concurrency` are in flight or a stop rule says no
+-- (the rules are checked inline: fill runs for every page).
 function Source:fill()
-  local client, at, conc = self.client, self.at, self.it.concurrency
-  while self.ninflight < conc and self:may_start(self.next_start) do
+  local client, at, it = self.client, self.at, self.it
+  local conc, max_pages, limit = it.concurrency, it.max_pages, it.limit
+  while self.ninflight < conc do
     local n = self.next_start
+    if n > schema.MAX_PAGE or (max_pages and n >= self.first + max_pages) then return end
+    -- Pages already in flight cover this many more records at most.
+    if limit and self.produced + (n - self.next_yield) * self.p.page_size >= limit then return end
     at.page = n
     self.inflight[n] = client:submit(self.p, at)
     self.ninflight = self.ninflight + 1
@@ -160,40 +153,32 @@ function Source:next()
   return page
 end
 
---- The page source. Returns next_page() (page | nil at the end; raises the
--- err object on failure) and close() (cancels pages in flight).
-local function source(client, p, it)
-  local src = new_source(client, p, it)
-  return function() return src:next() end, function() src:close() end
-end
-
---- Iterator plumbing: the producer runs in a coroutine, and yields that are
--- not ours (a `wait = coroutine.yield` hook inside the client) are passed up
--- to the enclosing coroutine and resumed with its answer, so a user's
--- scheduler keeps working inside our loops.
-local TAG = {}
+--- Iterator plumbing: the producer runs in a coroutine and yields TAG with
+-- each value for the loop, DONE when it ends; yields that are not ours (a
+-- `wait = coroutine.yield` hook inside the client) are passed up to the
+-- enclosing coroutine and resumed with its answer, so a user's scheduler
+-- keeps working inside our loops.
+local TAG, DONE = {}, {}
 
 local function iterator(producer, close)
-  local co = coroutine.create(function()
-    producer(function(v) coroutine.yield(TAG, v) end)
-  end)
+  local co = coroutine.create(producer)
   local finished = false
   -- What the producer's coroutine gave back, passed on as varargs (no
-  -- table per value): our TAG is a value for the loop, anything else a
-  -- foreign yield to pass up, whose answer resumes the producer.
+  -- table per value); DONE, not coroutine.status, tells its end (a
+  -- foreign yield may yield nothing at all).
   local resumed
   resumed = function(ok, first, ...)
+    if first == TAG and ok then return (...) end
     if not ok then
       finished = true
       close()
       error(first, 0)
     end
-    if coroutine.status(co) == "dead" then
+    if first == DONE then
       finished = true
       close()
       return nil
     end
-    if first == TAG then return (...) end
     return resumed(coroutine.resume(co, coroutine.yield(first, ...)))
   end
   local function step()
@@ -206,54 +191,52 @@ local function iterator(producer, close)
   return step, nil, nil, closer
 end
 
---- An iterator over the pages of q for client:`fname`: give(page, emit)
--- emits what the loop gets of each page.
-local function page_loop(self, q, fname, give)
+--- An iterator over the pages of q for client:`fname`: whole pages, or
+-- (whole false) their records one by one. No closure runs per page.
+local function page_loop(self, q, fname, whole)
   local p, it = check_args(self, q, fname)
-  local next_page, close = source(self, p, it)
-  return iterator(function(emit)
+  local src = new_source(self, p, it)
+  return iterator(function()
     -- a while, not a generic for: on 5.1 a wait hook's coroutine.yield
     -- cannot cross the for's call of its iterator
     while true do
-      local page = next_page()
-      if not page then return end
-      give(page, emit)
+      local page = src:next()
+      if not page then return DONE end
+      if whole then
+        coroutine.yield(TAG, page)
+      else
+        local recs = page.records
+        for i = 1, #recs do coroutine.yield(TAG, recs[i]) end
+      end
     end
-  end, close)
-end
-
-local function whole_page(page, emit) emit(page) end
-
-local function each_record(page, emit)
-  local recs = page.records
-  for i = 1, #recs do emit(recs[i]) end
+  end, function() src:close() end)
 end
 
 --- for page in client:pages(q) do ... end
 function M.pages(self, q)
-  return page_loop(self, q, "pages", whole_page)
+  return page_loop(self, q, "pages", true)
 end
 
 --- for rec in client:each_livestream(q) do ... end
 function M.each_livestream(self, q)
-  return page_loop(self, q, "each_livestream", each_record)
+  return page_loop(self, q, "each_livestream", false)
 end
 
 --- local recs, err = client:all_livestreams(q): every record, or nil, err
 -- (err.records holds what was fetched before the failure).
 function M.all_livestreams(self, q)
   local p, it = check_args(self, q, "all_livestreams")
-  local next_page, close = source(self, p, it)
+  local src = new_source(self, p, it)
   local out = {}
   local ok, err = pcall(function()
     while true do
-      local page = next_page()
+      local page = src:next()
       if not page then return end
       local recs = page.records
       for i = 1, #recs do out[#out + 1] = recs[i] end
     end
   end)
-  close()
+  src:close()
   if not ok then
     if not errors.is_err(err) then error(err, 0) end -- a bug, not a failure: re-raise
     err.records = out
