@@ -401,7 +401,7 @@ function Client:_defer(completed)
   end
 end
 
---- Who pumps: the running coroutine, or true for a main thread (which 5.1
+-- Who pumps: the running coroutine, or true for a main thread (which 5.1
 -- and LuaJIT give no handle for). Only compared with coroutine.running():
 -- inside nginx, coroutine.status() calls another request's coroutine dead.
 -- Written out where it is needed (the pump and _enqueue run every page):
