@@ -36,7 +36,8 @@ function M.render(doc, name, once)
   -- generous one: axe-core checks a 1 MB page four times, on a shared machine;
   -- with a load of 20 from two suites and other work one render passed 600 s,
   -- and at a load of 35-40 (two suites and two engineers' benches) the plain
-  -- report's render passed 1,500 s, the four axe-core passes 80 % of it)
+  -- report's render passed 1,500 s; at load 18 the two axe-core passes at
+  -- 1280 px took 232 s of its first 304 s)
   -- env -u LD_PRELOAD: under the ASan run the sanitizer runtime is preloaded
   -- into the interpreter; node and Chromium are not built for it
   local status, out = env.sh("env -u LD_PRELOAD timeout 3000 node " .. env.sh_quote(ROOT .. "/tests/support/browser.js") .. " "
