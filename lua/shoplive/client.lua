@@ -401,12 +401,6 @@ function Client:_defer(completed)
   end
 end
 
--- Who pumps: the running coroutine, or true for a main thread (which 5.1
--- and LuaJIT give no handle for). Only compared with coroutine.running():
--- inside nginx, coroutine.status() calls another request's coroutine dead.
--- Written out where it is needed (the pump and _enqueue run every page):
--- `local co, main = coroutine.running()`, then `main or co or true`.
-
 --- Handle the transfers that finished (completed, from the transport's
 -- perform) and send every waiting request that may go now. Returns the
 -- seconds until the earliest waiting request may be sent (nil when none).
@@ -421,6 +415,10 @@ function Client:_pump(completed)
     self:_defer(completed)
     return self._opts.poll_interval
   end
+  -- who pumps: the running coroutine, or true for a main thread (which 5.1
+  -- and LuaJIT give no handle for); _run only compares it with
+  -- coroutine.running(): inside nginx, coroutine.status() calls another
+  -- request's coroutine dead. Written out, not a helper: this runs every page
   local co, main = coroutine.running()
   self._pumping = main or co or true
   local t = self._clock()
