@@ -148,26 +148,31 @@ describe("make check #novalgrind", function()
   end)
 
   -- a #serial group that weighs SERIAL_EARLY_MIN seconds or more (nginx's
-  -- two-minute limiter run by default) starts with the stages, beside them
-  it("tests/check: a heavy #serial group starts with the stages, not after them", function()
+  -- two-minute limiter run by default) starts with the stages, beside them;
+  -- a lighter one once the last busted stage has started, beside it (it
+  -- used to wait for every stage to end)
+  it("tests/check: a heavy #serial group starts with the stages, a light one beside the last stage", function()
     local dir = scratch()
-    one_test_spec(dir .. "/plain_spec.lua", "plain", "runs in the stage")
+    files.write(dir .. "/plain_spec.lua", [[
+      describe("plain", function() it("runs in the stage a while", function() os.execute("sleep 2") end) end)
+    ]])
     files.write(dir .. "/early_serial_spec.lua", "-" .. "- #serial: weighs 5 s (not in tests/spec_times)\n" .. [[
       describe("early", function() it("runs as a group of its own", function() end) end)
     ]])
+    -- CHECK_JOBS=1: the 5.4 stage, then the LuaJIT stage, one at a time
     local function check(early_min)
-      local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4 CHECK_JOBS=1 "
-        .. "TEST_JOBS=1 SERIAL_EARLY_MIN=" .. early_min .. " tests/check " .. q(dir .. "/plain_spec.lua") .. " "
-        .. q(dir .. "/early_serial_spec.lua"))
+      local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,luajit CHECK_JOBS=1 "
+        .. "TEST_JOBS=1 PLAIN_JOBS=1 SERIAL_EARLY_MIN=" .. early_min .. " tests/check " .. q(dir .. "/plain_spec.lua")
+        .. " " .. q(dir .. "/early_serial_spec.lua"))
       assert.equals(0, status, out)
-      assert.matches("\n2 passed, 0 failed\n$", out)
-      return out:find("started: busted, #serial specs (early_serial_spec.lua)", 1, true), out:find("\n== busted: ", 1, true),
-        out
+      assert.matches("\n4 passed, 0 failed\n$", out)
+      return out:find("started: busted, #serial specs (early_serial_spec.lua)", 1, true),
+        out:find("\n== busted: ", 1, true), out:find("\n== busted, LuaJIT: ", 1, true), out
     end
-    local serial, stage_end, out = check(5)
-    assert.is_true(serial < stage_end, out)
-    serial, stage_end, out = check(6)
-    assert.is_true(serial > stage_end, out)
+    local serial, first_end, last_end, out = check(5)
+    assert.is_true(serial < first_end, out)
+    serial, first_end, last_end, out = check(6)
+    assert.is_true(first_end < serial and serial < last_end, out)
   end)
 
   -- tests/check on three spec files of its own, in the 5.4 and LuaJIT
@@ -175,8 +180,8 @@ describe("make check #novalgrind", function()
   -- stage's copy of itself, one is #nginx. Each stage's line gives its own
   -- CPU (the #serial phase's used to add every stage before it), #nginx
   -- runs in the LuaJIT stage alone, and the two stages' #serial files run
-  -- side by side in the last phase.
-  it("tests/check: each stage's own CPU; #nginx in the LuaJIT stage only; #serial side by side at the end", function()
+  -- side by side.
+  it("tests/check: each stage's own CPU; #nginx in the LuaJIT stage only; #serial side by side", function()
     local dir = scratch()
     files.write(dir .. "/burn_spec.lua", [[
       describe("burn", function()
@@ -231,6 +236,25 @@ describe("make check #novalgrind", function()
       .. table.concat(specs, " "))
     assert.equals(0, status, out)
     assert.equals(dir .. "/c_spec.lua\n" .. dir .. "/a_spec.lua " .. dir .. "/b_spec.lua\n", out)
+    -- a file runs nothing (weighs 1) only when every top-level describe has
+    -- an excluded tag (tests/runs_nothing.sh, tests/run's rule too), not
+    -- when its first one has: c is #nginx, then plain
+    files.write(dir .. "/c_spec.lua", [[
+describe("in nginx #nginx", function() it("x", function() end) end)
+describe("plain", function() it("y", function() end) end)
+    ]])
+    status, out = sh("SPEC_TIMES=" .. q(dir .. "/times") .. " EXCLUDE_TAGS=nginx tests/shards 2 "
+      .. table.concat(specs, " "))
+    assert.equals(0, status, out)
+    assert.equals(dir .. "/c_spec.lua\n" .. dir .. "/a_spec.lua " .. dir .. "/b_spec.lua\n", out)
+    files.write(dir .. "/c_spec.lua", [[
+describe("in nginx #nginx", function() it("x", function() end) end)
+describe("more #nginx", function() it("y", function() end) end)
+    ]])
+    status, out = sh("SPEC_TIMES=" .. q(dir .. "/times") .. " EXCLUDE_TAGS=nginx tests/shards 2 "
+      .. table.concat(specs, " "))
+    assert.equals(0, status, out)
+    assert.equals(dir .. "/a_spec.lua " .. dir .. "/c_spec.lua\n" .. dir .. "/b_spec.lua\n", out)
     local check = assert(files.read(ROOT .. "/tests/check"))
     for _, stage in ipairs({ "valgrind", "asan" }) do
       local file = "tests/spec_times." .. stage
