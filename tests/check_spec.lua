@@ -61,7 +61,7 @@ local function one_test_spec(file, title, test)
   files.write(file, ("describe(%q, function() it(%q, function() end) end)\n"):format(title, test))
 end
 
-describe("make check #novalgrind", function()
+describe("make check #novalgrind #harness", function()
   it("samples the allocation sweep and fuzzes briefly; the full runs are targets of their own", function()
     local status, out = sh("make -n alloc-test")
     assert.equals(0, status, out)
@@ -131,20 +131,23 @@ describe("make check #novalgrind", function()
     assert.matches("\n1 passed, 0 failed\n$", out)
   end)
 
-  -- #packaging (luarocks and make in subprocesses) runs in the 5.4 stage,
-  -- not under ASan or valgrind, which reach none of those processes
-  it("tests/check: #packaging specs in the plain stages, not under ASan or valgrind", function()
+  -- #packaging (luarocks and make in subprocesses) runs in the 5.4 and
+  -- LuaJIT stages, not under ASan or valgrind, which reach none of those
+  -- processes; #harness (this spec's nested checks) in the 5.4 stage only
+  it("tests/check: #packaging specs in the plain stages, #harness in the 5.4 stage only", function()
     local dir = scratch()
     one_test_spec(dir .. "/plain_spec.lua", "plain", "runs everywhere")
     one_test_spec(dir .. "/pack_spec.lua", "packaging #packaging", "runs in the plain stages")
-    local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,asan,valgrind "
-      .. "CHECK_JOBS=3 TEST_JOBS=1 VALGRIND_JOBS=1 tests/check " .. q(dir .. "/plain_spec.lua") .. " "
-      .. q(dir .. "/pack_spec.lua"))
+    one_test_spec(dir .. "/harness_spec.lua", "harness #harness", "runs in the 5.4 stage")
+    local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 CHECK_BUILD=no CHECK_ONLY=5.4,asan,valgrind,luajit "
+      .. "CHECK_JOBS=4 TEST_JOBS=1 PLAIN_JOBS=1 VALGRIND_JOBS=1 tests/check " .. q(dir .. "/plain_spec.lua") .. " "
+      .. q(dir .. "/pack_spec.lua") .. " " .. q(dir .. "/harness_spec.lua"))
     assert.equals(0, status, out)
-    assert.matches("\n== busted: 2 passed, 0 failed", out)
+    assert.matches("\n== busted: 3 passed, 0 failed", out)
     assert.matches("\n== busted, ASan%+UBSan build: 1 passed, 0 failed", out)
     assert.matches("\n== busted under valgrind memcheck: 1 passed, 0 failed", out)
-    assert.matches("\n4 passed, 0 failed\n$", out)
+    assert.matches("\n== busted, LuaJIT: 2 passed, 0 failed", out)
+    assert.matches("\n7 passed, 0 failed\n$", out)
   end)
 
   -- a #serial group that weighs SERIAL_EARLY_MIN seconds or more (nginx's
@@ -169,10 +172,10 @@ describe("make check #novalgrind", function()
       return out:find("started: busted, #serial specs (early_serial_spec.lua)", 1, true),
         out:find("\n== busted: ", 1, true), out:find("\n== busted, LuaJIT: ", 1, true), out
     end
-    local serial, first_end, last_end, out = check(5)
-    assert.is_true(serial < first_end, out)
-    serial, first_end, last_end, out = check(6)
-    assert.is_true(first_end < serial and serial < last_end, out)
+    local early, stage_end, _, out = check(5)
+    assert.is_true(early < stage_end, out)
+    local late, first_end, last_end, out2 = check(6)
+    assert.is_true(first_end < late and late < last_end, out2)
   end)
 
   -- tests/check on three spec files of its own, in the 5.4 and LuaJIT
@@ -239,18 +242,14 @@ describe("make check #novalgrind", function()
     -- a file runs nothing (weighs 1) only when every top-level describe has
     -- an excluded tag (tests/runs_nothing.sh, tests/run's rule too), not
     -- when its first one has: c is #nginx, then plain
-    files.write(dir .. "/c_spec.lua", [[
-describe("in nginx #nginx", function() it("x", function() end) end)
-describe("plain", function() it("y", function() end) end)
-    ]])
+    files.write(dir .. "/c_spec.lua", 'describe("in nginx #nginx", function() it("x", function() end) end)\n'
+      .. 'describe("plain", function() it("y", function() end) end)\n')
     status, out = sh("SPEC_TIMES=" .. q(dir .. "/times") .. " EXCLUDE_TAGS=nginx tests/shards 2 "
       .. table.concat(specs, " "))
     assert.equals(0, status, out)
     assert.equals(dir .. "/c_spec.lua\n" .. dir .. "/a_spec.lua " .. dir .. "/b_spec.lua\n", out)
-    files.write(dir .. "/c_spec.lua", [[
-describe("in nginx #nginx", function() it("x", function() end) end)
-describe("more #nginx", function() it("y", function() end) end)
-    ]])
+    files.write(dir .. "/c_spec.lua", 'describe("in nginx #nginx", function() it("x", function() end) end)\n'
+      .. 'describe("more #nginx", function() it("y", function() end) end)\n')
     status, out = sh("SPEC_TIMES=" .. q(dir .. "/times") .. " EXCLUDE_TAGS=nginx tests/shards 2 "
       .. table.concat(specs, " "))
     assert.equals(0, status, out)
@@ -276,16 +275,15 @@ describe("more #nginx", function() it("y", function() end) end)
   -- is all #nginx; the 5.4 and 5.1 stages exclude it) is not even loaded
   it("tests/run skips a #serial file whose every describe has an excluded tag", function()
     local dir = scratch()
-    files.write(dir .. "/all_nginx_spec.lua", "-" .. "- #serial: never loaded without nginx\n" .. ([[
-      local f = assert(io.open(%q, "w"))
-      f:close()
-describe("in nginx #nginx", function() it("runs in nginx", function() end) end)
-describe("more #novalgrind #nginx", function() it("runs in nginx too", function() end) end)
-    ]]):format(dir .. "/loaded"))
-    files.write(dir .. "/mixed_spec.lua", "-" .. "- #serial: one part runs without nginx\n" .. [[
-describe("in nginx #nginx", function() it("runs in nginx", function() end) end)
-describe("plain", function() it("runs in every stage", function() end) end)
-    ]])
+    -- (the describes start their lines in the files written, not in this
+    -- one: tests/runs_nothing.sh reads this file's top-level describes too)
+    files.write(dir .. "/all_nginx_spec.lua", "-" .. "- #serial: never loaded without nginx\n"
+      .. ("local f = assert(io.open(%q, 'w'))\nf:close()\n"):format(dir .. "/loaded")
+      .. 'describe("in nginx #nginx", function() it("runs in nginx", function() end) end)\n'
+      .. 'describe("more #novalgrind #nginx", function() it("runs in nginx too", function() end) end)\n')
+    files.write(dir .. "/mixed_spec.lua", "-" .. "- #serial: one part runs without nginx\n"
+      .. 'describe("in nginx #nginx", function() it("runs in nginx", function() end) end)\n'
+      .. 'describe("plain", function() it("runs in every stage", function() end) end)\n')
     local status, out = sh("TMPDIR=" .. q(dir) .. " LUA_BIN=lua5.4 BUILD=build/5.4 TEST_SERIAL=only TEST_JOBS=2 "
       .. "tests/run --exclude-tags=nginx " .. q(dir .. "/all_nginx_spec.lua") .. " " .. q(dir .. "/mixed_spec.lua"))
     assert.equals(0, status, out)
